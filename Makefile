@@ -1,0 +1,39 @@
+# Thin wrapper: everything real is in CMake and scripts/.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz
+
+.PHONY: all setup build demo test fuzz format clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@scripts/demo
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# Runs each libFuzzer target for FUZZ_SECONDS on a copy of its corpus; new inputs land in
+# build-fuzz/corpus/<target> (copy the interesting ones into tools/fuzz/corpus/).
+fuzz: setup
+	@cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DIA_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-fuzz -j$(JOBS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && cp -n tools/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ 2>/dev/null; \
+	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus/$$t || exit 1; \
+	done
+
+format:
+	@clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD) build-fuzz

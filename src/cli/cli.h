@@ -1,0 +1,22 @@
+// Shared pieces of the ipfs-accelerate command: each room registers its subcommands here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+
+namespace ipfs_accelerate::cli {
+
+struct Context {
+  std::string repo_flag;           // --repo
+  std::function<int()> run;        // the chosen subcommand's action, set by its callback
+};
+
+// Prints "error: …" for people and returns the exit code for it (1).
+int Fail(const Status& status);
+
+void RegisterStoreCommands(CLI::App& app, Context& ctx);
+
+}  // namespace ipfs_accelerate::cli

@@ -1,0 +1,450 @@
+// add, cat, get, ls, stat, verify, car, pin, gc, alias: the content-addressed store's commands.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "cli/cli.h"
+#include "core/file_util.h"
+#include "core/progress.h"
+#include "core/thread_pool.h"
+#include "store/car.h"
+#include "store/importer.h"
+#include "store/repo.h"
+#include "store/unixfs_reader.h"
+
+namespace ipfs_accelerate::cli {
+namespace {
+
+using Json = nlohmann::json;
+using store::Cid;
+using store::Repo;
+
+Result<std::unique_ptr<Repo>> OpenRepo(const Context& ctx, Repo::Access access = Repo::Access::kShared) {
+  return Repo::Open(Repo::DefaultPath(ctx.repo_flag), access);
+}
+
+// Resolves "CID[/path]", "/ipfs/CID/path" or "alias[/path]" to a CID.
+Result<Cid> ResolveRef(Repo& repo, const std::string& ref) {
+  std::string root, path;
+  store::SplitIpfsPath(ref, &root, &path);
+  IA_ASSIGN_OR_RETURN(Cid cid, repo.Resolve(root));
+  if (path.empty()) return cid;
+  store::UnixFsReader reader(&repo);
+  return reader.Resolve(cid, path);
+}
+
+uint64_t TotalSize(const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& p : paths) {
+    if (fs::is_regular_file(p, ec)) {
+      total += fs::file_size(p, ec);
+    } else if (fs::is_directory(p, ec)) {
+      for (fs::recursive_directory_iterator it(p, ec), end; !ec && it != end; it.increment(ec)) {
+        if (it->is_regular_file(ec)) total += it->file_size(ec);
+      }
+    }
+  }
+  return total;
+}
+
+void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+
+void RegisterAdd(CLI::App& app, Context& ctx) {
+  struct Opts {
+    std::vector<std::string> paths;
+    bool recursive = false, quiet = false, only_hash = false, wrap = false, hidden = false, pin = true;
+    std::string profile = "unixfs-v1-2025", chunker, alias;
+    int cid_version = -1;
+    bool raw_leaves = false;
+    int threads = ThreadPool::DefaultThreads();
+  };
+  auto o = std::make_shared<Opts>();
+  auto* cmd = app.add_subcommand("add", "Add files or directories to the store and print their CIDs");
+  cmd->add_option("paths", o->paths, "Files or directories to add")->required();
+  cmd->add_flag("-r,--recursive", o->recursive, "Add directories recursively");
+  cmd->add_flag("-Q,--quieter", o->quiet, "Print only the final root CID");
+  cmd->add_flag("-n,--only-hash", o->only_hash, "Compute CIDs without storing anything");
+  cmd->add_flag("-w,--wrap-with-directory", o->wrap, "Wrap the added paths in a directory");
+  cmd->add_flag("-H,--hidden", o->hidden, "Include files whose names start with '.'");
+  cmd->add_option("--profile", o->profile, "Import profile: unixfs-v1-2025 (default) or unixfs-v0-2015");
+  cmd->add_option("--cid-version", o->cid_version, "CID version, 0 or 1 (1 implies --raw-leaves)");
+  auto* raw = cmd->add_flag("--raw-leaves", o->raw_leaves, "Store file chunks as raw blocks (--raw-leaves=false: dag-pb)");
+  cmd->add_option("--chunker", o->chunker, "Chunker: size-N, N bytes per chunk (at most 1048576)");
+  cmd->add_option("--threads", o->threads, "Hashing threads (default: the number of cores)")->check(CLI::Range(1, 256));
+  cmd->add_flag("--pin,!--no-pin", o->pin, "Pin the added roots (default true; --pin=false to skip)");
+  cmd->add_option("--alias", o->alias, "Also point this alias name at the final root");
+  cmd->callback([&ctx, o, raw] {
+    ctx.run = [&ctx, o, raw]() -> int {
+      auto options = store::ImportOptions::ForProfile(o->profile);
+      if (!options.ok()) return Fail(options.status());
+      options->hidden = o->hidden;
+      bool raw_given = raw->count() > 0;
+      if (raw_given) options->raw_leaves = o->raw_leaves;
+      if (o->cid_version >= 0) {
+        if (Status s = options->SetCidVersion(o->cid_version, raw_given); !s.ok()) return Fail(s);
+      }
+      if (!o->chunker.empty()) {
+        if (Status s = options->SetChunker(o->chunker); !s.ok()) return Fail(s);
+      }
+      std::unique_ptr<Repo> repo;
+      std::unique_ptr<store::BlockWriter> writer;
+      if (!o->only_hash) {
+        auto r = OpenRepo(ctx);
+        if (!r.ok()) return Fail(r.status());
+        repo = std::move(r).value();
+        writer = repo->NewWriter(store::BlockWriter::Publish::kAfterEachSync);
+      }
+      ThreadPool pool(o->threads);
+      ProgressBar bar("adding", TotalSize(o->paths), !o->quiet);
+      store::Importer importer(*options, writer.get(), &pool, [&bar](uint64_t done) { bar.Update(done); });
+      std::vector<store::ImportedEntry> entries;
+      for (const std::string& path : o->paths) {
+        auto e = importer.AddPath(path, o->recursive);
+        if (!e.ok()) {
+          bar.Finish();
+          return Fail(e.status());
+        }
+        entries.push_back(std::move(e).value());
+      }
+      if (o->wrap) {
+        auto dir = importer.MakeDirectory(entries);
+        if (!dir.ok()) return Fail(dir.status());
+        entries.push_back(std::move(dir).value());
+      }
+      if (writer) {
+        if (Status s = writer->Commit(); !s.ok()) return Fail(s);
+      }
+      bar.Finish();
+      std::vector<Cid> roots;
+      if (o->wrap) {
+        roots.push_back(entries.back().cid);
+      } else {
+        for (const auto& e : entries) roots.push_back(e.cid);
+      }
+      if (repo && o->pin) {
+        for (const Cid& root : roots) {
+          if (Status s = repo->Pin(root); !s.ok()) return Fail(s);
+        }
+      }
+      if (repo && !o->alias.empty()) {
+        if (Status s = repo->SetAlias(o->alias, roots.back()); !s.ok()) return Fail(s);
+      }
+      if (o->quiet) {
+        std::printf("%s\n", roots.back().ToString().c_str());
+      } else {
+        for (const auto& e : entries) std::printf("added %s %s\n", e.cid.ToString().c_str(), e.name.c_str());
+      }
+      return 0;
+    };
+  });
+}
+
+void RegisterReadCommands(CLI::App& app, Context& ctx) {
+  auto ref = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto json = std::make_shared<bool>(false);
+
+  auto* cat = app.add_subcommand("cat", "Write a file's bytes to stdout (every block is verified first)");
+  cat->add_option("ref", *ref, "CID[/path] or alias[/path]")->required();
+  cat->callback([&ctx, ref] {
+    ctx.run = [&ctx, ref]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      auto cid = ResolveRef(**repo, *ref);
+      if (!cid.ok()) return Fail(cid.status());
+      store::UnixFsReader reader(repo->get());
+      Status s = reader.ReadFile(*cid, [](std::span<const uint8_t> bytes) {
+        return WriteAll(STDOUT_FILENO, bytes.data(), bytes.size(), "stdout");
+      });
+      return s.ok() ? 0 : Fail(s);
+    };
+  });
+
+  auto* get = app.add_subcommand("get", "Write a file or directory from the store to disk");
+  get->add_option("ref", *ref, "CID[/path] or alias[/path]")->required();
+  get->add_option("-o,--output", *out, "Where to write it (must not exist; default: the CID)");
+  get->callback([&ctx, ref, out] {
+    ctx.run = [&ctx, ref, out]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      auto cid = ResolveRef(**repo, *ref);
+      if (!cid.ok()) return Fail(cid.status());
+      std::string dest = out->empty() ? cid->ToString() : *out;
+      store::UnixFsReader reader(repo->get());
+      auto st = reader.Stat(*cid);
+      if (!st.ok()) return Fail(st.status());
+      ProgressBar bar("getting", st->type == "directory" ? 0 : st->size);
+      Status s = reader.Get(*cid, dest, [&bar](uint64_t done) { bar.Update(done); });
+      bar.Finish();
+      if (!s.ok()) return Fail(s);
+      std::fprintf(stderr, "saved %s to %s\n", cid->ToString().c_str(), dest.c_str());
+      return 0;
+    };
+  });
+
+  auto* ls = app.add_subcommand("ls", "List a directory's entries");
+  ls->add_option("ref", *ref, "CID[/path] or alias[/path] of a directory")->required();
+  ls->add_flag("--json", *json, "Print JSON");
+  ls->callback([&ctx, ref, json] {
+    ctx.run = [&ctx, ref, json]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      auto cid = ResolveRef(**repo, *ref);
+      if (!cid.ok()) return Fail(cid.status());
+      store::UnixFsReader reader(repo->get());
+      auto entries = reader.List(*cid);
+      if (!entries.ok()) return Fail(entries.status());
+      if (*json) {
+        Json arr = Json::array();
+        for (const auto& e : *entries) {
+          arr.push_back({{"name", e.name}, {"cid", e.cid.ToString()}, {"type", e.type}, {"size", e.size}});
+        }
+        PrintJson(arr);
+      } else {
+        for (const auto& e : *entries) {
+          std::printf("%s %llu %s%s\n", e.cid.ToString().c_str(), static_cast<unsigned long long>(e.size),
+                      e.name.c_str(), e.type == "directory" ? "/" : "");
+        }
+      }
+      return 0;
+    };
+  });
+
+  auto* stat = app.add_subcommand("stat", "Show a DAG node's type and sizes");
+  stat->add_option("ref", *ref, "CID[/path] or alias[/path]")->required();
+  stat->add_flag("--json", *json, "Print JSON");
+  stat->callback([&ctx, ref, json] {
+    ctx.run = [&ctx, ref, json]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      auto cid = ResolveRef(**repo, *ref);
+      if (!cid.ok()) return Fail(cid.status());
+      store::UnixFsReader reader(repo->get());
+      auto st = reader.Stat(*cid);
+      if (!st.ok()) return Fail(st.status());
+      Json j = {{"cid", st->cid.ToString()},       {"codec", store::CodecName(st->cid.codec())},
+                {"version", st->cid.version()},     {"type", st->type},
+                {"size", st->size},                 {"cumulative_size", st->cumulative_size},
+                {"block_size", st->block_size},     {"links", st->links}};
+      if (*json) {
+        PrintJson(j);
+      } else {
+        for (auto& [k, v] : j.items()) std::printf("%-16s %s\n", (k + ":").c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+      }
+      return 0;
+    };
+  });
+
+  auto* verify = app.add_subcommand("verify", "Re-hash every block (or every block of one DAG); exit 1 if any is bad");
+  auto vref = std::make_shared<std::string>();
+  verify->add_option("ref", *vref, "CID or alias of a DAG (default: every block in the repository)");
+  verify->add_flag("--json", *json, "Print JSON");
+  verify->callback([&ctx, vref, json] {
+    ctx.run = [&ctx, vref, json]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      std::optional<Cid> root;
+      if (!vref->empty()) {
+        auto cid = ResolveRef(**repo, *vref);
+        if (!cid.ok()) return Fail(cid.status());
+        root = *cid;
+      }
+      uint64_t checked = 0;
+      auto problems = (*repo)->Verify(root, &checked);
+      if (!problems.ok()) return Fail(problems.status());
+      if (*json) {
+        Json bad = Json::array();
+        for (const auto& p : *problems) bad.push_back({{"cid", p.cid}, {"path", p.path}, {"problem", p.reason}});
+        PrintJson({{"blocks_checked", checked}, {"ok", problems->empty()}, {"problems", bad}});
+      } else {
+        for (const auto& p : *problems) std::printf("%s %s (%s)\n", p.reason.c_str(), p.cid.c_str(), p.path.c_str());
+        std::printf("verified %llu blocks: %s\n", static_cast<unsigned long long>(checked),
+                    problems->empty() ? "all intact" : (std::to_string(problems->size()) + " bad").c_str());
+      }
+      return problems->empty() ? 0 : 1;
+    };
+  });
+}
+
+void RegisterCarCommands(CLI::App& app, Context& ctx) {
+  auto* car = app.add_subcommand("car", "Export and import CAR v1 archives");
+  car->require_subcommand(1);
+  auto ref = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>();
+  auto file = std::make_shared<std::string>();
+  auto pin = std::make_shared<bool>(true);
+
+  auto* exp = car->add_subcommand("export", "Write the DAG below a CID to a CAR file");
+  exp->add_option("ref", *ref, "CID[/path] or alias")->required();
+  exp->add_option("-o,--output", *out, "CAR file to write ('-' for stdout)")->required();
+  exp->callback([&ctx, ref, out] {
+    ctx.run = [&ctx, ref, out]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      auto cid = ResolveRef(**repo, *ref);
+      if (!cid.ok()) return Fail(cid.status());
+      store::UnixFsReader reader(repo->get());
+      auto st = reader.Stat(*cid);
+      ProgressBar bar("exporting", st.ok() ? st->cumulative_size : 0, *out != "-");
+      Status s = store::ExportCar(**repo, *cid, *out, [&bar](uint64_t done) { bar.Update(done); });
+      bar.Finish();
+      return s.ok() ? 0 : Fail(s);
+    };
+  });
+
+  auto* imp = car->add_subcommand("import", "Import a CAR file (all blocks verified; all or nothing); print its roots");
+  imp->add_option("file", *file, "CAR v1 file ('-' for stdin)")->required();
+  imp->add_flag("--pin,!--no-pin", *pin, "Pin the roots (default true)");
+  imp->callback([&ctx, file, pin] {
+    ctx.run = [&ctx, file, pin]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      UniqueFd fd(*file == "-" ? dup(STDIN_FILENO) : open(file->c_str(), O_RDONLY | O_CLOEXEC));
+      if (!fd.valid()) return Fail(Status::FromErrno("cannot open", *file, errno));
+      std::error_code ec;
+      uint64_t total = *file == "-" ? 0 : std::filesystem::file_size(*file, ec);
+      ProgressBar bar("importing", total);
+      store::FdReader reader(fd.get(), *file);
+      auto roots = store::ImportCar(reader, **repo, [&bar](uint64_t done) { bar.Update(done); });
+      bar.Finish();
+      if (!roots.ok()) return Fail(roots.status());
+      for (const Cid& root : *roots) {
+        if (*pin) {
+          if (Status s = (*repo)->Pin(root); !s.ok()) return Fail(s);
+        }
+        std::printf("%s\n", root.ToString().c_str());
+      }
+      return 0;
+    };
+  });
+}
+
+void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
+  auto refs = std::make_shared<std::vector<std::string>>();
+  auto json = std::make_shared<bool>(false);
+  auto* pin = app.add_subcommand("pin", "Keep DAGs from garbage collection");
+  pin->require_subcommand(1);
+  for (bool add : {true, false}) {
+    auto* c = pin->add_subcommand(add ? "add" : "rm", add ? "Pin DAGs (recursively; the DAG must be complete)" : "Unpin DAGs");
+    c->add_option("refs", *refs, "CIDs or aliases")->required();
+    c->callback([&ctx, refs, add] {
+      ctx.run = [&ctx, refs, add]() -> int {
+        auto repo = OpenRepo(ctx);
+        if (!repo.ok()) return Fail(repo.status());
+        for (const auto& r : *refs) {
+          auto cid = ResolveRef(**repo, r);
+          if (!cid.ok()) return Fail(cid.status());
+          Status s = add ? (*repo)->Pin(*cid) : (*repo)->Unpin(*cid);
+          if (!s.ok()) return Fail(s);
+          std::printf("%s %s\n", add ? "pinned" : "unpinned", cid->ToString().c_str());
+        }
+        return 0;
+      };
+    });
+  }
+  auto* ls = pin->add_subcommand("ls", "List pinned roots");
+  ls->add_flag("--json", *json, "Print JSON");
+  ls->callback([&ctx, json] {
+    ctx.run = [&ctx, json]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      auto pins = (*repo)->Pins();
+      if (!pins.ok()) return Fail(pins.status());
+      Json arr = Json::array();
+      for (const Cid& c : *pins) {
+        if (*json) arr.push_back({{"cid", c.ToString()}, {"type", "recursive"}});
+        else std::printf("%s recursive\n", c.ToString().c_str());
+      }
+      if (*json) PrintJson(arr);
+      return 0;
+    };
+  });
+
+  auto* gc = app.add_subcommand("gc", "Delete blocks that no pin or alias reaches");
+  gc->callback([&ctx] {
+    ctx.run = [&ctx]() -> int {
+      std::string path = Repo::DefaultPath(ctx.repo_flag);
+      {
+        auto probe = FileLock::Acquire(path + "/repo.lock", FileLock::Mode::kExclusive, /*wait=*/false);
+        if (!probe.ok() && probe.status().code() == StatusCode::kBusy) {
+          std::fprintf(stderr, "waiting for other ipfs-accelerate processes using %s to finish...\n", path.c_str());
+        }
+      }
+      auto repo = OpenRepo(ctx, Repo::Access::kExclusive);
+      if (!repo.ok()) return Fail(repo.status());
+      auto stats = (*repo)->CollectGarbage();
+      if (!stats.ok()) return Fail(stats.status());
+      std::printf("removed %llu blocks (%s), %llu stale temporary files; kept %llu blocks\n",
+                  static_cast<unsigned long long>(stats->blocks_removed), HumanBytes(stats->bytes_freed).c_str(),
+                  static_cast<unsigned long long>(stats->temp_files_removed),
+                  static_cast<unsigned long long>(stats->blocks_kept));
+      return 0;
+    };
+  });
+
+  auto* alias = app.add_subcommand("alias", "Mutable names for CIDs (e.g. ppocr-v4)");
+  alias->require_subcommand(1);
+  auto name = std::make_shared<std::string>();
+  auto target = std::make_shared<std::string>();
+  auto* set = alias->add_subcommand("set", "Point NAME at a CID");
+  set->add_option("name", *name, "Alias name: letters, digits, '.', '_', '-'")->required();
+  set->add_option("ref", *target, "CID[/path] or another alias")->required();
+  set->callback([&ctx, name, target] {
+    ctx.run = [&ctx, name, target]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      auto cid = ResolveRef(**repo, *target);
+      if (!cid.ok()) return Fail(cid.status());
+      Status s = (*repo)->SetAlias(*name, *cid);
+      if (!s.ok()) return Fail(s);
+      std::printf("%s -> %s\n", name->c_str(), cid->ToString().c_str());
+      return 0;
+    };
+  });
+  auto* rm = alias->add_subcommand("rm", "Remove an alias");
+  rm->add_option("name", *name, "Alias name")->required();
+  rm->callback([&ctx, name] {
+    ctx.run = [&ctx, name]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      Status s = (*repo)->RemoveAlias(*name);
+      return s.ok() ? 0 : Fail(s);
+    };
+  });
+  auto* als = alias->add_subcommand("ls", "List aliases");
+  als->add_flag("--json", *json, "Print JSON");
+  als->callback([&ctx, json] {
+    ctx.run = [&ctx, json]() -> int {
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      auto aliases = (*repo)->Aliases();
+      if (!aliases.ok()) return Fail(aliases.status());
+      Json obj = Json::object();
+      for (const auto& [n, c] : *aliases) {
+        if (*json) obj[n] = c.ToString();
+        else std::printf("%s %s\n", n.c_str(), c.ToString().c_str());
+      }
+      if (*json) PrintJson(obj);
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void RegisterStoreCommands(CLI::App& app, Context& ctx) {
+  RegisterAdd(app, ctx);
+  RegisterReadCommands(app, ctx);
+  RegisterCarCommands(app, ctx);
+  RegisterPinAndAliasCommands(app, ctx);
+}
+
+}  // namespace ipfs_accelerate::cli

@@ -1,0 +1,36 @@
+// A progress bar on stderr for work that runs over a second; silent when stderr is not a terminal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace ipfs_accelerate {
+
+class ProgressBar {
+ public:
+  // `total` in bytes; 0 when unknown (then only the count and rate are shown).
+  ProgressBar(std::string label, uint64_t total, bool enabled = true);
+  ~ProgressBar();
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  // Reports `done` bytes so far; redraws at most ten times a second, starting after one second.
+  void Update(uint64_t done);
+  // Clears the bar line if one was drawn.
+  void Finish();
+
+ private:
+  void Draw(uint64_t done);
+  std::string label_;
+  uint64_t total_;
+  bool enabled_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+};
+
+// "1.5 MiB" style sizes for people.
+std::string HumanBytes(double bytes);
+
+}  // namespace ipfs_accelerate

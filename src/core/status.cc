@@ -1,0 +1,31 @@
+#include "core/status.h"
+
+#include <cstring>
+
+namespace ipfs_accelerate {
+
+Status Status::FromErrno(const std::string& what, const std::string& path, int err) {
+  return IoError(what + " " + path + ": " + std::strerror(err));
+}
+
+std::string Status::ToString() const {
+  const char* kind = "error";
+  switch (code_) {
+    case StatusCode::kOk: return "ok";
+    case StatusCode::kInvalidArgument: kind = "invalid input"; break;
+    case StatusCode::kNotFound: kind = "not found"; break;
+    case StatusCode::kCorruption: kind = "corrupt data"; break;
+    case StatusCode::kIoError: kind = "I/O error"; break;
+    case StatusCode::kUnsupported: kind = "unsupported"; break;
+    case StatusCode::kBusy: kind = "busy"; break;
+    case StatusCode::kInternal: kind = "internal error"; break;
+  }
+  return std::string(kind) + ": " + message_;
+}
+
+Status Status::WithContext(const std::string& context) const {
+  if (ok()) return *this;
+  return Status(code_, context + ": " + message_);
+}
+
+}  // namespace ipfs_accelerate

@@ -1,0 +1,45 @@
+// Multihash: <varint hash code><varint digest length><digest>. We hash with sha2-256 (OpenSSL).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "core/status.h"
+
+namespace ipfs_accelerate::store {
+
+constexpr uint64_t kSha256Code = 0x12;
+constexpr size_t kMaxDigestSize = 128;
+
+// Incremental sha2-256 whose result is a multihash (0x12 0x20 <32 bytes>).
+class Sha256Hasher {
+ public:
+  Sha256Hasher();
+  ~Sha256Hasher();
+  Sha256Hasher(const Sha256Hasher&) = delete;
+  Sha256Hasher& operator=(const Sha256Hasher&) = delete;
+  void Update(std::span<const uint8_t> data);
+  void Update(const std::string& data);
+  // The multihash of everything passed to Update; the hasher is then reset for reuse.
+  std::string FinishMultihash();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX*
+};
+
+// The sha2-256 multihash of `data`.
+std::string Sha256Multihash(std::span<const uint8_t> data);
+
+// Reads one multihash at `*pos`, advancing it; returns its bytes. Rejects truncation,
+// non-minimal varints and digests longer than kMaxDigestSize.
+Result<std::string> ReadMultihash(std::span<const uint8_t> in, size_t* pos);
+
+// The hash function code of a well-formed multihash.
+uint64_t MultihashCode(const std::string& multihash);
+
+// Ok when `data` hashes to `multihash`; kCorruption when not; kUnsupported for hash functions
+// other than sha2-256.
+Status VerifyMultihash(const std::string& multihash, std::span<const uint8_t> data);
+
+}  // namespace ipfs_accelerate::store

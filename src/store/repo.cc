@@ -1,0 +1,291 @@
+#include "store/repo.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "store/dag_walk.h"
+#include "store/multihash.h"
+#include "store/varint.h"
+
+namespace ipfs_accelerate::store {
+namespace {
+
+constexpr char kVersion[] = "ipfs-accelerate-repo 1\n";
+using Json = nlohmann::json;
+
+Result<Json> LoadJson(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return Json::object();
+    return text.status();
+  }
+  Json j = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Corruption(path + " is not a JSON object; restore it or delete it");
+  }
+  return j;
+}
+
+}  // namespace
+
+std::string Repo::DefaultPath(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("IPFS_ACCELERATE_PATH"); env && *env) return env;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/.ipfs_accelerate";
+}
+
+Repo::Repo(std::string path, FileLock lock, uint64_t cache_bytes)
+    : path_(std::move(path)), lock_(std::move(lock)), blocks_(path_ + "/blocks"), cache_(cache_bytes) {}
+
+Result<std::unique_ptr<Repo>> Repo::Open(const std::string& path, Access access, uint64_t cache_bytes) {
+  IA_RETURN_IF_ERROR(MakeDirs(path + "/blocks/.tmp"));
+  std::string version_path = path + "/version";
+  auto version = ReadFile(version_path);
+  if (version.ok()) {
+    if (*version != kVersion) {
+      return Status::Unsupported("repository " + path + " has format \"" + version->substr(0, 40) +
+                                 "\"; this build reads \"ipfs-accelerate-repo 1\"");
+    }
+  } else if (version.status().code() == StatusCode::kNotFound) {
+    IA_RETURN_IF_ERROR(WriteFileAtomic(version_path, std::string(kVersion)));
+  } else {
+    return version.status();
+  }
+  auto mode = access == Access::kShared ? FileLock::Mode::kShared : FileLock::Mode::kExclusive;
+  IA_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(path + "/repo.lock", mode));
+  auto repo = std::unique_ptr<Repo>(new Repo(path, std::move(lock), cache_bytes));
+  repo->access_ = access;
+  return repo;
+}
+
+Result<std::string> Repo::GetBlock(const Cid& cid) {
+  if (auto hit = cache_.Get(cid.multihash())) return *hit;
+  IA_ASSIGN_OR_RETURN(std::string bytes, blocks_.GetBlock(cid));
+  auto shared = std::make_shared<const std::string>(std::move(bytes));
+  cache_.Put(cid.multihash(), shared);
+  return *shared;
+}
+
+std::unique_ptr<BlockWriter> Repo::NewWriter(BlockWriter::Publish publish) {
+  return std::make_unique<BlockWriter>(&blocks_, publish);
+}
+
+Status ValidateAliasName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return Status::InvalidArgument("alias names are 1 to 128 characters");
+  if (name[0] == '.') return Status::InvalidArgument("alias \"" + name + "\" must not start with '.'");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == '-';
+    if (!ok) {
+      return Status::InvalidArgument("alias \"" + name + "\" has character '" + std::string(1, c) +
+                                     "'; use letters, digits, '.', '_' and '-'");
+    }
+  }
+  if (Cid::Parse(name).ok()) return Status::InvalidArgument("alias \"" + name + "\" would read as a CID");
+  return Status::Ok();
+}
+
+Result<Cid> Repo::Resolve(const std::string& ref) {
+  auto cid = Cid::Parse(ref);
+  if (cid.ok()) return cid;
+  if (ValidateAliasName(ref).ok()) {
+    IA_ASSIGN_OR_RETURN(auto aliases, Aliases());
+    auto it = aliases.find(ref);
+    if (it != aliases.end()) return it->second;
+    return Status::NotFound("\"" + ref + "\" is neither a CID nor an alias (see `ipfs-accelerate alias ls`)");
+  }
+  return cid.status();
+}
+
+Status Repo::UpdateJson(const std::string& file, const std::function<Status(std::string&)>& update) {
+  IA_ASSIGN_OR_RETURN(FileLock meta, FileLock::Acquire(path_ + "/meta.lock", FileLock::Mode::kExclusive));
+  std::string path = path_ + "/" + file;
+  IA_ASSIGN_OR_RETURN(Json j, LoadJson(path));
+  std::string text = j.dump();
+  IA_RETURN_IF_ERROR(update(text));
+  return WriteFileAtomic(path, text);
+}
+
+Status Repo::Pin(const Cid& root) {
+  Status walk = WalkDag(*this, root, [](const Cid&, const std::string&) { return Status::Ok(); });
+  if (!walk.ok()) return walk.WithContext("cannot pin " + root.ToString() + ": the DAG is not complete and intact");
+  return UpdateJson("pins.json", [&](std::string& text) {
+    Json j = Json::parse(text);
+    j["recursive"][root.ToString()] = Json::object();
+    text = j.dump(1) + "\n";
+    return Status::Ok();
+  });
+}
+
+Status Repo::Unpin(const Cid& root) {
+  return UpdateJson("pins.json", [&](std::string& text) {
+    Json j = Json::parse(text);
+    if (!j.contains("recursive") || !j["recursive"].contains(root.ToString())) {
+      return Status::NotFound(root.ToString() + " is not pinned");
+    }
+    j["recursive"].erase(root.ToString());
+    text = j.dump(1) + "\n";
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<Cid>> Repo::Pins() {
+  IA_ASSIGN_OR_RETURN(Json j, LoadJson(path_ + "/pins.json"));
+  std::vector<Cid> out;
+  if (!j.contains("recursive")) return out;
+  if (!j["recursive"].is_object()) return Status::Corruption(path_ + "/pins.json: \"recursive\" is not an object");
+  for (auto& [key, value] : j["recursive"].items()) {
+    auto cid = Cid::Parse(key);
+    if (!cid.ok()) return Status::Corruption(path_ + "/pins.json: " + cid.status().message());
+    out.push_back(*cid);
+  }
+  return out;
+}
+
+Status Repo::SetAlias(const std::string& name, const Cid& cid) {
+  IA_RETURN_IF_ERROR(ValidateAliasName(name));
+  return UpdateJson("aliases.json", [&](std::string& text) {
+    Json j = Json::parse(text);
+    j[name] = cid.ToString();
+    text = j.dump(1) + "\n";
+    return Status::Ok();
+  });
+}
+
+Status Repo::RemoveAlias(const std::string& name) {
+  return UpdateJson("aliases.json", [&](std::string& text) {
+    Json j = Json::parse(text);
+    if (!j.contains(name)) return Status::NotFound("no alias named \"" + name + "\"");
+    j.erase(name);
+    text = j.dump(1) + "\n";
+    return Status::Ok();
+  });
+}
+
+Result<std::map<std::string, Cid>> Repo::Aliases() {
+  IA_ASSIGN_OR_RETURN(Json j, LoadJson(path_ + "/aliases.json"));
+  std::map<std::string, Cid> out;
+  for (auto& [key, value] : j.items()) {
+    auto cid = value.is_string() ? Cid::Parse(value.get<std::string>()) : Result<Cid>(Status::InvalidArgument("not a string"));
+    if (!cid.ok()) return Status::Corruption(path_ + "/aliases.json: alias \"" + key + "\": " + cid.status().message());
+    out[key] = *cid;
+  }
+  return out;
+}
+
+Result<std::vector<Cid>> Repo::Roots() {
+  IA_ASSIGN_OR_RETURN(std::vector<Cid> roots, Pins());
+  IA_ASSIGN_OR_RETURN(auto aliases, Aliases());
+  for (auto& [name, cid] : aliases) roots.push_back(cid);
+  return roots;
+}
+
+Result<GcStats> Repo::CollectGarbage() {
+  if (access_ != Access::kExclusive) return Status::Internal("gc needs the repository opened exclusively");
+  IA_ASSIGN_OR_RETURN(std::vector<Cid> roots, Roots());
+  std::set<std::string> live;
+  for (const Cid& root : roots) {
+    // A pinned DAG must be intact: deleting around a corrupt or missing block would hide the problem.
+    Status s = WalkDag(*this, root, [&](const Cid& cid, const std::string&) {
+      live.insert(cid.multihash());
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.WithContext("gc stopped, nothing removed: pinned DAG " + root.ToString());
+  }
+  GcStats stats;
+  std::vector<std::pair<std::string, std::string>> dead;  // multihash, path
+  IA_RETURN_IF_ERROR(blocks_.ForEach([&](const std::string& mh, const std::string& path) {
+    if (!mh.empty() && live.count(mh)) {
+      stats.blocks_kept++;
+    } else if (!mh.empty()) {
+      dead.emplace_back(mh, path);
+    }
+  }));
+  for (auto& [mh, path] : dead) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) stats.bytes_freed += static_cast<uint64_t>(st.st_size);
+    IA_RETURN_IF_ERROR(blocks_.Remove(mh));
+    cache_.Erase(mh);
+    stats.blocks_removed++;
+  }
+  // With the exclusive lock no writer is running: every temporary file is left from a crash.
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(blocks_.TempDir(), ec), end; !ec && it != end; it.increment(ec)) {
+    std::filesystem::remove(it->path(), ec);
+    stats.temp_files_removed++;
+  }
+  return stats;
+}
+
+Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root, uint64_t* blocks_checked) {
+  std::vector<VerifyProblem> problems;
+  *blocks_checked = 0;
+  // Names blocks as the DAGs that link to them do; reads raw bytes so corrupt blocks do not stop it.
+  std::map<std::string, Cid> names;
+  auto walk = [&](const Cid& start, bool report) {
+    std::vector<Cid> stack{start};
+    std::set<std::string> seen;
+    while (!stack.empty()) {
+      Cid cid = stack.back();
+      stack.pop_back();
+      if (!seen.insert(cid.multihash()).second) continue;
+      names.emplace(cid.multihash(), cid);
+      std::string path = blocks_.PathFor(cid.multihash());
+      auto bytes = blocks_.ReadRaw(cid.multihash());
+      if (!bytes.ok()) {
+        if (report) {
+          bool missing = bytes.status().code() == StatusCode::kNotFound;
+          problems.push_back({cid.ToString(), path, missing ? "missing" : "unreadable: " + bytes.status().message()});
+        }
+        continue;
+      }
+      if (report) ++*blocks_checked;
+      Status ok = VerifyMultihash(cid.multihash(), AsBytes(*bytes));
+      if (!ok.ok()) {
+        if (report) problems.push_back({cid.ToString(), path, ok.code() == StatusCode::kCorruption ? "corrupt" : ok.message()});
+        continue;
+      }
+      auto links = BlockLinks(cid, *bytes);
+      if (!links.ok()) {
+        if (report && links.status().code() != StatusCode::kUnsupported) {
+          problems.push_back({cid.ToString(), path, "undecodable: " + links.status().message()});
+        }
+        continue;
+      }
+      for (auto it = links->rbegin(); it != links->rend(); ++it) stack.push_back(*it);
+    }
+  };
+  if (root) {
+    walk(*root, /*report=*/true);
+    return problems;
+  }
+  if (auto roots = Roots(); roots.ok()) {
+    for (const Cid& r : *roots) walk(r, /*report=*/false);
+  }
+  IA_RETURN_IF_ERROR(blocks_.ForEach([&](const std::string& mh, const std::string& path) {
+    if (mh.empty()) {
+      problems.push_back({"", path, "stray file (not named by a multihash)"});
+      return;
+    }
+    ++*blocks_checked;
+    auto it = names.find(mh);
+    std::string name = it != names.end() ? it->second.ToString() : Cid::V1(kCodecRaw, mh).ToString();
+    auto bytes = ReadFile(path);
+    if (!bytes.ok()) {
+      problems.push_back({name, path, "unreadable: " + bytes.status().message()});
+      return;
+    }
+    Status ok = VerifyMultihash(mh, AsBytes(*bytes));
+    if (!ok.ok()) problems.push_back({name, path, ok.code() == StatusCode::kCorruption ? "corrupt" : ok.message()});
+  }));
+  return problems;
+}
+
+}  // namespace ipfs_accelerate::store
