@@ -131,7 +131,7 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
       }
       if (repo && o->pin) {
         for (const Cid& root : roots) {
-          if (Status s = repo->Pin(root); !s.ok()) return Fail(s);
+          if (Status s = repo->Pin(root, /*check_dag=*/false); !s.ok()) return Fail(s);
         }
       }
       if (repo && !o->alias.empty()) {
@@ -318,7 +318,7 @@ void RegisterCarCommands(CLI::App& app, Context& ctx) {
       if (!roots.ok()) return Fail(roots.status());
       for (const Cid& root : *roots) {
         if (*pin) {
-          if (Status s = (*repo)->Pin(root); !s.ok()) return Fail(s);
+          if (Status s = (*repo)->Pin(root, /*check_dag=*/false); !s.ok()) return Fail(s);
         }
         std::printf("%s\n", root.ToString().c_str());
       }

@@ -113,9 +113,11 @@ Status Repo::UpdateJson(const std::string& file, const std::function<Status(std:
   return WriteFileAtomic(path, text);
 }
 
-Status Repo::Pin(const Cid& root) {
-  Status walk = WalkDag(*this, root, [](const Cid&, const std::string&) { return Status::Ok(); });
-  if (!walk.ok()) return walk.WithContext("cannot pin " + root.ToString() + ": the DAG is not complete and intact");
+Status Repo::Pin(const Cid& root, bool check_dag) {
+  if (check_dag) {
+    Status walk = WalkDag(*this, root, [](const Cid&, const std::string&) { return Status::Ok(); });
+    if (!walk.ok()) return walk.WithContext("cannot pin " + root.ToString() + ": the DAG is not complete and intact");
+  }
   return UpdateJson("pins.json", [&](std::string& text) {
     Json j = Json::parse(text);
     j["recursive"][root.ToString()] = Json::object();

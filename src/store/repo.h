@@ -45,7 +45,7 @@ class Repo : public BlockSource {
 
   // Opens (creating when missing) the repository at `path` and takes its lock.
   static Result<std::unique_ptr<Repo>> Open(const std::string& path, Access access = Access::kShared,
-                                            uint64_t cache_bytes = 64ull << 20);
+                                            uint64_t cache_bytes = 32ull << 20);
 
   // Verified bytes of a block, from the memory cache or from disk.
   Result<std::string> GetBlock(const Cid& cid) override;
@@ -57,8 +57,9 @@ class Repo : public BlockSource {
   // A CID from its text or from an alias name.
   Result<Cid> Resolve(const std::string& ref);
 
-  // Recursive pins. Pin checks that the whole DAG is present and intact first.
-  Status Pin(const Cid& root);
+  // Recursive pins. Pin checks that the whole DAG is present and intact first, unless the
+  // caller has just written or checked it (`check_dag` false: add, car import).
+  Status Pin(const Cid& root, bool check_dag = true);
   Status Unpin(const Cid& root);
   Result<std::vector<Cid>> Pins();
 

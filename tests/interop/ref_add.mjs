@@ -1,7 +1,8 @@
 // The IPFS reference importer (ipfs-unixfs-importer) as a command:
-//   node ref_add.mjs --profile unixfs-v1-2025|unixfs-v0-2015 [--wrap] [--cid-version N] [--raw-leaves true|false] [--chunk N] PATH
+//   node ref_add.mjs --profile unixfs-v1-2025|unixfs-v0-2015 [--wrap] [--cid-version N] [--raw-leaves true|false] [--chunk N] PATH...
 // Prints the root CID of PATH (a file, or a directory added recursively with every entry,
 // hidden ones included, empty directories kept), as `ipfs-accelerate add -Q -H -r` would.
+// Several PATHs need --wrap (they become entries of one directory, as with `add -w`).
 import { importer } from 'ipfs-unixfs-importer'
 import { fixedSize } from 'ipfs-unixfs-importer/chunker'
 import { MemoryBlockstore } from 'blockstore-core/memory'
@@ -10,7 +11,7 @@ import path from 'node:path'
 
 const args = process.argv.slice(2)
 const opts = { profile: 'unixfs-v1-2025' }
-let target
+const targets = []
 for (let i = 0; i < args.length; i++) {
   const a = args[i]
   if (a === '--profile') opts.profile = args[++i]
@@ -18,7 +19,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--cid-version') opts.cidVersion = Number(args[++i])
   else if (a === '--raw-leaves') opts.rawLeaves = args[++i] === 'true'
   else if (a === '--chunk') opts.chunker = fixedSize({ chunkSize: Number(args[++i]) })
-  else target = a
+  else targets.push(a)
 }
 
 function * entries (abs, rel) {
@@ -32,7 +33,9 @@ function * entries (abs, rel) {
   }
 }
 
-const base = path.basename(path.resolve(target))
+function * all () {
+  for (const t of targets) yield * entries(t, path.basename(path.resolve(t)))
+}
 let last
-for await (const r of importer(entries(target, base), new MemoryBlockstore(), opts)) last = r
+for await (const r of importer(all(), new MemoryBlockstore(), opts)) last = r
 console.log(last.cid.toString())
