@@ -1,4 +1,7 @@
 // ipfs-accelerate: the command-line entry point. Parsing only; every action lives in a room.
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "cli/cli.h"
@@ -10,10 +13,25 @@ int Fail(const Status& status) {
   return 1;
 }
 
+namespace {
+
+// `add` maps files; if one shrinks while it is read, the kernel sends SIGBUS. Say so plainly.
+// Blocks already written are complete (they are renamed only once durable); nothing is pinned.
+void OnSigbus(int) {
+  static const char kMessage[] =
+      "error: a file shrank while it was being read (SIGBUS); nothing was pinned. Run the command again "
+      "once the file is stable.\n";
+  ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  (void)ignored;
+  _exit(1);
+}
+
+}  // namespace
 }  // namespace ipfs_accelerate::cli
 
 int main(int argc, char** argv) {
   using namespace ipfs_accelerate::cli;
+  signal(SIGBUS, OnSigbus);
   CLI::App app{"ipfs-accelerate: machine-learning inference whose models travel by content address.\n"
                "Models live in a content-addressed store compatible with IPFS."};
   app.set_help_all_flag("--help-all", "Show help for every command");

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cstring>
 #include <deque>
 #include <future>
+#include <map>
 #include <memory>
 
 #include "core/file_util.h"
@@ -79,6 +81,72 @@ class BalancedTree {
   uint64_t leaves_ = 0;
 };
 
+// Copies bytes from a read function into reusable buffers.
+class ReadSource : public ChunkSource {
+ public:
+  explicit ReadSource(std::function<Result<size_t>(uint8_t*, size_t)> read) : read_(std::move(read)) {}
+
+  Result<std::span<const uint8_t>> Next(size_t size) override {
+    if (free_.empty()) {
+      owned_.push_back(std::make_unique<uint8_t[]>(size));
+      free_.push_back(owned_.back().get());
+    }
+    uint8_t* buf = free_.back();
+    size_t n = 0;
+    while (n < size) {
+      IA_ASSIGN_OR_RETURN(size_t got, read_(buf + n, size - n));
+      if (got == 0) break;
+      n += got;
+    }
+    if (n > 0) free_.pop_back();
+    return std::span<const uint8_t>(buf, n);
+  }
+  void Release(std::span<const uint8_t> chunk) override { free_.push_back(const_cast<uint8_t*>(chunk.data())); }
+
+ private:
+  std::function<Result<size_t>(uint8_t*, size_t)> read_;
+  std::vector<std::unique_ptr<uint8_t[]>> owned_;
+  std::vector<uint8_t*> free_;
+};
+
+// Maps each chunk of a regular file: the hashing threads read the page cache directly, which
+// saves the copy read() makes (about a sixth of the CPU time of hashing). The file must not
+// shrink meanwhile (the process would get SIGBUS; the command-line tool reports it as an error).
+class MappedSource : public ChunkSource {
+ public:
+  MappedSource(int fd, uint64_t size) : fd_(fd), size_(size), page_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
+  ~MappedSource() override {
+    for (auto& [data, m] : maps_) munmap(m.first, m.second);
+  }
+
+  Result<std::span<const uint8_t>> Next(size_t size) override {
+    if (pos_ >= size_) return std::span<const uint8_t>();
+    uint64_t len = std::min<uint64_t>(size, size_ - pos_);
+    uint64_t start = pos_ & ~(page_ - 1);
+    size_t map_len = static_cast<size_t>(pos_ - start + len);
+    void* base = mmap(nullptr, map_len, PROT_READ, MAP_SHARED, fd_, static_cast<off_t>(start));
+    if (base == MAP_FAILED) return Status::FromErrno("cannot map", "file", errno);
+    madvise(base, map_len, MADV_POPULATE_READ);  // fault the pages in here, not in the hashers
+    const uint8_t* data = static_cast<const uint8_t*>(base) + (pos_ - start);
+    maps_[data] = {base, map_len};
+    pos_ += len;
+    return std::span<const uint8_t>(data, static_cast<size_t>(len));
+  }
+  void Release(std::span<const uint8_t> chunk) override {
+    auto it = maps_.find(chunk.data());
+    if (it == maps_.end()) return;
+    munmap(it->second.first, it->second.second);
+    maps_.erase(it);
+  }
+
+ private:
+  int fd_;
+  uint64_t size_;
+  uint64_t page_;
+  uint64_t pos_ = 0;
+  std::map<const uint8_t*, std::pair<void*, size_t>> maps_;
+};
+
 }  // namespace
 
 Result<ImportOptions> ImportOptions::ForProfile(std::string_view name) {
@@ -137,7 +205,7 @@ Cid Importer::MakeCid(uint64_t codec, std::string multihash) const {
   return Cid::V1(codec, std::move(multihash));
 }
 
-Result<ImportedEntry> Importer::AddStream(const std::function<Result<size_t>(uint8_t*, size_t)>& read) {
+Result<ImportedEntry> Importer::AddStream(ChunkSource& source) {
   const size_t chunk = options_.chunk_size;
   const bool raw = options_.raw_leaves;
 
@@ -196,16 +264,14 @@ Result<ImportedEntry> Importer::AddStream(const std::function<Result<size_t>(uin
     return e;
   };
 
-  // Enough buffers to keep every worker busy while this thread reads the next chunks.
-  const size_t buffers = static_cast<size_t>(pool_->size()) * 2 + 2;
-  std::vector<std::unique_ptr<uint8_t[]>> pool_bufs;
-  std::vector<uint8_t*> free_bufs;
+  // Enough chunks in flight to keep every worker busy while this thread reads the next ones.
+  const size_t max_inflight = static_cast<size_t>(pool_->size()) * 2 + 2;
   struct InFlight {
-    uint8_t* buf;
+    std::span<const uint8_t> chunk;
     std::future<Result<ImportedEntry>> result;
   };
   std::deque<InFlight> inflight;
-  // Jobs read the buffers: wait for all of them on every way out of this function.
+  // Jobs read the chunks: wait for all of them on every way out of this function.
   struct Drain {
     std::deque<InFlight>* q;
     ~Drain() {
@@ -217,35 +283,21 @@ Result<ImportedEntry> Importer::AddStream(const std::function<Result<size_t>(uin
     InFlight f = std::move(inflight.front());
     inflight.pop_front();
     Result<ImportedEntry> leaf = f.result.get();
-    free_bufs.push_back(f.buf);
+    source.Release(f.chunk);
     if (!leaf.ok()) return leaf.status();
     return tree.Add(std::move(leaf).value());
   };
 
   uint64_t chunks = 0;
   for (;;) {
-    if (free_bufs.empty()) {
-      if (pool_bufs.size() < buffers) {
-        pool_bufs.push_back(std::make_unique<uint8_t[]>(chunk));
-        free_bufs.push_back(pool_bufs.back().get());
-      } else {
-        IA_RETURN_IF_ERROR(retire());
-      }
-    }
-    uint8_t* buf = free_bufs.back();
-    size_t n = 0;
-    while (n < chunk) {
-      IA_ASSIGN_OR_RETURN(size_t got, read(buf + n, chunk - n));
-      if (got == 0) break;
-      n += got;
-    }
-    if (n == 0 && chunks > 0) break;  // the reference chunkers emit one empty chunk, only for empty files
-    free_bufs.pop_back();
+    if (inflight.size() >= max_inflight) IA_RETURN_IF_ERROR(retire());
+    IA_ASSIGN_OR_RETURN(std::span<const uint8_t> data, source.Next(chunk));
+    if (data.empty() && chunks > 0) break;  // the reference chunkers emit one empty chunk, only for empty files
     ++chunks;
-    bytes_read_ += n;
+    bytes_read_ += data.size();
     if (progress_) progress_(bytes_read_);
-    inflight.push_back({buf, pool_->Submit([&leaf_job, buf, n] { return leaf_job(buf, n); })});
-    if (n < chunk) break;
+    inflight.push_back({data, pool_->Submit([&leaf_job, data] { return leaf_job(data.data(), data.size()); })});
+    if (data.size() < chunk) break;
   }
   while (!inflight.empty()) IA_RETURN_IF_ERROR(retire());
   return tree.Finish();
@@ -253,25 +305,33 @@ Result<ImportedEntry> Importer::AddStream(const std::function<Result<size_t>(uin
 
 Result<ImportedEntry> Importer::AddBytes(std::span<const uint8_t> bytes) {
   size_t offset = 0;
-  return AddStream([&](uint8_t* buf, size_t want) -> Result<size_t> {
+  ReadSource source([&](uint8_t* buf, size_t want) -> Result<size_t> {
     size_t n = std::min(want, bytes.size() - offset);
     std::memcpy(buf, bytes.data() + offset, n);
     offset += n;
     return n;
   });
+  return AddStream(source);
 }
 
 Result<ImportedEntry> Importer::AddFile(const std::string& path) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno("cannot open", path, errno);
   posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
-  auto entry = AddStream([&](uint8_t* buf, size_t want) -> Result<size_t> {
+  struct stat st;
+  if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", path, errno);
+  ReadSource reader([&](uint8_t* buf, size_t want) -> Result<size_t> {
     for (;;) {
       ssize_t n = ::read(fd.get(), buf, want);
       if (n >= 0) return static_cast<size_t>(n);
       if (errno != EINTR) return Status::FromErrno("cannot read", path, errno);
     }
   });
+  MappedSource mapped(fd.get(), static_cast<uint64_t>(st.st_size));
+  // Regular files of at least one chunk are mapped; small ones are cheaper to read.
+  bool map = S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) >= options_.chunk_size &&
+             options_.chunk_size >= 4096;
+  auto entry = AddStream(map ? static_cast<ChunkSource&>(mapped) : reader);
   if (entry.ok()) entry->name = BaseName(path);
   return entry;
 }

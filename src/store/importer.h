@@ -49,6 +49,15 @@ struct ImportedEntry {
   bool is_directory = false;
 };
 
+// Where a file's bytes come from: copied into buffers, or mapped from the page cache.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  // The next `size` bytes (fewer only at the end, none after it); valid until Release.
+  virtual Result<std::span<const uint8_t>> Next(size_t size) = 0;
+  virtual void Release(std::span<const uint8_t> chunk) = 0;
+};
+
 class Importer {
  public:
   // `sink` receives every block; null computes CIDs only (add --only-hash).
@@ -66,8 +75,8 @@ class Importer {
  private:
   Result<ImportedEntry> AddFile(const std::string& path);
   Result<ImportedEntry> AddDirectory(const std::string& path, int depth);
-  // Reads chunks with `read` (returns bytes read into the buffer, 0 at the end) and builds the file.
-  Result<ImportedEntry> AddStream(const std::function<Result<size_t>(uint8_t*, size_t)>& read);
+  // Builds the file from the chunks of `source`.
+  Result<ImportedEntry> AddStream(ChunkSource& source);
   Cid MakeCid(uint64_t codec, std::string multihash) const;
 
   ImportOptions options_;
