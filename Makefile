@@ -29,7 +29,8 @@ fuzz: setup
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p build-fuzz/corpus/$$t && cp -n tools/fuzz/corpus/$$t/* build-fuzz/corpus/$$t/ 2>/dev/null; \
 	  echo "== $$t ($(FUZZ_SECONDS)s)"; \
-	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 build-fuzz/corpus/$$t || exit 1; \
+	  build-fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/$$t- build-fuzz/corpus/$$t || exit 1; \
 	done
 
 format:

@@ -92,7 +92,11 @@ Result<std::vector<Cid>> ParseHeader(std::span<const uint8_t> header) {
         roots->push_back(*cid);
       }
     } else {
-      return Status::Corruption("CAR header has an unknown key \"" + key.substr(0, 40) + "\"");
+      std::string shown = key.substr(0, 40);
+      for (char& c : shown) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // no terminal escapes
+      }
+      return Status::Corruption("CAR header has an unknown key \"" + shown + "\"");
     }
   }
   if (!r.done()) return Status::Corruption("CAR header has trailing bytes");
@@ -161,10 +165,14 @@ Result<std::optional<uint64_t>> CarReader::ReadLength(const char* what) {
                                 std::to_string(offset_));
     }
     ++offset_;
+    // The tenth byte holds bit 63 only; more would be silently dropped and wrap the length.
+    if (i == 9 && b > 1) break;
     v |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
     if ((b & 0x80) == 0) return std::optional<uint64_t>(v);
   }
-  return Status::Corruption("CAR file has a malformed " + std::string(what) + " length varint");
+  return Status::Corruption("CAR file has a malformed " + std::string(what) +
+                            " length varint before offset " + std::to_string(offset_) +
+                            " (it does not fit in 64 bits)");
 }
 
 Result<CarReader> CarReader::Open(ByteReader* in) {

@@ -9,6 +9,12 @@
 namespace ipfs_accelerate::store {
 namespace {
 
+// The longest CID we read: version 1, a 10-byte codec varint, a multihash with a 10-byte code,
+// a 2-byte length and a kMaxDigestSize digest. Its longest text is base16; refusing longer text
+// up front keeps base58 decoding, which is quadratic, cheap on hostile input.
+constexpr size_t kMaxCidBytes = 1 + 10 + 10 + 2 + kMaxDigestSize;
+constexpr size_t kMaxCidText = 1 + 2 * kMaxCidBytes;
+
 std::string Shown(std::string_view text) {
   std::string s(text.substr(0, 100));
   for (char& c : s) {
@@ -63,6 +69,11 @@ Result<Cid> Cid::Parse(std::string_view text) {
     return Status::InvalidArgument("invalid CID " + Shown(text) + ": " + s.message());
   };
   if (text.empty()) return Status::InvalidArgument("invalid CID: empty string");
+  if (text.size() > kMaxCidText) {
+    return fail(Status::InvalidArgument("too long for a CID (" + std::to_string(text.size()) +
+                                        " characters, at most " + std::to_string(kMaxCidText) +
+                                        ")"));
+  }
   std::string bytes;
   if (text.size() == 46 && text.substr(0, 2) == "Qm") {
     auto decoded = DecodeBase58Btc(text);

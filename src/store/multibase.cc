@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdio>
 
 namespace ipfs_accelerate::store {
 namespace {
@@ -16,6 +17,16 @@ std::string Quote(std::string_view s) {
   }
   if (s.size() > 80) out += "...";
   return out + "\"";
+}
+
+// One character of untrusted text, printable in a message: 'x', or '\xNN' for control and
+// non-ASCII bytes so that an error cannot carry terminal escapes.
+std::string ShowChar(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7f) return "'" + std::string(1, c) + "'";
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "'\\x%02x'", u);
+  return buf;
 }
 
 }  // namespace
@@ -47,7 +58,7 @@ Result<std::string> DecodeBase32(std::string_view text) {
     if (c >= 'a' && c <= 'z') v = c - 'a';
     else if (c >= 'A' && c <= 'Z') v = c - 'A';
     else if (c >= '2' && c <= '7') v = c - '2' + 26;
-    else return Status::InvalidArgument("character '" + std::string(1, c) + "' is not base32 in " + Quote(text));
+    else return Status::InvalidArgument("character " + ShowChar(c) + " is not base32 in " + Quote(text));
     buffer = (buffer << 5) | static_cast<uint32_t>(v);
     bits += 5;
     if (bits >= 8) {
@@ -96,7 +107,8 @@ Result<std::string> DecodeBase58Btc(std::string_view text) {
   for (size_t i = zeros; i < text.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 128 || kIndex[c] < 0) {
-      return Status::InvalidArgument("character '" + std::string(1, text[i]) + "' is not base58btc in " + Quote(text));
+      return Status::InvalidArgument("character " + ShowChar(text[i]) + " is not base58btc in " +
+                                     Quote(text));
     }
     int carry = kIndex[c];
     for (char& b : bytes) {
@@ -141,7 +153,7 @@ Result<std::string> DecodeMultibase(std::string_view text) {
       return out;
     }
     default:
-      return Status::InvalidArgument("unknown multibase prefix '" + std::string(1, text[0]) + "' in " +
+      return Status::InvalidArgument("unknown multibase prefix " + ShowChar(text[0]) + " in " +
                                      Quote(text) + " (expected b… base32 or z… base58btc)");
   }
 }

@@ -5,8 +5,12 @@
 namespace ipfs_accelerate::store {
 
 Result<PbField> ReadPbField(std::span<const uint8_t> in, size_t* pos, const std::string& what) {
-  auto tag = ReadVarint(in, pos);
-  if (!tag) return Status::Corruption(what + ": truncated or malformed field tag");
+  // Varints must be minimal: a padded one (0x81 0x00 for 1) would give the same block a second
+  // encoding, and dag-pb promises one canonical form (EncodeDagPb(DecodeDagPb(b)) == b).
+  auto tag = ReadVarint(in, pos, /*minimal=*/true);
+  if (!tag) {
+    return Status::Corruption(what + ": truncated, overlong or non-minimal field tag varint");
+  }
   if (*tag > 0xffffffffULL || (*tag >> 3) == 0) {
     return Status::Corruption(what + ": invalid field tag " + std::to_string(*tag));
   }
@@ -14,13 +18,22 @@ Result<PbField> ReadPbField(std::span<const uint8_t> in, size_t* pos, const std:
   f.number = static_cast<uint32_t>(*tag >> 3);
   f.wire_type = static_cast<uint32_t>(*tag & 7);
   if (f.wire_type == kWireVarint) {
-    auto v = ReadVarint(in, pos);
-    if (!v) return Status::Corruption(what + ": truncated or malformed varint");
+    auto v = ReadVarint(in, pos, /*minimal=*/true);
+    if (!v) {
+      return Status::Corruption(what + ": field " + std::to_string(f.number) +
+                                " has a truncated, overlong or non-minimal varint");
+    }
     f.value = *v;
   } else if (f.wire_type == kWireBytes) {
-    auto len = ReadVarint(in, pos);
-    if (!len || *len > in.size() - *pos) {
-      return Status::Corruption(what + ": length-delimited field runs past the end");
+    auto len = ReadVarint(in, pos, /*minimal=*/true);
+    if (!len) {
+      return Status::Corruption(what + ": field " + std::to_string(f.number) +
+                                " has a truncated, overlong or non-minimal length varint");
+    }
+    if (*len > in.size() - *pos) {
+      return Status::Corruption(what + ": field " + std::to_string(f.number) +
+                                " runs past the end (" + std::to_string(*len) +
+                                " bytes declared, " + std::to_string(in.size() - *pos) + " left)");
     }
     f.bytes = in.subspan(*pos, *len);
     *pos += *len;

@@ -22,7 +22,8 @@ struct PbField {
 };
 
 // Reads one field at `*pos`. Only varint and length-delimited wire types exist in our formats;
-// anything else, a truncation or a field number of 0 is kCorruption, prefixed with `what`.
+// anything else, a truncation, a non-minimal varint (a second encoding of the same block) or a
+// field number of 0 is kCorruption, prefixed with `what`.
 Result<PbField> ReadPbField(std::span<const uint8_t> in, size_t* pos, const std::string& what);
 
 void AppendPbTag(std::string& out, uint32_t field, uint32_t wire_type);

@@ -43,13 +43,17 @@ namespace {
 Status ParseMtime(std::span<const uint8_t> in, UnixFsData* d) {
   size_t pos = 0;
   while (pos < in.size()) {
-    auto tag = ReadVarint(in, &pos);
+    auto tag = ReadVarint(in, &pos, /*minimal=*/true);
     if (!tag) return Status::Corruption("UnixFS mtime: malformed tag");
     if (*tag == ((1 << 3) | kWireVarint)) {
-      auto v = ReadVarint(in, &pos);
+      if (d->mtime_seconds) return Status::Corruption("UnixFS mtime: duplicate Seconds");
+      auto v = ReadVarint(in, &pos, /*minimal=*/true);
       if (!v) return Status::Corruption("UnixFS mtime: malformed Seconds");
       d->mtime_seconds = static_cast<int64_t>(*v);
     } else if (*tag == ((2 << 3) | 5)) {
+      if (d->mtime_nanos) {
+        return Status::Corruption("UnixFS mtime: duplicate FractionalNanoseconds");
+      }
       if (in.size() - pos < 4) return Status::Corruption("UnixFS mtime: truncated FractionalNanoseconds");
       uint32_t n = 0;
       for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(in[pos + i]) << (8 * i);
@@ -60,6 +64,8 @@ Status ParseMtime(std::span<const uint8_t> in, UnixFsData* d) {
       return Status::Corruption("UnixFS mtime: unknown field tag " + std::to_string(*tag));
     }
   }
+  // Seconds is required; without it EncodeUnixFs would drop the nanoseconds.
+  if (!d->mtime_seconds) return Status::Corruption("UnixFS mtime: missing Seconds");
   return Status::Ok();
 }
 
@@ -101,7 +107,7 @@ Result<UnixFsData> DecodeUnixFs(std::span<const uint8_t> bytes) {
         if (f.wire_type == kWireBytes) {  // packed form, as some writers emit
           size_t p = 0;
           while (p < f.bytes.size()) {
-            auto v = ReadVarint(f.bytes, &p);
+            auto v = ReadVarint(f.bytes, &p, /*minimal=*/true);
             if (!v) return Status::Corruption("UnixFS data: malformed packed blocksizes");
             d.blocksizes.push_back(*v);
           }
