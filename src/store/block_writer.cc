@@ -6,6 +6,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <random>
+
+#include "store/multihash.h"
+#include "store/varint.h"
 
 namespace ipfs_accelerate::store {
 namespace {
@@ -18,7 +23,14 @@ constexpr size_t kMaxQueuedBatches = 2;
 }  // namespace
 
 BlockWriter::BlockWriter(DiskBlockStore* store, Publish publish)
-    : store_(store), publish_(publish), syncer_([this] { SyncLoop(); }) {}
+    : store_(store), publish_(publish), syncer_([this] { SyncLoop(); }) {
+  // Unique among processes (pid) and among writers in one process (random).
+  std::random_device rd;
+  uint64_t nonce = (static_cast<uint64_t>(rd()) << 32) | rd();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "/%d-%016llx-", static_cast<int>(getpid()), static_cast<unsigned long long>(nonce));
+  tmp_prefix_ = store_->TempDir() + buf;
+}
 
 BlockWriter::~BlockWriter() {
   if (!finished_) Abort();
@@ -32,10 +44,13 @@ Status BlockWriter::Put(const Cid& cid, std::span<const std::span<const uint8_t>
     if (!error_.ok()) return error_;
     if (finished_) return Status::Internal("BlockWriter::Put after Commit or Abort");
     if (!seen_.insert(mh).second) return Status::Ok();
-    tmp_path = store_->TempDir() + "/" + std::to_string(getpid()) + "-" +
-               std::to_string(reinterpret_cast<uintptr_t>(this) & 0xffffff) + "-" + std::to_string(tmp_counter_++);
+    tmp_path = tmp_prefix_ + std::to_string(tmp_counter_++);
   }
-  if (store_->Has(mh)) return Status::Ok();
+  // A block already stored is kept only if intact: adding the content again repairs it.
+  if (store_->Has(mh)) {
+    auto existing = store_->ReadRaw(mh);
+    if (existing.ok() && VerifyMultihash(mh, AsBytes(*existing)).ok()) return Status::Ok();
+  }
 
   UniqueFd fd(open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
   if (!fd.valid() && errno == ENOENT) {

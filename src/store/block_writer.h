@@ -76,6 +76,7 @@ class BlockWriter : public BlockSink {
   bool created_shard_ = false;
   uint64_t blocks_written_ = 0;
   uint64_t bytes_written_ = 0;
+  std::string tmp_prefix_;  // temporary file names: prefix + counter
   uint64_t tmp_counter_ = 0;
   std::thread syncer_;
 };

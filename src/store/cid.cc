@@ -75,6 +75,10 @@ Result<Cid> Cid::Parse(std::string_view text) {
                                         ")"));
   }
   std::string bytes;
+  if (text.substr(0, 2) == "Qm" && text.size() != 46) {
+    return fail(Status::InvalidArgument("it looks like a CIDv0 (Qm…) but has " + std::to_string(text.size()) +
+                                        " characters; a CIDv0 has 46 (was it cut short or pasted twice?)"));
+  }
   if (text.size() == 46 && text.substr(0, 2) == "Qm") {
     auto decoded = DecodeBase58Btc(text);
     if (!decoded.ok()) return fail(decoded.status());

@@ -99,7 +99,8 @@ Result<Cid> Repo::Resolve(const std::string& ref) {
     IA_ASSIGN_OR_RETURN(auto aliases, Aliases());
     auto it = aliases.find(ref);
     if (it != aliases.end()) return it->second;
-    return Status::NotFound("\"" + ref + "\" is neither a CID nor an alias (see `ipfs-accelerate alias ls`)");
+    return Status::NotFound("\"" + ref + "\" is neither a CID nor an alias (see `ipfs-accelerate alias ls`); as a CID: " +
+                            cid.status().message());
   }
   return cid.status();
 }
@@ -231,9 +232,11 @@ Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root, 
   *blocks_checked = 0;
   // Names blocks as the DAGs that link to them do; reads raw bytes so corrupt blocks do not stop it.
   std::map<std::string, Cid> names;
-  auto walk = [&](const Cid& start, bool report) {
+  // `full`: count and re-hash every block of the DAG. Otherwise (the whole-repository pass, which
+  // re-hashes every file anyway) only report what the files cannot show: blocks pinned DAGs miss.
+  std::set<std::string> seen;
+  auto walk = [&](const Cid& start, bool full) {
     std::vector<Cid> stack{start};
-    std::set<std::string> seen;
     while (!stack.empty()) {
       Cid cid = stack.back();
       stack.pop_back();
@@ -242,21 +245,21 @@ Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root, 
       std::string path = blocks_.PathFor(cid.multihash());
       auto bytes = blocks_.ReadRaw(cid.multihash());
       if (!bytes.ok()) {
-        if (report) {
-          bool missing = bytes.status().code() == StatusCode::kNotFound;
+        bool missing = bytes.status().code() == StatusCode::kNotFound;
+        if (full || missing) {
           problems.push_back({cid.ToString(), path, missing ? "missing" : "unreadable: " + bytes.status().message()});
         }
         continue;
       }
-      if (report) ++*blocks_checked;
+      if (full) ++*blocks_checked;
       Status ok = VerifyMultihash(cid.multihash(), AsBytes(*bytes));
       if (!ok.ok()) {
-        if (report) problems.push_back({cid.ToString(), path, ok.code() == StatusCode::kCorruption ? "corrupt" : ok.message()});
+        if (full) problems.push_back({cid.ToString(), path, ok.code() == StatusCode::kCorruption ? "corrupt" : ok.message()});
         continue;
       }
       auto links = BlockLinks(cid, *bytes);
       if (!links.ok()) {
-        if (report && links.status().code() != StatusCode::kUnsupported) {
+        if (links.status().code() != StatusCode::kUnsupported) {
           problems.push_back({cid.ToString(), path, "undecodable: " + links.status().message()});
         }
         continue;
@@ -265,11 +268,14 @@ Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root, 
     }
   };
   if (root) {
-    walk(*root, /*report=*/true);
+    walk(*root, /*full=*/true);
     return problems;
   }
-  if (auto roots = Roots(); roots.ok()) {
-    for (const Cid& r : *roots) walk(r, /*report=*/false);
+  auto roots = Roots();
+  if (!roots.ok()) {
+    problems.push_back({"", path_, "pins or aliases unreadable: " + roots.status().message()});
+  } else {
+    for (const Cid& r : *roots) walk(r, /*full=*/false);
   }
   IA_RETURN_IF_ERROR(blocks_.ForEach([&](const std::string& mh, const std::string& path) {
     if (mh.empty()) {

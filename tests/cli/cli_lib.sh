@@ -1,0 +1,142 @@
+# shellcheck shell=bash
+# Shared by the tests/cli/*_test.sh scripts (sourced, not run): a scratch directory, a case runner
+# and the few checks the scripts need. Each case runs in a subshell with `set -e`, so any failing
+# command fails the case (and only the case); `fail` explains why.
+#
+# Needs: IA_BIN (the ipfs-accelerate binary). Uses python3 (standard library only).
+
+set -euo pipefail
+
+: "${IA_BIN:?IA_BIN must point at the ipfs-accelerate binary}"
+[[ -x "$IA_BIN" ]] || { echo "IA_BIN=$IA_BIN is not executable" >&2; exit 2; }
+IA_BIN="$(cd "$(dirname "$IA_BIN")" && pwd)/$(basename "$IA_BIN")"
+
+TEST_NAME="${TEST_NAME:-$(basename "$0" .sh)}"
+T="$(mktemp -d "${TMPDIR:-/tmp}/ia_${TEST_NAME}_XXXXXX")"
+# Never touch ~/.ipfs_accelerate: every command gets --repo, and the default points here too.
+export IPFS_ACCELERATE_PATH="$T/default-repo-must-not-be-used"
+BG_PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${BG_PIDS[@]}"; do
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  chmod -R u+w "$T" 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+# run_case "description" function [args...]
+run_case() {
+  local name="$1"
+  shift
+  echo "--- $name"
+  local rc=0
+  set +e
+  (
+    set -e
+    "$@"
+  )
+  rc=$?
+  set -e
+  if ((rc == 0)); then
+    PASSED=$((PASSED + 1))
+    echo "    ok"
+  else
+    FAILED=$((FAILED + 1))
+    FAILED_NAMES+=("$name")
+    echo "    FAILED: $name"
+  fi
+}
+
+summary() {
+  echo
+  echo "$TEST_NAME: $PASSED passed, $FAILED failed"
+  local n
+  for n in "${FAILED_NAMES[@]}"; do echo "  failed: $n"; done
+  ((FAILED == 0))
+}
+
+fail() {
+  echo "    $*" >&2
+  exit 1
+}
+
+# ia REPO args...: the binary on a given repository.
+ia() {
+  local repo="$1"
+  shift
+  "$IA_BIN" --repo "$repo" "$@"
+}
+
+# run_capture NAME cmd...: runs cmd with stdout in $T/NAME.out, stderr in $T/NAME.err; sets RC.
+run_capture() {
+  local name="$1"
+  shift
+  RC=0
+  "$@" >"$T/$name.out" 2>"$T/$name.err" || RC=$?
+}
+
+# expect_error NAME PATTERN cmd...: cmd must exit non-zero with PATTERN (extended regex) on stderr
+# and print nothing on stdout.
+expect_error() {
+  local name="$1" pattern="$2"
+  shift 2
+  run_capture "$name" "$@"
+  ((RC != 0)) || fail "$name: exit status 0, expected an error (stdout: $(head -c 300 "$T/$name.out"))"
+  grep -Eq "$pattern" "$T/$name.err" || fail "$name: stderr lacks /$pattern/: $(head -c 500 "$T/$name.err")"
+  [[ ! -s "$T/$name.out" ]] || fail "$name: stdout should be empty on error: $(head -c 300 "$T/$name.out")"
+  echo "    error as expected (exit $RC): $(head -n 1 "$T/$name.err" | head -c 300)"
+}
+
+assert_contains() {  # assert_contains FILE FIXED-STRING [what]
+  grep -qF -- "$2" "$1" || fail "${3:-$1} does not contain '$2': $(head -c 500 "$1")"
+}
+
+# The repository as a user could observe it: every file under blocks/ (with its hash), pins, aliases.
+repo_state() {
+  local repo="$1"
+  (
+    cd "$repo"
+    find blocks -mindepth 1 | LC_ALL=C sort
+    find blocks -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum
+    for f in pins.json aliases.json; do
+      if [[ -f "$f" ]]; then sha256sum "$f"; else echo "$f absent"; fi
+    done
+  )
+}
+
+# Deterministic pseudo-random bytes: make_file PATH SIZE [SEED]
+make_file() {
+  python3 - "$1" "$2" "${3:-1}" <<'EOF'
+import random, sys
+path, size, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+r = random.Random(seed)
+with open(path, "wb") as f:
+    left = size
+    while left:
+        n = min(left, 16 << 20)
+        f.write(r.randbytes(n))
+        left -= n
+EOF
+}
+
+# The raw-leaf CIDv1 and the block file name of a byte range of a file (its sha2-256):
+# leaf_info FILE OFFSET LENGTH -> "CID FILENAME"
+leaf_info() {
+  python3 - "$@" <<'EOF'
+import base64, hashlib, sys
+path, off, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+with open(path, "rb") as f:
+    f.seek(off)
+    mh = bytes([0x12, 0x20]) + hashlib.sha256(f.read(n)).digest()
+b32 = lambda b: base64.b32encode(b).decode().lower().rstrip("=")
+print("b" + b32(bytes([0x01, 0x55]) + mh), b32(mh) + ".data")
+EOF
+}
