@@ -18,5 +18,6 @@ struct Context {
 int Fail(const Status& status);
 
 void RegisterStoreCommands(CLI::App& app, Context& ctx);
+void RegisterEngineCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   app.add_option("--repo", ctx.repo_flag,
                  "Repository directory (default: $IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate)");
   RegisterStoreCommands(app, ctx);
+  RegisterEngineCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

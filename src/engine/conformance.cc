@@ -1,0 +1,162 @@
+#include "engine/conformance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "core/file_util.h"
+#include "engine/onnx_loader.h"
+#include "engine/session.h"
+
+namespace ipfs_accelerate::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using Outcome = ConformanceResult::Outcome;
+
+double ToDouble(const Tensor& t, int64_t i) {
+  switch (t.dtype()) {
+    case DType::kFloat32: return t.data<float>()[i];
+    case DType::kFloat64: return t.data<double>()[i];
+    case DType::kInt64: return static_cast<double>(t.data<int64_t>()[i]);
+    case DType::kInt32: return t.data<int32_t>()[i];
+    case DType::kInt16: return t.data<int16_t>()[i];
+    case DType::kInt8: return t.data<int8_t>()[i];
+    case DType::kUInt64: return static_cast<double>(t.data<uint64_t>()[i]);
+    case DType::kUInt32: return t.data<uint32_t>()[i];
+    case DType::kUInt16: return t.data<uint16_t>()[i];
+    case DType::kUInt8: case DType::kBool: return t.data<uint8_t>()[i];
+    case DType::kFloat16: {
+      uint16_t h = t.data<uint16_t>()[i];
+      uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+      double v = exp == 0 ? std::ldexp(mant, -24) : exp == 31 ? (mant ? NAN : INFINITY) : std::ldexp(mant | 0x400, exp - 25);
+      return sign ? -v : v;
+    }
+    case DType::kBFloat16: {
+      uint32_t bits = static_cast<uint32_t>(t.data<uint16_t>()[i]) << 16;
+      float f;
+      std::memcpy(&f, &bits, 4);
+      return f;
+    }
+    default: return NAN;
+  }
+}
+
+// Empty when equal within tolerance; else what differs.
+std::string Compare(const std::string& name, const Tensor& expected, const Tensor& got) {
+  if (expected.dtype() != got.dtype()) {
+    return "output '" + name + "': dtype " + DTypeName(got.dtype()) + ", expected " + DTypeName(expected.dtype());
+  }
+  if (expected.shape() != got.shape()) {
+    return "output '" + name + "': shape " + ShapeToString(got.shape()) + ", expected " + ShapeToString(expected.shape());
+  }
+  bool exact = expected.dtype() != DType::kFloat32 && expected.dtype() != DType::kFloat64 &&
+               expected.dtype() != DType::kFloat16 && expected.dtype() != DType::kBFloat16;
+  int64_t bad = 0, first = -1;
+  for (int64_t i = 0, n = expected.numel(); i < n; ++i) {
+    double e = ToDouble(expected, i), g = ToDouble(got, i);
+    bool ok;
+    if (exact) ok = e == g;
+    else if (std::isnan(e) || std::isnan(g)) ok = std::isnan(e) && std::isnan(g);
+    else if (std::isinf(e) || std::isinf(g)) ok = e == g;
+    else ok = std::fabs(e - g) <= 1e-7 + 1e-3 * std::fabs(e);
+    if (!ok && bad++ == 0) first = i;
+  }
+  if (bad == 0) return "";
+  return "output '" + name + "': " + std::to_string(bad) + " of " + std::to_string(expected.numel()) +
+         " values differ; first at " + std::to_string(first) + ": got " + std::to_string(ToDouble(got, first)) +
+         ", expected " + std::to_string(ToDouble(expected, first));
+}
+
+ConformanceResult Skip(ConformanceResult r, std::string why) {
+  r.outcome = Outcome::kSkipped;
+  r.reason = std::move(why);
+  return r;
+}
+
+ConformanceResult Fail(ConformanceResult r, std::string why) {
+  r.outcome = Outcome::kFailed;
+  r.reason = std::move(why);
+  return r;
+}
+
+}  // namespace
+
+std::vector<std::string> FindConformanceCases(const std::string& path) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (fs::exists(fs::path(path) / "model.onnx", ec)) return {path};
+  for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+    if (fs::exists(it->path() / "model.onnx", ec)) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+ConformanceResult RunConformanceCase(const std::string& dir, int threads) {
+  ConformanceResult r;
+  r.name = fs::path(dir).filename().string();
+  auto model = LoadModel(dir + "/model.onnx");
+  if (!model.ok()) {
+    if (model.status().message().find("string tensors") != std::string::npos) return Skip(r, "string tensors");
+    return Fail(r, model.status().ToString());
+  }
+  for (const auto& [domain, version] : model->opsets) {
+    if (domain == "ai.onnx.preview.training") return Skip(r, "training op (ai.onnx.preview.training)");
+  }
+  for (const ValueInfo& v : model->graph.inputs) {
+    if (!v.is_tensor) return Skip(r, "non-tensor input '" + v.name + "' (sequence/optional/map)");
+    if (v.dtype == DType::kString) return Skip(r, "string tensors");
+  }
+  for (const ValueInfo& v : model->graph.outputs) {
+    if (!v.is_tensor) return Skip(r, "non-tensor output '" + v.name + "' (sequence/optional/map)");
+    if (v.dtype == DType::kString) return Skip(r, "string tensors");
+  }
+  std::vector<ValueInfo> inputs = model->graph.inputs, outputs = model->graph.outputs;
+  auto session = Session::Create(std::move(model).value(), {.threads = threads});
+  if (!session.ok()) return Fail(r, session.status().ToString());
+
+  std::vector<std::string> sets;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_directory() && it->path().filename().string().starts_with("test_data_set_")) sets.push_back(it->path());
+  }
+  std::sort(sets.begin(), sets.end());
+  if (sets.empty()) return Fail(r, "no test_data_set_* folders");
+  for (const std::string& set : sets) {
+    auto load = [&](const std::string& prefix, const std::vector<ValueInfo>& infos,
+                    std::map<std::string, Tensor>* into) -> Status {
+      for (size_t k = 0;; ++k) {
+        std::string path = set + "/" + prefix + "_" + std::to_string(k) + ".pb";
+        auto bytes = ReadFile(path);
+        if (!bytes.ok()) break;
+        std::string name;
+        IA_ASSIGN_OR_RETURN(Tensor t, ParseTensorProto(*bytes, &name));
+        if (k < infos.size()) name = infos[k].name;
+        (*into)[name] = std::move(t);
+      }
+      return Status::Ok();
+    };
+    std::map<std::string, Tensor> feeds, expected;
+    Status s = load("input", inputs, &feeds);
+    if (s.ok()) s = load("output", outputs, &expected);
+    if (!s.ok()) {
+      if (s.message().find("string tensors") != std::string::npos) return Skip(r, "string tensors");
+      return Skip(r, "test data is not plain tensors (" + s.message() + ")");
+    }
+    auto got = (*session)->Run(feeds);
+    if (!got.ok()) return Fail(r, got.status().ToString());
+    for (const auto& [name, want] : expected) {
+      auto it = got->find(name);
+      if (it == got->end()) return Fail(r, "output '" + name + "' missing");
+      std::string diff = Compare(name, want, it->second);
+      if (!diff.empty()) return Fail(r, diff);
+    }
+  }
+  r.outcome = Outcome::kPassed;
+  return r;
+}
+
+}  // namespace ipfs_accelerate::engine

@@ -1,0 +1,75 @@
+// The engine's graph IR: what an ONNX model says, in plain C++ types, independent of protobuf.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace ipfs_accelerate::engine {
+
+struct Graph;
+
+struct Attribute {
+  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor, kGraph };
+  Kind kind = Kind::kInt;
+  int64_t i = 0;
+  float f = 0;
+  std::string s;
+  std::vector<int64_t> ints;
+  std::vector<float> floats;
+  std::vector<std::string> strings;
+  Tensor t;
+  std::shared_ptr<Graph> g;
+};
+
+struct Node {
+  std::string name;
+  std::string op_type;
+  std::string domain;  // "" is the default ONNX domain
+  std::vector<std::string> inputs;   // "" marks an omitted optional input
+  std::vector<std::string> outputs;  // "" marks an unused optional output
+  std::map<std::string, Attribute> attributes;
+  int64_t opset = 0;  // the opset version of `domain` the model imports
+
+  const Attribute* attr(const std::string& key) const {
+    auto it = attributes.find(key);
+    return it == attributes.end() ? nullptr : &it->second;
+  }
+  // "Conv (node 'conv1', domain ai.onnx, opset 11)": how errors name a node.
+  std::string Describe() const;
+};
+
+// One dimension of a declared shape: a number, or a name (dynamic), or unknown.
+struct Dim {
+  int64_t value = -1;  // -1 when not a fixed number
+  std::string param;   // the name of a dynamic dimension ("batch", "seq")
+};
+
+struct ValueInfo {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  bool is_tensor = true;  // false for sequence, map and optional types
+  std::optional<std::vector<Dim>> shape;
+};
+
+struct Graph {
+  std::string name;
+  std::vector<Node> nodes;  // in topological order once loaded
+  std::vector<ValueInfo> inputs;
+  std::vector<ValueInfo> outputs;
+  std::map<std::string, Tensor> initializers;
+};
+
+struct Model {
+  Graph graph;
+  std::map<std::string, int64_t> opsets;  // domain -> version ("" for ai.onnx)
+  int64_t ir_version = 0;
+  std::string producer;
+};
+
+}  // namespace ipfs_accelerate::engine

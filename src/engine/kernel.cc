@@ -1,0 +1,41 @@
+#include "engine/kernel.h"
+
+namespace ipfs_accelerate::engine {
+
+Result<const Tensor*> KernelContext::Required(size_t i) const {
+  const Tensor* t = input(i);
+  if (!t) return Error("input " + std::to_string(i) + " is required");
+  return t;
+}
+
+Tensor& KernelContext::Allocate(size_t i, DType dtype, Shape shape) {
+  (*outputs_)[i] = Tensor::Empty(dtype, std::move(shape));
+  return (*outputs_)[i];
+}
+
+int64_t KernelContext::GetInt(const std::string& name, int64_t fallback) const {
+  const Attribute* a = node_.attr(name);
+  return a ? a->i : fallback;
+}
+
+float KernelContext::GetFloat(const std::string& name, float fallback) const {
+  const Attribute* a = node_.attr(name);
+  return a ? a->f : fallback;
+}
+
+std::string KernelContext::GetString(const std::string& name, const std::string& fallback) const {
+  const Attribute* a = node_.attr(name);
+  return a ? a->s : fallback;
+}
+
+std::vector<int64_t> KernelContext::GetInts(const std::string& name, std::vector<int64_t> fallback) const {
+  const Attribute* a = node_.attr(name);
+  return a ? a->ints : fallback;
+}
+
+std::vector<float> KernelContext::GetFloats(const std::string& name, std::vector<float> fallback) const {
+  const Attribute* a = node_.attr(name);
+  return a ? a->floats : fallback;
+}
+
+}  // namespace ipfs_accelerate::engine

@@ -1,0 +1,70 @@
+// What a kernel sees when it runs one node: its inputs, attributes, outputs and threads.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "engine/graph.h"
+
+namespace ipfs_accelerate::engine {
+
+class Backend;
+
+class KernelContext {
+ public:
+  KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>* outputs, ThreadPool* pool,
+                Backend* backend = nullptr, const std::map<std::string, Tensor>* scope = nullptr)
+      : node_(node), inputs_(std::move(inputs)), outputs_(outputs), pool_(pool), backend_(backend), scope_(scope) {}
+
+  const Node& node() const { return node_; }
+  size_t num_inputs() const { return inputs_.size(); }
+  // Input `i`, or null when the node omits it (optional inputs).
+  const Tensor* input(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
+  // Input `i`, or an error naming the node when it is missing.
+  Result<const Tensor*> Required(size_t i) const;
+
+  size_t num_outputs() const { return outputs_->size(); }
+  // Whether the graph uses output `i` (optional outputs may be left out).
+  bool wants_output(size_t i) const { return i < node_.outputs.size() && !node_.outputs[i].empty(); }
+  // Allocates output `i` (uninitialized).
+  Tensor& Allocate(size_t i, DType dtype, Shape shape);
+  // Sets output `i` to `t` (which may share a buffer with an input, e.g. Reshape).
+  void SetOutput(size_t i, Tensor t) { (*outputs_)[i] = std::move(t); }
+
+  int64_t GetInt(const std::string& name, int64_t fallback) const;
+  float GetFloat(const std::string& name, float fallback) const;
+  std::string GetString(const std::string& name, const std::string& fallback) const;
+  std::vector<int64_t> GetInts(const std::string& name, std::vector<int64_t> fallback = {}) const;
+  std::vector<float> GetFloats(const std::string& name, std::vector<float> fallback = {}) const;
+  bool HasAttr(const std::string& name) const { return node_.attr(name) != nullptr; }
+
+  ThreadPool* pool() const { return pool_; }
+  // For control flow (If, Loop, Scan): the backend running this node, and the values in scope,
+  // which subgraphs may read by name (see RunGraph in session.h).
+  Backend* backend() const { return backend_; }
+  const std::map<std::string, Tensor>* scope() const { return scope_; }
+  const Graph* GetGraph(const std::string& name) const {
+    const Attribute* a = node_.attr(name);
+    return a && a->g ? a->g.get() : nullptr;
+  }
+
+  // kInvalidArgument prefixed with the node's description.
+  Status Error(const std::string& message) const { return Status::InvalidArgument(node_.Describe() + ": " + message); }
+  Status Unsupported(const std::string& message) const {
+    return Status::Unsupported(node_.Describe() + ": " + message);
+  }
+
+ private:
+  const Node& node_;
+  std::vector<const Tensor*> inputs_;
+  std::vector<Tensor>* outputs_;
+  ThreadPool* pool_;
+  Backend* backend_;
+  const std::map<std::string, Tensor>* scope_;
+};
+
+}  // namespace ipfs_accelerate::engine

@@ -1,0 +1,299 @@
+#include "engine/onnx_loader.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include "core/file_util.h"
+
+namespace ipfs_accelerate::engine {
+namespace {
+
+std::string Domain(const std::string& d) { return d == "ai.onnx" ? "" : d; }
+
+template <typename Src>
+Status CopyTyped(const Src& field, Tensor* t, const std::string& what) {
+  int64_t n = t->numel();
+  if (static_cast<int64_t>(field.size()) != n) {
+    return Status::InvalidArgument(what + ": holds " + std::to_string(field.size()) + " values for shape " +
+                                   ShapeToString(t->shape()));
+  }
+  auto store = [&](auto* out) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(field.Get(static_cast<int>(i)));
+  };
+  switch (t->dtype()) {
+    case DType::kFloat32: store(t->data<float>()); break;
+    case DType::kFloat64: store(t->data<double>()); break;
+    case DType::kInt64: store(t->data<int64_t>()); break;
+    case DType::kInt32: store(t->data<int32_t>()); break;
+    case DType::kInt16: store(t->data<int16_t>()); break;
+    case DType::kInt8: store(t->data<int8_t>()); break;
+    case DType::kUInt64: store(t->data<uint64_t>()); break;
+    case DType::kUInt32: store(t->data<uint32_t>()); break;
+    case DType::kUInt16: case DType::kFloat16: case DType::kBFloat16: store(t->data<uint16_t>()); break;
+    case DType::kUInt8: store(t->data<uint8_t>()); break;
+    case DType::kBool: {
+      auto* out = t->data<uint8_t>();
+      for (int64_t i = 0; i < n; ++i) out[i] = field.Get(static_cast<int>(i)) != 0;
+      break;
+    }
+    default: return Status::Unsupported(what + ": dtype " + DTypeName(t->dtype()));
+  }
+  return Status::Ok();
+}
+
+Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& base_dir) {
+  const std::string what = "tensor '" + p.name() + "'";
+  DType dtype = DTypeFromOnnx(p.data_type());
+  if (dtype == DType::kString) return Status::Unsupported(what + ": string tensors are not supported");
+  if (dtype == DType::kUndefined) {
+    return Status::Unsupported(what + ": element type " + std::to_string(p.data_type()) + " is not supported");
+  }
+  Shape shape;
+  for (int64_t d : p.dims()) {
+    if (d < 0) return Status::InvalidArgument(what + ": negative dimension " + std::to_string(d));
+    shape.push_back(d);
+  }
+  // Guard the allocation against absurd shapes in malformed files.
+  long double elems = 1;
+  for (int64_t d : shape) elems *= static_cast<long double>(d);
+  if (elems * DTypeSize(dtype) > static_cast<long double>(1ull << 40)) {
+    return Status::InvalidArgument(what + ": shape " + ShapeToString(shape) + " is too large");
+  }
+  Tensor t = Tensor::Empty(dtype, shape);
+  if (p.data_location() == onnx::TensorProto::EXTERNAL) {
+    std::string location;
+    uint64_t offset = 0;
+    int64_t length = -1;
+    for (const auto& kv : p.external_data()) {
+      if (kv.key() == "location") location = kv.value();
+      else if (kv.key() == "offset") offset = std::stoull(kv.value());
+      else if (kv.key() == "length") length = std::stoll(kv.value());
+    }
+    if (base_dir.empty()) {
+      return Status::Unsupported(what + ": external data needs the model's directory; load the model from a path");
+    }
+    if (location.empty() || location[0] == '/' || location.find("..") != std::string::npos) {
+      return Status::InvalidArgument(what + ": external data location \"" + location + "\" must be a relative path inside the model's directory");
+    }
+    IA_ASSIGN_OR_RETURN(std::string file, ReadFile(base_dir + "/" + location));
+    uint64_t need = t.nbytes();
+    if (length >= 0 && static_cast<uint64_t>(length) != need) {
+      return Status::InvalidArgument(what + ": external data length " + std::to_string(length) + " != " + std::to_string(need));
+    }
+    if (offset > file.size() || file.size() - offset < need) {
+      return Status::InvalidArgument(what + ": external data file " + location + " is too short");
+    }
+    std::memcpy(t.raw(), file.data() + offset, need);
+    return t;
+  }
+  if (p.has_raw_data()) {
+    if (p.raw_data().size() != t.nbytes()) {
+      return Status::InvalidArgument(what + ": raw_data has " + std::to_string(p.raw_data().size()) + " bytes; shape " +
+                                     ShapeToString(shape) + " of " + DTypeName(dtype) + " needs " + std::to_string(t.nbytes()));
+    }
+    std::memcpy(t.raw(), p.raw_data().data(), t.nbytes());
+    return t;
+  }
+  switch (dtype) {
+    case DType::kFloat32: IA_RETURN_IF_ERROR(CopyTyped(p.float_data(), &t, what)); break;
+    case DType::kFloat64: IA_RETURN_IF_ERROR(CopyTyped(p.double_data(), &t, what)); break;
+    case DType::kInt64: IA_RETURN_IF_ERROR(CopyTyped(p.int64_data(), &t, what)); break;
+    case DType::kUInt32: case DType::kUInt64: IA_RETURN_IF_ERROR(CopyTyped(p.uint64_data(), &t, what)); break;
+    default: IA_RETURN_IF_ERROR(CopyTyped(p.int32_data(), &t, what)); break;
+  }
+  return t;
+}
+
+ValueInfo ConvertValueInfo(const onnx::ValueInfoProto& v) {
+  ValueInfo info;
+  info.name = v.name();
+  if (!v.type().has_tensor_type()) {
+    info.is_tensor = !v.has_type();
+    return info;
+  }
+  const auto& tt = v.type().tensor_type();
+  info.dtype = DTypeFromOnnx(tt.elem_type());
+  if (tt.has_shape()) {
+    std::vector<Dim> dims;
+    for (const auto& d : tt.shape().dim()) {
+      Dim dim;
+      if (d.has_dim_value()) dim.value = d.dim_value();
+      else if (d.has_dim_param()) dim.param = d.dim_param();
+      dims.push_back(dim);
+    }
+    info.shape = std::move(dims);
+  }
+  return info;
+}
+
+Result<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
+                           const std::string& base_dir, bool top_level);
+
+Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a, const std::map<std::string, int64_t>& opsets,
+                                   const std::string& base_dir) {
+  Attribute out;
+  using A = onnx::AttributeProto;
+  switch (a.type()) {
+    case A::INT: out.kind = Attribute::Kind::kInt; out.i = a.i(); break;
+    case A::FLOAT: out.kind = Attribute::Kind::kFloat; out.f = a.f(); break;
+    case A::STRING: out.kind = Attribute::Kind::kString; out.s = a.s(); break;
+    case A::INTS: out.kind = Attribute::Kind::kInts; out.ints.assign(a.ints().begin(), a.ints().end()); break;
+    case A::FLOATS: out.kind = Attribute::Kind::kFloats; out.floats.assign(a.floats().begin(), a.floats().end()); break;
+    case A::STRINGS: out.kind = Attribute::Kind::kStrings; out.strings.assign(a.strings().begin(), a.strings().end()); break;
+    case A::TENSOR: {
+      out.kind = Attribute::Kind::kTensor;
+      IA_ASSIGN_OR_RETURN(out.t, TensorFromProto(a.t(), base_dir));
+      break;
+    }
+    case A::GRAPH: {
+      out.kind = Attribute::Kind::kGraph;
+      IA_ASSIGN_OR_RETURN(Graph g, ConvertGraph(a.g(), opsets, base_dir, /*top_level=*/false));
+      out.g = std::make_shared<Graph>(std::move(g));
+      break;
+    }
+    default:
+      return Status::Unsupported("attribute '" + a.name() + "' has a type (" + std::to_string(a.type()) +
+                                 ") this engine does not read");
+  }
+  return out;
+}
+
+// Turns a Constant node into the tensor it holds.
+Result<Tensor> ConstantValue(const Node& n) {
+  if (const Attribute* a = n.attr("value")) return a->t;
+  if (const Attribute* a = n.attr("value_float")) return Tensor::Scalar<float>(DType::kFloat32, a->f);
+  if (const Attribute* a = n.attr("value_int")) return Tensor::Scalar<int64_t>(DType::kInt64, a->i);
+  if (const Attribute* a = n.attr("value_floats")) {
+    Tensor t = Tensor::Empty(DType::kFloat32, {static_cast<int64_t>(a->floats.size())});
+    std::copy(a->floats.begin(), a->floats.end(), t.data<float>());
+    return t;
+  }
+  if (const Attribute* a = n.attr("value_ints")) {
+    Tensor t = Tensor::Empty(DType::kInt64, {static_cast<int64_t>(a->ints.size())});
+    std::copy(a->ints.begin(), a->ints.end(), t.data<int64_t>());
+    return t;
+  }
+  if (n.attr("value_string") || n.attr("value_strings")) {
+    return Status::Unsupported(n.Describe() + ": string tensors are not supported");
+  }
+  return Status::Unsupported(n.Describe() + ": Constant without a supported value attribute (sparse_value?)");
+}
+
+// Orders nodes so each comes after the producers of its inputs (models must already be sorted,
+// but some exporters are careless). Names not produced in this graph are graph inputs,
+// initializers or, in subgraphs, values of the outer scope.
+Status SortTopologically(Graph* g) {
+  std::map<std::string, size_t> producer;
+  for (size_t i = 0; i < g->nodes.size(); ++i) {
+    for (const auto& o : g->nodes[i].outputs) {
+      if (o.empty()) continue;
+      if (!producer.emplace(o, i).second) {
+        return Status::InvalidArgument("value '" + o + "' is produced by two nodes (" + g->nodes[i].Describe() + ")");
+      }
+    }
+  }
+  std::vector<int> state(g->nodes.size(), 0);  // 0 new, 1 visiting, 2 done
+  std::vector<Node> sorted;
+  sorted.reserve(g->nodes.size());
+  std::function<Status(size_t)> visit = [&](size_t i) -> Status {
+    if (state[i] == 2) return Status::Ok();
+    if (state[i] == 1) return Status::InvalidArgument("the graph has a cycle through " + g->nodes[i].Describe());
+    state[i] = 1;
+    for (const auto& in : g->nodes[i].inputs) {
+      auto it = producer.find(in);
+      if (it != producer.end()) IA_RETURN_IF_ERROR(visit(it->second));
+    }
+    state[i] = 2;
+    sorted.push_back(std::move(g->nodes[i]));
+    return Status::Ok();
+  };
+  for (size_t i = 0; i < g->nodes.size(); ++i) IA_RETURN_IF_ERROR(visit(i));
+  g->nodes = std::move(sorted);
+  return Status::Ok();
+}
+
+Result<Graph> ConvertGraph(const onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
+                           const std::string& base_dir, bool top_level) {
+  Graph g;
+  g.name = gp.name();
+  for (const auto& init : gp.initializer()) {
+    IA_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, base_dir));
+    g.initializers[init.name()] = std::move(t);
+  }
+  if (gp.sparse_initializer_size() > 0) return Status::Unsupported("sparse initializers are not supported");
+  for (const auto& in : gp.input()) {
+    if (g.initializers.count(in.name())) continue;  // old models list initializers as inputs too
+    g.inputs.push_back(ConvertValueInfo(in));
+  }
+  for (const auto& out : gp.output()) g.outputs.push_back(ConvertValueInfo(out));
+  for (const auto& np : gp.node()) {
+    Node n;
+    n.name = np.name();
+    n.op_type = np.op_type();
+    n.domain = Domain(np.domain());
+    n.inputs.assign(np.input().begin(), np.input().end());
+    n.outputs.assign(np.output().begin(), np.output().end());
+    auto op = opsets.find(n.domain);
+    n.opset = op == opsets.end() ? 0 : op->second;
+    for (const auto& ap : np.attribute()) {
+      auto a = ConvertAttribute(ap, opsets, base_dir);
+      if (!a.ok()) return a.status().WithContext(n.Describe());
+      n.attributes[ap.name()] = std::move(a).value();
+    }
+    if (n.op_type == "Constant" && n.domain.empty() && n.outputs.size() == 1) {
+      IA_ASSIGN_OR_RETURN(Tensor t, ConstantValue(n));
+      g.initializers[n.outputs[0]] = std::move(t);
+      continue;
+    }
+    g.nodes.push_back(std::move(n));
+  }
+  if (top_level) IA_RETURN_IF_ERROR(SortTopologically(&g));
+  return g;
+}
+
+}  // namespace
+
+std::string Node::Describe() const {
+  return op_type + " (node '" + name + "', domain " + (domain.empty() ? "ai.onnx" : domain) + ", opset " +
+         std::to_string(opset) + ")";
+}
+
+Result<Model> ParseModel(std::string_view bytes, const std::string& base_dir) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+    return Status::Unsupported("models over 2 GiB must keep their weights in external data files");
+  }
+  onnx::ModelProto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("not a valid ONNX model: the protobuf does not parse (truncated or not ONNX?)");
+  }
+  if (!proto.has_graph()) return Status::InvalidArgument("ONNX model has no graph");
+  Model m;
+  m.ir_version = proto.ir_version();
+  m.producer = proto.producer_name();
+  for (const auto& op : proto.opset_import()) m.opsets[Domain(op.domain())] = op.version();
+  if (m.opsets.empty()) m.opsets[""] = 1;  // IR version 1 models had no opset_import
+  IA_ASSIGN_OR_RETURN(m.graph, ConvertGraph(proto.graph(), m.opsets, base_dir, /*top_level=*/true));
+  return m;
+}
+
+Result<Model> LoadModel(const std::string& path) {
+  IA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  auto m = ParseModel(bytes, DirName(path));
+  if (!m.ok()) return m.status().WithContext(path);
+  return m;
+}
+
+Result<Tensor> ParseTensorProto(std::string_view bytes, std::string* name) {
+  onnx::TensorProto p;
+  if (!p.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return Status::InvalidArgument("not a valid ONNX TensorProto");
+  }
+  if (name) *name = p.name();
+  return TensorFromProto(p, "");
+}
+
+}  // namespace ipfs_accelerate::engine

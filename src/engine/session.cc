@@ -1,0 +1,142 @@
+#include "engine/session.h"
+
+#include <set>
+
+#include "engine/backends/cpu/cpu_backend.h"
+
+namespace ipfs_accelerate::engine {
+namespace {
+
+std::string DescribeDims(const std::vector<Dim>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) {
+    s += i ? ", " : "";
+    s += dims[i].value >= 0 ? std::to_string(dims[i].value) : (dims[i].param.empty() ? "?" : dims[i].param);
+  }
+  return s + "]";
+}
+
+Status CheckSupported(const Graph& g, const Backend& backend) {
+  for (const Node& n : g.nodes) {
+    if (!backend.SupportsOp(n)) {
+      return Status::Unsupported("operator " + n.Describe() + " is not supported by the " + backend.name() +
+                                 " backend");
+    }
+    for (const auto& [key, attr] : n.attributes) {
+      if (attr.g) IA_RETURN_IF_ERROR(CheckSupported(*attr.g, backend));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Session::Session(Model model, std::unique_ptr<Backend> backend, int threads)
+    : model_(std::move(model)),
+      backend_(std::move(backend)),
+      pool_(std::make_unique<ThreadPool>(threads > 0 ? threads : ThreadPool::DefaultThreads())) {}
+
+Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions options) {
+  auto backend = std::make_unique<cpu::CpuBackend>();
+  IA_RETURN_IF_ERROR(CheckSupported(model.graph, *backend));
+  for (const Node& n : model.graph.nodes) IA_RETURN_IF_ERROR(backend->Prepare(n));
+  auto s = std::unique_ptr<Session>(new Session(std::move(model), std::move(backend), options.threads));
+  // Free each intermediate value right after the last node that reads it.
+  const Graph& g = s->model_.graph;
+  std::set<std::string> keep;
+  for (const auto& o : g.outputs) keep.insert(o.name);
+  for (const auto& [name, t] : g.initializers) keep.insert(name);
+  std::map<std::string, size_t> last_use;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (const auto& in : g.nodes[i].inputs) last_use[in] = i;
+    for (const auto& [key, attr] : g.nodes[i].attributes) {
+      if (!attr.g) continue;
+      // A subgraph may read any outer value: keep everything alive until that node has run.
+      for (auto& [name, idx] : last_use) idx = std::max(idx, i);
+    }
+  }
+  s->release_after_.resize(g.nodes.size());
+  for (const auto& [name, idx] : last_use) {
+    if (!name.empty() && !keep.count(name)) s->release_after_[idx].push_back(name);
+  }
+  return s;
+}
+
+Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
+  for (const ValueInfo& in : model_.graph.inputs) {
+    auto it = inputs.find(in.name);
+    if (it == inputs.end()) {
+      return Status::InvalidArgument("missing input '" + in.name + "' (" + DTypeName(in.dtype) +
+                                     (in.shape ? " " + DescribeDims(*in.shape) : "") + ")");
+    }
+    const Tensor& t = it->second;
+    if (in.dtype != DType::kUndefined && t.dtype() != in.dtype) {
+      return Status::InvalidArgument("input '" + in.name + "' must be " + DTypeName(in.dtype) + ", got " +
+                                     DTypeName(t.dtype()));
+    }
+    if (in.shape) {
+      bool ok = static_cast<int>(in.shape->size()) == t.rank();
+      for (size_t d = 0; ok && d < in.shape->size(); ++d) {
+        if ((*in.shape)[d].value >= 0 && (*in.shape)[d].value != t.dim(static_cast<int>(d))) ok = false;
+      }
+      if (!ok) {
+        return Status::InvalidArgument("input '" + in.name + "' must have shape " + DescribeDims(*in.shape) +
+                                       ", got " + ShapeToString(t.shape()));
+      }
+    }
+  }
+  for (const auto& [name, t] : inputs) {
+    bool known = false;
+    for (const ValueInfo& in : model_.graph.inputs) known |= in.name == name;
+    if (!known) return Status::InvalidArgument("the model has no input named '" + name + "'");
+  }
+  return Status::Ok();
+}
+
+Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool, std::map<std::string, Tensor>& values,
+                const std::vector<std::vector<std::string>>* release_after) {
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const Node& node = graph.nodes[i];
+    std::vector<const Tensor*> ins;
+    for (const std::string& name : node.inputs) {
+      if (name.empty()) {
+        ins.push_back(nullptr);
+        continue;
+      }
+      auto it = values.find(name);
+      if (it == values.end()) {
+        return Status::InvalidArgument(node.Describe() + " reads '" + name + "', which nothing produces");
+      }
+      ins.push_back(&it->second);
+    }
+    std::vector<Tensor> outs(node.outputs.size());
+    KernelContext ctx(node, std::move(ins), &outs, pool, &backend, &values);
+    IA_RETURN_IF_ERROR(backend.Run(ctx));
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      if (node.outputs[k].empty()) continue;
+      if (!outs[k].defined()) return Status::Internal(node.Describe() + " did not produce output " + std::to_string(k));
+      values[node.outputs[k]] = std::move(outs[k]);
+    }
+    if (release_after) {
+      for (const std::string& name : (*release_after)[i]) values.erase(name);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& inputs) {
+  IA_RETURN_IF_ERROR(CheckInputs(inputs));
+  const Graph& g = model_.graph;
+  std::map<std::string, Tensor> values = g.initializers;  // shares buffers, copies nothing
+  for (const auto& [name, t] : inputs) values[name] = t;
+  IA_RETURN_IF_ERROR(RunGraph(g, *backend_, pool_.get(), values, &release_after_));
+  std::map<std::string, Tensor> out;
+  for (const ValueInfo& o : g.outputs) {
+    auto it = values.find(o.name);
+    if (it == values.end()) return Status::Internal("graph output '" + o.name + "' was not produced");
+    out[o.name] = it->second;
+  }
+  return out;
+}
+
+}  // namespace ipfs_accelerate::engine
