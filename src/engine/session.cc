@@ -16,6 +16,27 @@ std::string DescribeDims(const std::vector<Dim>& dims) {
   return s + "]";
 }
 
+// Every value a top-level node reads must come from a graph input, an initializer or an
+// earlier node: a missing initializer is reported at load time, naming the node.
+Status CheckProduced(const Graph& g) {
+  std::set<std::string> known;
+  for (const auto& in : g.inputs) known.insert(in.name);
+  for (const auto& [name, t] : g.initializers) known.insert(name);
+  for (const Node& n : g.nodes) {
+    for (const auto& in : n.inputs) {
+      if (!in.empty() && !known.count(in)) {
+        return Status::InvalidArgument(n.Describe() + " reads '" + in +
+                                       "', which is no graph input, initializer or node output (missing initializer?)");
+      }
+    }
+    for (const auto& out : n.outputs) known.insert(out);
+  }
+  for (const auto& out : g.outputs) {
+    if (!known.count(out.name)) return Status::InvalidArgument("graph output '" + out.name + "' is never produced");
+  }
+  return Status::Ok();
+}
+
 Status CheckSupported(const Graph& g, const Backend& backend) {
   for (const Node& n : g.nodes) {
     if (!backend.SupportsOp(n)) {
@@ -38,6 +59,7 @@ Session::Session(Model model, std::unique_ptr<Backend> backend, int threads)
 
 Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions options) {
   auto backend = std::make_unique<cpu::CpuBackend>();
+  IA_RETURN_IF_ERROR(CheckProduced(model.graph));
   IA_RETURN_IF_ERROR(CheckSupported(model.graph, *backend));
   for (const Node& n : model.graph.nodes) IA_RETURN_IF_ERROR(backend->Prepare(n));
   auto s = std::unique_ptr<Session>(new Session(std::move(model), std::move(backend), options.threads));
