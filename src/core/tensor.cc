@@ -1,5 +1,6 @@
 #include "core/tensor.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -47,8 +48,14 @@ DType DTypeFromOnnx(int32_t onnx_type) {
 }
 
 int64_t NumElements(const Shape& shape) {
+  // A zero anywhere makes the product 0 even where the other dimensions would overflow.
+  for (int64_t d : shape) {
+    if (d == 0) return 0;
+  }
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(n, d, &n)) return INT64_MAX;  // callers reject such shapes
+  }
   return n;
 }
 

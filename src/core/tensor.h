@@ -39,6 +39,7 @@ std::string DTypeName(DType t);
 DType DTypeFromOnnx(int32_t onnx_type);
 
 using Shape = std::vector<int64_t>;
+// The product of the dimensions; INT64_MAX when it overflows.
 int64_t NumElements(const Shape& shape);
 std::string ShapeToString(const Shape& shape);  // "[1, 3, 224, 224]"
 
