@@ -1,8 +1,244 @@
-// Convolutions and pooling.
+// Convolutions: Conv (float32 through oneDNN, other dtypes through a direct loop) and
+// ConvTranspose (direct loop). Pooling lives in conv_pool.cc.
+#include <cstring>
+
+#include "engine/backends/cpu/conv_geometry.h"
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/linalg_parallel.h"
+#include "engine/backends/cpu/onednn_util.h"
 
 namespace ipfs_accelerate::engine::cpu {
 
-void RegisterConvKernels(KernelRegistry& r) {}
+void RegisterPoolKernels(KernelRegistry& r);
+void RegisterConvTransposeKernels(KernelRegistry& r);
+void RegisterQuantizedConvKernels(KernelRegistry& r);
+
+namespace {
+
+using dnnl::memory;
+
+// A convolution primitive for one set of shapes and attributes, with the reorders between our
+// plain layouts and the blocked layouts oneDNN chose.
+struct ConvPrimitive {
+  dnnl::convolution_forward conv;
+  memory::desc src_plain, weights_plain, dst_plain, bias_desc;
+  memory::desc src_md, weights_md, dst_md;
+  bool has_bias = false;
+};
+
+memory::dims ToDims(const std::vector<int64_t>& v) { return memory::dims(v.begin(), v.end()); }
+
+memory::format_tag PlainTag(int rank) {
+  switch (rank) {
+    case 3:
+      return memory::format_tag::abc;
+    case 4:
+      return memory::format_tag::abcd;
+    case 5:
+      return memory::format_tag::abcde;
+    default:
+      return memory::format_tag::abcdef;
+  }
+}
+
+ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_bias,
+                        const WindowGeometry& g, const Shape& y) {
+  ConvPrimitive p;
+  auto f32 = memory::data_type::f32;
+  int rank = static_cast<int>(x.size());
+  p.src_plain = memory::desc(ToDims(x), f32, PlainTag(rank));
+  p.dst_plain = memory::desc(ToDims(y), f32, PlainTag(rank));
+  if (group > 1) {
+    Shape gw = {group, w[0] / group};
+    gw.insert(gw.end(), w.begin() + 1, w.end());
+    p.weights_plain = memory::desc(ToDims(gw), f32, PlainTag(rank + 1));
+  } else {
+    p.weights_plain = memory::desc(ToDims(w), f32, PlainTag(rank));
+  }
+  p.has_bias = has_bias;
+  if (has_bias) p.bias_desc = memory::desc({w[0]}, f32, memory::format_tag::a);
+  memory::dims dil;
+  for (int64_t d : g.dilations) dil.push_back(d - 1);
+  auto any = memory::format_tag::any;
+  memory::desc src_any(ToDims(x), f32, any), dst_any(ToDims(y), f32, any),
+      w_any(p.weights_plain.dims(), f32, any);
+  auto desc = has_bias
+                  ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                    dnnl::algorithm::convolution_direct, src_any,
+                                                    w_any, p.bias_desc, dst_any, ToDims(g.strides),
+                                                    dil, ToDims(g.pads_begin), ToDims(g.pads_end))
+                  : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                    dnnl::algorithm::convolution_direct, src_any,
+                                                    w_any, dst_any, ToDims(g.strides), dil,
+                                                    ToDims(g.pads_begin), ToDims(g.pads_end));
+  dnnl::convolution_forward::primitive_desc pd(desc, onednn::Engine());
+  p.conv = dnnl::convolution_forward(pd);
+  p.src_md = pd.src_desc();
+  p.weights_md = pd.weights_desc();
+  p.dst_md = pd.dst_desc();
+  return p;
+}
+
+onednn::PrimitiveCache<ConvPrimitive>& ConvCache() {
+  static onednn::PrimitiveCache<ConvPrimitive> cache;
+  return cache;
+}
+
+std::string ConvKey(const Shape& x, const Shape& w, int64_t group, bool bias,
+                    const WindowGeometry& g) {
+  std::string key = ShapeToString(x) + ShapeToString(w) + std::to_string(group) +
+                    (bias ? "b" : "") + ShapeToString(g.strides) + ShapeToString(g.dilations) +
+                    ShapeToString(g.pads_begin) + ShapeToString(g.pads_end);
+  return key;
+}
+
+// Runs a cached oneDNN convolution; false when oneDNN cannot do this one.
+bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
+                   int64_t group, const WindowGeometry& g, Tensor& y) {
+  auto prim = ConvCache().Get(ConvKey(x.shape(), w.shape(), group, b != nullptr, g), [&] {
+    return BuildConv(x.shape(), w.shape(), group, b != nullptr, g, y.shape());
+  });
+  if (!prim) return false;
+  try {
+    onednn::SetThreads(ctx.pool() ? ctx.pool()->size() : 1);
+    dnnl::engine& eng = onednn::Engine();
+    dnnl::stream stream(eng);
+    memory src_plain(prim->src_plain, eng, const_cast<void*>(x.raw()));
+    memory w_plain(prim->weights_plain, eng, const_cast<void*>(w.raw()));
+    memory dst_plain(prim->dst_plain, eng, y.raw());
+    memory src = src_plain, weights = w_plain, dst = dst_plain;
+    if (prim->src_md != prim->src_plain) {
+      src = memory(prim->src_md, eng);
+      dnnl::reorder(src_plain, src).execute(stream, src_plain, src);
+    }
+    if (prim->weights_md != prim->weights_plain) {
+      weights = memory(prim->weights_md, eng);
+      dnnl::reorder(w_plain, weights).execute(stream, w_plain, weights);
+    }
+    if (prim->dst_md != prim->dst_plain) dst = memory(prim->dst_md, eng);
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+    if (b) args[DNNL_ARG_BIAS] = memory(prim->bias_desc, eng, const_cast<void*>(b->raw()));
+    prim->conv.execute(stream, args);
+    if (prim->dst_md != prim->dst_plain)
+      dnnl::reorder(dst, dst_plain).execute(stream, dst, dst_plain);
+    stream.wait();
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
+
+// Direct convolution, accumulating in double; one task per (image, output channel).
+template <typename T>
+void ReferenceConv(KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
+                   int64_t group, const WindowGeometry& g, Tensor& y) {
+  int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0), cg = C / group, mg = M / group;
+  int nd = g.nd;
+  int64_t in_size = NumElements(g.in), out_size = NumElements(g.out),
+          k_size = NumElements(g.kernel);
+  const T* px = x.data<T>();
+  const T* pw = w.data<T>();
+  T* py = y.data<T>();
+  ParallelFor(ctx.pool(), N * M, 1, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> o(nd), kk(nd);
+    for (int64_t nm = begin; nm < end; ++nm) {
+      int64_t n = nm / M, m = nm % M, grp = m / mg;
+      for (int64_t op = 0; op < out_size; ++op) {
+        int64_t rem = op;
+        for (int d = nd - 1; d >= 0; --d) {
+          o[d] = rem % g.out[d];
+          rem /= g.out[d];
+        }
+        double acc = b ? static_cast<double>(b->data<T>()[m]) : 0.0;
+        for (int64_t kp = 0; kp < k_size; ++kp) {
+          int64_t krem = kp, ioff = 0;
+          bool inside = true;
+          for (int d = nd - 1; d >= 0; --d) {
+            kk[d] = krem % g.kernel[d];
+            krem /= g.kernel[d];
+          }
+          for (int d = 0; d < nd && inside; ++d) {
+            int64_t i = o[d] * g.strides[d] + kk[d] * g.dilations[d] - g.pads_begin[d];
+            inside = i >= 0 && i < g.in[d];
+            ioff = ioff * g.in[d] + i;
+          }
+          if (!inside) continue;
+          for (int64_t c = 0; c < cg; ++c) {
+            double xv = static_cast<double>(px[(n * C + grp * cg + c) * in_size + ioff]);
+            double wv = static_cast<double>(pw[(m * cg + c) * k_size + kp]);
+            acc += xv * wv;
+          }
+        }
+        py[nm * out_size + op] = static_cast<T>(acc);
+      }
+    }
+  });
+}
+
+// Checks X [N, C, spatial...] against W [M, C/group, kernel...] and B [M].
+Status CheckConvInputs(const KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
+                       int64_t group) {
+  if (x.rank() < 3 || w.rank() != x.rank()) {
+    return ctx.Error("X must be [N, C, spatial...] and W of the same rank, got X " +
+                     ShapeToString(x.shape()) + " and W " + ShapeToString(w.shape()));
+  }
+  if (x.dtype() != w.dtype() || (b && b->dtype() != x.dtype())) {
+    return ctx.Error("X, W and B must share a dtype, got " + DTypeName(x.dtype()) + " and " +
+                     DTypeName(w.dtype()));
+  }
+  if (group < 1 || x.dim(1) % group != 0 || w.dim(0) % group != 0) {
+    return ctx.Error("group " + std::to_string(group) + " does not divide channels " +
+                     std::to_string(x.dim(1)) + " and filters " + std::to_string(w.dim(0)));
+  }
+  if (w.dim(1) * group != x.dim(1)) {
+    return ctx.Error("input has " + std::to_string(x.dim(1)) + " channels but W " +
+                     ShapeToString(w.shape()) + " with group " + std::to_string(group) +
+                     " expects " + std::to_string(w.dim(1) * group));
+  }
+  if (b && (b->rank() != 1 || b->dim(0) != w.dim(0))) {
+    return ctx.Error("B must be [" + std::to_string(w.dim(0)) + "], got " +
+                     ShapeToString(b->shape()));
+  }
+  return Status::Ok();
+}
+
+Status Conv(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* w, ctx.Required(1));
+  const Tensor* b = ctx.input(2);
+  if (b && !b->defined()) b = nullptr;
+  int64_t group = ctx.GetInt("group", 1);
+  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, *x, *w, b, group));
+  Shape in(x->shape().begin() + 2, x->shape().end()), k(w->shape().begin() + 2, w->shape().end());
+  IA_ASSIGN_OR_RETURN(WindowGeometry g, SlidingWindow(ctx, in, k, false));
+  if (g.kernel != k)
+    return ctx.Error("kernel_shape " + ShapeToString(g.kernel) + " differs from W " +
+                     ShapeToString(w->shape()));
+  Shape out_shape = {x->dim(0), w->dim(0)};
+  out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
+  Tensor& y = ctx.Allocate(0, x->dtype(), out_shape);
+  if (y.numel() == 0) return Status::Ok();
+  switch (x->dtype()) {
+    case DType::kFloat32:
+      if (g.nd <= 3 && RunOnednnConv(ctx, *x, *w, b, group, g, y)) return Status::Ok();
+      ReferenceConv<float>(ctx, *x, *w, b, group, g, y);
+      return Status::Ok();
+    case DType::kFloat64:
+      ReferenceConv<double>(ctx, *x, *w, b, group, g, y);
+      return Status::Ok();
+    default:
+      return ctx.Unsupported("Conv of dtype " + DTypeName(x->dtype()));
+  }
+}
+
+}  // namespace
+
+void RegisterConvKernels(KernelRegistry& r) {
+  r.Add("Conv", Conv);
+  RegisterConvTransposeKernels(r);
+  RegisterPoolKernels(r);
+  RegisterQuantizedConvKernels(r);
+}
 
 }  // namespace ipfs_accelerate::engine::cpu

@@ -1,79 +1,427 @@
-// Element-wise kernels: arithmetic with broadcasting, activations.
+// Element-wise kernels with multidirectional broadcasting: arithmetic, comparison, logic, the
+// variadic Sum/Mean/Max/Min, Where and PRelu. Unary ops and Cast live in elementwise_*.cc.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
-#include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/elementwise_common.h"
 #include "engine/ops/broadcast.h"
+
+// GCC's -O2 cost model vectorises almost no loop with a run-time trip count; ask for the -O3
+// model here (clang vectorises these loops at -O2 already).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("vect-cost-model=dynamic")
+#endif
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
 
-template <typename T, typename F>
-Status BinaryOp(KernelContext& ctx, F f) {
+using namespace elementwise;
+
+// One row of a broadcast binary op: each operand is either contiguous or a single value.
+template <typename A, typename B, typename R, typename F>
+void BinaryRow(const A* a, bool ca, const B* b, bool cb, R* out, int64_t n, const F& f) {
+  if (ca && cb) {
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<R>(f(a[i], b[i]));
+  } else if (ca) {
+    const B y = *b;
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<R>(f(a[i], y));
+  } else if (cb) {
+    const A x = *a;
+    for (int64_t i = 0; i < n; ++i) out[i] = static_cast<R>(f(x, b[i]));
+  } else {
+    const R v = static_cast<R>(f(*a, *b));
+    for (int64_t i = 0; i < n; ++i) out[i] = v;
+  }
+}
+
+// out = f(a, b) with a and b broadcast to out's shape.
+template <typename A, typename B, typename R, typename F>
+void Broadcast2(ThreadPool* pool, const Tensor& a, const Tensor& b, Tensor& out, int64_t grain,
+                const F& f) {
+  const auto plan = MakePlan<2>(out.shape(), {&a.shape(), &b.shape()});
+  const A* pa = a.data<A>();
+  const B* pb = b.data<B>();
+  R* po = out.data<R>();
+  ParallelFor(pool, out.numel(), grain, [&](int64_t begin, int64_t end) {
+    ForEachRow(plan, begin, end, [&](const std::array<int64_t, 2>& off, int64_t o, int64_t n) {
+      BinaryRow(pa + off[0], plan.inner_contiguous[0], pb + off[1], plan.inner_contiguous[1],
+                po + o, n, f);
+    });
+  });
+}
+
+// The broadcast output shape of a and b, with the node named in the error.
+Result<Shape> OutputShape(const KernelContext& ctx, const std::vector<Shape>& shapes) {
+  auto shape = ops::BroadcastShapes(shapes);
+  if (!shape.ok()) return ctx.Error(shape.status().message());
+  return shape;
+}
+
+// Before opset 7, B broadcast to A only with broadcast=1, its dims aligned at `axis` (default:
+// trailing). Returns B reshaped for numpy-style broadcasting.
+Result<Tensor> LegacyOperand(const KernelContext& ctx, const Tensor& a, const Tensor& b) {
+  if (ctx.node().opset >= 7 || a.shape() == b.shape()) return b;
+  if (ctx.GetInt("broadcast", 0) == 0) {
+    return ctx.Error("shapes " + ShapeToString(a.shape()) + " and " + ShapeToString(b.shape()) +
+                     " differ and attribute broadcast is 0");
+  }
+  if (!ctx.HasAttr("axis")) return b;
+  int64_t axis = ctx.GetInt("axis", 0);
+  if (axis < 0) axis += a.rank();
+  if (axis < 0 || axis + b.rank() > a.rank()) return ctx.Error("attribute axis is out of range");
+  Shape s = b.shape();
+  s.resize(a.rank() - axis, 1);
+  return b.Reshaped(s);
+}
+
+enum class Out { kSame, kBool };
+
+// A binary op over dtypes kSet, both inputs of one dtype. f is called with two T values.
+template <unsigned kSet, Out kOut = Out::kSame, typename F>
+Status Binary(KernelContext& ctx, F f, int64_t grain = kCheapGrain) {
   IA_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
-  IA_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
-  IA_ASSIGN_OR_RETURN(Shape shape, ops::BroadcastShapes({a->shape(), b->shape()}));
-  Tensor& out = ctx.Allocate(0, a->dtype(), shape);
-  auto sa = ops::BroadcastStrides(a->shape(), shape);
-  auto sb = ops::BroadcastStrides(b->shape(), shape);
-  const T* pa = a->data<T>();
-  const T* pb = b->data<T>();
-  T* po = out.data<T>();
-  int64_t n = out.numel();
-  int rank = static_cast<int>(shape.size());
-  std::vector<int64_t> idx(rank, 0);
-  int64_t ia = 0, ib = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    po[i] = f(pa[ia], pb[ib]);
-    for (int d = rank - 1; d >= 0; --d) {
-      ia += sa[d];
-      ib += sb[d];
-      if (++idx[d] < shape[d]) break;
-      ia -= sa[d] * shape[d];
-      ib -= sb[d] * shape[d];
-      idx[d] = 0;
+  IA_ASSIGN_OR_RETURN(const Tensor* b_in, ctx.Required(1));
+  if (a->dtype() != b_in->dtype()) {
+    return ctx.Error("inputs have different dtypes: " + DTypeName(a->dtype()) + " and " +
+                     DTypeName(b_in->dtype()));
+  }
+  IA_ASSIGN_OR_RETURN(Tensor b, LegacyOperand(ctx, *a, *b_in));
+  IA_ASSIGN_OR_RETURN(Shape shape, OutputShape(ctx, {a->shape(), b.shape()}));
+  return Visit<kSet>(ctx, a->dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    using R = std::conditional_t<kOut == Out::kBool, uint8_t, T>;
+    Tensor& out = ctx.Allocate(0, kOut == Out::kBool ? DType::kBool : a->dtype(), shape);
+    Broadcast2<T, T, R>(ctx.pool(), *a, b, out, grain, f);
+    return Status::Ok();
+  });
+}
+
+// Integer arithmetic wraps modulo 2^bits instead of overflowing (UB for signed types).
+template <typename T>
+using Wide = std::conditional_t<sizeof(T) < 4, uint32_t, std::make_unsigned_t<T>>;
+template <typename T>
+T WrapAdd(T x, T y) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<T>(static_cast<Wide<T>>(x) + static_cast<Wide<T>>(y));
+  else
+    return x + y;
+}
+template <typename T>
+T WrapSub(T x, T y) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<T>(static_cast<Wide<T>>(x) - static_cast<Wide<T>>(y));
+  else
+    return x - y;
+}
+template <typename T>
+T WrapMul(T x, T y) {
+  if constexpr (std::is_integral_v<T>)
+    return static_cast<T>(static_cast<Wide<T>>(x) * static_cast<Wide<T>>(y));
+  else
+    return x * y;
+}
+
+// Integer division by zero traps; reject it with a message instead.
+Status CheckNoZeroDivisor(KernelContext& ctx) {
+  const Tensor* b = ctx.input(1);
+  if (!b) return Status::Ok();
+  Status found = Status::Ok();
+  Visit<kInts>(ctx, b->dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    const T* p = b->data<T>();
+    if (std::find(p, p + b->numel(), T(0)) != p + b->numel()) {
+      found = ctx.Error("integer division by zero (the divisor input holds a 0)");
     }
-  }
-  return Status::Ok();
+    return Status::Ok();
+  });
+  return found;
 }
 
-template <typename F>
-Status Arithmetic(KernelContext& ctx, F f) {
+Status Add(KernelContext& ctx) {
+  return Binary<kNumeric>(ctx, [](auto x, auto y) { return WrapAdd(x, y); });
+}
+Status Sub(KernelContext& ctx) {
+  return Binary<kNumeric>(ctx, [](auto x, auto y) { return WrapSub(x, y); });
+}
+Status Mul(KernelContext& ctx) {
+  return Binary<kNumeric>(ctx, [](auto x, auto y) { return WrapMul(x, y); });
+}
+Status Div(KernelContext& ctx) {
+  IA_RETURN_IF_ERROR(CheckNoZeroDivisor(ctx));
+  return Binary<kNumeric>(ctx, [](auto x, auto y) {
+    using T = decltype(x);
+    if constexpr (std::is_signed_v<T> && std::is_integral_v<T>) {
+      if (y == T(-1)) return WrapSub(T(0), x);  // INT_MIN / -1 traps
+    }
+    return static_cast<T>(x / y);
+  });
+}
+
+Status Mod(KernelContext& ctx) {
+  const bool fmod = ctx.GetInt("fmod", 0) != 0;
+  IA_RETURN_IF_ERROR(CheckNoZeroDivisor(ctx));
+  return Binary<kNumeric>(ctx, [fmod](auto x, auto y) {
+    using T = decltype(x);
+    T r;
+    if constexpr (std::is_floating_point_v<T>) {
+      r = std::fmod(x, y);
+    } else if constexpr (std::is_signed_v<T>) {
+      r = y == T(-1) ? T(0) : static_cast<T>(x % y);
+    } else {
+      return static_cast<T>(x % y);
+    }
+    // fmod=0: the result takes the divisor's sign, as Python's % does.
+    if (!fmod && r != 0 && ((r < 0) != (y < 0))) r = static_cast<T>(r + y);
+    return r;
+  });
+}
+
+// x^y with x an integer type and y integral: exact, by squaring.
+template <typename T, typename U>
+T IntPow(T x, U y) {
+  if (y < 0) return x == 1 ? T(1) : x == T(-1) ? ((y & 1) ? T(-1) : T(1)) : T(0);
+  Wide<T> base = static_cast<Wide<T>>(x), r = 1;
+  for (auto e = static_cast<std::make_unsigned_t<U>>(y); e; e >>= 1) {
+    if (e & 1) r *= base;
+    base *= base;
+  }
+  return static_cast<T>(r);
+}
+
+// Pow: base and exponent may have different types (opset 12+); the result has the base's type.
+Status Pow(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
-  IA_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
-  if (a->dtype() != b->dtype()) return ctx.Error("inputs have different dtypes");
-  switch (a->dtype()) {
-    case DType::kFloat32: return BinaryOp<float>(ctx, f);
-    case DType::kFloat64: return BinaryOp<double>(ctx, f);
-    case DType::kInt64: return BinaryOp<int64_t>(ctx, f);
-    case DType::kInt32: return BinaryOp<int32_t>(ctx, f);
-    default: return ctx.Unsupported("dtype " + DTypeName(a->dtype()));
-  }
+  IA_ASSIGN_OR_RETURN(const Tensor* b_in, ctx.Required(1));
+  IA_ASSIGN_OR_RETURN(Tensor b, LegacyOperand(ctx, *a, *b_in));
+  IA_ASSIGN_OR_RETURN(Shape shape, OutputShape(ctx, {a->shape(), b.shape()}));
+  return Visit<kNumeric>(ctx, a->dtype(), [&](auto base_tag) -> Status {
+    using T = typename decltype(base_tag)::type;
+    return Visit<kNumeric>(ctx, b.dtype(), [&](auto exp_tag) -> Status {
+      using U = typename decltype(exp_tag)::type;
+      Tensor& out = ctx.Allocate(0, a->dtype(), shape);
+      if constexpr (std::is_same_v<T, U> && std::is_floating_point_v<T>) {
+        // Common exponents in normalisation graphs, without a pow call per element.
+        if (b.numel() == 1 && (*b.data<T>() == T(2) || *b.data<T>() == T(0.5))) {
+          const bool square = *b.data<T>() == T(2);
+          Broadcast2<T, T, T>(ctx.pool(), *a, b, out, kCheapGrain,
+                              [square](T x, T) { return square ? x * x : std::sqrt(x); });
+          return Status::Ok();
+        }
+        Broadcast2<T, T, T>(ctx.pool(), *a, b, out, kCostlyGrain,
+                            [](T x, T y) { return std::pow(x, y); });
+      } else if constexpr (std::is_integral_v<T> && std::is_integral_v<U>) {
+        Broadcast2<T, U, T>(ctx.pool(), *a, b, out, kCheapGrain,
+                            [](T x, U y) { return IntPow(x, y); });
+      } else {
+        Broadcast2<T, U, T>(ctx.pool(), *a, b, out, kCostlyGrain, [](T x, U y) {
+          double r = std::pow(static_cast<double>(x), static_cast<double>(y));
+          if constexpr (std::is_integral_v<T>) {
+            if (!(r >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
+                  r <= static_cast<double>(std::numeric_limits<T>::max()))) {
+              return T(0);  // out of range or NaN: undefined in ONNX; avoid C++ UB
+            }
+          }
+          return static_cast<T>(r);
+        });
+      }
+      return Status::Ok();
+    });
+  });
 }
 
-Status Add(KernelContext& ctx) { return Arithmetic(ctx, [](auto x, auto y) { return x + y; }); }
-Status Sub(KernelContext& ctx) { return Arithmetic(ctx, [](auto x, auto y) { return x - y; }); }
-Status Mul(KernelContext& ctx) { return Arithmetic(ctx, [](auto x, auto y) { return x * y; }); }
-Status Div(KernelContext& ctx) { return Arithmetic(ctx, [](auto x, auto y) { return x / y; }); }
+Status BitShift(KernelContext& ctx) {
+  const std::string dir = ctx.GetString("direction", "");
+  if (dir != "LEFT" && dir != "RIGHT") {
+    return ctx.Error("attribute direction must be \"LEFT\" or \"RIGHT\", got \"" + dir + "\"");
+  }
+  const bool left = dir == "LEFT";
+  return Binary<kUnsigned>(ctx, [left](auto x, auto y) {
+    using T = decltype(x);
+    if (y >= sizeof(T) * 8) return T(0);  // shifting by the width is UB in C++
+    return static_cast<T>(left ? x << y : x >> y);
+  });
+}
 
-Status Relu(KernelContext& ctx) {
+template <typename T>
+bool IsNan(T v) {
+  if constexpr (std::is_floating_point_v<T>)
+    return v != v;
+  else
+    return false;
+}
+
+Status Equal(KernelContext& ctx) {
+  return Binary<kAll, Out::kBool>(ctx, [](auto x, auto y) { return x == y; });
+}
+Status Less(KernelContext& ctx) {
+  return Binary<kNumeric, Out::kBool>(ctx, [](auto x, auto y) { return x < y; });
+}
+Status LessOrEqual(KernelContext& ctx) {
+  return Binary<kNumeric, Out::kBool>(ctx, [](auto x, auto y) { return x <= y; });
+}
+Status Greater(KernelContext& ctx) {
+  return Binary<kNumeric, Out::kBool>(ctx, [](auto x, auto y) { return x > y; });
+}
+Status GreaterOrEqual(KernelContext& ctx) {
+  return Binary<kNumeric, Out::kBool>(ctx, [](auto x, auto y) { return x >= y; });
+}
+Status And(KernelContext& ctx) {
+  return Binary<kBool>(ctx,
+                       [](auto x, auto y) { return static_cast<uint8_t>((x != 0) & (y != 0)); });
+}
+Status Or(KernelContext& ctx) {
+  return Binary<kBool>(ctx,
+                       [](auto x, auto y) { return static_cast<uint8_t>((x != 0) | (y != 0)); });
+}
+Status Xor(KernelContext& ctx) {
+  return Binary<kBool>(ctx,
+                       [](auto x, auto y) { return static_cast<uint8_t>((x != 0) ^ (y != 0)); });
+}
+Status BitwiseAnd(KernelContext& ctx) {
+  return Binary<kInts>(ctx, [](auto x, auto y) { return static_cast<decltype(x)>(x & y); });
+}
+Status BitwiseOr(KernelContext& ctx) {
+  return Binary<kInts>(ctx, [](auto x, auto y) { return static_cast<decltype(x)>(x | y); });
+}
+Status BitwiseXor(KernelContext& ctx) {
+  return Binary<kInts>(ctx, [](auto x, auto y) { return static_cast<decltype(x)>(x ^ y); });
+}
+
+// PRelu: slope broadcasts to X (unidirectionally).
+Status PRelu(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  if (x->dtype() != DType::kFloat32) return ctx.Unsupported("dtype " + DTypeName(x->dtype()));
-  Tensor& y = ctx.Allocate(0, x->dtype(), x->shape());
-  const float* px = x->data<float>();
-  float* py = y.data<float>();
-  for (int64_t i = 0, n = x->numel(); i < n; ++i) py[i] = std::max(px[i], 0.0f);
-  return Status::Ok();
+  IA_ASSIGN_OR_RETURN(const Tensor* slope, ctx.Required(1));
+  IA_ASSIGN_OR_RETURN(Shape shape, OutputShape(ctx, {x->shape(), slope->shape()}));
+  if (shape != x->shape()) {
+    return ctx.Error("slope of shape " + ShapeToString(slope->shape()) +
+                     " does not broadcast to the input's shape " + ShapeToString(x->shape()));
+  }
+  return Binary<kFloats | kSigned>(ctx, [](auto v, auto s) { return v < 0 ? WrapMul(v, s) : v; });
+}
+
+// Sum, Mean, Max, Min: any number of inputs, broadcast together, folded left to right.
+template <unsigned kSet, typename F>
+Status Variadic(KernelContext& ctx, F f, bool mean) {
+  if (ctx.num_inputs() == 0) return ctx.Error("needs at least one input");
+  std::vector<Shape> shapes;
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    IA_ASSIGN_OR_RETURN(const Tensor* t, ctx.Required(i));
+    if (t->dtype() != ctx.input(0)->dtype()) {
+      return ctx.Error("input " + std::to_string(i) + " has dtype " + DTypeName(t->dtype()) +
+                       ", input 0 has " + DTypeName(ctx.input(0)->dtype()));
+    }
+    shapes.push_back(t->shape());
+  }
+  IA_ASSIGN_OR_RETURN(Shape shape, OutputShape(ctx, shapes));
+  const Tensor& first = *ctx.input(0);
+  return Visit<kSet>(ctx, first.dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    Tensor& out = ctx.Allocate(0, first.dtype(), shape);
+    if (ctx.num_inputs() == 1) {
+      Broadcast2<T, T, T>(ctx.pool(), first, first, out, kCheapGrain, [](T x, T) { return x; });
+    } else {
+      Broadcast2<T, T, T>(ctx.pool(), first, *ctx.input(1), out, kCheapGrain, f);
+      for (size_t i = 2; i < ctx.num_inputs(); ++i) {
+        Broadcast2<T, T, T>(ctx.pool(), out, *ctx.input(i), out, kCheapGrain, f);
+      }
+    }
+    if (mean) {
+      const T n = static_cast<T>(ctx.num_inputs());
+      T* p = out.data<T>();
+      for (int64_t i = 0, e = out.numel(); i < e; ++i) p[i] = static_cast<T>(p[i] / n);
+    }
+    return Status::Ok();
+  });
+}
+
+// Max and Min propagate NaN, as numpy's maximum/minimum do.
+Status Max(KernelContext& ctx) {
+  return Variadic<kNumeric>(
+      ctx, [](auto x, auto y) { return (x > y || IsNan(x)) ? x : y; }, false);
+}
+Status Min(KernelContext& ctx) {
+  return Variadic<kNumeric>(
+      ctx, [](auto x, auto y) { return (x < y || IsNan(x)) ? x : y; }, false);
+}
+Status Sum(KernelContext& ctx) {
+  return Variadic<kNumeric>(
+      ctx, [](auto x, auto y) { return WrapAdd(x, y); }, false);
+}
+Status Mean(KernelContext& ctx) {
+  return Variadic<kFloats>(
+      ctx, [](auto x, auto y) { return x + y; }, true);
+}
+
+// Where: condition, X and Y broadcast together.
+Status Where(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* c, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(1));
+  IA_ASSIGN_OR_RETURN(const Tensor* y, ctx.Required(2));
+  if (c->dtype() != DType::kBool) {
+    return ctx.Error("condition must be bool, got " + DTypeName(c->dtype()));
+  }
+  if (x->dtype() != y->dtype()) {
+    return ctx.Error("X and Y have different dtypes: " + DTypeName(x->dtype()) + " and " +
+                     DTypeName(y->dtype()));
+  }
+  IA_ASSIGN_OR_RETURN(Shape shape, OutputShape(ctx, {c->shape(), x->shape(), y->shape()}));
+  return Visit<kAll>(ctx, x->dtype(), [&](auto tag) -> Status {
+    using T = typename decltype(tag)::type;
+    Tensor& out = ctx.Allocate(0, x->dtype(), shape);
+    const auto plan = MakePlan<3>(shape, {&c->shape(), &x->shape(), &y->shape()});
+    const uint8_t* pc = c->data<uint8_t>();
+    const T* px = x->data<T>();
+    const T* py = y->data<T>();
+    T* po = out.data<T>();
+    const int64_t sc = plan.inner_contiguous[0], sx = plan.inner_contiguous[1],
+                  sy = plan.inner_contiguous[2];
+    ParallelFor(ctx.pool(), out.numel(), kCheapGrain, [&](int64_t begin, int64_t end) {
+      ForEachRow(plan, begin, end, [&](const std::array<int64_t, 3>& off, int64_t o, int64_t n) {
+        const uint8_t* rc = pc + off[0];
+        const T* rx = px + off[1];
+        const T* ry = py + off[2];
+        T* ro = po + o;
+        if (sc && sx && sy) {
+          for (int64_t i = 0; i < n; ++i) ro[i] = rc[i] ? rx[i] : ry[i];
+        } else {
+          for (int64_t i = 0; i < n; ++i) ro[i] = rc[i * sc] ? rx[i * sx] : ry[i * sy];
+        }
+      });
+    });
+    return Status::Ok();
+  });
 }
 
 }  // namespace
 
 void RegisterElementwiseKernels(KernelRegistry& r) {
-  r.Add("Add", Add);
-  r.Add("Sub", Sub);
-  r.Add("Mul", Mul);
-  r.Add("Div", Div);
-  r.Add("Relu", Relu);
+  r.Add("Add", Half<Add>);
+  r.Add("Sub", Half<Sub>);
+  r.Add("Mul", Half<Mul>);
+  r.Add("Div", Half<Div>);
+  r.Add("Mod", Half<Mod>, 10);
+  r.Add("Pow", Half<Pow>);
+  r.Add("BitShift", BitShift, 11);
+  r.Add("Equal", Half<Equal>);
+  r.Add("Less", Half<Less>);
+  r.Add("LessOrEqual", Half<LessOrEqual>, 12);
+  r.Add("Greater", Half<Greater>);
+  r.Add("GreaterOrEqual", Half<GreaterOrEqual>, 12);
+  r.Add("And", And);
+  r.Add("Or", Or);
+  r.Add("Xor", Xor);
+  r.Add("BitwiseAnd", BitwiseAnd, 18);
+  r.Add("BitwiseOr", BitwiseOr, 18);
+  r.Add("BitwiseXor", BitwiseXor, 18);
+  r.Add("PRelu", Half<PRelu>);
+  r.Add("Max", Half<Max>);
+  r.Add("Min", Half<Min>);
+  r.Add("Sum", Half<Sum>);
+  r.Add("Mean", Half<Mean>);
+  r.Add("Where", Half<Where, 1>, 9);
+  RegisterUnaryKernels(r);
+  RegisterCastKernels(r);
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

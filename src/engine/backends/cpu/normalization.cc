@@ -1,8 +1,431 @@
-// Normalizations and softmax.
+// Normalizations: batch, instance, layer, Lp, mean-variance and local response. Softmax and its
+// relatives live in normalization_softmax.cc.
+#include <cmath>
+#include <vector>
+
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/reduce_util.h"
+#include "engine/ops/broadcast.h"
 
 namespace ipfs_accelerate::engine::cpu {
+namespace {
 
-void RegisterNormalizationKernels(KernelRegistry& r) {}
+constexpr int kLanes = 16;
+
+std::string Dtypes() { return " (float32 and float64 are supported)"; }
+
+// A float32 or float64 tensor's values as doubles, or an error naming the input.
+Result<std::vector<double>> AsDoubles(const KernelContext& ctx, const Tensor& t, const char* what) {
+  std::vector<double> v(t.numel());
+  if (t.dtype() == DType::kFloat32) {
+    for (int64_t i = 0; i < t.numel(); ++i) v[i] = t.data<float>()[i];
+  } else if (t.dtype() == DType::kFloat64) {
+    for (int64_t i = 0; i < t.numel(); ++i) v[i] = t.data<double>()[i];
+  } else {
+    return ctx.Unsupported(std::string(what) + " has dtype " + DTypeName(t.dtype()) + Dtypes());
+  }
+  return v;
+}
+
+// `t` broadcast (unidirectionally) to `target`, as a dense vector of T.
+template <typename T>
+Result<std::vector<T>> ExpandTo(const KernelContext& ctx, const Tensor& t, const Shape& target,
+                                const char* what) {
+  bool ok = t.rank() <= static_cast<int>(target.size());
+  for (int i = 0; ok && i < t.rank(); ++i) {
+    int64_t d = t.dim(t.rank() - 1 - i), want = target[target.size() - 1 - i];
+    ok = d == want || d == 1;
+  }
+  if (!ok) {
+    return ctx.Error(std::string(what) + " has shape " + ShapeToString(t.shape()) +
+                     ", which does not broadcast to the normalized shape " + ShapeToString(target));
+  }
+  IA_ASSIGN_OR_RETURN(std::vector<double> src, AsDoubles(ctx, t, what));
+  std::vector<T> out(NumElements(target));
+  std::vector<int64_t> strides = ops::BroadcastStrides(t.shape(), target);
+  int rank = static_cast<int>(target.size());
+  std::vector<int64_t> idx(rank, 0);
+  int64_t off = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    out[i] = static_cast<T>(src[off]);
+    for (int d = rank - 1; d >= 0; --d) {
+      off += strides[d];
+      if (++idx[d] < target[d]) break;
+      off -= strides[d] * target[d];
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+// Mean and 1/sqrt(variance + eps) of a contiguous row, computed in double.
+template <typename T>
+void RowMoments(const T* x, int64_t n, double eps, double* mean, double* inv_std) {
+  double m, var;
+  if constexpr (std::is_same_v<T, float>) {
+    m = LaneSum(x, n, [](float v) { return v; }) / n;
+    float mf = static_cast<float>(m);
+    // Deviations from the float mean, corrected for its rounding (a two-pass variance).
+    double dm = LaneSum(x, n, [mf](float v) { return v - mf; }) / n;
+    var = LaneSum(x, n, [mf](float v) { return (v - mf) * (v - mf); }) / n - dm * dm;
+    m = mf + dm;
+  } else {
+    m = LaneSum(x, n) / n;
+    double acc = 0;
+    for (int64_t i = 0; i < n; ++i) acc += (x[i] - m) * (x[i] - m);
+    var = acc / n;
+  }
+  *mean = m;
+  *inv_std = 1.0 / std::sqrt(std::max(var, 0.0) + eps);
+}
+
+// y = (x - mean) * inv_std * scale + bias, with per-element scale and bias.
+template <typename T>
+void ApplyRow(const T* __restrict x, T* __restrict y, int64_t n, T mean, T inv_std,
+              const T* __restrict scale, const T* __restrict bias) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j)
+      y[i + j] = (x[i + j] - mean) * inv_std * scale[i + j] + bias[i + j];
+  }
+  for (; i < n; ++i) y[i] = (x[i] - mean) * inv_std * scale[i] + bias[i];
+}
+
+// y = x * a + b for scalar a and b.
+template <typename T>
+void AffineRow(const T* __restrict x, T* __restrict y, int64_t n, T a, T b) {
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (int j = 0; j < kLanes; ++j) y[i + j] = x[i + j] * a + b;
+  }
+  for (; i < n; ++i) y[i] = x[i] * a + b;
+}
+
+// ---- LayerNormalization (opset 17) ----
+
+template <typename T>
+Status LayerNormTyped(KernelContext& ctx, const Tensor& x, int axis) {
+  const Shape& s = x.shape();
+  int rank = x.rank();
+  Shape norm_shape(s.begin() + axis, s.end());
+  int64_t rows = Product(s, 0, axis), n = Product(s, axis, rank);
+  IA_ASSIGN_OR_RETURN(const Tensor* scale_t, ctx.Required(1));
+  IA_ASSIGN_OR_RETURN(std::vector<T> scale, ExpandTo<T>(ctx, *scale_t, norm_shape, "Scale"));
+  std::vector<T> bias(n, T(0));
+  if (const Tensor* b = ctx.input(2)) {
+    IA_ASSIGN_OR_RETURN(bias, ExpandTo<T>(ctx, *b, norm_shape, "B"));
+  }
+  double eps = ctx.GetFloat("epsilon", 1e-5f);
+  Tensor& y = ctx.Allocate(0, x.dtype(), s);
+  Shape stat_shape(s.begin(), s.begin() + axis);
+  stat_shape.resize(rank, 1);
+  float* mean_out = nullptr;
+  float* inv_out = nullptr;
+  if (ctx.wants_output(1)) mean_out = ctx.Allocate(1, DType::kFloat32, stat_shape).data<float>();
+  if (ctx.wants_output(2)) inv_out = ctx.Allocate(2, DType::kFloat32, stat_shape).data<float>();
+  const T* px = x.data<T>();
+  T* py = y.data<T>();
+  if (n == 0) return Status::Ok();
+  ParallelFor(ctx.pool(), rows, n * 4, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      double mean, inv;
+      RowMoments(px + r * n, n, eps, &mean, &inv);
+      ApplyRow<T>(px + r * n, py + r * n, n, static_cast<T>(mean), static_cast<T>(inv),
+                  scale.data(), bias.data());
+      if (mean_out) mean_out[r] = static_cast<float>(mean);
+      if (inv_out) inv_out[r] = static_cast<float>(inv);
+    }
+  });
+  return Status::Ok();
+}
+
+Status LayerNormalization(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->rank() == 0) return ctx.Error("input X must have rank >= 1");
+  IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, ctx.GetInt("axis", -1), x->rank()));
+  switch (x->dtype()) {
+    case DType::kFloat32:
+      return LayerNormTyped<float>(ctx, *x, axis);
+    case DType::kFloat64:
+      return LayerNormTyped<double>(ctx, *x, axis);
+    default:
+      return ctx.Unsupported("dtype " + DTypeName(x->dtype()) + Dtypes());
+  }
+}
+
+// ---- BatchNormalization (inference) and InstanceNormalization ----
+
+// Checks that per-channel input `i` holds `c` values (or `alt` values, when alt > 0).
+Result<std::vector<double>> ChannelParam(const KernelContext& ctx, size_t i, const char* what,
+                                         int64_t c, int64_t alt = 0) {
+  IA_ASSIGN_OR_RETURN(const Tensor* t, ctx.Required(i));
+  if (t->numel() != c && (alt <= 0 || t->numel() != alt)) {
+    return ctx.Error(std::string(what) + " has shape " + ShapeToString(t->shape()) + "; expected " +
+                     std::to_string(c) + " values, one per channel");
+  }
+  return AsDoubles(ctx, *t, what);
+}
+
+// y[n, c, ...] = x[n, c, ...] * a[c * group + k] + b[...], over `inner` values per (n, c, k).
+template <typename T>
+void ApplyPerChannel(ThreadPool* pool, const T* x, T* y, int64_t batches, int64_t channels,
+                     int64_t inner, const std::vector<double>& a, const std::vector<double>& b) {
+  ParallelFor(pool, batches * channels, inner, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      int64_t c = r % channels;
+      AffineRow<T>(x + r * inner, y + r * inner, inner, static_cast<T>(a[c]), static_cast<T>(b[c]));
+    }
+  });
+}
+
+Status BatchNormalization(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->rank() < 2)
+    return ctx.Error("input X must be [N, C, ...], got shape " + ShapeToString(x->shape()));
+  if (ctx.GetInt("training_mode", 0) != 0) {
+    return ctx.Unsupported(
+        "training_mode=1 (batch statistics) is not supported; export the model for inference");
+  }
+  if (ctx.node().opset < 14) {
+    for (size_t k = 1; k < ctx.node().outputs.size(); ++k) {
+      if (ctx.wants_output(k))
+        return ctx.Unsupported("training outputs (mean, var, saved statistics)");
+    }
+  }
+  int64_t batches = x->dim(0), channels = x->dim(1), inner = Product(x->shape(), 2, x->rank());
+  // Opsets 7 and 8 with spatial=0 keep statistics per channel and position.
+  bool per_position = ctx.node().opset < 9 && ctx.GetInt("spatial", 1) == 0;
+  int64_t groups = per_position ? channels * inner : channels;
+  IA_ASSIGN_OR_RETURN(std::vector<double> scale, ChannelParam(ctx, 1, "scale", groups));
+  IA_ASSIGN_OR_RETURN(std::vector<double> bias, ChannelParam(ctx, 2, "B", groups));
+  IA_ASSIGN_OR_RETURN(std::vector<double> mean, ChannelParam(ctx, 3, "input_mean", groups));
+  IA_ASSIGN_OR_RETURN(std::vector<double> var, ChannelParam(ctx, 4, "input_var", groups));
+  double eps = ctx.GetFloat("epsilon", 1e-5f);
+  std::vector<double> a(groups), b(groups);
+  for (int64_t c = 0; c < groups; ++c) {
+    a[c] = scale[c] / std::sqrt(var[c] + eps);
+    b[c] = bias[c] - mean[c] * a[c];
+  }
+  if (per_position) {
+    channels = groups;
+    inner = 1;
+  }
+  Tensor& y = ctx.Allocate(0, x->dtype(), x->shape());
+  switch (x->dtype()) {
+    case DType::kFloat32:
+      ApplyPerChannel(ctx.pool(), x->data<float>(), y.data<float>(), batches, channels, inner, a,
+                      b);
+      break;
+    case DType::kFloat64:
+      ApplyPerChannel(ctx.pool(), x->data<double>(), y.data<double>(), batches, channels, inner, a,
+                      b);
+      break;
+    default:
+      return ctx.Unsupported("dtype " + DTypeName(x->dtype()) + Dtypes());
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+void InstanceNormTyped(ThreadPool* pool, const T* x, T* y, int64_t batches, int64_t channels,
+                       int64_t inner, const std::vector<double>& scale,
+                       const std::vector<double>& bias, double eps) {
+  ParallelFor(pool, batches * channels, inner * 3, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      int64_t c = r % channels;
+      double mean, inv;
+      RowMoments(x + r * inner, inner, eps, &mean, &inv);
+      double a = inv * scale[c];
+      AffineRow<T>(x + r * inner, y + r * inner, inner, static_cast<T>(a),
+                   static_cast<T>(bias[c] - mean * a));
+    }
+  });
+}
+
+Status InstanceNormalization(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->rank() < 3)
+    return ctx.Error("input must be [N, C, D1, ...], got shape " + ShapeToString(x->shape()));
+  int64_t batches = x->dim(0), channels = x->dim(1), inner = Product(x->shape(), 2, x->rank());
+  IA_ASSIGN_OR_RETURN(std::vector<double> scale, ChannelParam(ctx, 1, "scale", channels));
+  IA_ASSIGN_OR_RETURN(std::vector<double> bias, ChannelParam(ctx, 2, "B", channels));
+  double eps = ctx.GetFloat("epsilon", 1e-5f);
+  Tensor& y = ctx.Allocate(0, x->dtype(), x->shape());
+  if (inner == 0) return Status::Ok();
+  switch (x->dtype()) {
+    case DType::kFloat32:
+      InstanceNormTyped(ctx.pool(), x->data<float>(), y.data<float>(), batches, channels, inner,
+                        scale, bias, eps);
+      break;
+    case DType::kFloat64:
+      InstanceNormTyped(ctx.pool(), x->data<double>(), y.data<double>(), batches, channels, inner,
+                        scale, bias, eps);
+      break;
+    default:
+      return ctx.Unsupported("dtype " + DTypeName(x->dtype()) + Dtypes());
+  }
+  return Status::Ok();
+}
+
+// ---- LpNormalization, MeanVarianceNormalization, LRN ----
+
+template <typename T>
+void LpNormTyped(const T* x, T* y, int64_t outer, int64_t n, int64_t inner, int p) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) {
+      const T* xs = x + o * n * inner + i;
+      T* ys = y + o * n * inner + i;
+      double acc = 0;
+      for (int64_t k = 0; k < n; ++k)
+        acc += p == 1 ? std::fabs(xs[k * inner]) : double(xs[k * inner]) * xs[k * inner];
+      double norm = p == 1 ? acc : std::sqrt(acc);
+      for (int64_t k = 0; k < n; ++k)
+        ys[k * inner] = norm == 0 ? T(0) : static_cast<T>(xs[k * inner] / norm);
+    }
+  }
+}
+
+Status LpNormalization(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->rank() == 0) return ctx.Error("input must have rank >= 1");
+  IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, ctx.GetInt("axis", -1), x->rank()));
+  int64_t p = ctx.GetInt("p", 2);
+  if (p != 1 && p != 2) return ctx.Error("p must be 1 or 2, got " + std::to_string(p));
+  const Shape& s = x->shape();
+  int64_t outer = Product(s, 0, axis), n = s[axis], inner = Product(s, axis + 1, x->rank());
+  Tensor& y = ctx.Allocate(0, x->dtype(), s);
+  switch (x->dtype()) {
+    case DType::kFloat32:
+      LpNormTyped(x->data<float>(), y.data<float>(), outer, n, inner, p);
+      break;
+    case DType::kFloat64:
+      LpNormTyped(x->data<double>(), y.data<double>(), outer, n, inner, p);
+      break;
+    default:
+      return ctx.Unsupported("dtype " + DTypeName(x->dtype()) + Dtypes());
+  }
+  return Status::Ok();
+}
+
+// y = (x - mean) / (std + 1e-9) over `axes`, as the ONNX function body defines it.
+template <typename T>
+void MvnTyped(const T* x, T* y, const Shape& s, const std::vector<bool>& reduced) {
+  int rank = static_cast<int>(s.size());
+  // Each element's statistics group: its index with the reduced axes dropped.
+  std::vector<int64_t> gstride(rank, 0);
+  int64_t groups = 1;
+  for (int d = rank - 1; d >= 0; --d) {
+    if (!reduced[d]) {
+      gstride[d] = groups;
+      groups *= s[d];
+    }
+  }
+  int64_t n = NumElements(s);
+  std::vector<int64_t> group(n);
+  std::vector<int64_t> idx(rank, 0);
+  int64_t g = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    group[i] = g;
+    for (int d = rank - 1; d >= 0; --d) {
+      g += gstride[d];
+      if (++idx[d] < s[d]) break;
+      g -= gstride[d] * s[d];
+      idx[d] = 0;
+    }
+  }
+  std::vector<double> sum(groups, 0), sq(groups, 0), count(groups, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    sum[group[i]] += x[i];
+    count[group[i]] += 1;
+  }
+  for (int64_t k = 0; k < groups; ++k) sum[k] /= count[k];
+  for (int64_t i = 0; i < n; ++i) {
+    double d = x[i] - sum[group[i]];
+    sq[group[i]] += d * d;
+  }
+  for (int64_t k = 0; k < groups; ++k) sq[k] = std::sqrt(sq[k] / count[k]) + 1e-9;
+  for (int64_t i = 0; i < n; ++i) y[i] = static_cast<T>((x[i] - sum[group[i]]) / sq[group[i]]);
+}
+
+Status MeanVarianceNormalization(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  std::vector<bool> reduced(x->rank(), false);
+  for (int64_t a : ctx.GetInts("axes", {0, 2, 3})) {
+    IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, a, x->rank(), "axes entry"));
+    reduced[axis] = true;
+  }
+  Tensor& y = ctx.Allocate(0, x->dtype(), x->shape());
+  switch (x->dtype()) {
+    case DType::kFloat32:
+      MvnTyped(x->data<float>(), y.data<float>(), x->shape(), reduced);
+      break;
+    case DType::kFloat64:
+      MvnTyped(x->data<double>(), y.data<double>(), x->shape(), reduced);
+      break;
+    default:
+      return ctx.Unsupported("dtype " + DTypeName(x->dtype()) + Dtypes());
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+void LrnTyped(const T* x, T* y, int64_t batches, int64_t channels, int64_t inner, int64_t size,
+              double alpha, double beta, double bias) {
+  int64_t before = (size - 1) / 2, after = size - 1 - before;
+  std::vector<double> acc(inner);
+  for (int64_t b = 0; b < batches; ++b) {
+    const T* xb = x + b * channels * inner;
+    T* yb = y + b * channels * inner;
+    for (int64_t c = 0; c < channels; ++c) {
+      std::fill(acc.begin(), acc.end(), 0.0);
+      for (int64_t k = std::max<int64_t>(0, c - before); k <= std::min(channels - 1, c + after);
+           ++k) {
+        for (int64_t i = 0; i < inner; ++i) acc[i] += double(xb[k * inner + i]) * xb[k * inner + i];
+      }
+      for (int64_t i = 0; i < inner; ++i) {
+        yb[c * inner + i] =
+            static_cast<T>(xb[c * inner + i] / std::pow(bias + alpha / size * acc[i], beta));
+      }
+    }
+  }
+}
+
+Status Lrn(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->rank() < 2)
+    return ctx.Error("input must be [N, C, ...], got shape " + ShapeToString(x->shape()));
+  int64_t size = ctx.GetInt("size", 0);
+  if (size < 1)
+    return ctx.Error("attribute size must be a positive integer, got " + std::to_string(size));
+  double alpha = ctx.GetFloat("alpha", 1e-4f), beta = ctx.GetFloat("beta", 0.75f),
+         bias = ctx.GetFloat("bias", 1.0f);
+  int64_t batches = x->dim(0), channels = x->dim(1), inner = Product(x->shape(), 2, x->rank());
+  Tensor& y = ctx.Allocate(0, x->dtype(), x->shape());
+  switch (x->dtype()) {
+    case DType::kFloat32:
+      LrnTyped(x->data<float>(), y.data<float>(), batches, channels, inner, size, alpha, beta,
+               bias);
+      break;
+    case DType::kFloat64:
+      LrnTyped(x->data<double>(), y.data<double>(), batches, channels, inner, size, alpha, beta,
+               bias);
+      break;
+    default:
+      return ctx.Unsupported("dtype " + DTypeName(x->dtype()) + Dtypes());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterNormalizationKernels(KernelRegistry& r) {
+  r.Add("BatchNormalization", BatchNormalization, 6);
+  r.Add("InstanceNormalization", InstanceNormalization);
+  r.Add("LayerNormalization", LayerNormalization, 17);
+  r.Add("LpNormalization", LpNormalization);
+  r.Add("MeanVarianceNormalization", MeanVarianceNormalization, 9);
+  r.Add("LRN", Lrn);
+  RegisterSoftmaxKernels(r);
+}
 
 }  // namespace ipfs_accelerate::engine::cpu

@@ -1,0 +1,172 @@
+// Quantized convolutions: ConvInteger (int32 out) and QLinearConv (requantized out), as a direct
+// int32-accumulating loop; weight zero points and scales per tensor or per output channel.
+#include <algorithm>
+#include <cmath>
+
+#include "engine/backends/cpu/conv_geometry.h"
+#include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/linalg_parallel.h"
+
+namespace ipfs_accelerate::engine::cpu {
+namespace {
+
+bool IsQuant(const Tensor* t) {
+  return t && (t->dtype() == DType::kUInt8 || t->dtype() == DType::kInt8);
+}
+
+int32_t LoadQ(const Tensor& t, int64_t i) {
+  return t.dtype() == DType::kUInt8 ? static_cast<int32_t>(t.data<uint8_t>()[i])
+                                    : static_cast<int32_t>(t.data<int8_t>()[i]);
+}
+
+// Value `i` of a per-tensor or per-channel parameter, or `fallback` when it is absent.
+int32_t ZeroPoint(const Tensor* t, int64_t i) { return t ? LoadQ(*t, t->numel() == 1 ? 0 : i) : 0; }
+
+// Checks the inputs and computes the window and the output shape.
+Status PlanIntegerConv(const KernelContext& ctx, const Tensor& x, const Tensor* xzp,
+                       const Tensor& w, const Tensor* wzp, Shape* y_shape,
+                       WindowGeometry* geometry) {
+  int64_t group = ctx.GetInt("group", 1);
+  if (x.rank() < 3 || w.rank() != x.rank()) {
+    return ctx.Error("X must be [N, C, spatial...] and W of the same rank, got X " +
+                     ShapeToString(x.shape()) + " and W " + ShapeToString(w.shape()));
+  }
+  if (group < 1 || x.dim(1) % group != 0 || w.dim(0) % group != 0 || w.dim(1) * group != x.dim(1)) {
+    return ctx.Error("input has " + std::to_string(x.dim(1)) + " channels but W " +
+                     ShapeToString(w.shape()) + " with group " + std::to_string(group) +
+                     " does not match");
+  }
+  if (xzp && xzp->numel() != 1)
+    return ctx.Error("x_zero_point must be a scalar, got " + ShapeToString(xzp->shape()));
+  if (wzp && wzp->numel() != 1 && wzp->numel() != w.dim(0)) {
+    return ctx.Error("w_zero_point must hold 1 or " + std::to_string(w.dim(0)) + " values");
+  }
+  Shape in(x.shape().begin() + 2, x.shape().end()), k(w.shape().begin() + 2, w.shape().end());
+  IA_ASSIGN_OR_RETURN(WindowGeometry g, SlidingWindow(ctx, in, k, false));
+  *geometry = g;
+  *y_shape = {x.dim(0), w.dim(0)};
+  y_shape->insert(y_shape->end(), g.out.begin(), g.out.end());
+  return Status::Ok();
+}
+
+// Calls store(n * M + m, m, output_position, out_size, acc) with acc = sum (x - xzp) * (w -
+// wzp[m]).
+template <typename Store>
+void IntegerConv(KernelContext& ctx, const Tensor& x, const Tensor* xzp, const Tensor& w,
+                 const Tensor* wzp, const WindowGeometry& g, const Store& store) {
+  int64_t group = ctx.GetInt("group", 1);
+  int nd = g.nd;
+  int64_t C = x.dim(1), M = w.dim(0), cg = C / group, mg = M / group;
+  int64_t in_size = NumElements(g.in), out_size = NumElements(g.out),
+          k_size = NumElements(g.kernel);
+  int32_t xz = ZeroPoint(xzp, 0);
+  ParallelFor(ctx.pool(), x.dim(0) * M, 1, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> o(nd), kk(nd);
+    for (int64_t nm = begin; nm < end; ++nm) {
+      int64_t n = nm / M, m = nm % M, grp = m / mg;
+      int32_t wz = ZeroPoint(wzp, m);
+      for (int64_t op = 0; op < out_size; ++op) {
+        int64_t rem = op;
+        for (int d = nd - 1; d >= 0; --d) {
+          o[d] = rem % g.out[d];
+          rem /= g.out[d];
+        }
+        int32_t acc = 0;
+        for (int64_t kp = 0; kp < k_size; ++kp) {
+          int64_t krem = kp, ioff = 0;
+          for (int d = nd - 1; d >= 0; --d) {
+            kk[d] = krem % g.kernel[d];
+            krem /= g.kernel[d];
+          }
+          bool inside = true;
+          for (int d = 0; d < nd && inside; ++d) {
+            int64_t i = o[d] * g.strides[d] + kk[d] * g.dilations[d] - g.pads_begin[d];
+            inside = i >= 0 && i < g.in[d];
+            ioff = ioff * g.in[d] + i;
+          }
+          if (!inside) continue;  // padding holds the zero point: contributes nothing
+          for (int64_t c = 0; c < cg; ++c) {
+            acc += (LoadQ(x, (n * C + grp * cg + c) * in_size + ioff) - xz) *
+                   (LoadQ(w, (m * cg + c) * k_size + kp) - wz);
+          }
+        }
+        store(nm, m, op, out_size, acc);
+      }
+    }
+  });
+}
+
+const Tensor* Optional(const KernelContext& ctx, size_t i) {
+  const Tensor* t = ctx.input(i);
+  return t && t->defined() ? t : nullptr;
+}
+
+Status ConvInteger(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* w, ctx.Required(1));
+  const Tensor *xzp = Optional(ctx, 2), *wzp = Optional(ctx, 3);
+  if (!IsQuant(x) || !IsQuant(w)) return ctx.Error("x and w must be uint8 or int8");
+  Shape y_shape;
+  WindowGeometry g;
+  IA_RETURN_IF_ERROR(PlanIntegerConv(ctx, *x, xzp, *w, wzp, &y_shape, &g));
+  int32_t* y = ctx.Allocate(0, DType::kInt32, y_shape).data<int32_t>();
+  IntegerConv(
+      ctx, *x, xzp, *w, wzp, g,
+      [&](int64_t nm, int64_t, int64_t op, int64_t os, int32_t acc) { y[nm * os + op] = acc; });
+  return Status::Ok();
+}
+
+Status QLinearConv(KernelContext& ctx) {
+  const Tensor* in[8];
+  for (int i = 0; i < 8; ++i) {
+    IA_ASSIGN_OR_RETURN(in[i], ctx.Required(i));
+  }
+  const Tensor *x = in[0], *xzp = in[2], *w = in[3], *wzp = in[5], *yzp = in[7];
+  const Tensor* bias = Optional(ctx, 8);
+  if (!IsQuant(x) || !IsQuant(w) || !IsQuant(yzp))
+    return ctx.Error("x, w and y_zero_point must be uint8 or int8");
+  for (int i : {1, 4, 6}) {
+    if (in[i]->dtype() != DType::kFloat32)
+      return ctx.Error("scales must be float32, got " + DTypeName(in[i]->dtype()));
+  }
+  if (in[1]->numel() != 1 || in[6]->numel() != 1 || yzp->numel() != 1) {
+    return ctx.Error("x_scale, y_scale and y_zero_point must be scalars");
+  }
+  if (in[4]->numel() != 1 && in[4]->numel() != w->dim(0)) {
+    return ctx.Error("w_scale must hold 1 or " + std::to_string(w->dim(0)) + " values");
+  }
+  if (bias && (bias->dtype() != DType::kInt32 || bias->numel() != w->dim(0))) {
+    return ctx.Error("B must be int32 [" + std::to_string(w->dim(0)) + "]");
+  }
+  Shape y_shape;
+  WindowGeometry g;
+  IA_RETURN_IF_ERROR(PlanIntegerConv(ctx, *x, xzp, *w, wzp, &y_shape, &g));
+  DType yt = yzp->dtype();
+  Tensor& y = ctx.Allocate(0, yt, y_shape);
+  float x_scale = in[1]->data<float>()[0], y_scale = in[6]->data<float>()[0];
+  const Tensor* w_scale = in[4];
+  int32_t y_zero = ZeroPoint(yzp, 0);
+  float lo = yt == DType::kUInt8 ? 0.f : -128.f, hi = yt == DType::kUInt8 ? 255.f : 127.f;
+  IntegerConv(
+      ctx, *x, xzp, *w, wzp, g, [&](int64_t nm, int64_t m, int64_t op, int64_t os, int32_t acc) {
+        if (bias) acc += bias->data<int32_t>()[m];
+        float scale = x_scale * w_scale->data<float>()[w_scale->numel() == 1 ? 0 : m] / y_scale;
+        float q = std::clamp(
+            std::nearbyint(static_cast<float>(acc) * scale) + static_cast<float>(y_zero), lo, hi);
+        if (yt == DType::kUInt8) {
+          y.data<uint8_t>()[nm * os + op] = static_cast<uint8_t>(q);
+        } else {
+          y.data<int8_t>()[nm * os + op] = static_cast<int8_t>(q);
+        }
+      });
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterQuantizedConvKernels(KernelRegistry& r) {
+  r.Add("ConvInteger", ConvInteger, 10);
+  r.Add("QLinearConv", QLinearConv, 10);
+}
+
+}  // namespace ipfs_accelerate::engine::cpu

@@ -1,0 +1,293 @@
+// Cast and CastLike, the float16/bfloat16 conversions, and the thread splitting the element-wise
+// kernels share.
+#include <atomic>
+#include <cmath>
+#include <condition_variable>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "engine/backends/cpu/elementwise_common.h"
+
+namespace ipfs_accelerate::engine::cpu {
+namespace elementwise {
+
+void ParallelFor(ThreadPool* pool, int64_t n, int64_t grain,
+                 const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  int64_t tasks = pool ? std::min<int64_t>(pool->size(), n / std::max<int64_t>(grain, 1)) : 1;
+  if (tasks <= 1) {
+    fn(0, n);
+    return;
+  }
+  // Chunks are claimed from a shared counter by the caller and the helpers alike; the caller then
+  // waits only for chunks already claimed (running), never for a queued helper to start.
+  struct Shared {
+    std::atomic<int64_t> next{0};
+    int64_t done = 0;
+    std::mutex mu;
+    std::condition_variable cv;
+  };
+  auto shared = std::make_shared<Shared>();
+  const int64_t chunk = (n + tasks - 1) / tasks;
+  auto work = [shared, chunk, n, tasks, &fn] {
+    for (int64_t c; (c = shared->next.fetch_add(1)) < tasks;) {
+      fn(c * chunk, std::min(n, (c + 1) * chunk));
+      std::lock_guard<std::mutex> lock(shared->mu);
+      if (++shared->done == tasks) shared->cv.notify_all();
+    }
+  };
+  for (int64_t t = 1; t < tasks; ++t) pool->Submit(work);
+  work();
+  std::unique_lock<std::mutex> lock(shared->mu);
+  shared->cv.wait(lock, [&] { return shared->done == tasks; });
+}
+
+uint16_t FloatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  const uint32_t sign = (x >> 16) & 0x8000;
+  uint32_t ax = x & 0x7fffffff;
+  if (ax >= 0x7f800000) return sign | (ax > 0x7f800000 ? 0x7e00 : 0x7c00);  // NaN, Inf
+  if (ax >= 0x477ff000) return sign | 0x7c00;  // >= 65520 rounds to infinity
+  if (ax < 0x38800000) {
+    // Below the smallest normal half: adding 0.5 leaves the value rounded (to nearest even) to a
+    // multiple of 2^-24 in the low mantissa bits.
+    float a, half = 0.5f;
+    std::memcpy(&a, &ax, 4);
+    a += half;
+    uint32_t r;
+    std::memcpy(&r, &a, 4);
+    return static_cast<uint16_t>(sign | (r - 0x3f000000));
+  }
+  const uint32_t odd = (ax >> 13) & 1;
+  ax += (static_cast<uint32_t>(15 - 127) << 23) + 0xfff + odd;
+  return static_cast<uint16_t>(sign | (ax >> 13));
+}
+
+uint16_t DoubleToHalf(double d) {
+  const uint16_t sign = std::signbit(d) ? 0x8000 : 0;
+  if (std::isnan(d)) return sign | 0x7e00;
+  double a = std::fabs(d);
+  if (a >= 65520.0) return sign | 0x7c00;
+  if (a < 6.103515625e-05) {  // 2^-14: subnormal, in units of 2^-24
+    return sign | static_cast<uint16_t>(std::nearbyint(a * 16777216.0));
+  }
+  int e;
+  std::frexp(a, &e);  // a = m * 2^e, m in [0.5, 1)
+  const int exp = e - 1;
+  // Mantissa with the implicit bit, in [1024, 2048]; 2048 carries into the exponent.
+  const auto q = static_cast<uint32_t>(std::nearbyint(std::ldexp(a, 10 - exp)));
+  return sign | static_cast<uint16_t>((static_cast<uint32_t>(exp + 15) << 10) + (q - 1024));
+}
+
+uint16_t FloatToBFloat16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((x >> 16) | 0x40);  // quiet NaN
+  x += 0x7fff + ((x >> 16) & 1);
+  return static_cast<uint16_t>(x >> 16);
+}
+
+uint16_t DoubleToBFloat16(double d) {
+  // Rounding to float first could round twice; round to 8 mantissa bits in double instead.
+  if (std::isnan(d)) return FloatToBFloat16(static_cast<float>(d));
+  const double a = std::fabs(d);
+  if (a == 0 || std::isinf(a)) return FloatToBFloat16(static_cast<float>(d));
+  int e;
+  std::frexp(a, &e);
+  const int exp = std::max(e - 1, -126);  // subnormals share the minimum exponent
+  double r = std::ldexp(std::nearbyint(std::ldexp(a, 7 - exp)), exp - 7);
+  return FloatToBFloat16(static_cast<float>(std::copysign(r, d)));
+}
+
+Tensor WidenToFloat32(const Tensor& t) {
+  Tensor out = Tensor::Empty(DType::kFloat32, t.shape());
+  const uint16_t* src = t.data<uint16_t>();
+  float* dst = out.data<float>();
+  const int64_t n = t.numel();
+  if (t.dtype() == DType::kFloat16) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = HalfToFloat(src[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = BFloat16ToFloat(src[i]);
+  }
+  return out;
+}
+
+Tensor NarrowFromFloat32(const Tensor& t, DType to) {
+  Tensor out = Tensor::Empty(to, t.shape());
+  const float* src = t.data<float>();
+  uint16_t* dst = out.data<uint16_t>();
+  const int64_t n = t.numel();
+  if (to == DType::kFloat16) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = FloatToHalf(src[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) dst[i] = FloatToBFloat16(src[i]);
+  }
+  return out;
+}
+
+namespace {
+
+bool IsHalf(DType d) { return d == DType::kFloat16 || d == DType::kBFloat16; }
+
+}  // namespace
+
+Status WithFloat16AsFloat32(KernelContext& ctx, KernelFn kernel, size_t type_input) {
+  bool any = false;
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    const Tensor* t = ctx.input(i);
+    any = any || (t && IsHalf(t->dtype()));
+  }
+  if (!any) return kernel(ctx);
+  std::vector<Tensor> widened(ctx.num_inputs());
+  std::vector<const Tensor*> inputs(ctx.num_inputs(), nullptr);
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    const Tensor* t = ctx.input(i);
+    if (t && IsHalf(t->dtype())) {
+      widened[i] = WidenToFloat32(*t);
+      inputs[i] = &widened[i];
+    } else {
+      inputs[i] = t;
+    }
+  }
+  std::vector<Tensor> outputs(ctx.num_outputs());
+  KernelContext inner(ctx.node(), std::move(inputs), &outputs, ctx.pool(), ctx.backend(),
+                      ctx.scope());
+  IA_RETURN_IF_ERROR(kernel(inner));
+  const Tensor* typed = ctx.input(type_input);
+  const DType narrow = typed ? typed->dtype() : DType::kUndefined;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (IsHalf(narrow) && outputs[i].dtype() == DType::kFloat32) {
+      ctx.SetOutput(i, NarrowFromFloat32(outputs[i], narrow));
+    } else {
+      ctx.SetOutput(i, std::move(outputs[i]));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace elementwise
+
+namespace {
+
+using namespace elementwise;
+
+// Tags for the 16-bit float types, which Visit does not list.
+struct F16 {};
+struct BF16 {};
+
+template <typename S>
+using Storage = std::conditional_t<std::is_same_v<S, F16> || std::is_same_v<S, BF16>, uint16_t, S>;
+
+// The value of `v` (of tag type S) as a float or double, or as itself for integers.
+template <typename S>
+auto Load(Storage<S> v) {
+  if constexpr (std::is_same_v<S, F16>)
+    return HalfToFloat(v);
+  else if constexpr (std::is_same_v<S, BF16>)
+    return BFloat16ToFloat(v);
+  else
+    return v;
+}
+
+template <typename D, typename V>
+Storage<D> Convert(V v, bool to_bool) {
+  if constexpr (std::is_same_v<D, F16>) {
+    if constexpr (std::is_same_v<V, float>)
+      return FloatToHalf(v);
+    else
+      return DoubleToHalf(static_cast<double>(v));
+  } else if constexpr (std::is_same_v<D, BF16>) {
+    if constexpr (std::is_same_v<V, float>)
+      return FloatToBFloat16(v);
+    else
+      return DoubleToBFloat16(static_cast<double>(v));
+  } else if constexpr (std::is_floating_point_v<D>) {
+    return static_cast<D>(v);
+  } else {
+    if (to_bool) return static_cast<D>(v != 0);
+    if constexpr (std::is_floating_point_v<V>) {
+      // Out-of-range and NaN are undefined in ONNX; saturate (NaN to 0) rather than hit C++ UB.
+      if (std::isnan(v)) return 0;
+      if (v <= static_cast<V>(std::numeric_limits<D>::lowest()))
+        return std::numeric_limits<D>::lowest();
+      if (v >= static_cast<V>(std::numeric_limits<D>::max())) return std::numeric_limits<D>::max();
+      return static_cast<D>(v);
+    } else {
+      return static_cast<D>(v);  // integers wrap modulo 2^bits (C++20)
+    }
+  }
+}
+
+// Like Visit, but with the 16-bit floats as F16/BF16 tags and bool as its own flag.
+template <typename Fn>
+Status VisitAny(const KernelContext& ctx, DType d, Fn&& fn) {
+  if (d == DType::kFloat16) return fn(Tag<F16>{});
+  if (d == DType::kBFloat16) return fn(Tag<BF16>{});
+  return Visit<kAll>(ctx, d, fn);
+}
+
+Status CastTo(KernelContext& ctx, const Tensor& x, DType to) {
+  if (to == DType::kString || x.dtype() == DType::kString) {
+    return ctx.Unsupported("casting to or from string tensors is not supported");
+  }
+  if (x.dtype() == to) {
+    ctx.SetOutput(0, x);
+    return Status::Ok();
+  }
+  Tensor& y = ctx.Allocate(0, to, x.shape());
+  const bool to_bool = to == DType::kBool;
+  return VisitAny(ctx, x.dtype(), [&](auto src_tag) -> Status {
+    using S = typename decltype(src_tag)::type;
+    return VisitAny(ctx, to, [&](auto dst_tag) -> Status {
+      using D = typename decltype(dst_tag)::type;
+      const Storage<S>* src = x.data<Storage<S>>();
+      Storage<D>* dst = y.data<Storage<D>>();
+      ParallelFor(ctx.pool(), x.numel(), kCheapGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) dst[i] = Convert<D>(Load<S>(src[i]), to_bool);
+      });
+      return Status::Ok();
+    });
+  });
+}
+
+DType DTypeFromName(const std::string& name) {
+  static const std::map<std::string, DType> kNames = {
+      {"FLOAT", DType::kFloat32},   {"UINT8", DType::kUInt8},      {"INT8", DType::kInt8},
+      {"UINT16", DType::kUInt16},   {"INT16", DType::kInt16},      {"INT32", DType::kInt32},
+      {"INT64", DType::kInt64},     {"STRING", DType::kString},    {"BOOL", DType::kBool},
+      {"FLOAT16", DType::kFloat16}, {"DOUBLE", DType::kFloat64},   {"UINT32", DType::kUInt32},
+      {"UINT64", DType::kUInt64},   {"BFLOAT16", DType::kBFloat16}};
+  auto it = kNames.find(name);
+  return it == kNames.end() ? DType::kUndefined : it->second;
+}
+
+Status Cast(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  const Attribute* a = ctx.node().attr("to");
+  if (!a) return ctx.Error("attribute 'to' is required");
+  // Opset 1 names the type as a string ("FLOAT"); later opsets by its TensorProto number.
+  DType to = a->kind == Attribute::Kind::kString ? DTypeFromName(a->s)
+                                                 : DTypeFromOnnx(static_cast<int32_t>(a->i));
+  if (to == DType::kUndefined) {
+    return ctx.Unsupported("attribute 'to' names a type the engine does not hold");
+  }
+  return CastTo(ctx, *x, to);
+}
+
+Status CastLike(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* like, ctx.Required(1));
+  return CastTo(ctx, *x, like->dtype());
+}
+
+}  // namespace
+
+void RegisterCastKernels(KernelRegistry& r) {
+  r.Add("Cast", Cast);
+  r.Add("CastLike", CastLike, 15);
+}
+
+}  // namespace ipfs_accelerate::engine::cpu

@@ -1,0 +1,223 @@
+// Shared machinery of the element-wise kernels: splitting work across the pool, walking broadcast
+// operands row by row, dispatching on dtype, and float16/bfloat16 conversion.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <type_traits>
+#include <vector>
+
+#include "core/status.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "engine/backends/cpu/cpu_backend.h"
+#include "engine/kernel.h"
+
+namespace ipfs_accelerate::engine::cpu {
+
+// Registration of the element-wise groups; RegisterElementwiseKernels calls them all.
+void RegisterUnaryKernels(KernelRegistry& r);
+void RegisterCastKernels(KernelRegistry& r);
+
+namespace elementwise {
+
+// Elements per task below which splitting across threads costs more than it saves.
+inline constexpr int64_t kCheapGrain = 64 * 1024;  // add, compare, relu
+inline constexpr int64_t kCostlyGrain = 8 * 1024;  // exp, tanh, erf
+
+// Runs fn(begin, end) over [0, n) in contiguous ranges, on the caller and up to pool->size() - 1
+// workers when n is at least 2 * grain. The caller never waits on a task that has not started,
+// so this is safe from inside a pool worker too.
+void ParallelFor(ThreadPool* pool, int64_t n, int64_t grain,
+                 const std::function<void(int64_t, int64_t)>& fn);
+
+// K operands read as if broadcast to `shape`, with adjacent dimensions merged where every
+// operand allows it. The innermost dimension has stride 0 or 1 in every operand.
+template <size_t K>
+struct BroadcastPlan {
+  Shape shape;                                  // merged output shape, rank >= 1
+  std::array<std::vector<int64_t>, K> strides;  // per operand, in elements
+  std::array<bool, K> inner_contiguous{};       // stride 1 (else 0) along the last dim
+};
+
+// The plan for operands of `shapes` broadcast to `out` (each must broadcast to it).
+template <size_t K>
+BroadcastPlan<K> MakePlan(const Shape& out, const std::array<const Shape*, K>& shapes) {
+  // Full-rank strides, 0 along broadcast (and size-1) dimensions.
+  const size_t rank = out.size();
+  std::array<std::vector<int64_t>, K> full;
+  for (size_t k = 0; k < K; ++k) {
+    full[k].assign(rank, 0);
+    const Shape& s = *shapes[k];
+    int64_t stride = 1;
+    for (size_t i = s.size(); i-- > 0;) {
+      full[k][rank - s.size() + i] = s[i] == 1 ? 0 : stride;
+      stride *= s[i];
+    }
+  }
+  BroadcastPlan<K> p;
+  for (size_t d = 0; d < rank; ++d) {
+    if (out[d] == 1) continue;  // contributes nothing to any offset
+    bool merge = !p.shape.empty();
+    for (size_t k = 0; k < K && merge; ++k) {
+      merge = p.strides[k].back() == full[k][d] * out[d];
+    }
+    if (merge) {
+      p.shape.back() *= out[d];
+      for (size_t k = 0; k < K; ++k) p.strides[k].back() = full[k][d];
+    } else {
+      p.shape.push_back(out[d]);
+      for (size_t k = 0; k < K; ++k) p.strides[k].push_back(full[k][d]);
+    }
+  }
+  if (p.shape.empty()) {
+    p.shape.push_back(1);
+    for (size_t k = 0; k < K; ++k) p.strides[k].push_back(0);
+  }
+  for (size_t k = 0; k < K; ++k) p.inner_contiguous[k] = p.strides[k].back() == 1;
+  return p;
+}
+
+// Calls fn(offsets, out_index, count) for each run of output elements in [begin, end) that lies
+// within one innermost row; offsets[k] is the element offset into operand k at out_index.
+template <size_t K, typename Fn>
+void ForEachRow(const BroadcastPlan<K>& p, int64_t begin, int64_t end, Fn&& fn) {
+  const int rank = static_cast<int>(p.shape.size());
+  const int64_t inner = p.shape[rank - 1];
+  std::vector<int64_t> idx(rank, 0);
+  std::array<int64_t, K> off{};
+  int64_t rem = begin;
+  for (int d = rank - 1; d >= 0; --d) {
+    idx[d] = rem % p.shape[d];
+    rem /= p.shape[d];
+    for (size_t k = 0; k < K; ++k) off[k] += idx[d] * p.strides[k][d];
+  }
+  int64_t pos = begin;
+  while (pos < end) {
+    int64_t count = std::min(inner - idx[rank - 1], end - pos);
+    fn(off, pos, count);
+    pos += count;
+    if (pos >= end) break;
+    // Back to the start of the row, then carry into the outer dimensions.
+    for (size_t k = 0; k < K; ++k) off[k] -= idx[rank - 1] * p.strides[k][rank - 1];
+    idx[rank - 1] = 0;
+    for (int d = rank - 2; d >= 0; --d) {
+      for (size_t k = 0; k < K; ++k) off[k] += p.strides[k][d];
+      if (++idx[d] < p.shape[d]) break;
+      for (size_t k = 0; k < K; ++k) off[k] -= p.strides[k][d] * p.shape[d];
+      idx[d] = 0;
+    }
+  }
+}
+
+// Type tags and dtype sets for dispatch.
+template <typename T>
+struct Tag {
+  using type = T;
+};
+enum TypeSet : unsigned {
+  kFloats = 1,    // float32, float64
+  kSigned = 2,    // int8, int16, int32, int64
+  kUnsigned = 4,  // uint8, uint16, uint32, uint64
+  kBool = 8,
+  kInts = kSigned | kUnsigned,
+  kNumeric = kFloats | kInts,
+  kAll = kNumeric | kBool,
+};
+
+// Calls fn(Tag<T>{}) for the C++ type of `d` when `d` is in kSet, else returns an Unsupported
+// error naming the dtype. Booleans are read as uint8_t; float16 and bfloat16 are not listed
+// (WithFloat16AsFloat32 widens them first).
+template <unsigned kSet, typename Fn>
+Status Visit(const KernelContext& ctx, DType d, Fn&& fn) {
+  switch (d) {
+    case DType::kFloat32:
+      if constexpr ((kSet & kFloats) != 0) return fn(Tag<float>{});
+      break;
+    case DType::kFloat64:
+      if constexpr ((kSet & kFloats) != 0) return fn(Tag<double>{});
+      break;
+    case DType::kInt8:
+      if constexpr ((kSet & kSigned) != 0) return fn(Tag<int8_t>{});
+      break;
+    case DType::kInt16:
+      if constexpr ((kSet & kSigned) != 0) return fn(Tag<int16_t>{});
+      break;
+    case DType::kInt32:
+      if constexpr ((kSet & kSigned) != 0) return fn(Tag<int32_t>{});
+      break;
+    case DType::kInt64:
+      if constexpr ((kSet & kSigned) != 0) return fn(Tag<int64_t>{});
+      break;
+    case DType::kUInt8:
+      if constexpr ((kSet & kUnsigned) != 0) return fn(Tag<uint8_t>{});
+      break;
+    case DType::kUInt16:
+      if constexpr ((kSet & kUnsigned) != 0) return fn(Tag<uint16_t>{});
+      break;
+    case DType::kUInt32:
+      if constexpr ((kSet & kUnsigned) != 0) return fn(Tag<uint32_t>{});
+      break;
+    case DType::kUInt64:
+      if constexpr ((kSet & kUnsigned) != 0) return fn(Tag<uint64_t>{});
+      break;
+    case DType::kBool:
+      if constexpr ((kSet & kBool) != 0) return fn(Tag<uint8_t>{});
+      break;
+    default:
+      break;
+  }
+  return ctx.Unsupported("input dtype " + DTypeName(d) + " is not supported by this operator");
+}
+
+// IEEE half and bfloat16 <-> float, rounding to nearest even.
+inline float HalfToFloat(uint16_t h) {
+  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
+  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  uint32_t bits;
+  if (exp == 0x1f) {
+    bits = sign | 0x7f800000 | (mant << 13);
+  } else if (exp != 0) {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {
+    // Subnormal: value = mant * 2^-24, exact in float.
+    float v = static_cast<float>(mant) * 5.9604644775390625e-8f;
+    std::memcpy(&bits, &v, 4);
+    bits |= sign;
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+uint16_t FloatToHalf(float f);
+uint16_t DoubleToHalf(double d);
+inline float BFloat16ToFloat(uint16_t b) {
+  uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+uint16_t FloatToBFloat16(float f);
+uint16_t DoubleToBFloat16(double d);
+
+// A float32 copy of a float16 or bfloat16 tensor, and back.
+Tensor WidenToFloat32(const Tensor& t);
+Tensor NarrowFromFloat32(const Tensor& t, DType to);
+
+// Runs `kernel` with float16/bfloat16 inputs widened to float32, and narrows each float32 output
+// back to the dtype of input `type_input` when that input was float16/bfloat16. Arithmetic runs
+// in float32, as ONNX Runtime does on CPUs without native half support.
+Status WithFloat16AsFloat32(KernelContext& ctx, KernelFn kernel, size_t type_input);
+
+template <KernelFn F, size_t kTypeInput = 0>
+Status Half(KernelContext& ctx) {
+  return WithFloat16AsFloat32(ctx, F, kTypeInput);
+}
+
+}  // namespace elementwise
+}  // namespace ipfs_accelerate::engine::cpu

@@ -1,0 +1,31 @@
+#include "engine/backends/cpu/onednn_util.h"
+
+#include <dlfcn.h>
+
+namespace ipfs_accelerate::engine::cpu::onednn {
+
+dnnl::engine& Engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+void SetThreads(int threads) {
+  using SetFn = void (*)(int);
+  using GetFn = int (*)();
+  static const SetFn set_fn = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  static const GetFn get_fn = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  if (threads < 1) threads = 1;
+  if (set_fn && (!get_fn || get_fn() != threads)) set_fn(threads);
+}
+
+bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           int threads) {
+  if (m == 0 || n == 0) return true;
+  SetThreads(threads);
+  dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b,
+                                ldb, beta, c, ldc);
+  return st == dnnl_success;
+}
+
+}  // namespace ipfs_accelerate::engine::cpu::onednn

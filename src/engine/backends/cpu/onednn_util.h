@@ -1,0 +1,60 @@
+// Shared plumbing for the oneDNN-backed CPU kernels: the engine, thread control, a primitive
+// cache and row-major sgemm. oneDNN here is built with the OpenMP runtime.
+#pragma once
+
+#include <cstdint>
+#include <dnnl.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/thread_pool.h"
+
+namespace ipfs_accelerate::engine::cpu::onednn {
+
+// The process-wide CPU engine (created once, immutable afterwards).
+dnnl::engine& Engine();
+
+// Makes oneDNN's OpenMP team on the calling thread `threads` wide. The OpenMP setting is
+// per calling thread, so kernels call this before every oneDNN call. libgomp comes in through
+// libdnnl, not through our link line, so the setter is looked up at run time.
+void SetThreads(int threads);
+
+// C = alpha * op(A) * op(B) + beta * C, row-major, float32, on `threads` threads.
+// Returns false when oneDNN refuses (the caller then uses its reference loop).
+bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           int threads);
+
+// A mutex-protected map from a key (shapes and attributes, printed) to a built primitive and
+// whatever the kernel needs beside it. Building happens outside the lock's fast path only once.
+template <typename Entry>
+class PrimitiveCache {
+ public:
+  // The entry for `key`, built by `make` on first use; null when `make` throws a dnnl::error.
+  std::shared_ptr<const Entry> Get(const std::string& key, const std::function<Entry()>& make) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = entries_.find(key);
+      if (it != entries_.end()) return it->second;
+    }
+    std::shared_ptr<const Entry> built;
+    try {
+      built = std::make_shared<const Entry>(make());
+    } catch (const dnnl::error&) {
+      return nullptr;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (entries_.size() >= kMaxEntries) entries_.clear();
+    return entries_.emplace(key, built).first->second;
+  }
+
+ private:
+  static constexpr size_t kMaxEntries = 1024;
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<const Entry>> entries_;
+};
+
+}  // namespace ipfs_accelerate::engine::cpu::onednn

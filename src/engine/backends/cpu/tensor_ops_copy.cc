@@ -1,0 +1,468 @@
+// Kernels that copy bytes into a new layout: transposes, concatenation, slices, padding, tiling.
+// They are dtype-generic: everything goes through StridedCopy or memcpy by element size.
+#include <algorithm>
+
+#include "engine/backends/cpu/tensor_ops_util.h"
+#include "engine/ops/broadcast.h"
+
+namespace ipfs_accelerate::engine::cpu {
+namespace {
+
+using namespace tensor_ops;  // NOLINT: this file's own helpers
+
+Status Transpose(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  int rank = x->rank();
+  std::vector<int64_t> perm = ctx.GetInts("perm");
+  if (perm.empty()) {
+    for (int i = rank - 1; i >= 0; --i) perm.push_back(i);
+  }
+  if (static_cast<int>(perm.size()) != rank) {
+    return ctx.Error("perm has " + std::to_string(perm.size()) + " entries for an input of rank " +
+                     std::to_string(rank));
+  }
+  std::vector<bool> seen(rank, false);
+  for (int64_t& p : perm) {
+    IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(ctx, p, rank, "perm entry"));
+    if (seen[ax])
+      return ctx.Error("perm is not a permutation (axis " + std::to_string(ax) + " repeats)");
+    seen[ax] = true;
+    p = ax;
+  }
+  std::vector<int64_t> in_strides = ContiguousStrides(x->shape()), strides(rank);
+  Shape shape(rank);
+  for (int i = 0; i < rank; ++i) {
+    shape[i] = x->dim(static_cast<int>(perm[i]));
+    strides[i] = in_strides[perm[i]];
+  }
+  Tensor& out = ctx.Allocate(0, x->dtype(), shape);
+  StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), shape, strides, 0, ctx.pool());
+  return Status::Ok();
+}
+
+Status Concat(KernelContext& ctx) {
+  if (!ctx.HasAttr("axis")) return ctx.Error("the axis attribute is required");
+  IA_ASSIGN_OR_RETURN(const Tensor* first, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, ctx.GetInt("axis", 0), first->rank()));
+  Shape shape = first->shape();
+  int64_t total = 0;
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    IA_ASSIGN_OR_RETURN(const Tensor* t, ctx.Required(i));
+    bool ok = t->rank() == first->rank() && t->dtype() == first->dtype();
+    for (int d = 0; ok && d < t->rank(); ++d) ok = d == axis || t->dim(d) == shape[d];
+    if (!ok) {
+      return ctx.Error("input " + std::to_string(i) + " (" + DTypeName(t->dtype()) + " " +
+                       ShapeToString(t->shape()) + ") does not match input 0 (" +
+                       DTypeName(first->dtype()) + " " + ShapeToString(shape) + ") outside axis " +
+                       std::to_string(axis));
+    }
+    total += t->dim(axis);
+  }
+  shape[axis] = total;
+  Tensor& out = ctx.Allocate(0, first->dtype(), shape);
+  int64_t outer = 1, inner = DTypeSize(first->dtype());
+  for (int d = 0; d < axis; ++d) outer *= shape[d];
+  for (int d = axis + 1; d < first->rank(); ++d) inner *= shape[d];
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  int64_t out_row = total * inner, offset = 0;
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+    const Tensor* t = ctx.input(i);
+    int64_t row = t->dim(axis) * inner;
+    const auto* src = static_cast<const uint8_t*>(t->raw());
+    if (row > 0) {
+      ParallelFor(ctx.pool(), outer, outer * row, [&](int64_t b, int64_t e) {
+        for (int64_t o = b; o < e; ++o) std::memcpy(dst + o * out_row + offset, src + o * row, row);
+      });
+    }
+    offset += row;
+  }
+  return Status::Ok();
+}
+
+Status Split(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, ctx.GetInt("axis", 0), x->rank()));
+  std::vector<int64_t> split;
+  if (ctx.node().opset < 13) {
+    split = ctx.GetInts("split");
+  } else if (const Tensor* s = ctx.input(1)) {
+    IA_ASSIGN_OR_RETURN(split, ReadInts(ctx, *s, "split"));
+  }
+  int64_t n = static_cast<int64_t>(ctx.num_outputs()), dim = x->dim(axis);
+  if (split.empty()) {
+    if (n == 0 || dim % n != 0) {
+      return ctx.Error("cannot split dimension " + std::to_string(dim) + " into " +
+                       std::to_string(n) + " equal parts");
+    }
+    split.assign(n, dim / n);
+  }
+  if (static_cast<int64_t>(split.size()) != n) {
+    return ctx.Error("split has " + std::to_string(split.size()) + " entries for " +
+                     std::to_string(n) + " outputs");
+  }
+  int64_t sum = 0;
+  for (int64_t s : split) {
+    if (s < 0) return ctx.Error("split has a negative entry");
+    sum += s;
+  }
+  if (sum != dim) {
+    return ctx.Error("split sums to " + std::to_string(sum) + " but axis " + std::to_string(axis) +
+                     " has size " + std::to_string(dim));
+  }
+  int64_t outer = 1, inner = DTypeSize(x->dtype());
+  for (int d = 0; d < axis; ++d) outer *= x->dim(d);
+  for (int d = axis + 1; d < x->rank(); ++d) inner *= x->dim(d);
+  const auto* src = static_cast<const uint8_t*>(x->raw());
+  int64_t in_row = dim * inner, offset = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    Shape shape = x->shape();
+    shape[axis] = split[i];
+    Tensor& out = ctx.Allocate(i, x->dtype(), shape);
+    auto* dst = static_cast<uint8_t*>(out.raw());
+    int64_t row = split[i] * inner;
+    if (row > 0) {
+      for (int64_t o = 0; o < outer; ++o)
+        std::memcpy(dst + o * row, src + o * in_row + offset, row);
+    }
+    offset += row;
+  }
+  return Status::Ok();
+}
+
+Status Slice(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  int rank = x->rank();
+  std::vector<int64_t> starts, ends, axes, steps;
+  if (ctx.node().opset < 10) {
+    starts = ctx.GetInts("starts");
+    ends = ctx.GetInts("ends");
+    axes = ctx.GetInts("axes");
+  } else {
+    IA_ASSIGN_OR_RETURN(const Tensor* s, ctx.Required(1));
+    IA_ASSIGN_OR_RETURN(const Tensor* e, ctx.Required(2));
+    IA_ASSIGN_OR_RETURN(starts, ReadInts(ctx, *s, "starts"));
+    IA_ASSIGN_OR_RETURN(ends, ReadInts(ctx, *e, "ends"));
+    if (const Tensor* a = ctx.input(3)) {
+      IA_ASSIGN_OR_RETURN(axes, ReadInts(ctx, *a, "axes"));
+    }
+    if (const Tensor* st = ctx.input(4)) {
+      IA_ASSIGN_OR_RETURN(steps, ReadInts(ctx, *st, "steps"));
+    }
+  }
+  if (starts.size() != ends.size()) return ctx.Error("starts and ends differ in length");
+  if (axes.empty()) {
+    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
+  }
+  if (steps.empty()) steps.assign(starts.size(), 1);
+  if (axes.size() != starts.size() || steps.size() != starts.size()) {
+    return ctx.Error("starts, ends, axes and steps must have the same length");
+  }
+  Shape shape = x->shape();
+  std::vector<int64_t> in_strides = ContiguousStrides(x->shape()), strides = in_strides;
+  std::vector<bool> seen(rank, false);
+  int64_t offset = 0;
+  for (size_t i = 0; i < starts.size(); ++i) {
+    IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(ctx, axes[i], rank, "axes entry"));
+    if (seen[ax]) return ctx.Error("axes repeat axis " + std::to_string(ax));
+    seen[ax] = true;
+    int64_t dim = x->dim(ax), step = steps[i];
+    if (step == 0) return ctx.Error("steps must not be 0");
+    int64_t start = starts[i], end = ends[i];
+    if (start < 0) start = start < -dim ? -1 : start + dim;
+    if (end < 0) end = end < -dim ? -1 : end + dim;
+    int64_t count;
+    if (step > 0) {
+      start = std::clamp<int64_t>(start, 0, dim);
+      end = std::clamp<int64_t>(end, 0, dim);
+      count = end > start ? (end - start + step - 1) / step : 0;
+    } else if (dim == 0) {
+      count = 0;
+    } else {
+      start = std::clamp<int64_t>(start, 0, dim - 1);
+      end = std::clamp<int64_t>(end, -1, dim - 1);
+      count = start > end ? (start - end + (-step) - 1) / (-step) : 0;
+    }
+    shape[ax] = count;
+    if (count > 0) offset += start * in_strides[ax];
+    strides[ax] = in_strides[ax] * step;
+  }
+  Tensor& out = ctx.Allocate(0, x->dtype(), shape);
+  StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), shape, strides, offset, ctx.pool());
+  return Status::Ok();
+}
+
+Status Expand(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* s, ctx.Required(1));
+  IA_ASSIGN_OR_RETURN(Shape target, ReadInts(ctx, *s, "shape"));
+  for (int64_t d : target) {
+    if (d < 0) return ctx.Error("shape " + ShapeToString(target) + " has a negative dimension");
+  }
+  auto shape = ops::BroadcastShapes({x->shape(), target});
+  if (!shape.ok()) return ctx.Error(shape.status().message());
+  IA_RETURN_IF_ERROR(CheckOutputSize(ctx, *shape, x->dtype()));
+  Tensor& out = ctx.Allocate(0, x->dtype(), *shape);
+  StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), *shape,
+              ops::BroadcastStrides(x->shape(), *shape), 0, ctx.pool());
+  return Status::Ok();
+}
+
+Status Tile(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* r, ctx.Required(1));
+  IA_ASSIGN_OR_RETURN(std::vector<int64_t> repeats, ReadInts(ctx, *r, "repeats"));
+  if (static_cast<int>(repeats.size()) != x->rank()) {
+    return ctx.Error("repeats has " + std::to_string(repeats.size()) +
+                     " entries for an input of rank " + std::to_string(x->rank()));
+  }
+  // Output [r0*d0, r1*d1, ...] read as [r0, d0, r1, d1, ...] with stride 0 along each r.
+  std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
+  Shape shape, split_shape;
+  std::vector<int64_t> strides;
+  for (int i = 0; i < x->rank(); ++i) {
+    if (repeats[i] < 0) return ctx.Error("repeats must not be negative");
+    IA_RETURN_IF_ERROR(CheckOutputSize(ctx, {repeats[i], x->dim(i)}, x->dtype()));
+    shape.push_back(repeats[i] * x->dim(i));
+    split_shape.insert(split_shape.end(), {repeats[i], x->dim(i)});
+    strides.insert(strides.end(), {0, in_strides[i]});
+  }
+  IA_RETURN_IF_ERROR(CheckOutputSize(ctx, shape, x->dtype()));
+  Tensor& out = ctx.Allocate(0, x->dtype(), shape);
+  StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), split_shape, strides, 0, ctx.pool());
+  return Status::Ok();
+}
+
+// One element of `dtype` holding `v`, as bytes.
+std::vector<uint8_t> ValueBytes(DType dtype, double v) {
+  std::vector<uint8_t> b(DTypeSize(dtype));
+  if (dtype == DType::kFloat16) {
+    uint16_t h = FloatToHalf(static_cast<float>(v));
+    std::memcpy(b.data(), &h, 2);
+  } else if (dtype == DType::kBFloat16) {
+    uint16_t h = FloatToBFloat16(static_cast<float>(v));
+    std::memcpy(b.data(), &h, 2);
+  } else {
+    DispatchNumeric(dtype, [&](auto x) {
+      auto t = static_cast<decltype(x)>(v);
+      std::memcpy(b.data(), &t, sizeof(t));
+    });
+  }
+  return b;
+}
+
+Status Pad(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  int rank = x->rank();
+  size_t es = DTypeSize(x->dtype());
+  std::string mode = ctx.GetString("mode", "constant");
+  std::vector<int64_t> pads;
+  std::vector<uint8_t> value(es, 0);
+  if (ctx.node().opset < 11) {
+    pads = ctx.HasAttr("pads") ? ctx.GetInts("pads") : ctx.GetInts("paddings");
+    value = ValueBytes(x->dtype(), ctx.GetFloat("value", 0));
+  } else {
+    IA_ASSIGN_OR_RETURN(const Tensor* p, ctx.Required(1));
+    IA_ASSIGN_OR_RETURN(pads, ReadInts(ctx, *p, "pads"));
+    if (const Tensor* v = ctx.input(2); v && v->numel() > 0) {
+      if (v->dtype() != x->dtype()) return ctx.Error("constant_value must have the input's dtype");
+      std::memcpy(value.data(), v->raw(), es);
+    }
+    if (const Tensor* a = ctx.input(3)) {
+      IA_ASSIGN_OR_RETURN(std::vector<int64_t> axes, ReadInts(ctx, *a, "axes"));
+      if (pads.size() != 2 * axes.size())
+        return ctx.Error("pads must have twice as many entries as axes");
+      std::vector<int64_t> full(2 * rank, 0);
+      for (size_t i = 0; i < axes.size(); ++i) {
+        IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(ctx, axes[i], rank, "axes entry"));
+        full[ax] = pads[i];
+        full[ax + rank] = pads[i + axes.size()];
+      }
+      pads = full;
+    }
+  }
+  if (static_cast<int>(pads.size()) != 2 * rank) {
+    return ctx.Error("pads has " + std::to_string(pads.size()) + " entries for an input of rank " +
+                     std::to_string(rank) + " (expected " + std::to_string(2 * rank) + ")");
+  }
+  if (mode != "constant" && mode != "reflect" && mode != "edge")
+    return ctx.Unsupported("mode '" + mode + "'");
+  Shape shape(rank);
+  // For each dim, the source index of each output index (-1: the constant).
+  std::vector<std::vector<int64_t>> src(rank);
+  for (int d = 0; d < rank; ++d) {
+    int64_t dim = x->dim(d);
+    shape[d] = dim + pads[d] + pads[d + rank];
+    if (shape[d] < 0) return ctx.Error("pads make dimension " + std::to_string(d) + " negative");
+    IA_RETURN_IF_ERROR(CheckOutputSize(ctx, {shape[d]}, x->dtype()));
+    if (mode != "constant" && dim == 0 && shape[d] > 0)
+      return ctx.Error("cannot " + mode + "-pad an empty dimension");
+    src[d].resize(shape[d]);
+    for (int64_t o = 0; o < shape[d]; ++o) {
+      int64_t s = o - pads[d];
+      if (s < 0 || s >= dim) {
+        if (mode == "constant") {
+          s = -1;
+        } else if (mode == "edge") {
+          s = std::clamp<int64_t>(s, 0, dim - 1);
+        } else if (dim == 1) {
+          s = 0;
+        } else {
+          int64_t period = 2 * (dim - 1);
+          s = ((s % period) + period) % period;
+          if (s >= dim) s = period - s;
+        }
+      }
+      src[d][o] = s;
+    }
+  }
+  IA_RETURN_IF_ERROR(CheckOutputSize(ctx, shape, x->dtype()));
+  Tensor& out = ctx.Allocate(0, x->dtype(), shape);
+  int64_t n = out.numel();
+  if (n == 0) return Status::Ok();
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  const auto* in = static_cast<const uint8_t*>(x->raw());
+  if (rank == 0) {
+    std::memcpy(dst, in, es);
+    return Status::Ok();
+  }
+  std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
+  // Runs along the last dim: (output start, source start or -1, length).
+  struct Run {
+    int64_t out, src, len;
+  };
+  std::vector<Run> runs;
+  const std::vector<int64_t>& last = src[rank - 1];
+  for (int64_t o = 0; o < shape[rank - 1]; ++o) {
+    bool extend =
+        !runs.empty() &&
+        ((last[o] < 0 && runs.back().src < 0) ||
+         (last[o] >= 0 && runs.back().src >= 0 && last[o] == runs.back().src + runs.back().len));
+    if (extend)
+      ++runs.back().len;
+    else
+      runs.push_back({o, last[o], 1});
+  }
+  int64_t inner = shape[rank - 1], rows = n / inner;
+  auto fill = [&](uint8_t* p, int64_t count) {
+    for (int64_t i = 0; i < count; ++i) std::memcpy(p + i * es, value.data(), es);
+  };
+  ParallelFor(ctx.pool(), rows, n * static_cast<int64_t>(es), [&](int64_t b, int64_t e) {
+    for (int64_t row = b; row < e; ++row) {
+      int64_t r = row, off = 0;
+      bool constant = false;
+      for (int d = rank - 2; d >= 0; --d) {
+        int64_t s = src[d][r % shape[d]];
+        r /= shape[d];
+        if (s < 0)
+          constant = true;
+        else
+          off += s * in_strides[d];
+      }
+      uint8_t* o = dst + row * inner * es;
+      if (constant) {
+        fill(o, inner);
+        continue;
+      }
+      for (const Run& run : runs) {
+        if (run.src < 0)
+          fill(o + run.out * es, run.len);
+        else
+          std::memcpy(o + run.out * es, in + (off + run.src) * es, run.len * es);
+      }
+    }
+  });
+  return Status::Ok();
+}
+
+// DepthToSpace / SpaceToDepth: a reshape, a transpose and a reshape, done as one strided copy.
+Status DepthToSpace(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->rank() != 4) return ctx.Error("input must be 4-D, got " + ShapeToString(x->shape()));
+  int64_t b = ctx.GetInt("blocksize", 0);
+  int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
+  if (b <= 0 || c % (b * b) != 0) {
+    return ctx.Error("blocksize " + std::to_string(b) +
+                     " must be positive and divide the channels " + std::to_string(c) +
+                     " by its square");
+  }
+  int64_t oc = c / (b * b);
+  bool crd = ctx.GetString("mode", "DCR") == "CRD";
+  // Source layout: DCR [n, b1, b2, oc, h, w]; CRD [n, oc, b1, b2, h, w]. Output [n, oc, h, b1, w,
+  // b2].
+  int64_t sw = 1, sh = w, s_b2, s_b1, s_oc;
+  if (crd) {
+    s_b2 = h * w, s_b1 = b * h * w, s_oc = b * b * h * w;
+  } else {
+    s_oc = h * w, s_b2 = oc * h * w, s_b1 = b * oc * h * w;
+  }
+  Shape split = {n, oc, h, b, w, b};
+  std::vector<int64_t> strides = {c * h * w, s_oc, sh, s_b1, sw, s_b2};
+  Tensor& out = ctx.Allocate(0, x->dtype(), {n, oc, h * b, w * b});
+  StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), split, strides, 0, ctx.pool());
+  return Status::Ok();
+}
+
+Status SpaceToDepth(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->rank() != 4) return ctx.Error("input must be 4-D, got " + ShapeToString(x->shape()));
+  int64_t b = ctx.GetInt("blocksize", 0);
+  int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
+  if (b <= 0 || h % b != 0 || w % b != 0) {
+    return ctx.Error("blocksize " + std::to_string(b) +
+                     " must be positive and divide height and width");
+  }
+  // Input [n, c, h/b, b1, w/b, b2] -> output [n, b1, b2, c, h/b, w/b].
+  Shape split = {n, b, b, c, h / b, w / b};
+  std::vector<int64_t> strides = {c * h * w, w, 1, h * w, b * w, b};
+  Tensor& out = ctx.Allocate(0, x->dtype(), {n, c * b * b, h / b, w / b});
+  StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), split, strides, 0, ctx.pool());
+  return Status::Ok();
+}
+
+Status ReverseSequence(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* l, ctx.Required(1));
+  if (x->rank() < 2) return ctx.Error("input must have rank >= 2");
+  int64_t batch_axis = ctx.GetInt("batch_axis", 1), time_axis = ctx.GetInt("time_axis", 0);
+  if (!((batch_axis == 0 && time_axis == 1) || (batch_axis == 1 && time_axis == 0))) {
+    return ctx.Error("batch_axis and time_axis must be 0 and 1 in some order");
+  }
+  IA_ASSIGN_OR_RETURN(std::vector<int64_t> lens, ReadInts(ctx, *l, "sequence_lens"));
+  int64_t batch = x->dim(static_cast<int>(batch_axis)), time = x->dim(static_cast<int>(time_axis));
+  if (static_cast<int64_t>(lens.size()) != batch)
+    return ctx.Error("sequence_lens must have one entry per batch");
+  size_t es = DTypeSize(x->dtype());
+  int64_t rest = batch * time == 0 ? 0 : x->numel() / (batch * time);
+  Tensor& out = ctx.Allocate(0, x->dtype(), x->shape());
+  auto at = [&](int64_t b, int64_t t) {
+    return (batch_axis == 0 ? b * time + t : t * batch + b) * rest * es;
+  };
+  const auto* in = static_cast<const uint8_t*>(x->raw());
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  for (int64_t b = 0; b < batch; ++b) {
+    if (lens[b] < 0 || lens[b] > time)
+      return ctx.Error("sequence_lens entry " + std::to_string(lens[b]) + " is out of range");
+    for (int64_t t = 0; t < time; ++t) {
+      int64_t s = t < lens[b] ? lens[b] - 1 - t : t;
+      std::memcpy(dst + at(b, t), in + at(b, s), rest * es);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterCopyKernels(KernelRegistry& r) {
+  r.Add("Transpose", Transpose);
+  r.Add("Concat", Concat);
+  r.Add("Split", Split, 2, 17);
+  r.Add("Slice", Slice);
+  r.Add("Expand", Expand, 8);
+  r.Add("Tile", Tile, 6);
+  r.Add("Pad", Pad, 2);
+  r.Add("DepthToSpace", DepthToSpace);
+  r.Add("SpaceToDepth", SpaceToDepth);
+  r.Add("ReverseSequence", ReverseSequence, 10);
+}
+
+}  // namespace ipfs_accelerate::engine::cpu

@@ -1,0 +1,327 @@
+// Resize (opset 10+) and Upsample: separable interpolation, following the ONNX reference
+// implementation (resize.py) for coordinates, neighbor choice and coefficients.
+#include <algorithm>
+#include <cmath>
+
+#include "engine/backends/cpu/tensor_ops_util.h"
+
+namespace ipfs_accelerate::engine::cpu {
+namespace {
+
+using namespace tensor_ops;  // NOLINT: this file's own helpers
+
+struct ResizeParams {
+  std::string mode = "nearest";
+  std::string coord = "half_pixel";
+  std::string nearest_mode = "round_prefer_floor";  // "simple": ORT's opset-10 rule
+  double cubic_a = -0.75;
+  bool exclude_outside = false;
+  double extrapolation = 0;
+  std::vector<double> scales;  // per dim
+  Shape out_shape;
+  std::vector<double> roi;  // [starts..., ends...] or empty
+};
+
+// One output index along one dim: the source taps and their weights; `outside` for extrapolation.
+struct Taps {
+  std::vector<int64_t> idx;
+  std::vector<double> w;
+  bool outside = false;
+};
+
+std::vector<double> CubicCoeffs(double r, double a) {
+  double r1 = r + 1, r2 = 1 - r, r3 = 2 - r;
+  return {((a * r1 - 5 * a) * r1 + 8 * a) * r1 - 4 * a, ((a + 2) * r - (a + 3)) * r * r + 1,
+          ((a + 2) * r2 - (a + 3)) * r2 * r2 + 1, ((a * r3 - 5 * a) * r3 + 8 * a) * r3 - 4 * a};
+}
+
+Taps ComputeTaps(const ResizeParams& p, int d, int64_t x, int64_t in, int64_t out) {
+  double scale = p.scales[d], out_w = scale * static_cast<double>(in), xo = 0;
+  const std::string& c = p.coord;
+  Taps t;
+  if (c == "align_corners") {
+    xo = out_w == 1 ? 0 : x * static_cast<double>(in - 1) / (out_w - 1);
+  } else if (c == "asymmetric") {
+    xo = x / scale;
+  } else if (c == "tf_crop_and_resize") {
+    double s = p.roi.empty() ? 0 : p.roi[d], e = p.roi.empty() ? 1 : p.roi[d + p.scales.size()];
+    xo = out_w == 1 ? (e - s) * (in - 1) / 2.0 : x * (e - s) * (in - 1) / (out_w - 1);
+    xo += s * (in - 1);
+    if (xo < 0 || xo > in - 1) {
+      t.outside = true;
+      return t;
+    }
+  } else if (c == "pytorch_half_pixel") {
+    xo = out_w == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
+  } else if (c == "tf_half_pixel_for_nn") {
+    xo = (x + 0.5) / scale;
+  } else {  // half_pixel
+    xo = (x + 0.5) / scale - 0.5;
+  }
+  auto clamp = [&](int64_t i) { return std::clamp<int64_t>(i, 0, in - 1); };
+  if (p.mode == "nearest" && p.nearest_mode == "simple") {
+    t.idx = {clamp(static_cast<int64_t>(scale < 1 ? std::ceil(xo) : std::floor(xo)))};
+    t.w = {1};
+    return t;
+  }
+  // base and ratio in (0, 1]: the reference prefers the pixel left of xo.
+  double fl = std::floor(xo);
+  bool integer = fl == xo;
+  int64_t base = static_cast<int64_t>(fl) - (integer ? 1 : 0);
+  double ratio = integer ? 1 : xo - fl;
+  if (p.mode == "nearest") {
+    bool right;
+    if (integer)
+      right = true;
+    else if (p.nearest_mode == "round_prefer_ceil")
+      right = ratio >= 0.5;
+    else if (p.nearest_mode == "floor")
+      right = false;
+    else if (p.nearest_mode == "ceil")
+      right = true;
+    else
+      right = ratio > 0.5;
+    t.idx = {clamp(base + (right ? 1 : 0))};
+    t.w = {1};
+    return t;
+  }
+  std::vector<double> w;
+  int64_t first;
+  if (p.mode == "linear") {
+    w = {1 - ratio, ratio};
+    first = base;
+  } else {
+    w = CubicCoeffs(ratio, p.cubic_a);
+    first = base - 1;
+  }
+  if (p.exclude_outside) {
+    double sum = 0;
+    for (size_t k = 0; k < w.size(); ++k) {
+      int64_t i = first + static_cast<int64_t>(k);
+      if (i < 0 || i >= in) w[k] = 0;
+      sum += w[k];
+    }
+    for (double& v : w) v /= sum;
+  }
+  for (size_t k = 0; k < w.size(); ++k) {
+    if (w[k] == 0) continue;
+    t.idx.push_back(clamp(first + static_cast<int64_t>(k)));
+    t.w.push_back(w[k]);
+  }
+  return t;
+}
+
+// Converts a float value to an element of `dtype` (rounding and saturating integers).
+void StoreValue(DType dtype, double v, void* dst) {
+  if (dtype == DType::kFloat16) {
+    uint16_t h = FloatToHalf(static_cast<float>(v));
+    std::memcpy(dst, &h, 2);
+  } else if (dtype == DType::kBFloat16) {
+    uint16_t h = FloatToBFloat16(static_cast<float>(v));
+    std::memcpy(dst, &h, 2);
+  } else {
+    DispatchNumeric(dtype, [&](auto x) {
+      using T = decltype(x);
+      T r;
+      if constexpr (std::is_floating_point_v<T>) {
+        r = static_cast<T>(v);
+      } else {
+        double lo = static_cast<double>(std::numeric_limits<T>::lowest());
+        double hi = static_cast<double>(std::numeric_limits<T>::max());
+        r = static_cast<T>(std::clamp(std::nearbyint(v), lo, hi));
+      }
+      std::memcpy(dst, &r, sizeof(T));
+    });
+  }
+}
+
+Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
+  int rank = x.rank();
+  size_t es = DTypeSize(x.dtype());
+  IA_RETURN_IF_ERROR(CheckOutputSize(ctx, p.out_shape, x.dtype()));
+  std::vector<std::vector<Taps>> taps(rank);
+  for (int d = 0; d < rank; ++d) {
+    if (x.dim(d) == 0 && p.out_shape[d] > 0) return ctx.Error("cannot resize an empty dimension");
+    for (int64_t o = 0; o < p.out_shape[d]; ++o)
+      taps[d].push_back(ComputeTaps(p, d, o, x.dim(d), p.out_shape[d]));
+  }
+  Tensor& out = ctx.Allocate(0, x.dtype(), p.out_shape);
+  int64_t n = out.numel();
+  if (n == 0) return Status::Ok();
+  if (rank == 0) {
+    std::memcpy(out.raw(), x.raw(), es);
+    return Status::Ok();
+  }
+  std::vector<int64_t> strides = ContiguousStrides(x.shape());
+  std::vector<uint8_t> extrap(es);
+  StoreValue(x.dtype(), p.extrapolation, extrap.data());
+  bool nearest = p.mode == "nearest";
+  std::vector<float> in_f;
+  if (!nearest) {
+    if (IsFloatType(x.dtype())) {
+      in_f = ToFloats(x);
+    } else {
+      in_f.resize(x.numel());
+      bool ok = x.dtype() != DType::kBool && DispatchNumeric(x.dtype(), [&](auto z) {
+                  for (size_t i = 0; i < in_f.size(); ++i)
+                    in_f[i] = static_cast<float>(x.data<decltype(z)>()[i]);
+                });
+      if (!ok)
+        return ctx.Error(p.mode + " resize needs a numeric input, got " + DTypeName(x.dtype()));
+    }
+  }
+  const auto* src = static_cast<const uint8_t*>(x.raw());
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  int64_t inner = p.out_shape[rank - 1], rows = n / inner;
+  ParallelFor(ctx.pool(), rows, n * 16, [&](int64_t b, int64_t e) {
+    std::vector<int64_t> pos(rank, 0);
+    for (int64_t row = b; row < e; ++row) {
+      int64_t r = row;
+      for (int d = rank - 2; d >= 0; --d) {
+        pos[d] = r % p.out_shape[d];
+        r /= p.out_shape[d];
+      }
+      bool outside = false;
+      for (int d = 0; d < rank - 1; ++d) outside |= taps[d][pos[d]].outside;
+      for (int64_t i = 0; i < inner; ++i) {
+        uint8_t* o = dst + (row * inner + i) * es;
+        pos[rank - 1] = i;
+        if (outside || taps[rank - 1][i].outside) {
+          std::memcpy(o, extrap.data(), es);
+          continue;
+        }
+        if (nearest) {
+          int64_t off = 0;
+          for (int d = 0; d < rank; ++d) off += taps[d][pos[d]].idx[0] * strides[d];
+          std::memcpy(o, src + off * es, es);
+          continue;
+        }
+        // Sum over the product of every dim's taps (most dims have one).
+        double acc = 0;
+        std::vector<size_t> k(rank, 0);
+        while (true) {
+          double w = 1;
+          int64_t off = 0;
+          for (int d = 0; d < rank; ++d) {
+            const Taps& t = taps[d][pos[d]];
+            w *= t.w[k[d]];
+            off += t.idx[k[d]] * strides[d];
+          }
+          acc += w * in_f[off];
+          int d = rank - 1;
+          for (; d >= 0; --d) {
+            if (++k[d] < taps[d][pos[d]].idx.size()) break;
+            k[d] = 0;
+          }
+          if (d < 0) break;
+        }
+        StoreValue(x.dtype(), acc, o);
+      }
+    }
+  });
+  return Status::Ok();
+}
+
+// Output shape and per-dim scales from scales or sizes.
+Status SetScales(const KernelContext& ctx, const Tensor& x, const Tensor* scales,
+                 const Tensor* sizes, ResizeParams* p) {
+  int rank = x.rank();
+  if (sizes && sizes->numel() > 0) {
+    IA_ASSIGN_OR_RETURN(std::vector<int64_t> s, ReadInts(ctx, *sizes, "sizes"));
+    if (static_cast<int>(s.size()) != rank)
+      return ctx.Error("sizes must have one entry per input dimension");
+    for (int d = 0; d < rank; ++d) {
+      if (s[d] < 0) return ctx.Error("sizes must not be negative");
+      p->out_shape.push_back(s[d]);
+      p->scales.push_back(
+          x.dim(d) == 0 ? 1.0 : static_cast<double>(s[d]) / static_cast<double>(x.dim(d)));
+    }
+    return Status::Ok();
+  }
+  if (!scales || scales->numel() == 0) return ctx.Error("one of scales or sizes is required");
+  if (!IsFloatType(scales->dtype())) return ctx.Error("scales must be a float tensor");
+  std::vector<float> s = ToFloats(*scales);
+  if (static_cast<int>(s.size()) != rank)
+    return ctx.Error("scales must have one entry per input dimension");
+  for (int d = 0; d < rank; ++d) {
+    if (!(s[d] > 0)) return ctx.Error("scales must be positive, got " + std::to_string(s[d]));
+    double o = std::floor(static_cast<double>(s[d]) * static_cast<double>(x.dim(d)));
+    if (o > 1e12) return ctx.Error("scales make the output too large");
+    p->out_shape.push_back(static_cast<int64_t>(o));
+    p->scales.push_back(s[d]);
+  }
+  return Status::Ok();
+}
+
+Status CheckMode(const KernelContext& ctx, const ResizeParams& p) {
+  if (p.mode != "nearest" && p.mode != "linear" && p.mode != "cubic")
+    return ctx.Unsupported("mode '" + p.mode + "'");
+  static const char* kCoords[] = {"half_pixel", "pytorch_half_pixel",   "align_corners",
+                                  "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+  if (std::find(std::begin(kCoords), std::end(kCoords), p.coord) == std::end(kCoords)) {
+    return ctx.Unsupported("coordinate_transformation_mode '" + p.coord + "'");
+  }
+  static const char* kNearest[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil",
+                                   "simple"};
+  if (std::find(std::begin(kNearest), std::end(kNearest), p.nearest_mode) == std::end(kNearest)) {
+    return ctx.Unsupported("nearest_mode '" + p.nearest_mode + "'");
+  }
+  return Status::Ok();
+}
+
+Status Resize(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  ResizeParams p;
+  p.mode = ctx.GetString("mode", "nearest");
+  if (ctx.node().opset < 11) {
+    p.coord = "asymmetric";
+    p.nearest_mode = "simple";
+    IA_RETURN_IF_ERROR(SetScales(ctx, *x, ctx.input(1), nullptr, &p));
+  } else {
+    p.coord = ctx.GetString("coordinate_transformation_mode", "half_pixel");
+    p.nearest_mode = ctx.GetString("nearest_mode", "round_prefer_floor");
+    p.cubic_a = ctx.GetFloat("cubic_coeff_a", -0.75f);
+    p.exclude_outside = ctx.GetInt("exclude_outside", 0) != 0;
+    p.extrapolation = ctx.GetFloat("extrapolation_value", 0);
+    IA_RETURN_IF_ERROR(SetScales(ctx, *x, ctx.input(2), ctx.input(3), &p));
+    if (p.coord == "tf_crop_and_resize") {
+      const Tensor* roi = ctx.input(1);
+      if (!roi || roi->numel() != 2 * x->rank() || !IsFloatType(roi->dtype())) {
+        return ctx.Error("tf_crop_and_resize needs a float roi with 2 entries per input dimension");
+      }
+      std::vector<float> r = ToFloats(*roi);
+      p.roi.assign(r.begin(), r.end());
+    }
+  }
+  if (p.mode == "bilinear") p.mode = "linear";
+  IA_RETURN_IF_ERROR(CheckMode(ctx, p));
+  return RunResize(ctx, *x, p);
+}
+
+Status Upsample(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  ResizeParams p;
+  p.mode = ctx.GetString("mode", "nearest");
+  if (p.mode == "bilinear") p.mode = "linear";
+  p.coord = "asymmetric";
+  p.nearest_mode = "simple";
+  if (ctx.node().opset < 9) {
+    std::vector<float> s = ctx.GetFloats("scales");
+    Tensor t = Tensor::Empty(DType::kFloat32, {static_cast<int64_t>(s.size())});
+    std::copy(s.begin(), s.end(), t.data<float>());
+    IA_RETURN_IF_ERROR(SetScales(ctx, *x, &t, nullptr, &p));
+  } else {
+    IA_RETURN_IF_ERROR(SetScales(ctx, *x, ctx.input(1), nullptr, &p));
+  }
+  IA_RETURN_IF_ERROR(CheckMode(ctx, p));
+  return RunResize(ctx, *x, p);
+}
+
+}  // namespace
+
+void RegisterResizeKernels(KernelRegistry& r) {
+  r.Add("Resize", Resize, 10);
+  r.Add("Upsample", Upsample, 7, 9);
+}
+
+}  // namespace ipfs_accelerate::engine::cpu

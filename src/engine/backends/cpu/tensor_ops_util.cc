@@ -1,0 +1,359 @@
+#include "engine/backends/cpu/tensor_ops_util.h"
+
+#include <algorithm>
+#include <cmath>
+#include <future>
+
+namespace ipfs_accelerate::engine::cpu::tensor_ops {
+
+Result<int> NormalizeAxis(const KernelContext& ctx, int64_t axis, int64_t rank, const char* what) {
+  if (axis < -rank || axis >= rank) {
+    return ctx.Error(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " +
+                     std::to_string(rank) + " (expected [" + std::to_string(-rank) + ", " +
+                     std::to_string(rank) + "))");
+  }
+  return static_cast<int>(axis < 0 ? axis + rank : axis);
+}
+
+Result<std::vector<int64_t>> ReadInts(const KernelContext& ctx, const Tensor& t, const char* what) {
+  std::vector<int64_t> out(static_cast<size_t>(t.numel()));
+  bool ok = false;
+  switch (t.dtype()) {
+    case DType::kInt64:
+      std::copy_n(t.data<int64_t>(), out.size(), out.begin());
+      ok = true;
+      break;
+    case DType::kInt32:
+      std::copy_n(t.data<int32_t>(), out.size(), out.begin());
+      ok = true;
+      break;
+    case DType::kInt16:
+      std::copy_n(t.data<int16_t>(), out.size(), out.begin());
+      ok = true;
+      break;
+    case DType::kInt8:
+      std::copy_n(t.data<int8_t>(), out.size(), out.begin());
+      ok = true;
+      break;
+    case DType::kUInt8:
+      std::copy_n(t.data<uint8_t>(), out.size(), out.begin());
+      ok = true;
+      break;
+    case DType::kUInt16:
+      std::copy_n(t.data<uint16_t>(), out.size(), out.begin());
+      ok = true;
+      break;
+    case DType::kUInt32:
+      std::copy_n(t.data<uint32_t>(), out.size(), out.begin());
+      ok = true;
+      break;
+    case DType::kUInt64:
+      std::copy_n(t.data<uint64_t>(), out.size(), out.begin());
+      ok = true;
+      break;
+    default:
+      break;
+  }
+  if (!ok)
+    return ctx.Error(std::string(what) + " must be an integer tensor, got " + DTypeName(t.dtype()));
+  return out;
+}
+
+Result<double> ReadScalar(const KernelContext& ctx, const Tensor& t, const char* what) {
+  if (t.numel() != 1) {
+    return ctx.Error(std::string(what) + " must hold one value, got shape " +
+                     ShapeToString(t.shape()));
+  }
+  double v = 0;
+  if (t.dtype() == DType::kFloat16) return static_cast<double>(HalfToFloat(*t.data<uint16_t>()));
+  if (t.dtype() == DType::kBFloat16)
+    return static_cast<double>(BFloat16ToFloat(*t.data<uint16_t>()));
+  bool ok =
+      DispatchNumeric(t.dtype(), [&](auto x) { v = static_cast<double>(*t.data<decltype(x)>()); });
+  if (!ok) return ctx.Error(std::string(what) + " must be numeric, got " + DTypeName(t.dtype()));
+  return v;
+}
+
+Status CheckOutputSize(const KernelContext& ctx, const Shape& shape, DType dtype) {
+  int64_t bytes = static_cast<int64_t>(std::max<size_t>(DTypeSize(dtype), 1));
+  bool zero = false;
+  for (int64_t d : shape) {
+    if (d < 0)
+      return ctx.Error("output shape " + ShapeToString(shape) + " has a negative dimension");
+    zero |= d == 0;
+  }
+  for (int64_t d : shape) {
+    if (zero) break;
+    if (d > kMaxOutputBytes / bytes) {
+      return ctx.Error("output shape " + ShapeToString(shape) + " is too large (over " +
+                       std::to_string(kMaxOutputBytes) + " bytes)");
+    }
+    bytes *= d;
+  }
+  return Status::Ok();
+}
+
+std::vector<int64_t> ContiguousStrides(const Shape& shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];
+  return s;
+}
+
+void ParallelFor(ThreadPool* pool, int64_t n, int64_t work,
+                 const std::function<void(int64_t, int64_t)>& fn) {
+  constexpr int64_t kMinWorkPerTask = 1 << 16;
+  int threads = pool ? pool->size() : 1;
+  int64_t tasks = std::min<int64_t>({static_cast<int64_t>(threads), n, work / kMinWorkPerTask});
+  if (tasks <= 1) {
+    if (n > 0) fn(0, n);
+    return;
+  }
+  std::vector<std::future<void>> done;
+  int64_t chunk = (n + tasks - 1) / tasks;
+  for (int64_t b = chunk; b < n; b += chunk) {
+    int64_t e = std::min(n, b + chunk);
+    done.push_back(pool->Submit([&fn, b, e] { fn(b, e); }));
+  }
+  fn(0, std::min(n, chunk));
+  for (auto& f : done) f.get();
+}
+
+namespace {
+
+template <typename T>
+void CopyRun(T* dst, const T* src, int64_t n, int64_t stride) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[i * stride];
+}
+
+void CopyElems(uint8_t* dst, const uint8_t* src, size_t es, int64_t n, int64_t stride) {
+  if (stride == 1) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * es);
+    return;
+  }
+  switch (es) {
+    case 1:
+      CopyRun(dst, src, n, stride);
+      return;
+    case 2:
+      CopyRun(reinterpret_cast<uint16_t*>(dst), reinterpret_cast<const uint16_t*>(src), n, stride);
+      return;
+    case 4:
+      CopyRun(reinterpret_cast<uint32_t*>(dst), reinterpret_cast<const uint32_t*>(src), n, stride);
+      return;
+    case 8:
+      CopyRun(reinterpret_cast<uint64_t*>(dst), reinterpret_cast<const uint64_t*>(src), n, stride);
+      return;
+    default:
+      for (int64_t i = 0; i < n; ++i)
+        std::memcpy(dst + i * es, src + i * stride * static_cast<int64_t>(es), es);
+  }
+}
+
+template <typename T>
+void TileBlock(T* dst, const T* src, int64_t rows, int64_t cols, int64_t dst_row, int64_t src_col) {
+  // dst[r * dst_row + c] = src[r + c * src_col]: read down columns of the source in cache-sized
+  // tiles.
+  constexpr int64_t kTile = 32;
+  for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+    int64_t r1 = std::min(rows, r0 + kTile);
+    for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
+      int64_t c1 = std::min(cols, c0 + kTile);
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t c = c0; c < c1; ++c) dst[r * dst_row + c] = src[r + c * src_col];
+      }
+    }
+  }
+}
+
+// StridedCopy when the output's last dim is strided in the source but dim `j` is contiguous there:
+// a batch of 2-D transposes between dims j and last, done in tiles.
+void TiledCopy(uint8_t* d, const uint8_t* s, size_t es, const Shape& shape,
+               const std::vector<int64_t>& strides, int j, ThreadPool* pool) {
+  int rank = static_cast<int>(shape.size());
+  std::vector<int64_t> dst_strides = ContiguousStrides(shape);
+  int64_t rows = shape[j], cols = shape.back(), src_col = strides.back(), dst_row = dst_strides[j];
+  // The remaining dims, iterated as one flat index.
+  std::vector<int> others;
+  for (int k = 0; k < rank - 1; ++k) {
+    if (k != j) others.push_back(k);
+  }
+  int64_t outer = 1;
+  for (int k : others) outer *= shape[k];
+  ParallelFor(
+      pool, outer, outer * rows * cols * static_cast<int64_t>(es), [&](int64_t b, int64_t e) {
+        for (int64_t o = b; o < e; ++o) {
+          int64_t r = o, soff = 0, doff = 0;
+          for (size_t q = others.size(); q-- > 0;) {
+            int k = others[q];
+            int64_t i = r % shape[k];
+            r /= shape[k];
+            soff += i * strides[k];
+            doff += i * dst_strides[k];
+          }
+          const uint8_t* sp = s + soff * static_cast<int64_t>(es);
+          uint8_t* dp = d + doff * static_cast<int64_t>(es);
+          switch (es) {
+            case 1:
+              TileBlock(dp, sp, rows, cols, dst_row, src_col);
+              break;
+            case 2:
+              TileBlock(reinterpret_cast<uint16_t*>(dp), reinterpret_cast<const uint16_t*>(sp),
+                        rows, cols, dst_row, src_col);
+              break;
+            case 4:
+              TileBlock(reinterpret_cast<uint32_t*>(dp), reinterpret_cast<const uint32_t*>(sp),
+                        rows, cols, dst_row, src_col);
+              break;
+            default:
+              TileBlock(reinterpret_cast<uint64_t*>(dp), reinterpret_cast<const uint64_t*>(sp),
+                        rows, cols, dst_row, src_col);
+              break;
+          }
+        }
+      });
+}
+
+}  // namespace
+
+void StridedCopy(void* dst, const void* src, size_t es, const Shape& shape_in,
+                 const std::vector<int64_t>& strides_in, int64_t src_offset, ThreadPool* pool) {
+  if (NumElements(shape_in) == 0) return;
+  // Drop size-1 dims and merge dims that are contiguous in the source too.
+  Shape shape;
+  std::vector<int64_t> strides;
+  for (size_t i = 0; i < shape_in.size(); ++i) {
+    if (shape_in[i] == 1) continue;
+    if (!shape.empty() && strides.back() == strides_in[i] * shape_in[i]) {
+      shape.back() *= shape_in[i];
+      strides.back() = strides_in[i];
+    } else {
+      shape.push_back(shape_in[i]);
+      strides.push_back(strides_in[i]);
+    }
+  }
+  auto* d = static_cast<uint8_t*>(dst);
+  const auto* s = static_cast<const uint8_t*>(src) + src_offset * static_cast<int64_t>(es);
+  if (shape.empty()) {
+    std::memcpy(d, s, es);
+    return;
+  }
+  int rank = static_cast<int>(shape.size());
+  int64_t inner = shape.back(), inner_stride = strides.back();
+  if (inner_stride != 1 && (es == 1 || es == 2 || es == 4 || es == 8)) {
+    for (int j = 0; j < rank - 1; ++j) {
+      if (strides[j] == 1) {
+        TiledCopy(d, s, es, shape, strides, j, pool);
+        return;
+      }
+    }
+  }
+  int64_t rows = NumElements(shape) / inner;
+  int64_t row_bytes = inner * static_cast<int64_t>(es);
+  ParallelFor(pool, rows, rows * row_bytes, [&](int64_t begin, int64_t end) {
+    std::vector<int64_t> idx(rank, 0);
+    int64_t off = 0, r = begin;
+    for (int k = rank - 2; k >= 0; --k) {
+      idx[k] = r % shape[k];
+      r /= shape[k];
+      off += idx[k] * strides[k];
+    }
+    for (int64_t row = begin; row < end; ++row) {
+      CopyElems(d + row * row_bytes, s + off * static_cast<int64_t>(es), es, inner, inner_stride);
+      for (int k = rank - 2; k >= 0; --k) {
+        off += strides[k];
+        if (++idx[k] < shape[k]) break;
+        off -= strides[k] * shape[k];
+        idx[k] = 0;
+      }
+    }
+  });
+}
+
+float HalfToFloat(uint16_t h) {
+  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  float v = exp == 0    ? std::ldexp(static_cast<float>(mant), -24)
+            : exp == 31 ? (mant ? NAN : INFINITY)
+                        : std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
+  return sign ? -v : v;
+}
+
+uint16_t FloatToHalf(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000;
+  uint32_t e = (x >> 23) & 0xff, m = x & 0x7fffff;
+  if (e == 0xff) return static_cast<uint16_t>(sign | 0x7c00 | (m ? 0x200 : 0));
+  int32_t ne = static_cast<int32_t>(e) - 127 + 15;
+  if (ne >= 31) return static_cast<uint16_t>(sign | 0x7c00);
+  if (ne <= 0) {
+    if (ne < -10) return static_cast<uint16_t>(sign);
+    m |= 0x800000;
+    uint32_t shift = static_cast<uint32_t>(14 - ne);
+    uint32_t hm = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (hm & 1))) ++hm;
+    return static_cast<uint16_t>(sign | hm);
+  }
+  uint32_t hm = m >> 13, rem = m & 0x1fff;
+  uint32_t out = sign | (static_cast<uint32_t>(ne) << 10) | hm;
+  if (rem > 0x1000 || (rem == 0x1000 && (hm & 1))) ++out;
+  return static_cast<uint16_t>(out);
+}
+
+uint16_t FloatToBFloat16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if (std::isnan(f)) return 0x7fc0;
+  x += 0x7fff + ((x >> 16) & 1);
+  return static_cast<uint16_t>(x >> 16);
+}
+
+bool IsFloatType(DType t) {
+  return t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16 ||
+         t == DType::kBFloat16;
+}
+
+std::vector<float> ToFloats(const Tensor& t) {
+  std::vector<float> v(static_cast<size_t>(t.numel()));
+  for (size_t i = 0; i < v.size(); ++i) {
+    switch (t.dtype()) {
+      case DType::kFloat32:
+        v[i] = t.data<float>()[i];
+        break;
+      case DType::kFloat64:
+        v[i] = static_cast<float>(t.data<double>()[i]);
+        break;
+      case DType::kFloat16:
+        v[i] = HalfToFloat(t.data<uint16_t>()[i]);
+        break;
+      case DType::kBFloat16:
+        v[i] = BFloat16ToFloat(t.data<uint16_t>()[i]);
+        break;
+      default:
+        break;
+    }
+  }
+  return v;
+}
+
+void FromFloats(const std::vector<float>& v, Tensor* t) {
+  for (size_t i = 0; i < v.size(); ++i) {
+    switch (t->dtype()) {
+      case DType::kFloat32:
+        t->data<float>()[i] = v[i];
+        break;
+      case DType::kFloat64:
+        t->data<double>()[i] = v[i];
+        break;
+      case DType::kFloat16:
+        t->data<uint16_t>()[i] = FloatToHalf(v[i]);
+        break;
+      case DType::kBFloat16:
+        t->data<uint16_t>()[i] = FloatToBFloat16(v[i]);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace ipfs_accelerate::engine::cpu::tensor_ops

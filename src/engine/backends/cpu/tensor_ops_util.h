@@ -1,0 +1,113 @@
+// Helpers shared by the data-movement kernels (tensor_ops_*.cc): axis checks, integer inputs,
+// a dtype-generic strided copy and a typed dispatch for the few ops that do arithmetic.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <vector>
+
+#include "engine/backends/cpu/cpu_backend.h"
+
+namespace ipfs_accelerate::engine::cpu {
+
+// Per-file registration, called from RegisterTensorKernels.
+void RegisterShapeKernels(KernelRegistry& r);
+void RegisterCopyKernels(KernelRegistry& r);
+void RegisterIndexKernels(KernelRegistry& r);
+void RegisterResizeKernels(KernelRegistry& r);
+void RegisterControlFlowKernels(KernelRegistry& r);
+
+// In their own namespace so they cannot collide with other kernel files' helpers.
+namespace tensor_ops {
+
+// `axis` in [-rank, rank) mapped to [0, rank), or an error naming the attribute or input `what`.
+Result<int> NormalizeAxis(const KernelContext& ctx, int64_t axis, int64_t rank,
+                          const char* what = "axis");
+
+// The values of an integer tensor (int8..uint64) as int64, or an error naming input `what`.
+Result<std::vector<int64_t>> ReadInts(const KernelContext& ctx, const Tensor& t, const char* what);
+
+// A scalar (or one-element tensor) of any numeric dtype as double.
+Result<double> ReadScalar(const KernelContext& ctx, const Tensor& t, const char* what);
+
+// An error when `shape` has a negative dimension or its bytes overflow or pass kMaxOutputBytes: for
+// outputs whose size comes from input values (Expand, Tile, Pad, Resize, Range, ...).
+constexpr int64_t kMaxOutputBytes = int64_t{1} << 36;
+Status CheckOutputSize(const KernelContext& ctx, const Shape& shape, DType dtype);
+
+// Row-major strides (in elements) of `shape`.
+std::vector<int64_t> ContiguousStrides(const Shape& shape);
+
+// Fills `dst` (contiguous, `shape`) from `src` read at element offset `src_offset` with element
+// strides `src_strides` (0 for broadcast, negative allowed). Copies contiguous inner runs with
+// memcpy and splits large copies over `pool`.
+void StridedCopy(void* dst, const void* src, size_t elem_size, const Shape& shape,
+                 const std::vector<int64_t>& src_strides, int64_t src_offset, ThreadPool* pool);
+
+// Runs fn(begin, end) over [0, n) in chunks on `pool` when `work` (bytes or flops) makes it worth
+// it.
+void ParallelFor(ThreadPool* pool, int64_t n, int64_t work,
+                 const std::function<void(int64_t, int64_t)>& fn);
+
+// Calls fn(T{}) with T the C++ type of a numeric dtype (float16/bfloat16 excluded); false when
+// none.
+template <typename F>
+bool DispatchNumeric(DType dtype, F&& fn) {
+  switch (dtype) {
+    case DType::kFloat32:
+      fn(float{});
+      return true;
+    case DType::kFloat64:
+      fn(double{});
+      return true;
+    case DType::kInt8:
+      fn(int8_t{});
+      return true;
+    case DType::kUInt8:
+      fn(uint8_t{});
+      return true;
+    case DType::kInt16:
+      fn(int16_t{});
+      return true;
+    case DType::kUInt16:
+      fn(uint16_t{});
+      return true;
+    case DType::kInt32:
+      fn(int32_t{});
+      return true;
+    case DType::kUInt32:
+      fn(uint32_t{});
+      return true;
+    case DType::kInt64:
+      fn(int64_t{});
+      return true;
+    case DType::kUInt64:
+      fn(uint64_t{});
+      return true;
+    case DType::kBool:
+      fn(bool{});
+      return true;
+    default:
+      return false;
+  }
+}
+
+// float16 / bfloat16 <-> float, for the kernels that must compute on half types.
+float HalfToFloat(uint16_t h);
+uint16_t FloatToHalf(float f);
+inline float BFloat16ToFloat(uint16_t b) {
+  uint32_t bits = static_cast<uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+uint16_t FloatToBFloat16(float f);
+
+// A tensor's values converted to float / stored back from float (float, double, half types).
+bool IsFloatType(DType t);
+std::vector<float> ToFloats(const Tensor& t);
+void FromFloats(const std::vector<float>& v, Tensor* t);
+
+}  // namespace tensor_ops
+}  // namespace ipfs_accelerate::engine::cpu

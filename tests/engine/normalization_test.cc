@@ -1,0 +1,236 @@
+// Softmax family and normalizations on the CPU backend, run through a Session as a user would.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "../test_util.h"
+#include "engine/backends/cpu/reduce_util.h"
+#include "engine/session.h"
+
+namespace ipfs_accelerate::engine {
+namespace {
+
+using test_util::HasSubstr;
+
+Attribute Int(int64_t v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kInt;
+  a.i = v;
+  return a;
+}
+
+Attribute Float(float v) {
+  Attribute a;
+  a.kind = Attribute::Kind::kFloat;
+  a.f = v;
+  return a;
+}
+
+// A model of one node whose inputs are all graph inputs.
+Model OneNode(const std::string& op, std::vector<std::string> inputs,
+              std::vector<std::string> outputs, std::map<std::string, Attribute> attrs = {},
+              int64_t opset = 17) {
+  Model m;
+  m.opsets[""] = opset;
+  Node n;
+  n.op_type = op;
+  n.name = "n";
+  n.inputs = inputs;
+  n.outputs = outputs;
+  n.attributes = std::move(attrs);
+  n.opset = opset;
+  m.graph.nodes.push_back(n);
+  for (const auto& in : inputs) {
+    if (!in.empty()) m.graph.inputs.push_back({in, DType::kUndefined, true, std::nullopt});
+  }
+  for (const auto& out : outputs) {
+    if (!out.empty()) m.graph.outputs.push_back({out, DType::kUndefined, true, std::nullopt});
+  }
+  return m;
+}
+
+Result<std::map<std::string, Tensor>> RunOne(Model m, const std::map<std::string, Tensor>& feeds,
+                                             int threads = 1) {
+  auto s = Session::Create(std::move(m), {.threads = threads});
+  if (!s.ok()) return s.status();
+  return (*s)->Run(feeds);
+}
+
+Tensor Random(Shape shape, float scale = 3.0f, unsigned seed = 1) {
+  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> d(-scale, scale);
+  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
+  return t;
+}
+
+Tensor Floats(Shape shape, std::vector<float> v) {
+  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
+  std::copy(v.begin(), v.end(), t.data<float>());
+  return t;
+}
+
+TEST(FastExpTest, MatchesStdExpAcrossTheFloatRange) {
+  double worst = 0;
+  for (float x = -87.0f; x < 88.5f; x += 0.0137f) {
+    double want = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::fabs(cpu::FastExp(x) - want) / want);
+  }
+  EXPECT_LT(worst, 5e-7);
+  EXPECT_EQ(cpu::FastExp(-200.0f), 0.0f);
+  EXPECT_TRUE(std::isinf(cpu::FastExp(200.0f)));
+  EXPECT_TRUE(std::isnan(cpu::FastExp(NAN)));
+}
+
+TEST(SoftmaxTest, RowsSumToOneAndMatchADoubleReference) {
+  Tensor x = Random({5, 7, 37});
+  auto r = RunOne(OneNode("Softmax", {"x"}, {"y"}), {{"x", x}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const float* y = r->at("y").data<float>();
+  const float* px = x.data<float>();
+  for (int row = 0; row < 35; ++row) {
+    double m = -INFINITY, sum = 0, got = 0;
+    for (int k = 0; k < 37; ++k) m = std::max(m, double(px[row * 37 + k]));
+    for (int k = 0; k < 37; ++k) sum += std::exp(px[row * 37 + k] - m);
+    for (int k = 0; k < 37; ++k) {
+      double want = std::exp(px[row * 37 + k] - m) / sum;
+      EXPECT_NEAR(y[row * 37 + k], want, 1e-6 + 1e-5 * want);
+      got += y[row * 37 + k];
+    }
+    EXPECT_NEAR(got, 1.0, 1e-5);
+  }
+}
+
+TEST(SoftmaxTest, IsStableForLargeInputs) {
+  auto r =
+      RunOne(OneNode("Softmax", {"x"}, {"y"}), {{"x", Floats({1, 3}, {1000.f, 1001.f, 1002.f})}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const float* y = r->at("y").data<float>();
+  double e0 = 1, e1 = std::exp(1.0), e2 = std::exp(2.0), s = e0 + e1 + e2;
+  EXPECT_NEAR(y[0], e0 / s, 1e-6);
+  EXPECT_NEAR(y[1], e1 / s, 1e-6);
+  EXPECT_NEAR(y[2], e2 / s, 1e-6);
+
+  auto l =
+      RunOne(OneNode("LogSoftmax", {"x"}, {"y"}), {{"x", Floats({3}, {1000.f, 1001.f, 1002.f})}});
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_NEAR(l->at("y").data<float>()[2], 2.0 - std::log(s), 1e-5);
+}
+
+TEST(SoftmaxTest, BeforeOpset13FlattensAtTheAxis) {
+  Tensor x = Random({2, 3, 4});
+  auto r = RunOne(OneNode("Softmax", {"x"}, {"y"}, {{"axis", Int(1)}}, 11), {{"x", x}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const float* y = r->at("y").data<float>();
+  for (int b = 0; b < 2; ++b) {
+    double s = 0;
+    for (int k = 0; k < 12; ++k) s += y[b * 12 + k];
+    EXPECT_NEAR(s, 1.0, 1e-5);
+  }
+  // From opset 13 the same axis means the middle axis alone.
+  auto r13 = RunOne(OneNode("Softmax", {"x"}, {"y"}, {{"axis", Int(1)}}, 13), {{"x", x}});
+  ASSERT_TRUE(r13.ok()) << r13.status().ToString();
+  const float* y13 = r13->at("y").data<float>();
+  for (int b = 0; b < 2; ++b) {
+    for (int j = 0; j < 4; ++j) {
+      double s = 0;
+      for (int k = 0; k < 3; ++k) s += y13[b * 12 + k * 4 + j];
+      EXPECT_NEAR(s, 1.0, 1e-5);
+    }
+  }
+}
+
+TEST(SoftmaxTest, HardmaxMarksTheFirstMaximum) {
+  auto r = RunOne(OneNode("Hardmax", {"x"}, {"y"}), {{"x", Floats({2, 3}, {1, 3, 3, -1, -2, -5})}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<float> got(r->at("y").data<float>(), r->at("y").data<float>() + 6);
+  EXPECT_EQ(got, (std::vector<float>{0, 1, 0, 1, 0, 0}));
+}
+
+TEST(SoftmaxTest, OutOfRangeAxisIsAnError) {
+  auto r = RunOne(OneNode("Softmax", {"x"}, {"y"}, {{"axis", Int(3)}}), {{"x", Random({2, 3})}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(HasSubstr(r.status().message(), "axis 3 is out of range [-2, 1]"));
+}
+
+TEST(LayerNormTest, MatchesADoubleReference) {
+  const int rows = 6, h = 67;
+  Tensor x = Random({2, 3, h}, 5.0f, 2);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    x.data<float>()[i] += 100.0f;  // an offset a naive E[x^2] would lose
+  Tensor scale = Random({h}, 1.0f, 3), bias = Random({h}, 1.0f, 4);
+  auto r = RunOne(OneNode("LayerNormalization", {"x", "s", "b"}, {"y", "mean", "inv"},
+                          {{"epsilon", Float(1e-5f)}}),
+                  {{"x", x}, {"s", scale}, {"b", bias}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const float* y = r->at("y").data<float>();
+  EXPECT_EQ(r->at("mean").shape(), (Shape{2, 3, 1}));
+  for (int row = 0; row < rows; ++row) {
+    const float* px = x.data<float>() + row * h;
+    double m = 0, v = 0;
+    for (int k = 0; k < h; ++k) m += px[k];
+    m /= h;
+    for (int k = 0; k < h; ++k) v += (px[k] - m) * (px[k] - m);
+    v /= h;
+    double inv = 1 / std::sqrt(v + 1e-5);
+    EXPECT_NEAR(r->at("mean").data<float>()[row], m, 1e-4);
+    EXPECT_NEAR(r->at("inv").data<float>()[row], inv, 1e-5 * inv);
+    for (int k = 0; k < h; ++k) {
+      double want = (px[k] - m) * inv * scale.data<float>()[k] + bias.data<float>()[k];
+      EXPECT_NEAR(y[row * h + k], want, 1e-4 + 1e-4 * std::fabs(want));
+    }
+  }
+}
+
+TEST(LayerNormTest, MismatchedScaleIsAnError) {
+  auto r = RunOne(OneNode("LayerNormalization", {"x", "s"}, {"y"}),
+                  {{"x", Random({2, 8})}, {"s", Random({7})}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(HasSubstr(r.status().message(), "Scale has shape [7]"));
+}
+
+TEST(NormalizationTest, MultithreadedEqualsSingleThreaded) {
+  Tensor x = Random({32, 128, 256}, 4.0f, 5);
+  Tensor scale = Random({256}, 1.0f, 6), bias = Random({256}, 1.0f, 7);
+  for (const char* op : {"Softmax", "LogSoftmax", "LayerNormalization"}) {
+    bool ln = std::string(op) == "LayerNormalization";
+    std::vector<std::string> ins =
+        ln ? std::vector<std::string>{"x", "s", "b"} : std::vector<std::string>{"x"};
+    std::map<std::string, Tensor> feeds{{"x", x}};
+    if (ln) {
+      feeds["s"] = scale;
+      feeds["b"] = bias;
+    }
+    auto one = RunOne(OneNode(op, ins, {"y"}), feeds, 1);
+    auto many = RunOne(OneNode(op, ins, {"y"}), feeds, 8);
+    ASSERT_TRUE(one.ok() && many.ok()) << op;
+    EXPECT_EQ(std::memcmp(one->at("y").raw(), many->at("y").raw(), x.nbytes()), 0) << op;
+  }
+}
+
+TEST(BatchNormTest, NormalizesPerChannelAndRejectsTrainingMode) {
+  Tensor x = Floats({1, 2, 2}, {1, 3, 10, 20});
+  std::map<std::string, Tensor> feeds{{"x", x},
+                                      {"s", Floats({2}, {1, 2})},
+                                      {"b", Floats({2}, {0, 1})},
+                                      {"m", Floats({2}, {2, 15})},
+                                      {"v", Floats({2}, {1, 25})}};
+  auto r = RunOne(
+      OneNode("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}, {{"epsilon", Float(0)}}, 15),
+      feeds);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<float> got(r->at("y").data<float>(), r->at("y").data<float>() + 4);
+  EXPECT_EQ(got, (std::vector<float>{-1, 1, -1, 3}));
+
+  auto t = RunOne(OneNode("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"},
+                          {{"training_mode", Int(1)}}, 15),
+                  feeds);
+  ASSERT_FALSE(t.ok());
+  EXPECT_TRUE(HasSubstr(t.status().message(), "training_mode=1"));
+}
+
+}  // namespace
+}  // namespace ipfs_accelerate::engine
