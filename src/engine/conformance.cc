@@ -7,6 +7,7 @@
 #include <map>
 
 #include "core/file_util.h"
+#include "core/half.h"
 #include "engine/onnx_loader.h"
 #include "engine/session.h"
 
@@ -28,18 +29,8 @@ double ToDouble(const Tensor& t, int64_t i) {
     case DType::kUInt32: return t.data<uint32_t>()[i];
     case DType::kUInt16: return t.data<uint16_t>()[i];
     case DType::kUInt8: case DType::kBool: return t.data<uint8_t>()[i];
-    case DType::kFloat16: {
-      uint16_t h = t.data<uint16_t>()[i];
-      uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-      double v = exp == 0 ? std::ldexp(mant, -24) : exp == 31 ? (mant ? NAN : INFINITY) : std::ldexp(mant | 0x400, exp - 25);
-      return sign ? -v : v;
-    }
-    case DType::kBFloat16: {
-      uint32_t bits = static_cast<uint32_t>(t.data<uint16_t>()[i]) << 16;
-      float f;
-      std::memcpy(&f, &bits, 4);
-      return f;
-    }
+    case DType::kFloat16: return HalfToFloat(t.data<uint16_t>()[i]);
+    case DType::kBFloat16: return BFloat16ToFloat(t.data<uint16_t>()[i]);
     default: return NAN;
   }
 }

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/half.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -173,37 +174,6 @@ Status Visit(const KernelContext& ctx, DType d, Fn&& fn) {
   return ctx.Unsupported("input dtype " + DTypeName(d) + " is not supported by this operator");
 }
 
-// IEEE half and bfloat16 <-> float, rounding to nearest even.
-inline float HalfToFloat(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000 | (mant << 13);
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {
-    // Subnormal: value = mant * 2^-24, exact in float.
-    float v = static_cast<float>(mant) * 5.9604644775390625e-8f;
-    std::memcpy(&bits, &v, 4);
-    bits |= sign;
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-uint16_t FloatToHalf(float f);
-uint16_t DoubleToHalf(double d);
-inline float BFloat16ToFloat(uint16_t b) {
-  uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-uint16_t FloatToBFloat16(float f);
-uint16_t DoubleToBFloat16(double d);
 
 // A float32 copy of a float16 or bfloat16 tensor, and back.
 Tensor WidenToFloat32(const Tensor& t);

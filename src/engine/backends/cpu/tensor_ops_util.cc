@@ -269,44 +269,6 @@ void StridedCopy(void* dst, const void* src, size_t es, const Shape& shape_in,
   });
 }
 
-float HalfToFloat(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  float v = exp == 0    ? std::ldexp(static_cast<float>(mant), -24)
-            : exp == 31 ? (mant ? NAN : INFINITY)
-                        : std::ldexp(static_cast<float>(mant | 0x400), static_cast<int>(exp) - 25);
-  return sign ? -v : v;
-}
-
-uint16_t FloatToHalf(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  uint32_t sign = (x >> 16) & 0x8000;
-  uint32_t e = (x >> 23) & 0xff, m = x & 0x7fffff;
-  if (e == 0xff) return static_cast<uint16_t>(sign | 0x7c00 | (m ? 0x200 : 0));
-  int32_t ne = static_cast<int32_t>(e) - 127 + 15;
-  if (ne >= 31) return static_cast<uint16_t>(sign | 0x7c00);
-  if (ne <= 0) {
-    if (ne < -10) return static_cast<uint16_t>(sign);
-    m |= 0x800000;
-    uint32_t shift = static_cast<uint32_t>(14 - ne);
-    uint32_t hm = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
-    if (rem > half || (rem == half && (hm & 1))) ++hm;
-    return static_cast<uint16_t>(sign | hm);
-  }
-  uint32_t hm = m >> 13, rem = m & 0x1fff;
-  uint32_t out = sign | (static_cast<uint32_t>(ne) << 10) | hm;
-  if (rem > 0x1000 || (rem == 0x1000 && (hm & 1))) ++out;
-  return static_cast<uint16_t>(out);
-}
-
-uint16_t FloatToBFloat16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  if (std::isnan(f)) return 0x7fc0;
-  x += 0x7fff + ((x >> 16) & 1);
-  return static_cast<uint16_t>(x >> 16);
-}
-
 bool IsFloatType(DType t) {
   return t == DType::kFloat32 || t == DType::kFloat64 || t == DType::kFloat16 ||
          t == DType::kBFloat16;

@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/half.h"
 #include "engine/backends/cpu/cpu_backend.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -93,16 +94,6 @@ bool DispatchNumeric(DType dtype, F&& fn) {
   }
 }
 
-// float16 / bfloat16 <-> float, for the kernels that must compute on half types.
-float HalfToFloat(uint16_t h);
-uint16_t FloatToHalf(float f);
-inline float BFloat16ToFloat(uint16_t b) {
-  uint32_t bits = static_cast<uint32_t>(b) << 16;
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
-uint16_t FloatToBFloat16(float f);
 
 // A tensor's values converted to float / stored back from float (float, double, half types).
 bool IsFloatType(DType t);
