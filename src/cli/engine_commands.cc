@@ -64,6 +64,38 @@ double Percentile(std::vector<double> v, double p) {
   return v[lo] + (v[hi] - v[lo]) * (idx - lo);
 }
 
+// Time per op type (share of the total), then the ten slowest nodes; per run, averaged.
+void PrintProfile(const std::vector<engine::NodeProfile>& nodes) {
+  std::map<std::string, std::pair<double, int>> by_op;
+  double total = 0;
+  for (const auto& n : nodes) {
+    if (n.runs == 0) continue;
+    double ms = n.total_ms / n.runs;
+    by_op[n.op_type].first += ms;
+    by_op[n.op_type].second++;
+    total += ms;
+  }
+  std::vector<std::pair<double, std::string>> ops;
+  for (const auto& [op, v] : by_op) ops.push_back({v.first, op});
+  std::sort(ops.rbegin(), ops.rend());
+  std::fprintf(stderr, "profile: %.3f ms per run in %zu nodes\n", total, nodes.size());
+  for (const auto& [ms, op] : ops) {
+    std::fprintf(stderr, "  %-24s %9.3f ms %5.1f%% %5d nodes\n", op.c_str(), ms, total > 0 ? 100 * ms / total : 0,
+                 by_op[op].second);
+  }
+  std::vector<const engine::NodeProfile*> slow;
+  for (const auto& n : nodes) {
+    if (n.runs) slow.push_back(&n);
+  }
+  std::sort(slow.begin(), slow.end(),
+            [](auto* a, auto* b) { return a->total_ms / a->runs > b->total_ms / b->runs; });
+  std::fprintf(stderr, "slowest nodes:\n");
+  for (size_t i = 0; i < std::min<size_t>(10, slow.size()); ++i) {
+    std::fprintf(stderr, "  %-40s %-20s %9.3f ms\n", slow[i]->name.c_str(), slow[i]->op_type.c_str(),
+                 slow[i]->total_ms / slow[i]->runs);
+  }
+}
+
 }  // namespace
 
 void RegisterEngineCommands(CLI::App& app, Context& ctx) {
@@ -71,6 +103,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
     std::string model, output_dir;
     std::vector<std::string> inputs;
     int threads = 0, repeat = 0, warmup = 1;
+    bool profile = false;
   };
   auto o = std::make_shared<RunOpts>();
   auto* run = app.add_subcommand("run", "Run an ONNX model on inputs from .npy or TensorProto .pb files");
@@ -80,6 +113,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
   run->add_option("--threads", o->threads, "Threads (default: the number of cores)")->check(CLI::Range(0, 256));
   run->add_option("--repeat", o->repeat, "Run N times and print latency statistics to stderr")->check(CLI::Range(0, 100000));
   run->add_option("--warmup", o->warmup, "Untimed runs before --repeat (default 1)")->check(CLI::Range(0, 10000));
+  run->add_flag("--profile", o->profile, "Print the time per operator type and the slowest nodes to stderr");
   run->callback([&ctx, o] {
     ctx.run = [&ctx, o]() -> int {
       auto model = LoadModelRef(ctx, o->model);
@@ -94,7 +128,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
         if (!t.ok()) return Fail(t.status());
         feeds[spec.substr(0, eq)] = std::move(t).value();
       }
-      auto session = engine::Session::Create(std::move(model).value(), {.threads = o->threads});
+      auto session = engine::Session::Create(std::move(model).value(), {.threads = o->threads, .profile = o->profile});
       if (!session.ok()) return Fail(session.status());
       Result<std::map<std::string, Tensor>> outputs = Status::Internal("not run");
       std::vector<double> ms;
@@ -110,6 +144,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
         std::fprintf(stderr, "latency_ms median=%.3f p90=%.3f min=%.3f\n", Percentile(ms, 0.5), Percentile(ms, 0.9),
                      *std::min_element(ms.begin(), ms.end()));
       }
+      if (o->profile) PrintProfile((*session)->profile());
       if (!o->output_dir.empty()) {
         if (Status s = MakeDirs(o->output_dir); !s.ok()) return Fail(s);
       }

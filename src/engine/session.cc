@@ -1,5 +1,6 @@
 #include "engine/session.h"
 
+#include <chrono>
 #include <set>
 
 #include "engine/backends/cpu/cpu_backend.h"
@@ -77,6 +78,9 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
       for (auto& [name, idx] : last_use) idx = std::max(idx, i);
     }
   }
+  if (options.profile) {
+    for (const Node& n : g.nodes) s->profile_.push_back({n.name, n.op_type});
+  }
   s->release_after_.resize(g.nodes.size());
   for (const auto& [name, idx] : last_use) {
     if (!name.empty() && !keep.count(name)) s->release_after_[idx].push_back(name);
@@ -116,7 +120,7 @@ Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
 }
 
 Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool, std::map<std::string, Tensor>& values,
-                const std::vector<std::vector<std::string>>* release_after) {
+                const std::vector<std::vector<std::string>>* release_after, std::vector<NodeProfile>* profile) {
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
     std::vector<const Tensor*> ins;
@@ -133,7 +137,12 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool, std::map
     }
     std::vector<Tensor> outs(node.outputs.size());
     KernelContext ctx(node, std::move(ins), &outs, pool, &backend, &values);
+    auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     IA_RETURN_IF_ERROR(backend.Run(ctx));
+    if (profile) {
+      (*profile)[i].total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      (*profile)[i].runs++;
+    }
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k].empty()) continue;
       if (!outs[k].defined()) return Status::Internal(node.Describe() + " did not produce output " + std::to_string(k));
@@ -151,7 +160,7 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
   const Graph& g = model_.graph;
   std::map<std::string, Tensor> values = g.initializers;  // shares buffers, copies nothing
   for (const auto& [name, t] : inputs) values[name] = t;
-  IA_RETURN_IF_ERROR(RunGraph(g, *backend_, pool_.get(), values, &release_after_));
+  IA_RETURN_IF_ERROR(RunGraph(g, *backend_, pool_.get(), values, &release_after_, profile_.empty() ? nullptr : &profile_));
   std::map<std::string, Tensor> out;
   for (const ValueInfo& o : g.outputs) {
     auto it = values.find(o.name);
