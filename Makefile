@@ -16,7 +16,7 @@ build: setup
 	@cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
-	@scripts/demo
+	@IA_BIN=$(BUILD)/ipfs-accelerate scripts/demo
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

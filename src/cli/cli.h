@@ -10,8 +10,8 @@
 namespace ipfs_accelerate::cli {
 
 struct Context {
-  std::string repo_flag;           // --repo
-  std::function<int()> run;        // the chosen subcommand's action, set by its callback
+  std::string repo_flag;     // --repo
+  std::function<int()> run;  // the chosen subcommand's action, set by its callback
 };
 
 // Prints "error: …" for people and returns the exit code for it (1).
@@ -19,5 +19,6 @@ int Fail(const Status& status);
 
 void RegisterStoreCommands(CLI::App& app, Context& ctx);
 void RegisterEngineCommands(CLI::App& app, Context& ctx);
+void RegisterOcrCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

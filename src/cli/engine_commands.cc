@@ -11,36 +11,10 @@
 #include "engine/conformance.h"
 #include "engine/onnx_loader.h"
 #include "engine/session.h"
-#include "store/repo.h"
-#include "store/unixfs_reader.h"
+#include "models/model_ref.h"
 
 namespace ipfs_accelerate::cli {
 namespace {
-
-// A model from a file path, or from the store: a CID/alias of a file, or of a directory holding
-// model.onnx. Models from the store keep their weights inside (no external data).
-Result<engine::Model> LoadModelRef(const Context& ctx, const std::string& ref) {
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(ref, ec)) return engine::LoadModel(ref);
-  if (std::filesystem::is_directory(ref, ec)) return engine::LoadModel(ref + "/model.onnx");
-  IA_ASSIGN_OR_RETURN(auto repo, store::Repo::Open(store::Repo::DefaultPath(ctx.repo_flag)));
-  std::string root, path;
-  store::SplitIpfsPath(ref, &root, &path);
-  auto cid = repo->Resolve(root);
-  if (!cid.ok()) return Status::NotFound("\"" + ref + "\" is neither a model file nor a CID or alias in the store");
-  store::UnixFsReader reader(repo.get());
-  IA_ASSIGN_OR_RETURN(store::Cid target, reader.Resolve(*cid, path));
-  IA_ASSIGN_OR_RETURN(store::DagStat st, reader.Stat(target));
-  if (st.type == "directory") {
-    IA_ASSIGN_OR_RETURN(target, reader.Resolve(target, "model.onnx"));
-  }
-  std::string bytes;
-  IA_RETURN_IF_ERROR(reader.ReadFile(target, [&](std::span<const uint8_t> b) {
-    bytes.append(reinterpret_cast<const char*>(b.data()), b.size());
-    return Status::Ok();
-  }));
-  return engine::ParseModel(bytes, "");
-}
 
 Result<Tensor> LoadTensorFile(const std::string& path) {
   IA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
@@ -80,8 +54,8 @@ void PrintProfile(const std::vector<engine::NodeProfile>& nodes) {
   std::sort(ops.rbegin(), ops.rend());
   std::fprintf(stderr, "profile: %.3f ms per run in %zu nodes\n", total, nodes.size());
   for (const auto& [ms, op] : ops) {
-    std::fprintf(stderr, "  %-24s %9.3f ms %5.1f%% %5d nodes\n", op.c_str(), ms, total > 0 ? 100 * ms / total : 0,
-                 by_op[op].second);
+    std::fprintf(stderr, "  %-24s %9.3f ms %5.1f%% %5d nodes\n", op.c_str(), ms,
+                 total > 0 ? 100 * ms / total : 0, by_op[op].second);
   }
   std::vector<const engine::NodeProfile*> slow;
   for (const auto& n : nodes) {
@@ -91,8 +65,8 @@ void PrintProfile(const std::vector<engine::NodeProfile>& nodes) {
             [](auto* a, auto* b) { return a->total_ms / a->runs > b->total_ms / b->runs; });
   std::fprintf(stderr, "slowest nodes:\n");
   for (size_t i = 0; i < std::min<size_t>(10, slow.size()); ++i) {
-    std::fprintf(stderr, "  %-40s %-20s %9.3f ms\n", slow[i]->name.c_str(), slow[i]->op_type.c_str(),
-                 slow[i]->total_ms / slow[i]->runs);
+    std::fprintf(stderr, "  %-40s %-20s %9.3f ms\n", slow[i]->name.c_str(),
+                 slow[i]->op_type.c_str(), slow[i]->total_ms / slow[i]->runs);
   }
 }
 
@@ -103,20 +77,29 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
     std::string model, output_dir;
     std::vector<std::string> inputs;
     int threads = 0, repeat = 0, warmup = 1;
-    bool profile = false;
+    bool profile = false, no_optimize = false;
   };
   auto o = std::make_shared<RunOpts>();
-  auto* run = app.add_subcommand("run", "Run an ONNX model on inputs from .npy or TensorProto .pb files");
-  run->add_option("model", o->model, "Model file, directory with model.onnx, or CID/alias in the store")->required();
+  auto* run =
+      app.add_subcommand("run", "Run an ONNX model on inputs from .npy or TensorProto .pb files");
+  run->add_option("model", o->model,
+                  "Model file, directory with model.onnx, or CID/alias in the store")
+      ->required();
   run->add_option("-i,--input", o->inputs, "NAME=FILE (.npy or .pb), once per input");
   run->add_option("-o,--output-dir", o->output_dir, "Write each output as DIR/<name>.npy");
-  run->add_option("--threads", o->threads, "Threads (default: the number of cores)")->check(CLI::Range(0, 256));
-  run->add_option("--repeat", o->repeat, "Run N times and print latency statistics to stderr")->check(CLI::Range(0, 100000));
-  run->add_option("--warmup", o->warmup, "Untimed runs before --repeat (default 1)")->check(CLI::Range(0, 10000));
-  run->add_flag("--profile", o->profile, "Print the time per operator type and the slowest nodes to stderr");
+  run->add_option("--threads", o->threads, "Threads (default: the number of cores)")
+      ->check(CLI::Range(0, 256));
+  run->add_option("--repeat", o->repeat, "Run N times and print latency statistics to stderr")
+      ->check(CLI::Range(0, 100000));
+  run->add_option("--warmup", o->warmup, "Untimed runs before --repeat (default 1)")
+      ->check(CLI::Range(0, 10000));
+  run->add_flag("--no-optimize", o->no_optimize,
+                "Run the graph as written (no folding, fusion or layout pass)");
+  run->add_flag("--profile", o->profile,
+                "Print the time per operator type and the slowest nodes to stderr");
   run->callback([&ctx, o] {
     ctx.run = [&ctx, o]() -> int {
-      auto model = LoadModelRef(ctx, o->model);
+      auto model = models::LoadModelRef(ctx.repo_flag, o->model);
       if (!model.ok()) return Fail(model.status());
       std::map<std::string, Tensor> feeds;
       for (const std::string& spec : o->inputs) {
@@ -128,32 +111,41 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
         if (!t.ok()) return Fail(t.status());
         feeds[spec.substr(0, eq)] = std::move(t).value();
       }
-      auto session = engine::Session::Create(std::move(model).value(), {.threads = o->threads, .profile = o->profile});
+      auto session = engine::Session::Create(
+          std::move(model).value(),
+          {.threads = o->threads, .profile = o->profile, .optimize = !o->no_optimize});
       if (!session.ok()) return Fail(session.status());
       Result<std::map<std::string, Tensor>> outputs = Status::Internal("not run");
       std::vector<double> ms;
       int total = o->repeat > 0 ? o->warmup + o->repeat : 1;
       for (int i = 0; i < total; ++i) {
+        if (o->repeat > 0 && i == o->warmup) (*session)->ResetProfile();
         auto t0 = std::chrono::steady_clock::now();
         outputs = (*session)->Run(feeds);
         if (!outputs.ok()) return Fail(outputs.status());
-        double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                        .count();
         if (o->repeat > 0 && i >= o->warmup) ms.push_back(dt);
       }
       if (!ms.empty()) {
-        std::fprintf(stderr, "latency_ms median=%.3f p90=%.3f min=%.3f\n", Percentile(ms, 0.5), Percentile(ms, 0.9),
-                     *std::min_element(ms.begin(), ms.end()));
+        std::fprintf(stderr, "latency_ms median=%.3f p90=%.3f min=%.3f\n", Percentile(ms, 0.5),
+                     Percentile(ms, 0.9), *std::min_element(ms.begin(), ms.end()));
       }
-      if (o->profile) PrintProfile((*session)->profile());
+      if (o->profile) {
+        std::fprintf(stderr, "optimizer: %s\n", (*session)->optimizer_summary().c_str());
+        PrintProfile((*session)->profile());
+      }
       if (!o->output_dir.empty()) {
         if (Status s = MakeDirs(o->output_dir); !s.ok()) return Fail(s);
       }
       for (const auto& [name, t] : *outputs) {
         if (!o->output_dir.empty()) {
-          Status s = WriteFileAtomic(o->output_dir + "/" + SafeFileName(name) + ".npy", EncodeNpy(t));
+          Status s =
+              WriteFileAtomic(o->output_dir + "/" + SafeFileName(name) + ".npy", EncodeNpy(t));
           if (!s.ok()) return Fail(s);
         }
-        std::printf("%s: %s %s\n", name.c_str(), DTypeName(t.dtype()).c_str(), ShapeToString(t.shape()).c_str());
+        std::printf("%s: %s %s\n", name.c_str(), DTypeName(t.dtype()).c_str(),
+                    ShapeToString(t.shape()).c_str());
       }
       return 0;
     };
@@ -162,17 +154,20 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
   auto dirs = std::make_shared<std::vector<std::string>>();
   auto verbose = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(1);
-  auto* conf = app.add_subcommand("conformance", "Run ONNX backend test cases (folders with model.onnx and test_data_set_*)");
+  auto* conf = app.add_subcommand(
+      "conformance", "Run ONNX backend test cases (folders with model.onnx and test_data_set_*)");
   conf->add_option("dirs", *dirs, "Case folders, or folders of case folders")->required();
   conf->add_flag("-v,--verbose", *verbose, "Also list the cases that pass");
-  conf->add_option("--threads", *threads, "Threads per case (default 1)")->check(CLI::Range(1, 256));
+  conf->add_option("--threads", *threads, "Threads per case (default 1)")
+      ->check(CLI::Range(1, 256));
   conf->callback([&ctx, dirs, verbose, threads] {
     ctx.run = [dirs, verbose, threads]() -> int {
       int passed = 0, failed = 0, skipped = 0;
       std::map<std::string, int> skip_reasons;
       for (const std::string& d : *dirs) {
         auto cases = engine::FindConformanceCases(d);
-        if (cases.empty()) return Fail(Status::NotFound("no ONNX test cases (model.onnx) under " + d));
+        if (cases.empty())
+          return Fail(Status::NotFound("no ONNX test cases (model.onnx) under " + d));
         for (const std::string& c : cases) {
           auto r = engine::RunConformanceCase(c, *threads);
           using O = engine::ConformanceResult::Outcome;
@@ -190,7 +185,8 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
         }
       }
       int total = passed + failed + skipped;
-      std::printf("conformance: %d/%d passed, %d failed, %d skipped\n", passed, total, failed, skipped);
+      std::printf("conformance: %d/%d passed, %d failed, %d skipped\n", passed, total, failed,
+                  skipped);
       return 0;
     };
   });

@@ -19,7 +19,8 @@ namespace {
 // Blocks already written are complete (they are renamed only once durable); nothing is pinned.
 void OnSigbus(int) {
   static const char kMessage[] =
-      "error: a file shrank while it was being read (SIGBUS); nothing was pinned. Run the command again "
+      "error: a file shrank while it was being read (SIGBUS); nothing was pinned. Run the command "
+      "again "
       "once the file is stable.\n";
   ssize_t ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
   (void)ignored;
@@ -32,8 +33,9 @@ void OnSigbus(int) {
 int main(int argc, char** argv) {
   using namespace ipfs_accelerate::cli;
   signal(SIGBUS, OnSigbus);
-  CLI::App app{"ipfs-accelerate: machine-learning inference whose models travel by content address.\n"
-               "Models live in a content-addressed store compatible with IPFS."};
+  CLI::App app{
+      "ipfs-accelerate: machine-learning inference whose models travel by content address.\n"
+      "Models live in a content-addressed store compatible with IPFS."};
   app.set_help_all_flag("--help-all", "Show help for every command");
   app.require_subcommand(1);
   Context ctx;
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
                  "Repository directory (default: $IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate)");
   RegisterStoreCommands(app, ctx);
   RegisterEngineCommands(app, ctx);
+  RegisterOcrCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -2,6 +2,11 @@
 
 namespace ipfs_accelerate::engine {
 
+bool KernelContext::is_constant(size_t i) const {
+  return graph_ && i < node_.inputs.size() && !node_.inputs[i].empty() &&
+         graph_->initializers.count(node_.inputs[i]) > 0;
+}
+
 Result<const Tensor*> KernelContext::Required(size_t i) const {
   const Tensor* t = input(i);
   if (!t) return Error("input " + std::to_string(i) + " is required");
@@ -28,12 +33,14 @@ std::string KernelContext::GetString(const std::string& name, const std::string&
   return a ? a->s : fallback;
 }
 
-std::vector<int64_t> KernelContext::GetInts(const std::string& name, std::vector<int64_t> fallback) const {
+std::vector<int64_t> KernelContext::GetInts(const std::string& name,
+                                            std::vector<int64_t> fallback) const {
   const Attribute* a = node_.attr(name);
   return a ? a->ints : fallback;
 }
 
-std::vector<float> KernelContext::GetFloats(const std::string& name, std::vector<float> fallback) const {
+std::vector<float> KernelContext::GetFloats(const std::string& name,
+                                            std::vector<float> fallback) const {
   const Attribute* a = node_.attr(name);
   return a ? a->floats : fallback;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,24 @@ namespace ipfs_accelerate::engine {
 
 class Backend;
 
+// What a kernel keeps for one node between runs (packed weights, built primitives). The session
+// owns one slot per top-level node; nodes inside subgraphs have none, so kernels must work
+// without it.
+struct KernelState {
+  virtual ~KernelState() = default;
+};
+
 class KernelContext {
  public:
-  KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>* outputs, ThreadPool* pool,
-                Backend* backend = nullptr, const std::map<std::string, Tensor>* scope = nullptr)
-      : node_(node), inputs_(std::move(inputs)), outputs_(outputs), pool_(pool), backend_(backend), scope_(scope) {}
+  KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>* outputs,
+                ThreadPool* pool, Backend* backend = nullptr,
+                const std::map<std::string, Tensor>* scope = nullptr)
+      : node_(node),
+        inputs_(std::move(inputs)),
+        outputs_(outputs),
+        pool_(pool),
+        backend_(backend),
+        scope_(scope) {}
 
   const Node& node() const { return node_; }
   size_t num_inputs() const { return inputs_.size(); }
@@ -29,7 +43,9 @@ class KernelContext {
 
   size_t num_outputs() const { return outputs_->size(); }
   // Whether the graph uses output `i` (optional outputs may be left out).
-  bool wants_output(size_t i) const { return i < node_.outputs.size() && !node_.outputs[i].empty(); }
+  bool wants_output(size_t i) const {
+    return i < node_.outputs.size() && !node_.outputs[i].empty();
+  }
   // Allocates output `i` (uninitialized).
   Tensor& Allocate(size_t i, DType dtype, Shape shape);
   // Sets output `i` to `t` (which may share a buffer with an input, e.g. Reshape).
@@ -42,6 +58,13 @@ class KernelContext {
   std::vector<float> GetFloats(const std::string& name, std::vector<float> fallback = {}) const;
   bool HasAttr(const std::string& name) const { return node_.attr(name) != nullptr; }
 
+  // The node's state slot, or null when it has none (see KernelState).
+  std::unique_ptr<KernelState>* state() const { return state_; }
+  void set_state(std::unique_ptr<KernelState>* state) { state_ = state; }
+  // Whether input `i` is an initializer of the graph being run: the same bytes on every run.
+  bool is_constant(size_t i) const;
+  void set_graph(const Graph* graph) { graph_ = graph; }
+
   ThreadPool* pool() const { return pool_; }
   // For control flow (If, Loop, Scan): the backend running this node, and the values in scope,
   // which subgraphs may read by name (see RunGraph in session.h).
@@ -53,7 +76,9 @@ class KernelContext {
   }
 
   // kInvalidArgument prefixed with the node's description.
-  Status Error(const std::string& message) const { return Status::InvalidArgument(node_.Describe() + ": " + message); }
+  Status Error(const std::string& message) const {
+    return Status::InvalidArgument(node_.Describe() + ": " + message);
+  }
   Status Unsupported(const std::string& message) const {
     return Status::Unsupported(node_.Describe() + ": " + message);
   }
@@ -65,6 +90,8 @@ class KernelContext {
   ThreadPool* pool_;
   Backend* backend_;
   const std::map<std::string, Tensor>* scope_;
+  std::unique_ptr<KernelState>* state_ = nullptr;
+  const Graph* graph_ = nullptr;
 };
 
 }  // namespace ipfs_accelerate::engine

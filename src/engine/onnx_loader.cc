@@ -1,7 +1,11 @@
 #include "engine/onnx_loader.h"
 
+#include <fcntl.h>
 #include <onnx/onnx_pb.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <set>
@@ -17,30 +21,53 @@ template <typename Src>
 Status CopyTyped(const Src& field, Tensor* t, const std::string& what) {
   int64_t n = t->numel();
   if (static_cast<int64_t>(field.size()) != n) {
-    return Status::InvalidArgument(what + ": holds " + std::to_string(field.size()) + " values for shape " +
-                                   ShapeToString(t->shape()));
+    return Status::InvalidArgument(what + ": holds " + std::to_string(field.size()) +
+                                   " values for shape " + ShapeToString(t->shape()));
   }
   auto store = [&](auto* out) {
     using T = std::remove_pointer_t<decltype(out)>;
     for (int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(field.Get(static_cast<int>(i)));
   };
   switch (t->dtype()) {
-    case DType::kFloat32: store(t->data<float>()); break;
-    case DType::kFloat64: store(t->data<double>()); break;
-    case DType::kInt64: store(t->data<int64_t>()); break;
-    case DType::kInt32: store(t->data<int32_t>()); break;
-    case DType::kInt16: store(t->data<int16_t>()); break;
-    case DType::kInt8: store(t->data<int8_t>()); break;
-    case DType::kUInt64: store(t->data<uint64_t>()); break;
-    case DType::kUInt32: store(t->data<uint32_t>()); break;
-    case DType::kUInt16: case DType::kFloat16: case DType::kBFloat16: store(t->data<uint16_t>()); break;
-    case DType::kUInt8: store(t->data<uint8_t>()); break;
+    case DType::kFloat32:
+      store(t->data<float>());
+      break;
+    case DType::kFloat64:
+      store(t->data<double>());
+      break;
+    case DType::kInt64:
+      store(t->data<int64_t>());
+      break;
+    case DType::kInt32:
+      store(t->data<int32_t>());
+      break;
+    case DType::kInt16:
+      store(t->data<int16_t>());
+      break;
+    case DType::kInt8:
+      store(t->data<int8_t>());
+      break;
+    case DType::kUInt64:
+      store(t->data<uint64_t>());
+      break;
+    case DType::kUInt32:
+      store(t->data<uint32_t>());
+      break;
+    case DType::kUInt16:
+    case DType::kFloat16:
+    case DType::kBFloat16:
+      store(t->data<uint16_t>());
+      break;
+    case DType::kUInt8:
+      store(t->data<uint8_t>());
+      break;
     case DType::kBool: {
       auto* out = t->data<uint8_t>();
       for (int64_t i = 0; i < n; ++i) out[i] = field.Get(static_cast<int>(i)) != 0;
       break;
     }
-    default: return Status::Unsupported(what + ": dtype " + DTypeName(t->dtype()));
+    default:
+      return Status::Unsupported(what + ": dtype " + DTypeName(t->dtype()));
   }
   return Status::Ok();
 }
@@ -48,9 +75,11 @@ Status CopyTyped(const Src& field, Tensor* t, const std::string& what) {
 Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& base_dir) {
   const std::string what = "tensor '" + p.name() + "'";
   DType dtype = DTypeFromOnnx(p.data_type());
-  if (dtype == DType::kString) return Status::Unsupported(what + ": string tensors are not supported");
+  if (dtype == DType::kString)
+    return Status::Unsupported(what + ": string tensors are not supported");
   if (dtype == DType::kUndefined) {
-    return Status::Unsupported(what + ": element type " + std::to_string(p.data_type()) + " is not supported");
+    return Status::Unsupported(what + ": element type " + std::to_string(p.data_type()) +
+                               " is not supported");
   }
   Shape shape;
   for (int64_t d : p.dims()) {
@@ -69,20 +98,26 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
     uint64_t offset = 0;
     int64_t length = -1;
     for (const auto& kv : p.external_data()) {
-      if (kv.key() == "location") location = kv.value();
-      else if (kv.key() == "offset") offset = std::stoull(kv.value());
-      else if (kv.key() == "length") length = std::stoll(kv.value());
+      if (kv.key() == "location")
+        location = kv.value();
+      else if (kv.key() == "offset")
+        offset = std::stoull(kv.value());
+      else if (kv.key() == "length")
+        length = std::stoll(kv.value());
     }
     if (base_dir.empty()) {
-      return Status::Unsupported(what + ": external data needs the model's directory; load the model from a path");
+      return Status::Unsupported(
+          what + ": external data needs the model's directory; load the model from a path");
     }
     if (location.empty() || location[0] == '/' || location.find("..") != std::string::npos) {
-      return Status::InvalidArgument(what + ": external data location \"" + location + "\" must be a relative path inside the model's directory");
+      return Status::InvalidArgument(what + ": external data location \"" + location +
+                                     "\" must be a relative path inside the model's directory");
     }
     IA_ASSIGN_OR_RETURN(std::string file, ReadFile(base_dir + "/" + location));
     uint64_t need = t.nbytes();
     if (length >= 0 && static_cast<uint64_t>(length) != need) {
-      return Status::InvalidArgument(what + ": external data length " + std::to_string(length) + " != " + std::to_string(need));
+      return Status::InvalidArgument(what + ": external data length " + std::to_string(length) +
+                                     " != " + std::to_string(need));
     }
     if (offset > file.size() || file.size() - offset < need) {
       return Status::InvalidArgument(what + ": external data file " + location + " is too short");
@@ -92,18 +127,31 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
   }
   if (p.has_raw_data()) {
     if (p.raw_data().size() != t.nbytes()) {
-      return Status::InvalidArgument(what + ": raw_data has " + std::to_string(p.raw_data().size()) + " bytes; shape " +
-                                     ShapeToString(shape) + " of " + DTypeName(dtype) + " needs " + std::to_string(t.nbytes()));
+      return Status::InvalidArgument(what + ": raw_data has " +
+                                     std::to_string(p.raw_data().size()) + " bytes; shape " +
+                                     ShapeToString(shape) + " of " + DTypeName(dtype) + " needs " +
+                                     std::to_string(t.nbytes()));
     }
     std::memcpy(t.raw(), p.raw_data().data(), t.nbytes());
     return t;
   }
   switch (dtype) {
-    case DType::kFloat32: IA_RETURN_IF_ERROR(CopyTyped(p.float_data(), &t, what)); break;
-    case DType::kFloat64: IA_RETURN_IF_ERROR(CopyTyped(p.double_data(), &t, what)); break;
-    case DType::kInt64: IA_RETURN_IF_ERROR(CopyTyped(p.int64_data(), &t, what)); break;
-    case DType::kUInt32: case DType::kUInt64: IA_RETURN_IF_ERROR(CopyTyped(p.uint64_data(), &t, what)); break;
-    default: IA_RETURN_IF_ERROR(CopyTyped(p.int32_data(), &t, what)); break;
+    case DType::kFloat32:
+      IA_RETURN_IF_ERROR(CopyTyped(p.float_data(), &t, what));
+      break;
+    case DType::kFloat64:
+      IA_RETURN_IF_ERROR(CopyTyped(p.double_data(), &t, what));
+      break;
+    case DType::kInt64:
+      IA_RETURN_IF_ERROR(CopyTyped(p.int64_data(), &t, what));
+      break;
+    case DType::kUInt32:
+    case DType::kUInt64:
+      IA_RETURN_IF_ERROR(CopyTyped(p.uint64_data(), &t, what));
+      break;
+    default:
+      IA_RETURN_IF_ERROR(CopyTyped(p.int32_data(), &t, what));
+      break;
   }
   return t;
 }
@@ -121,8 +169,10 @@ ValueInfo ConvertValueInfo(const onnx::ValueInfoProto& v) {
     std::vector<Dim> dims;
     for (const auto& d : tt.shape().dim()) {
       Dim dim;
-      if (d.has_dim_value()) dim.value = d.dim_value();
-      else if (d.has_dim_param()) dim.param = d.dim_param();
+      if (d.has_dim_value())
+        dim.value = d.dim_value();
+      else if (d.has_dim_param())
+        dim.param = d.dim_param();
       dims.push_back(dim);
     }
     info.shape = std::move(dims);
@@ -130,20 +180,39 @@ ValueInfo ConvertValueInfo(const onnx::ValueInfoProto& v) {
   return info;
 }
 
-Result<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
+Result<Graph> ConvertGraph(onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
                            const std::string& base_dir, bool top_level);
 
-Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a, const std::map<std::string, int64_t>& opsets,
+Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a,
+                                   const std::map<std::string, int64_t>& opsets,
                                    const std::string& base_dir) {
   Attribute out;
   using A = onnx::AttributeProto;
   switch (a.type()) {
-    case A::INT: out.kind = Attribute::Kind::kInt; out.i = a.i(); break;
-    case A::FLOAT: out.kind = Attribute::Kind::kFloat; out.f = a.f(); break;
-    case A::STRING: out.kind = Attribute::Kind::kString; out.s = a.s(); break;
-    case A::INTS: out.kind = Attribute::Kind::kInts; out.ints.assign(a.ints().begin(), a.ints().end()); break;
-    case A::FLOATS: out.kind = Attribute::Kind::kFloats; out.floats.assign(a.floats().begin(), a.floats().end()); break;
-    case A::STRINGS: out.kind = Attribute::Kind::kStrings; out.strings.assign(a.strings().begin(), a.strings().end()); break;
+    case A::INT:
+      out.kind = Attribute::Kind::kInt;
+      out.i = a.i();
+      break;
+    case A::FLOAT:
+      out.kind = Attribute::Kind::kFloat;
+      out.f = a.f();
+      break;
+    case A::STRING:
+      out.kind = Attribute::Kind::kString;
+      out.s = a.s();
+      break;
+    case A::INTS:
+      out.kind = Attribute::Kind::kInts;
+      out.ints.assign(a.ints().begin(), a.ints().end());
+      break;
+    case A::FLOATS:
+      out.kind = Attribute::Kind::kFloats;
+      out.floats.assign(a.floats().begin(), a.floats().end());
+      break;
+    case A::STRINGS:
+      out.kind = Attribute::Kind::kStrings;
+      out.strings.assign(a.strings().begin(), a.strings().end());
+      break;
     case A::TENSOR: {
       out.kind = Attribute::Kind::kTensor;
       IA_ASSIGN_OR_RETURN(out.t, TensorFromProto(a.t(), base_dir));
@@ -151,13 +220,14 @@ Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a, const std::map
     }
     case A::GRAPH: {
       out.kind = Attribute::Kind::kGraph;
-      IA_ASSIGN_OR_RETURN(Graph g, ConvertGraph(a.g(), opsets, base_dir, /*top_level=*/false));
+      onnx::GraphProto copy = a.g();  // ConvertGraph releases what it has converted
+      IA_ASSIGN_OR_RETURN(Graph g, ConvertGraph(copy, opsets, base_dir, /*top_level=*/false));
       out.g = std::make_shared<Graph>(std::move(g));
       break;
     }
     default:
-      return Status::Unsupported("attribute '" + a.name() + "' has a type (" + std::to_string(a.type()) +
-                                 ") this engine does not read");
+      return Status::Unsupported("attribute '" + a.name() + "' has a type (" +
+                                 std::to_string(a.type()) + ") this engine does not read");
   }
   return out;
 }
@@ -165,7 +235,8 @@ Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a, const std::map
 // Turns a Constant node into the tensor it holds.
 Result<Tensor> ConstantValue(const Node& n) {
   if (const Attribute* a = n.attr("value")) return a->t;
-  if (const Attribute* a = n.attr("value_float")) return Tensor::Scalar<float>(DType::kFloat32, a->f);
+  if (const Attribute* a = n.attr("value_float"))
+    return Tensor::Scalar<float>(DType::kFloat32, a->f);
   if (const Attribute* a = n.attr("value_int")) return Tensor::Scalar<int64_t>(DType::kInt64, a->i);
   if (const Attribute* a = n.attr("value_floats")) {
     Tensor t = Tensor::Empty(DType::kFloat32, {static_cast<int64_t>(a->floats.size())});
@@ -180,7 +251,8 @@ Result<Tensor> ConstantValue(const Node& n) {
   if (n.attr("value_string") || n.attr("value_strings")) {
     return Status::Unsupported(n.Describe() + ": string tensors are not supported");
   }
-  return Status::Unsupported(n.Describe() + ": Constant without a supported value attribute (sparse_value?)");
+  return Status::Unsupported(n.Describe() +
+                             ": Constant without a supported value attribute (sparse_value?)");
 }
 
 // Orders nodes so each comes after the producers of its inputs (models must already be sorted,
@@ -192,7 +264,8 @@ Status SortTopologically(Graph* g) {
     for (const auto& o : g->nodes[i].outputs) {
       if (o.empty()) continue;
       if (!producer.emplace(o, i).second) {
-        return Status::InvalidArgument("value '" + o + "' is produced by two nodes (" + g->nodes[i].Describe() + ")");
+        return Status::InvalidArgument("value '" + o + "' is produced by two nodes (" +
+                                       g->nodes[i].Describe() + ")");
       }
     }
   }
@@ -201,7 +274,8 @@ Status SortTopologically(Graph* g) {
   sorted.reserve(g->nodes.size());
   std::function<Status(size_t)> visit = [&](size_t i) -> Status {
     if (state[i] == 2) return Status::Ok();
-    if (state[i] == 1) return Status::InvalidArgument("the graph has a cycle through " + g->nodes[i].Describe());
+    if (state[i] == 1)
+      return Status::InvalidArgument("the graph has a cycle through " + g->nodes[i].Describe());
     state[i] = 1;
     for (const auto& in : g->nodes[i].inputs) {
       auto it = producer.find(in);
@@ -216,15 +290,19 @@ Status SortTopologically(Graph* g) {
   return Status::Ok();
 }
 
-Result<Graph> ConvertGraph(const onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
+// Converts `gp`, freeing each initializer's bytes in it once copied, so that loading a model
+// needs about its size once, not twice.
+Result<Graph> ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
                            const std::string& base_dir, bool top_level) {
   Graph g;
   g.name = gp.name();
-  for (const auto& init : gp.initializer()) {
+  for (auto& init : *gp.mutable_initializer()) {
     IA_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, base_dir));
     g.initializers[init.name()] = std::move(t);
+    std::string().swap(*init.mutable_raw_data());
   }
-  if (gp.sparse_initializer_size() > 0) return Status::Unsupported("sparse initializers are not supported");
+  if (gp.sparse_initializer_size() > 0)
+    return Status::Unsupported("sparse initializers are not supported");
   for (const auto& in : gp.input()) {
     if (g.initializers.count(in.name())) continue;  // old models list initializers as inputs too
     g.inputs.push_back(ConvertValueInfo(in));
@@ -258,31 +336,51 @@ Result<Graph> ConvertGraph(const onnx::GraphProto& gp, const std::map<std::strin
 }  // namespace
 
 std::string Node::Describe() const {
-  return op_type + " (node '" + name + "', domain " + (domain.empty() ? "ai.onnx" : domain) + ", opset " +
-         std::to_string(opset) + ")";
+  return op_type + " (node '" + name + "', domain " + (domain.empty() ? "ai.onnx" : domain) +
+         ", opset " + std::to_string(opset) + ")";
 }
 
-Result<Model> ParseModel(std::string_view bytes, const std::string& base_dir) {
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
-    return Status::Unsupported("models over 2 GiB must keep their weights in external data files");
-  }
-  onnx::ModelProto proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Status::InvalidArgument("not a valid ONNX model: the protobuf does not parse (truncated or not ONNX?)");
-  }
+namespace {
+
+Result<Model> ConvertModel(onnx::ModelProto& proto, const std::string& base_dir) {
   if (!proto.has_graph()) return Status::InvalidArgument("ONNX model has no graph");
   Model m;
   m.ir_version = proto.ir_version();
   m.producer = proto.producer_name();
   for (const auto& op : proto.opset_import()) m.opsets[Domain(op.domain())] = op.version();
   if (m.opsets.empty()) m.opsets[""] = 1;  // IR version 1 models had no opset_import
-  IA_ASSIGN_OR_RETURN(m.graph, ConvertGraph(proto.graph(), m.opsets, base_dir, /*top_level=*/true));
+  IA_ASSIGN_OR_RETURN(m.graph,
+                      ConvertGraph(*proto.mutable_graph(), m.opsets, base_dir, /*top_level=*/true));
   return m;
 }
 
+constexpr char kNotOnnx[] =
+    "not a valid ONNX model: the protobuf does not parse (truncated or not ONNX?)";
+constexpr char kTooBig[] = "models over 2 GiB must keep their weights in external data files";
+
+}  // namespace
+
+Result<Model> ParseModel(std::string_view bytes, const std::string& base_dir) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    return Status::Unsupported(kTooBig);
+  onnx::ModelProto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return Status::InvalidArgument(kNotOnnx);
+  return ConvertModel(proto, base_dir);
+}
+
+// Parses straight from the file, without a copy of its bytes beside the parsed message.
 Result<Model> LoadModel(const std::string& path) {
-  IA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  auto m = ParseModel(bytes, DirName(path));
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IoError("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  onnx::ModelProto proto;
+  bool too_big = ::fstat(fd, &st) == 0 && st.st_size > std::numeric_limits<int>::max();
+  bool parsed = !too_big && proto.ParseFromFileDescriptor(fd);
+  ::close(fd);
+  if (too_big) return Status::Unsupported(kTooBig).WithContext(path);
+  if (!parsed) return Status::InvalidArgument(kNotOnnx).WithContext(path);
+  auto m = ConvertModel(proto, DirName(path));
   if (!m.ok()) return m.status().WithContext(path);
   return m;
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/optimizer/optimizer.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
@@ -12,7 +13,8 @@ std::string DescribeDims(const std::vector<Dim>& dims) {
   std::string s = "[";
   for (size_t i = 0; i < dims.size(); ++i) {
     s += i ? ", " : "";
-    s += dims[i].value >= 0 ? std::to_string(dims[i].value) : (dims[i].param.empty() ? "?" : dims[i].param);
+    s += dims[i].value >= 0 ? std::to_string(dims[i].value)
+                            : (dims[i].param.empty() ? "?" : dims[i].param);
   }
   return s + "]";
 }
@@ -26,14 +28,16 @@ Status CheckProduced(const Graph& g) {
   for (const Node& n : g.nodes) {
     for (const auto& in : n.inputs) {
       if (!in.empty() && !known.count(in)) {
-        return Status::InvalidArgument(n.Describe() + " reads '" + in +
-                                       "', which is no graph input, initializer or node output (missing initializer?)");
+        return Status::InvalidArgument(
+            n.Describe() + " reads '" + in +
+            "', which is no graph input, initializer or node output (missing initializer?)");
       }
     }
     for (const auto& out : n.outputs) known.insert(out);
   }
   for (const auto& out : g.outputs) {
-    if (!known.count(out.name)) return Status::InvalidArgument("graph output '" + out.name + "' is never produced");
+    if (!known.count(out.name))
+      return Status::InvalidArgument("graph output '" + out.name + "' is never produced");
   }
   return Status::Ok();
 }
@@ -41,8 +45,8 @@ Status CheckProduced(const Graph& g) {
 Status CheckSupported(const Graph& g, const Backend& backend) {
   for (const Node& n : g.nodes) {
     if (!backend.SupportsOp(n)) {
-      return Status::Unsupported("operator " + n.Describe() + " is not supported by the " + backend.name() +
-                                 " backend");
+      return Status::Unsupported("operator " + n.Describe() + " is not supported by the " +
+                                 backend.name() + " backend");
     }
     for (const auto& [key, attr] : n.attributes) {
       if (attr.g) IA_RETURN_IF_ERROR(CheckSupported(*attr.g, backend));
@@ -61,9 +65,22 @@ Session::Session(Model model, std::unique_ptr<Backend> backend, int threads)
 Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions options) {
   auto backend = std::make_unique<cpu::CpuBackend>();
   IA_RETURN_IF_ERROR(CheckProduced(model.graph));
+  std::string summary;
+  if (options.optimize) {
+    // Unsupported ops are reported on the graph as the model wrote it.
+    IA_RETURN_IF_ERROR(CheckSupported(model.graph, *backend));
+    optimizer::OptimizeOptions opt;
+    opt.input_shapes = options.input_shapes;
+    optimizer::OptimizeStats stats;
+    IA_RETURN_IF_ERROR(optimizer::Optimize(model.graph, *backend, opt, &stats));
+    summary = stats.Summary();
+  }
   IA_RETURN_IF_ERROR(CheckSupported(model.graph, *backend));
   for (const Node& n : model.graph.nodes) IA_RETURN_IF_ERROR(backend->Prepare(n));
-  auto s = std::unique_ptr<Session>(new Session(std::move(model), std::move(backend), options.threads));
+  auto s =
+      std::unique_ptr<Session>(new Session(std::move(model), std::move(backend), options.threads));
+  s->optimizer_summary_ = summary;
+  s->fixed_shapes_ = options.input_shapes;
   // Free each intermediate value right after the last node that reads it.
   const Graph& g = s->model_.graph;
   std::set<std::string> keep;
@@ -81,6 +98,7 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
   if (options.profile) {
     for (const Node& n : g.nodes) s->profile_.push_back({n.name, n.op_type});
   }
+  s->states_.resize(g.nodes.size());
   s->release_after_.resize(g.nodes.size());
   for (const auto& [name, idx] : last_use) {
     if (!name.empty() && !keep.count(name)) s->release_after_[idx].push_back(name);
@@ -97,18 +115,28 @@ Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
     }
     const Tensor& t = it->second;
     if (in.dtype != DType::kUndefined && t.dtype() != in.dtype) {
-      return Status::InvalidArgument("input '" + in.name + "' must be " + DTypeName(in.dtype) + ", got " +
-                                     DTypeName(t.dtype()));
+      return Status::InvalidArgument("input '" + in.name + "' must be " + DTypeName(in.dtype) +
+                                     ", got " + DTypeName(t.dtype()));
     }
     if (in.shape) {
       bool ok = static_cast<int>(in.shape->size()) == t.rank();
       for (size_t d = 0; ok && d < in.shape->size(); ++d) {
-        if ((*in.shape)[d].value >= 0 && (*in.shape)[d].value != t.dim(static_cast<int>(d))) ok = false;
+        if ((*in.shape)[d].value >= 0 && (*in.shape)[d].value != t.dim(static_cast<int>(d)))
+          ok = false;
       }
       if (!ok) {
-        return Status::InvalidArgument("input '" + in.name + "' must have shape " + DescribeDims(*in.shape) +
-                                       ", got " + ShapeToString(t.shape()));
+        return Status::InvalidArgument("input '" + in.name + "' must have shape " +
+                                       DescribeDims(*in.shape) + ", got " +
+                                       ShapeToString(t.shape()));
       }
+    }
+  }
+  for (const auto& [name, shape] : fixed_shapes_) {
+    auto it = inputs.find(name);
+    if (it != inputs.end() && it->second.shape() != shape) {
+      return Status::InvalidArgument(
+          "input '" + name + "' must have shape " + ShapeToString(shape) +
+          " (fixed when the session was created), got " + ShapeToString(it->second.shape()));
     }
   }
   for (const auto& [name, t] : inputs) {
@@ -119,8 +147,9 @@ Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
   return Status::Ok();
 }
 
-Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool, std::map<std::string, Tensor>& values,
-                const std::vector<std::vector<std::string>>* release_after, std::vector<NodeProfile>* profile) {
+Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
+                std::map<std::string, Tensor>& values, const GraphRunState& state) {
+  std::vector<NodeProfile>* profile = state.profile;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
     std::vector<const Tensor*> ins;
@@ -131,40 +160,48 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool, std::map
       }
       auto it = values.find(name);
       if (it == values.end()) {
-        return Status::InvalidArgument(node.Describe() + " reads '" + name + "', which nothing produces");
+        return Status::InvalidArgument(node.Describe() + " reads '" + name +
+                                       "', which nothing produces");
       }
       ins.push_back(&it->second);
     }
     std::vector<Tensor> outs(node.outputs.size());
     KernelContext ctx(node, std::move(ins), &outs, pool, &backend, &values);
+    ctx.set_graph(&graph);
+    if (state.states) ctx.set_state(&(*state.states)[i]);
     auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     IA_RETURN_IF_ERROR(backend.Run(ctx));
     if (profile) {
-      (*profile)[i].total_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      (*profile)[i].total_ms +=
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       (*profile)[i].runs++;
     }
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k].empty()) continue;
-      if (!outs[k].defined()) return Status::Internal(node.Describe() + " did not produce output " + std::to_string(k));
+      if (!outs[k].defined())
+        return Status::Internal(node.Describe() + " did not produce output " + std::to_string(k));
       values[node.outputs[k]] = std::move(outs[k]);
     }
-    if (release_after) {
-      for (const std::string& name : (*release_after)[i]) values.erase(name);
+    if (state.release_after) {
+      for (const std::string& name : (*state.release_after)[i]) values.erase(name);
     }
   }
   return Status::Ok();
 }
 
 Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& inputs) {
+  std::lock_guard<std::mutex> lock(run_mu_);
   IA_RETURN_IF_ERROR(CheckInputs(inputs));
   const Graph& g = model_.graph;
   std::map<std::string, Tensor> values = g.initializers;  // shares buffers, copies nothing
   for (const auto& [name, t] : inputs) values[name] = t;
-  IA_RETURN_IF_ERROR(RunGraph(g, *backend_, pool_.get(), values, &release_after_, profile_.empty() ? nullptr : &profile_));
+  IA_RETURN_IF_ERROR(RunGraph(g, *backend_, pool_.get(), values,
+                              {&release_after_, profile_.empty() ? nullptr : &profile_, &states_}));
   std::map<std::string, Tensor> out;
   for (const ValueInfo& o : g.outputs) {
     auto it = values.find(o.name);
-    if (it == values.end()) return Status::Internal("graph output '" + o.name + "' was not produced");
+    if (it == values.end())
+      return Status::Internal("graph output '" + o.name + "' was not produced");
     out[o.name] = it->second;
   }
   return out;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ namespace ipfs_accelerate::engine {
 struct SessionOptions {
   int threads = 0;       // 0: one per core
   bool profile = false;  // time every node (see Session::profile)
+  bool optimize = true;  // fold constants and fuse (engine/optimizer) before placing nodes
+  // Fixed shapes of graph inputs, when the caller promises them: shape computations on them
+  // fold away, and Run then refuses other shapes.
+  std::map<std::string, std::vector<int64_t>> input_shapes;
 };
 
 // Time spent per top-level node, summed over the runs since the session was created.
@@ -31,14 +36,21 @@ class Session {
   // Checks that every node has a kernel (naming the first that does not) and plans lifetimes.
   static Result<std::unique_ptr<Session>> Create(Model model, SessionOptions options = {});
 
-  // Runs the graph. Inputs are checked against the declared dtypes and shapes.
+  // Runs the graph. Inputs are checked against the declared dtypes and shapes. Calls from
+  // several threads are safe and run one after the other.
   Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs);
 
-  const Model& model() const { return model_; }
+  const Model& model() const { return model_; }  // as optimized
+  // What the optimizer did ("FuseGelu: 12, ..."), empty when it did not run.
+  const std::string& optimizer_summary() const { return optimizer_summary_; }
   const Backend& backend() const { return *backend_; }
   int threads() const { return pool_->size(); }
   // Per-node times when SessionOptions::profile is set (empty otherwise), in graph order.
   const std::vector<NodeProfile>& profile() const { return profile_; }
+  // Zeroes the profile (after warm-up runs, say).
+  void ResetProfile() {
+    for (auto& n : profile_) n.total_ms = 0, n.runs = 0;
+  }
 
  private:
   Session(Model model, std::unique_ptr<Backend> backend, int threads);
@@ -49,13 +61,22 @@ class Session {
   std::unique_ptr<ThreadPool> pool_;
   std::vector<std::vector<std::string>> release_after_;  // per node: values whose last use it is
   std::vector<NodeProfile> profile_;
+  std::string optimizer_summary_;
+  std::map<std::string, std::vector<int64_t>> fixed_shapes_;  // SessionOptions::input_shapes
+  std::vector<std::unique_ptr<KernelState>> states_;          // per top-level node
+  std::mutex run_mu_;                                         // one Run at a time (states, profile)
 };
 
 // Runs a graph (top level or a subgraph of If/Loop/Scan) with `values` as its scope; nested
 // graphs see the values of the scopes around them. Used by the session and by control-flow kernels.
-// `profile`, when given, has one entry per node of `graph` and accumulates their times.
-Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool, std::map<std::string, Tensor>& values,
-                const std::vector<std::vector<std::string>>* release_after,
-                std::vector<NodeProfile>* profile = nullptr);
+// What the session keeps per node of its top-level graph; each member may be null.
+struct GraphRunState {
+  const std::vector<std::vector<std::string>>* release_after =
+      nullptr;                                                  // values to free after node i
+  std::vector<NodeProfile>* profile = nullptr;                  // accumulates node times
+  std::vector<std::unique_ptr<KernelState>>* states = nullptr;  // kernels' per-node state
+};
+Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
+                std::map<std::string, Tensor>& values, const GraphRunState& state = {});
 
 }  // namespace ipfs_accelerate::engine

@@ -12,6 +12,7 @@ namespace ipfs_accelerate::engine::cpu {
 void RegisterPoolKernels(KernelRegistry& r);
 void RegisterConvTransposeKernels(KernelRegistry& r);
 void RegisterQuantizedConvKernels(KernelRegistry& r);
+void RegisterNhwcPoolKernels(KernelRegistry& r);
 
 namespace {
 
@@ -41,13 +42,60 @@ memory::format_tag PlainTag(int rank) {
   }
 }
 
+// What a fused convolution applies after the sum: ONNX activation names (see FusedActivation).
+struct ConvEpilogue {
+  bool sum = false;        // dst += Z (a residual Add)
+  std::string activation;  // "" or Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish
+  std::vector<float> params;
+
+  std::string Key() const {
+    std::string k = (sum ? "+z" : "") + activation;
+    for (float p : params) k += "," + std::to_string(p);
+    return k;
+  }
+};
+
+// The oneDNN post-ops for `e`; false when an activation has no oneDNN form.
+bool AppendPostOps(const ConvEpilogue& e, dnnl::post_ops* ops) {
+  using alg = dnnl::algorithm;
+  auto param = [&](size_t i, float fallback) {
+    return i < e.params.size() ? e.params[i] : fallback;
+  };
+  if (e.sum) ops->append_sum(1.0f);
+  const std::string& a = e.activation;
+  if (a.empty()) return true;
+  if (a == "Relu") {
+    ops->append_eltwise(1.0f, alg::eltwise_relu, 0.0f, 0.0f);
+  } else if (a == "LeakyRelu") {
+    ops->append_eltwise(1.0f, alg::eltwise_relu, param(0, 0.01f), 0.0f);
+  } else if (a == "Clip") {
+    ops->append_eltwise(1.0f, alg::eltwise_clip_v2, param(0, -3.4e38f), param(1, 3.4e38f));
+  } else if (a == "Sigmoid") {
+    ops->append_eltwise(1.0f, alg::eltwise_logistic, 0.0f, 0.0f);
+  } else if (a == "Tanh") {
+    ops->append_eltwise(1.0f, alg::eltwise_tanh, 0.0f, 0.0f);
+  } else if (a == "HardSigmoid") {  // clip(alpha * x + beta, 0, 1)
+    ops->append_eltwise(1.0f, alg::eltwise_linear, param(0, 0.2f), param(1, 0.5f));
+    ops->append_eltwise(1.0f, alg::eltwise_clip_v2, 0.0f, 1.0f);
+  } else if (a == "HardSwish") {  // x * clip(x / 6 + 1/2, 0, 1)
+    ops->append_eltwise(1.0f, alg::eltwise_hardswish, 0.0f, 0.0f);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// `x`, `w` and `y` are logical NCHW(-like) shapes; `act_tag` is the layout of src and dst
+// (`any` lets oneDNN pick and the kernel reorders from and to plain; nhwc is used as is).
 ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_bias,
-                        const WindowGeometry& g, const Shape& y) {
+                        const WindowGeometry& g, const Shape& y, memory::format_tag act_tag,
+                        const ConvEpilogue& epilogue) {
   ConvPrimitive p;
   auto f32 = memory::data_type::f32;
   int rank = static_cast<int>(x.size());
-  p.src_plain = memory::desc(ToDims(x), f32, PlainTag(rank));
-  p.dst_plain = memory::desc(ToDims(y), f32, PlainTag(rank));
+  bool fixed = act_tag != memory::format_tag::any;
+  p.src_plain = memory::desc(ToDims(x), f32, fixed ? act_tag : PlainTag(rank));
+  p.dst_plain = memory::desc(ToDims(y), f32, fixed ? act_tag : PlainTag(rank));
   if (group > 1) {
     Shape gw = {group, w[0] / group};
     gw.insert(gw.end(), w.begin() + 1, w.end());
@@ -59,19 +107,21 @@ ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_
   if (has_bias) p.bias_desc = memory::desc({w[0]}, f32, memory::format_tag::a);
   memory::dims dil;
   for (int64_t d : g.dilations) dil.push_back(d - 1);
-  auto any = memory::format_tag::any;
-  memory::desc src_any(ToDims(x), f32, any), dst_any(ToDims(y), f32, any),
-      w_any(p.weights_plain.dims(), f32, any);
-  auto desc = has_bias
-                  ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                    dnnl::algorithm::convolution_direct, src_any,
-                                                    w_any, p.bias_desc, dst_any, ToDims(g.strides),
-                                                    dil, ToDims(g.pads_begin), ToDims(g.pads_end))
-                  : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                    dnnl::algorithm::convolution_direct, src_any,
-                                                    w_any, dst_any, ToDims(g.strides), dil,
-                                                    ToDims(g.pads_begin), ToDims(g.pads_end));
-  dnnl::convolution_forward::primitive_desc pd(desc, onednn::Engine());
+  memory::desc src_any(ToDims(x), f32, act_tag), dst_any(ToDims(y), f32, act_tag),
+      w_any(p.weights_plain.dims(), f32, memory::format_tag::any);
+  auto kind = dnnl::prop_kind::forward_inference;
+  auto alg = dnnl::algorithm::convolution_direct;
+  auto desc = has_bias ? dnnl::convolution_forward::desc(kind, alg, src_any, w_any, p.bias_desc,
+                                                         dst_any, ToDims(g.strides), dil,
+                                                         ToDims(g.pads_begin), ToDims(g.pads_end))
+                       : dnnl::convolution_forward::desc(kind, alg, src_any, w_any, dst_any,
+                                                         ToDims(g.strides), dil,
+                                                         ToDims(g.pads_begin), ToDims(g.pads_end));
+  dnnl::post_ops ops;
+  if (!AppendPostOps(epilogue, &ops)) throw dnnl::error(dnnl_unimplemented, "activation");
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(ops);
+  dnnl::convolution_forward::primitive_desc pd(desc, attr, onednn::Engine());
   p.conv = dnnl::convolution_forward(pd);
   p.src_md = pd.src_desc();
   p.weights_md = pd.weights_desc();
@@ -92,30 +142,89 @@ std::string ConvKey(const Shape& x, const Shape& w, int64_t group, bool bias,
   return key;
 }
 
+// Per-node state for a convolution whose weights are an initializer: the weights already in the
+// primitive's layout, reordered on the first run instead of every run.
+struct ConvState : KernelState {
+  std::string key;  // the shapes and attributes `prim` was built for
+  std::shared_ptr<const ConvPrimitive> prim;
+  memory weights;
+};
+
 // Runs a cached oneDNN convolution; false when oneDNN cannot do this one.
-bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
-                   int64_t group, const WindowGeometry& g, Tensor& y) {
-  auto prim = ConvCache().Get(ConvKey(x.shape(), w.shape(), group, b != nullptr, g), [&] {
-    return BuildConv(x.shape(), w.shape(), group, b != nullptr, g, y.shape());
-  });
-  if (!prim) return false;
+// Copies `z` into `y`, repeating z's size-1 dimensions (both 4-D; the caller checked).
+void BroadcastInto(const Tensor& z, Tensor& y) {
+  if (z.shape() == y.shape()) {
+    std::memcpy(y.raw(), z.raw(), y.nbytes());
+    return;
+  }
+  const Shape& ys = y.shape();
+  const Shape& zs = z.shape();
+  const float* pz = z.data<float>();
+  float* py = y.data<float>();
+  for (int64_t a = 0; a < ys[0]; ++a) {
+    for (int64_t b = 0; b < ys[1]; ++b) {
+      for (int64_t c = 0; c < ys[2]; ++c) {
+        const float* row = pz + (((zs[0] == 1 ? 0 : a) * zs[1] + (zs[1] == 1 ? 0 : b)) * zs[2] +
+                                 (zs[2] == 1 ? 0 : c)) *
+                                    zs[3];
+        float* out = py + ((a * ys[1] + b) * ys[2] + c) * ys[3];
+        for (int64_t d = 0; d < ys[3]; ++d) out[d] = row[zs[3] == 1 ? 0 : d];
+      }
+    }
+  }
+}
+
+// `xs` and `ys` are the logical NCHW shapes of x and y (their real shapes when act_tag is any).
+bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const Tensor& w,
+                   const Tensor* b, int64_t group, const WindowGeometry& g, Tensor& y,
+                   const Shape& ys, memory::format_tag act_tag = memory::format_tag::any,
+                   const ConvEpilogue& epilogue = {}, const Tensor* z = nullptr) {
+  std::string key = ConvKey(xs, w.shape(), group, b != nullptr, g) + "/" +
+                    std::to_string(static_cast<int>(act_tag)) + epilogue.Key();
+  auto* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
+  auto* state = slot ? dynamic_cast<ConvState*>(slot->get()) : nullptr;
   try {
     onednn::SetThreads(ctx.pool() ? ctx.pool()->size() : 1);
     dnnl::engine& eng = onednn::Engine();
     dnnl::stream stream(eng);
+    std::shared_ptr<const ConvPrimitive> prim;
+    memory weights;
+    if (state && state->key == key) {
+      prim = state->prim;
+      weights = state->weights;
+    } else {
+      prim = ConvCache().Get(key, [&] {
+        return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue);
+      });
+      if (!prim) return false;
+      weights = memory(prim->weights_plain, eng, const_cast<void*>(w.raw()));
+      if (prim->weights_md != prim->weights_plain) {
+        memory packed(prim->weights_md, eng);
+        dnnl::reorder(weights, packed).execute(stream, weights, packed);
+        weights = packed;
+      }
+      if (slot) {
+        auto fresh = std::make_unique<ConvState>();
+        fresh->key = key;
+        fresh->prim = prim;
+        // Owned copy: the plain weights belong to the graph and stay alive, but a packed
+        // buffer is ours; either way the memory object keeps what it needs.
+        fresh->weights = weights;
+        *slot = std::move(fresh);
+      }
+    }
     memory src_plain(prim->src_plain, eng, const_cast<void*>(x.raw()));
-    memory w_plain(prim->weights_plain, eng, const_cast<void*>(w.raw()));
     memory dst_plain(prim->dst_plain, eng, y.raw());
-    memory src = src_plain, weights = w_plain, dst = dst_plain;
+    memory src = src_plain, dst = dst_plain;
     if (prim->src_md != prim->src_plain) {
       src = memory(prim->src_md, eng);
       dnnl::reorder(src_plain, src).execute(stream, src_plain, src);
     }
-    if (prim->weights_md != prim->weights_plain) {
-      weights = memory(prim->weights_md, eng);
-      dnnl::reorder(w_plain, weights).execute(stream, w_plain, weights);
-    }
     if (prim->dst_md != prim->dst_plain) dst = memory(prim->dst_md, eng);
+    if (z) {  // the sum post-op adds to what dst holds (dst is plain here: act_tag is fixed)
+      if (dst != dst_plain) return false;
+      BroadcastInto(*z, y);
+    }
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
     if (b) args[DNNL_ARG_BIAS] = memory(prim->bias_desc, eng, const_cast<void*>(b->raw()));
@@ -221,7 +330,9 @@ Status Conv(KernelContext& ctx) {
   if (y.numel() == 0) return Status::Ok();
   switch (x->dtype()) {
     case DType::kFloat32:
-      if (g.nd <= 3 && RunOnednnConv(ctx, *x, *w, b, group, g, y)) return Status::Ok();
+      if (g.nd <= 3 && RunOnednnConv(ctx, *x, x->shape(), *w, b, group, g, y, y.shape())) {
+        return Status::Ok();
+      }
       ReferenceConv<float>(ctx, *x, *w, b, group, g, y);
       return Status::Ok();
     case DType::kFloat64:
@@ -232,13 +343,54 @@ Status Conv(KernelContext& ctx) {
   }
 }
 
+// NhwcConv (domain ai.ipfs_accelerate, from the optimizer's layout pass): a 2-D Conv on
+// X [N, H, W, C] giving Y [N, OH, OW, M], W still [M, C/group, kh, kw]; optional Z (input 3,
+// Y's shape) added before `activation` (with `activation_params`). Conv's attributes otherwise.
+Status NhwcConv(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* w, ctx.Required(1));
+  const Tensor* b = ctx.input(2);
+  if (b && !b->defined()) b = nullptr;
+  const Tensor* z = ctx.input(3);
+  if (z && !z->defined()) z = nullptr;
+  int64_t group = ctx.GetInt("group", 1);
+  if (x->rank() != 4 || w->rank() != 4 || x->dtype() != DType::kFloat32) {
+    return ctx.Error("wants float32 X [N, H, W, C] and W [M, C/group, kh, kw], got X " +
+                     ShapeToString(x->shape()) + " and W " + ShapeToString(w->shape()));
+  }
+  Shape xs = {x->dim(0), x->dim(3), x->dim(1), x->dim(2)};
+  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, x->Reshaped(xs), *w, b, group));
+  IA_ASSIGN_OR_RETURN(WindowGeometry g,
+                      SlidingWindow(ctx, {xs[2], xs[3]}, {w->dim(2), w->dim(3)}, false));
+  Shape ys = {xs[0], w->dim(0), g.out[0], g.out[1]};
+  Tensor& y = ctx.Allocate(0, DType::kFloat32, {ys[0], ys[2], ys[3], ys[1]});
+  if (z) {
+    bool fits = z->rank() == 4 && z->dtype() == DType::kFloat32;
+    for (int d = 0; fits && d < 4; ++d) fits = z->dim(d) == y.dim(d) || z->dim(d) == 1;
+    if (!fits) {
+      return ctx.Error("Z " + ShapeToString(z->shape()) + " does not broadcast to Y " +
+                       ShapeToString(y.shape()));
+    }
+  }
+  if (y.numel() == 0) return Status::Ok();
+  ConvEpilogue e{z != nullptr, ctx.GetString("activation", ""), ctx.GetFloats("activation_params")};
+  if (!RunOnednnConv(ctx, *x, xs, *w, b, group, g, y, ys, memory::format_tag::nhwc, e, z)) {
+    return ctx.Unsupported("oneDNN has no NHWC convolution for X " + ShapeToString(x->shape()) +
+                           " W " + ShapeToString(w->shape()) + " activation '" + e.activation +
+                           "'");
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterConvKernels(KernelRegistry& r) {
   r.Add("Conv", Conv);
+  r.Add("NhwcConv", NhwcConv, 1, 1000, "ai.ipfs_accelerate");
   RegisterConvTransposeKernels(r);
   RegisterPoolKernels(r);
   RegisterQuantizedConvKernels(r);
+  RegisterNhwcPoolKernels(r);
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

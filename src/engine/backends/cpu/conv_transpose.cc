@@ -1,9 +1,11 @@
-// ConvTranspose as a direct scatter loop: every input pixel adds its weighted kernel to the
-// output. Pads may come out negative when output_shape asks for more than the natural size.
+// ConvTranspose: float32 through oneDNN's deconvolution (weights packed once per node), else
+// a direct scatter loop: every input pixel adds its weighted kernel to the output. Pads may come
+// out negative when output_shape asks for more than the natural size (the loop handles those).
 #include <cstring>
 
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/linalg_parallel.h"
+#include "engine/backends/cpu/onednn_util.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -61,6 +63,167 @@ void ScatterConvTranspose(KernelContext& ctx, const Tensor& x, const Tensor& w, 
   });
 }
 
+using dnnl::memory;
+
+struct DeconvPrimitive {
+  dnnl::deconvolution_forward deconv;
+  memory::desc src_plain, weights_plain, dst_plain, bias_desc;
+  memory::desc src_md, weights_md, dst_md;
+};
+
+// Per-node state when W is an initializer: the primitive and W in its layout.
+struct DeconvState : KernelState {
+  std::string key;
+  std::shared_ptr<const DeconvPrimitive> prim;
+  memory weights;
+};
+
+memory::dims Dims(const Shape& s) { return memory::dims(s.begin(), s.end()); }
+
+// 2-D only (the case models use); ONNX W is [C, M/group, kh, kw]: oneDNN's "iohw" order.
+DeconvPrimitive BuildDeconv(const Shape& x, const Shape& w, int64_t group, bool has_bias,
+                            const std::vector<int64_t>& strides, const std::vector<int64_t>& dil,
+                            const std::vector<int64_t>& pb, const std::vector<int64_t>& pe,
+                            const Shape& y) {
+  using tag = memory::format_tag;
+  auto f32 = memory::data_type::f32;
+  DeconvPrimitive p;
+  p.src_plain = memory::desc(Dims(x), f32, tag::nchw);
+  p.dst_plain = memory::desc(Dims(y), f32, tag::nchw);
+  int64_t mg = w[1], cg = w[0] / group;
+  memory::dims wd =
+      group > 1 ? memory::dims{group, mg, cg, w[2], w[3]} : memory::dims{mg, cg, w[2], w[3]};
+  p.weights_plain = memory::desc(wd, f32, group > 1 ? tag::giohw : tag::iohw);
+  memory::dims d = {dil[0] - 1, dil[1] - 1};
+  auto any = tag::any;
+  memory::desc src_any(Dims(x), f32, any), dst_any(Dims(y), f32, any), w_any(wd, f32, any);
+  auto alg = dnnl::algorithm::deconvolution_direct;
+  auto kind = dnnl::prop_kind::forward_inference;
+  if (has_bias) p.bias_desc = memory::desc({y[1]}, f32, tag::a);
+  auto desc = has_bias
+                  ? dnnl::deconvolution_forward::desc(kind, alg, src_any, w_any, p.bias_desc,
+                                                      dst_any, Dims(strides), d, Dims(pb), Dims(pe))
+                  : dnnl::deconvolution_forward::desc(kind, alg, src_any, w_any, dst_any,
+                                                      Dims(strides), d, Dims(pb), Dims(pe));
+  dnnl::deconvolution_forward::primitive_desc pd(desc, onednn::Engine());
+  p.deconv = dnnl::deconvolution_forward(pd);
+  p.src_md = pd.src_desc();
+  p.weights_md = pd.weights_desc();
+  p.dst_md = pd.dst_desc();
+  return p;
+}
+
+onednn::PrimitiveCache<DeconvPrimitive>& DeconvCache() {
+  static onednn::PrimitiveCache<DeconvPrimitive> cache;
+  return cache;
+}
+
+// False when oneDNN cannot run this one (the caller falls back to the loop).
+bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
+                     int64_t group, const std::vector<int64_t>& strides,
+                     const std::vector<int64_t>& dil, const std::vector<int64_t>& pb,
+                     const std::vector<int64_t>& pe, Tensor& y) {
+  if (x.rank() != 4) return false;
+  for (size_t i = 0; i < 2; ++i) {
+    if (pb[i] < 0 || pe[i] < 0) return false;
+  }
+  std::string key = ShapeToString(x.shape()) + ShapeToString(w.shape()) + std::to_string(group) +
+                    (b ? "b" : "") + ShapeToString(strides) + ShapeToString(dil) +
+                    ShapeToString(pb) + ShapeToString(pe);
+  auto* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
+  auto* state = slot ? dynamic_cast<DeconvState*>(slot->get()) : nullptr;
+  try {
+    onednn::SetThreads(ctx.pool() ? ctx.pool()->size() : 1);
+    dnnl::engine& eng = onednn::Engine();
+    dnnl::stream stream(eng);
+    std::shared_ptr<const DeconvPrimitive> prim;
+    memory weights;
+    if (state && state->key == key) {
+      prim = state->prim;
+      weights = state->weights;
+    } else {
+      prim = DeconvCache().Get(key, [&] {
+        return BuildDeconv(x.shape(), w.shape(), group, b != nullptr, strides, dil, pb, pe,
+                           y.shape());
+      });
+      if (!prim) return false;
+      weights = memory(prim->weights_plain, eng, const_cast<void*>(w.raw()));
+      if (prim->weights_md != prim->weights_plain) {
+        memory packed(prim->weights_md, eng);
+        dnnl::reorder(weights, packed).execute(stream, weights, packed);
+        weights = packed;
+      }
+      if (slot) {
+        auto fresh = std::make_unique<DeconvState>();
+        fresh->key = key;
+        fresh->prim = prim;
+        fresh->weights = weights;
+        *slot = std::move(fresh);
+      }
+    }
+    memory src(prim->src_plain, eng, const_cast<void*>(x.raw()));
+    memory dst_plain(prim->dst_plain, eng, y.raw());
+    memory dst = dst_plain;
+    if (prim->src_md != prim->src_plain) {
+      memory packed(prim->src_md, eng);
+      dnnl::reorder(src, packed).execute(stream, src, packed);
+      src = packed;
+    }
+    if (prim->dst_md != prim->dst_plain) dst = memory(prim->dst_md, eng);
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+    if (b) args[DNNL_ARG_BIAS] = memory(prim->bias_desc, eng, const_cast<void*>(b->raw()));
+    prim->deconv.execute(stream, args);
+    if (dst != dst_plain) dnnl::reorder(dst, dst_plain).execute(stream, dst, dst_plain);
+    stream.wait();
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
+
+// The upsampling case (2-D, stride = kernel, no padding, dilation or groups): the output tiles
+// without overlap, so it is one GEMM, [M·kh·kw, C] × [C, H·W], and a scatter of its rows.
+// oneDNN's deconvolution pads few output channels to 16 (a 1-channel head ran 16× the work).
+bool RunTiledConvTranspose(KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
+                           int64_t group, const std::vector<int64_t>& kernel,
+                           const std::vector<int64_t>& strides, const std::vector<int64_t>& dil,
+                           const std::vector<int64_t>& pb, const std::vector<int64_t>& pe,
+                           Tensor& y) {
+  if (x.rank() != 4 || group != 1 || strides != kernel || dil != std::vector<int64_t>{1, 1} ||
+      pb != std::vector<int64_t>{0, 0} || pe != std::vector<int64_t>{0, 0}) {
+    return false;
+  }
+  int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), M = w.dim(1);
+  int64_t kh = kernel[0], kw = kernel[1], rows = M * kh * kw, hw = H * W;
+  int threads = ctx.pool() ? ctx.pool()->size() : 1;
+  // W is [C, M·kh·kw] row-major: the GEMM's A is its transpose.
+  std::vector<float> cols(static_cast<size_t>(rows * hw));
+  const float* bias = b ? b->data<float>() : nullptr;
+  for (int64_t n = 0; n < N; ++n) {
+    if (!onednn::Sgemm(true, false, rows, hw, C, 1.0f, w.data<float>(), rows,
+                       x.data<float>() + n * C * hw, hw, 0.0f, cols.data(), hw, threads)) {
+      return false;
+    }
+    float* yn = y.data<float>() + n * M * hw * kh * kw;
+    int64_t OW = W * kw;
+    ParallelFor(ctx.pool(), M * H, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t mi = begin; mi < end; ++mi) {
+        int64_t m = mi / H, i = mi % H;
+        float add = bias ? bias[m] : 0.0f;
+        for (int64_t ki = 0; ki < kh; ++ki) {
+          float* out_row = yn + (m * H * kh + i * kh + ki) * OW;
+          for (int64_t kj = 0; kj < kw; ++kj) {
+            const float* src = cols.data() + ((m * kh + ki) * kw + kj) * hw + i * W;
+            for (int64_t j = 0; j < W; ++j) out_row[j * kw + kj] = src[j] + add;
+          }
+        }
+      }
+    });
+  }
+  return true;
+}
+
 Status ConvTranspose(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   IA_ASSIGN_OR_RETURN(const Tensor* w, ctx.Required(1));
@@ -103,7 +266,7 @@ Status ConvTranspose(KernelContext& ctx) {
                      std::to_string(nd) + " spatial dims");
   }
   Shape y_shape = {x->dim(0), M};
-  std::vector<int64_t> pads_begin(nd);
+  std::vector<int64_t> pads_begin(nd), pads_end(nd);
   for (size_t i = 0; i < nd; ++i) {
     if (strides[i] < 1 || dil[i] < 1 || kernel[i] < 1)
       return ctx.Error("strides, dilations and kernel_shape must be positive");
@@ -123,11 +286,18 @@ Status ConvTranspose(KernelContext& ctx) {
       return ctx.Error("output size " + std::to_string(out) + " on spatial axis " +
                        std::to_string(i) + " is negative");
     y_shape.push_back(out);
+    // The padding at the end that makes the natural size (without output_padding) `out`.
+    pads_end[i] = natural - out_pad[i] - pads_begin[i] - out;
   }
   Tensor& y = ctx.Allocate(0, x->dtype(), y_shape);
   if (y.numel() == 0) return Status::Ok();
   switch (x->dtype()) {
     case DType::kFloat32:
+      if (RunTiledConvTranspose(ctx, *x, *w, b, group, kernel, strides, dil, pads_begin, pads_end,
+                                y)) {
+        break;
+      }
+      if (RunOnednnDeconv(ctx, *x, *w, b, group, strides, dil, pads_begin, pads_end, y)) break;
       ScatterConvTranspose<float>(ctx, *x, *w, b, group, kernel, strides, dil, pads_begin, y);
       break;
     case DType::kFloat64:

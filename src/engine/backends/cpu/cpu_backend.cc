@@ -2,15 +2,26 @@
 
 namespace ipfs_accelerate::engine::cpu {
 
-void KernelRegistry::Add(const std::string& op_type, KernelFn fn, int64_t min_opset, int64_t max_opset) {
-  kernels_[op_type].push_back({fn, min_opset, max_opset});
+void KernelRegistry::Add(const std::string& op_type, KernelFn fn, int64_t min_opset,
+                         int64_t max_opset, const std::string& domain) {
+  if (domain.empty()) {
+    kernels_[op_type].push_back({fn, min_opset, max_opset});
+  } else {
+    domain_kernels_[{domain, op_type}].push_back({fn, min_opset, max_opset});
+  }
 }
 
 KernelFn KernelRegistry::Find(const Node& node) const {
-  if (!node.domain.empty()) return nullptr;
-  auto it = kernels_.find(node.op_type);
-  if (it == kernels_.end()) return nullptr;
-  for (const Entry& e : it->second) {
+  const std::vector<Entry>* entries = nullptr;
+  if (node.domain.empty()) {
+    auto it = kernels_.find(node.op_type);
+    if (it != kernels_.end()) entries = &it->second;
+  } else {
+    auto it = domain_kernels_.find({node.domain, node.op_type});
+    if (it != domain_kernels_.end()) entries = &it->second;
+  }
+  if (!entries) return nullptr;
+  for (const Entry& e : *entries) {
     if (node.opset >= e.min_opset && node.opset <= e.max_opset) return e.fn;
   }
   return nullptr;
@@ -29,6 +40,7 @@ CpuBackend::CpuBackend() {
   RegisterConvKernels(registry_);
   RegisterNormalizationKernels(registry_);
   RegisterReduceKernels(registry_);
+  RegisterFusedKernels(registry_);
 }
 
 Status CpuBackend::Run(KernelContext& ctx) {

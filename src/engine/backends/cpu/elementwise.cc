@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "engine/backends/cpu/elementwise_common.h"
+#include "engine/backends/cpu/vec_math.h"
 #include "engine/ops/broadcast.h"
 
 // GCC's -O2 cost model vectorises almost no loop with a run-time trip count; ask for the -O3
@@ -51,6 +52,81 @@ void Broadcast2(ThreadPool* pool, const Tensor& a, const Tensor& b, Tensor& out,
   });
 }
 
+// One broadcast row of float arithmetic in vectors of V. One IEEE operation per element, so the
+// result is the scalar loop's whatever the vector width.
+template <typename V, typename Op>
+IA_VEC_INLINE void FloatRow(const float* a, bool ca, const float* b, bool cb, float* out, int64_t n,
+                            Op op) {
+  constexpr int kL = vec::kLanesOf<V>;
+  int64_t i = 0;
+  if (ca && cb) {
+    for (; i + kL <= n; i += kL) vec::Store(out + i, op(vec::Load<V>(a + i), vec::Load<V>(b + i)));
+  } else if (ca) {
+    const V y = vec::Splat<V>(*b);
+    for (; i + kL <= n; i += kL) vec::Store(out + i, op(vec::Load<V>(a + i), y));
+  } else if (cb) {
+    const V x = vec::Splat<V>(*a);
+    for (; i + kL <= n; i += kL) vec::Store(out + i, op(x, vec::Load<V>(b + i)));
+  }
+  for (; i < n; ++i) out[i] = op(ca ? a[i] : *a, cb ? b[i] : *b);
+}
+
+template <typename Op>
+struct FloatRows {
+  const BroadcastPlan<2>& plan;
+  const float* a;
+  const float* b;
+  float* out;
+  Op op;
+  template <typename V>
+  IA_VEC_INLINE void Run(int64_t begin, int64_t end) const {
+    const bool ca = plan.inner_contiguous[0], cb = plan.inner_contiguous[1];
+    ForEachRow(
+        plan, begin, end,
+        [&](const std::array<int64_t, 2>& off, int64_t o, int64_t n) __attribute__((
+            always_inline)) { FloatRow<V>(a + off[0], ca, b + off[1], cb, out + o, n, op); });
+  }
+};
+
+template <typename Op>
+IA_TARGET_AVX512 void FloatRowsAvx512(const FloatRows<Op>& r, int64_t begin, int64_t end) {
+  r.template Run<vec::F16>(begin, end);
+}
+template <typename Op>
+IA_TARGET_AVX2 void FloatRowsAvx2(const FloatRows<Op>& r, int64_t begin, int64_t end) {
+  r.template Run<vec::F8>(begin, end);
+}
+
+// out = op(a, b) for float32 a and b broadcast to out's shape, in the widest vectors the CPU has.
+template <typename Op>
+void FloatBroadcast2(ThreadPool* pool, const Tensor& a, const Tensor& b, Tensor& out, Op op) {
+  const auto plan = MakePlan<2>(out.shape(), {&a.shape(), &b.shape()});
+  const FloatRows<Op> rows{plan, a.data<float>(), b.data<float>(), out.data<float>(), op};
+  const vec::Isa isa = vec::BestIsa();
+  ParallelFor(pool, out.numel(), kCheapGrain, [&](int64_t begin, int64_t end) {
+#if IA_VEC_HAS_TARGETS
+    if (isa == vec::Isa::kAvx512) return FloatRowsAvx512(rows, begin, end);
+    if (isa == vec::Isa::kAvx2) return FloatRowsAvx2(rows, begin, end);
+#endif
+    rows.template Run<vec::F4>(begin, end);
+  });
+}
+
+// Float arithmetic functors for FloatBroadcast2 (called on vectors and on floats).
+#define IA_FLOAT_OP(Name, expr)                  \
+  struct Name {                                  \
+    template <typename V>                        \
+    IA_VEC_INLINE V operator()(V x, V y) const { \
+      return expr;                               \
+    }                                            \
+  };
+IA_FLOAT_OP(AddOp, x + y)
+IA_FLOAT_OP(SubOp, x - y)
+IA_FLOAT_OP(MulOp, x* y)
+IA_FLOAT_OP(DivOp, x / y)
+#undef IA_FLOAT_OP
+struct NoVecOp {};
+
 // The broadcast output shape of a and b, with the node named in the error.
 Result<Shape> OutputShape(const KernelContext& ctx, const std::vector<Shape>& shapes) {
   auto shape = ops::BroadcastShapes(shapes);
@@ -77,8 +153,9 @@ Result<Tensor> LegacyOperand(const KernelContext& ctx, const Tensor& a, const Te
 
 enum class Out { kSame, kBool };
 
-// A binary op over dtypes kSet, both inputs of one dtype. f is called with two T values.
-template <unsigned kSet, Out kOut = Out::kSame, typename F>
+// A binary op over dtypes kSet, both inputs of one dtype. f is called with two T values; float32
+// goes through VecOp instead when there is one.
+template <unsigned kSet, Out kOut = Out::kSame, typename VecOp = NoVecOp, typename F>
 Status Binary(KernelContext& ctx, F f, int64_t grain = kCheapGrain) {
   IA_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   IA_ASSIGN_OR_RETURN(const Tensor* b_in, ctx.Required(1));
@@ -92,6 +169,10 @@ Status Binary(KernelContext& ctx, F f, int64_t grain = kCheapGrain) {
     using T = typename decltype(tag)::type;
     using R = std::conditional_t<kOut == Out::kBool, uint8_t, T>;
     Tensor& out = ctx.Allocate(0, kOut == Out::kBool ? DType::kBool : a->dtype(), shape);
+    if constexpr (std::is_same_v<T, float> && !std::is_same_v<VecOp, NoVecOp>) {
+      FloatBroadcast2(ctx.pool(), *a, b, out, VecOp{});
+      return Status::Ok();
+    }
     Broadcast2<T, T, R>(ctx.pool(), *a, b, out, grain, f);
     return Status::Ok();
   });
@@ -139,17 +220,17 @@ Status CheckNoZeroDivisor(KernelContext& ctx) {
 }
 
 Status Add(KernelContext& ctx) {
-  return Binary<kNumeric>(ctx, [](auto x, auto y) { return WrapAdd(x, y); });
+  return Binary<kNumeric, Out::kSame, AddOp>(ctx, [](auto x, auto y) { return WrapAdd(x, y); });
 }
 Status Sub(KernelContext& ctx) {
-  return Binary<kNumeric>(ctx, [](auto x, auto y) { return WrapSub(x, y); });
+  return Binary<kNumeric, Out::kSame, SubOp>(ctx, [](auto x, auto y) { return WrapSub(x, y); });
 }
 Status Mul(KernelContext& ctx) {
-  return Binary<kNumeric>(ctx, [](auto x, auto y) { return WrapMul(x, y); });
+  return Binary<kNumeric, Out::kSame, MulOp>(ctx, [](auto x, auto y) { return WrapMul(x, y); });
 }
 Status Div(KernelContext& ctx) {
   IA_RETURN_IF_ERROR(CheckNoZeroDivisor(ctx));
-  return Binary<kNumeric>(ctx, [](auto x, auto y) {
+  return Binary<kNumeric, Out::kSame, DivOp>(ctx, [](auto x, auto y) {
     using T = decltype(x);
     if constexpr (std::is_signed_v<T> && std::is_integral_v<T>) {
       if (y == T(-1)) return WrapSub(T(0), x);  // INT_MIN / -1 traps
@@ -201,13 +282,18 @@ Status Pow(KernelContext& ctx) {
       using U = typename decltype(exp_tag)::type;
       Tensor& out = ctx.Allocate(0, a->dtype(), shape);
       if constexpr (std::is_same_v<T, U> && std::is_floating_point_v<T>) {
-        // Common exponents in normalisation graphs, without a pow call per element.
-        if (b.numel() == 1 && (*b.data<T>() == T(2) || *b.data<T>() == T(0.5))) {
-          const bool square = *b.data<T>() == T(2);
-          Broadcast2<T, T, T>(ctx.pool(), *a, b, out, kCheapGrain,
-                              [square](T x, T) { return square ? x * x : std::sqrt(x); });
+        // Common exponents (squares in normalisation, cubes in GELU's tanh form) without a pow
+        // call per element.
+        const T e = b.numel() == 1 ? *b.data<T>() : T(0);
+        auto run = [&](auto f) {
+          Broadcast2<T, T, T>(ctx.pool(), *a, b, out, kCheapGrain, f);
           return Status::Ok();
-        }
+        };
+        if (e == T(1)) return run([](T x, T) { return x; });
+        if (e == T(2)) return run([](T x, T) { return x * x; });
+        if (e == T(3)) return run([](T x, T) { return x * x * x; });
+        if (e == T(4)) return run([](T x, T) { return (x * x) * (x * x); });
+        if (e == T(0.5)) return run([](T x, T) { return std::sqrt(x); });
         Broadcast2<T, T, T>(ctx.pool(), *a, b, out, kCostlyGrain,
                             [](T x, T y) { return std::pow(x, y); });
       } else if constexpr (std::is_integral_v<T> && std::is_integral_v<U>) {
@@ -353,6 +439,12 @@ Status Mean(KernelContext& ctx) {
       ctx, [](auto x, auto y) { return x + y; }, true);
 }
 
+// One row of Where with each operand contiguous (stride 1) or a single value (stride 0).
+template <int kC, int kX, int kY, typename T>
+void WhereRow(const uint8_t* c, const T* x, const T* y, T* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = c[i * kC] ? x[i * kX] : y[i * kY];
+}
+
 // Where: condition, X and Y broadcast together.
 Status Where(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* c, ctx.Required(0));
@@ -382,10 +474,17 @@ Status Where(KernelContext& ctx) {
         const T* rx = px + off[1];
         const T* ry = py + off[2];
         T* ro = po + o;
-        if (sc && sx && sy) {
-          for (int64_t i = 0; i < n; ++i) ro[i] = rc[i] ? rx[i] : ry[i];
-        } else {
-          for (int64_t i = 0; i < n; ++i) ro[i] = rc[i * sc] ? rx[i * sx] : ry[i * sy];
+        switch (sc * 4 + sx * 2 + sy) {  // strides as constants, so each loop vectorises
+          case 7:
+            return WhereRow<1, 1, 1>(rc, rx, ry, ro, n);
+          case 6:
+            return WhereRow<1, 1, 0>(rc, rx, ry, ro, n);
+          case 5:
+            return WhereRow<1, 0, 1>(rc, rx, ry, ro, n);
+          case 4:
+            return WhereRow<1, 0, 0>(rc, rx, ry, ro, n);
+          default:
+            for (int64_t i = 0; i < n; ++i) ro[i] = rc[i * sc] ? rx[i * sx] : ry[i * sy];
         }
       });
     });

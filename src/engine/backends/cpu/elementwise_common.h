@@ -84,8 +84,11 @@ BroadcastPlan<K> MakePlan(const Shape& out, const std::array<const Shape*, K>& s
 
 // Calls fn(offsets, out_index, count) for each run of output elements in [begin, end) that lies
 // within one innermost row; offsets[k] is the element offset into operand k at out_index.
+// Always inlined, so that a caller compiled for a wider instruction set (vec_math.h) runs fn with
+// it.
 template <size_t K, typename Fn>
-void ForEachRow(const BroadcastPlan<K>& p, int64_t begin, int64_t end, Fn&& fn) {
+inline __attribute__((always_inline)) void ForEachRow(const BroadcastPlan<K>& p, int64_t begin,
+                                                      int64_t end, Fn&& fn) {
   const int rank = static_cast<int>(p.shape.size());
   const int64_t inner = p.shape[rank - 1];
   std::vector<int64_t> idx(rank, 0);
@@ -173,7 +176,6 @@ Status Visit(const KernelContext& ctx, DType d, Fn&& fn) {
   }
   return ctx.Unsupported("input dtype " + DTypeName(d) + " is not supported by this operator");
 }
-
 
 // A float32 copy of a float16 or bfloat16 tensor, and back.
 Tensor WidenToFloat32(const Tensor& t);

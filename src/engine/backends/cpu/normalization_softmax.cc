@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/backends/cpu/reduce_util.h"
+#include "engine/backends/cpu/vec_math.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -141,8 +142,89 @@ void Strided(const T* x, T* y, int64_t n, int64_t inner, std::vector<double>& ac
   }
 }
 
+// Softmax or LogSoftmax of one contiguous float row in vectors of V: max, exp(x - max) with its
+// sum (lanes summed over blocks, blocks in double), then a scale or subtraction.
+template <typename V, Kind K>
+IA_VEC_INLINE void FloatRow(const float* __restrict x, float* __restrict y, int64_t n) {
+  constexpr int kL = vec::kLanesOf<V>;
+  float m = -std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  if (n >= kL) {
+    V acc = vec::Load<V>(x);
+    for (i = kL; i + kL <= n; i += kL) acc = vec::Max(acc, vec::Load<V>(x + i));
+    for (int j = 0; j < kL; ++j) m = m > acc[j] ? m : acc[j];
+  }
+  for (; i < n; ++i) m = m > x[i] ? m : x[i];
+  if (std::isinf(m) && m < 0) m = 0;  // an all -inf row: exp(-inf) = 0, no NaN from -inf - -inf
+  constexpr int64_t kBlock = 1024;
+  double total = 0;
+  for (i = 0; i < n;) {
+    V s = vec::Splat<V>(0.0f);
+    const int64_t e = std::min(n, i + kBlock);
+    for (; i + kL <= e; i += kL) {
+      V v = vec::Exp(vec::Load<V>(x + i) - m);
+      vec::Store(y + i, v);
+      s += v;
+    }
+    if (i < e && e == n) {  // the tail, padded with -inf (exp gives 0)
+      float buf[kL];
+      for (int j = 0; j < kL; ++j)
+        buf[j] = i + j < n ? x[i + j] : -std::numeric_limits<float>::infinity();
+      V v = vec::Exp(vec::Load<V>(buf) - m);
+      vec::Store(buf, v);
+      for (int j = 0; i + j < n; ++j) y[i + j] = buf[j];
+      s += v;
+      i = n;
+    }
+    float part = 0;
+    for (int j = 0; j < kL; ++j) part += s[j];
+    total += part;
+  }
+  if constexpr (K == Kind::kSoftmax) {
+    const float scale = static_cast<float>(1.0 / total);
+    for (i = 0; i + kL <= n; i += kL) vec::Store(y + i, vec::Load<V>(y + i) * scale);
+    for (; i < n; ++i) y[i] *= scale;
+  } else {
+    // (x - m) is exact near the maximum, so large inputs keep their small differences.
+    const float sub = static_cast<float>(std::log(total));
+    for (i = 0; i + kL <= n; i += kL) vec::Store(y + i, (vec::Load<V>(x + i) - m) - sub);
+    for (; i < n; ++i) y[i] = (x[i] - m) - sub;
+  }
+}
+
+template <Kind K>
+IA_TARGET_AVX512 void FloatRowsAvx512(const float* x, float* y, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) FloatRow<vec::F16, K>(x + r * n, y + r * n, n);
+}
+template <Kind K>
+IA_TARGET_AVX2 void FloatRowsAvx2(const float* x, float* y, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) FloatRow<vec::F8, K>(x + r * n, y + r * n, n);
+}
+template <Kind K>
+void FloatRowsBase(const float* x, float* y, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) FloatRow<vec::F4, K>(x + r * n, y + r * n, n);
+}
+
+// `rows` contiguous float rows of n values, with the widest instruction set the CPU has.
+template <Kind K>
+void FloatRows(const float* x, float* y, int64_t rows, int64_t n) {
+#if IA_VEC_HAS_TARGETS
+  const vec::Isa isa = vec::BestIsa();
+  if (isa == vec::Isa::kAvx512) return FloatRowsAvx512<K>(x, y, rows, n);
+  if (isa == vec::Isa::kAvx2) return FloatRowsAvx2<K>(x, y, rows, n);
+#endif
+  FloatRowsBase<K>(x, y, rows, n);
+}
+
 template <typename T, Kind K>
 void Run(ThreadPool* pool, const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
+  if constexpr (std::is_same_v<T, float> && K != Kind::kHardmax) {
+    if (inner == 1) {
+      ParallelFor(pool, outer, n * 8,
+                  [&](int64_t b, int64_t e) { FloatRows<K>(x + b * n, y + b * n, e - b, n); });
+      return;
+    }
+  }
   if (inner == 1) {
     ParallelFor(pool, outer, n * 8, [&](int64_t b, int64_t e) {
       for (int64_t o = b; o < e; ++o) Row<T, K>(x + o * n, y + o * n, n);

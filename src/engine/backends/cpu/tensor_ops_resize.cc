@@ -135,6 +135,30 @@ void StoreValue(DType dtype, double v, void* dst) {
   }
 }
 
+// dst[i] = src[idx[i]] for elements of es bytes; false when es is not 1, 2, 4 or 8.
+template <typename T>
+void GatherTyped(T* dst, const T* src, const int64_t* idx, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = src[idx[i]];
+}
+bool GatherRow(uint8_t* dst, const uint8_t* src, size_t es, const int64_t* idx, int64_t n) {
+  switch (es) {
+    case 1:
+      GatherTyped(dst, src, idx, n);
+      return true;
+    case 2:
+      GatherTyped(reinterpret_cast<uint16_t*>(dst), reinterpret_cast<const uint16_t*>(src), idx, n);
+      return true;
+    case 4:
+      GatherTyped(reinterpret_cast<uint32_t*>(dst), reinterpret_cast<const uint32_t*>(src), idx, n);
+      return true;
+    case 8:
+      GatherTyped(reinterpret_cast<uint64_t*>(dst), reinterpret_cast<const uint64_t*>(src), idx, n);
+      return true;
+    default:
+      return false;
+  }
+}
+
 Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   int rank = x.rank();
   size_t es = DTypeSize(x.dtype());
@@ -158,7 +182,9 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   bool nearest = p.mode == "nearest";
   std::vector<float> in_f;
   if (!nearest) {
-    if (IsFloatType(x.dtype())) {
+    if (x.dtype() == DType::kFloat32) {
+      // read in place
+    } else if (IsFloatType(x.dtype())) {
       in_f = ToFloats(x);
     } else {
       in_f.resize(x.numel());
@@ -172,9 +198,20 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   }
   const auto* src = static_cast<const uint8_t*>(x.raw());
   auto* dst = static_cast<uint8_t*>(out.raw());
-  int64_t inner = p.out_shape[rank - 1], rows = n / inner;
-  ParallelFor(ctx.pool(), rows, n * 16, [&](int64_t b, int64_t e) {
+  const float* src_f = x.dtype() == DType::kFloat32 ? x.data<float>() : in_f.data();
+  const int64_t inner = p.out_shape[rank - 1], rows = n / inner;
+  const std::vector<Taps>& last = taps[rank - 1];
+  bool last_outside = false;
+  std::vector<int64_t> last_idx(inner);
+  for (int64_t i = 0; i < inner; ++i) {
+    last_outside |= last[i].outside;
+    last_idx[i] = last[i].outside ? 0 : last[i].idx[0];
+  }
+  ParallelFor(ctx.pool(), rows, n * (nearest ? 4 : 16), [&](int64_t b, int64_t e) {
     std::vector<int64_t> pos(rank, 0);
+    std::vector<std::pair<int64_t, double>> row_taps;  // outer dims: source row offset, weight
+    std::vector<size_t> k(rank, 0);
+    int64_t prev_off = -1;
     for (int64_t row = b; row < e; ++row) {
       int64_t r = row;
       for (int d = rank - 2; d >= 0; --d) {
@@ -183,39 +220,66 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
       }
       bool outside = false;
       for (int d = 0; d < rank - 1; ++d) outside |= taps[d][pos[d]].outside;
+      uint8_t* orow = dst + row * inner * es;
+      if (outside) {
+        for (int64_t i = 0; i < inner; ++i) std::memcpy(orow + i * es, extrap.data(), es);
+        prev_off = -1;
+        continue;
+      }
+      if (nearest) {
+        int64_t off = 0;
+        for (int d = 0; d < rank - 1; ++d) off += taps[d][pos[d]].idx[0] * strides[d];
+        if (off == prev_off && row > b) {  // same source row as the previous output row
+          std::memcpy(orow, orow - inner * es, inner * es);
+          continue;
+        }
+        prev_off = off;
+        const uint8_t* srow = src + off * es;
+        if (!last_outside && GatherRow(orow, srow, es, last_idx.data(), inner)) continue;
+        for (int64_t i = 0; i < inner; ++i) {
+          const uint8_t* from = last[i].outside ? extrap.data() : srow + last_idx[i] * es;
+          std::memcpy(orow + i * es, from, es);
+        }
+        continue;
+      }
+      // The product of the outer dims' taps (most have one), in row-major order of the tap
+      // indices, with weights multiplied in dim order: the same sum, term for term, as a walk
+      // over the taps of every dim.
+      row_taps.clear();
+      std::fill(k.begin(), k.end(), 0);
+      while (true) {
+        double w = 1;
+        int64_t off = 0;
+        for (int d = 0; d < rank - 1; ++d) {
+          const Taps& t = taps[d][pos[d]];
+          w *= t.w[k[d]];
+          off += t.idx[k[d]] * strides[d];
+        }
+        row_taps.emplace_back(off, w);
+        int d = rank - 2;
+        for (; d >= 0; --d) {
+          if (++k[d] < taps[d][pos[d]].idx.size()) break;
+          k[d] = 0;
+        }
+        if (d < 0) break;
+      }
       for (int64_t i = 0; i < inner; ++i) {
-        uint8_t* o = dst + (row * inner + i) * es;
-        pos[rank - 1] = i;
-        if (outside || taps[rank - 1][i].outside) {
+        const Taps& t = last[i];
+        uint8_t* o = orow + i * es;
+        if (t.outside) {
           std::memcpy(o, extrap.data(), es);
           continue;
         }
-        if (nearest) {
-          int64_t off = 0;
-          for (int d = 0; d < rank; ++d) off += taps[d][pos[d]].idx[0] * strides[d];
-          std::memcpy(o, src + off * es, es);
-          continue;
-        }
-        // Sum over the product of every dim's taps (most dims have one).
         double acc = 0;
-        std::vector<size_t> k(rank, 0);
-        while (true) {
-          double w = 1;
-          int64_t off = 0;
-          for (int d = 0; d < rank; ++d) {
-            const Taps& t = taps[d][pos[d]];
-            w *= t.w[k[d]];
-            off += t.idx[k[d]] * strides[d];
-          }
-          acc += w * in_f[off];
-          int d = rank - 1;
-          for (; d >= 0; --d) {
-            if (++k[d] < taps[d][pos[d]].idx.size()) break;
-            k[d] = 0;
-          }
-          if (d < 0) break;
+        for (const auto& [off, w] : row_taps) {
+          const float* s = src_f + off;
+          for (size_t q = 0; q < t.idx.size(); ++q) acc += (w * t.w[q]) * s[t.idx[q]];
         }
-        StoreValue(x.dtype(), acc, o);
+        if (x.dtype() == DType::kFloat32) {
+          *reinterpret_cast<float*>(o) = static_cast<float>(acc);
+        } else {
+          StoreValue(x.dtype(), acc, o);
+        }
       }
     }
   });

@@ -149,6 +149,22 @@ void CopyElems(uint8_t* dst, const uint8_t* src, size_t es, int64_t n, int64_t s
   }
 }
 
+// The 4x4 block of 32-bit elements at dst (rows dst_row apart) from the one at src (columns
+// src_col apart), transposed in SSE registers.
+inline void Transpose4x4(uint32_t* dst, const uint32_t* src, int64_t dst_row, int64_t src_col) {
+  using V = uint32_t __attribute__((vector_size(16)));
+  using M = int32_t __attribute__((vector_size(16)));
+  V c[4];
+  for (int k = 0; k < 4; ++k) std::memcpy(&c[k], src + k * src_col, sizeof(V));
+  V t0 = __builtin_shuffle(c[0], c[1], M{0, 4, 1, 5});
+  V t1 = __builtin_shuffle(c[0], c[1], M{2, 6, 3, 7});
+  V t2 = __builtin_shuffle(c[2], c[3], M{0, 4, 1, 5});
+  V t3 = __builtin_shuffle(c[2], c[3], M{2, 6, 3, 7});
+  V r[4] = {__builtin_shuffle(t0, t2, M{0, 1, 4, 5}), __builtin_shuffle(t0, t2, M{2, 3, 6, 7}),
+            __builtin_shuffle(t1, t3, M{0, 1, 4, 5}), __builtin_shuffle(t1, t3, M{2, 3, 6, 7})};
+  for (int k = 0; k < 4; ++k) std::memcpy(dst + k * dst_row, &r[k], sizeof(V));
+}
+
 template <typename T>
 void TileBlock(T* dst, const T* src, int64_t rows, int64_t cols, int64_t dst_row, int64_t src_col) {
   // dst[r * dst_row + c] = src[r + c * src_col]: read down columns of the source in cache-sized
@@ -158,7 +174,22 @@ void TileBlock(T* dst, const T* src, int64_t rows, int64_t cols, int64_t dst_row
     int64_t r1 = std::min(rows, r0 + kTile);
     for (int64_t c0 = 0; c0 < cols; c0 += kTile) {
       int64_t c1 = std::min(cols, c0 + kTile);
-      for (int64_t r = r0; r < r1; ++r) {
+      int64_t r = r0;
+      if constexpr (sizeof(T) == 4) {
+        // Whole 4x4 blocks in registers; the ragged edges below element by element.
+        const int64_t c4 = c0 + (c1 - c0) / 4 * 4;
+        for (; r + 4 <= r1; r += 4) {
+          for (int64_t c = c0; c < c4; c += 4) {
+            Transpose4x4(reinterpret_cast<uint32_t*>(dst + r * dst_row + c),
+                         reinterpret_cast<const uint32_t*>(src + r + c * src_col), dst_row,
+                         src_col);
+          }
+          for (int64_t rr = r; rr < r + 4; ++rr) {
+            for (int64_t c = c4; c < c1; ++c) dst[rr * dst_row + c] = src[rr + c * src_col];
+          }
+        }
+      }
+      for (; r < r1; ++r) {
         for (int64_t c = c0; c < c1; ++c) dst[r * dst_row + c] = src[r + c * src_col];
       }
     }

@@ -1,0 +1,127 @@
+// FusedMatMul (domain ai.ipfs_accelerate): Y = act(alpha * A x op(B) + bias), B a 2-D weight.
+// Rows are split in large blocks: each block runs the GEMM oneDNN runs for MatMul, then bias and
+// activation over the pool while the block is still in cache. Also registers the other fused
+// kernels.
+#include <algorithm>
+
+#include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/fused_activation.h"
+#include "engine/backends/cpu/linalg_parallel.h"
+#include "engine/backends/cpu/onednn_util.h"
+
+namespace ipfs_accelerate::engine::cpu {
+
+void RegisterGeluKernels(KernelRegistry& r);
+void RegisterAttentionKernels(KernelRegistry& r);
+
+namespace {
+
+constexpr char kDomain[] = "ai.ipfs_accelerate";
+// Rows per block: the block's output (rows x N floats) should stay within about 256 KiB.
+int64_t BlockRows(int64_t n) {
+  return std::clamp<int64_t>((64 << 10) / std::max<int64_t>(1, n), 8, 256);
+}
+
+// C[rows, n] = alpha * A[rows, k] x op(B) without oneDNN (its refusal is rare).
+void ReferenceGemm(const float* a, const float* b, float* c, int64_t rows, int64_t n, int64_t k,
+                   bool tb, float alpha) {
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double acc = 0;
+      for (int64_t p = 0; p < k; ++p) acc += double(a[i * k + p]) * b[tb ? j * k + p : p * n + j];
+      c[i * n + j] = static_cast<float>(alpha * acc);
+    }
+  }
+}
+
+Status FusedMatMul(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
+  const Tensor* bias = ctx.input(2);
+  if (bias && !bias->defined()) bias = nullptr;
+  if (a->dtype() != DType::kFloat32 || b->dtype() != DType::kFloat32 ||
+      (bias && bias->dtype() != DType::kFloat32)) {
+    return ctx.Unsupported("only float32 is supported, got A " + DTypeName(a->dtype()) + ", B " +
+                           DTypeName(b->dtype()));
+  }
+  if (b->rank() != 2 || a->rank() < 1) {
+    return ctx.Error("B must be 2-D and A at least 1-D, got " + ShapeToString(a->shape()) + " x " +
+                     ShapeToString(b->shape()));
+  }
+  bool tb = ctx.GetInt("trans_b", 0) != 0;
+  float alpha = ctx.GetFloat("alpha", 1.f);
+  int64_t k = tb ? b->dim(1) : b->dim(0), n = tb ? b->dim(0) : b->dim(1);
+  if (a->dim(-1) != k) {
+    return ctx.Error("inner dimensions differ: " + ShapeToString(a->shape()) + " x " +
+                     ShapeToString(b->shape()) + (tb ? "^T" : ""));
+  }
+  if (bias && bias->numel() != n) {
+    return ctx.Error("bias has " + std::to_string(bias->numel()) + " values; expected " +
+                     std::to_string(n));
+  }
+  Activation act;
+  if (!ParseActivation(ctx.GetString("activation", ""), ctx.GetFloats("activation_params"), &act)) {
+    return ctx.Error("unknown activation '" + ctx.GetString("activation", "") +
+                     "' or missing activation_params");
+  }
+  Shape out_shape(a->shape().begin(), a->shape().end() - 1);
+  out_shape.push_back(n);
+  int64_t rows = NumElements(Shape(a->shape().begin(), a->shape().end() - 1));
+  const float* pbias = bias ? bias->data<float>() : nullptr;
+  if (!tb && alpha == 1.f && ctx.backend()) {
+    // The product is exactly MatMul's: run its kernel, then bias and activation in parallel.
+    Node mm;
+    mm.name = ctx.node().name + "/MatMul";
+    mm.op_type = "MatMul";
+    mm.opset = 13;
+    mm.inputs = {"A", "B"};
+    mm.outputs = {"Y"};
+    std::vector<Tensor> outs(1);
+    KernelContext sub(mm, {a, b}, &outs, ctx.pool(), ctx.backend(), ctx.scope());
+    IA_RETURN_IF_ERROR(ctx.backend()->Run(sub));
+    float* py = outs[0].data<float>();
+    if (pbias || act.kind != ActivationKind::kNone) {
+      ParallelFor(ctx.pool(), rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n)),
+                  [&](int64_t r0, int64_t r1) {
+                    for (int64_t r = r0; r < r1; ++r) BiasActivationRow(py + r * n, pbias, n, act);
+                  });
+    }
+    ctx.SetOutput(0, std::move(outs[0]));
+    return Status::Ok();
+  }
+  Tensor& y = ctx.Allocate(0, DType::kFloat32, out_shape);
+  if (y.numel() == 0) return Status::Ok();
+  const float* pa = a->data<float>();
+  const float* pb = b->data<float>();
+  float* py = y.data<float>();
+  // Row blocks big enough that oneDNN's packing of B is amortised: each block is one GEMM on
+  // all threads, then bias and activation on the block while it is still in cache.
+  int64_t block = BlockRows(n);
+  int threads = ctx.pool() ? ctx.pool()->size() : 1;
+  for (int64_t r0 = 0; r0 < rows; r0 += block) {
+    int64_t nr = std::min(block, rows - r0);
+    const float* ab = pa + r0 * k;
+    float* yb = py + r0 * n;
+    if (k == 0) {
+      std::fill(yb, yb + nr * n, 0.f);
+    } else if (!onednn::Sgemm(false, tb, nr, n, k, alpha, ab, k, pb, tb ? k : n, 0.f, yb, n,
+                              threads)) {
+      ReferenceGemm(ab, pb, yb, nr, n, k, tb, alpha);
+    }
+    if (!pbias && act.kind == ActivationKind::kNone) continue;
+    ParallelFor(ctx.pool(), nr, std::max<int64_t>(1, 16384 / n), [&](int64_t b0, int64_t b1) {
+      for (int64_t r = b0; r < b1; ++r) BiasActivationRow(yb + r * n, pbias, n, act);
+    });
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterFusedKernels(KernelRegistry& r) {
+  r.Add("FusedMatMul", FusedMatMul, 1, 1000, kDomain);
+  RegisterGeluKernels(r);
+  RegisterAttentionKernels(r);
+}
+
+}  // namespace ipfs_accelerate::engine::cpu

@@ -1,0 +1,36 @@
+// Gelu (domain ai.ipfs_accelerate; attribute approximate = "none" | "tanh"), float32.
+#include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/fused_activation.h"
+#include "engine/backends/cpu/linalg_parallel.h"
+
+namespace ipfs_accelerate::engine::cpu {
+namespace {
+
+Status Gelu(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->dtype() != DType::kFloat32) {
+    return ctx.Unsupported("only float32 is supported, got " + DTypeName(x->dtype()));
+  }
+  std::string approx = ctx.GetString("approximate", "none");
+  if (approx != "none" && approx != "tanh") {
+    return ctx.Error("approximate must be \"none\" or \"tanh\", got \"" + approx + "\"");
+  }
+  Tensor& y = ctx.Allocate(0, DType::kFloat32, x->shape());
+  const float* px = x->data<float>();
+  float* py = y.data<float>();
+  bool tanh = approx == "tanh";
+  ParallelFor(ctx.pool(), x->numel(), 8192, [&](int64_t b, int64_t e) {
+    if (tanh) {
+      vec::Map(px + b, py + b, e - b, GeluTanhOp{});
+    } else {
+      vec::Map(px + b, py + b, e - b, GeluErfOp{});
+    }
+  });
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterGeluKernels(KernelRegistry& r) { r.Add("Gelu", Gelu, 1, 1000, "ai.ipfs_accelerate"); }
+
+}  // namespace ipfs_accelerate::engine::cpu

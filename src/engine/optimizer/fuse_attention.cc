@@ -1,0 +1,149 @@
+// Scaled dot-product attention as exporters write it -> one Attention node
+// (domain ai.ipfs_accelerate): inputs Q, K^T, V, mask, where_condition, where_other (the last
+// three optional, "" when absent); attributes scale, softmax_axis, softmax_opset.
+#include <algorithm>
+
+#include "engine/optimizer/graph_util.h"
+#include "engine/optimizer/passes.h"
+
+namespace ipfs_accelerate::engine::optimizer {
+namespace {
+
+// The axis Softmax `n` works along (its attribute or the opset's default). The kernel checks
+// at run time that it is the last axis and otherwise computes the unfused ops.
+std::optional<int64_t> SoftmaxAxis(const Node& n) {
+  if (!IsOp(n, "Softmax") || n.inputs.size() != 1 || n.outputs.size() != 1) return std::nullopt;
+  const Attribute* axis = n.attr("axis");
+  if (axis) return axis->i;
+  return n.opset >= 13 ? -1 : 1;
+}
+
+}  // namespace
+
+Status FuseAttention(Graph& g, int64_t* count) {
+  GraphIndex index(g);
+  auto dtypes = InferDTypes(g);
+  std::vector<bool> removed(g.nodes.size(), false);
+  int64_t fused = 0;
+  // The live producer of `v` when only one node reads `v`.
+  auto inner = [&](const std::string& v) -> std::optional<size_t> {
+    auto p = index.Producer(v);
+    if (!p || removed[*p] || !index.HasSingleConsumer(v) || g.nodes[*p].outputs.size() != 1) {
+      return std::nullopt;
+    }
+    return p;
+  };
+  // A float32 one-element constant of rank <= 1 (so it cannot raise the scores' rank).
+  auto scalar = [&](const std::string& v) {
+    const Tensor* t = FindInitializer(g, v);
+    return t && t->dtype() == DType::kFloat32 && t->numel() == 1 && t->rank() <= 1;
+  };
+  // Whether `v` is a MatMul output, directly or through Mul|Div by a scalar constant.
+  auto reaches_matmul = [&](const std::string& v) {
+    auto q = inner(v);
+    if (!q) return false;
+    const Node& n = g.nodes[*q];
+    if (IsOp(n, "MatMul")) return true;
+    if ((!IsOp(n, "Mul") && !IsOp(n, "Div")) || n.inputs.size() != 2) return false;
+    for (int k = 0; k < 2; ++k) {
+      if (!scalar(n.inputs[1 - k])) continue;
+      auto r = inner(n.inputs[k]);
+      if (r && IsOp(g.nodes[*r], "MatMul")) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    auto softmax_axis = removed[i] ? std::nullopt : SoftmaxAxis(g.nodes[i]);
+    if (!softmax_axis || *softmax_axis == 0) continue;
+    const Node& softmax = g.nodes[i];
+    auto mm2_at = index.SingleConsumer(softmax.outputs[0]);
+    if (!mm2_at || removed[*mm2_at]) continue;
+    const Node& mm2 = g.nodes[*mm2_at];
+    if (!IsOp(mm2, "MatMul") || mm2.inputs.size() != 2 || mm2.inputs[0] != softmax.outputs[0] ||
+        mm2.inputs[1] == softmax.outputs[0]) {
+      continue;
+    }
+    std::vector<size_t> nodes = {i, *mm2_at};
+    std::string v = softmax.inputs[0], mask, cond, other;
+    double scale = 1.0;
+    bool scaled = false, ok = true;
+    // Walk up: [Where] <- [Add mask] <- [Mul|Div scale] <- MatMul.
+    auto p = inner(v);
+    if (p && IsOp(g.nodes[*p], "Where") && g.nodes[*p].inputs.size() == 3) {
+      const Node& w = g.nodes[*p];
+      if (w.inputs[1] == w.inputs[0] || w.inputs[2] == w.inputs[1]) continue;
+      cond = w.inputs[0];
+      other = w.inputs[2];
+      v = w.inputs[1];
+      nodes.push_back(*p);
+      p = inner(v);
+    }
+    if (p && IsOp(g.nodes[*p], "Add") && g.nodes[*p].inputs.size() == 2) {
+      const Node& a = g.nodes[*p];
+      // The score side is the one that leads up to the MatMul (through the scale, if any).
+      int side = -1;
+      for (int s = 0; s < 2 && side < 0; ++s) {
+        if (reaches_matmul(a.inputs[s])) side = s;
+      }
+      if (side < 0 || a.inputs[0] == a.inputs[1]) continue;
+      mask = a.inputs[1 - side];
+      v = a.inputs[side];
+      nodes.push_back(*p);
+      p = inner(v);
+    }
+    if (p && (IsOp(g.nodes[*p], "Mul") || IsOp(g.nodes[*p], "Div")) &&
+        g.nodes[*p].inputs.size() == 2) {
+      const Node& s = g.nodes[*p];
+      bool div = IsOp(s, "Div");
+      int side = -1;
+      for (int k = div ? 1 : 0; k < 2 && side < 0; ++k) {
+        if (scalar(s.inputs[k])) side = k;
+      }
+      if (side < 0) continue;
+      double c = *ScalarConstant(g, s.inputs[side]);
+      if (div && c == 0) continue;
+      scale = div ? 1.0 / c : c;
+      scaled = true;
+      v = s.inputs[1 - side];
+      nodes.push_back(*p);
+      p = inner(v);
+    }
+    if (!p || !IsOp(g.nodes[*p], "MatMul") || g.nodes[*p].inputs.size() != 2) continue;
+    const Node& mm1 = g.nodes[*p];
+    nodes.push_back(*p);
+    // float32 only: a float32 scale fixes the scores' type; otherwise ask the type rules.
+    if (!scaled && !(IsFloat32(dtypes, mm1.inputs[0]) && IsFloat32(dtypes, mm1.inputs[1]))) {
+      ok = false;
+    }
+    if (!IsFloat32(dtypes, mm2.inputs[1]) && !scaled) ok = false;
+    if (!ok) continue;
+    size_t last = *std::max_element(nodes.begin(), nodes.end());
+    Node att;
+    att.name = mm2.name.empty() ? mm2.outputs[0] + "_attention" : mm2.name + "_attention";
+    att.op_type = "Attention";
+    att.domain = kFusedDomain;
+    att.opset = 1;
+    att.inputs = {mm1.inputs[0], mm1.inputs[1], mm2.inputs[1], mask, cond, other};
+    while (!att.inputs.empty() && att.inputs.back().empty()) att.inputs.pop_back();
+    att.outputs = {mm2.outputs[0]};
+    Attribute a;
+    a.kind = Attribute::Kind::kFloat;
+    a.f = static_cast<float>(scale);
+    att.attributes["scale"] = a;
+    Attribute ax, ao;
+    ax.kind = ao.kind = Attribute::Kind::kInt;
+    ax.i = *softmax_axis;
+    ao.i = softmax.opset;
+    att.attributes["softmax_axis"] = ax;
+    att.attributes["softmax_opset"] = ao;
+    for (size_t k : nodes) removed[k] = true;
+    removed[last] = false;
+    g.nodes[last] = std::move(att);
+    ++fused;
+  }
+  if (fused) RemoveNodes(g, removed);
+  if (count) *count = fused;
+  return Status::Ok();
+}
+
+}  // namespace ipfs_accelerate::engine::optimizer

@@ -1,0 +1,79 @@
+// Helpers the optimizer passes share: who reads and writes each value, constants read as
+// scalars, removing nodes while keeping the topological order, element types of values.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "engine/graph.h"
+
+namespace ipfs_accelerate::engine::optimizer {
+
+// The domain of the fused operators the passes emit and the CPU backend implements.
+inline constexpr char kFusedDomain[] = "ai.ipfs_accelerate";
+
+// Producers and consumers of the values of a graph's top level, as of construction. A node whose
+// subgraph (If/Loop/Scan body) reads an outer value counts as a consumer of that value.
+class GraphIndex {
+ public:
+  explicit GraphIndex(const Graph& graph);
+
+  // Indices of the nodes that read `value` (once per node, even if it reads it twice).
+  const std::vector<size_t>& Consumers(const std::string& value) const;
+  // The index of the node producing `value`, or nullopt for inputs, initializers and unknowns.
+  std::optional<size_t> Producer(const std::string& value) const;
+  bool IsGraphOutput(const std::string& value) const { return graph_outputs_.count(value) > 0; }
+  // Whether exactly one node reads `value` and it is not a graph output: the condition for
+  // fusing the value away.
+  bool HasSingleConsumer(const std::string& value) const;
+  // The single consumer of `value` when HasSingleConsumer, else nullopt.
+  std::optional<size_t> SingleConsumer(const std::string& value) const;
+
+ private:
+  std::map<std::string, std::vector<size_t>> consumers_;
+  std::map<std::string, size_t> producers_;
+  std::set<std::string> graph_outputs_;
+};
+
+// Every value name read anywhere inside `graph`'s nodes, subgraphs included.
+void CollectReads(const Graph& graph, std::set<std::string>* reads);
+
+// Whether `node` holds a subgraph attribute (If, Loop, Scan).
+bool HasSubgraph(const Node& node);
+
+// Whether `node` is `op_type` of the default ONNX domain.
+bool IsOp(const Node& node, const char* op_type);
+
+// The initializer named `name`, or null.
+const Tensor* FindInitializer(const Graph& graph, const std::string& name);
+
+// The value of a one-element float32/float64/int initializer, as double; nullopt otherwise.
+std::optional<double> ScalarConstant(const Graph& graph, const std::string& name);
+
+// Whether `name` is a one-element float32 initializer close to `expected` (relative 1e-4).
+bool IsFloatScalar(const Graph& graph, const std::string& name, double expected);
+
+// A value name not used in `graph` yet, starting from `base`.
+std::string UniqueName(const Graph& graph, const std::string& base);
+
+// Removes the nodes flagged in `removed` (same length as graph.nodes), keeping the order of the
+// others. Replacements are written over a pattern's last node, so order stays topological.
+void RemoveNodes(Graph& graph, const std::vector<bool>& removed);
+
+// Removes initializers no node (or subgraph) reads and no graph output names; returns how many.
+int64_t RemoveUnusedInitializers(Graph& graph);
+
+// Element types of the top-level values as far as simple rules tell (inputs, initializers, and
+// per-op rules: Cast's `to`, Shape -> int64, comparisons -> bool, otherwise the first known
+// input's type). Values it cannot tell are absent.
+std::map<std::string, DType> InferDTypes(const Graph& graph);
+
+// Whether the float32 rules above say `value` is float32.
+bool IsFloat32(const std::map<std::string, DType>& dtypes, const std::string& value);
+
+}  // namespace ipfs_accelerate::engine::optimizer

@@ -1,0 +1,74 @@
+// The optimizer's passes, each usable on its own. Every pass keeps the graph's outputs (names,
+// values), keeps nodes topologically sorted, never fuses through a value that is a graph output
+// or has another consumer, and leaves what it does not recognise untouched. Nodes inside
+// subgraphs (If/Loop/Scan bodies) are left alone. `count`, when given, receives the number of
+// rewrites the pass made (nodes folded, nodes removed, patterns fused).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/backend.h"
+#include "engine/graph.h"
+
+namespace ipfs_accelerate::engine::optimizer {
+
+// Replaces nodes whose inputs are all initializers (and which are deterministic and hold no
+// subgraph) by initializers holding their outputs, computed once with `backend`. Shape and Size
+// of values whose shape is known (from `input_shapes`, fully static declared input shapes, and
+// propagation through simple ops) become initializers too. Outputs over 64 MiB, and outputs of
+// ops that only expand data (ConstantOfShape, Expand, Tile) over 1 MiB, are not folded.
+Status FoldConstants(Graph& graph, Backend& backend,
+                     const std::map<std::string, std::vector<int64_t>>& input_shapes,
+                     int64_t* count = nullptr);
+
+// Removes nodes none of whose outputs reach a graph output, then initializers nothing reads.
+// `count` receives the number of nodes removed.
+Status EliminateDeadNodes(Graph& graph, int64_t* count = nullptr);
+
+// Conv followed by BatchNormalization (inference, constant parameters) -> one Conv with
+// rescaled weights and bias, as new initializers.
+Status FuseConvBatchNorm(Graph& graph, int64_t* count = nullptr);
+
+// Conv followed by Mul by a per-channel (or scalar) constant -> one Conv with scaled weights
+// and bias (Paddle exports BatchNormalization as this Mul and an Add).
+Status FuseConvMul(Graph& graph, int64_t* count = nullptr);
+
+// Conv followed by Add of a per-channel constant -> one Conv whose bias holds the constant.
+Status FuseConvAdd(Graph& graph, int64_t* count = nullptr);
+
+// The Erf form x*0.5*(1+erf(x/sqrt2)) and the tanh form
+// 0.5*x*(1+tanh(sqrt(2/pi)*(x+0.044715*x^3))), in the orders exporters write them -> Gelu
+// (domain ai.ipfs_accelerate, attribute approximate = "none" | "tanh").
+Status FuseGelu(Graph& graph, int64_t* count = nullptr);
+
+// ReduceMean/Sub/Pow(2)/ReduceMean/Add(eps)/Sqrt/Div[/Mul(gamma)][/Add(beta)] over the last
+// axis -> ONNX LayerNormalization (opset 17 semantics).
+Status FuseLayerNorm(Graph& graph, int64_t* count = nullptr);
+
+// MatMul(Q, K^T) [-> Mul|Div by a scalar] [-> Add(mask)] [-> Where(cond, ., other)] ->
+// Softmax(last axis) -> MatMul(., V)  ->  Attention (domain ai.ipfs_accelerate).
+Status FuseAttention(Graph& graph, int64_t* count = nullptr);
+
+// MatMul(A, B constant 2-D) + Add(bias constant [N]) -> FusedMatMul (domain ai.ipfs_accelerate).
+Status FuseMatMulBias(Graph& graph, int64_t* count = nullptr);
+
+// MatMul | Gemm (bias-like C) | FusedMatMul without activation, followed by Relu, Gelu,
+// Sigmoid, Tanh, HardSigmoid, LeakyRelu or Clip -> FusedMatMul with that activation.
+Status FuseMatMulActivation(Graph& graph, int64_t* count = nullptr);
+
+// Runs regions of 2-D float convolutions channels-last: Conv -> NhwcConv, and element-wise ops,
+// pooling (-> NhwcMaxPool, NhwcAveragePool, NhwcGlobalAveragePool), channel Concat and Resize with
+// constant scales between them follow (domain ai.ipfs_accelerate); Transposes enter and leave the
+// regions. `count` receives the number of nodes converted.
+Status ConvertToNhwc(Graph& graph, int64_t* count = nullptr);
+
+// NhwcConv followed by a residual Add (of an NHWC value) and/or an activation (Relu, LeakyRelu,
+// Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, or HardSwish written out as
+// x*Clip(x+3,0,6)/6) -> one NhwcConv with input Z and attributes activation, activation_params.
+Status FuseNhwcConvEpilogue(Graph& graph, int64_t* count = nullptr);
+
+}  // namespace ipfs_accelerate::engine::optimizer

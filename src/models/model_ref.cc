@@ -1,0 +1,65 @@
+#include "models/model_ref.h"
+
+#include <filesystem>
+
+#include "core/file_util.h"
+#include "core/thread_pool.h"
+#include "engine/onnx_loader.h"
+#include "store/importer.h"
+#include "store/repo.h"
+#include "store/unixfs_reader.h"
+
+namespace ipfs_accelerate::models {
+
+Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref,
+                            const std::string& default_name, bool compute_cid) {
+  FileRef file;
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(ref, ec) || std::filesystem::is_directory(ref, ec)) {
+    std::string path = std::filesystem::is_directory(ref, ec) ? ref + "/" + default_name : ref;
+    IA_ASSIGN_OR_RETURN(file.bytes, ReadFile(path));
+    file.base_dir = DirName(path);
+    if (compute_cid) {
+      IA_ASSIGN_OR_RETURN(auto options, store::ImportOptions::ForProfile("unixfs-v1-2025"));
+      ThreadPool pool(1);
+      store::Importer importer(options, /*sink=*/nullptr, &pool);
+      IA_ASSIGN_OR_RETURN(store::ImportedEntry entry,
+                          importer.AddBytes({reinterpret_cast<const uint8_t*>(file.bytes.data()),
+                                             file.bytes.size()}));
+      file.cid = entry.cid.ToString();
+    }
+    return file;
+  }
+  IA_ASSIGN_OR_RETURN(auto repo, store::Repo::Open(store::Repo::DefaultPath(repo_flag)));
+  std::string root, path;
+  store::SplitIpfsPath(ref, &root, &path);
+  auto cid = repo->Resolve(root);
+  if (!cid.ok()) {
+    return Status::NotFound(
+        "\"" + ref + "\" is neither a file nor a CID or alias in the store at " + repo->path());
+  }
+  store::UnixFsReader reader(repo.get());
+  IA_ASSIGN_OR_RETURN(store::Cid target, reader.Resolve(*cid, path));
+  IA_ASSIGN_OR_RETURN(store::DagStat st, reader.Stat(target));
+  if (st.type == "directory") {
+    IA_ASSIGN_OR_RETURN(target, reader.Resolve(target, default_name));
+  }
+  IA_RETURN_IF_ERROR(reader.ReadFile(target, [&](std::span<const uint8_t> b) {
+    file.bytes.append(reinterpret_cast<const char*>(b.data()), b.size());
+    return Status::Ok();
+  }));
+  file.cid = target.ToString();
+  file.from_store = true;
+  return file;
+}
+
+Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::string& ref,
+                                   std::string* cid) {
+  IA_ASSIGN_OR_RETURN(FileRef file, ReadFileRef(repo_flag, ref, "model.onnx", cid != nullptr));
+  auto model = engine::ParseModel(file.bytes, file.base_dir);
+  if (!model.ok()) return model.status().WithContext(ref);
+  if (cid) *cid = file.cid;
+  return model;
+}
+
+}  // namespace ipfs_accelerate::models
