@@ -55,6 +55,12 @@ Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref
 
 Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::string& ref,
                                    std::string* cid) {
+  std::error_code ec;
+  if (!cid &&
+      (std::filesystem::is_regular_file(ref, ec) || std::filesystem::is_directory(ref, ec))) {
+    // Straight from the file: no copy of its bytes beside the parsed model.
+    return engine::LoadModel(std::filesystem::is_directory(ref, ec) ? ref + "/model.onnx" : ref);
+  }
   IA_ASSIGN_OR_RETURN(FileRef file, ReadFileRef(repo_flag, ref, "model.onnx", cid != nullptr));
   auto model = engine::ParseModel(file.bytes, file.base_dir);
   if (!model.ok()) return model.status().WithContext(ref);
