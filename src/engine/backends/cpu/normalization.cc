@@ -182,10 +182,7 @@ Status BatchNormalization(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   if (x->rank() < 2)
     return ctx.Error("input X must be [N, C, ...], got shape " + ShapeToString(x->shape()));
-  if (ctx.GetInt("training_mode", 0) != 0) {
-    return ctx.Unsupported(
-        "training_mode=1 (batch statistics) is not supported; export the model for inference");
-  }
+  bool training = ctx.GetInt("training_mode", 0) != 0;
   if (ctx.node().opset < 14) {
     for (size_t k = 1; k < ctx.node().outputs.size(); ++k) {
       if (ctx.wants_output(k))
@@ -201,6 +198,53 @@ Status BatchNormalization(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(std::vector<double> mean, ChannelParam(ctx, 3, "input_mean", groups));
   IA_ASSIGN_OR_RETURN(std::vector<double> var, ChannelParam(ctx, 4, "input_var", groups));
   double eps = ctx.GetFloat("epsilon", 1e-5f);
+  if (training) {
+    // Batch statistics (population variance) normalise X; the running statistics are the
+    // inputs moved toward them by 1 - momentum (outputs 1 and 2).
+    if (per_position) return ctx.Unsupported("training_mode with spatial=0");
+    if (x->dtype() != DType::kFloat32 && x->dtype() != DType::kFloat64) {
+      return ctx.Unsupported("training_mode for dtype " + DTypeName(x->dtype()));
+    }
+    std::vector<double> sum(channels, 0.0), sq(channels, 0.0);
+    for (int64_t n = 0; n < batches; ++n) {
+      for (int64_t c = 0; c < channels; ++c) {
+        for (int64_t i = 0; i < inner; ++i) {
+          int64_t at = (n * channels + c) * inner + i;
+          double v = x->dtype() == DType::kFloat32 ? x->data<float>()[at] : x->data<double>()[at];
+          sum[c] += v;
+          sq[c] += v * v;
+        }
+      }
+    }
+    double count = static_cast<double>(batches * inner);
+    double momentum = ctx.GetFloat("momentum", 0.9f);
+    for (int64_t c = 0; c < channels; ++c) {
+      double m = count > 0 ? sum[c] / count : 0.0;
+      double v = count > 0 ? std::max(0.0, sq[c] / count - m * m) : 0.0;
+      mean[c] = mean[c] * momentum + m * (1 - momentum);
+      var[c] = var[c] * momentum + v * (1 - momentum);
+      sum[c] = m;
+      sq[c] = v;
+    }
+    for (int k = 1; k <= 2; ++k) {
+      if (!ctx.wants_output(k)) continue;
+      const Tensor* like = ctx.input(2 + k);
+      Tensor& out = ctx.Allocate(k, like->dtype(), {channels});
+      const std::vector<double>& src = k == 1 ? mean : var;
+      for (int64_t c = 0; c < channels; ++c) {
+        if (like->dtype() == DType::kFloat64) {
+          out.data<double>()[c] = src[c];
+        } else if (like->dtype() == DType::kFloat32) {
+          out.data<float>()[c] = static_cast<float>(src[c]);
+        } else {
+          return ctx.Unsupported("training_mode for statistics of dtype " +
+                                 DTypeName(like->dtype()));
+        }
+      }
+    }
+    mean = sum;  // normalise with the batch statistics
+    var = sq;
+  }
   std::vector<double> a(groups), b(groups);
   for (int64_t c = 0; c < groups; ++c) {
     a[c] = scale[c] / std::sqrt(var[c] + eps);
