@@ -20,6 +20,7 @@ demo: build
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	@grep -h "^conformance: " $(BUILD)/Testing/Temporary/LastTest.log || true
 
 # Runs each libFuzzer target for FUZZ_SECONDS on a copy of its corpus; new inputs land in
 # build-fuzz/corpus/<target> (copy the interesting ones into tools/fuzz/corpus/).
