@@ -191,6 +191,7 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
 
 Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& inputs) {
   std::lock_guard<std::mutex> lock(run_mu_);
+  ScopedBufferPool arena(&arena_);
   IA_RETURN_IF_ERROR(CheckInputs(inputs));
   const Graph& g = model_.graph;
   std::map<std::string, Tensor> values = g.initializers;  // shares buffers, copies nothing

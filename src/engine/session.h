@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/buffer_pool.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -64,7 +65,10 @@ class Session {
   std::string optimizer_summary_;
   std::map<std::string, std::vector<int64_t>> fixed_shapes_;  // SessionOptions::input_shapes
   std::vector<std::unique_ptr<KernelState>> states_;          // per top-level node
-  std::mutex run_mu_;                                         // one Run at a time (states, profile)
+  // The session's arena: buffers freed in one run (from 16 KiB up, 1 GiB kept at most) serve the
+  // allocations of the same size later in that run and in the next runs.
+  BufferPool arena_{size_t{1} << 30};
+  std::mutex run_mu_;  // one Run at a time (states, profile)
 };
 
 // Runs a graph (top level or a subgraph of If/Loop/Scan) with `values` as its scope; nested

@@ -211,7 +211,7 @@ TEST(NormalizationTest, MultithreadedEqualsSingleThreaded) {
   }
 }
 
-TEST(BatchNormTest, NormalizesPerChannelAndRejectsTrainingMode) {
+TEST(BatchNormTest, NormalizesPerChannelInInferenceAndTrainingMode) {
   Tensor x = Floats({1, 2, 2}, {1, 3, 10, 20});
   std::map<std::string, Tensor> feeds{{"x", x},
                                       {"s", Floats({2}, {1, 2})},
@@ -225,11 +225,20 @@ TEST(BatchNormTest, NormalizesPerChannelAndRejectsTrainingMode) {
   std::vector<float> got(r->at("y").data<float>(), r->at("y").data<float>() + 4);
   EXPECT_EQ(got, (std::vector<float>{-1, 1, -1, 3}));
 
-  auto t = RunOne(OneNode("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"},
-                          {{"training_mode", Int(1)}}, 15),
+  // Training mode normalises with the batch's statistics (here the same as m and v above) and
+  // moves the running ones toward them: 0.9 * input + 0.1 * batch.
+  feeds["m"] = Floats({2}, {0, 0});
+  feeds["v"] = Floats({2}, {4, 4});
+  auto t = RunOne(OneNode("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y", "rm", "rv"},
+                          {{"training_mode", Int(1)}, {"epsilon", Float(0)}}, 15),
                   feeds);
-  ASSERT_FALSE(t.ok());
-  EXPECT_TRUE(HasSubstr(t.status().message(), "training_mode=1"));
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  std::vector<float> y(t->at("y").data<float>(), t->at("y").data<float>() + 4);
+  EXPECT_EQ(y, (std::vector<float>{-1, 1, -1, 3}));
+  EXPECT_NEAR(t->at("rm").data<float>()[0], 0.2f, 1e-6f);
+  EXPECT_NEAR(t->at("rm").data<float>()[1], 1.5f, 1e-6f);
+  EXPECT_NEAR(t->at("rv").data<float>()[0], 3.7f, 1e-6f);
+  EXPECT_NEAR(t->at("rv").data<float>()[1], 6.1f, 1e-5f);
 }
 
 }  // namespace
