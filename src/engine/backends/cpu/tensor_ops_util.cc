@@ -150,18 +150,18 @@ void CopyElems(uint8_t* dst, const uint8_t* src, size_t es, int64_t n, int64_t s
 }
 
 // The 4x4 block of 32-bit elements at dst (rows dst_row apart) from the one at src (columns
-// src_col apart), transposed in SSE registers.
+// src_col apart), transposed in vector registers (__builtin_shufflevector: GCC 12+ and clang).
 inline void Transpose4x4(uint32_t* dst, const uint32_t* src, int64_t dst_row, int64_t src_col) {
   using V = uint32_t __attribute__((vector_size(16)));
-  using M = int32_t __attribute__((vector_size(16)));
   V c[4];
   for (int k = 0; k < 4; ++k) std::memcpy(&c[k], src + k * src_col, sizeof(V));
-  V t0 = __builtin_shuffle(c[0], c[1], M{0, 4, 1, 5});
-  V t1 = __builtin_shuffle(c[0], c[1], M{2, 6, 3, 7});
-  V t2 = __builtin_shuffle(c[2], c[3], M{0, 4, 1, 5});
-  V t3 = __builtin_shuffle(c[2], c[3], M{2, 6, 3, 7});
-  V r[4] = {__builtin_shuffle(t0, t2, M{0, 1, 4, 5}), __builtin_shuffle(t0, t2, M{2, 3, 6, 7}),
-            __builtin_shuffle(t1, t3, M{0, 1, 4, 5}), __builtin_shuffle(t1, t3, M{2, 3, 6, 7})};
+  V t0 = __builtin_shufflevector(c[0], c[1], 0, 4, 1, 5);
+  V t1 = __builtin_shufflevector(c[0], c[1], 2, 6, 3, 7);
+  V t2 = __builtin_shufflevector(c[2], c[3], 0, 4, 1, 5);
+  V t3 = __builtin_shufflevector(c[2], c[3], 2, 6, 3, 7);
+  V r[4] = {
+      __builtin_shufflevector(t0, t2, 0, 1, 4, 5), __builtin_shufflevector(t0, t2, 2, 3, 6, 7),
+      __builtin_shufflevector(t1, t3, 0, 1, 4, 5), __builtin_shufflevector(t1, t3, 2, 3, 6, 7)};
   for (int k = 0; k < 4; ++k) std::memcpy(dst + k * dst_row, &r[k], sizeof(V));
 }
 
