@@ -92,7 +92,9 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
   if (elems * DTypeSize(dtype) > static_cast<long double>(1ull << 40)) {
     return Status::InvalidArgument(what + ": shape " + ShapeToString(shape) + " is too large");
   }
-  Tensor t = Tensor::Empty(dtype, shape);
+  // Every check of the data against the shape comes before the allocation: a few bytes of
+  // protobuf may declare terabytes.
+  uint64_t need = static_cast<uint64_t>(elems) * DTypeSize(dtype);
   if (p.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string location;
     uint64_t offset = 0;
@@ -114,7 +116,6 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
                                      "\" must be a relative path inside the model's directory");
     }
     IA_ASSIGN_OR_RETURN(std::string file, ReadFile(base_dir + "/" + location));
-    uint64_t need = t.nbytes();
     if (length >= 0 && static_cast<uint64_t>(length) != need) {
       return Status::InvalidArgument(what + ": external data length " + std::to_string(length) +
                                      " != " + std::to_string(need));
@@ -122,19 +123,30 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
     if (offset > file.size() || file.size() - offset < need) {
       return Status::InvalidArgument(what + ": external data file " + location + " is too short");
     }
+    Tensor t = Tensor::Empty(dtype, shape);
     std::memcpy(t.raw(), file.data() + offset, need);
     return t;
   }
   if (p.has_raw_data()) {
-    if (p.raw_data().size() != t.nbytes()) {
-      return Status::InvalidArgument(what + ": raw_data has " +
-                                     std::to_string(p.raw_data().size()) + " bytes; shape " +
-                                     ShapeToString(shape) + " of " + DTypeName(dtype) + " needs " +
-                                     std::to_string(t.nbytes()));
+    if (p.raw_data().size() != need) {
+      return Status::InvalidArgument(
+          what + ": raw_data has " + std::to_string(p.raw_data().size()) + " bytes; shape " +
+          ShapeToString(shape) + " of " + DTypeName(dtype) + " needs " + std::to_string(need));
     }
-    std::memcpy(t.raw(), p.raw_data().data(), t.nbytes());
+    Tensor t = Tensor::Empty(dtype, shape);
+    std::memcpy(t.raw(), p.raw_data().data(), need);
     return t;
   }
+  int64_t values = dtype == DType::kFloat32                             ? p.float_data_size()
+                   : dtype == DType::kFloat64                           ? p.double_data_size()
+                   : dtype == DType::kInt64                             ? p.int64_data_size()
+                   : dtype == DType::kUInt32 || dtype == DType::kUInt64 ? p.uint64_data_size()
+                                                                        : p.int32_data_size();
+  if (static_cast<long double>(values) != elems) {
+    return Status::InvalidArgument(what + ": has " + std::to_string(values) + " values for shape " +
+                                   ShapeToString(shape));
+  }
+  Tensor t = Tensor::Empty(dtype, shape);
   switch (dtype) {
     case DType::kFloat32:
       IA_RETURN_IF_ERROR(CopyTyped(p.float_data(), &t, what));
