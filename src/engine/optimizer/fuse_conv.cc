@@ -115,25 +115,32 @@ Status FuseConvBatchNorm(Graph& g, int64_t* count) {
   return Status::Ok();
 }
 
-Status FuseConvAdd(Graph& g, int64_t* count) {
+namespace {
+
+// Folds `op_type` (Add or Mul) of a per-channel constant into the Conv producing its other
+// input: `fold` rewrites the Conv's weights and bias given the constant's per-channel values.
+using FoldFn = void (*)(Graph& g, Node& conv, const Tensor& w, const std::vector<float>& values);
+
+Status FoldPerChannel(Graph& g, const char* op_type, FoldFn fold, int64_t* count) {
   GraphIndex index(g);
   std::vector<bool> removed(g.nodes.size(), false);
   int64_t fused = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& add = g.nodes[i];
-    if (!IsOp(add, "Add") || add.inputs.size() != 2 || add.outputs.size() != 1) continue;
+    const Node& op = g.nodes[i];
+    if (!IsOp(op, op_type) || op.inputs.size() != 2 || op.outputs.size() != 1) continue;
     for (int side = 0; side < 2; ++side) {
-      const Tensor* c = FindInitializer(g, add.inputs[1 - side]);
+      const Tensor* c = FindInitializer(g, op.inputs[1 - side]);
       if (!c) continue;
-      auto ci = FoldableConv(g, index, removed, add.inputs[side]);
+      auto ci = FoldableConv(g, index, removed, op.inputs[side]);
       if (!ci) continue;
       const Tensor* w = FindInitializer(g, g.nodes[*ci].inputs[1]);
-      std::vector<float> extra = PerChannel(*c, w->rank(), w->dim(0));
-      if (extra.empty()) continue;
+      std::vector<float> values = PerChannel(*c, w->rank(), w->dim(0));
+      if (values.empty()) continue;
       Node& conv = g.nodes[*ci];
-      std::vector<float> bias = ConvBias(g, conv, w->dim(0));
-      for (size_t k = 0; k < bias.size(); ++k) bias[k] += extra[k];
-      SetBias(g, conv, bias, add.outputs[0]);
+      std::string output = op.outputs[0];
+      fold(g, conv, *w, values);
+      conv.outputs[0] = output;
+      // The Conv now produces the op's output: move it to the op's position.
       g.nodes[i] = std::move(conv);
       removed[*ci] = true;
       ++fused;
@@ -148,46 +155,37 @@ Status FuseConvAdd(Graph& g, int64_t* count) {
   return Status::Ok();
 }
 
+}  // namespace
+
+Status FuseConvAdd(Graph& g, int64_t* count) {
+  return FoldPerChannel(
+      g, "Add",
+      [](Graph& g, Node& conv, const Tensor& w, const std::vector<float>& extra) {
+        std::vector<float> bias = ConvBias(g, conv, w.dim(0));
+        for (size_t k = 0; k < bias.size(); ++k) bias[k] += extra[k];
+        SetBias(g, conv, bias, conv.outputs[0]);
+      },
+      count);
+}
+
 Status FuseConvMul(Graph& g, int64_t* count) {
-  GraphIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  int64_t fused = 0;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const Node& mul = g.nodes[i];
-    if (!IsOp(mul, "Mul") || mul.inputs.size() != 2 || mul.outputs.size() != 1) continue;
-    for (int side = 0; side < 2; ++side) {
-      const Tensor* c = FindInitializer(g, mul.inputs[1 - side]);
-      if (!c) continue;
-      auto ci = FoldableConv(g, index, removed, mul.inputs[side]);
-      if (!ci) continue;
-      const Tensor* w = FindInitializer(g, g.nodes[*ci].inputs[1]);
-      std::vector<float> scale = PerChannel(*c, w->rank(), w->dim(0));
-      if (scale.empty()) continue;
-      Node& conv = g.nodes[*ci];
-      int64_t m = w->dim(0), per = w->numel() / m;
-      std::vector<float> bias = ConvBias(g, conv, m);
-      Tensor nw = w->Clone();
-      float* pw = nw.data<float>();
-      for (int64_t k = 0; k < m; ++k) {
-        for (int64_t j = 0; j < per; ++j) pw[k * per + j] *= scale[k];
-        bias[k] *= scale[k];
-      }
-      std::string wname = UniqueName(g, conv.inputs[1] + "_scaled");
-      g.initializers[wname] = std::move(nw);
-      conv.inputs[1] = wname;
-      SetBias(g, conv, bias, mul.outputs[0]);
-      g.nodes[i] = std::move(conv);
-      removed[*ci] = true;
-      ++fused;
-      break;
-    }
-  }
-  if (fused) {
-    RemoveNodes(g, removed);
-    RemoveUnusedInitializers(g);
-  }
-  if (count) *count = fused;
-  return Status::Ok();
+  return FoldPerChannel(
+      g, "Mul",
+      [](Graph& g, Node& conv, const Tensor& w, const std::vector<float>& scale) {
+        int64_t m = w.dim(0), per = w.numel() / m;
+        std::vector<float> bias = ConvBias(g, conv, m);
+        Tensor nw = w.Clone();
+        float* pw = nw.data<float>();
+        for (int64_t k = 0; k < m; ++k) {
+          for (int64_t j = 0; j < per; ++j) pw[k * per + j] *= scale[k];
+          bias[k] *= scale[k];
+        }
+        std::string wname = UniqueName(g, conv.inputs[1] + "_scaled");
+        g.initializers[wname] = std::move(nw);
+        conv.inputs[1] = wname;
+        SetBias(g, conv, bias, conv.outputs[0]);
+      },
+      count);
 }
 
 }  // namespace ipfs_accelerate::engine::optimizer
