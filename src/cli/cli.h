@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -11,6 +12,7 @@ namespace ipfs_accelerate::cli {
 
 struct Context {
   std::string repo_flag;     // --repo
+  std::vector<std::string> config_overrides;  // --set KEY=VALUE, last layer of the configuration
   std::function<int()> run;  // the chosen subcommand's action, set by its callback
 };
 
@@ -20,5 +22,7 @@ int Fail(const Status& status);
 void RegisterStoreCommands(CLI::App& app, Context& ctx);
 void RegisterEngineCommands(CLI::App& app, Context& ctx);
 void RegisterOcrCommands(CLI::App& app, Context& ctx);
+void RegisterHardwareCommands(CLI::App& app, Context& ctx);
+void RegisterBenchCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

@@ -41,9 +41,14 @@ int main(int argc, char** argv) {
   Context ctx;
   app.add_option("--repo", ctx.repo_flag,
                  "Repository directory (default: $IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate)");
+  app.add_option("--set", ctx.config_overrides,
+                 "KEY=VALUE configuration setting (repeatable), over ~/.ipfs_accelerate/config.json, "
+                 "./ipfs_accelerate.json and IPFS_ACCELERATE_* variables; see `hw --help`");
   RegisterStoreCommands(app, ctx);
   RegisterEngineCommands(app, ctx);
   RegisterOcrCommands(app, ctx);
+  RegisterHardwareCommands(app, ctx);
+  RegisterBenchCommands(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

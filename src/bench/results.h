@@ -1,0 +1,63 @@
+// What a benchmark run measured, as plain values: the benchmark writes them, the results database
+// stores them, reports and comparisons read them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bench/statistics.h"
+
+namespace ipfs_accelerate::bench {
+
+// One configuration (model × hardware × batch × seq × threads × scenario) measured in a run.
+struct ResultRecord {
+  int64_t id = 0;      // assigned by the database
+  int64_t run_id = 0;  // the run it belongs to
+  std::string model_name;  // file name without .onnx, or the alias/CID the user gave
+  std::string model_cid;   // CID of the model file (as `add` gives it)
+  std::string hardware = "cpu";
+  std::string precision = "fp32";
+  std::string scenario = "single-stream";  // or "offline"
+  int64_t batch = 1;
+  int64_t seq = 0;  // 0 when the model has no sequence dimension
+  int64_t threads = 1;
+  int64_t warmup_runs = 0;
+  SampleStats stats;        // over samples_ms
+  double throughput = 0;    // items (batch elements) per second
+  int64_t peak_rss_bytes = 0;
+  bool converged = false;    // the median's 95% interval reached the target width
+  bool interrupted = false;  // Ctrl-C stopped it: the samples are what was measured until then
+  std::vector<double> samples_ms;  // every timed run, in order
+  std::vector<bool> outlier;       // per sample, by the MAD rule (kept, only marked)
+
+  // "bert b1 s128 t2 single-stream cpu": how tables and charts name the configuration.
+  std::string Label() const;
+  // The identity used to match configurations across runs (everything but the measurements).
+  std::string Key() const;
+};
+
+// The platforms seen when the run started (one row per platform of `hw --json`).
+struct HardwarePlatform {
+  std::string platform;  // cpu, cuda, rocm, mps, openvino, qualcomm, webnn, webgpu
+  bool available = false;
+  std::string reason;  // why not, when unavailable
+  int64_t priority = 0;
+  std::string details_json;  // the platform's object of `hw --json`
+};
+
+struct RunRecord {
+  int64_t id = 0;           // assigned by the database
+  std::string started_at;   // ISO 8601 UTC, "2026-11-27T10:33:03Z"
+  std::string finished_at;  // empty while running
+  std::string git_commit;   // of the ipfs-accelerate build
+  std::string version;
+  std::string host;
+  std::string hardware_fingerprint;  // hash of what `hw` reports, stable across reboots
+  std::string command;               // the command line, for people
+  std::string status = "running";    // "running", "complete" or "interrupted"
+  std::vector<ResultRecord> results;
+  std::vector<HardwarePlatform> hardware;
+};
+
+}  // namespace ipfs_accelerate::bench
