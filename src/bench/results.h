@@ -12,8 +12,8 @@ namespace ipfs_accelerate::bench {
 
 // One configuration (model × hardware × batch × seq × threads × scenario) measured in a run.
 struct ResultRecord {
-  int64_t id = 0;      // assigned by the database
-  int64_t run_id = 0;  // the run it belongs to
+  int64_t id = 0;          // assigned by the database
+  int64_t run_id = 0;      // the run it belongs to
   std::string model_name;  // file name without .onnx, or the alias/CID the user gave
   std::string model_cid;   // CID of the model file (as `add` gives it)
   std::string hardware = "cpu";
@@ -23,8 +23,8 @@ struct ResultRecord {
   int64_t seq = 0;  // 0 when the model has no sequence dimension
   int64_t threads = 1;
   int64_t warmup_runs = 0;
-  SampleStats stats;        // over samples_ms
-  double throughput = 0;    // items (batch elements) per second
+  SampleStats stats;      // over samples_ms
+  double throughput = 0;  // items (batch elements) per second
   int64_t peak_rss_bytes = 0;
   bool converged = false;    // the median's 95% interval reached the target width
   bool interrupted = false;  // Ctrl-C stopped it: the samples are what was measured until then
@@ -33,7 +33,9 @@ struct ResultRecord {
 
   // "bert b1 s128 t2 single-stream cpu": how tables and charts name the configuration.
   std::string Label() const;
-  // The identity used to match configurations across runs (everything but the measurements).
+  // The identity used to match configurations across runs (everything but the measurements):
+  // the model (its CID, or its name when the CID is unknown), hardware, precision, scenario,
+  // batch, seq and threads. warmup_runs is how it was measured, not what, and is left out.
   std::string Key() const;
 };
 

@@ -44,9 +44,10 @@ double MannWhitneyP(std::span<const double> a, std::span<const double> b);
 // How `after` compares with `before` (latencies, lower is better).
 struct Comparison {
   double median_before = 0, median_after = 0;
-  double change = 0;    // median_after / median_before − 1 (+0.10: 10% slower)
-  double p_value = 1;   // Mann–Whitney U, two-sided
-  bool significant = false;  // p_value < alpha (after any multiple-testing adjustment)
+  double change = 0;         // median_after / median_before − 1 (+0.10: 10% slower)
+  double p_value = 1;        // Mann–Whitney U, two-sided, for this pair alone
+  double p_adjusted = 1;     // Holm–Bonferroni adjusted across all pairs compared together
+  bool significant = false;  // p_adjusted < alpha
   bool regression = false;   // significant, slower, and change ≥ min_change
   bool improvement = false;  // significant, faster, and −change ≥ min_change
 };

@@ -11,9 +11,10 @@
 namespace ipfs_accelerate::cli {
 
 struct Context {
-  std::string repo_flag;     // --repo
+  std::string repo_flag;                      // --repo
   std::vector<std::string> config_overrides;  // --set KEY=VALUE, last layer of the configuration
-  std::function<int()> run;  // the chosen subcommand's action, set by its callback
+  std::string command_line;                   // argv joined by spaces, for records of what ran
+  std::function<int()> run;                   // the chosen subcommand's action, set by its callback
 };
 
 // Prints "error: …" for people and returns the exit code for it (1).

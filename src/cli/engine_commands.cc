@@ -16,13 +16,6 @@
 namespace ipfs_accelerate::cli {
 namespace {
 
-Result<Tensor> LoadTensorFile(const std::string& path) {
-  IA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  auto t = path.ends_with(".pb") ? engine::ParseTensorProto(bytes) : ParseNpy(bytes);
-  if (!t.ok()) return t.status().WithContext(path);
-  return t;
-}
-
 std::string SafeFileName(std::string name) {
   for (char& c : name) {
     if (c == '/' || c == '\\' || c == ':' || static_cast<unsigned char>(c) < 0x20) c = '_';
@@ -101,16 +94,8 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
     ctx.run = [&ctx, o]() -> int {
       auto model = models::LoadModelRef(ctx.repo_flag, o->model);
       if (!model.ok()) return Fail(model.status());
-      std::map<std::string, Tensor> feeds;
-      for (const std::string& spec : o->inputs) {
-        auto eq = spec.find('=');
-        if (eq == std::string::npos || eq == 0) {
-          return Fail(Status::InvalidArgument("--input wants NAME=FILE, got \"" + spec + "\""));
-        }
-        auto t = LoadTensorFile(spec.substr(eq + 1));
-        if (!t.ok()) return Fail(t.status());
-        feeds[spec.substr(0, eq)] = std::move(t).value();
-      }
+      auto feeds = models::LoadInputSpecs(o->inputs);
+      if (!feeds.ok()) return Fail(feeds.status());
       auto session = engine::Session::Create(
           std::move(model).value(),
           {.threads = o->threads, .profile = o->profile, .optimize = !o->no_optimize});
@@ -121,7 +106,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       for (int i = 0; i < total; ++i) {
         if (o->repeat > 0 && i == o->warmup) (*session)->ResetProfile();
         auto t0 = std::chrono::steady_clock::now();
-        outputs = (*session)->Run(feeds);
+        outputs = (*session)->Run(*feeds);
         if (!outputs.ok()) return Fail(outputs.status());
         double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                         .count();

@@ -39,11 +39,13 @@ int main(int argc, char** argv) {
   app.set_help_all_flag("--help-all", "Show help for every command");
   app.require_subcommand(1);
   Context ctx;
+  for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
   app.add_option("--repo", ctx.repo_flag,
                  "Repository directory (default: $IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate)");
-  app.add_option("--set", ctx.config_overrides,
-                 "KEY=VALUE configuration setting (repeatable), over ~/.ipfs_accelerate/config.json, "
-                 "./ipfs_accelerate.json and IPFS_ACCELERATE_* variables; see `hw --help`");
+  app.add_option(
+      "--set", ctx.config_overrides,
+      "KEY=VALUE configuration setting (repeatable), over ~/.ipfs_accelerate/config.json, "
+      "./ipfs_accelerate.json and IPFS_ACCELERATE_* variables; see `hw --help`");
   RegisterStoreCommands(app, ctx);
   RegisterEngineCommands(app, ctx);
   RegisterOcrCommands(app, ctx);

@@ -27,13 +27,31 @@ ProgressBar::ProgressBar(std::string label, uint64_t total, bool enabled)
 
 ProgressBar::~ProgressBar() { Finish(); }
 
-void ProgressBar::Update(uint64_t done) {
-  if (!enabled_) return;
+ProgressBar ProgressBar::WithDetail(bool enabled) { return ProgressBar("", 0, enabled); }
+
+bool ProgressBar::DueForDraw() {
+  if (!enabled_) return false;
   auto now = std::chrono::steady_clock::now();
-  if (now - start_ < std::chrono::seconds(1)) return;
-  if (drawn_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
+  if (now - start_ < std::chrono::seconds(1)) return false;
+  if (drawn_ && now - last_draw_ < std::chrono::milliseconds(100)) return false;
   last_draw_ = now;
-  Draw(done);
+  return true;
+}
+
+void ProgressBar::Update(uint64_t done) {
+  if (DueForDraw()) Draw(done);
+}
+
+void ProgressBar::Update(double fraction, const std::string& label, const std::string& detail) {
+  if (!DueForDraw()) return;
+  constexpr int kWidth = 20;
+  fraction = fraction < 0 ? 0 : fraction > 1 ? 1 : fraction;
+  int filled = static_cast<int>(fraction * kWidth);
+  std::string bar(filled, '#');
+  bar.append(kWidth - filled, '.');
+  std::fprintf(stderr, "\r%s [%s] %s\x1b[K", label.c_str(), bar.c_str(), detail.c_str());
+  std::fflush(stderr);
+  drawn_ = true;
 }
 
 void ProgressBar::Draw(uint64_t done) {
@@ -45,21 +63,26 @@ void ProgressBar::Draw(uint64_t done) {
     int filled = static_cast<int>(frac * kWidth);
     std::string bar(filled, '#');
     bar.append(kWidth - filled, '.');
-    std::fprintf(stderr, "\r%s [%s] %5.1f%% %s / %s  %s\x1b[K", label_.c_str(), bar.c_str(), frac * 100,
-                 HumanBytes(done).c_str(), HumanBytes(total_).c_str(), rate.c_str());
+    std::fprintf(stderr, "\r%s [%s] %5.1f%% %s / %s  %s\x1b[K", label_.c_str(), bar.c_str(),
+                 frac * 100, HumanBytes(done).c_str(), HumanBytes(total_).c_str(), rate.c_str());
   } else {
-    std::fprintf(stderr, "\r%s %s  %s\x1b[K", label_.c_str(), HumanBytes(done).c_str(), rate.c_str());
+    std::fprintf(stderr, "\r%s %s  %s\x1b[K", label_.c_str(), HumanBytes(done).c_str(),
+                 rate.c_str());
   }
   std::fflush(stderr);
   drawn_ = true;
 }
 
-void ProgressBar::Finish() {
+void ProgressBar::Clear() {
   if (drawn_) {
     std::fprintf(stderr, "\r\x1b[K");
     std::fflush(stderr);
     drawn_ = false;
   }
+}
+
+void ProgressBar::Finish() {
+  Clear();
   enabled_ = false;
 }
 

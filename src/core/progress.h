@@ -11,17 +11,25 @@ class ProgressBar {
  public:
   // `total` in bytes; 0 when unknown (then only the count and rate are shown).
   ProgressBar(std::string label, uint64_t total, bool enabled = true);
+  // A bar for work counted in other units: shows the fraction done and a caller's detail text.
+  static ProgressBar WithDetail(bool enabled = true);
   ~ProgressBar();
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   // Reports `done` bytes so far; redraws at most ten times a second, starting after one second.
   void Update(uint64_t done);
-  // Clears the bar line if one was drawn.
+  // For WithDetail bars: `fraction` of the work done (0…1), `label` before the bar and `detail`
+  // after it. Redraws at most ten times a second, starting after one second.
+  void Update(double fraction, const std::string& label, const std::string& detail);
+  // Clears the bar line if one was drawn; later updates draw again (to print a line between).
+  void Clear();
+  // Clears the bar line if one was drawn, and draws no more.
   void Finish();
 
  private:
   void Draw(uint64_t done);
+  bool DueForDraw();
   std::string label_;
   uint64_t total_;
   bool enabled_;

@@ -22,7 +22,9 @@ class Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
@@ -64,6 +66,8 @@ class Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
+  const T& operator*() const& { return value(); }
+  T&& operator*() && { return std::move(*this).value(); }
 
  private:
   std::variant<T, Status> v_;
@@ -74,10 +78,10 @@ class Result {
 #define IA_CONCAT_INNER(a, b) a##b
 #define IA_CONCAT(a, b) IA_CONCAT_INNER(a, b)
 
-#define IA_RETURN_IF_ERROR(expr)                    \
-  do {                                              \
-    ::ipfs_accelerate::Status ia_status_ = (expr);  \
-    if (!ia_status_.ok()) return ia_status_;        \
+#define IA_RETURN_IF_ERROR(expr)                   \
+  do {                                             \
+    ::ipfs_accelerate::Status ia_status_ = (expr); \
+    if (!ia_status_.ok()) return ia_status_;       \
   } while (0)
 
 #define IA_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

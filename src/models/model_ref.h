@@ -2,9 +2,12 @@
 // (with an optional path below it) in the content-addressed store.
 #pragma once
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
+#include "core/tensor.h"
 #include "engine/graph.h"
 
 namespace ipfs_accelerate::models {
@@ -26,6 +29,12 @@ Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref
 // An ONNX model from a file, a directory holding model.onnx, or a CID/alias[/path] of either in
 // the store. Models from the store keep their weights inside (no external data). `cid`, when
 // given, receives the model file's CID (computed for a local file).
+// A tensor from a .npy file or an ONNX TensorProto (.pb) file.
+Result<Tensor> LoadTensorFile(const std::string& path);
+
+// Model inputs given as "NAME=FILE" strings (--input), each file read by LoadTensorFile.
+Result<std::map<std::string, Tensor>> LoadInputSpecs(const std::vector<std::string>& specs);
+
 Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::string& ref,
                                    std::string* cid = nullptr);
 

@@ -1,0 +1,23 @@
+#include "bench/results.h"
+
+namespace ipfs_accelerate::bench {
+
+std::string ResultRecord::Label() const {
+  std::string out = model_name.empty() ? model_cid : model_name;
+  out += " b" + std::to_string(batch);
+  if (seq > 0) out += " s" + std::to_string(seq);
+  out += " t" + std::to_string(threads);
+  out += " " + scenario + " " + hardware;
+  if (precision != "fp32") out += " " + precision;
+  return out;
+}
+
+std::string ResultRecord::Key() const {
+  // '|' occurs in none of the fields after the model, so two keys are equal only when every field
+  // is, even for a model name that holds '|'.
+  std::string model = model_cid.empty() ? "name:" + model_name : "cid:" + model_cid;
+  return model + "|" + hardware + "|" + precision + "|" + scenario + "|b" + std::to_string(batch) +
+         "|s" + std::to_string(seq) + "|t" + std::to_string(threads);
+}
+
+}  // namespace ipfs_accelerate::bench

@@ -1,0 +1,63 @@
+// The benchmark results database: one DuckDB file holding runs, their results with every raw
+// sample, and the hardware each run saw. The schema is versioned; migrations go up and down.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/duckdb.h"
+#include "bench/results.h"
+#include "core/status.h"
+
+namespace ipfs_accelerate::bench {
+
+class ResultsDb {
+ public:
+  // The schema version this build writes; Open migrates older files up to it.
+  static constexpr int kSchemaVersion = 2;
+
+  enum class Mode {
+    kCreate,     // create the file (with its parent directories) when it does not exist
+    kMustExist,  // a missing file is kNotFound
+  };
+
+  // Opens the results database at `path`, migrating an older schema up. A new file is built
+  // beside `path` and renamed into place once complete, so a failure leaves nothing behind.
+  // Errors: kNotFound (kMustExist, no file), kBusy (another process has it open), kCorruption
+  // (not a DuckDB file, or not a results database), kUnsupported (a newer schema than this
+  // build knows), kIoError (an unwritable path).
+  static Result<std::unique_ptr<ResultsDb>> Open(const std::string& path, Mode mode);
+
+  // ~/.ipfs_accelerate/results.duckdb
+  static std::string DefaultPath();
+
+  // The schema version of the file (0 for an empty database).
+  Result<int> SchemaVersion();
+  // Applies the migrations up or down to `version` (0…kSchemaVersion), each in a transaction.
+  Status MigrateTo(int version);
+
+  // Inserts `run` (its fields, status and hardware rows; not its results) and sets run.id.
+  Status BeginRun(RunRecord& run);
+  // Inserts one result with its samples for run `run_id` in one transaction; sets result.id.
+  Status AddResult(int64_t run_id, ResultRecord& result);
+  // Records how the run ended: "complete" or "interrupted", and when.
+  Status FinishRun(int64_t run_id, const std::string& status, const std::string& finished_at);
+
+  // Run ids, oldest first.
+  Result<std::vector<int64_t>> RunIds();
+  // A whole run: fields, hardware rows, results in the order they were added, with samples.
+  // kNotFound naming the id when there is no such run.
+  Result<RunRecord> LoadRun(int64_t id);
+
+  duckdb::Database& db() { return *db_; }
+
+ private:
+  explicit ResultsDb(std::unique_ptr<duckdb::Database> db) : db_(std::move(db)) {}
+  static Result<std::unique_ptr<ResultsDb>> OpenExisting(const std::string& path);
+  static Status CreateNew(const std::string& path);
+  std::unique_ptr<duckdb::Database> db_;
+};
+
+}  // namespace ipfs_accelerate::bench

@@ -1,0 +1,172 @@
+#include "bench/runner.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/process_stats.h"
+#include "engine/session.h"
+
+namespace ipfs_accelerate::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// The configurations a model is measured in: a model without a sequence dimension gets seq 0
+// once; without a batch dimension, batch 1 once.
+struct Sizes {
+  std::vector<int64_t> batches, seqs;
+};
+Sizes SizesFor(const BenchModel& m, const BenchOptions& o) {
+  ModelDims dims = InspectDims(m.model);
+  Sizes s;
+  s.batches = dims.has_batch ? o.batches : std::vector<int64_t>{1};
+  s.seqs = dims.has_seq ? o.seqs : std::vector<int64_t>{0};
+  return s;
+}
+
+bool Stopped(const BenchCallbacks& cb) { return cb.stop && cb.stop->load(); }
+
+// One configuration: warm-up, then timed runs until the interval is narrow enough, the budget
+// is spent or `stop` is set.
+Status Measure(engine::Session& session, const std::map<std::string, Tensor>& inputs,
+               const BenchOptions& o, const BenchCallbacks& cb, ResultRecord& r) {
+  Clock::time_point start = Clock::now();
+  while (r.warmup_runs < o.warmup_runs || Seconds(Clock::now() - start) < o.warmup_s) {
+    if (Stopped(cb)) break;
+    IA_RETURN_IF_ERROR(session.Run(inputs).status());
+    ++r.warmup_runs;
+    if (Seconds(Clock::now() - start) > o.max_time_s) break;  // very slow model: don't dawdle
+  }
+  ResetPeakRss();
+  Clock::time_point begin = Clock::now(), last_report = begin;
+  double budget = o.max_time_s;
+  // Summaries sort the samples: check convergence when the count has grown by 5% since the last
+  // check, so the checks cost O(n log n) in all and a fast model stops near the fewest samples
+  // that give the interval.
+  size_t next_check = static_cast<size_t>(o.min_samples);
+  while (!Stopped(cb)) {
+    Clock::time_point t0 = Clock::now();
+    IA_RETURN_IF_ERROR(session.Run(inputs).status());
+    Clock::time_point t1 = Clock::now();
+    r.samples_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    double elapsed = Seconds(t1 - begin);
+    size_t n = r.samples_ms.size();
+    bool enough = n >= static_cast<size_t>(o.min_samples);
+    // The minimum time spreads the samples over more than one moment of the machine's load; a
+    // model fast enough to give 1000 samples sooner has spread them enough.
+    bool spread = elapsed >= std::min(o.min_time_s, budget) || n >= 1000;
+    if (n >= next_check && spread) {
+      next_check = std::max(n + 1, n + n / 20);
+      r.stats = Summarize(r.samples_ms);
+      if (r.stats.ci_valid && r.stats.ci_rel <= o.target_ci) {
+        r.converged = true;
+        break;
+      }
+    }
+    if (elapsed >= budget) break;
+    if (cb.progress && t1 - last_report > std::chrono::milliseconds(100)) {
+      last_report = t1;
+      if (!enough) r.stats = Summarize(r.samples_ms);
+      cb.progress(r, elapsed / budget);
+    }
+  }
+  double wall = Seconds(Clock::now() - begin);
+  r.interrupted = Stopped(cb);
+  r.stats = Summarize(r.samples_ms);
+  r.outlier = FlagOutliers(r.samples_ms);
+  r.peak_rss_bytes = PeakRssBytes();
+  double items = static_cast<double>(r.batch) * r.samples_ms.size();
+  if (r.scenario == "offline") {
+    // MLPerf offline: every query is available at once; the metric is items per wall second.
+    r.throughput = wall > 0 ? items / wall : 0;
+  } else {
+    // Single-stream: one query at a time; throughput follows from the latencies.
+    double total_ms = 0;
+    for (double ms : r.samples_ms) total_ms += ms;
+    r.throughput = total_ms > 0 ? items / (total_ms / 1000) : 0;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& o) {
+  for (const std::string& s : o.scenarios) {
+    if (s != "single-stream" && s != "offline") {
+      return Status::InvalidArgument("unknown scenario '" + s +
+                                     "': choose single-stream (latency) or offline (throughput)");
+    }
+  }
+  for (const std::string& h : o.hardware) {
+    if (h != "cpu") {
+      return Status::Unsupported("the engine has no " + h +
+                                 " backend yet; only --hardware cpu can run models in this build");
+    }
+  }
+  auto positive = [](const std::vector<int64_t>& v, const char* what) -> Status {
+    if (v.empty()) return Status::InvalidArgument(std::string("no ") + what + " given");
+    for (int64_t x : v) {
+      if (x <= 0 || x > 1'000'000) {
+        return Status::InvalidArgument(std::string(what) + " " + std::to_string(x) +
+                                       " is out of range (1…1000000)");
+      }
+    }
+    return Status::Ok();
+  };
+  IA_RETURN_IF_ERROR(positive(o.batches, "--batch"));
+  IA_RETURN_IF_ERROR(positive(o.seqs, "--seq"));
+  IA_RETURN_IF_ERROR(positive(o.threads, "--threads"));
+  if (!(o.max_time_s > 0)) return Status::InvalidArgument("--max-time must be positive");
+  for (const BenchModel& m : models) {
+    Sizes sizes = SizesFor(m, o);
+    for (int64_t b : sizes.batches) {
+      for (int64_t s : sizes.seqs) {
+        InputShape shape{b, s, o.dims};
+        auto inputs = SynthesizeInputs(m.model, shape, m.given_inputs, o.seed);
+        if (!inputs.ok()) return inputs.status().WithContext("model " + m.name);
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOptions& o,
+                           const BenchCallbacks& cb) {
+  IA_RETURN_IF_ERROR(ValidatePlan(models, o));
+  for (const BenchModel& m : models) {
+    Sizes sizes = SizesFor(m, o);
+    for (const std::string& hardware : o.hardware) {
+      for (int64_t threads : o.threads) {
+        auto session = engine::Session::Create(
+            m.model, {.threads = static_cast<int>(threads)});  // a copy: weights are shared
+        if (!session.ok()) return session.status().WithContext("model " + m.name);
+        for (int64_t batch : sizes.batches) {
+          for (int64_t seq : sizes.seqs) {
+            IA_ASSIGN_OR_RETURN(auto inputs, SynthesizeInputs(m.model, {batch, seq, o.dims},
+                                                              m.given_inputs, o.seed));
+            for (const std::string& scenario : o.scenarios) {
+              if (Stopped(cb)) return true;
+              ResultRecord r;
+              r.model_name = m.name;
+              r.model_cid = m.cid;
+              r.hardware = hardware;
+              r.scenario = scenario;
+              r.batch = batch;
+              r.seq = seq;
+              r.threads = (*session)->threads();
+              Status s = Measure(**session, inputs, o, cb, r);
+              if (!s.ok()) return s.WithContext("model " + m.name + " (" + r.Label() + ")");
+              if (cb.on_result) IA_RETURN_IF_ERROR(cb.on_result(r));
+              if (r.interrupted) return true;
+            }
+          }
+        }
+      }
+    }
+  }
+  return Stopped(cb);
+}
+
+}  // namespace ipfs_accelerate::bench

@@ -1,0 +1,65 @@
+// The benchmark itself: every configuration of every model, warmed up, then sampled until the
+// median is known to ±2% (95% confidence) or the time budget is spent.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench/inputs.h"
+#include "bench/results.h"
+#include "core/status.h"
+#include "core/tensor.h"
+#include "engine/graph.h"
+
+namespace ipfs_accelerate::bench {
+
+struct BenchOptions {
+  std::vector<std::string> hardware = {"cpu"};
+  std::vector<int64_t> batches = {1};
+  std::vector<int64_t> seqs = {128};
+  std::vector<int64_t> threads = {1};
+  std::vector<std::string> scenarios = {"single-stream"};  // and/or "offline"
+  std::map<std::string, int64_t> dims;                     // other named dimensions
+  double max_time_s = 10;   // sampling budget per configuration (warm-up not counted)
+  double target_ci = 0.02;  // stop once the median's 95% interval is within ±2%
+  int min_samples = 30;     // at least this many timed runs…
+  double min_time_s = 1;    // …over at least this long (capped by max_time_s) or 1000 samples,
+                            // so they span more than one moment of the machine's load
+  int warmup_runs = 3;      // at least this many untimed runs…
+  double warmup_s = 0.2;    // …and at least this long
+  uint64_t seed = 1;        // for synthesized inputs
+};
+
+// A model to measure, loaded and checked before anything is measured or stored.
+struct BenchModel {
+  std::string name;  // for tables: the file name without .onnx, or the ref the user gave
+  std::string cid;   // of the model file
+  engine::Model model;
+  std::map<std::string, Tensor> given_inputs;  // from --input
+};
+
+// Checks that `options` are runnable for `models` before any measurement: scenario names,
+// positive sizes, and that inputs can be made for every batch/seq (errors name the model).
+Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& options);
+
+struct BenchCallbacks {
+  // Called about ten times a second while a configuration runs: what is measured so far and
+  // the fraction of its time budget spent.
+  std::function<void(const ResultRecord& so_far, double budget_fraction)> progress;
+  // Called once per configuration when it ends (converged, out of time, or interrupted); an
+  // error stops the benchmark.
+  std::function<Status(ResultRecord& result)> on_result;
+  // Set (from a signal handler, say) to stop: the current configuration ends marked
+  // `interrupted` with the samples taken so far, and no further one starts.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+// Runs every (model, hardware, threads, batch, seq, scenario) configuration; returns true when
+// `stop` interrupted it. Only the cpu platform can run models in this build.
+Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOptions& options,
+                           const BenchCallbacks& callbacks);
+
+}  // namespace ipfs_accelerate::bench

@@ -1,0 +1,387 @@
+// bench, report and compare: measuring models into the results database and reading it back.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "bench/compare.h"
+#include "bench/report.h"
+#include "bench/results_db.h"
+#include "bench/runner.h"
+#include "cli/cli.h"
+#include "core/build_info.h"
+#include "core/config.h"
+#include "core/file_util.h"
+#include "core/progress.h"
+#include "hardware/platform.h"
+#include "models/model_ref.h"
+
+namespace ipfs_accelerate::cli {
+namespace {
+
+// Set by Ctrl-C while a benchmark runs; the runner polls it between timed runs.
+std::atomic<bool> g_stop{false};
+
+void OnInterrupt(int) {
+  g_stop.store(true);
+  signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+std::string UtcNow() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string DbPath(const std::string& flag, const Config& config) {
+  return flag.empty() ? config.BenchDbPath() : flag;
+}
+
+// The name a table shows for a model reference: a file's or directory's stem, else the ref.
+std::string ModelName(const std::string& ref) {
+  std::filesystem::path p(ref);
+  std::error_code ec;
+  if (std::filesystem::exists(p, ec)) {
+    if (std::filesystem::is_directory(p, ec)) p = p.lexically_normal().parent_path() / p.filename();
+    std::string stem = p.stem().string();
+    if (stem == "model") stem = p.parent_path().filename().string();
+    if (!stem.empty()) return stem;
+  }
+  return ref;
+}
+
+std::string Ms(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, v < 10 ? "%.3f" : v < 100 ? "%.2f" : "%.1f", v);
+  return buf;
+}
+
+void PrintSummary(const bench::RunRecord& run) {
+  std::printf("%-28s %6s %5s %4s %-13s %6s %10s %7s %10s %10s %12s %10s  %s\n", "model", "batch",
+              "seq", "thr", "scenario", "n", "p50 ms", "±ci", "p90 ms", "p99 ms", "items/s",
+              "peak RSS", "notes");
+  for (const auto& r : run.results) {
+    const auto& s = r.stats;
+    std::string ci = s.ci_valid ? Ms(100 * s.ci_rel) + "%" : "n/a";
+    std::string notes;
+    if (r.interrupted) notes += "interrupted ";
+    if (!r.converged) notes += "not converged ";
+    if (s.outliers) notes += std::to_string(s.outliers) + " outliers";
+    std::printf("%-28s %6lld %5lld %4lld %-13s %6zu %10s %7s %10s %10s %12.1f %10s  %s\n",
+                r.model_name.substr(0, 28).c_str(), static_cast<long long>(r.batch),
+                static_cast<long long>(r.seq), static_cast<long long>(r.threads),
+                r.scenario.c_str(), s.count, Ms(s.median).c_str(), ci.c_str(), Ms(s.p90).c_str(),
+                Ms(s.p99).c_str(), r.throughput, HumanBytes(r.peak_rss_bytes).c_str(),
+                notes.c_str());
+  }
+}
+
+struct BenchFlags {
+  std::vector<std::string> models, inputs, dims;
+  std::vector<std::string> hardware = {"cpu"};
+  std::vector<int64_t> batches = {1}, seqs = {128}, threads = {1};
+  std::vector<std::string> scenarios = {"single-stream"};
+  std::string db;
+  double max_time = 0;  // 0: the configuration's bench.max_time_s
+  double target_ci = 0.02;
+  int min_samples = 30;
+  double min_time = 1;
+  uint64_t seed = 1;
+  bool json = false;
+};
+
+int RunBench(const Context& ctx, const BenchFlags& f) {
+  auto config = Config::LoadFromProcess(ctx.config_overrides);
+  if (!config.ok()) return Fail(config.status());
+
+  bench::BenchOptions o;
+  o.hardware = f.hardware;
+  o.batches = f.batches;
+  o.seqs = f.seqs;
+  o.threads = f.threads;
+  o.scenarios = f.scenarios;
+  o.max_time_s = f.max_time > 0 ? f.max_time : config->Number("bench.max_time_s");
+  o.target_ci = f.target_ci;
+  o.min_samples = f.min_samples;
+  o.min_time_s = f.min_time;
+  o.seed = f.seed;
+  for (const std::string& d : f.dims) {
+    auto eq = d.find('=');
+    char* end = nullptr;
+    long long v = eq == std::string::npos ? 0 : std::strtoll(d.c_str() + eq + 1, &end, 10);
+    if (eq == std::string::npos || eq == 0 || !end || *end || v <= 0) {
+      return Fail(Status::InvalidArgument("--dim wants NAME=N with N > 0, got \"" + d + "\""));
+    }
+    o.dims[d.substr(0, eq)] = v;
+  }
+
+  // Everything that can be wrong with the request is found before the database is touched.
+  hardware::HardwareReport hw = hardware::DetectHardware(*hardware::RealSystemView(), *config);
+  for (const std::string& h : o.hardware) {
+    const hardware::PlatformInfo* p = hw.Find(h);
+    if (!p) {
+      return Fail(Status::InvalidArgument(
+          "unknown hardware '" + h +
+          "': choose from cpu, cuda, rocm, mps, openvino, qualcomm, webnn, webgpu"));
+    }
+    if (!p->available) {
+      return Fail(Status::Unsupported(h + " is not available here: " + p->reason));
+    }
+  }
+  auto given = models::LoadInputSpecs(f.inputs);
+  if (!given.ok()) return Fail(given.status());
+  std::vector<bench::BenchModel> models;
+  for (const std::string& ref : f.models) {
+    bench::BenchModel m;
+    auto model = models::LoadModelRef(ctx.repo_flag, ref, &m.cid);
+    if (!model.ok()) return Fail(model.status().WithContext("model " + ref));
+    m.model = std::move(model).value();
+    m.name = ModelName(ref);
+    for (const auto& [name, t] : *given) {
+      for (const auto& in : m.model.graph.inputs) {
+        if (in.name == name) m.given_inputs[name] = t;
+      }
+    }
+    models.push_back(std::move(m));
+  }
+  if (Status s = bench::ValidatePlan(models, o); !s.ok()) return Fail(s);
+
+  std::string db_path = DbPath(f.db, *config);
+  auto db = bench::ResultsDb::Open(db_path, bench::ResultsDb::Mode::kCreate);
+  if (!db.ok()) return Fail(db.status());
+
+  bench::RunRecord run;
+  run.started_at = UtcNow();
+  run.git_commit = GitCommit();
+  run.version = Version();
+  run.host = HostName();
+  run.hardware_fingerprint = hardware::HardwareFingerprint(hw);
+  run.command = ctx.command_line;
+  nlohmann::json hw_json = hardware::ToJson(hw);
+  for (const auto& p : hw.platforms) {
+    run.hardware.push_back({p.name, p.available, p.reason, p.priority, hw_json[p.name].dump()});
+  }
+  if (Status s = (*db)->BeginRun(run); !s.ok()) return Fail(s);
+  std::fprintf(stderr, "bench: run %lld into %s (Ctrl-C stops and keeps what was measured)\n",
+               static_cast<long long>(run.id), db_path.c_str());
+
+  ProgressBar bar = ProgressBar::WithDetail(!f.json);
+  bench::BenchCallbacks cb;
+  cb.stop = &g_stop;
+  cb.progress = [&](const bench::ResultRecord& r, double fraction) {
+    std::string detail = std::to_string(r.stats.count) + " samples, p50 " + Ms(r.stats.median) +
+                         " ms" + (r.stats.ci_valid ? ", ±" + Ms(100 * r.stats.ci_rel) + "%" : "");
+    bar.Update(fraction, r.Label(), detail);
+  };
+  cb.on_result = [&](bench::ResultRecord& r) -> Status {
+    bar.Clear();
+    IA_RETURN_IF_ERROR((*db)->AddResult(run.id, r));
+    if (!f.json) {
+      std::fprintf(stderr, "  %s: p50 %s ms ±%s%%, %zu samples%s\n", r.Label().c_str(),
+                   Ms(r.stats.median).c_str(),
+                   r.stats.ci_valid ? Ms(100 * r.stats.ci_rel).c_str() : "n/a", r.stats.count,
+                   r.interrupted ? " (interrupted)"
+                   : r.converged ? ""
+                                 : " (time budget spent)");
+    }
+    run.results.push_back(r);
+    return Status::Ok();
+  };
+  g_stop = false;
+  signal(SIGINT, OnInterrupt);
+  Result<bool> interrupted = bench::RunBenchmarks(models, o, cb);
+  signal(SIGINT, SIG_DFL);
+  bar.Finish();
+  std::string status = interrupted.ok() && *interrupted ? "interrupted"
+                       : interrupted.ok()               ? "complete"
+                                                        : "failed";
+  run.status = status;
+  run.finished_at = UtcNow();
+  Status finish = (*db)->FinishRun(run.id, status, run.finished_at);
+  if (!interrupted.ok()) return Fail(interrupted.status());
+  if (!finish.ok()) return Fail(finish);
+  if (f.json) {
+    std::printf("%s\n", bench::RenderReport({run}, bench::ReportFormat::kJson).c_str());
+  } else {
+    PrintSummary(run);
+    std::printf("run %lld %s: %zu results in %s\n", static_cast<long long>(run.id), status.c_str(),
+                run.results.size(), db_path.c_str());
+  }
+  return status == "interrupted" ? 130 : 0;
+}
+
+struct ReportFlags {
+  std::string db, format, output;
+  int64_t run = 0;  // 0: the latest
+  int history = 4;
+};
+
+// The run asked for (the latest by default) and up to `history` runs before it, oldest first.
+Result<std::vector<bench::RunRecord>> LoadRuns(bench::ResultsDb& db, int64_t run, int history) {
+  IA_ASSIGN_OR_RETURN(std::vector<int64_t> ids, db.RunIds());
+  if (ids.empty()) {
+    return Status::NotFound(db.db().path() + " holds no runs yet; run `ipfs-accelerate bench`");
+  }
+  auto it = run == 0 ? ids.end() - 1 : std::find(ids.begin(), ids.end(), run);
+  if (it == ids.end()) return db.LoadRun(run).status();  // names the missing id
+  std::vector<bench::RunRecord> runs;
+  for (auto from = it - std::min<ptrdiff_t>(history, it - ids.begin()); from <= it; ++from) {
+    IA_ASSIGN_OR_RETURN(bench::RunRecord r, db.LoadRun(*from));
+    runs.push_back(std::move(r));
+  }
+  return runs;
+}
+
+int RunReport(const Context& ctx, const ReportFlags& f) {
+  auto config = Config::LoadFromProcess(ctx.config_overrides);
+  if (!config.ok()) return Fail(config.status());
+  std::string format = f.format;
+  if (format.empty()) {
+    format = f.output.ends_with(".html") || f.output.ends_with(".htm") ? "html"
+             : f.output.ends_with(".json")                             ? "json"
+                                                                       : "md";
+  }
+  auto parsed = bench::ParseReportFormat(format);
+  if (!parsed.ok()) return Fail(parsed.status());
+  auto db = bench::ResultsDb::Open(DbPath(f.db, *config), bench::ResultsDb::Mode::kMustExist);
+  if (!db.ok()) return Fail(db.status());
+  auto runs = LoadRuns(**db, f.run, f.history);
+  if (!runs.ok()) return Fail(runs.status());
+  std::string text = bench::RenderReport(*runs, *parsed);
+  if (f.output.empty() || f.output == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return 0;
+  }
+  if (Status s = WriteFileAtomic(f.output, text); !s.ok()) return Fail(s);
+  std::fprintf(stderr, "report: run %lld (%zu runs of history) → %s\n",
+               static_cast<long long>(runs->back().id), runs->size() - 1, f.output.c_str());
+  return 0;
+}
+
+struct CompareFlags {
+  std::string db;
+  int64_t before = 0, after = 0;
+  bench::CompareOptions options;
+  bool json = false;
+};
+
+// Exit codes as diff(1): 0 no regression, 1 a significant regression, 2 trouble.
+int RunCompare(const Context& ctx, const CompareFlags& f) {
+  auto fail = [](const Status& s) {
+    Fail(s);
+    return 2;
+  };
+  auto config = Config::LoadFromProcess(ctx.config_overrides);
+  if (!config.ok()) return fail(config.status());
+  auto db = bench::ResultsDb::Open(DbPath(f.db, *config), bench::ResultsDb::Mode::kMustExist);
+  if (!db.ok()) return fail(db.status());
+  auto before = (*db)->LoadRun(f.before);
+  if (!before.ok()) return fail(before.status());
+  auto after = (*db)->LoadRun(f.after);
+  if (!after.ok()) return fail(after.status());
+  bench::RunComparison c = bench::CompareRuns(*before, *after, f.options);
+  if (f.json) {
+    std::printf("%s\n", bench::ComparisonToJson(c).dump(2).c_str());
+  } else {
+    std::fputs(bench::RenderComparisonText(c).c_str(), stdout);
+  }
+  return c.any_regression ? 1 : 0;
+}
+
+}  // namespace
+
+void RegisterBenchCommands(CLI::App& app, Context& ctx) {
+  auto f = std::make_shared<BenchFlags>();
+  auto* bench = app.add_subcommand(
+      "bench",
+      "Measure models: every model × hardware × batch × seq × threads × scenario, sampled until "
+      "the median's 95% confidence interval is within ±2% (or --max-time), stored in DuckDB");
+  bench->add_option("models", f->models, "Model files, directories or CIDs/aliases in the store")
+      ->required();
+  bench->add_option("--hardware", f->hardware, "Platforms, comma-separated (default cpu)")
+      ->delimiter(',');
+  bench->add_option("--batch", f->batches, "Batch sizes, comma-separated (default 1)")
+      ->delimiter(',');
+  bench->add_option("--seq", f->seqs, "Sequence lengths for models that have one (default 128)")
+      ->delimiter(',');
+  bench->add_option("--threads", f->threads, "Thread counts, comma-separated (default 1)")
+      ->delimiter(',');
+  bench
+      ->add_option("--scenario", f->scenarios,
+                   "single-stream (latency, one query at a time) and/or offline (throughput, "
+                   "queries back to back), comma-separated")
+      ->delimiter(',');
+  bench->add_option("--db", f->db,
+                    "Results database (default: bench.db in the configuration, else "
+                    "~/.ipfs_accelerate/results.duckdb)");
+  bench
+      ->add_option("--max-time", f->max_time,
+                   "Seconds of sampling per configuration at most (default bench.max_time_s, 10)")
+      ->check(CLI::PositiveNumber);
+  bench
+      ->add_option("--target-ci", f->target_ci,
+                   "Stop once the median's 95% interval is within ±this fraction (default 0.02)")
+      ->check(CLI::Range(0.0001, 1.0));
+  bench
+      ->add_option("--min-time", f->min_time,
+                   "Seconds of sampling at least, capped by --max-time (default 1)")
+      ->check(CLI::NonNegativeNumber);
+  bench->add_option("--min-samples", f->min_samples, "Timed runs at least (default 30)")
+      ->check(CLI::Range(6, 1000000));
+  bench->add_option("-i,--input", f->inputs,
+                    "NAME=FILE (.npy or .pb) for an input instead of synthesized data");
+  bench->add_option("--dim", f->dims, "NAME=N: the size of a named dynamic dimension");
+  bench->add_option("--seed", f->seed, "Seed of the synthesized inputs (default 1)");
+  bench->add_flag("--json", f->json, "Print the run as JSON instead of the summary table");
+  bench->callback([&ctx, f] { ctx.run = [&ctx, f] { return RunBench(ctx, *f); }; });
+
+  auto r = std::make_shared<ReportFlags>();
+  auto* report = app.add_subcommand(
+      "report",
+      "Render a benchmark run: a self-contained HTML page with SVG charts (latency distribution, "
+      "throughput against batch size, run-to-run comparison), or the same data as Markdown/JSON");
+  report->add_option("--db", r->db, "Results database (default as for bench)");
+  report->add_option("--run", r->run, "Run id (default: the latest)")->check(CLI::PositiveNumber);
+  report
+      ->add_option("--format", r->format,
+                   "html, md or json (default: from -o's extension, else md)")
+      ->check(CLI::IsMember({"html", "md", "json"}));
+  report->add_option("-o,--output", r->output, "Write to FILE (atomically) instead of stdout");
+  report
+      ->add_option("--history", r->history, "Earlier runs to include in the comparison (default 4)")
+      ->check(CLI::Range(0, 1000));
+  report->callback([&ctx, r] { ctx.run = [&ctx, r] { return RunReport(ctx, *r); }; });
+
+  auto c = std::make_shared<CompareFlags>();
+  auto* compare = app.add_subcommand(
+      "compare",
+      "Compare two benchmark runs configuration by configuration; exits 1 when a configuration "
+      "got significantly slower (Mann–Whitney U, Holm-corrected), 2 on errors, 0 otherwise");
+  compare->add_option("run_a", c->before, "The earlier (baseline) run id")->required();
+  compare->add_option("run_b", c->after, "The later run id")->required();
+  compare->add_option("--db", c->db, "Results database (default as for bench)");
+  compare->add_option("--alpha", c->options.alpha, "Family-wise significance level (default 0.01)")
+      ->check(CLI::Range(1e-9, 0.5));
+  compare
+      ->add_option("--min-change", c->options.min_change,
+                   "Median changes smaller than this fraction are never flagged (default 0.03)")
+      ->check(CLI::Range(0.0, 10.0));
+  compare->add_flag("--json", c->json, "Print the comparison as JSON");
+  compare->callback([&ctx, c] { ctx.run = [&ctx, c] { return RunCompare(ctx, *c); }; });
+}
+
+}  // namespace ipfs_accelerate::cli

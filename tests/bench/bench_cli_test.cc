@@ -1,0 +1,310 @@
+// The benchmark suite end to end: `ipfs-accelerate bench` on two generated models, the rows it
+// writes read back through DuckDB's C API, the HTML report rendered in headless Chromium,
+// `compare`, Ctrl-C, and the errors for bad models, databases, paths and configurations.
+#include <duckdb.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "../test_util.h"
+#include "core/file_util.h"
+
+extern char** environ;
+
+namespace ipfs_accelerate {
+namespace {
+
+using test_util::HasSubstr;
+
+struct Output {
+  int code = -1;
+  std::string text;  // stdout and stderr
+};
+
+Output Shell(const std::string& command) {
+  Output out;
+  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.text.append(buf, n);
+  int status = pclose(p);
+  out.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return out;
+}
+
+// Rows of a query through DuckDB's C API, each cell as text (NULL as "NULL").
+std::vector<std::vector<std::string>> Query(const std::string& path, const std::string& sql) {
+  std::vector<std::vector<std::string>> rows;
+  duckdb_database db;
+  duckdb_connection conn;
+  duckdb_config config;
+  duckdb_create_config(&config);
+  duckdb_set_config(config, "access_mode", "READ_ONLY");
+  char* error = nullptr;
+  if (duckdb_open_ext(path.c_str(), &db, config, &error) != DuckDBSuccess) {
+    ADD_FAILURE() << "cannot open " << path << ": " << (error ? error : "");
+    duckdb_destroy_config(&config);
+    return rows;
+  }
+  duckdb_destroy_config(&config);
+  duckdb_connect(db, &conn);
+  duckdb_result result;
+  if (duckdb_query(conn, ("SELECT * FROM (" + sql + ")").c_str(), &result) != DuckDBSuccess) {
+    ADD_FAILURE() << sql << ": " << duckdb_result_error(&result);
+  } else {
+    idx_t cols = duckdb_column_count(&result);
+    idx_t n = duckdb_row_count(&result);
+    for (idx_t r = 0; r < n; ++r) {
+      std::vector<std::string> row;
+      for (idx_t c = 0; c < cols; ++c) {
+        char* v = duckdb_value_varchar(&result, c, r);  // VARCHAR cast of the cell
+        row.push_back(v ? v : "NULL");
+        if (v) duckdb_free(v);
+      }
+      rows.push_back(row);
+    }
+  }
+  duckdb_destroy_result(&result);
+  duckdb_disconnect(&conn);
+  duckdb_close(&db);
+  return rows;
+}
+
+class BenchCliTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new test_util::TempDir();
+    Output gen = Shell("/usr/bin/python3 " + std::string(IA_SOURCE_DIR) +
+                       "/tools/gen_models/gen_models.py --out " + dir_->path() +
+                       "/models --size test --only mlp,bert");
+    ASSERT_EQ(gen.code, 0) << gen.text;
+    ASSERT_TRUE(MakeDirs(Home()).ok());
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static std::string Home() { return dir_->path() + "/home"; }
+  static std::string Model(const std::string& name) {
+    return dir_->path() + "/models/" + name + "_test/model.onnx";
+  }
+  // The command with a private HOME, so no user configuration or default database is touched.
+  static std::string Bin(const std::string& args) {
+    return "cd " + dir_->path() + " && HOME=" + Home() + " " + IA_BIN + " " + args;
+  }
+  static std::string Path(const std::string& name) { return dir_->path() + "/" + name; }
+
+  static test_util::TempDir* dir_;
+};
+test_util::TempDir* BenchCliTest::dir_ = nullptr;
+
+TEST_F(BenchCliTest, TwoModelsBatchesAndThreadsLandInDuckDbAndTheReportRenders) {
+  std::string db = Path("results.duckdb");
+  Output bench = Shell(Bin("bench " + Model("mlp") + " " + Model("bert") +
+                           " --batch 1,8 --threads 1,2 --seq 16 --max-time 0.3 --db " + db));
+  ASSERT_EQ(bench.code, 0) << bench.text;
+  EXPECT_TRUE(HasSubstr(bench.text, "p50 ms"));  // the summary table
+  EXPECT_TRUE(HasSubstr(bench.text, "run 1 complete: 8 results"));
+
+  auto runs = Query(db,
+                    "SELECT id, status, git_commit, host, length(hardware_fingerprint), "
+                    "command, finished_at IS NOT NULL FROM runs");
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0][1], "complete");
+  EXPECT_FALSE(runs[0][2].empty());
+  EXPECT_EQ(runs[0][4], "16");
+  EXPECT_TRUE(HasSubstr(runs[0][5], "bench"));
+  EXPECT_EQ(runs[0][6], "true");
+
+  auto results = Query(db,
+                       "SELECT model_name, batch, threads, seq, samples, p50_ms > 0, "
+                       "p50_ms BETWEEN ci_low_ms AND ci_high_ms, throughput > 0, "
+                       "peak_rss_bytes > 0, model_cid LIKE 'baf%', interrupted FROM results "
+                       "ORDER BY model_name, batch, threads");
+  ASSERT_EQ(results.size(), 8u);
+  std::vector<std::string> expect_models = {"bert_test", "bert_test", "bert_test", "bert_test",
+                                            "mlp_test",  "mlp_test",  "mlp_test",  "mlp_test"};
+  for (size_t i = 0; i < 8; ++i) {
+    const auto& r = results[i];
+    EXPECT_EQ(r[0], expect_models[i]);
+    EXPECT_EQ(r[1], i % 4 < 2 ? "1" : "8");
+    EXPECT_EQ(r[2], i % 2 == 0 ? "1" : "2");
+    EXPECT_EQ(r[3], i < 4 ? "16" : "0");  // the MLP has no sequence dimension
+    EXPECT_GE(std::stoi(r[4]), 10) << "at least --min-samples";
+    for (size_t c = 5; c <= 9; ++c) EXPECT_EQ(r[c], "true") << "column " << c << " row " << i;
+    EXPECT_EQ(r[10], "false");
+  }
+  // Every statistic's raw samples are there.
+  auto samples = Query(db,
+                       "SELECT count(*) FROM results r WHERE samples <> (SELECT count(*) FROM "
+                       "samples s WHERE s.result_id = r.id)");
+  EXPECT_EQ(samples[0][0], "0");
+  auto median = Query(db,
+                      "SELECT count(*) FROM results r WHERE abs(p50_ms - (SELECT median(ms) FROM "
+                      "samples s WHERE s.result_id = r.id)) > 1e-9");
+  EXPECT_EQ(median[0][0], "0") << "p50 is the median of the stored samples";
+  auto hw = Query(db, "SELECT platform, available FROM hardware_snapshots ORDER BY platform");
+  ASSERT_EQ(hw.size(), 8u);
+  EXPECT_EQ(hw[0][0], "cpu");
+  EXPECT_EQ(hw[0][1], "true");
+
+  // A second, smaller run gives the report some history and compare something to compare.
+  Output again = Shell(Bin("bench " + Model("mlp") + " --batch 1,8 --max-time 0.2 --db " + db));
+  ASSERT_EQ(again.code, 0) << again.text;
+
+  std::string html = Path("report.html");
+  Output report = Shell(Bin("report --db " + db + " -o " + html));
+  ASSERT_EQ(report.code, 0) << report.text;
+  Output browser =
+      Shell("NODE_PATH=" + std::string(IA_SOURCE_DIR) + "/.deps/npm/node_modules node " +
+            IA_SOURCE_DIR + "/tests/bench/check_report.js " + html);
+  EXPECT_EQ(browser.code, 0) << browser.text;
+  Output first = Shell(Bin("report --db " + db + " --run 1 -o " + Path("run1.html")));
+  ASSERT_EQ(first.code, 0) << first.text;
+  browser = Shell("NODE_PATH=" + std::string(IA_SOURCE_DIR) + "/.deps/npm/node_modules node " +
+                  IA_SOURCE_DIR + "/tests/bench/check_report.js " + Path("run1.html"));
+  EXPECT_EQ(browser.code, 0) << browser.text;
+
+  Output md = Shell(Bin("report --db " + db + " --format md"));
+  ASSERT_EQ(md.code, 0) << md.text;
+  EXPECT_TRUE(HasSubstr(md.text, "mlp_test"));
+  Output json = Shell(Bin("report --db " + db + " --run 1 --format json"));
+  ASSERT_EQ(json.code, 0) << json.text;
+  EXPECT_TRUE(HasSubstr(json.text, "\"bert_test\""));
+
+  Output same = Shell(Bin("compare 1 1 --db " + db));
+  EXPECT_EQ(same.code, 0) << same.text;  // a run against itself never regresses
+  Output two = Shell(Bin("compare 1 2 --db " + db));
+  EXPECT_TRUE(two.code == 0 || two.code == 1) << two.text;  // timing: either verdict is fair
+  EXPECT_TRUE(HasSubstr(two.text, "Mann"));
+  Output missing_run = Shell(Bin("compare 1 99 --db " + db));
+  EXPECT_EQ(missing_run.code, 2);
+  EXPECT_TRUE(HasSubstr(missing_run.text, "no run 99"));
+}
+
+TEST_F(BenchCliTest, CtrlCKeepsWhatWasMeasuredMarkedInterrupted) {
+  std::string db = Path("interrupt.duckdb");
+  std::string log = Path("interrupt.log");
+  pid_t pid = 0;
+  std::string home = "HOME=" + Home();
+  std::vector<std::string> args = {IA_BIN, "bench",       Model("bert"), "--max-time",
+                                   "60",   "--target-ci", "0.0001",      "--db",
+                                   db,     "--seq",       "16"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  ASSERT_EQ(posix_spawn(&pid, IA_BIN, &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  // Wait until it has started measuring, then let it sample a while.
+  for (int i = 0; i < 600; ++i) {
+    auto text = ReadFile(log);
+    if (text.ok() && text->find("bench: run") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal instead of stopping cleanly";
+  EXPECT_EQ(WEXITSTATUS(status), 130) << *ReadFile(log);
+  auto run = Query(db, "SELECT status FROM runs");
+  ASSERT_EQ(run.size(), 1u);
+  EXPECT_EQ(run[0][0], "interrupted");
+  auto results = Query(db, "SELECT interrupted, samples FROM results");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0][0], "true");
+  EXPECT_GT(std::stoi(results[0][1]), 0);
+}
+
+TEST_F(BenchCliTest, BadInputGivesClearErrorsAndNoDatabase) {
+  std::string db = Path("never.duckdb");
+  auto no_db = [&] {
+    return !std::filesystem::exists(db) && !std::filesystem::exists(db + ".wal");
+  };
+
+  Output missing = Shell(Bin("bench " + Path("nope.onnx") + " --db " + db));
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_TRUE(HasSubstr(missing.text, "nope.onnx"));
+  EXPECT_TRUE(no_db());
+
+  ASSERT_TRUE(WriteFileAtomic(Path("junk.onnx"), std::string("not a model")).ok());
+  Output junk = Shell(Bin("bench " + Path("junk.onnx") + " --db " + db));
+  EXPECT_EQ(junk.code, 1);
+  EXPECT_TRUE(HasSubstr(junk.text, "junk.onnx"));
+  EXPECT_TRUE(no_db());
+
+  Output unknown_cid =
+      Shell(Bin("--repo " + Path("repo") +
+                " bench bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku --db " + db));
+  EXPECT_EQ(unknown_cid.code, 1);
+  EXPECT_TRUE(no_db());
+
+  Output bad_scenario = Shell(Bin("bench " + Model("mlp") + " --scenario server --db " + db));
+  EXPECT_EQ(bad_scenario.code, 1);
+  EXPECT_TRUE(HasSubstr(bad_scenario.text, "unknown scenario 'server'"));
+  EXPECT_TRUE(no_db());
+
+  Output bad_hw = Shell(Bin("bench " + Model("mlp") + " --hardware cuda --db " + db));
+  EXPECT_EQ(bad_hw.code, 1);
+  EXPECT_TRUE(HasSubstr(bad_hw.text, "cuda is not available here"));
+  EXPECT_TRUE(no_db());
+
+  ASSERT_TRUE(WriteFileAtomic(Path("a_file"), std::string("x")).ok());
+  Output unwritable =
+      Shell(Bin("bench " + Model("mlp") + " --max-time 0.1 --db " + Path("a_file/results.duckdb")));
+  EXPECT_EQ(unwritable.code, 1);
+  EXPECT_TRUE(HasSubstr(unwritable.text, "cannot create the results database"));
+
+  std::string garbage = Path("garbage.duckdb");
+  ASSERT_TRUE(WriteFileAtomic(garbage, std::string(20000, 'g')).ok());
+  Output corrupt = Shell(Bin("bench " + Model("mlp") + " --max-time 0.1 --db " + garbage));
+  EXPECT_EQ(corrupt.code, 1);
+  EXPECT_TRUE(HasSubstr(corrupt.text, "not a DuckDB database"));
+  EXPECT_EQ(*ReadFile(garbage), std::string(20000, 'g'));
+  Output corrupt_report = Shell(Bin("report --db " + garbage));
+  EXPECT_EQ(corrupt_report.code, 1);
+
+  // A database another process holds (this one, through the C API).
+  std::string held = Path("held.duckdb");
+  Output make = Shell(Bin("bench " + Model("mlp") + " --max-time 0.1 --db " + held));
+  ASSERT_EQ(make.code, 0) << make.text;
+  duckdb_database holder;
+  ASSERT_EQ(duckdb_open(held.c_str(), &holder), DuckDBSuccess);
+  Output locked = Shell(Bin("bench " + Model("mlp") + " --max-time 0.1 --db " + held));
+  duckdb_close(&holder);
+  EXPECT_EQ(locked.code, 1);
+  EXPECT_TRUE(HasSubstr(locked.text, "in use by another process"));
+
+  // A configuration file with a syntax error: named with its line and column, nothing written.
+  std::string config_dir = Home() + "/.ipfs_accelerate";
+  ASSERT_TRUE(MakeDirs(config_dir).ok());
+  ASSERT_TRUE(
+      WriteFileAtomic(config_dir + "/config.json", std::string("{\n  \"bench\": {\"db\": }\n}\n"))
+          .ok());
+  Output config = Shell(Bin("bench " + Model("mlp") + " --db " + db));
+  ASSERT_TRUE(RemoveTree(config_dir).ok());
+  EXPECT_EQ(config.code, 1);
+  EXPECT_TRUE(HasSubstr(config.text, "config.json:2:"));
+  EXPECT_TRUE(no_db());
+
+  Output no_results = Shell(Bin("report --db " + db));
+  EXPECT_EQ(no_results.code, 1);
+  EXPECT_TRUE(HasSubstr(no_results.text, "no results database"));
+  EXPECT_TRUE(no_db());
+}
+
+}  // namespace
+}  // namespace ipfs_accelerate

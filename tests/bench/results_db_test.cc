@@ -1,0 +1,257 @@
+#include "bench/results_db.h"
+
+#include <duckdb.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "../test_util.h"
+#include "core/file_util.h"
+
+namespace ipfs_accelerate::bench {
+namespace {
+
+using test_util::HasSubstr;
+using test_util::TempDir;
+
+RunRecord SampleRun() {
+  RunRecord run;
+  run.started_at = "2026-11-27T10:00:00Z";
+  run.git_commit = "abc123";
+  run.version = "0.1.0";
+  run.host = "testhost";
+  run.hardware_fingerprint = "0123456789abcdef";
+  run.command = "ipfs-accelerate bench m.onnx";
+  run.hardware = {{"cpu", true, "", 50, R"({"available":true})"},
+                  {"cuda", false, "no NVIDIA driver", 100, R"({"available":false})"}};
+  return run;
+}
+
+ResultRecord SampleResult(int64_t batch, std::vector<double> samples) {
+  ResultRecord r;
+  r.model_name = "bert_test";
+  r.model_cid = "bafkreiexample";
+  r.batch = batch;
+  r.seq = 128;
+  r.threads = 2;
+  r.warmup_runs = 3;
+  r.samples_ms = samples;
+  r.stats = Summarize(samples);
+  r.outlier = FlagOutliers(samples);
+  r.throughput = 1000.0 * batch / r.stats.mean;
+  r.peak_rss_bytes = 123 << 20;
+  r.converged = true;
+  return r;
+}
+
+// Reads one number from `path` through DuckDB's C API directly, not through our wrapper.
+int64_t CountWithCApi(const std::string& path, const std::string& sql) {
+  duckdb_database db;
+  duckdb_connection conn;
+  if (duckdb_open(path.c_str(), &db) != DuckDBSuccess) return -1;
+  duckdb_connect(db, &conn);
+  duckdb_result result;
+  int64_t v = -1;
+  if (duckdb_query(conn, sql.c_str(), &result) == DuckDBSuccess) {
+    duckdb_data_chunk chunk = duckdb_fetch_chunk(result);
+    if (chunk) {
+      v = static_cast<int64_t*>(duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 0)))[0];
+      duckdb_destroy_data_chunk(&chunk);
+    }
+  }
+  duckdb_destroy_result(&result);
+  duckdb_disconnect(&conn);
+  duckdb_close(&db);
+  return v;
+}
+
+TEST(ResultsDbTest, RoundTripsARunWithItsSamples) {
+  TempDir dir;
+  std::string path = dir / "sub/results.duckdb";  // parent directories are created
+  {
+    auto db = ResultsDb::Open(path, ResultsDb::Mode::kCreate);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_EQ(*(*db)->SchemaVersion(), ResultsDb::kSchemaVersion);
+    RunRecord run = SampleRun();
+    ASSERT_TRUE((*db)->BeginRun(run).ok());
+    EXPECT_GT(run.id, 0);
+    ResultRecord a = SampleResult(1, {1.0, 1.1, 0.9, 1.05, 0.95, 1.0, 30.0});
+    ResultRecord b = SampleResult(8, {7.0, 7.2, 6.9, 7.1, 7.0, 7.05});
+    ASSERT_TRUE((*db)->AddResult(run.id, a).ok());
+    ASSERT_TRUE((*db)->AddResult(run.id, b).ok());
+    ASSERT_TRUE((*db)->FinishRun(run.id, "complete", "2026-11-27T10:01:00Z").ok());
+
+    auto loaded = (*db)->LoadRun(run.id);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ(loaded->status, "complete");
+    EXPECT_EQ(loaded->started_at, "2026-11-27T10:00:00Z");
+    EXPECT_EQ(loaded->finished_at, "2026-11-27T10:01:00Z");
+    EXPECT_EQ(loaded->command, run.command);
+    ASSERT_EQ(loaded->hardware.size(), 2u);
+    EXPECT_EQ(loaded->hardware[0].platform, "cuda");  // by priority
+    EXPECT_EQ(loaded->hardware[0].reason, "no NVIDIA driver");
+    ASSERT_EQ(loaded->results.size(), 2u);
+    const ResultRecord& r = loaded->results[0];
+    EXPECT_EQ(r.samples_ms, a.samples_ms);
+    EXPECT_EQ(r.outlier, a.outlier);
+    EXPECT_TRUE(r.outlier.back());  // 30 ms among ~1 ms
+    EXPECT_DOUBLE_EQ(r.stats.median, a.stats.median);
+    EXPECT_EQ(r.stats.ci_valid, a.stats.ci_valid);
+    EXPECT_EQ(r.batch, 1);
+    EXPECT_EQ(r.seq, 128);
+    EXPECT_EQ(r.model_cid, "bafkreiexample");
+    EXPECT_EQ(loaded->results[1].batch, 8);
+    EXPECT_FALSE((*db)->LoadRun(run.id + 7).ok());
+  }
+  // Another reader, through DuckDB's C API alone, sees the same rows.
+  EXPECT_EQ(CountWithCApi(path, "SELECT count(*) FROM results"), 2);
+  EXPECT_EQ(CountWithCApi(path, "SELECT count(*) FROM samples"), 13);
+  EXPECT_EQ(CountWithCApi(path, "SELECT count(*) FROM samples WHERE outlier"), 1);
+  EXPECT_EQ(CountWithCApi(path, "SELECT CAST(max(version) AS BIGINT) FROM schema_version"),
+            ResultsDb::kSchemaVersion);
+}
+
+TEST(ResultsDbTest, MigratesDownAndUpAndOpensOlderFiles) {
+  TempDir dir;
+  std::string path = dir / "r.duckdb";
+  {
+    auto db = ResultsDb::Open(path, ResultsDb::Mode::kCreate);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->MigrateTo(0).ok());
+    EXPECT_EQ(*(*db)->SchemaVersion(), 0);
+    Status up = (*db)->MigrateTo(1);  // a file as version 1 wrote it
+    ASSERT_TRUE(up.ok()) << up.ToString();
+    RunRecord run = SampleRun();
+    run.hardware.clear();  // version 1 had no hardware table
+    ASSERT_TRUE(
+        (*db)
+            ->db()
+            .Query("INSERT INTO runs (id, started_at, git_commit, version, host, "
+                   "hardware_fingerprint, command, status) VALUES (1, now(), 'old', '0.0.9', "
+                   "'h', 'f', 'c', 'complete')")
+            .ok());
+  }
+  auto db = ResultsDb::Open(path, ResultsDb::Mode::kMustExist);  // migrates up
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(*(*db)->SchemaVersion(), ResultsDb::kSchemaVersion);
+  auto ids = (*db)->RunIds();
+  ASSERT_TRUE(ids.ok());
+  ASSERT_EQ(ids->size(), 1u);
+  auto run = (*db)->LoadRun(ids->at(0));
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->git_commit, "old");  // the old row survived the migration
+  EXPECT_TRUE(run->hardware.empty());
+  EXPECT_FALSE((*db)->MigrateTo(ResultsDb::kSchemaVersion + 1).ok());
+}
+
+TEST(ResultsDbTest, RefusesANewerSchema) {
+  TempDir dir;
+  std::string path = dir / "r.duckdb";
+  {
+    auto db = ResultsDb::Open(path, ResultsDb::Mode::kCreate);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->db().Exec("INSERT INTO schema_version (version) VALUES (99)").ok());
+  }
+  auto db = ResultsDb::Open(path, ResultsDb::Mode::kMustExist);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kUnsupported);
+  EXPECT_TRUE(HasSubstr(db.status().message(), "newer ipfs-accelerate (schema version 99"));
+}
+
+TEST(ResultsDbTest, MissingFileWithMustExistCreatesNothing) {
+  TempDir dir;
+  std::string path = dir / "none.duckdb";
+  auto db = ResultsDb::Open(path, ResultsDb::Mode::kMustExist);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(ResultsDbTest, CorruptedFileIsAClearErrorAndStaysUntouched) {
+  TempDir dir;
+  std::string garbage = dir / "garbage.duckdb";
+  std::string bytes(64 * 1024, '\x5a');
+  ASSERT_TRUE(WriteFileAtomic(garbage, bytes).ok());
+  auto db = ResultsDb::Open(garbage, ResultsDb::Mode::kCreate);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kCorruption) << db.status().ToString();
+  EXPECT_TRUE(HasSubstr(db.status().message(), garbage));
+  EXPECT_EQ(*ReadFile(garbage), bytes);
+
+  // A real database damaged in the middle: an error, not a crash.
+  std::string damaged = dir / "damaged.duckdb";
+  {
+    auto ok = ResultsDb::Open(damaged, ResultsDb::Mode::kCreate);
+    ASSERT_TRUE(ok.ok());
+  }
+  std::string content = *ReadFile(damaged);
+  for (size_t i = 4096; i < content.size(); i += 7) content[i] ^= 0x5a;
+  ASSERT_TRUE(WriteFileAtomic(damaged, content).ok());
+  auto bad = ResultsDb::Open(damaged, ResultsDb::Mode::kMustExist);
+  EXPECT_FALSE(bad.ok());
+
+  // A DuckDB file of someone else's.
+  std::string other = dir / "other.duckdb";
+  {
+    auto raw = duckdb::Database::Open(other, false);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE((*raw)->Exec("CREATE TABLE t (x INTEGER)").ok());
+  }
+  auto foreign = ResultsDb::Open(other, ResultsDb::Mode::kMustExist);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_TRUE(HasSubstr(foreign.status().message(), "not an ipfs-accelerate results database"));
+}
+
+TEST(ResultsDbTest, DatabaseHeldByAnotherProcessIsBusy) {
+  TempDir dir;
+  std::string path = dir / "r.duckdb";
+  ASSERT_TRUE(ResultsDb::Open(path, ResultsDb::Mode::kCreate).ok());
+  int ready[2];
+  ASSERT_EQ(pipe(ready), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // holds the database open until killed
+    auto db = ResultsDb::Open(path, ResultsDb::Mode::kMustExist);
+    char c = db.ok() ? 'y' : 'n';
+    (void)!write(ready[1], &c, 1);
+    pause();
+    _exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto db = ResultsDb::Open(path, ResultsDb::Mode::kMustExist);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  close(ready[0]);
+  close(ready[1]);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), StatusCode::kBusy) << db.status().ToString();
+  EXPECT_TRUE(HasSubstr(db.status().message(), "in use by another process"));
+  // Once the holder is gone the file opens, intact.
+  EXPECT_TRUE(ResultsDb::Open(path, ResultsDb::Mode::kMustExist).ok());
+}
+
+TEST(ResultsDbTest, UnwritablePathLeavesNothingBehind) {
+  TempDir dir;
+  std::string file = dir / "a_file";
+  ASSERT_TRUE(WriteFileAtomic(file, std::string("x")).ok());
+  auto db = ResultsDb::Open(file + "/results.duckdb", ResultsDb::Mode::kCreate);
+  ASSERT_FALSE(db.ok());
+  EXPECT_TRUE(HasSubstr(db.status().message(), "cannot create the results database"));
+  auto in_proc = ResultsDb::Open("/proc/results.duckdb", ResultsDb::Mode::kCreate);
+  ASSERT_FALSE(in_proc.ok());
+  EXPECT_FALSE(std::filesystem::exists("/proc/results.duckdb"));
+  auto dir_as_db = ResultsDb::Open(dir.path(), ResultsDb::Mode::kCreate);
+  ASSERT_FALSE(dir_as_db.ok());
+  EXPECT_TRUE(HasSubstr(dir_as_db.status().message(), "is not a file"));
+  // Nothing but the file we made.
+  size_t entries = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
+  EXPECT_EQ(entries, 1u);
+}
+
+}  // namespace
+}  // namespace ipfs_accelerate::bench

@@ -1,0 +1,232 @@
+// Layered configuration: each layer over the one before, and errors that say where and what.
+#include "core/config.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../test_util.h"
+
+namespace ipfs_accelerate {
+namespace {
+
+using test_util::HasSubstr;
+using test_util::MustWrite;
+using test_util::TempDir;
+
+// A home and a work directory with optional config files.
+struct Dirs {
+  TempDir tmp;
+  std::string home = tmp / "home", work = tmp / "work";
+  Dirs() {
+    EXPECT_TRUE(MakeDirs(home + "/.ipfs_accelerate").ok());
+    EXPECT_TRUE(MakeDirs(work).ok());
+  }
+  std::string home_file() const { return home + "/.ipfs_accelerate/config.json"; }
+  std::string work_file() const { return work + "/ipfs_accelerate.json"; }
+  ConfigSources sources() const { return {.home_dir = home, .work_dir = work}; }
+};
+
+TEST(ConfigTest, DefaultsWhenNoFileExists) {
+  Dirs d;
+  auto c = Config::Load(d.sources());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Int("priorities.cuda"), 100);
+  EXPECT_EQ(c->Int("priorities.openvino"), 90);
+  EXPECT_EQ(c->Int("priorities.mps"), 85);
+  EXPECT_EQ(c->Int("priorities.rocm"), 80);
+  EXPECT_EQ(c->Int("priorities.webgpu"), 70);
+  EXPECT_EQ(c->Int("priorities.webnn"), 65);
+  EXPECT_EQ(c->Int("priorities.qualcomm"), 60);
+  EXPECT_EQ(c->Int("priorities.cpu"), 50);
+  EXPECT_EQ(c->String("browser.path"), "");
+  EXPECT_EQ(c->String("bench.db"), "");
+  EXPECT_EQ(c->Number("bench.max_time_s"), 10);
+  EXPECT_EQ(c->SourceOf("priorities.cuda"), "default");
+  EXPECT_EQ(c->BenchDbPath(), d.home + "/.ipfs_accelerate/results.duckdb");
+  // No directories at all is fine too.
+  EXPECT_TRUE(Config::Load({}).ok());
+}
+
+TEST(ConfigTest, EachLayerOverridesThePreviousOne) {
+  Dirs d;
+  MustWrite(
+      d.home_file(),
+      R"({"priorities": {"cpu": 1, "cuda": 11, "rocm": 21, "mps": 31}, "bench": {"db": "/h.db"}})");
+  MustWrite(d.work_file(), R"({"priorities": {"cpu": 2, "cuda": 12, "rocm": 22}})");
+  ConfigSources s = d.sources();
+  s.env = {{"IPFS_ACCELERATE_PRIORITIES_CPU", "3"}, {"IPFS_ACCELERATE_PRIORITIES_CUDA", "13"}};
+  s.overrides = {"priorities.cpu=4"};
+  auto c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Int("priorities.cpu"), 4);
+  EXPECT_EQ(c->SourceOf("priorities.cpu"), "--set");
+  EXPECT_EQ(c->Int("priorities.cuda"), 13);
+  EXPECT_EQ(c->SourceOf("priorities.cuda"), "IPFS_ACCELERATE_PRIORITIES_CUDA");
+  EXPECT_EQ(c->Int("priorities.rocm"), 22);
+  EXPECT_EQ(c->SourceOf("priorities.rocm"), d.work_file());
+  EXPECT_EQ(c->Int("priorities.mps"), 31);
+  EXPECT_EQ(c->SourceOf("priorities.mps"), d.home_file());
+  EXPECT_EQ(c->Int("priorities.webnn"), 65);
+  EXPECT_EQ(c->SourceOf("priorities.webnn"), "default");
+  EXPECT_EQ(c->BenchDbPath(), "/h.db");
+  EXPECT_EQ(c->ToJson()["priorities.rocm"]["value"], 22);
+}
+
+TEST(ConfigTest, DottedKeysAtTopLevelAndAllTypes) {
+  Dirs d;
+  MustWrite(d.work_file(),
+            R"({"priorities.cuda": 0, "browser": {"path": "/usr/bin/chromium"},
+                "bench": {"max_time_s": 2.5}})");
+  auto c = Config::Load(d.sources());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Int("priorities.cuda"), 0);
+  EXPECT_EQ(c->String("browser.path"), "/usr/bin/chromium");
+  EXPECT_EQ(c->Number("bench.max_time_s"), 2.5);
+}
+
+TEST(ConfigTest, SyntaxErrorNamesFileLineAndColumn) {
+  Dirs d;
+  // Line 3, column 14 is the stray 'x'.
+  MustWrite(d.home_file(), "{\n  \"priorities\": {\n    \"cuda\": 1x\n  }\n}\n");
+  auto c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(HasSubstr(c.status().message(), d.home_file() + ":3:14: syntax error: "));
+
+  MustWrite(d.home_file(), "{\"a\": 1,");  // ends too soon: the position just past the end
+  c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(HasSubstr(c.status().message(), d.home_file() + ":1:9: syntax error: "));
+
+  MustWrite(d.home_file(), "");
+  c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(HasSubstr(c.status().message(), d.home_file() + ":1:1: syntax error: "));
+}
+
+TEST(ConfigTest, UnknownKeyNamesFileKeyAndKnownKeys) {
+  Dirs d;
+  MustWrite(d.work_file(), R"({"priorities": {"cdua": 5}})");
+  auto c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(HasSubstr(c.status().message(), d.work_file()));
+  EXPECT_TRUE(HasSubstr(c.status().message(), "unknown configuration key \"priorities.cdua\""));
+  EXPECT_TRUE(HasSubstr(c.status().message(), "known keys: priorities.cuda, "));
+  EXPECT_TRUE(HasSubstr(c.status().message(), "bench.max_time_s"));
+
+  MustWrite(d.work_file(), R"({"priorities": 5})");
+  c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(HasSubstr(c.status().message(), "\"priorities\" is a group of keys"));
+
+  MustWrite(d.work_file(), R"([1, 2])");
+  c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(HasSubstr(c.status().message(), d.work_file() + ": expected a JSON object"));
+}
+
+TEST(ConfigTest, WrongTypeNamesFileKeyExpectedTypeAndValue) {
+  Dirs d;
+  MustWrite(d.home_file(), R"({"priorities": {"cuda": "high"}})");
+  auto c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(), d.home_file() +
+                                      ": priorities.cuda must be an integer from 0 to 1000, "
+                                      "got \"high\"");
+  const char* bad[] = {R"({"priorities": {"cuda": 1001}})", R"({"priorities": {"cuda": -1}})",
+                       R"({"priorities": {"cuda": 1.5}})",  R"({"browser": {"path": 3}})",
+                       R"({"bench": {"max_time_s": 0}})",   R"({"bench": {"max_time_s": "5"}})"};
+  for (const char* text : bad) {
+    MustWrite(d.home_file(), text);
+    c = Config::Load(d.sources());
+    EXPECT_FALSE(c.ok()) << text;
+    EXPECT_TRUE(HasSubstr(c.status().message(), " must be ")) << text;
+  }
+  MustWrite(d.home_file(), R"({"browser": {"path": 3}})");
+  EXPECT_TRUE(HasSubstr(Config::Load(d.sources()).status().message(),
+                        "browser.path must be a string, got 3"));
+}
+
+TEST(ConfigTest, EnvironmentVariables) {
+  Dirs d;
+  ConfigSources s = d.sources();
+  s.env = {{"IPFS_ACCELERATE_PATH", "/somewhere/repo"},  // not a configuration key: ignored
+           {"IPFS_ACCELERATE_SOMETHING_ELSE", "x"},
+           {"IPFS_ACCELERATE_BROWSER_PATH", "/opt/chrome"},
+           {"IPFS_ACCELERATE_BENCH_MAX_TIME_S", " 0.25 "},
+           {"IPFS_ACCELERATE_BENCH_DB", "/tmp/r.duckdb"}};
+  auto c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->String("browser.path"), "/opt/chrome");
+  EXPECT_EQ(c->SourceOf("browser.path"), "IPFS_ACCELERATE_BROWSER_PATH");
+  EXPECT_EQ(c->Number("bench.max_time_s"), 0.25);
+  EXPECT_EQ(c->String("bench.db"), "/tmp/r.duckdb");
+  EXPECT_EQ(Config::EnvName("bench.max_time_s"), "IPFS_ACCELERATE_BENCH_MAX_TIME_S");
+
+  s.env = {{"IPFS_ACCELERATE_PRIORITIES_CUDA", "lots"}};
+  c = Config::Load(s);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().message(),
+            "environment variable IPFS_ACCELERATE_PRIORITIES_CUDA: priorities.cuda must be an "
+            "integer from 0 to 1000, got \"lots\"");
+}
+
+TEST(ConfigTest, SetOverrides) {
+  Dirs d;
+  ConfigSources s = d.sources();
+  s.overrides = {"priorities.cpu=7", "browser.path=", "bench.max_time_s=3", "priorities.cpu=8"};
+  auto c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Int("priorities.cpu"), 8);  // the last one wins
+  EXPECT_EQ(c->String("browser.path"), "");
+  EXPECT_EQ(c->SourceOf("browser.path"), "--set");
+  EXPECT_EQ(c->Number("bench.max_time_s"), 3);
+
+  s.overrides = {"priorities.cpu=7x"};
+  EXPECT_EQ(
+      Config::Load(s).status().message(),
+      "--set priorities.cpu=7x: priorities.cpu must be an integer from 0 to 1000, got \"7x\"");
+  s.overrides = {"priorities.gpu=7"};
+  EXPECT_TRUE(HasSubstr(Config::Load(s).status().message(),
+                        "--set priorities.gpu=7: unknown configuration key \"priorities.gpu\""));
+  s.overrides = {"priorities.cpu"};
+  EXPECT_TRUE(
+      HasSubstr(Config::Load(s).status().message(), "--set priorities.cpu: expected KEY=VALUE"));
+  s.overrides = {"bench.max_time_s=-1"};
+  EXPECT_TRUE(HasSubstr(Config::Load(s).status().message(), "a number greater than 0"));
+}
+
+TEST(ConfigTest, UnreadableFileIsAnError) {
+  Dirs d;
+  // A directory where the file should be cannot be read, whoever runs the test.
+  ASSERT_TRUE(MakeDirs(d.home_file()).ok());
+  auto c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kIoError);
+  EXPECT_TRUE(HasSubstr(c.status().message(), "configuration file: cannot read " + d.home_file()));
+}
+
+TEST(ConfigTest, PermissionDeniedIsAnError) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads files regardless of their mode";
+  Dirs d;
+  MustWrite(d.work_file(), R"({"priorities": {"cpu": 9}})");
+  ASSERT_EQ(chmod(d.work_file().c_str(), 0), 0);
+  auto c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kIoError);
+  EXPECT_TRUE(HasSubstr(c.status().message(), d.work_file()));
+  EXPECT_TRUE(HasSubstr(c.status().message(), "Permission denied"));
+}
+
+TEST(ConfigTest, HelpListsLayersAndKeys) {
+  std::string help = Config::HelpText();
+  EXPECT_TRUE(HasSubstr(help, "~/.ipfs_accelerate/config.json"));
+  EXPECT_TRUE(HasSubstr(help, "./ipfs_accelerate.json"));
+  EXPECT_TRUE(HasSubstr(help, "IPFS_ACCELERATE_PRIORITIES_CUDA"));
+  EXPECT_TRUE(HasSubstr(help, "--set KEY=VALUE"));
+  for (const ConfigKey& k : Config::Keys()) EXPECT_TRUE(HasSubstr(help, k.name));
+}
+
+}  // namespace
+}  // namespace ipfs_accelerate
