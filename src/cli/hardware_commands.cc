@@ -9,21 +9,15 @@ namespace ipfs_accelerate::cli {
 
 void RegisterHardwareCommands(CLI::App& app, Context& ctx) {
   auto json = std::make_shared<bool>(false);
-  auto sets = std::make_shared<std::vector<std::string>>();
   auto* hw = app.add_subcommand(
       "hw",
       "Detect the hardware platforms (cpu cuda rocm mps openvino qualcomm webnn webgpu), "
       "with their priorities");
   hw->add_flag("--json", *json, "Print every platform with its capabilities as JSON");
-  // Also accepted after `hw`, so `hw --set priorities.cpu=7` means what it says. A vector of its
-  // own: CLI11 assigns an option's vector whole, which would drop the global --set values.
-  hw->add_option("--set", *sets, "KEY=VALUE configuration setting (repeatable)");
   hw->footer(Config::HelpText());
-  hw->callback([&ctx, json, sets] {
-    ctx.run = [&ctx, json, sets]() -> int {
-      std::vector<std::string> overrides = ctx.config_overrides;
-      overrides.insert(overrides.end(), sets->begin(), sets->end());
-      auto config = Config::LoadFromProcess(std::move(overrides));
+  hw->callback([&ctx, json] {
+    ctx.run = [&ctx, json]() -> int {
+      auto config = Config::LoadFromProcess(ctx.config_overrides);
       if (!config.ok()) return Fail(config.status());
       auto view = hardware::RealSystemView();
       hardware::HardwareReport report = hardware::DetectHardware(*view, *config);

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
       "Models live in a content-addressed store compatible with IPFS."};
   app.set_help_all_flag("--help-all", "Show help for every command");
   app.require_subcommand(1);
+  // Options of the command itself (--repo, --set) may also follow the subcommand.
+  app.fallthrough();
   Context ctx;
   for (int i = 0; i < argc; ++i) ctx.command_line += (i ? " " : "") + std::string(argv[i]);
   app.add_option("--repo", ctx.repo_flag,
