@@ -179,12 +179,16 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
                    const Tensor* b, int64_t group, const WindowGeometry& g, Tensor& y,
                    const Shape& ys, memory::format_tag act_tag = memory::format_tag::any,
                    const ConvEpilogue& epilogue = {}, const Tensor* z = nullptr) {
+  // oneDNN fixes a primitive's thread count when it is built: sessions with other counts in
+  // the same process need primitives of their own.
+  int threads = ctx.pool() ? ctx.pool()->size() : 1;
   std::string key = ConvKey(xs, w.shape(), group, b != nullptr, g) + "/" +
-                    std::to_string(static_cast<int>(act_tag)) + epilogue.Key();
+                    std::to_string(static_cast<int>(act_tag)) + epilogue.Key() + "/t" +
+                    std::to_string(threads);
   auto* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
   auto* state = slot ? dynamic_cast<ConvState*>(slot->get()) : nullptr;
   try {
-    onednn::SetThreads(ctx.pool() ? ctx.pool()->size() : 1);
+    onednn::SetThreads(threads);
     dnnl::engine& eng = onednn::Engine();
     dnnl::stream stream(eng);
     std::shared_ptr<const ConvPrimitive> prim;

@@ -130,10 +130,12 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
   std::string key = ShapeToString(x.shape()) + ShapeToString(w.shape()) + std::to_string(group) +
                     (b ? "b" : "") + ShapeToString(strides) + ShapeToString(dil) +
                     ShapeToString(pb) + ShapeToString(pe);
+  int threads = ctx.pool() ? ctx.pool()->size() : 1;  // oneDNN fixes it when it builds
+  key += "/t" + std::to_string(threads);
   auto* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
   auto* state = slot ? dynamic_cast<DeconvState*>(slot->get()) : nullptr;
   try {
-    onednn::SetThreads(ctx.pool() ? ctx.pool()->size() : 1);
+    onednn::SetThreads(threads);
     dnnl::engine& eng = onednn::Engine();
     dnnl::stream stream(eng);
     std::shared_ptr<const DeconvPrimitive> prim;
