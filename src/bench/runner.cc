@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "core/process_stats.h"
 #include "engine/session.h"
@@ -18,8 +19,8 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 struct Sizes {
   std::vector<int64_t> batches, seqs;
 };
-Sizes SizesFor(const BenchModel& m, const BenchOptions& o) {
-  ModelDims dims = InspectDims(m.model);
+Sizes SizesFor(const engine::Model& m, const BenchOptions& o) {
+  ModelDims dims = InspectDims(m);
   Sizes s;
   s.batches = dims.has_batch ? o.batches : std::vector<int64_t>{1};
   s.seqs = dims.has_seq ? o.seqs : std::vector<int64_t>{0};
@@ -119,33 +120,43 @@ Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& o
   IA_RETURN_IF_ERROR(positive(o.seqs, "--seq"));
   IA_RETURN_IF_ERROR(positive(o.threads, "--threads"));
   if (!(o.max_time_s > 0)) return Status::InvalidArgument("--max-time must be positive");
+  std::set<std::string> unused;
+  for (const auto& [name, t] : o.inputs) unused.insert(name);
   for (const BenchModel& m : models) {
-    Sizes sizes = SizesFor(m, o);
+    auto model = m.load();
+    if (!model.ok()) return model.status().WithContext("model " + m.name);
+    for (const auto& in : model->graph.inputs) unused.erase(in.name);
+    Sizes sizes = SizesFor(*model, o);
     for (int64_t b : sizes.batches) {
       for (int64_t s : sizes.seqs) {
         InputShape shape{b, s, o.dims};
-        auto inputs = SynthesizeInputs(m.model, shape, m.given_inputs, o.seed);
+        auto inputs = SynthesizeInputs(*model, shape, o.inputs, o.seed);
         if (!inputs.ok()) return inputs.status().WithContext("model " + m.name);
       }
     }
+  }
+  if (!unused.empty()) {
+    return Status::InvalidArgument("--input " + *unused.begin() +
+                                   "=…: no model given has an input of that name");
   }
   return Status::Ok();
 }
 
 Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOptions& o,
                            const BenchCallbacks& cb) {
-  IA_RETURN_IF_ERROR(ValidatePlan(models, o));
   for (const BenchModel& m : models) {
-    Sizes sizes = SizesFor(m, o);
+    if (Stopped(cb)) return true;
+    IA_ASSIGN_OR_RETURN(engine::Model model, m.load());
+    Sizes sizes = SizesFor(model, o);
     for (const std::string& hardware : o.hardware) {
       for (int64_t threads : o.threads) {
         auto session = engine::Session::Create(
-            m.model, {.threads = static_cast<int>(threads)});  // a copy: weights are shared
+            model, {.threads = static_cast<int>(threads)});  // a copy: weights are shared
         if (!session.ok()) return session.status().WithContext("model " + m.name);
         for (int64_t batch : sizes.batches) {
           for (int64_t seq : sizes.seqs) {
-            IA_ASSIGN_OR_RETURN(auto inputs, SynthesizeInputs(m.model, {batch, seq, o.dims},
-                                                              m.given_inputs, o.seed));
+            IA_ASSIGN_OR_RETURN(auto inputs,
+                                SynthesizeInputs(model, {batch, seq, o.dims}, o.inputs, o.seed));
             for (const std::string& scenario : o.scenarios) {
               if (Stopped(cb)) return true;
               ResultRecord r;

@@ -31,18 +31,20 @@ struct BenchOptions {
   int warmup_runs = 3;      // at least this many untimed runs…
   double warmup_s = 0.2;    // …and at least this long
   uint64_t seed = 1;        // for synthesized inputs
+  std::map<std::string, Tensor> inputs;  // given inputs (--input), by name, for any model
 };
 
-// A model to measure, loaded and checked before anything is measured or stored.
+// A model to measure. It is loaded when its turn comes and dropped after, so each result's peak
+// RSS holds that model alone.
 struct BenchModel {
   std::string name;  // for tables: the file name without .onnx, or the ref the user gave
   std::string cid;   // of the model file
-  engine::Model model;
-  std::map<std::string, Tensor> given_inputs;  // from --input
+  std::function<Result<engine::Model>()> load;
 };
 
 // Checks that `options` are runnable for `models` before any measurement: scenario names,
-// positive sizes, and that inputs can be made for every batch/seq (errors name the model).
+// positive sizes, that each model loads, that every given input belongs to some model, and that
+// inputs can be made for every batch/seq (errors name the model).
 Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& options);
 
 struct BenchCallbacks {

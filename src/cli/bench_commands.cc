@@ -79,7 +79,7 @@ void PrintSummary(const bench::RunRecord& run) {
     std::string ci = s.ci_valid ? Ms(100 * s.ci_rel) + "%" : "n/a";
     std::string notes;
     if (r.interrupted) notes += "interrupted ";
-    if (!r.converged) notes += "not converged ";
+    if (!r.converged && !r.interrupted) notes += "budget spent ";
     if (s.outliers) notes += std::to_string(s.outliers) + " outliers";
     std::printf("%-28s %6lld %5lld %4lld %-13s %6zu %10s %7s %10s %10s %12.1f %10s  %s\n",
                 r.model_name.substr(0, 28).c_str(), static_cast<long long>(r.batch),
@@ -144,18 +144,17 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   }
   auto given = models::LoadInputSpecs(f.inputs);
   if (!given.ok()) return Fail(given.status());
+  o.inputs = std::move(given).value();
   std::vector<bench::BenchModel> models;
   for (const std::string& ref : f.models) {
     bench::BenchModel m;
-    auto model = models::LoadModelRef(ctx.repo_flag, ref, &m.cid);
-    if (!model.ok()) return Fail(model.status().WithContext("model " + ref));
-    m.model = std::move(model).value();
     m.name = ModelName(ref);
-    for (const auto& [name, t] : *given) {
-      for (const auto& in : m.model.graph.inputs) {
-        if (in.name == name) m.given_inputs[name] = t;
-      }
-    }
+    std::string repo = ctx.repo_flag;
+    m.load = [repo, ref]() -> Result<engine::Model> { return models::LoadModelRef(repo, ref); };
+    // The file's CID names the model in the results (ValidatePlan parses it).
+    auto file = models::ReadFileRef(ctx.repo_flag, ref, "model.onnx", /*compute_cid=*/true);
+    if (!file.ok()) return Fail(file.status().WithContext("model " + ref));
+    m.cid = file->cid;
     models.push_back(std::move(m));
   }
   if (Status s = bench::ValidatePlan(models, o); !s.ok()) return Fail(s);

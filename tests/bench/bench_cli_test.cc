@@ -16,6 +16,8 @@
 
 #include "../test_util.h"
 #include "core/file_util.h"
+#include "core/npy.h"
+#include "core/tensor.h"
 
 extern char** environ;
 
@@ -255,6 +257,14 @@ TEST_F(BenchCliTest, BadInputGivesClearErrorsAndNoDatabase) {
   Output bad_scenario = Shell(Bin("bench " + Model("mlp") + " --scenario server --db " + db));
   EXPECT_EQ(bad_scenario.code, 1);
   EXPECT_TRUE(HasSubstr(bad_scenario.text, "unknown scenario 'server'"));
+  EXPECT_TRUE(no_db());
+
+  ASSERT_TRUE(
+      WriteFileAtomic(Path("x.npy"), EncodeNpy(Tensor::Zeros(DType::kFloat32, {1, 16}))).ok());
+  Output bad_input =
+      Shell(Bin("bench " + Model("mlp") + " --input nosuch=" + Path("x.npy") + " --db " + db));
+  EXPECT_EQ(bad_input.code, 1);
+  EXPECT_TRUE(HasSubstr(bad_input.text, "no model given has an input of that name"));
   EXPECT_TRUE(no_db());
 
   Output bad_hw = Shell(Bin("bench " + Model("mlp") + " --hardware cuda --db " + db));
