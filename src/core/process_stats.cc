@@ -1,6 +1,7 @@
 #include "core/process_stats.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,6 +26,7 @@ int64_t PeakRssBytes() {
 }
 
 bool ResetPeakRss() {
+  malloc_trim(0);  // freed heap the allocator still holds would count as resident
   int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
   if (fd < 0) return false;
   bool ok = write(fd, "5", 1) == 1;  // 5: reset the peak RSS to the current RSS
