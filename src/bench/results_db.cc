@@ -317,27 +317,48 @@ Result<std::vector<int64_t>> ResultsDb::RunIds() {
   return ids;
 }
 
+namespace {
+
+constexpr char kRunColumns[] =
+    "id, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ'), coalesce(strftime(finished_at, "
+    "'%Y-%m-%dT%H:%M:%SZ'), ''), git_commit, version, host, hardware_fingerprint, command, status";
+
+RunRecord RunFromRow(const duckdb::Rows& rows, size_t r) {
+  RunRecord run;
+  run.id = rows.Int(r, 0);
+  run.started_at = rows.Text(r, 1);
+  run.finished_at = rows.Text(r, 2);
+  run.git_commit = rows.Text(r, 3);
+  run.version = rows.Text(r, 4);
+  run.host = rows.Text(r, 5);
+  run.hardware_fingerprint = rows.Text(r, 6);
+  run.command = rows.Text(r, 7);
+  run.status = rows.Text(r, 8);
+  return run;
+}
+
+}  // namespace
+
+Result<std::vector<ResultsDb::RunSummary>> ResultsDb::ListRuns() {
+  IA_ASSIGN_OR_RETURN(auto rows,
+                      db_->Query(std::string("SELECT ") + kRunColumns +
+                                 ", (SELECT count(*) FROM results WHERE run_id = runs.id) FROM "
+                                 "runs ORDER BY id"));
+  std::vector<RunSummary> out;
+  for (size_t r = 0; r < rows.rows.size(); ++r)
+    out.push_back({RunFromRow(rows, r), rows.Int(r, 9)});
+  return out;
+}
+
 Result<RunRecord> ResultsDb::LoadRun(int64_t id) {
   IA_ASSIGN_OR_RETURN(
       auto runs,
-      db_->Query("SELECT id, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ'), "
-                 "coalesce(strftime(finished_at, '%Y-%m-%dT%H:%M:%SZ'), ''), git_commit, version, "
-                 "host, hardware_fingerprint, command, status FROM runs WHERE id = ?",
-                 {id}));
+      db_->Query(std::string("SELECT ") + kRunColumns + " FROM runs WHERE id = ?", {id}));
   if (runs.rows.empty()) {
     return Status::NotFound("no run " + std::to_string(id) + " in " + db_->path() +
-                            " (see `ipfs-accelerate report --format md` for the runs)");
+                            " (`ipfs-accelerate runs` lists them)");
   }
-  RunRecord run;
-  run.id = runs.Int(0, 0);
-  run.started_at = runs.Text(0, 1);
-  run.finished_at = runs.Text(0, 2);
-  run.git_commit = runs.Text(0, 3);
-  run.version = runs.Text(0, 4);
-  run.host = runs.Text(0, 5);
-  run.hardware_fingerprint = runs.Text(0, 6);
-  run.command = runs.Text(0, 7);
-  run.status = runs.Text(0, 8);
+  RunRecord run = RunFromRow(runs, 0);
 
   IA_ASSIGN_OR_RETURN(auto hw, db_->Query("SELECT platform, available, reason, priority, details "
                                           "FROM hardware_snapshots WHERE run_id = ? ORDER BY "

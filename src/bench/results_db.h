@@ -47,6 +47,13 @@ class ResultsDb {
 
   // Run ids, oldest first.
   Result<std::vector<int64_t>> RunIds();
+
+  // Every run without its results, oldest first, with how many results each holds.
+  struct RunSummary {
+    RunRecord run;  // fields only: results and hardware empty
+    int64_t results = 0;
+  };
+  Result<std::vector<RunSummary>> ListRuns();
   // A whole run: fields, hardware rows, results in the order they were added, with samples.
   // kNotFound naming the id when there is no such run.
   Result<RunRecord> LoadRun(int64_t id);

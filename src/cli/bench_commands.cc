@@ -271,6 +271,39 @@ int RunReport(const Context& ctx, const ReportFlags& f) {
   return 0;
 }
 
+int RunRuns(const Context& ctx, const std::string& db_flag, bool json) {
+  auto config = Config::LoadFromProcess(ctx.config_overrides);
+  if (!config.ok()) return Fail(config.status());
+  auto db = bench::ResultsDb::Open(DbPath(db_flag, *config), bench::ResultsDb::Mode::kMustExist);
+  if (!db.ok()) return Fail(db.status());
+  auto runs = (*db)->ListRuns();
+  if (!runs.ok()) return Fail(runs.status());
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : *runs) {
+      out.push_back({{"id", s.run.id},
+                     {"started_at", s.run.started_at},
+                     {"finished_at", s.run.finished_at},
+                     {"status", s.run.status},
+                     {"git_commit", s.run.git_commit},
+                     {"host", s.run.host},
+                     {"hardware_fingerprint", s.run.hardware_fingerprint},
+                     {"command", s.run.command},
+                     {"results", s.results}});
+    }
+    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    return 0;
+  }
+  std::printf("%5s  %-20s  %-11s  %7s  %-18s  %s\n", "run", "started", "status", "results",
+              "commit", "command");
+  for (const auto& s : *runs) {
+    std::printf("%5lld  %-20s  %-11s  %7lld  %-18s  %s\n", static_cast<long long>(s.run.id),
+                s.run.started_at.c_str(), s.run.status.c_str(), static_cast<long long>(s.results),
+                s.run.git_commit.c_str(), s.run.command.c_str());
+  }
+  return 0;
+}
+
 struct CompareFlags {
   std::string db;
   int64_t before = 0, after = 0;
@@ -364,6 +397,15 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       ->add_option("--history", r->history, "Earlier runs to include in the comparison (default 4)")
       ->check(CLI::Range(0, 1000));
   report->callback([&ctx, r] { ctx.run = [&ctx, r] { return RunReport(ctx, *r); }; });
+
+  auto runs_db = std::make_shared<std::string>();
+  auto runs_json = std::make_shared<bool>(false);
+  auto* runs = app.add_subcommand("runs", "List the benchmark runs in the results database");
+  runs->add_option("--db", *runs_db, "Results database (default as for bench)");
+  runs->add_flag("--json", *runs_json, "Print the runs as JSON");
+  runs->callback([&ctx, runs_db, runs_json] {
+    ctx.run = [&ctx, runs_db, runs_json] { return RunRuns(ctx, *runs_db, *runs_json); };
+  });
 
   auto c = std::make_shared<CompareFlags>();
   auto* compare = app.add_subcommand(

@@ -183,6 +183,13 @@ TEST_F(BenchCliTest, TwoModelsBatchesAndThreadsLandInDuckDbAndTheReportRenders) 
   ASSERT_EQ(json.code, 0) << json.text;
   EXPECT_TRUE(HasSubstr(json.text, "\"bert_test\""));
 
+  Output list = Shell(Bin("runs --db " + db));
+  ASSERT_EQ(list.code, 0) << list.text;
+  EXPECT_TRUE(HasSubstr(list.text, "complete"));
+  Output list_json = Shell(Bin("runs --json --db " + db));
+  EXPECT_TRUE(HasSubstr(list_json.text, "\"results\": 8"));
+  EXPECT_TRUE(HasSubstr(list_json.text, "\"results\": 2"));
+
   Output same = Shell(Bin("compare 1 1 --db " + db));
   EXPECT_EQ(same.code, 0) << same.text;  // a run against itself never regresses
   Output two = Shell(Bin("compare 1 2 --db " + db));
