@@ -8,6 +8,7 @@
 #include "bench/compare.h"
 #include "bench/report_common.h"
 #include "bench/report_html.h"
+#include "core/json_util.h"
 
 namespace ipfs_accelerate::bench {
 namespace {
@@ -94,7 +95,7 @@ std::string RenderJson(const std::vector<RunRecord>& runs) {
                         ? ComparisonToJson(CompareRuns(runs[runs.size() - 2], runs.back()))
                         : json(nullptr);
   // Names and commands come from users: replace invalid UTF-8 rather than fail.
-  return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return DumpJson(j, 2) + "\n";
 }
 
 // Text safe in a Markdown table cell: no line breaks, no pipes, no markup, no raw HTML. An

@@ -6,6 +6,7 @@
 #include "bench/report_charts.h"
 #include "bench/report_common.h"
 #include "bench/svg.h"
+#include "core/json_util.h"
 
 namespace ipfs_accelerate::bench {
 namespace {
@@ -114,9 +115,7 @@ std::string Header(const RunRecord& run) {
       std::string details;
       if (!h.details_json.empty()) {
         nlohmann::json j = nlohmann::json::parse(h.details_json, nullptr, false);
-        const std::string text =
-            j.is_discarded() ? h.details_json
-                             : j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+        const std::string text = j.is_discarded() ? h.details_json : DumpJson(j, 2);
         details = "<details><summary>details</summary><pre>" + Escape(text) + "</pre></details>";
       }
       out += "<tr>" + Td(Escape(h.platform)) +

@@ -17,6 +17,7 @@
 #include "core/build_info.h"
 #include "core/config.h"
 #include "core/file_util.h"
+#include "core/json_util.h"
 #include "core/progress.h"
 #include "hardware/platform.h"
 #include "models/model_ref.h"
@@ -172,7 +173,7 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   run.command = ctx.command_line;
   nlohmann::json hw_json = hardware::ToJson(hw);
   for (const auto& p : hw.platforms) {
-    run.hardware.push_back({p.name, p.available, p.reason, p.priority, hw_json[p.name].dump()});
+    run.hardware.push_back({p.name, p.available, p.reason, p.priority, DumpJson(hw_json[p.name])});
   }
   if (Status s = (*db)->BeginRun(run); !s.ok()) return Fail(s);
   std::fprintf(stderr, "bench: run %lld into %s (Ctrl-C stops and keeps what was measured)\n",
@@ -291,7 +292,7 @@ int RunRuns(const Context& ctx, const std::string& db_flag, bool json) {
                      {"command", s.run.command},
                      {"results", s.results}});
     }
-    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", DumpJson(out, 2).c_str());
     return 0;
   }
   std::printf("%5s  %-20s  %-11s  %7s  %-18s  %s\n", "run", "started", "status", "results",
@@ -327,7 +328,7 @@ int RunCompare(const Context& ctx, const CompareFlags& f) {
   if (!after.ok()) return fail(after.status());
   bench::RunComparison c = bench::CompareRuns(*before, *after, f.options);
   if (f.json) {
-    std::printf("%s\n", bench::ComparisonToJson(c).dump(2).c_str());
+    std::printf("%s\n", DumpJson(bench::ComparisonToJson(c), 2).c_str());
   } else {
     std::fputs(bench::RenderComparisonText(c).c_str(), stdout);
   }

@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "core/config.h"
+#include "core/json_util.h"
 #include "hardware/platform.h"
 
 namespace ipfs_accelerate::cli {
@@ -22,7 +23,7 @@ void RegisterHardwareCommands(CLI::App& app, Context& ctx) {
       auto view = hardware::RealSystemView();
       hardware::HardwareReport report = hardware::DetectHardware(*view, *config);
       if (*json) {
-        std::printf("%s\n", hardware::ToJson(report).dump(2).c_str());
+        std::printf("%s\n", DumpJson(hardware::ToJson(report), 2).c_str());
         return 0;
       }
       std::printf("%-9s %-9s %-8s %s\n", "PLATFORM", "AVAILABLE", "PRIORITY", "DETAILS");

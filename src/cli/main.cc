@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <exception>
 
 #include "cli/cli.h"
 
@@ -58,5 +59,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  return ctx.run ? ctx.run() : 0;
+  // Errors are values everywhere below; this is the last guard, so that a bug reads as a message
+  // and an exit code rather than an abort.
+  try {
+    return ctx.run ? ctx.run() : 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: internal: %s (please report this)\n", e.what());
+    return 1;
+  }
 }

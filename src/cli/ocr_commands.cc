@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "core/file_util.h"
+#include "core/json_util.h"
 #include "engine/onnx_loader.h"
 #include "hardware/cpu_info.h"
 #include "models/image.h"
@@ -136,7 +137,7 @@ void RegisterOcrCommands(CLI::App& app, Context& ctx) {
           j["latency_ms"]["min"] = *std::min_element(totals.begin(), totals.end());
           j["latency_ms"]["runs"] = totals.size();
         }
-        std::printf("%s\n", j.dump(2).c_str());
+        std::printf("%s\n", DumpJson(j, 2).c_str());
         return 0;
       }
       std::printf("text: %s\n", text->text.c_str());

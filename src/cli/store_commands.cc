@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "core/file_util.h"
+#include "core/json_util.h"
 #include "core/progress.h"
 #include "core/thread_pool.h"
 #include "store/car.h"
@@ -25,7 +26,8 @@ using Json = nlohmann::json;
 using store::Cid;
 using store::Repo;
 
-Result<std::unique_ptr<Repo>> OpenRepo(const Context& ctx, Repo::Access access = Repo::Access::kShared) {
+Result<std::unique_ptr<Repo>> OpenRepo(const Context& ctx,
+                                       Repo::Access access = Repo::Access::kShared) {
   return Repo::Open(Repo::DefaultPath(ctx.repo_flag), access);
 }
 
@@ -55,31 +57,37 @@ uint64_t TotalSize(const std::vector<std::string>& paths) {
   return total;
 }
 
-void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
+void PrintJson(const Json& j) { std::printf("%s\n", DumpJson(j, 2).c_str()); }
 
 void RegisterAdd(CLI::App& app, Context& ctx) {
   struct Opts {
     std::vector<std::string> paths;
-    bool recursive = false, quiet = false, only_hash = false, wrap = false, hidden = false, pin = true;
+    bool recursive = false, quiet = false, only_hash = false, wrap = false, hidden = false,
+         pin = true;
     std::string profile = "unixfs-v1-2025", chunker, alias;
     int cid_version = -1;
     bool raw_leaves = false;
     int threads = ThreadPool::DefaultThreads();
   };
   auto o = std::make_shared<Opts>();
-  auto* cmd = app.add_subcommand("add", "Add files or directories to the store and print their CIDs");
+  auto* cmd =
+      app.add_subcommand("add", "Add files or directories to the store and print their CIDs");
   cmd->add_option("paths", o->paths, "Files or directories to add")->required();
   cmd->add_flag("-r,--recursive", o->recursive, "Add directories recursively");
   cmd->add_flag("-Q,--quieter", o->quiet, "Print only the final root CID");
   cmd->add_flag("-n,--only-hash", o->only_hash, "Compute CIDs without storing anything");
   cmd->add_flag("-w,--wrap-with-directory", o->wrap, "Wrap the added paths in a directory");
   cmd->add_flag("-H,--hidden", o->hidden, "Include files whose names start with '.'");
-  cmd->add_option("--profile", o->profile, "Import profile: unixfs-v1-2025 (default) or unixfs-v0-2015");
+  cmd->add_option("--profile", o->profile,
+                  "Import profile: unixfs-v1-2025 (default) or unixfs-v0-2015");
   cmd->add_option("--cid-version", o->cid_version, "CID version, 0 or 1 (1 implies --raw-leaves)");
-  auto* raw = cmd->add_flag("--raw-leaves", o->raw_leaves, "Store file chunks as raw blocks (--raw-leaves=false: dag-pb)");
+  auto* raw = cmd->add_flag("--raw-leaves", o->raw_leaves,
+                            "Store file chunks as raw blocks (--raw-leaves=false: dag-pb)");
   cmd->add_option("--chunker", o->chunker, "Chunker: size-N, N bytes per chunk (at most 1048576)");
-  cmd->add_option("--threads", o->threads, "Hashing threads (default: the number of cores)")->check(CLI::Range(1, 256));
-  cmd->add_flag("--pin,!--no-pin", o->pin, "Pin the added roots (default true; --pin=false to skip)");
+  cmd->add_option("--threads", o->threads, "Hashing threads (default: the number of cores)")
+      ->check(CLI::Range(1, 256));
+  cmd->add_flag("--pin,!--no-pin", o->pin,
+                "Pin the added roots (default true; --pin=false to skip)");
   cmd->add_option("--alias", o->alias, "Also point this alias name at the final root");
   cmd->callback([&ctx, o, raw] {
     ctx.run = [&ctx, o, raw]() -> int {
@@ -104,7 +112,8 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
       }
       ThreadPool pool(o->threads);
       ProgressBar bar("adding", TotalSize(o->paths), !o->quiet);
-      store::Importer importer(*options, writer.get(), &pool, [&bar](uint64_t done) { bar.Update(done); });
+      store::Importer importer(*options, writer.get(), &pool,
+                               [&bar](uint64_t done) { bar.Update(done); });
       std::vector<store::ImportedEntry> entries;
       for (const std::string& path : o->paths) {
         auto e = importer.AddPath(path, o->recursive);
@@ -140,7 +149,8 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
       if (o->quiet) {
         std::printf("%s\n", roots.back().ToString().c_str());
       } else {
-        for (const auto& e : entries) std::printf("added %s %s\n", e.cid.ToString().c_str(), e.name.c_str());
+        for (const auto& e : entries)
+          std::printf("added %s %s\n", e.cid.ToString().c_str(), e.name.c_str());
       }
       return 0;
     };
@@ -152,7 +162,8 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
   auto out = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
 
-  auto* cat = app.add_subcommand("cat", "Write a file's bytes to stdout (every block is verified first)");
+  auto* cat =
+      app.add_subcommand("cat", "Write a file's bytes to stdout (every block is verified first)");
   cat->add_option("ref", *ref, "CID[/path] or alias[/path]")->required();
   cat->callback([&ctx, ref] {
     ctx.run = [&ctx, ref]() -> int {
@@ -205,13 +216,15 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       if (*json) {
         Json arr = Json::array();
         for (const auto& e : *entries) {
-          arr.push_back({{"name", e.name}, {"cid", e.cid.ToString()}, {"type", e.type}, {"size", e.size}});
+          arr.push_back(
+              {{"name", e.name}, {"cid", e.cid.ToString()}, {"type", e.type}, {"size", e.size}});
         }
         PrintJson(arr);
       } else {
         for (const auto& e : *entries) {
-          std::printf("%s %llu %s%s\n", e.cid.ToString().c_str(), static_cast<unsigned long long>(e.size),
-                      e.name.c_str(), e.type == "directory" ? "/" : "");
+          std::printf("%s %llu %s%s\n", e.cid.ToString().c_str(),
+                      static_cast<unsigned long long>(e.size), e.name.c_str(),
+                      e.type == "directory" ? "/" : "");
         }
       }
       return 0;
@@ -230,22 +243,30 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       store::UnixFsReader reader(repo->get());
       auto st = reader.Stat(*cid);
       if (!st.ok()) return Fail(st.status());
-      Json j = {{"cid", st->cid.ToString()},       {"codec", store::CodecName(st->cid.codec())},
-                {"version", st->cid.version()},     {"type", st->type},
-                {"size", st->size},                 {"cumulative_size", st->cumulative_size},
-                {"block_size", st->block_size},     {"links", st->links}};
+      Json j = {{"cid", st->cid.ToString()},
+                {"codec", store::CodecName(st->cid.codec())},
+                {"version", st->cid.version()},
+                {"type", st->type},
+                {"size", st->size},
+                {"cumulative_size", st->cumulative_size},
+                {"block_size", st->block_size},
+                {"links", st->links}};
       if (*json) {
         PrintJson(j);
       } else {
-        for (auto& [k, v] : j.items()) std::printf("%-16s %s\n", (k + ":").c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+        for (auto& [k, v] : j.items())
+          std::printf("%-16s %s\n", (k + ":").c_str(),
+                      v.is_string() ? v.get<std::string>().c_str() : DumpJson(v).c_str());
       }
       return 0;
     };
   });
 
-  auto* verify = app.add_subcommand("verify", "Re-hash every block (or every block of one DAG); exit 1 if any is bad");
+  auto* verify = app.add_subcommand(
+      "verify", "Re-hash every block (or every block of one DAG); exit 1 if any is bad");
   auto vref = std::make_shared<std::string>();
-  verify->add_option("ref", *vref, "CID or alias of a DAG (default: every block in the repository)");
+  verify->add_option("ref", *vref,
+                     "CID or alias of a DAG (default: every block in the repository)");
   verify->add_flag("--json", *json, "Print JSON");
   verify->callback([&ctx, vref, json] {
     ctx.run = [&ctx, vref, json]() -> int {
@@ -262,12 +283,15 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       if (!problems.ok()) return Fail(problems.status());
       if (*json) {
         Json bad = Json::array();
-        for (const auto& p : *problems) bad.push_back({{"cid", p.cid}, {"path", p.path}, {"problem", p.reason}});
+        for (const auto& p : *problems)
+          bad.push_back({{"cid", p.cid}, {"path", p.path}, {"problem", p.reason}});
         PrintJson({{"blocks_checked", checked}, {"ok", problems->empty()}, {"problems", bad}});
       } else {
-        for (const auto& p : *problems) std::printf("%s %s (%s)\n", p.reason.c_str(), p.cid.c_str(), p.path.c_str());
-        std::printf("verified %llu blocks: %s\n", static_cast<unsigned long long>(checked),
-                    problems->empty() ? "all intact" : (std::to_string(problems->size()) + " bad").c_str());
+        for (const auto& p : *problems)
+          std::printf("%s %s (%s)\n", p.reason.c_str(), p.cid.c_str(), p.path.c_str());
+        std::printf(
+            "verified %llu blocks: %s\n", static_cast<unsigned long long>(checked),
+            problems->empty() ? "all intact" : (std::to_string(problems->size()) + " bad").c_str());
       }
       return problems->empty() ? 0 : 1;
     };
@@ -300,7 +324,8 @@ void RegisterCarCommands(CLI::App& app, Context& ctx) {
     };
   });
 
-  auto* imp = car->add_subcommand("import", "Import a CAR file (all blocks verified; all or nothing); print its roots");
+  auto* imp = car->add_subcommand(
+      "import", "Import a CAR file (all blocks verified; all or nothing); print its roots");
   imp->add_option("file", *file, "CAR v1 file ('-' for stdin)")->required();
   imp->add_flag("--pin,!--no-pin", *pin, "Pin the roots (default true)");
   imp->callback([&ctx, file, pin] {
@@ -333,7 +358,9 @@ void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
   auto* pin = app.add_subcommand("pin", "Keep DAGs from garbage collection");
   pin->require_subcommand(1);
   for (bool add : {true, false}) {
-    auto* c = pin->add_subcommand(add ? "add" : "rm", add ? "Pin DAGs (recursively; the DAG must be complete)" : "Unpin DAGs");
+    auto* c = pin->add_subcommand(
+        add ? "add" : "rm",
+        add ? "Pin DAGs (recursively; the DAG must be complete)" : "Unpin DAGs");
     c->add_option("refs", *refs, "CIDs or aliases")->required();
     c->callback([&ctx, refs, add] {
       ctx.run = [&ctx, refs, add]() -> int {
@@ -360,8 +387,10 @@ void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
       if (!pins.ok()) return Fail(pins.status());
       Json arr = Json::array();
       for (const Cid& c : *pins) {
-        if (*json) arr.push_back({{"cid", c.ToString()}, {"type", "recursive"}});
-        else std::printf("%s recursive\n", c.ToString().c_str());
+        if (*json)
+          arr.push_back({{"cid", c.ToString()}, {"type", "recursive"}});
+        else
+          std::printf("%s recursive\n", c.ToString().c_str());
       }
       if (*json) PrintJson(arr);
       return 0;
@@ -373,9 +402,12 @@ void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
     ctx.run = [&ctx]() -> int {
       std::string path = Repo::DefaultPath(ctx.repo_flag);
       {
-        auto probe = FileLock::Acquire(path + "/repo.lock", FileLock::Mode::kExclusive, /*wait=*/false);
+        auto probe =
+            FileLock::Acquire(path + "/repo.lock", FileLock::Mode::kExclusive, /*wait=*/false);
         if (!probe.ok() && probe.status().code() == StatusCode::kBusy) {
-          std::fprintf(stderr, "waiting for other ipfs-accelerate processes using %s to finish...\n", path.c_str());
+          std::fprintf(stderr,
+                       "waiting for other ipfs-accelerate processes using %s to finish...\n",
+                       path.c_str());
         }
       }
       auto repo = OpenRepo(ctx, Repo::Access::kExclusive);
@@ -383,7 +415,8 @@ void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
       auto stats = (*repo)->CollectGarbage();
       if (!stats.ok()) return Fail(stats.status());
       std::printf("removed %llu blocks (%s), %llu stale temporary files; kept %llu blocks\n",
-                  static_cast<unsigned long long>(stats->blocks_removed), HumanBytes(stats->bytes_freed).c_str(),
+                  static_cast<unsigned long long>(stats->blocks_removed),
+                  HumanBytes(stats->bytes_freed).c_str(),
                   static_cast<unsigned long long>(stats->temp_files_removed),
                   static_cast<unsigned long long>(stats->blocks_kept));
       return 0;
@@ -429,8 +462,10 @@ void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
       if (!aliases.ok()) return Fail(aliases.status());
       Json obj = Json::object();
       for (const auto& [n, c] : *aliases) {
-        if (*json) obj[n] = c.ToString();
-        else std::printf("%s %s\n", n.c_str(), c.ToString().c_str());
+        if (*json)
+          obj[n] = c.ToString();
+        else
+          std::printf("%s %s\n", n.c_str(), c.ToString().c_str());
       }
       if (*json) PrintJson(obj);
       return 0;

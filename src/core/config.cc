@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/file_util.h"
+#include "core/json_util.h"
 
 extern char** environ;
 
@@ -44,7 +45,7 @@ const ConfigKey* FirstInGroup(const std::string& name) {
 std::string UnknownKey(const std::string& where, const std::string& name) {
   if (const ConfigKey* k = FirstInGroup(name)) {
     return where + ": \"" + name + "\" is a group of keys, not a value; write e.g. {\"" + name +
-           "\": {\"" + k->name.substr(name.size() + 1) + "\": " + k->default_value.dump() +
+           "\": {\"" + k->name.substr(name.size() + 1) + "\": " + DumpJson(k->default_value) +
            "}}; known keys: " + KnownKeys();
   }
   return where + ": unknown configuration key \"" + name + "\"; known keys: " + KnownKeys();
@@ -196,10 +197,10 @@ std::string Config::HelpText() {
       std::snprintf(range, sizeof range, " %.0f..%.0f", k.min, k.max);
       type += range;
     } else if (k.type == Type::kNumber) {
-      type += " > " + json(k.min).dump();
+      type += " > " + DumpJson(json(k.min));
     }
     std::snprintf(line, sizeof line, "  %-20s %-17s default %-6s %s\n", k.name.c_str(),
-                  type.c_str(), k.default_value.dump().c_str(), k.help.c_str());
+                  type.c_str(), DumpJson(k.default_value).c_str(), k.help.c_str());
     out += line;
   }
   return out;
@@ -236,7 +237,7 @@ Status Config::ApplyFile(const std::string& path) {
   for (const auto& [name, value] : entries) {
     const ConfigKey* k = FindKey(name);
     if (!k) return Status::InvalidArgument(UnknownKey(path, name));
-    IA_ASSIGN_OR_RETURN(json checked, Check(*k, value, path, value.dump()));
+    IA_ASSIGN_OR_RETURN(json checked, Check(*k, value, path, DumpJson(value)));
     values_[name] = {std::move(checked), path};
   }
   return Status::Ok();
@@ -244,7 +245,7 @@ Status Config::ApplyFile(const std::string& path) {
 
 Status Config::ApplyText(const ConfigKey& k, const std::string& text, const std::string& source,
                          const std::string& where) {
-  std::string shown = json(text).dump();
+  std::string shown = DumpJson(json(text));
   std::string t = Trim(text);
   json value;
   if (k.type == Type::kString) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/json_util.h"
 #include "hardware/platform.h"
 
 namespace ipfs_accelerate::hardware {
@@ -26,7 +27,7 @@ std::string Gib(const json& bytes) {
   return buf;
 }
 
-std::string Text(const json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
+std::string Text(const json& j) { return j.is_string() ? j.get<std::string>() : DumpJson(j); }
 
 std::string CpuSummary(const json& c) {
   std::string s = Text(At(c, "model")) + ": " + Text(At(c, "physical_cores")) + " cores, " +
@@ -143,7 +144,7 @@ std::string HardwareFingerprint(const HardwareReport& report) {
   gpus("cuda", "devices", {"name", "memory_bytes", "compute_capability"});
   gpus("rocm", "gpus", {"name", "gfx_target", "memory_bytes"});
   gpus("mps", "devices", {"name"});
-  const std::string text = facts.dump();
+  const std::string text = DumpJson(facts);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_Digest(text.data(), text.size(), md, &len, EVP_sha256(), nullptr) != 1) return "";
@@ -200,7 +201,7 @@ std::string Summary(const PlatformInfo& p) {
     return "QNN HTP " + Text(At(At(c, "libraries"), "libQnnHtp.so")) + "; FastRPC " +
            Text(At(c, "fastrpc_nodes"));
   }
-  return c.dump();
+  return DumpJson(c);
 }
 
 }  // namespace ipfs_accelerate::hardware

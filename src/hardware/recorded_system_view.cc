@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "core/file_util.h"
+#include "core/json_util.h"
 
 namespace ipfs_accelerate::hardware {
 namespace {
@@ -28,7 +29,7 @@ int64_t Int(const json& j, int64_t fallback = 0) {
 }
 std::string Str(const json& j) {
   if (j.is_string()) return j.get<std::string>();
-  if (j.is_number()) return j.dump();
+  if (j.is_number()) return DumpJson(j);
   return "";
 }
 bool Bool(const json& j) { return j.is_boolean() ? j.get<bool>() : Int(j) != 0; }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/json_util.h"
 #include "store/dag_walk.h"
 #include "store/multihash.h"
 #include "store/varint.h"
@@ -42,9 +43,13 @@ std::string Repo::DefaultPath(const std::string& flag) {
 }
 
 Repo::Repo(std::string path, FileLock lock, uint64_t cache_bytes)
-    : path_(std::move(path)), lock_(std::move(lock)), blocks_(path_ + "/blocks"), cache_(cache_bytes) {}
+    : path_(std::move(path)),
+      lock_(std::move(lock)),
+      blocks_(path_ + "/blocks"),
+      cache_(cache_bytes) {}
 
-Result<std::unique_ptr<Repo>> Repo::Open(const std::string& path, Access access, uint64_t cache_bytes) {
+Result<std::unique_ptr<Repo>> Repo::Open(const std::string& path, Access access,
+                                         uint64_t cache_bytes) {
   IA_RETURN_IF_ERROR(MakeDirs(path + "/blocks/.tmp"));
   std::string version_path = path + "/version";
   auto version = ReadFile(version_path);
@@ -78,17 +83,20 @@ std::unique_ptr<BlockWriter> Repo::NewWriter(BlockWriter::Publish publish) {
 }
 
 Status ValidateAliasName(const std::string& name) {
-  if (name.empty() || name.size() > 128) return Status::InvalidArgument("alias names are 1 to 128 characters");
-  if (name[0] == '.') return Status::InvalidArgument("alias \"" + name + "\" must not start with '.'");
+  if (name.empty() || name.size() > 128)
+    return Status::InvalidArgument("alias names are 1 to 128 characters");
+  if (name[0] == '.')
+    return Status::InvalidArgument("alias \"" + name + "\" must not start with '.'");
   for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '-';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
     if (!ok) {
       return Status::InvalidArgument("alias \"" + name + "\" has character '" + std::string(1, c) +
                                      "'; use letters, digits, '.', '_' and '-'");
     }
   }
-  if (Cid::Parse(name).ok()) return Status::InvalidArgument("alias \"" + name + "\" would read as a CID");
+  if (Cid::Parse(name).ok())
+    return Status::InvalidArgument("alias \"" + name + "\" would read as a CID");
   return Status::Ok();
 }
 
@@ -99,17 +107,21 @@ Result<Cid> Repo::Resolve(const std::string& ref) {
     IA_ASSIGN_OR_RETURN(auto aliases, Aliases());
     auto it = aliases.find(ref);
     if (it != aliases.end()) return it->second;
-    return Status::NotFound("\"" + ref + "\" is neither a CID nor an alias (see `ipfs-accelerate alias ls`); as a CID: " +
-                            cid.status().message());
+    return Status::NotFound(
+        "\"" + ref +
+        "\" is neither a CID nor an alias (see `ipfs-accelerate alias ls`); as a CID: " +
+        cid.status().message());
   }
   return cid.status();
 }
 
-Status Repo::UpdateJson(const std::string& file, const std::function<Status(std::string&)>& update) {
-  IA_ASSIGN_OR_RETURN(FileLock meta, FileLock::Acquire(path_ + "/meta.lock", FileLock::Mode::kExclusive));
+Status Repo::UpdateJson(const std::string& file,
+                        const std::function<Status(std::string&)>& update) {
+  IA_ASSIGN_OR_RETURN(FileLock meta,
+                      FileLock::Acquire(path_ + "/meta.lock", FileLock::Mode::kExclusive));
   std::string path = path_ + "/" + file;
   IA_ASSIGN_OR_RETURN(Json j, LoadJson(path));
-  std::string text = j.dump();
+  std::string text = DumpJson(j);
   IA_RETURN_IF_ERROR(update(text));
   return WriteFileAtomic(path, text);
 }
@@ -117,12 +129,14 @@ Status Repo::UpdateJson(const std::string& file, const std::function<Status(std:
 Status Repo::Pin(const Cid& root, bool check_dag) {
   if (check_dag) {
     Status walk = WalkDag(*this, root, [](const Cid&, const std::string&) { return Status::Ok(); });
-    if (!walk.ok()) return walk.WithContext("cannot pin " + root.ToString() + ": the DAG is not complete and intact");
+    if (!walk.ok())
+      return walk.WithContext("cannot pin " + root.ToString() +
+                              ": the DAG is not complete and intact");
   }
   return UpdateJson("pins.json", [&](std::string& text) {
     Json j = Json::parse(text);
     j["recursive"][root.ToString()] = Json::object();
-    text = j.dump(1) + "\n";
+    text = DumpJson(j, 1) + "\n";
     return Status::Ok();
   });
 }
@@ -134,7 +148,7 @@ Status Repo::Unpin(const Cid& root) {
       return Status::NotFound(root.ToString() + " is not pinned");
     }
     j["recursive"].erase(root.ToString());
-    text = j.dump(1) + "\n";
+    text = DumpJson(j, 1) + "\n";
     return Status::Ok();
   });
 }
@@ -143,7 +157,8 @@ Result<std::vector<Cid>> Repo::Pins() {
   IA_ASSIGN_OR_RETURN(Json j, LoadJson(path_ + "/pins.json"));
   std::vector<Cid> out;
   if (!j.contains("recursive")) return out;
-  if (!j["recursive"].is_object()) return Status::Corruption(path_ + "/pins.json: \"recursive\" is not an object");
+  if (!j["recursive"].is_object())
+    return Status::Corruption(path_ + "/pins.json: \"recursive\" is not an object");
   for (auto& [key, value] : j["recursive"].items()) {
     auto cid = Cid::Parse(key);
     if (!cid.ok()) return Status::Corruption(path_ + "/pins.json: " + cid.status().message());
@@ -157,7 +172,7 @@ Status Repo::SetAlias(const std::string& name, const Cid& cid) {
   return UpdateJson("aliases.json", [&](std::string& text) {
     Json j = Json::parse(text);
     j[name] = cid.ToString();
-    text = j.dump(1) + "\n";
+    text = DumpJson(j, 1) + "\n";
     return Status::Ok();
   });
 }
@@ -167,7 +182,7 @@ Status Repo::RemoveAlias(const std::string& name) {
     Json j = Json::parse(text);
     if (!j.contains(name)) return Status::NotFound("no alias named \"" + name + "\"");
     j.erase(name);
-    text = j.dump(1) + "\n";
+    text = DumpJson(j, 1) + "\n";
     return Status::Ok();
   });
 }
@@ -176,8 +191,11 @@ Result<std::map<std::string, Cid>> Repo::Aliases() {
   IA_ASSIGN_OR_RETURN(Json j, LoadJson(path_ + "/aliases.json"));
   std::map<std::string, Cid> out;
   for (auto& [key, value] : j.items()) {
-    auto cid = value.is_string() ? Cid::Parse(value.get<std::string>()) : Result<Cid>(Status::InvalidArgument("not a string"));
-    if (!cid.ok()) return Status::Corruption(path_ + "/aliases.json: alias \"" + key + "\": " + cid.status().message());
+    auto cid = value.is_string() ? Cid::Parse(value.get<std::string>())
+                                 : Result<Cid>(Status::InvalidArgument("not a string"));
+    if (!cid.ok())
+      return Status::Corruption(path_ + "/aliases.json: alias \"" + key +
+                                "\": " + cid.status().message());
     out[key] = *cid;
   }
   return out;
@@ -191,11 +209,13 @@ Result<std::vector<Cid>> Repo::Roots() {
 }
 
 Result<GcStats> Repo::CollectGarbage() {
-  if (access_ != Access::kExclusive) return Status::Internal("gc needs the repository opened exclusively");
+  if (access_ != Access::kExclusive)
+    return Status::Internal("gc needs the repository opened exclusively");
   IA_ASSIGN_OR_RETURN(std::vector<Cid> roots, Roots());
   std::set<std::string> live;
   for (const Cid& root : roots) {
-    // A pinned DAG must be intact: deleting around a corrupt or missing block would hide the problem.
+    // A pinned DAG must be intact: deleting around a corrupt or missing block would hide the
+    // problem.
     Status s = WalkDag(*this, root, [&](const Cid& cid, const std::string&) {
       live.insert(cid.multihash());
       return Status::Ok();
@@ -220,17 +240,20 @@ Result<GcStats> Repo::CollectGarbage() {
   }
   // With the exclusive lock no writer is running: every temporary file is left from a crash.
   std::error_code ec;
-  for (std::filesystem::directory_iterator it(blocks_.TempDir(), ec), end; !ec && it != end; it.increment(ec)) {
+  for (std::filesystem::directory_iterator it(blocks_.TempDir(), ec), end; !ec && it != end;
+       it.increment(ec)) {
     std::filesystem::remove(it->path(), ec);
     stats.temp_files_removed++;
   }
   return stats;
 }
 
-Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root, uint64_t* blocks_checked) {
+Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root,
+                                                uint64_t* blocks_checked) {
   std::vector<VerifyProblem> problems;
   *blocks_checked = 0;
-  // Names blocks as the DAGs that link to them do; reads raw bytes so corrupt blocks do not stop it.
+  // Names blocks as the DAGs that link to them do; reads raw bytes so corrupt blocks do not stop
+  // it.
   std::map<std::string, Cid> names;
   // `full`: count and re-hash every block of the DAG. Otherwise (the whole-repository pass, which
   // re-hashes every file anyway) only report what the files cannot show: blocks pinned DAGs miss.
@@ -247,14 +270,17 @@ Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root, 
       if (!bytes.ok()) {
         bool missing = bytes.status().code() == StatusCode::kNotFound;
         if (full || missing) {
-          problems.push_back({cid.ToString(), path, missing ? "missing" : "unreadable: " + bytes.status().message()});
+          problems.push_back({cid.ToString(), path,
+                              missing ? "missing" : "unreadable: " + bytes.status().message()});
         }
         continue;
       }
       if (full) ++*blocks_checked;
       Status ok = VerifyMultihash(cid.multihash(), AsBytes(*bytes));
       if (!ok.ok()) {
-        if (full) problems.push_back({cid.ToString(), path, ok.code() == StatusCode::kCorruption ? "corrupt" : ok.message()});
+        if (full)
+          problems.push_back({cid.ToString(), path,
+                              ok.code() == StatusCode::kCorruption ? "corrupt" : ok.message()});
         continue;
       }
       auto links = BlockLinks(cid, *bytes);
@@ -284,14 +310,17 @@ Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root, 
     }
     ++*blocks_checked;
     auto it = names.find(mh);
-    std::string name = it != names.end() ? it->second.ToString() : Cid::V1(kCodecRaw, mh).ToString();
+    std::string name =
+        it != names.end() ? it->second.ToString() : Cid::V1(kCodecRaw, mh).ToString();
     auto bytes = ReadFile(path);
     if (!bytes.ok()) {
       problems.push_back({name, path, "unreadable: " + bytes.status().message()});
       return;
     }
     Status ok = VerifyMultihash(mh, AsBytes(*bytes));
-    if (!ok.ok()) problems.push_back({name, path, ok.code() == StatusCode::kCorruption ? "corrupt" : ok.message()});
+    if (!ok.ok())
+      problems.push_back(
+          {name, path, ok.code() == StatusCode::kCorruption ? "corrupt" : ok.message()});
   }));
   return problems;
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "../test_util.h"
+#include "core/json_util.h"
 
 namespace ipfs_accelerate {
 namespace {
@@ -195,6 +196,26 @@ TEST(ConfigTest, SetOverrides) {
       HasSubstr(Config::Load(s).status().message(), "--set priorities.cpu: expected KEY=VALUE"));
   s.overrides = {"bench.max_time_s=-1"};
   EXPECT_TRUE(HasSubstr(Config::Load(s).status().message(), "a number greater than 0"));
+}
+
+// Bytes that are not UTF-8 (a path in a legacy encoding, a typo) are values or errors, never a
+// crash: nlohmann throws when it prints them unless told to replace them.
+TEST(ConfigTest, InvalidUtf8InValuesIsNoCrash) {
+  Dirs d;
+  ConfigSources s = d.sources();
+  s.overrides = {"browser.path=/opt/\xff/chromium"};
+  auto path = Config::Load(s);
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  EXPECT_EQ(path->String("browser.path"), "/opt/\xff/chromium");
+  EXPECT_FALSE(DumpJson(path->ToJson()).empty());
+  s.overrides = {"priorities.cpu=\xfe"};
+  EXPECT_FALSE(Config::Load(s).ok());
+  s.overrides = {};
+  s.env = {{"IPFS_ACCELERATE_PRIORITIES_CUDA", "\xfe\xff"}};
+  EXPECT_FALSE(Config::Load(s).ok());
+  s.env = {};
+  s.overrides = {"\xff=1"};
+  EXPECT_FALSE(Config::Load(s).ok());
 }
 
 TEST(ConfigTest, UnreadableFileIsAnError) {
