@@ -66,7 +66,7 @@ Status Measure(engine::Session& session, const std::map<std::string, Tensor>& in
         break;
       }
     }
-    if (elapsed >= budget) break;
+    if (elapsed >= budget || n >= static_cast<size_t>(o.max_samples)) break;
     if (cb.progress && t1 - last_report > std::chrono::milliseconds(100)) {
       last_report = t1;
       if (!enough) r.stats = Summarize(r.samples_ms);
@@ -120,6 +120,9 @@ Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& o
   IA_RETURN_IF_ERROR(positive(o.seqs, "--seq"));
   IA_RETURN_IF_ERROR(positive(o.threads, "--threads"));
   if (!(o.max_time_s > 0)) return Status::InvalidArgument("--max-time must be positive");
+  if (o.max_samples < o.min_samples) {
+    return Status::InvalidArgument("--max-samples must be at least --min-samples");
+  }
   std::set<std::string> unused;
   for (const auto& [name, t] : o.inputs) unused.insert(name);
   for (const BenchModel& m : models) {

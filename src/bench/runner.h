@@ -28,6 +28,7 @@ struct BenchOptions {
   int min_samples = 30;     // at least this many timed runs…
   double min_time_s = 1;    // …over at least this long (capped by max_time_s) or 1000 samples,
                             // so they span more than one moment of the machine's load
+  int max_samples = 20000;  // stop here even when the interval is still wide (bounds rows, pages)
   int warmup_runs = 3;      // at least this many untimed runs…
   double warmup_s = 0.2;    // …and at least this long
   uint64_t seed = 1;        // for synthesized inputs

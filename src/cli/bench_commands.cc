@@ -100,6 +100,7 @@ struct BenchFlags {
   double max_time = 0;  // 0: the configuration's bench.max_time_s
   double target_ci = 0.02;
   int min_samples = 30;
+  int max_samples = 20000;
   double min_time = 1;
   uint64_t seed = 1;
   bool json = false;
@@ -118,6 +119,7 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   o.max_time_s = f.max_time > 0 ? f.max_time : config->Number("bench.max_time_s");
   o.target_ci = f.target_ci;
   o.min_samples = f.min_samples;
+  o.max_samples = f.max_samples;
   o.min_time_s = f.min_time;
   o.seed = f.seed;
   for (const std::string& d : f.dims) {
@@ -375,6 +377,8 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       ->check(CLI::NonNegativeNumber);
   bench->add_option("--min-samples", f->min_samples, "Timed runs at least (default 30)")
       ->check(CLI::Range(6, 1000000));
+  bench->add_option("--max-samples", f->max_samples, "Timed runs at most (default 20000)")
+      ->check(CLI::Range(6, 10000000));
   bench->add_option("-i,--input", f->inputs,
                     "NAME=FILE (.npy or .pb) for an input instead of synthesized data");
   bench->add_option("--dim", f->dims, "NAME=N: the size of a named dynamic dimension");

@@ -165,7 +165,8 @@ const std::vector<ConfigKey>& Config::Keys() {
     keys.push_back({"bench.db", Type::kString, "",
                     "benchmark results database (empty: ~/.ipfs_accelerate/results.duckdb)"});
     keys.push_back({"bench.max_time_s", Type::kNumber, 10,
-                    "longest time one benchmark may run, in seconds", 0, 0});
+                    "seconds of sampling per benchmark configuration at most (bench --max-time)", 0,
+                    0});
     return keys;
   }();
   return kKeys;
