@@ -228,6 +228,11 @@ Status Config::ApplyFile(const std::string& path) {
     return Status::InvalidArgument(path + ":" + std::to_string(line) + ":" +
                                    std::to_string(column) +
                                    ": syntax error: " + ParseErrorDetail(e.what()));
+  } catch (const json::exception& e) {  // a number too large for a double, say
+    std::string what = e.what();
+    size_t end = what.find("] ");
+    return Status::InvalidArgument(path + ": " +
+                                   (end == std::string::npos ? what : what.substr(end + 2)));
   }
   if (!j.is_object()) {
     return Status::InvalidArgument(path + ": expected a JSON object such as {\"priorities\": " +
