@@ -53,6 +53,24 @@ RunComparison CompareRuns(const RunRecord& before, const RunRecord& after,
   out.started_after = after.started_at;
   out.options = options;
   out.test = DescribeCompareTest(options);
+  const std::string a = "run " + std::to_string(before.id), b = "run " + std::to_string(after.id);
+  if (!before.hardware_fingerprint.empty() && !after.hardware_fingerprint.empty() &&
+      before.hardware_fingerprint != after.hardware_fingerprint) {
+    out.notes.push_back("the runs are on different hardware (fingerprints " +
+                        before.hardware_fingerprint + " and " + after.hardware_fingerprint +
+                        "): a difference need not come from the build");
+  } else if (!before.git_commit.empty() && before.git_commit == after.git_commit &&
+             !before.git_commit.ends_with("-dirty") && before.id != after.id) {
+    out.notes.push_back("both runs are the same build (" + before.git_commit +
+                        ") on the same hardware: a significant difference comes from the "
+                        "machine's state (load, clock speed, other tenants), not the code");
+  }
+  for (const RunRecord* r : {&before, &after}) {
+    if (r->status != "complete") {
+      out.notes.push_back((r == &before ? a : b) + " is " + r->status +
+                          ": configurations it did not finish are listed as only in one run");
+    }
+  }
 
   const std::vector<std::string> keys_before = MatchKeys(before);
   const std::vector<std::string> keys_after = MatchKeys(after);
@@ -143,6 +161,7 @@ std::string RenderComparisonText(const RunComparison& c) {
   }
   if (c.rows.empty()) out += "(neither run has any results)\n";
   out += "\nTest: " + c.test + ".\n";
+  for (const std::string& note : c.notes) out += "Note: " + note + ".\n";
   out += std::to_string(c.regressions) + " regression" + (c.regressions == 1 ? "" : "s") + ", " +
          std::to_string(c.improvements) + " improvement" + (c.improvements == 1 ? "" : "s") + ", " +
          std::to_string(c.unchanged) + " with no significant change, " +
@@ -179,6 +198,7 @@ nlohmann::json ComparisonToJson(const RunComparison& c) {
           {"started_before", ValidUtf8(c.started_before)},
           {"started_after", ValidUtf8(c.started_after)},
           {"test", c.test},
+          {"notes", c.notes},
           {"alpha", c.options.alpha},
           {"min_change", c.options.min_change},
           {"any_regression", c.any_regression},

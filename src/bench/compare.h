@@ -29,6 +29,9 @@ struct RunComparison {
   // Configurations in both runs (in the later run's order), then those only in the later run,
   // then those only in the earlier one.
   std::vector<ConfigurationComparison> rows;
+  // What to keep in mind reading the verdicts: the same build on the same hardware (differences
+  // are the machine's state), different hardware, runs that did not complete.
+  std::vector<std::string> notes;
   bool any_regression = false;
   size_t regressions = 0, improvements = 0, unchanged = 0, only_before = 0, only_after = 0;
 };

@@ -200,10 +200,13 @@ std::string MdRunComparison(const std::vector<RunRecord>& runs) {
     row.push_back(v ? Md(Verdict(*v, cmp)) : "-");
     rows.push_back(std::move(row));
   }
-  return "Median latency (ms) with the relative half-width of its 95% confidence interval, per "
-         "configuration and run.\n\n" +
-         MdTable(header, rows) + "\nTest between run " + std::to_string(cmp.run_before) +
-         " and run " + std::to_string(cmp.run_after) + ": " + Md(cmp.test) + ".\n";
+  std::string out =
+      "Median latency (ms) with the relative half-width of its 95% confidence interval, per "
+      "configuration and run.\n\n" +
+      MdTable(header, rows) + "\nTest between run " + std::to_string(cmp.run_before) + " and run " +
+      std::to_string(cmp.run_after) + ": " + Md(cmp.test) + ".\n";
+  for (const std::string& note : cmp.notes) out += "\nNote: " + Md(note) + ".\n";
+  return out;
 }
 
 std::string RenderMarkdown(const std::vector<RunRecord>& runs) {

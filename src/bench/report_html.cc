@@ -210,6 +210,8 @@ std::string ComparisonTable(const std::vector<RunRecord>& runs) {
            Num(both ? FormatP(k.p_adjusted) : "-") + Td(Escape(Verdict(row, c)), cls) + "</tr>";
   }
   out += "</tbody></table></div><p class=\"note\">Test: " + Escape(c.test) + ".</p>";
+  for (const std::string& note : c.notes)
+    out += "<p class=\"note\">Note: " + Escape(note) + ".</p>";
   return out;
 }
 

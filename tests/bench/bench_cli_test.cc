@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "../test_util.h"
+#include "bench/results_db.h"
+#include "bench_random.h"
 #include "core/file_util.h"
 #include "core/npy.h"
 #include "core/tensor.h"
@@ -198,6 +200,49 @@ TEST_F(BenchCliTest, TwoModelsBatchesAndThreadsLandInDuckDbAndTheReportRenders) 
   Output missing_run = Shell(Bin("compare 1 99 --db " + db));
   EXPECT_EQ(missing_run.code, 2);
   EXPECT_TRUE(HasSubstr(missing_run.text, "no run 99"));
+}
+
+// compare's exit code is what CI reads: runs with known distributions (a planted 10% slowdown in
+// one configuration; a fresh draw of the same distributions) stored as bench stores them.
+TEST_F(BenchCliTest, CompareExitsOneOnAPlantedSlowdownOnly) {
+  std::string db = Path("planted.duckdb");
+  {
+    auto results = bench::ResultsDb::Open(db, bench::ResultsDb::Mode::kCreate);
+    ASSERT_TRUE(results.ok()) << results.status().ToString();
+    test_random::Rng rng(42);
+    auto add_run = [&](double slowdown) {
+      bench::RunRecord run;
+      run.started_at = "2026-11-27T12:00:00Z";
+      run.git_commit = "planted";
+      run.command = "planted";
+      ASSERT_TRUE((*results)->BeginRun(run).ok());
+      for (int batch : {1, 8}) {
+        bench::ResultRecord r;
+        r.model_name = "m";
+        r.model_cid = "bafkreiplanted";
+        r.batch = batch;
+        double median = batch * (batch == 8 ? slowdown : 1.0);
+        r.samples_ms = rng.LogNormals(100, median, 0.03);
+        r.stats = bench::Summarize(r.samples_ms);
+        r.outlier = bench::FlagOutliers(r.samples_ms);
+        ASSERT_TRUE((*results)->AddResult(run.id, r).ok());
+      }
+      ASSERT_TRUE((*results)->FinishRun(run.id, "complete", "2026-11-27T12:01:00Z").ok());
+    };
+    add_run(1.0);
+    add_run(1.10);  // run 2: batch 8 is 10% slower
+    add_run(1.0);   // run 3: the same distributions as run 1
+  }
+  Output slower = Shell(Bin("compare 1 2 --db " + db));
+  EXPECT_EQ(slower.code, 1) << slower.text;
+  EXPECT_TRUE(HasSubstr(slower.text, "regression"));
+  EXPECT_TRUE(HasSubstr(slower.text, "1 regression"));
+  Output same = Shell(Bin("compare 1 3 --db " + db));
+  EXPECT_EQ(same.code, 0) << same.text;
+  EXPECT_TRUE(HasSubstr(same.text, "Note: both runs are the same build (planted)"));
+  Output faster = Shell(Bin("compare 2 3 --db " + db + " --json"));
+  EXPECT_EQ(faster.code, 0) << faster.text;  // an improvement is no failure
+  EXPECT_TRUE(HasSubstr(faster.text, "improvement"));
 }
 
 TEST_F(BenchCliTest, CtrlCKeepsWhatWasMeasuredMarkedInterrupted) {

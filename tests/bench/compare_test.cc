@@ -222,5 +222,31 @@ TEST(CompareTest, OutputsNameTheTestAndTheVerdicts) {
   EXPECT_TRUE(HasSubstr(j.dump(), "bad\xEF\xBF\xBD name"));
 }
 
+TEST(CompareTest, NotesSayWhatADifferenceCanMean) {
+  const std::vector<Config> configs = Sweep();
+  Rng rng(17);
+  RunRecord before = MakeRun(1, configs, rng, 30, 0.03);
+  RunRecord after = MakeRun(2, configs, rng, 30, 0.03);
+  before.git_commit = after.git_commit = "abc123";
+  before.hardware_fingerprint = after.hardware_fingerprint = "00ff00ff00ff00ff";
+  RunComparison same = CompareRuns(before, after);
+  ASSERT_EQ(same.notes.size(), 1u);
+  EXPECT_TRUE(HasSubstr(same.notes[0], "same build (abc123) on the same hardware"));
+  EXPECT_TRUE(HasSubstr(RenderComparisonText(same), "Note: both runs are the same build"));
+
+  after.hardware_fingerprint = "1111222233334444";
+  after.status = "interrupted";
+  RunComparison other = CompareRuns(before, after);
+  ASSERT_EQ(other.notes.size(), 2u);
+  EXPECT_TRUE(HasSubstr(other.notes[0], "different hardware"));
+  EXPECT_TRUE(HasSubstr(other.notes[1], "run 2 is interrupted"));
+  EXPECT_EQ(ComparisonToJson(other)["notes"].size(), 2u);
+
+  after.hardware_fingerprint = before.hardware_fingerprint;
+  after.git_commit = "def456";
+  after.status = "complete";
+  EXPECT_TRUE(CompareRuns(before, after).notes.empty());
+}
+
 }  // namespace
 }  // namespace ipfs_accelerate::bench
