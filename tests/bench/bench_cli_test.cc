@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string_view>
 #include <thread>
 
 #include "../test_util.h"
@@ -260,7 +261,14 @@ TEST_F(BenchCliTest, CtrlCKeepsWhatWasMeasuredMarkedInterrupted) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  ASSERT_EQ(posix_spawn(&pid, IA_BIN, &actions, nullptr, argv.data(), environ), 0);
+  // The environment with a private HOME, as Bin() gives the other tests.
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) {
+    if (std::string_view(*e).substr(0, 5) != "HOME=") envp.push_back(*e);
+  }
+  envp.push_back(home.data());
+  envp.push_back(nullptr);
+  ASSERT_EQ(posix_spawn(&pid, IA_BIN, &actions, nullptr, argv.data(), envp.data()), 0);
   posix_spawn_file_actions_destroy(&actions);
   // Wait until it has started measuring, then let it sample a while.
   for (int i = 0; i < 600; ++i) {
