@@ -105,11 +105,6 @@ void RemoveDatabaseFiles(const std::string& path) {
 
 }  // namespace
 
-std::string ResultsDb::DefaultPath() {
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.ipfs_accelerate/results.duckdb";
-}
-
 Result<std::unique_ptr<ResultsDb>> ResultsDb::Open(const std::string& path, Mode mode) {
   if (path.empty()) return Status::InvalidArgument("the results database path is empty");
   if (!Exists(path)) {

@@ -30,9 +30,6 @@ class ResultsDb {
   // build knows), kIoError (an unwritable path).
   static Result<std::unique_ptr<ResultsDb>> Open(const std::string& path, Mode mode);
 
-  // ~/.ipfs_accelerate/results.duckdb
-  static std::string DefaultPath();
-
   // The schema version of the file (0 for an empty database).
   Result<int> SchemaVersion();
   // Applies the migrations up or down to `version` (0…kSchemaVersion), each in a transaction.
