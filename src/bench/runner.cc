@@ -93,7 +93,7 @@ Status Measure(engine::Session& session, const std::map<std::string, Tensor>& in
 
 }  // namespace
 
-Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& o) {
+Result<int> ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& o) {
   for (const std::string& s : o.scenarios) {
     if (s != "single-stream" && s != "offline") {
       return Status::InvalidArgument("unknown scenario '" + s +
@@ -125,11 +125,14 @@ Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& o
   }
   std::set<std::string> unused;
   for (const auto& [name, t] : o.inputs) unused.insert(name);
+  int configurations = 0;
   for (const BenchModel& m : models) {
     auto model = m.load();
     if (!model.ok()) return model.status().WithContext("model " + m.name);
     for (const auto& in : model->graph.inputs) unused.erase(in.name);
     Sizes sizes = SizesFor(*model, o);
+    configurations += static_cast<int>(sizes.batches.size() * sizes.seqs.size() *
+                                       o.hardware.size() * o.threads.size() * o.scenarios.size());
     for (int64_t b : sizes.batches) {
       for (int64_t s : sizes.seqs) {
         InputShape shape{b, s, o.dims};
@@ -142,7 +145,7 @@ Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& o
     return Status::InvalidArgument("--input " + *unused.begin() +
                                    "=…: no model given has an input of that name");
   }
-  return Status::Ok();
+  return configurations;
 }
 
 Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOptions& o,

@@ -45,8 +45,9 @@ struct BenchModel {
 
 // Checks that `options` are runnable for `models` before any measurement: scenario names,
 // positive sizes, that each model loads, that every given input belongs to some model, and that
-// inputs can be made for every batch/seq (errors name the model).
-Status ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& options);
+// inputs can be made for every batch/seq (errors name the model). Returns how many
+// configurations RunBenchmarks will measure.
+Result<int> ValidatePlan(const std::vector<BenchModel>& models, const BenchOptions& options);
 
 struct BenchCallbacks {
   // Called about ten times a second while a configuration runs: what is measured so far and

@@ -160,7 +160,8 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
     m.cid = file->cid;
     models.push_back(std::move(m));
   }
-  if (Status s = bench::ValidatePlan(models, o); !s.ok()) return Fail(s);
+  auto configurations = bench::ValidatePlan(models, o);
+  if (!configurations.ok()) return Fail(configurations.status());
 
   std::string db_path = DbPath(f.db, *config);
   auto db = bench::ResultsDb::Open(db_path, bench::ResultsDb::Mode::kCreate);
@@ -187,13 +188,16 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   cb.progress = [&](const bench::ResultRecord& r, double fraction) {
     std::string detail = std::to_string(r.stats.count) + " samples, p50 " + Ms(r.stats.median) +
                          " ms" + (r.stats.ci_valid ? ", ±" + Ms(100 * r.stats.ci_rel) + "%" : "");
-    bar.Update(fraction, r.Label(), detail);
+    std::string where =
+        "[" + std::to_string(run.results.size() + 1) + "/" + std::to_string(*configurations) + "] ";
+    bar.Update(fraction, where + r.Label(), detail);
   };
   cb.on_result = [&](bench::ResultRecord& r) -> Status {
     bar.Clear();
     IA_RETURN_IF_ERROR((*db)->AddResult(run.id, r));
     if (!f.json) {
-      std::fprintf(stderr, "  %s: p50 %s ms ±%s%%, %zu samples%s\n", r.Label().c_str(),
+      std::fprintf(stderr, "  [%zu/%d] %s: p50 %s ms ±%s%%, %zu samples%s\n",
+                   run.results.size() + 1, *configurations, r.Label().c_str(),
                    Ms(r.stats.median).c_str(),
                    r.stats.ci_valid ? Ms(100 * r.stats.ci_rel).c_str() : "n/a", r.stats.count,
                    r.interrupted ? " (interrupted)"
