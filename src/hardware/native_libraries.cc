@@ -208,8 +208,8 @@ Result<std::string> LoadLibrary(const std::vector<std::string>& candidates, bool
   return Status::NotFound(error.empty() ? "no library to load" : error);
 }
 
-Result<std::unique_ptr<CudaDriverApi>> OpenCudaDriver() {
-  const std::string lib = "libcuda.so.1";
+Result<std::unique_ptr<CudaDriverApi>> OpenCudaDriver(const std::string& library) {
+  const std::string& lib = library;
   std::string error;
   void* h = Open({lib}, RTLD_NOW | RTLD_LOCAL, &error);
   if (!h) return Status::NotFound(error);
@@ -267,9 +267,8 @@ Result<int> CallVersion(const std::vector<std::string>& candidates, const char* 
 
 }  // namespace
 
-Result<int> CudaRuntimeVersion() {
-  return CallVersion({"libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0", "libcudart.so"},
-                     "cudaRuntimeGetVersion");
+Result<int> CudaRuntimeVersion(const std::vector<std::string>& candidates) {
+  return CallVersion(candidates, "cudaRuntimeGetVersion");
 }
 
 Result<int> HipRuntimeVersion() {

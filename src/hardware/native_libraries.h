@@ -15,12 +15,15 @@ namespace ipfs_accelerate::hardware::native {
 // loader's message for the first one.
 Result<std::string> LoadLibrary(const std::vector<std::string>& candidates, bool lazy);
 
-// libcuda.so.1 (never the toolkit's stub libcuda.so, which is not a driver).
-Result<std::unique_ptr<CudaDriverApi>> OpenCudaDriver();
+// libcuda.so.1 (never the toolkit's stub libcuda.so, which is not a driver); `library` names
+// another file (tests bind the toolkit's stub to check every symbol resolves).
+Result<std::unique_ptr<CudaDriverApi>> OpenCudaDriver(const std::string& library = "libcuda.so.1");
 // libnvidia-ml.so.1.
 Result<std::unique_ptr<NvmlApi>> OpenNvml();
-// cudaRuntimeGetVersion from libcudart.so.13/.12/.11.0 or libcudart.so.
-Result<int> CudaRuntimeVersion();
+// cudaRuntimeGetVersion from the first of `candidates` that loads.
+Result<int> CudaRuntimeVersion(const std::vector<std::string>& candidates = {
+                                   "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0",
+                                   "libcudart.so"});
 // hipRuntimeGetVersion from libamdhip64.so (or /opt/rocm/lib).
 Result<int> HipRuntimeVersion();
 // libopenvino_c from the first of `candidates` that loads.
