@@ -179,12 +179,9 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
                    const Tensor* b, int64_t group, const WindowGeometry& g, Tensor& y,
                    const Shape& ys, memory::format_tag act_tag = memory::format_tag::any,
                    const ConvEpilogue& epilogue = {}, const Tensor* z = nullptr) {
-  // oneDNN fixes a primitive's thread count when it is built: sessions with other counts in
-  // the same process need primitives of their own.
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
   std::string key = ConvKey(xs, w.shape(), group, b != nullptr, g) + "/" +
-                    std::to_string(static_cast<int>(act_tag)) + epilogue.Key() + "/t" +
-                    std::to_string(threads);
+                    std::to_string(static_cast<int>(act_tag)) + epilogue.Key();
   auto* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
   auto* state = slot ? dynamic_cast<ConvState*>(slot->get()) : nullptr;
   try {
@@ -197,7 +194,7 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
       prim = state->prim;
       weights = state->weights;
     } else {
-      prim = ConvCache().Get(key, [&] {
+      prim = ConvCache().Get(key, threads, [&] {
         return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue);
       });
       if (!prim) return false;

@@ -130,8 +130,7 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
   std::string key = ShapeToString(x.shape()) + ShapeToString(w.shape()) + std::to_string(group) +
                     (b ? "b" : "") + ShapeToString(strides) + ShapeToString(dil) +
                     ShapeToString(pb) + ShapeToString(pe);
-  int threads = ctx.pool() ? ctx.pool()->size() : 1;  // oneDNN fixes it when it builds
-  key += "/t" + std::to_string(threads);
+  int threads = ctx.pool() ? ctx.pool()->size() : 1;
   auto* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
   auto* state = slot ? dynamic_cast<DeconvState*>(slot->get()) : nullptr;
   try {
@@ -144,7 +143,7 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
       prim = state->prim;
       weights = state->weights;
     } else {
-      prim = DeconvCache().Get(key, [&] {
+      prim = DeconvCache().Get(key, threads, [&] {
         return BuildDeconv(x.shape(), w.shape(), group, b != nullptr, strides, dil, pb, pe,
                            y.shape());
       });

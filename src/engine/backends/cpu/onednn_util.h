@@ -33,14 +33,19 @@ bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
 template <typename Entry>
 class PrimitiveCache {
  public:
-  // The entry for `key`, built by `make` on first use; null when `make` throws a dnnl::error.
-  std::shared_ptr<const Entry> Get(const std::string& key, const std::function<Entry()>& make) {
+  // The entry for `key` on `threads` threads, built by `make` on first use (with the OpenMP team
+  // set to `threads`: oneDNN fixes a primitive's thread count when it builds it, so sessions of
+  // other counts in one process need their own); null when `make` throws a dnnl::error.
+  std::shared_ptr<const Entry> Get(const std::string& shape_key, int threads,
+                                   const std::function<Entry()>& make) {
+    const std::string key = shape_key + "/t" + std::to_string(threads);
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = entries_.find(key);
       if (it != entries_.end()) return it->second;
     }
     std::shared_ptr<const Entry> built;
+    SetThreads(threads);
     try {
       built = std::make_shared<const Entry>(make());
     } catch (const dnnl::error&) {

@@ -44,10 +44,8 @@ Status NhwcPool(KernelContext& ctx, dnnl::algorithm alg) {
   std::string key = ShapeToString(x->shape()) + ShapeToString(g.kernel) + ShapeToString(g.strides) +
                     ShapeToString(g.pads_begin) + ShapeToString(pads_end) +
                     std::to_string(static_cast<int>(alg));
-  int threads = ctx.pool() ? ctx.pool()->size() : 1;  // oneDNN fixes it when it builds
-  key += "/t" + std::to_string(threads);
-  onednn::SetThreads(threads);
-  auto prim = PoolCache().Get(key, [&] {
+  int threads = ctx.pool() ? ctx.pool()->size() : 1;
+  auto prim = PoolCache().Get(key, threads, [&] {
     auto f32 = memory::data_type::f32;
     PoolPrimitive p;
     p.src = memory::desc(src_dims, f32, memory::format_tag::nhwc);
@@ -62,6 +60,7 @@ Status NhwcPool(KernelContext& ctx, dnnl::algorithm alg) {
   });
   if (!prim) return ctx.Unsupported("oneDNN has no NHWC pooling for " + ShapeToString(x->shape()));
   try {
+    onednn::SetThreads(threads);
     dnnl::engine& eng = onednn::Engine();
     dnnl::stream stream(eng);
     memory src(prim->src, eng, const_cast<void*>(x->raw())), dst(prim->dst, eng, y.raw());
