@@ -17,7 +17,8 @@ struct Context {
   std::function<int()> run;                   // the chosen subcommand's action, set by its callback
 };
 
-// Prints "error: …" for people and returns the exit code for it (1).
+// Prints "error: …" for people and returns the exit code for it: 1, or 128 + the signal for an
+// operation stopped by SIGINT/SIGTERM (130/143, as shells report it).
 int Fail(const Status& status);
 
 void RegisterStoreCommands(CLI::App& app, Context& ctx);

@@ -6,11 +6,16 @@
 #include <exception>
 
 #include "cli/cli.h"
+#include "core/cancel.h"
 
 namespace ipfs_accelerate::cli {
 
 int Fail(const Status& status) {
   std::fprintf(stderr, "error: %s\n", status.ToString().c_str());
+  if (status.code() == StatusCode::kCancelled) {
+    int sig = ScopedSignalCancel::received();
+    return 128 + (sig ? sig : SIGINT);  // as a shell reports a process ended by that signal
+  }
   return 1;
 }
 

@@ -18,6 +18,9 @@ std::string Status::ToString() const {
     case StatusCode::kIoError: kind = "I/O error"; break;
     case StatusCode::kUnsupported: kind = "unsupported"; break;
     case StatusCode::kBusy: kind = "busy"; break;
+    case StatusCode::kResourceExhausted: kind = "limit exceeded"; break;
+    case StatusCode::kCancelled: kind = "cancelled"; break;
+    case StatusCode::kDeadlineExceeded: kind = "deadline exceeded"; break;
     case StatusCode::kInternal: kind = "internal error"; break;
   }
   return std::string(kind) + ": " + message_;

@@ -15,6 +15,9 @@ enum class StatusCode {
   kIoError,          // the operating system refused a read, write or sync
   kUnsupported,      // valid input that this build cannot handle yet
   kBusy,             // another process holds a lock we need
+  kResourceExhausted,  // a memory budget, disk space or a size limit would be exceeded
+  kCancelled,          // stopped on request (Ctrl-C, SIGTERM)
+  kDeadlineExceeded,   // stopped because its time ran out
   kInternal,
 };
 
@@ -30,6 +33,13 @@ class Status {
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
   static Status Busy(std::string m) { return {StatusCode::kBusy, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) {
+    return {StatusCode::kResourceExhausted, std::move(m)};
+  }
+  static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+  static Status DeadlineExceeded(std::string m) {
+    return {StatusCode::kDeadlineExceeded, std::move(m)};
+  }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   // An IoError naming the operation, the path and strerror(err).
   static Status FromErrno(const std::string& what, const std::string& path, int err);
