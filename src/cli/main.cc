@@ -7,11 +7,12 @@
 
 #include "cli/cli.h"
 #include "core/cancel.h"
+#include "core/terminal_text.h"
 
 namespace ipfs_accelerate::cli {
 
 int Fail(const Status& status) {
-  std::fprintf(stderr, "error: %s\n", status.ToString().c_str());
+  std::fprintf(stderr, "error: %s\n", TerminalSafe(status.ToString(), /*keep_newlines=*/true).c_str());
   if (status.code() == StatusCode::kCancelled) {
     int sig = ScopedSignalCancel::received();
     return 128 + (sig ? sig : SIGINT);  // as a shell reports a process ended by that signal
