@@ -18,6 +18,10 @@ std::string HumanBytes(double bytes) {
   return buf;
 }
 
+std::string Plural(uint64_t n, const std::string& noun, const std::string& plural) {
+  return std::to_string(n) + " " + (n == 1 ? noun : plural.empty() ? noun + "s" : plural);
+}
+
 ProgressBar::ProgressBar(std::string label, uint64_t total, bool enabled)
     : label_(std::move(label)),
       total_(total),

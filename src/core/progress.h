@@ -41,4 +41,7 @@ class ProgressBar {
 // "1.5 MiB" style sizes for people.
 std::string HumanBytes(double bytes);
 
+// "1 block", "2 blocks": a count and its noun, plural by adding "s" (or `plural` when given).
+std::string Plural(uint64_t n, const std::string& noun, const std::string& plural = "");
+
 }  // namespace ipfs_accelerate
