@@ -1,8 +1,10 @@
 #include "core/file_util.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -50,6 +52,39 @@ std::string DirName(const std::string& path) {
   if (pos == std::string::npos) return ".";
   if (pos == 0) return "/";
   return path.substr(0, pos);
+}
+
+std::string PartialPath(const std::string& dest) {
+  return dest + ".ia-partial-" + std::to_string(getpid());
+}
+
+bool ProcessAlive(int pid) { return pid > 0 && (kill(pid, 0) == 0 || errno != ESRCH); }
+
+int RemoveStalePartials(const std::string& dest) {
+  std::string dir = DirName(dest);
+  std::string prefix = dest.substr(dest.find_last_of('/') + 1) + ".ia-partial-";
+  int removed = 0;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    std::string pid = name.substr(prefix.size());
+    if (pid.empty() || pid.size() > 9 || pid.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    if (ProcessAlive(std::stoi(pid))) continue;
+    if (RemoveTree(it->path().string()).ok()) ++removed;
+  }
+  return removed;
+}
+
+Result<FreeSpace> FreeSpaceAt(const std::string& dir) {
+  struct statvfs st;
+  if (statvfs(dir.c_str(), &st) != 0) return Status::FromErrno("cannot read free space of", dir, errno);
+  FreeSpace free;
+  free.bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  free.inodes = st.f_files == 0 ? UINT64_MAX : static_cast<uint64_t>(st.f_favail);
+  return free;
 }
 
 Status SyncDir(const std::string& path) {

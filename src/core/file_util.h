@@ -29,6 +29,22 @@ Status RemoveTree(const std::string& path);
 // The directory part of `path` ("." when there is none).
 std::string DirName(const std::string& path);
 
+// Outputs that appear whole or not at all (get, car export) are built under a temporary name
+// beside `dest`, "DEST.ia-partial-PID", and renamed into place when complete.
+std::string PartialPath(const std::string& dest);
+// Removes partial outputs for `dest` left by processes that are gone (killed, or a crash); those
+// of live processes stay. Returns how many it removed.
+int RemoveStalePartials(const std::string& dest);
+// Whether process `pid` exists on this machine (a reused pid reads as alive: the safe answer).
+bool ProcessAlive(int pid);
+
+// Bytes and inodes an unprivileged user may still use on the file system holding `dir`.
+struct FreeSpace {
+  uint64_t bytes = 0;
+  uint64_t inodes = 0;  // UINT64_MAX when the file system does not count them
+};
+Result<FreeSpace> FreeSpaceAt(const std::string& dir);
+
 // An advisory lock (flock) on a file, released on destruction.
 class FileLock {
  public:

@@ -12,12 +12,62 @@
 
 namespace ipfs_accelerate::models {
 
+namespace {
+
+// Protobuf cannot parse a message over 2 GiB, and every file read here is read whole: a larger
+// one is refused before a byte is read, from its declared (store) or actual (local) size.
+constexpr uint64_t kMaxFileBytes = (uint64_t{1} << 31) - 1;
+
+Status CheckSize(const std::string& ref, uint64_t size) {
+  if (size <= kMaxFileBytes) return Status::Ok();
+  return Status::ResourceExhausted("\"" + ref + "\" is " + std::to_string(size) +
+                                   " bytes; models and their files are read whole, up to 2 GiB "
+                                   "(the limit of ONNX's protobuf encoding)");
+}
+
+bool IsExplicitPath(const std::string& ref) {
+  return ref.starts_with("./") || ref.starts_with("../") || ref == "." || ref == ".." ||
+         (ref.starts_with("/") && !ref.starts_with("/ipfs/"));
+}
+
+}  // namespace
+
+Result<RefKind> ClassifyRef(const std::string& repo_flag, const std::string& ref) {
+  if (ref.empty()) return Status::InvalidArgument("an empty model or file reference");
+  if (ref.starts_with("/ipfs/")) return RefKind::kStore;
+  if (IsExplicitPath(ref)) return RefKind::kLocal;
+  std::error_code ec;
+  bool local = std::filesystem::exists(ref, ec);
+  std::string root, path;
+  store::SplitIpfsPath(ref, &root, &path);
+  bool stored = store::Cid::Parse(root).ok();
+  if (!stored && store::ValidateAliasName(root).ok()) {
+    // Only an existing repository can hold the alias: a lookup never creates one.
+    std::string repo_path = store::Repo::DefaultPath(repo_flag);
+    if (std::filesystem::exists(repo_path + "/aliases.json", ec)) {
+      IA_ASSIGN_OR_RETURN(auto repo, store::Repo::Open(repo_path));
+      IA_ASSIGN_OR_RETURN(auto aliases, repo->Aliases());
+      stored = aliases.count(root) > 0;
+    }
+  }
+  if (local && stored) {
+    return Status::InvalidArgument("\"" + ref +
+                                   "\" names both a local file and a CID or alias in the store; "
+                                   "write ./" + ref + " for the file or /ipfs/" + ref +
+                                   " for the store");
+  }
+  return local ? RefKind::kLocal : RefKind::kStore;
+}
+
 Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref,
                             const std::string& default_name, bool compute_cid) {
   FileRef file;
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(ref, ec) || std::filesystem::is_directory(ref, ec)) {
+  IA_ASSIGN_OR_RETURN(RefKind kind, ClassifyRef(repo_flag, ref));
+  if (kind == RefKind::kLocal) {
+    std::error_code ec;
     std::string path = std::filesystem::is_directory(ref, ec) ? ref + "/" + default_name : ref;
+    uint64_t size = std::filesystem::file_size(path, ec);
+    if (!ec) IA_RETURN_IF_ERROR(CheckSize(path, size));
     IA_ASSIGN_OR_RETURN(file.bytes, ReadFile(path));
     file.base_dir = DirName(path);
     if (compute_cid) {
@@ -44,7 +94,10 @@ Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref
   IA_ASSIGN_OR_RETURN(store::DagStat st, reader.Stat(target));
   if (st.type == "directory") {
     IA_ASSIGN_OR_RETURN(target, reader.Resolve(target, default_name));
+    IA_ASSIGN_OR_RETURN(st, reader.Stat(target));
   }
+  IA_RETURN_IF_ERROR(CheckSize(ref, st.size));
+  file.bytes.reserve(st.size);  // the reader checks that the blocks hold what the file declares
   IA_RETURN_IF_ERROR(reader.ReadFile(target, [&](std::span<const uint8_t> b) {
     file.bytes.append(reinterpret_cast<const char*>(b.data()), b.size());
     return Status::Ok();
@@ -76,10 +129,13 @@ Result<std::map<std::string, Tensor>> LoadInputSpecs(const std::vector<std::stri
 Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::string& ref,
                                    std::string* cid) {
   std::error_code ec;
-  if (!cid &&
-      (std::filesystem::is_regular_file(ref, ec) || std::filesystem::is_directory(ref, ec))) {
+  IA_ASSIGN_OR_RETURN(RefKind kind, ClassifyRef(repo_flag, ref));
+  if (!cid && kind == RefKind::kLocal && std::filesystem::exists(ref, ec)) {
     // Straight from the file: no copy of its bytes beside the parsed model.
-    return engine::LoadModel(std::filesystem::is_directory(ref, ec) ? ref + "/model.onnx" : ref);
+    std::string path = std::filesystem::is_directory(ref, ec) ? ref + "/model.onnx" : ref;
+    uint64_t size = std::filesystem::file_size(path, ec);
+    if (!ec) IA_RETURN_IF_ERROR(CheckSize(path, size));
+    return engine::LoadModel(path);
   }
   IA_ASSIGN_OR_RETURN(FileRef file, ReadFileRef(repo_flag, ref, "model.onnx", cid != nullptr));
   auto model = engine::ParseModel(file.bytes, file.base_dir);

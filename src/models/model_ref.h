@@ -20,9 +20,18 @@ struct FileRef {
   std::string base_dir;  // the directory of a local file ("" for the store)
 };
 
-// The file named by `ref`: a local file path, or CID/alias[/path] in the repository chosen by
-// `repo_flag` (see store::Repo::DefaultPath). A directory (local or stored) stands for the file
-// `default_name` inside it. With `compute_cid`, a local file's CID is computed too.
+// Where a reference points. Spellings, as Kubo's: "/ipfs/CID[/path]" (or "/ipfs/ALIAS[/path]") is
+// always the store; "./x", "../x" and other absolute paths are always local. A bare "x[/path]" is
+// whichever exists, local path or CID/alias; when both do, it is an error asking for one of the
+// explicit spellings (so a directory ./ppocr-v4 cannot silently replace the stored model).
+enum class RefKind { kLocal, kStore };
+Result<RefKind> ClassifyRef(const std::string& repo_flag, const std::string& ref);
+
+// The file named by `ref` (see ClassifyRef): a local file, or CID/alias[/path] in the repository
+// chosen by `repo_flag` (see store::Repo::DefaultPath). A directory (local or stored) stands for
+// the file `default_name` inside it. With `compute_cid`, a local file's CID is computed too.
+// Files are read whole, so one over 2 GiB is refused (kResourceExhausted) before it is read:
+// for a stored file, from the size its UnixFS metadata declares.
 Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref,
                             const std::string& default_name, bool compute_cid = false);
 

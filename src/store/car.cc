@@ -1,6 +1,7 @@
 #include "store/car.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,6 +9,7 @@
 #include <set>
 
 #include "core/file_util.h"
+#include "store/dag_cbor.h"
 #include "store/dag_walk.h"
 #include "store/multihash.h"
 #include "store/repo.h"
@@ -20,42 +22,8 @@ constexpr uint64_t kMaxHeaderBytes = 1 << 20;
 constexpr uint64_t kMaxSectionBytes = 8 << 20;  // blocks are at most 2 MiB in IPFS; leave room
 constexpr uint64_t kMaxRoots = 1024;
 
-// Just enough DAG-CBOR to read and write the CARv1 header.
-class CborReader {
- public:
-  explicit CborReader(std::span<const uint8_t> in) : in_(in) {}
-  // Reads an item head: major type and argument. Indefinite lengths are not DAG-CBOR.
-  Status Head(int* major, uint64_t* arg) {
-    if (pos_ >= in_.size()) return Status::Corruption("CAR header: CBOR ends early");
-    uint8_t b = in_[pos_++];
-    *major = b >> 5;
-    uint8_t info = b & 31;
-    if (info < 24) {
-      *arg = info;
-      return Status::Ok();
-    }
-    int bytes = info == 24 ? 1 : info == 25 ? 2 : info == 26 ? 4 : info == 27 ? 8 : 0;
-    if (bytes == 0) return Status::Corruption("CAR header: CBOR item with unsupported length encoding");
-    if (in_.size() - pos_ < static_cast<size_t>(bytes)) return Status::Corruption("CAR header: CBOR ends early");
-    *arg = 0;
-    for (int i = 0; i < bytes; ++i) *arg = (*arg << 8) | in_[pos_++];
-    return Status::Ok();
-  }
-  Result<std::span<const uint8_t>> Bytes(uint64_t n) {
-    if (in_.size() - pos_ < n) return Status::Corruption("CAR header: CBOR string runs past the end");
-    auto out = in_.subspan(pos_, n);
-    pos_ += n;
-    return out;
-  }
-  bool done() const { return pos_ == in_.size(); }
-
- private:
-  std::span<const uint8_t> in_;
-  size_t pos_ = 0;
-};
-
 Result<std::vector<Cid>> ParseHeader(std::span<const uint8_t> header) {
-  CborReader r(header);
+  CborReader r(header, "CAR header");
   int major;
   uint64_t n;
   IA_RETURN_IF_ERROR(r.Head(&major, &n));
@@ -80,15 +48,11 @@ Result<std::vector<Cid>> ParseHeader(std::span<const uint8_t> header) {
       if (count > kMaxRoots) return Status::Corruption("CAR header lists more than 1024 roots");
       roots.emplace();
       for (uint64_t k = 0; k < count; ++k) {
-        uint64_t tag, size;
+        uint64_t tag;
         IA_RETURN_IF_ERROR(r.Head(&major, &tag));
         if (major != 6 || tag != 42) return Status::Corruption("CAR header: a root is not a CID (tag 42)");
-        IA_RETURN_IF_ERROR(r.Head(&major, &size));
-        if (major != 2 || size < 1) return Status::Corruption("CAR header: a root is not a byte string");
-        IA_ASSIGN_OR_RETURN(auto bytes, r.Bytes(size));
-        if (bytes[0] != 0) return Status::Corruption("CAR header: root CID lacks the 0x00 multibase prefix");
-        auto cid = Cid::FromBytes(bytes.subspan(1));
-        if (!cid.ok()) return Status::Corruption("CAR header: root " + std::to_string(k) + ": " + cid.status().message());
+        auto cid = r.LinkAfterTag();
+        if (!cid.ok()) return cid.status().WithContext("root " + std::to_string(k));
         roots->push_back(*cid);
       }
     } else {
@@ -106,20 +70,6 @@ Result<std::vector<Cid>> ParseHeader(std::span<const uint8_t> header) {
   if (version != 1u) return Status::Corruption("CAR header has no version 1");
   if (!roots) return Status::Corruption("CAR header has no roots");
   return std::move(*roots);
-}
-
-void AppendCborHead(std::string& out, int major, uint64_t arg) {
-  uint8_t m = static_cast<uint8_t>(major << 5);
-  if (arg < 24) {
-    out.push_back(static_cast<char>(m | arg));
-  } else if (arg < 256) {
-    out.push_back(static_cast<char>(m | 24));
-    out.push_back(static_cast<char>(arg));
-  } else {
-    out.push_back(static_cast<char>(m | 25));
-    out.push_back(static_cast<char>(arg >> 8));
-    out.push_back(static_cast<char>(arg & 0xff));
-  }
 }
 
 }  // namespace
@@ -238,12 +188,17 @@ std::string EncodeCarHeader(const std::vector<Cid>& roots) {
 }
 
 Status ExportCar(BlockSource& source, const Cid& root, const std::string& path,
-                 const std::function<void(uint64_t)>& progress) {
+                 const std::function<void(uint64_t)>& progress, const CancelToken* cancel) {
   bool to_stdout = path == "-";
-  std::string tmp = to_stdout ? "stdout" : path + ".ia-partial-" + std::to_string(getpid());
+  std::string tmp = to_stdout ? "stdout" : PartialPath(path);
   UniqueFd owned;
   int fd = STDOUT_FILENO;
   if (!to_stdout) {
+    struct stat st;
+    if (lstat(path.c_str(), &st) == 0) {
+      return Status::InvalidArgument(path + " already exists; remove it or choose another -o path");
+    }
+    RemoveStalePartials(path);
     owned = UniqueFd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!owned.valid()) return Status::FromErrno("cannot create", tmp, errno);
     fd = owned.get();
@@ -258,6 +213,7 @@ Status ExportCar(BlockSource& source, const Cid& root, const std::string& path,
     return Status::Ok();
   };
   Status s = WalkDag(source, root, [&](const Cid& cid, const std::string& block) -> Status {
+    if (cancel) IA_RETURN_IF_ERROR(cancel->Check("car export"));
     std::string cid_bytes = cid.Bytes();
     AppendVarint(buf, cid_bytes.size() + block.size());
     buf += cid_bytes;
@@ -282,37 +238,46 @@ Result<std::vector<Cid>> ImportCar(ByteReader& in, Repo& repo, const std::functi
   IA_ASSIGN_OR_RETURN(CarReader car, CarReader::Open(&in));
   if (car.roots().empty()) return Status::Corruption("CAR header lists no roots; nothing to import");
   auto writer = repo.NewWriter(BlockWriter::Publish::kOnCommit);
-  std::map<std::string, std::vector<Cid>> received;  // multihash -> links
+  // The links of every node received, by NodeKey: the same bytes may arrive as raw and as dag-pb,
+  // and only the dag-pb node has links to check.
+  std::map<std::string, Result<std::vector<Cid>>> received;
   Cid cid;
   std::string block;
   for (;;) {
     IA_ASSIGN_OR_RETURN(bool more, car.Next(&cid, &block));
     if (!more) break;
-    auto links = BlockLinks(cid, block);
-    if (!links.ok() && links.status().code() != StatusCode::kUnsupported) {
-      return links.status().WithContext("CAR rejected, nothing imported");
+    std::string key = cid.NodeKey();
+    if (!received.count(key)) {
+      auto links = BlockLinks(cid, block);
+      if (!links.ok() && links.status().code() != StatusCode::kUnsupported) {
+        return links.status().WithContext("CAR rejected, nothing imported");
+      }
+      // A codec we cannot read is refused below if a root reaches it: a node whose links are
+      // unknown could hide missing blocks behind a pin.
+      received.emplace(std::move(key), std::move(links));
     }
-    received[cid.multihash()] = links.ok() ? std::move(links).value() : std::vector<Cid>();
     std::span<const uint8_t> parts[] = {AsBytes(block)};
     IA_RETURN_IF_ERROR(writer->Put(cid, parts));
     if (progress) progress(car.offset());
   }
   // Every root and everything below it must be in the CAR or already in the repository.
-  std::set<std::string> checked;
+  CidSet checked;
   for (const Cid& root : car.roots()) {
-    std::vector<std::pair<Cid, Cid>> stack{{root, root}};  // block, parent
+    std::vector<std::pair<Cid, Cid>> stack{{root, root}};  // node, parent
     while (!stack.empty()) {
       auto [c, parent] = stack.back();
       stack.pop_back();
-      if (!checked.insert(c.multihash()).second) continue;
-      auto it = received.find(c.multihash());
+      if (!checked.Insert(c)) continue;
+      auto it = received.find(c.NodeKey());
       std::vector<Cid> links;
       if (it != received.end()) {
-        links = it->second;
+        if (!it->second.ok()) return it->second.status().WithContext("CAR rejected, nothing imported");
+        links = *it->second;
       } else if (repo.HasBlock(c)) {
         IA_ASSIGN_OR_RETURN(std::string b, repo.GetBlock(c));
         auto l = BlockLinks(c, b);
-        if (l.ok()) links = std::move(l).value();
+        if (!l.ok()) return l.status().WithContext("CAR rejected, nothing imported");
+        links = std::move(l).value();
       } else {
         std::string where = c == root ? "root " : "block ";
         std::string from = c == root ? "" : " (linked from " + parent.ToString() + ")";

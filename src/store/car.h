@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cancel.h"
 #include "core/status.h"
 #include "store/block_store.h"
 #include "store/cid.h"
@@ -73,9 +74,10 @@ class CarReader {
 std::string EncodeCarHeader(const std::vector<Cid>& roots);
 
 // Writes the DAG below `root` as a CAR to `path` ("-" for stdout), blocks in depth-first order,
-// each once. A file appears only when complete.
+// each once. A file appears only when complete (built under PartialPath(path), removed when the
+// export fails or is cancelled); an existing `path` is refused, never overwritten.
 Status ExportCar(BlockSource& source, const Cid& root, const std::string& path,
-                 const std::function<void(uint64_t)>& progress);
+                 const std::function<void(uint64_t)>& progress, const CancelToken* cancel = nullptr);
 
 // Imports a CAR: every block is verified while streaming and staged; the import is published
 // only if every root and every block reachable from the roots is present (in the CAR or

@@ -112,6 +112,12 @@ std::string Cid::ToString() const {
   return "b" + Base32Lower(AsBytes(b));
 }
 
+std::string Cid::NodeKey() const {
+  std::string key;
+  AppendVarint(key, codec_);
+  return key + multihash_;
+}
+
 Result<Cid> Cid::ToVersion(int version) const {
   if (version == version_) return *this;
   if (version == 1) return V1(codec_, multihash_);

@@ -4,6 +4,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,6 +42,11 @@ class Cid {
   std::string ToString() const;
   // The same content under the other version (v1 of a v0 is dag-pb v1; v0 only for dag-pb sha2-256).
   Result<Cid> ToVersion(int version) const;
+  // What identifies a block as a node of a DAG: its codec and multihash (v0 and v1 of a dag-pb
+  // block share it). Not the multihash alone: the same bytes as raw and as dag-pb are two nodes,
+  // and only the dag-pb one has links. Storage is keyed by multihash (bytes); every set or map of
+  // "seen" or "received" DAG nodes is keyed by this (see CidSet).
+  std::string NodeKey() const;
 
   auto operator<=>(const Cid&) const = default;
 
@@ -50,6 +56,18 @@ class Cid {
   int version_ = 1;
   uint64_t codec_ = 0;
   std::string multihash_;
+};
+
+// A set of DAG nodes, keyed by Cid::NodeKey: what walks use to visit each node once.
+class CidSet {
+ public:
+  // Adds `cid`; false when a CID naming the same node (codec and multihash) is already in.
+  bool Insert(const Cid& cid) { return keys_.insert(cid.NodeKey()).second; }
+  bool Contains(const Cid& cid) const { return keys_.count(cid.NodeKey()) > 0; }
+  size_t size() const { return keys_.size(); }
+
+ private:
+  std::set<std::string> keys_;
 };
 
 // "dag-pb", "raw", "dag-cbor" or the hex code.

@@ -1,4 +1,4 @@
-// Walking a DAG of blocks from a root, following dag-pb links.
+// Walking a DAG of blocks from a root, following dag-pb and dag-cbor links.
 #pragma once
 
 #include <functional>
@@ -11,10 +11,11 @@
 
 namespace ipfs_accelerate::store {
 
-// The CIDs a block links to: dag-pb links; none for raw; kUnsupported for other codecs.
+// The CIDs a block links to: dag-pb and dag-cbor links; none for raw; kUnsupported for other
+// codecs; kCorruption when the block does not decode.
 Result<std::vector<Cid>> BlockLinks(const Cid& cid, const std::string& block);
 
-// Visits every block reachable from `root` once, depth first, parents before children, links
+// Visits every node reachable from `root` once (CidSet: by codec and multihash), depth first, parents before children, links
 // in order (the order CAR writers use). Stops at the first error from the source or `visit`.
 Status WalkDag(BlockSource& source, const Cid& root,
                const std::function<Status(const Cid&, const std::string& block)>& visit);

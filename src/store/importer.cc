@@ -176,7 +176,9 @@ Status ImportOptions::SetCidVersion(int version, bool raw_leaves_given) {
     return Status::InvalidArgument("--cid-version must be 0 or 1, not " + std::to_string(version));
   }
   cid_version = version;
-  if (version == 1 && !raw_leaves_given) raw_leaves = true;
+  // Kubo (default configuration): raw leaves follow the CID version unless given; a raw block
+  // can only be named by a CIDv1, so `--cid-version 0` alone must give Qm… CIDs.
+  if (!raw_leaves_given) raw_leaves = version == 1;
   return Status::Ok();
 }
 
@@ -197,8 +199,13 @@ Status ImportOptions::SetChunker(std::string_view spec) {
   return Status::Ok();
 }
 
-Importer::Importer(ImportOptions options, BlockSink* sink, ThreadPool* pool, std::function<void(uint64_t)> progress)
-    : options_(std::move(options)), sink_(sink), pool_(pool), progress_(std::move(progress)) {}
+Importer::Importer(ImportOptions options, BlockSink* sink, ThreadPool* pool,
+                   std::function<void(uint64_t)> progress, EntryCallback on_entry)
+    : options_(std::move(options)),
+      sink_(sink),
+      pool_(pool),
+      progress_(std::move(progress)),
+      on_entry_(std::move(on_entry)) {}
 
 Cid Importer::MakeCid(uint64_t codec, std::string multihash) const {
   if (codec == kCodecDagPb && options_.cid_version == 0) return Cid::V0(std::move(multihash));
@@ -314,25 +321,33 @@ Result<ImportedEntry> Importer::AddBytes(std::span<const uint8_t> bytes) {
   return AddStream(source);
 }
 
-Result<ImportedEntry> Importer::AddFile(const std::string& path) {
+Result<ImportedEntry> Importer::AddFd(int fd, const std::string& name) {
+  ReadSource reader([&](uint8_t* buf, size_t want) -> Result<size_t> {
+    for (;;) {
+      ssize_t n = ::read(fd, buf, want);
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return Status::FromErrno("cannot read", name, errno);
+    }
+  });
+  auto entry = AddStream(reader);
+  if (entry.ok()) entry->name = name;
+  return entry;
+}
+
+Result<ImportedEntry> Importer::AddFile(const std::string& path, const std::string& shown) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return Status::FromErrno("cannot open", path, errno);
   posix_fadvise(fd.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return Status::FromErrno("cannot stat", path, errno);
-  ReadSource reader([&](uint8_t* buf, size_t want) -> Result<size_t> {
-    for (;;) {
-      ssize_t n = ::read(fd.get(), buf, want);
-      if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return Status::FromErrno("cannot read", path, errno);
-    }
-  });
   MappedSource mapped(fd.get(), static_cast<uint64_t>(st.st_size));
   // Regular files of at least one chunk are mapped; small ones are cheaper to read.
   bool map = S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) >= options_.chunk_size &&
              options_.chunk_size >= 4096;
-  auto entry = AddStream(map ? static_cast<ChunkSource&>(mapped) : reader);
-  if (entry.ok()) entry->name = BaseName(path);
+  auto entry = map ? AddStream(mapped) : AddFd(fd.get(), path);
+  if (!entry.ok()) return entry;
+  entry->name = BaseName(path);
+  if (on_entry_) on_entry_(shown, *entry);
   return entry;
 }
 
@@ -378,7 +393,8 @@ Result<ImportedEntry> Importer::MakeDirectory(std::vector<ImportedEntry> childre
   return e;
 }
 
-Result<ImportedEntry> Importer::AddDirectory(const std::string& path, int depth) {
+Result<ImportedEntry> Importer::AddDirectory(const std::string& path, const std::string& shown,
+                                             int depth) {
   if (depth > kMaxDirectoryDepth) {
     return Status::InvalidArgument(path + ": directories nested deeper than " + std::to_string(kMaxDirectoryDepth));
   }
@@ -400,19 +416,29 @@ Result<ImportedEntry> Importer::AddDirectory(const std::string& path, int depth)
     std::string child = path + "/" + n;
     struct stat st;
     if (lstat(child.c_str(), &st) != 0) return Status::FromErrno("cannot stat", child, errno);
+    if (S_ISLNK(st.st_mode)) {
+      if (!options_.dereference_symlinks) {
+        return Status::Unsupported(child +
+                                   " is a symbolic link; add --dereference-symlinks (-L) to import "
+                                   "what it points to (links are not stored as links yet)");
+      }
+      if (stat(child.c_str(), &st) != 0) return Status::FromErrno("cannot follow the link", child, errno);
+    }
     if (S_ISREG(st.st_mode)) {
-      IA_ASSIGN_OR_RETURN(ImportedEntry e, AddFile(child));
+      IA_ASSIGN_OR_RETURN(ImportedEntry e, AddFile(child, shown + "/" + n));
+      e.name = n;  // the link's name, not its target's
       children.push_back(std::move(e));
     } else if (S_ISDIR(st.st_mode)) {
-      IA_ASSIGN_OR_RETURN(ImportedEntry e, AddDirectory(child, depth + 1));
+      IA_ASSIGN_OR_RETURN(ImportedEntry e, AddDirectory(child, shown + "/" + n, depth + 1));
+      e.name = n;
       children.push_back(std::move(e));
-    } else if (S_ISLNK(st.st_mode)) {
-      return Status::Unsupported(child + " is a symbolic link; symlinks are not imported yet: copy the target in");
     } else {
       return Status::InvalidArgument(child + " is not a regular file or directory");
     }
   }
-  return MakeDirectory(std::move(children), BaseName(path));
+  IA_ASSIGN_OR_RETURN(ImportedEntry dir, MakeDirectory(std::move(children), BaseName(path)));
+  if (on_entry_) on_entry_(shown, dir);
+  return dir;
 }
 
 Result<ImportedEntry> Importer::AddPath(const std::string& path, bool recursive) {
@@ -423,10 +449,10 @@ Result<ImportedEntry> Importer::AddPath(const std::string& path, bool recursive)
   }
   if (S_ISDIR(st.st_mode)) {
     if (!recursive) return Status::InvalidArgument(path + " is a directory; add it with -r");
-    return AddDirectory(path, 0);
+    return AddDirectory(path, BaseName(path), 0);
   }
   if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + " is not a regular file or directory");
-  return AddFile(path);
+  return AddFile(path, BaseName(path));
 }
 
 }  // namespace ipfs_accelerate::store

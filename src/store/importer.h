@@ -31,11 +31,14 @@ struct ImportOptions {
   DirSizeRule dir_rule = DirSizeRule::kBlockBytes;
   uint64_t dir_threshold = 256 << 10;
   bool hidden = false;  // include names starting with '.'
+  // Follow symbolic links (import what they point to), as `cp -L` does; without it a link is an
+  // error (a Hugging Face cache snapshot is made of links into blobs/).
+  bool dereference_symlinks = false;
 
   // "unixfs-v1-2025" (the default: CIDv1, raw leaves, 1 MiB chunks, 1024 links) or
   // "unixfs-v0-2015" (CIDv0, dag-pb leaves, 256 KiB chunks, 174 links; Kubo's legacy default).
   static Result<ImportOptions> ForProfile(std::string_view name);
-  // Kubo's --cid-version: 1 also turns on raw leaves unless SetRawLeaves said otherwise.
+  // Kubo's --cid-version: 1 turns raw leaves on and 0 turns them off, unless they were given.
   Status SetCidVersion(int version, bool raw_leaves_given);
   // Kubo's --chunker "size-N" (1 <= N <= 1 MiB).
   Status SetChunker(std::string_view spec);
@@ -60,21 +63,27 @@ class ChunkSource {
 
 class Importer {
  public:
+  // Called for every file and directory a walk adds, children before parents, with its path
+  // relative to the argument's parent ("model/config.json", then "model"), as `ipfs add` prints.
+  using EntryCallback = std::function<void(const std::string& path, const ImportedEntry& entry)>;
+
   // `sink` receives every block; null computes CIDs only (add --only-hash).
   // `progress` is called on this thread with the number of file bytes read so far.
   Importer(ImportOptions options, BlockSink* sink, ThreadPool* pool,
-           std::function<void(uint64_t)> progress = nullptr);
+           std::function<void(uint64_t)> progress = nullptr, EntryCallback on_entry = nullptr);
 
   // Imports a regular file, or a directory when `recursive`.
   Result<ImportedEntry> AddPath(const std::string& path, bool recursive);
+  // Imports what can be read from `fd` (a pipe, say) as a file named `name`.
+  Result<ImportedEntry> AddFd(int fd, const std::string& name);
   // Imports bytes as a file.
   Result<ImportedEntry> AddBytes(std::span<const uint8_t> bytes);
   // Makes a directory node over `children` (the -w wrapper and each directory of a walk).
   Result<ImportedEntry> MakeDirectory(std::vector<ImportedEntry> children, std::string name = "");
 
  private:
-  Result<ImportedEntry> AddFile(const std::string& path);
-  Result<ImportedEntry> AddDirectory(const std::string& path, int depth);
+  Result<ImportedEntry> AddFile(const std::string& path, const std::string& shown);
+  Result<ImportedEntry> AddDirectory(const std::string& path, const std::string& shown, int depth);
   // Builds the file from the chunks of `source`.
   Result<ImportedEntry> AddStream(ChunkSource& source);
   Cid MakeCid(uint64_t codec, std::string multihash) const;
@@ -83,6 +92,7 @@ class Importer {
   BlockSink* sink_;
   ThreadPool* pool_;
   std::function<void(uint64_t)> progress_;
+  EntryCallback on_entry_;
   uint64_t bytes_read_ = 0;
 };
 

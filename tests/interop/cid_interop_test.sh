@@ -109,7 +109,10 @@ for f in empty hello mid few-mib; do
     "--profile $V0 --cid-version 1 --raw-leaves false" $f
   same "$V0 --raw-leaves (CIDv0 root, raw leaves) $f" "--profile $V0 --raw-leaves" "--profile $V0 --raw-leaves true" $f
   same "$V1 --raw-leaves=false $f" "--profile $V1 --raw-leaves=false" "--profile $V1 --raw-leaves false" $f
-  same "$V1 --cid-version 0 $f" "--profile $V1 --cid-version 0" "--profile $V1 --cid-version 0" $f
+  # ... and --cid-version 0 implies dag-pb leaves (Qm… CIDs), unless --raw-leaves is given.
+  same "$V1 --cid-version 0 $f" "--profile $V1 --cid-version 0" "--profile $V1 --cid-version 0 --raw-leaves false" $f
+  same "$V1 --cid-version 0 --raw-leaves $f" "--profile $V1 --cid-version 0 --raw-leaves" \
+    "--profile $V1 --cid-version 0 --raw-leaves true" $f
 done
 same "$V1 --chunker size-262144 few-mib" "--profile $V1 --chunker size-262144" "--profile $V1 --chunk 262144" few-mib
 same "$V0 --chunker size-1048576 few-mib" "--profile $V0 --chunker size-1048576" "--profile $V0 --chunk 1048576" few-mib

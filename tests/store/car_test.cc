@@ -10,6 +10,7 @@
 
 #include "../test_util.h"
 #include "core/thread_pool.h"
+#include "store/dag_cbor.h"
 #include "store/dag_pb.h"
 #include "store/dag_walk.h"
 #include "store/importer.h"
@@ -430,6 +431,120 @@ TEST(ExportCarTest, RoundTripsThroughAFileIntoAnotherRepository) {
   auto repo = OpenRepo(tmp / "repo");
   ASSERT_TRUE(Import(*repo, car, &roots).ok());
   for (const Block& b : *blocks) EXPECT_TRUE(repo->GetBlock(b.cid).ok()) << b.cid.ToString();
+}
+
+// A dag-pb node whose bytes also arrive as a raw block: its links must still be checked, so a CAR
+// that lacks a block below it is refused (a walk keyed by multihash alone accepted it).
+TEST(ImportCarTest, SameBytesAsRawAndDagPbStillChecksTheDagPbLinks) {
+  TempDir tmp;
+  auto repo = OpenRepo(tmp / "repo");
+  SmallDag dag;
+  Cid raw_twin = Cid::V1(kCodecRaw, dag.root.cid.multihash());
+  PbNode dir;
+  dir.links = {{raw_twin, std::string("a"), dag.root.bytes.size()},
+               {dag.root.cid, std::string("b"), dag.root.bytes.size()}};
+  dir.data = Unhex("0801");  // UnixFS directory
+  std::string dir_bytes = EncodeDagPb(dir);
+  Cid dir_cid = Cid::V1(kCodecDagPb, Sha256Multihash(Span(dir_bytes)));
+  std::string car = EncodeCarHeader({dir_cid}) + Section(dir_cid, dir_bytes) +
+                    Section(raw_twin, dag.root.bytes) + Section(dag.root.cid, dag.root.bytes) +
+                    Section(dag.leaf1.cid, dag.leaf1.bytes);  // leaf2 is missing
+  Status s = Import(*repo, car);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_TRUE(HasSubstr(s.message(), dag.leaf2.cid.ToString())) << s.message();
+  EXPECT_FALSE(repo->HasBlock(dag.leaf1.cid)) << "nothing imported";
+
+  ASSERT_TRUE(Import(*repo, car + Section(dag.leaf2.cid, dag.leaf2.bytes)).ok());
+}
+
+// DAG-CBOR: links are tag 42. A CAR of dag-cbor nodes imports, pins, survives gc and exports.
+std::string CborLink(const Cid& cid) {
+  std::string out;
+  AppendCborHead(out, 6, 42);
+  std::string bytes = cid.Bytes();
+  AppendCborHead(out, 2, bytes.size() + 1);
+  return out + '\0' + bytes;
+}
+
+TEST(ImportCarTest, DagCborDagsArePinnedCollectedAndExportedWhole) {
+  TempDir tmp;
+  SmallDag dag;  // dag-pb file below a dag-cbor map
+  // {"name": "x", "file": <link>, "list": [1, -2, 1.5, null, <link to leaf1>]}
+  std::string node;
+  AppendCborHead(node, 5, 3);
+  AppendCborHead(node, 3, 4);
+  node += "name";
+  AppendCborHead(node, 3, 1);
+  node += "x";
+  AppendCborHead(node, 3, 4);
+  node += "file";
+  node += CborLink(dag.root.cid);
+  AppendCborHead(node, 3, 4);
+  node += "list";
+  AppendCborHead(node, 4, 5);
+  AppendCborHead(node, 0, 1);
+  AppendCborHead(node, 1, 1);
+  node += Unhex("fb3ff8000000000000");  // 1.5 as a double
+  node += Unhex("f6");                  // null
+  node += CborLink(dag.leaf1.cid);
+  Cid root = Cid::V1(kCodecDagCbor, Sha256Multihash(Span(node)));
+  auto links = DagCborLinks(root, Span(node));
+  ASSERT_TRUE(links.ok()) << links.status().ToString();
+  EXPECT_EQ(*links, (std::vector<Cid>{dag.root.cid, dag.leaf1.cid}));
+
+  std::string car = EncodeCarHeader({root}) + Section(root, node) +
+                    Section(dag.root.cid, dag.root.bytes) + Section(dag.leaf1.cid, dag.leaf1.bytes);
+  {
+    auto repo = OpenRepo(tmp / "repo");
+    Status s = Import(*repo, car);
+    EXPECT_EQ(s.code(), StatusCode::kNotFound) << "leaf2 is missing: " << s.ToString();
+    ASSERT_TRUE(Import(*repo, car + Section(dag.leaf2.cid, dag.leaf2.bytes)).ok());
+    ASSERT_TRUE(repo->Pin(root).ok());
+  }
+  auto repo = Repo::Open(tmp / "repo", Repo::Access::kExclusive).value();
+  auto stats = repo->CollectGarbage();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->blocks_kept, 4u);
+  uint64_t checked = 0;
+  auto problems = repo->Verify(root, &checked);
+  ASSERT_TRUE(problems.ok());
+  EXPECT_TRUE(problems->empty());
+  EXPECT_EQ(checked, 4u);
+  ASSERT_TRUE(ExportCar(*repo, root, tmp / "out.car", nullptr).ok());
+  auto blocks = ReadAll(test_util::MustRead(tmp / "out.car"));
+  ASSERT_TRUE(blocks.ok());
+  EXPECT_EQ(blocks->size(), 4u);
+}
+
+TEST(DagCborTest, MalformedBlocksAreCorruptionNotCrashes) {
+  Cid cid = Cid::V1(kCodecDagCbor, Sha256Multihash(Span(std::string("x"))));
+  for (const char* hex : {"", "a1", "9f", "c1 00", "d8 2a 41 01", "d8 2a 45 00 01 02 03 04",
+                          "5a ffffffff", "9b ffffffffffffffff", "01 02", "f7", "f8 20",
+                          "bb 8000000000000000"}) {
+    auto links = DagCborLinks(cid, Span(Unhex(hex)));
+    EXPECT_FALSE(links.ok()) << hex;
+    EXPECT_EQ(links.status().code(), StatusCode::kCorruption) << hex;
+  }
+  std::string deep(100000, '\x81');  // [[[[…
+  deep += '\x01';
+  auto links = DagCborLinks(cid, Span(deep));
+  ASSERT_FALSE(links.ok());
+  EXPECT_TRUE(HasSubstr(links.status().message(), "nested"));
+}
+
+// Codecs whose links we cannot read are refused when a root reaches them: pinning such a DAG would
+// leave a repository where gc cannot run.
+TEST(ImportCarTest, RootOfAnUnreadableCodecIsRefused) {
+  TempDir tmp;
+  auto repo = OpenRepo(tmp / "repo");
+  std::string json = "{\"a\": 1}";
+  Cid root = Cid::V1(0x0129, Sha256Multihash(Span(json)));  // dag-json
+  Status s = Import(*repo, EncodeCarHeader({root}) + Section(root, json));
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kUnsupported);
+  EXPECT_TRUE(HasSubstr(s.message(), "nothing imported"));
+  EXPECT_FALSE(repo->HasBlock(root));
 }
 
 TEST(ExportCarTest, MissingBlockLeavesNoFile) {

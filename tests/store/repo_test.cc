@@ -527,5 +527,40 @@ TEST(RepoTest, CorruptPinsFileIsReportedNotIgnored) {
   EXPECT_TRUE(HasSubstr(pins.status().message(), "pins.json"));
 }
 
+// The same bytes as a raw block (a file) and as a dag-pb node (a directory) are two DAG nodes: a
+// walk that visits the raw one first must still follow the directory's links, or gc deletes
+// blocks a pin reaches (found by probing: an ordinary `add -r` makes such a DAG).
+TEST(RepoTest, GcKeepsBlocksBelowADirectoryWhoseBytesAlsoAppearAsAFile) {
+  TempDir tmp;
+  auto repo = OpenRepo(tmp / "repo");
+  std::string tree = tmp / "tree";
+  std::filesystem::create_directories(tree + "/sub");
+  test_util::MustWrite(tree + "/sub/f", "a file below the subdirectory");
+  ThreadPool pool(2);
+  ImportOptions o = Options();
+  {
+    // The subdirectory's dag-pb block, as the importer will make it, becomes a file beside it.
+    test_util::MemBlockStore mem;
+    Importer importer(o, &mem, &pool);
+    Cid sub = importer.AddPath(tree + "/sub", true).value().cid;
+    test_util::MustWrite(tree + "/copy", mem.GetBlock(sub).value());
+  }
+  auto writer = repo->NewWriter(BlockWriter::Publish::kAfterEachSync);
+  Importer importer(o, writer.get(), &pool);
+  auto root = importer.AddPath(tree, true);
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  ASSERT_TRUE(writer->Commit().ok());
+  ASSERT_TRUE(repo->Pin(root->cid).ok());
+  std::vector<Cid> dag = DagCids(*repo, root->cid);
+  EXPECT_EQ(dag.size(), 4u) << "root, copy (raw), sub (dag-pb), sub/f";
+  repo.reset();
+
+  auto exclusive = OpenRepo(tmp / "repo", Repo::Access::kExclusive);
+  auto stats = exclusive->CollectGarbage();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->blocks_removed, 0u);
+  for (const Cid& c : dag) EXPECT_TRUE(exclusive->GetBlock(c).ok()) << c.ToString();
+}
+
 }  // namespace
 }  // namespace ipfs_accelerate::store
