@@ -57,6 +57,24 @@ ModelDims InspectDims(const engine::Model& model) {
   return out;
 }
 
+std::vector<std::string> InputNames(const engine::Model& model) {
+  std::vector<std::string> names;
+  for (const auto& in : model.graph.inputs) names.push_back(in.name);
+  return names;
+}
+
+Status CheckInputNames(const engine::Model& model, const std::map<std::string, Tensor>& given) {
+  const std::vector<std::string> names = InputNames(model);
+  for (const auto& [name, tensor] : given) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+    std::string list;
+    for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+    return Status::InvalidArgument("the model has no input named '" + name +
+                                   "' (its inputs: " + (list.empty() ? "none" : list) + ")");
+  }
+  return Status::Ok();
+}
+
 int64_t EmbeddingRows(const engine::Graph& graph, const std::string& name) {
   std::set<std::string> reach = {name};
   int64_t rows = 0;

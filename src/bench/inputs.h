@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "core/tensor.h"
@@ -37,6 +38,13 @@ Result<std::map<std::string, Tensor>> SynthesizeInputs(const engine::Model& mode
                                                        const InputShape& shape,
                                                        const std::map<std::string, Tensor>& given,
                                                        uint64_t seed);
+
+// The names a caller may feed: every graph input, including those with an initializer as default.
+std::vector<std::string> InputNames(const engine::Model& model);
+
+// kInvalidArgument when `given` names something the model does not take as an input: "the model
+// has no input named 'y' (its inputs: a, b)".
+Status CheckInputNames(const engine::Model& model, const std::map<std::string, Tensor>& given);
 
 // The row count of the embedding table (an initializer read by Gather) that integer input `name`
 // indexes, through Cast/Reshape/Unsqueeze-like nodes; 0 when the graph shows none.

@@ -9,6 +9,7 @@
 #include "bench/report_common.h"
 #include "bench/report_html.h"
 #include "core/json_util.h"
+#include "core/terminal_text.h"
 
 namespace ipfs_accelerate::bench {
 namespace {
@@ -58,9 +59,9 @@ json HardwareJson(const HardwarePlatform& h) {
             {"available", h.available},
             {"reason", h.reason},
             {"priority", h.priority}};
-  json details = json::parse(h.details_json, nullptr, /*allow_exceptions=*/false);
-  if (!details.is_discarded()) {
-    j["details"] = std::move(details);
+  auto details = ParseJson(h.details_json, "hardware details");
+  if (details.ok()) {
+    j["details"] = std::move(details).value();
   } else if (!h.details_json.empty()) {
     j["details_json"] = h.details_json;  // not JSON: kept as the text it is
   }
@@ -98,9 +99,11 @@ std::string RenderJson(const std::vector<RunRecord>& runs) {
   return DumpJson(j, 2) + "\n";
 }
 
-// Text safe in a Markdown table cell: no line breaks, no pipes, no markup, no raw HTML. An
-// underscore inside a word ("mlp_test") cannot start emphasis and stays as it is.
-std::string Md(const std::string& text) {
+// Text safe in a Markdown table cell, and on a terminal (the report goes to stdout by default):
+// control characters become visible escapes (TerminalSafe), then no line breaks, no pipes, no
+// markup, no raw HTML. An underscore inside a word ("mlp_test") cannot start emphasis.
+std::string Md(const std::string& raw) {
+  const std::string text = TerminalSafe(raw);
   auto word = [&](size_t i) {
     return i < text.size() && std::isalnum(static_cast<unsigned char>(text[i]));
   };
@@ -217,6 +220,10 @@ std::string RenderMarkdown(const std::vector<RunRecord>& runs) {
     out +=
         "**Status: INTERRUPTED** — stopped before it finished; its results hold only the "
         "samples measured until then.\n\n";
+  } else if (run.status == "failed") {
+    out +=
+        "**Status: FAILED** — it stopped on an error or its process died (crashed or was "
+        "killed); its results hold only what was measured until then.\n\n";
   } else if (run.status != "complete") {
     out += "**Status: " + Md(run.status) + "** — the run has not finished.\n\n";
   }

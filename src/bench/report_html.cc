@@ -114,8 +114,8 @@ std::string Header(const RunRecord& run) {
     for (const auto& h : run.hardware) {
       std::string details;
       if (!h.details_json.empty()) {
-        nlohmann::json j = nlohmann::json::parse(h.details_json, nullptr, false);
-        const std::string text = j.is_discarded() ? h.details_json : DumpJson(j, 2);
+        auto j = ParseJson(h.details_json, "hardware details");
+        const std::string text = j.ok() ? DumpJson(*j, 2) : h.details_json;
         details = "<details><summary>details</summary><pre>" + Escape(text) + "</pre></details>";
       }
       out += "<tr>" + Td(Escape(h.platform)) +

@@ -57,7 +57,13 @@ struct RunRecord {
   std::string host;
   std::string hardware_fingerprint;  // hash of what `hw` reports, stable across reboots
   std::string command;               // the command line, for people
-  std::string status = "running";    // "running", "complete" or "interrupted"
+  // "running", "complete", "interrupted" or "failed" (an error, or a process that died while the
+  // run was "running": found so the next time the database is opened).
+  std::string status = "running";
+  // The process that ran it (schema 3), so that a run left "running" by a crash can be told.
+  int64_t pid = 0;
+  std::string boot_id;
+  int64_t process_start = 0;  // clock ticks since boot
   std::vector<ResultRecord> results;
   std::vector<HardwarePlatform> hardware;
 };

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/file_util.h"
+#include "core/process_identity.h"
 
 namespace ipfs_accelerate::bench {
 namespace {
@@ -89,6 +90,17 @@ CREATE TABLE hardware_snapshots (
      R"sql(
 DROP TABLE hardware_snapshots;
 )sql"},
+    {3, "the process behind each run, to tell a crashed run from a running one",
+     R"sql(
+ALTER TABLE runs ADD COLUMN pid BIGINT;            -- NULL for runs recorded before version 3
+ALTER TABLE runs ADD COLUMN boot_id VARCHAR;       -- /proc/sys/kernel/random/boot_id
+ALTER TABLE runs ADD COLUMN process_start BIGINT;  -- clock ticks after boot (/proc/PID/stat)
+)sql",
+     R"sql(
+ALTER TABLE runs DROP COLUMN process_start;
+ALTER TABLE runs DROP COLUMN boot_id;
+ALTER TABLE runs DROP COLUMN pid;
+)sql"},
 };
 
 bool Exists(const std::string& path) {
@@ -106,6 +118,12 @@ void RemoveDatabaseFiles(const std::string& path) {
 
 Result<std::unique_ptr<ResultsDb>> ResultsDb::Open(const std::string& path, Mode mode) {
   if (path.empty()) return Status::InvalidArgument("the results database path is empty");
+  if (path == kInMemory) {
+    IA_ASSIGN_OR_RETURN(auto db, duckdb::Database::Open(path, /*read_only=*/false));
+    std::unique_ptr<ResultsDb> results(new ResultsDb(std::move(db)));
+    IA_RETURN_IF_ERROR(results->MigrateTo(kSchemaVersion));
+    return results;
+  }
   if (!Exists(path)) {
     if (mode == Mode::kMustExist) {
       return Status::NotFound("no results database at " + path +
@@ -171,7 +189,28 @@ Result<std::unique_ptr<ResultsDb>> ResultsDb::OpenExisting(const std::string& pa
                            .WithContext("cannot migrate " + path + " from schema version " +
                                         std::to_string(version)));
   }
+  IA_ASSIGN_OR_RETURN(results->failed_on_open_, results->FailAbandonedRuns());
   return results;
+}
+
+Result<std::vector<int64_t>> ResultsDb::FailAbandonedRuns() {
+  IA_ASSIGN_OR_RETURN(auto rows, db_->Query("SELECT id, host, coalesce(pid, 0), "
+                                            "coalesce(boot_id, ''), coalesce(process_start, 0) "
+                                            "FROM runs WHERE status = 'running' ORDER BY id"));
+  std::vector<int64_t> failed;
+  for (size_t r = 0; r < rows.rows.size(); ++r) {
+    ProcessIdentity who{.host = rows.Text(r, 1),
+                        .pid = rows.Int(r, 2),
+                        .boot_id = rows.Text(r, 3),
+                        .start_ticks = rows.Int(r, 4)};
+    if (CheckProcess(who) != Liveness::kGone) continue;
+    const int64_t id = rows.Int(r, 0);
+    IA_RETURN_IF_ERROR(
+        db_->Query("UPDATE runs SET status = 'failed' WHERE id = ? AND status = 'running'", {id})
+            .status());
+    failed.push_back(id);
+  }
+  return failed;
 }
 
 Result<int> ResultsDb::SchemaVersion() {
@@ -228,10 +267,11 @@ Status ResultsDb::BeginRun(RunRecord& run) {
     IA_ASSIGN_OR_RETURN(
         auto id,
         db_->Query("INSERT INTO runs (id, started_at, git_commit, version, host, "
-                   "hardware_fingerprint, command, status) SELECT coalesce(max(id), 0) + 1, "
-                   "strptime(?, '%Y-%m-%dT%H:%M:%SZ'), ?, ?, ?, ?, ?, ? FROM runs RETURNING id",
+                   "hardware_fingerprint, command, status, pid, boot_id, process_start) SELECT "
+                   "coalesce(max(id), 0) + 1, strptime(?, '%Y-%m-%dT%H:%M:%SZ'), ?, ?, ?, ?, ?, ?, "
+                   "?, ?, ? FROM runs RETURNING id",
                    {run.started_at, run.git_commit, run.version, run.host, run.hardware_fingerprint,
-                    run.command, run.status}));
+                    run.command, run.status, run.pid, run.boot_id, run.process_start}));
     run.id = id.Int(0, 0);
     for (const HardwarePlatform& h : run.hardware) {
       IA_RETURN_IF_ERROR(
@@ -315,7 +355,8 @@ namespace {
 
 constexpr char kRunColumns[] =
     "id, strftime(started_at, '%Y-%m-%dT%H:%M:%SZ'), coalesce(strftime(finished_at, "
-    "'%Y-%m-%dT%H:%M:%SZ'), ''), git_commit, version, host, hardware_fingerprint, command, status";
+    "'%Y-%m-%dT%H:%M:%SZ'), ''), git_commit, version, host, hardware_fingerprint, command, status, "
+    "coalesce(pid, 0), coalesce(boot_id, ''), coalesce(process_start, 0)";
 
 RunRecord RunFromRow(const duckdb::Rows& rows, size_t r) {
   RunRecord run;
@@ -328,6 +369,9 @@ RunRecord RunFromRow(const duckdb::Rows& rows, size_t r) {
   run.hardware_fingerprint = rows.Text(r, 6);
   run.command = rows.Text(r, 7);
   run.status = rows.Text(r, 8);
+  run.pid = rows.Int(r, 9);
+  run.boot_id = rows.Text(r, 10);
+  run.process_start = rows.Int(r, 11);
   return run;
 }
 
@@ -340,7 +384,7 @@ Result<std::vector<ResultsDb::RunSummary>> ResultsDb::ListRuns() {
                                  "runs ORDER BY id"));
   std::vector<RunSummary> out;
   for (size_t r = 0; r < rows.rows.size(); ++r)
-    out.push_back({RunFromRow(rows, r), rows.Int(r, 9)});
+    out.push_back({RunFromRow(rows, r), rows.Int(r, 12)});
   return out;
 }
 

@@ -16,15 +16,19 @@ namespace ipfs_accelerate::bench {
 class ResultsDb {
  public:
   // The schema version this build writes; Open migrates older files up to it.
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
+  // The path that opens a database in memory: nothing is written, nothing kept after Close.
+  static constexpr char kInMemory[] = ":memory:";
 
   enum class Mode {
     kCreate,     // create the file (with its parent directories) when it does not exist
     kMustExist,  // a missing file is kNotFound
   };
 
-  // Opens the results database at `path`, migrating an older schema up. A new file is built
-  // beside `path` and renamed into place once complete, so a failure leaves nothing behind.
+  // Opens the results database at `path` (kInMemory: a fresh one in memory), migrating an older
+  // schema up, and marks runs whose process died while they were "running" as "failed" (see
+  // FailAbandonedRuns and failed_on_open). A new file is built beside `path` and
+  // renamed into place once complete, so a failure leaves nothing behind.
   // Errors: kNotFound (kMustExist, no file), kBusy (another process has it open), kCorruption
   // (not a DuckDB file, or not a results database), kUnsupported (a newer schema than this
   // build knows), kIoError (an unwritable path).
@@ -39,7 +43,11 @@ class ResultsDb {
   Status BeginRun(RunRecord& run);
   // Inserts one result with its samples for run `run_id` in one transaction; sets result.id.
   Status AddResult(int64_t run_id, ResultRecord& result);
-  // Records how the run ended: "complete" or "interrupted", and when.
+  // Marks "failed" every "running" run whose process is gone (recorded on this host, and this
+  // machine rebooted since, or its pid is free or reused; see CheckProcess). Runs of other hosts
+  // and runs recorded before schema 3 (no pid) are left as they are. Returns the ids it marked.
+  Result<std::vector<int64_t>> FailAbandonedRuns();
+  // Records how the run ended: "complete", "interrupted" or "failed", and when.
   Status FinishRun(int64_t run_id, const std::string& status, const std::string& finished_at);
 
   // Run ids, oldest first.
@@ -56,12 +64,15 @@ class ResultsDb {
   Result<RunRecord> LoadRun(int64_t id);
 
   duckdb::Database& db() { return *db_; }
+  // The runs Open marked "failed" because their process had died (for the caller to report).
+  const std::vector<int64_t>& failed_on_open() const { return failed_on_open_; }
 
  private:
   explicit ResultsDb(std::unique_ptr<duckdb::Database> db) : db_(std::move(db)) {}
   static Result<std::unique_ptr<ResultsDb>> OpenExisting(const std::string& path);
   static Status CreateNew(const std::string& path);
   std::unique_ptr<duckdb::Database> db_;
+  std::vector<int64_t> failed_on_open_;
 };
 
 }  // namespace ipfs_accelerate::bench

@@ -55,9 +55,10 @@ Status Measure(engine::Session& session, const std::map<std::string, Tensor>& in
     double elapsed = Seconds(t1 - begin);
     size_t n = r.samples_ms.size();
     bool enough = n >= static_cast<size_t>(o.min_samples);
-    // The minimum time spreads the samples over more than one moment of the machine's load; a
-    // model fast enough to give 1000 samples sooner has spread them enough.
-    bool spread = elapsed >= std::min(o.min_time_s, budget) || n >= 1000;
+    // The minimum time spreads the samples over more than one moment of the machine's load; by
+    // default a model fast enough to give spread_samples sooner has spread them enough.
+    bool spread = elapsed >= std::min(o.min_time_s, budget) ||
+                  (o.spread_samples > 0 && n >= static_cast<size_t>(o.spread_samples));
     if (n >= next_check && spread) {
       next_check = std::max(n + 1, n + n / 20);
       r.stats = Summarize(r.samples_ms);
@@ -118,7 +119,13 @@ Result<int> ValidatePlan(const std::vector<BenchModel>& models, const BenchOptio
   };
   IA_RETURN_IF_ERROR(positive(o.batches, "--batch"));
   IA_RETURN_IF_ERROR(positive(o.seqs, "--seq"));
-  IA_RETURN_IF_ERROR(positive(o.threads, "--threads"));
+  if (o.threads.empty()) return Status::InvalidArgument("no --threads given");
+  for (int64_t t : o.threads) {
+    if (t < 0 || t > 256) {  // as `run --threads`: 0 is one thread per core
+      return Status::InvalidArgument("--threads " + std::to_string(t) +
+                                     " is out of range (0…256; 0: one per core)");
+    }
+  }
   if (!(o.max_time_s > 0)) return Status::InvalidArgument("--max-time must be positive");
   if (o.max_samples < o.min_samples) {
     return Status::InvalidArgument("--max-samples must be at least --min-samples");

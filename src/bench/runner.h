@@ -23,15 +23,17 @@ struct BenchOptions {
   std::vector<int64_t> threads = {1};
   std::vector<std::string> scenarios = {"single-stream"};  // and/or "offline"
   std::map<std::string, int64_t> dims;                     // other named dimensions
-  double max_time_s = 10;   // sampling budget per configuration (warm-up not counted)
-  double target_ci = 0.02;  // stop once the median's 95% interval is within ±2%
-  int min_samples = 30;     // at least this many timed runs…
-  double min_time_s = 1;    // …over at least this long (capped by max_time_s) or 1000 samples,
-                            // so they span more than one moment of the machine's load
-  int max_samples = 20000;  // stop here even when the interval is still wide (bounds rows, pages)
-  int warmup_runs = 3;      // at least this many untimed runs…
-  double warmup_s = 0.2;    // …and at least this long
-  uint64_t seed = 1;        // for synthesized inputs
+  double max_time_s = 10;     // sampling budget per configuration (warm-up not counted)
+  double target_ci = 0.02;    // stop once the median's 95% interval is within ±2%
+  int min_samples = 30;       // at least this many timed runs…
+  double min_time_s = 1;      // …over at least this long (bounded by max_time_s and max_samples),
+                              // so they span more than one moment of the machine's load…
+  int spread_samples = 1000;  // …or this many samples, whichever comes first (0: the time only;
+                              // the CLI sets 0 when --min-time is given: "at least" it says)
+  int max_samples = 20000;    // stop here even when the interval is still wide (bounds rows, pages)
+  int warmup_runs = 3;        // at least this many untimed runs…
+  double warmup_s = 0.2;      // …and at least this long
+  uint64_t seed = 1;          // for synthesized inputs
   std::map<std::string, Tensor> inputs;  // given inputs (--input), by name, for any model
 };
 

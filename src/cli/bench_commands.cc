@@ -18,7 +18,10 @@
 #include "core/config.h"
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/parse_number.h"
+#include "core/process_identity.h"
 #include "core/progress.h"
+#include "core/terminal_text.h"
 #include "hardware/platform.h"
 #include "models/model_ref.h"
 
@@ -42,14 +45,40 @@ std::string UtcNow() {
   return buf;
 }
 
-std::string HostName() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
+// The results database: --db when given (never empty), else bench.db, else REPO/results.duckdb.
+Result<std::string> DbPath(const std::string& flag, bool given, const Config& config) {
+  if (given && flag.empty()) {
+    return Status::InvalidArgument(
+        "--db is empty; give the results database file (or :memory: for one that is not kept), "
+        "or leave --db out for " +
+        config.BenchDbPath());
+  }
+  if (given) return flag;
+  std::string path = config.BenchDbPath();
+  if (path.empty()) return Status::InvalidArgument("no results database: pass --db FILE");
+  return path;
 }
 
-std::string DbPath(const std::string& flag, const Config& config) {
-  return flag.empty() ? config.BenchDbPath() : flag;
+// Opens the results database and says which runs it found abandoned by a dead process.
+Result<std::unique_ptr<bench::ResultsDb>> OpenDb(const std::string& path,
+                                                 bench::ResultsDb::Mode mode) {
+  IA_ASSIGN_OR_RETURN(auto db, bench::ResultsDb::Open(path, mode));
+  for (int64_t id : db->failed_on_open()) {
+    std::fprintf(stderr,
+                 "note: run %lld was left \"running\" by a process that no longer exists (it "
+                 "crashed or was killed); marked \"failed\"\n",
+                 static_cast<long long>(id));
+  }
+  return db;
+}
+
+// `text` made safe for the terminal and cut to at most `width` bytes on a character boundary.
+std::string Cell(const std::string& text, size_t width) {
+  std::string safe = TerminalSafe(text);
+  if (safe.size() <= width) return safe;
+  size_t cut = width;
+  while (cut > 0 && (static_cast<unsigned char>(safe[cut]) & 0xC0) == 0x80) --cut;
+  return safe.substr(0, cut);
 }
 
 // The name a table shows for a model reference: a file's or directory's stem, else the ref.
@@ -81,9 +110,9 @@ void PrintSummary(const bench::RunRecord& run) {
     std::string notes;
     if (r.interrupted) notes += "interrupted ";
     if (!r.converged && !r.interrupted) notes += "budget spent ";
-    if (s.outliers) notes += std::to_string(s.outliers) + " outliers";
+    if (s.outliers) notes += Plural(s.outliers, "outlier");
     std::printf("%-28s %6lld %5lld %4lld %-13s %6zu %10s %7s %10s %10s %12.1f %10s  %s\n",
-                r.model_name.substr(0, 28).c_str(), static_cast<long long>(r.batch),
+                Cell(r.model_name, 28).c_str(), static_cast<long long>(r.batch),
                 static_cast<long long>(r.seq), static_cast<long long>(r.threads),
                 r.scenario.c_str(), s.count, Ms(s.median).c_str(), ci.c_str(), Ms(s.p90).c_str(),
                 Ms(s.p99).c_str(), r.throughput, HumanBytes(r.peak_rss_bytes).c_str(),
@@ -97,6 +126,8 @@ struct BenchFlags {
   std::vector<int64_t> batches = {1}, seqs = {128}, threads = {1};
   std::vector<std::string> scenarios = {"single-stream"};
   std::string db;
+  bool db_given = false;
+  bool min_time_given = false;
   double max_time = 0;  // 0: the configuration's bench.max_time_s
   double target_ci = 0.02;
   int min_samples = 30;
@@ -107,8 +138,9 @@ struct BenchFlags {
 };
 
 int RunBench(const Context& ctx, const BenchFlags& f) {
-  auto config = Config::LoadFromProcess(ctx.config_overrides);
+  auto config = LoadConfig(ctx);
   if (!config.ok()) return Fail(config.status());
+  if (Status s = CheckInputSpecs(f.inputs); !s.ok()) return Fail(s);
 
   bench::BenchOptions o;
   o.hardware = f.hardware;
@@ -121,15 +153,18 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   o.min_samples = f.min_samples;
   o.max_samples = f.max_samples;
   o.min_time_s = f.min_time;
+  // Given, --min-time is a minimum ("at least"): only --max-time and --max-samples end sampling
+  // sooner. Left out, a fast model may stop at 1000 samples instead of 1 s.
+  if (f.min_time_given) o.spread_samples = 0;
   o.seed = f.seed;
   for (const std::string& d : f.dims) {
     auto eq = d.find('=');
-    char* end = nullptr;
-    long long v = eq == std::string::npos ? 0 : std::strtoll(d.c_str() + eq + 1, &end, 10);
-    if (eq == std::string::npos || eq == 0 || !end || *end || v <= 0) {
+    if (eq == std::string::npos || eq == 0) {
       return Fail(Status::InvalidArgument("--dim wants NAME=N with N > 0, got \"" + d + "\""));
     }
-    o.dims[d.substr(0, eq)] = v;
+    auto v = ParseInt(d.substr(eq + 1), "--dim " + d.substr(0, eq), 1, 1'000'000);
+    if (!v.ok()) return Fail(v.status());
+    o.dims[d.substr(0, eq)] = *v;
   }
 
   // Everything that can be wrong with the request is found before the database is touched.
@@ -163,15 +198,22 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   auto configurations = bench::ValidatePlan(models, o);
   if (!configurations.ok()) return Fail(configurations.status());
 
-  std::string db_path = DbPath(f.db, *config);
-  auto db = bench::ResultsDb::Open(db_path, bench::ResultsDb::Mode::kCreate);
+  auto db_path = DbPath(f.db, f.db_given, *config);
+  if (!db_path.ok()) return Fail(db_path.status());
+  auto db = OpenDb(*db_path, bench::ResultsDb::Mode::kCreate);
   if (!db.ok()) return Fail(db.status());
+  const bool in_memory = *db_path == bench::ResultsDb::kInMemory;
+  const std::string db_name = in_memory ? "memory (not kept)" : *db_path;
 
   bench::RunRecord run;
   run.started_at = UtcNow();
   run.git_commit = GitCommit();
   run.version = Version();
-  run.host = HostName();
+  const ProcessIdentity me = CurrentProcess();
+  run.host = me.host;
+  run.pid = me.pid;
+  run.boot_id = me.boot_id;
+  run.process_start = me.start_ticks;
   run.hardware_fingerprint = hardware::HardwareFingerprint(hw);
   run.command = ctx.command_line;
   nlohmann::json hw_json = hardware::ToJson(hw);
@@ -180,7 +222,7 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   }
   if (Status s = (*db)->BeginRun(run); !s.ok()) return Fail(s);
   std::fprintf(stderr, "bench: run %lld into %s (Ctrl-C stops and keeps what was measured)\n",
-               static_cast<long long>(run.id), db_path.c_str());
+               static_cast<long long>(run.id), db_name.c_str());
 
   ProgressBar bar = ProgressBar::WithDetail(!f.json);
   bench::BenchCallbacks cb;
@@ -190,16 +232,16 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
                          " ms" + (r.stats.ci_valid ? ", ±" + Ms(100 * r.stats.ci_rel) + "%" : "");
     std::string where =
         "[" + std::to_string(run.results.size() + 1) + "/" + std::to_string(*configurations) + "] ";
-    bar.Update(fraction, where + r.Label(), detail);
+    bar.Update(fraction, where + TerminalSafe(r.Label()), detail);
   };
   cb.on_result = [&](bench::ResultRecord& r) -> Status {
     bar.Clear();
     IA_RETURN_IF_ERROR((*db)->AddResult(run.id, r));
     if (!f.json) {
-      std::fprintf(stderr, "  [%zu/%d] %s: p50 %s ms ±%s%%, %zu samples%s\n",
-                   run.results.size() + 1, *configurations, r.Label().c_str(),
-                   Ms(r.stats.median).c_str(),
-                   r.stats.ci_valid ? Ms(100 * r.stats.ci_rel).c_str() : "n/a", r.stats.count,
+      std::fprintf(stderr, "  [%zu/%d] %s: p50 %s ms ±%s%%, %s%s\n", run.results.size() + 1,
+                   *configurations, TerminalSafe(r.Label()).c_str(), Ms(r.stats.median).c_str(),
+                   r.stats.ci_valid ? Ms(100 * r.stats.ci_rel).c_str() : "n/a",
+                   Plural(r.stats.count, "sample").c_str(),
                    r.interrupted ? " (interrupted)"
                    : r.converged ? ""
                                  : " (time budget spent)");
@@ -224,14 +266,15 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
     std::printf("%s\n", bench::RenderReport({run}, bench::ReportFormat::kJson).c_str());
   } else {
     PrintSummary(run);
-    std::printf("run %lld %s: %zu results in %s\n", static_cast<long long>(run.id), status.c_str(),
-                run.results.size(), db_path.c_str());
+    std::printf("run %lld %s: %s in %s\n", static_cast<long long>(run.id), status.c_str(),
+                Plural(run.results.size(), "result").c_str(), db_name.c_str());
   }
   return status == "interrupted" ? 130 : 0;
 }
 
 struct ReportFlags {
   std::string db, format, output;
+  bool db_given = false;
   int64_t run = 0;  // 0: the latest
   int history = 4;
 };
@@ -253,7 +296,7 @@ Result<std::vector<bench::RunRecord>> LoadRuns(bench::ResultsDb& db, int64_t run
 }
 
 int RunReport(const Context& ctx, const ReportFlags& f) {
-  auto config = Config::LoadFromProcess(ctx.config_overrides);
+  auto config = LoadConfig(ctx);
   if (!config.ok()) return Fail(config.status());
   std::string format = f.format;
   if (format.empty()) {
@@ -263,7 +306,9 @@ int RunReport(const Context& ctx, const ReportFlags& f) {
   }
   auto parsed = bench::ParseReportFormat(format);
   if (!parsed.ok()) return Fail(parsed.status());
-  auto db = bench::ResultsDb::Open(DbPath(f.db, *config), bench::ResultsDb::Mode::kMustExist);
+  auto db_path = DbPath(f.db, f.db_given, *config);
+  if (!db_path.ok()) return Fail(db_path.status());
+  auto db = OpenDb(*db_path, bench::ResultsDb::Mode::kMustExist);
   if (!db.ok()) return Fail(db.status());
   auto runs = LoadRuns(**db, f.run, f.history);
   if (!runs.ok()) return Fail(runs.status());
@@ -273,15 +318,18 @@ int RunReport(const Context& ctx, const ReportFlags& f) {
     return 0;
   }
   if (Status s = WriteFileAtomic(f.output, text); !s.ok()) return Fail(s);
-  std::fprintf(stderr, "report: run %lld (%zu runs of history) → %s\n",
-               static_cast<long long>(runs->back().id), runs->size() - 1, f.output.c_str());
+  std::fprintf(stderr, "report: run %lld (%s of history) → %s\n",
+               static_cast<long long>(runs->back().id), Plural(runs->size() - 1, "run").c_str(),
+               f.output.c_str());
   return 0;
 }
 
-int RunRuns(const Context& ctx, const std::string& db_flag, bool json) {
-  auto config = Config::LoadFromProcess(ctx.config_overrides);
+int RunRuns(const Context& ctx, const std::string& db_flag, bool db_given, bool json) {
+  auto config = LoadConfig(ctx);
   if (!config.ok()) return Fail(config.status());
-  auto db = bench::ResultsDb::Open(DbPath(db_flag, *config), bench::ResultsDb::Mode::kMustExist);
+  auto db_path = DbPath(db_flag, db_given, *config);
+  if (!db_path.ok()) return Fail(db_path.status());
+  auto db = OpenDb(*db_path, bench::ResultsDb::Mode::kMustExist);
   if (!db.ok()) return Fail(db.status());
   auto runs = (*db)->ListRuns();
   if (!runs.ok()) return Fail(runs.status());
@@ -304,15 +352,18 @@ int RunRuns(const Context& ctx, const std::string& db_flag, bool json) {
   std::printf("%5s  %-20s  %-11s  %7s  %-18s  %s\n", "run", "started", "status", "results",
               "commit", "command");
   for (const auto& s : *runs) {
+    // The command line and the commit come from the database: anything may be in them.
     std::printf("%5lld  %-20s  %-11s  %7lld  %-18s  %s\n", static_cast<long long>(s.run.id),
-                s.run.started_at.c_str(), s.run.status.c_str(), static_cast<long long>(s.results),
-                s.run.git_commit.c_str(), s.run.command.c_str());
+                Cell(s.run.started_at, 20).c_str(), Cell(s.run.status, 11).c_str(),
+                static_cast<long long>(s.results), Cell(s.run.git_commit, 18).c_str(),
+                TerminalSafe(s.run.command).c_str());
   }
   return 0;
 }
 
 struct CompareFlags {
   std::string db;
+  bool db_given = false;
   int64_t before = 0, after = 0;
   bench::CompareOptions options;
   bool json = false;
@@ -324,9 +375,11 @@ int RunCompare(const Context& ctx, const CompareFlags& f) {
     Fail(s);
     return 2;
   };
-  auto config = Config::LoadFromProcess(ctx.config_overrides);
+  auto config = LoadConfig(ctx);
   if (!config.ok()) return fail(config.status());
-  auto db = bench::ResultsDb::Open(DbPath(f.db, *config), bench::ResultsDb::Mode::kMustExist);
+  auto db_path = DbPath(f.db, f.db_given, *config);
+  if (!db_path.ok()) return fail(db_path.status());
+  auto db = OpenDb(*db_path, bench::ResultsDb::Mode::kMustExist);
   if (!db.ok()) return fail(db.status());
   auto before = (*db)->LoadRun(f.before);
   if (!before.ok()) return fail(before.status());
@@ -357,16 +410,19 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       ->delimiter(',');
   bench->add_option("--seq", f->seqs, "Sequence lengths for models that have one (default 128)")
       ->delimiter(',');
-  bench->add_option("--threads", f->threads, "Thread counts, comma-separated (default 1)")
+  bench
+      ->add_option("--threads", f->threads,
+                   "Thread counts, comma-separated (default 1; 0: one per core, as for run)")
       ->delimiter(',');
   bench
       ->add_option("--scenario", f->scenarios,
                    "single-stream (latency, one query at a time) and/or offline (throughput, "
                    "queries back to back), comma-separated")
       ->delimiter(',');
-  bench->add_option("--db", f->db,
-                    "Results database (default: bench.db in the configuration, else "
-                    "~/.ipfs_accelerate/results.duckdb)");
+  auto* bench_db = bench->add_option(
+      "--db", f->db,
+      "Results database file (default: bench.db in the configuration, else REPO/results.duckdb; "
+      ":memory: keeps nothing)");
   bench
       ->add_option("--max-time", f->max_time,
                    "Seconds of sampling per configuration at most (default bench.max_time_s, 10)")
@@ -375,10 +431,13 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       ->add_option("--target-ci", f->target_ci,
                    "Stop once the median's 95% interval is within ±this fraction (default 0.02)")
       ->check(CLI::Range(0.0001, 1.0));
-  bench
-      ->add_option("--min-time", f->min_time,
-                   "Seconds of sampling at least, capped by --max-time (default 1)")
-      ->check(CLI::NonNegativeNumber);
+  auto* min_time =
+      bench
+          ->add_option(
+              "--min-time", f->min_time,
+              "Seconds of sampling at least; only --max-time and --max-samples stop sooner "
+              "(default: 1 s, or 1000 samples when that comes first)")
+          ->check(CLI::NonNegativeNumber);
   bench->add_option("--min-samples", f->min_samples, "Timed runs at least (default 30)")
       ->check(CLI::Range(6, 1000000));
   bench->add_option("--max-samples", f->max_samples, "Timed runs at most (default 20000)")
@@ -388,14 +447,18 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
   bench->add_option("--dim", f->dims, "NAME=N: the size of a named dynamic dimension");
   bench->add_option("--seed", f->seed, "Seed of the synthesized inputs (default 1)");
   bench->add_flag("--json", f->json, "Print the run as JSON instead of the summary table");
-  bench->callback([&ctx, f] { ctx.run = [&ctx, f] { return RunBench(ctx, *f); }; });
+  bench->callback([&ctx, f, bench_db, min_time] {
+    f->db_given = bench_db->count() > 0;
+    f->min_time_given = min_time->count() > 0;
+    ctx.run = [&ctx, f] { return RunBench(ctx, *f); };
+  });
 
   auto r = std::make_shared<ReportFlags>();
   auto* report = app.add_subcommand(
       "report",
       "Render a benchmark run: a self-contained HTML page with SVG charts (latency distribution, "
       "throughput against batch size, run-to-run comparison), or the same data as Markdown/JSON");
-  report->add_option("--db", r->db, "Results database (default as for bench)");
+  auto* report_db = report->add_option("--db", r->db, "Results database (default as for bench)");
   report->add_option("--run", r->run, "Run id (default: the latest)")->check(CLI::PositiveNumber);
   report
       ->add_option("--format", r->format,
@@ -405,15 +468,22 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
   report
       ->add_option("--history", r->history, "Earlier runs to include in the comparison (default 4)")
       ->check(CLI::Range(0, 1000));
-  report->callback([&ctx, r] { ctx.run = [&ctx, r] { return RunReport(ctx, *r); }; });
+  report->callback([&ctx, r, report_db] {
+    r->db_given = report_db->count() > 0;
+    ctx.run = [&ctx, r] { return RunReport(ctx, *r); };
+  });
 
   auto runs_db = std::make_shared<std::string>();
   auto runs_json = std::make_shared<bool>(false);
   auto* runs = app.add_subcommand("runs", "List the benchmark runs in the results database");
-  runs->add_option("--db", *runs_db, "Results database (default as for bench)");
+  auto* runs_db_option =
+      runs->add_option("--db", *runs_db, "Results database (default as for bench)");
   runs->add_flag("--json", *runs_json, "Print the runs as JSON");
-  runs->callback([&ctx, runs_db, runs_json] {
-    ctx.run = [&ctx, runs_db, runs_json] { return RunRuns(ctx, *runs_db, *runs_json); };
+  runs->callback([&ctx, runs_db, runs_json, runs_db_option] {
+    const bool given = runs_db_option->count() > 0;
+    ctx.run = [&ctx, runs_db, runs_json, given] {
+      return RunRuns(ctx, *runs_db, given, *runs_json);
+    };
   });
 
   auto c = std::make_shared<CompareFlags>();
@@ -423,7 +493,7 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       "got significantly slower (Mann–Whitney U, Holm-corrected), 2 on errors, 0 otherwise");
   compare->add_option("run_a", c->before, "The earlier (baseline) run id")->required();
   compare->add_option("run_b", c->after, "The later run id")->required();
-  compare->add_option("--db", c->db, "Results database (default as for bench)");
+  auto* compare_db = compare->add_option("--db", c->db, "Results database (default as for bench)");
   compare->add_option("--alpha", c->options.alpha, "Family-wise significance level (default 0.01)")
       ->check(CLI::Range(1e-9, 0.5));
   compare
@@ -431,7 +501,10 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
                    "Median changes smaller than this fraction are never flagged (default 0.03)")
       ->check(CLI::Range(0.0, 10.0));
   compare->add_flag("--json", c->json, "Print the comparison as JSON");
-  compare->callback([&ctx, c] { ctx.run = [&ctx, c] { return RunCompare(ctx, *c); }; });
+  compare->callback([&ctx, c, compare_db] {
+    c->db_given = compare_db->count() > 0;
+    ctx.run = [&ctx, c] { return RunCompare(ctx, *c); };
+  });
 }
 
 }  // namespace ipfs_accelerate::cli

@@ -6,20 +6,32 @@
 #include <string>
 #include <vector>
 
+#include "core/config.h"
 #include "core/status.h"
 
 namespace ipfs_accelerate::cli {
 
 struct Context {
-  std::string repo_flag;                      // --repo
+  // The repository REPO. Before the action runs, main resolves it (--repo, else
+  // $IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate; see ResolveRepoPath) and refuses empty values,
+  // so actions always see the resolved, non-empty path here.
+  std::string repo_flag;
   std::vector<std::string> config_overrides;  // --set KEY=VALUE, last layer of the configuration
   std::string command_line;                   // argv joined by spaces, for records of what ran
   std::function<int()> run;                   // the chosen subcommand's action, set by its callback
+  bool needs_repo = true;                     // false for commands that never touch REPO (version)
 };
 
 // Prints "error: …" for people and returns the exit code for it: 1, or 128 + the signal for an
 // operation stopped by SIGINT/SIGTERM (130/143, as shells report it).
 int Fail(const Status& status);
+
+// The configuration of this command: REPO/config.json, ./ipfs_accelerate.json, the
+// IPFS_ACCELERATE_* variables and --set (see Config::Load).
+Result<Config> LoadConfig(const Context& ctx);
+
+// kInvalidArgument when two --input NAME=FILE specs name the same input.
+Status CheckInputSpecs(const std::vector<std::string>& specs);
 
 void RegisterStoreCommands(CLI::App& app, Context& ctx);
 void RegisterEngineCommands(CLI::App& app, Context& ctx);

@@ -5,9 +5,15 @@
 #include <filesystem>
 #include <map>
 
+#include "bench/inputs.h"
 #include "cli/cli.h"
 #include "core/file_util.h"
+#include "core/json_util.h"
 #include "core/npy.h"
+#include "core/parse_number.h"
+#include "core/progress.h"
+#include "core/tensor_summary.h"
+#include "core/terminal_text.h"
 #include "engine/conformance.h"
 #include "engine/onnx_loader.h"
 #include "engine/session.h"
@@ -45,10 +51,12 @@ void PrintProfile(const std::vector<engine::NodeProfile>& nodes) {
   std::vector<std::pair<double, std::string>> ops;
   for (const auto& [op, v] : by_op) ops.push_back({v.first, op});
   std::sort(ops.rbegin(), ops.rend());
-  std::fprintf(stderr, "profile: %.3f ms per run in %zu nodes\n", total, nodes.size());
+  std::fprintf(stderr, "profile: %.3f ms per run in %s\n", total,
+               Plural(nodes.size(), "node").c_str());
   for (const auto& [ms, op] : ops) {
-    std::fprintf(stderr, "  %-24s %9.3f ms %5.1f%% %5d nodes\n", op.c_str(), ms,
-                 total > 0 ? 100 * ms / total : 0, by_op[op].second);
+    std::fprintf(stderr, "  %-24s %9.3f ms %5.1f%% %5d %s\n", TerminalSafe(op).c_str(), ms,
+                 total > 0 ? 100 * ms / total : 0, by_op[op].second,
+                 by_op[op].second == 1 ? "node" : "nodes");
   }
   std::vector<const engine::NodeProfile*> slow;
   for (const auto& n : nodes) {
@@ -58,9 +66,43 @@ void PrintProfile(const std::vector<engine::NodeProfile>& nodes) {
             [](auto* a, auto* b) { return a->total_ms / a->runs > b->total_ms / b->runs; });
   std::fprintf(stderr, "slowest nodes:\n");
   for (size_t i = 0; i < std::min<size_t>(10, slow.size()); ++i) {
-    std::fprintf(stderr, "  %-40s %-20s %9.3f ms\n", slow[i]->name.c_str(),
-                 slow[i]->op_type.c_str(), slow[i]->total_ms / slow[i]->runs);
+    std::fprintf(stderr, "  %-40s %-20s %9.3f ms\n", TerminalSafe(slow[i]->name).c_str(),
+                 TerminalSafe(slow[i]->op_type).c_str(), slow[i]->total_ms / slow[i]->runs);
   }
+}
+
+// Feeds for `run`: the given --input files, and synthesized tensors (as `bench` makes them) for
+// every other input, each named on stderr so nobody mistakes them for real data.
+Result<std::map<std::string, Tensor>> RunFeeds(const engine::Model& model,
+                                               const std::vector<std::string>& specs,
+                                               const std::vector<std::string>& dims, uint64_t seed,
+                                               bool quiet) {
+  IA_RETURN_IF_ERROR(CheckInputSpecs(specs));
+  IA_ASSIGN_OR_RETURN(auto given, models::LoadInputSpecs(specs));
+  IA_RETURN_IF_ERROR(bench::CheckInputNames(model, given));
+  bench::InputShape shape;
+  for (const std::string& d : dims) {
+    size_t eq = d.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--dim wants NAME=N with N > 0, got \"" + d + "\"");
+    }
+    IA_ASSIGN_OR_RETURN(shape.dims[d.substr(0, eq)],
+                        ParseInt(d.substr(eq + 1), "--dim " + d.substr(0, eq), 1, 1'000'000));
+  }
+  auto feeds = bench::SynthesizeInputs(model, shape, given, seed);
+  if (!feeds.ok()) {
+    return feeds.status().WithContext("cannot make up the inputs not given with --input");
+  }
+  for (auto& [name, t] : given) (*feeds)[name] = t;  // also inputs that override an initializer
+  for (const auto& [name, t] : *feeds) {
+    if (given.count(name) || quiet) continue;
+    std::fprintf(stderr,
+                 "run: input %s is synthesized: %s %s (as bench makes them; give real data with "
+                 "--input %s=FILE)\n",
+                 TerminalSafe(name).c_str(), DTypeName(t.dtype()).c_str(),
+                 ShapeToString(t.shape()).c_str(), TerminalSafe(name).c_str());
+  }
+  return feeds;
 }
 
 }  // namespace
@@ -68,19 +110,27 @@ void PrintProfile(const std::vector<engine::NodeProfile>& nodes) {
 void RegisterEngineCommands(CLI::App& app, Context& ctx) {
   struct RunOpts {
     std::string model, output_dir;
-    std::vector<std::string> inputs;
+    std::vector<std::string> inputs, dims;
     int threads = 0, repeat = 0, warmup = 1;
-    bool profile = false, no_optimize = false;
+    uint64_t seed = 1;
+    bool profile = false, no_optimize = false, json = false;
   };
   auto o = std::make_shared<RunOpts>();
-  auto* run =
-      app.add_subcommand("run", "Run an ONNX model on inputs from .npy or TensorProto .pb files");
+  auto* run = app.add_subcommand(
+      "run",
+      "Run an ONNX model on inputs from .npy or TensorProto .pb files (inputs not given are "
+      "synthesized, as bench does) and print a summary of each output");
   run->add_option("model", o->model,
                   "Model file, directory with model.onnx, or CID/alias in the store")
       ->required();
-  run->add_option("-i,--input", o->inputs, "NAME=FILE (.npy or .pb), once per input");
+  run->add_option("-i,--input", o->inputs,
+                  "NAME=FILE (.npy or .pb), once per input; inputs left out are synthesized");
+  run->add_option("--dim", o->dims,
+                  "NAME=N: the size of a named dynamic dimension of synthesized inputs (batch "
+                  "dimensions default to 1, sequence lengths to 128)");
+  run->add_option("--seed", o->seed, "Seed of the synthesized inputs (default 1)");
   run->add_option("-o,--output-dir", o->output_dir, "Write each output as DIR/<name>.npy");
-  run->add_option("--threads", o->threads, "Threads (default: the number of cores)")
+  run->add_option("--threads", o->threads, "Threads (default 0: one per core)")
       ->check(CLI::Range(0, 256));
   run->add_option("--repeat", o->repeat, "Run N times and print latency statistics to stderr")
       ->check(CLI::Range(0, 100000));
@@ -88,13 +138,17 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0, 10000));
   run->add_flag("--no-optimize", o->no_optimize,
                 "Run the graph as written (no folding, fusion or layout pass)");
-  run->add_flag("--profile", o->profile,
-                "Print the time per operator type and the slowest nodes to stderr");
+  run->add_flag("--op-profile", o->profile,
+                "Print what the optimizer did, the time per operator type and the slowest nodes "
+                "to stderr");
+  run->add_flag("--json", o->json,
+                "Print the outputs' summaries as JSON: {\"outputs\": {NAME: {dtype, shape, min, "
+                "max, mean, first, …}}}");
   run->callback([&ctx, o] {
     ctx.run = [&ctx, o]() -> int {
       auto model = models::LoadModelRef(ctx.repo_flag, o->model);
       if (!model.ok()) return Fail(model.status());
-      auto feeds = models::LoadInputSpecs(o->inputs);
+      auto feeds = RunFeeds(*model, o->inputs, o->dims, o->seed, /*quiet=*/false);
       if (!feeds.ok()) return Fail(feeds.status());
       auto session = engine::Session::Create(
           std::move(model).value(),
@@ -123,15 +177,21 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       if (!o->output_dir.empty()) {
         if (Status s = MakeDirs(o->output_dir); !s.ok()) return Fail(s);
       }
+      nlohmann::json summaries = nlohmann::json::object();
       for (const auto& [name, t] : *outputs) {
         if (!o->output_dir.empty()) {
           Status s =
               WriteFileAtomic(o->output_dir + "/" + SafeFileName(name) + ".npy", EncodeNpy(t));
           if (!s.ok()) return Fail(s);
         }
-        std::printf("%s: %s %s\n", name.c_str(), DTypeName(t.dtype()).c_str(),
-                    ShapeToString(t.shape()).c_str());
+        TensorSummary summary = Summarize(t);
+        if (o->json) {
+          summaries[name] = SummaryJson(summary);
+        } else {
+          std::printf("%s: %s\n", TerminalSafe(name).c_str(), SummaryText(summary).c_str());
+        }
       }
+      if (o->json) std::printf("%s\n", DumpJson(nlohmann::json{{"outputs", summaries}}, 2).c_str());
       return 0;
     };
   });
@@ -143,8 +203,8 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       "conformance", "Run ONNX backend test cases (folders with model.onnx and test_data_set_*)");
   conf->add_option("dirs", *dirs, "Case folders, or folders of case folders")->required();
   conf->add_flag("-v,--verbose", *verbose, "Also list the cases that pass");
-  conf->add_option("--threads", *threads, "Threads per case (default 1)")
-      ->check(CLI::Range(1, 256));
+  conf->add_option("--threads", *threads, "Threads per case (default 1; 0: one per core)")
+      ->check(CLI::Range(0, 256));
   conf->callback([&ctx, dirs, verbose, threads] {
     ctx.run = [dirs, verbose, threads]() -> int {
       int passed = 0, failed = 0, skipped = 0;
@@ -158,14 +218,16 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
           using O = engine::ConformanceResult::Outcome;
           if (r.outcome == O::kPassed) {
             ++passed;
-            if (*verbose) std::printf("pass %s\n", r.name.c_str());
+            if (*verbose) std::printf("pass %s\n", TerminalSafe(r.name).c_str());
           } else if (r.outcome == O::kSkipped) {
             ++skipped;
             skip_reasons[r.reason]++;
-            std::printf("skip %s: %s\n", r.name.c_str(), r.reason.c_str());
+            std::printf("skip %s: %s\n", TerminalSafe(r.name).c_str(),
+                        TerminalSafe(r.reason).c_str());
           } else {
             ++failed;
-            std::printf("FAIL %s: %s\n", r.name.c_str(), r.reason.c_str());
+            std::printf("FAIL %s: %s\n", TerminalSafe(r.name).c_str(),
+                        TerminalSafe(r.reason).c_str());
           }
         }
       }

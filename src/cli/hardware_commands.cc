@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/json_util.h"
+#include "core/terminal_text.h"
 #include "hardware/platform.h"
 
 namespace ipfs_accelerate::cli {
@@ -18,7 +19,7 @@ void RegisterHardwareCommands(CLI::App& app, Context& ctx) {
   hw->footer(Config::HelpText());
   hw->callback([&ctx, json] {
     ctx.run = [&ctx, json]() -> int {
-      auto config = Config::LoadFromProcess(ctx.config_overrides);
+      auto config = LoadConfig(ctx);
       if (!config.ok()) return Fail(config.status());
       auto view = hardware::RealSystemView();
       hardware::HardwareReport report = hardware::DetectHardware(*view, *config);
@@ -29,7 +30,8 @@ void RegisterHardwareCommands(CLI::App& app, Context& ctx) {
       std::printf("%-9s %-9s %-8s %s\n", "PLATFORM", "AVAILABLE", "PRIORITY", "DETAILS");
       for (const hardware::PlatformInfo& p : hardware::ByPriority(report)) {
         std::printf("%-9s %-9s %-8lld %s\n", p.name.c_str(), p.available ? "yes" : "no",
-                    static_cast<long long>(p.priority), hardware::Summary(p).c_str());
+                    static_cast<long long>(p.priority),
+                    TerminalSafe(hardware::Summary(p)).c_str());  // device names, driver text
       }
       std::printf("fingerprint %s\n", hardware::HardwareFingerprint(report).c_str());
       return 0;

@@ -8,11 +8,14 @@
 #include "cli/cli.h"
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/progress.h"
+#include "core/terminal_text.h"
 #include "engine/onnx_loader.h"
 #include "hardware/cpu_info.h"
 #include "models/image.h"
 #include "models/model_ref.h"
 #include "models/text_recognition.h"
+#include "store/repo.h"
 #include "store/unixfs_reader.h"
 
 namespace ipfs_accelerate::cli {
@@ -20,6 +23,7 @@ namespace {
 
 constexpr char kDefaultModel[] = "ppocr-v4/ch_PP-OCRv4_rec_infer.onnx";
 constexpr char kDictName[] = "ppocr_keys_v1.txt";
+constexpr char kDefaultAlias[] = "ppocr-v4";  // what `make demo` names the model directory
 
 // The dictionary beside the model: in the same local directory, or the same stored directory.
 Result<std::string> DefaultDictRef(const std::string& model_ref, bool from_store) {
@@ -37,6 +41,17 @@ Result<std::string> DefaultDictRef(const std::string& model_ref, bool from_store
   }
   size_t slash = path.rfind('/');
   return root + "/" + (slash == std::string::npos ? "" : path.substr(0, slash + 1)) + kDictName;
+}
+
+// Whether the repository at `repo` holds the alias `name`; false when it has no aliases yet
+// (nothing is created to find out).
+bool HasAlias(const std::string& repo, const std::string& name) {
+  std::error_code ec;
+  if (!std::filesystem::exists(repo + "/aliases.json", ec)) return false;
+  auto r = store::Repo::Open(repo);
+  if (!r.ok()) return true;  // cannot tell: let the real error speak
+  auto aliases = (*r)->Aliases();
+  return !aliases.ok() || aliases->count(name) > 0;
 }
 
 double Median(std::vector<double> v) {
@@ -84,7 +99,17 @@ void RegisterOcrCommands(CLI::App& app, Context& ctx) {
       t0 = std::chrono::steady_clock::now();
       auto model_file =
           models::ReadFileRef(ctx.repo_flag, o->model, "model.onnx", /*compute_cid=*/true);
-      if (!model_file.ok()) return Fail(model_file.status());
+      if (!model_file.ok()) {
+        if (o->model == kDefaultModel && !HasAlias(ctx.repo_flag, kDefaultAlias)) {
+          return Fail(Status::NotFound(
+              std::string("the default OCR model (alias ") + kDefaultAlias + " in the repository " +
+              ctx.repo_flag +
+              ") is not there yet: run `make demo` to add PaddleOCR v4, or add a recognition "
+              "model directory yourself (ipfs-accelerate add -r --alias " +
+              kDefaultAlias + " DIR), or pass --model FILE|CID"));
+        }
+        return Fail(model_file.status());
+      }
       auto model = engine::ParseModel(model_file->bytes, model_file->base_dir);
       if (!model.ok()) return Fail(model.status().WithContext(o->model));
       std::string dict_ref = o->dict;
@@ -140,18 +165,20 @@ void RegisterOcrCommands(CLI::App& app, Context& ctx) {
         std::printf("%s\n", DumpJson(j, 2).c_str());
         return 0;
       }
-      std::printf("text: %s\n", text->text.c_str());
+      std::printf("text: %s\n", TerminalSafe(text->text).c_str());
       std::printf("confidence: %.4f\n", text->confidence);
       const std::string named = o->model == model_file->cid ? "" : o->model + ", ";
       std::printf(
-          "model: %s (%s%s)\n", model_file->cid.c_str(), named.c_str(),
+          "model: %s (%s%s)\n", model_file->cid.c_str(), TerminalSafe(named).c_str(),
           model_file->from_store ? "read from the store, every block verified" : "a local file");
-      std::printf("hardware: cpu \"%s\", %d threads\n", cpu.model_name.c_str(), threads);
+      std::printf("hardware: cpu \"%s\", %s\n", TerminalSafe(cpu.model_name).c_str(),
+                  Plural(threads, "thread").c_str());
       std::printf("latency_ms: first=%.2f (preprocess %.2f, inference %.2f, ctc %.2f)", first_ms,
                   first.preprocess_ms, first.inference_ms, first.decode_ms);
       if (!totals.empty()) {
-        std::printf(" median=%.2f min=%.2f over %zu runs", Median(totals),
-                    *std::min_element(totals.begin(), totals.end()), totals.size());
+        std::printf(" median=%.2f min=%.2f over %s", Median(totals),
+                    *std::min_element(totals.begin(), totals.end()),
+                    Plural(totals.size(), "run").c_str());
       }
       std::printf("; png decode %.2f, model load %.2f\n", image_ms, load_ms);
       return 0;

@@ -12,6 +12,7 @@
 
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/parse_number.h"
 
 extern char** environ;
 
@@ -105,29 +106,6 @@ Result<json> Check(const ConfigKey& k, const json& v, const std::string& where,
   return v;
 }
 
-// Line and column (1-based) of the character at 0-based `offset` of `text`.
-std::pair<size_t, size_t> LineColumn(const std::string& text, size_t offset) {
-  offset = std::min(offset, text.size());
-  size_t line = 1, line_start = 0;
-  for (size_t i = 0; i < offset; ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      line_start = i + 1;
-    }
-  }
-  return {line, offset - line_start + 1};
-}
-
-// nlohmann's message without its "[json.exception…] parse error at line L, column C: " prefix.
-std::string ParseErrorDetail(const std::string& what) {
-  std::string rest = what;
-  size_t column = rest.find("column ");
-  size_t colon = rest.find(": ", column == std::string::npos ? 0 : column);
-  if (colon != std::string::npos) rest = rest.substr(colon + 2);
-  if (rest.starts_with("syntax error ")) rest = rest.substr(13);
-  return rest;
-}
-
 void Flatten(const json& j, const std::string& prefix,
              std::vector<std::pair<std::string, json>>& out) {
   for (const auto& [name, value] : j.items()) {
@@ -162,8 +140,8 @@ const std::vector<ConfigKey>& Config::Keys() {
     }
     keys.push_back(
         {"browser.path", Type::kString, "", "browser for WebGPU/WebNN (empty: none configured)"});
-    keys.push_back({"bench.db", Type::kString, "",
-                    "benchmark results database (empty: ~/.ipfs_accelerate/results.duckdb)"});
+    keys.push_back(
+        {"bench.db", Type::kString, "", "benchmark results database (empty: REPO/results.duckdb)"});
     keys.push_back({"bench.max_time_s", Type::kNumber, 10,
                     "seconds of sampling per benchmark configuration at most (bench --max-time)", 0,
                     0});
@@ -184,11 +162,14 @@ std::string Config::HelpText() {
   std::string out =
       "Configuration, in layers (a later layer wins):\n"
       "  1. built-in defaults\n"
-      "  2. ~/.ipfs_accelerate/config.json   JSON, nested: {\"priorities\": {\"cuda\": 10}}\n"
+      "  2. REPO/config.json                  JSON, nested: {\"priorities\": {\"cuda\": 10}}\n"
       "  3. ./ipfs_accelerate.json            the same format, for the current directory\n"
       "  4. environment variables             IPFS_ACCELERATE_<KEY>, e.g. "
       "IPFS_ACCELERATE_PRIORITIES_CUDA=10\n"
       "  5. --set KEY=VALUE                   e.g. --set priorities.cpu=60 (repeatable)\n"
+      "REPO is the repository: --repo DIR, else $IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate\n"
+      "(an empty --repo or IPFS_ACCELERATE_PATH is an error). Nesting deeper than 64 levels is\n"
+      "refused in every file.\n"
       "Keys:\n";
   for (const ConfigKey& k : Keys()) {
     char line[256];
@@ -219,21 +200,7 @@ Status Config::ApplyFile(const std::string& path) {
     if (text.status().code() == StatusCode::kNotFound) return Status::Ok();  // layer absent
     return text.status().WithContext("configuration file");
   }
-  json j;
-  try {
-    j = json::parse(*text);
-  } catch (const json::parse_error& e) {
-    // e.byte counts the characters read, so the offending one is at e.byte - 1.
-    auto [line, column] = LineColumn(*text, e.byte > 0 ? e.byte - 1 : 0);
-    return Status::InvalidArgument(path + ":" + std::to_string(line) + ":" +
-                                   std::to_string(column) +
-                                   ": syntax error: " + ParseErrorDetail(e.what()));
-  } catch (const json::exception& e) {  // a number too large for a double, say
-    std::string what = e.what();
-    size_t end = what.find("] ");
-    return Status::InvalidArgument(path + ": " +
-                                   (end == std::string::npos ? what : what.substr(end + 2)));
-  }
+  IA_ASSIGN_OR_RETURN(json j, ParseJson(*text, path));
   if (!j.is_object()) {
     return Status::InvalidArgument(path + ": expected a JSON object such as {\"priorities\": " +
                                    "{\"cuda\": 10}}, got " + std::string(j.type_name()));
@@ -256,22 +223,21 @@ Status Config::ApplyText(const ConfigKey& k, const std::string& text, const std:
   json value;
   if (k.type == Type::kString) {
     value = text;
-  } else if (k.type == Type::kInt) {
-    int64_t v = 0;
-    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || end != t.data() + t.size() || t.empty()) {
-      return Status::InvalidArgument(where + ": " + k.name + " must be " + Expected(k) + ", got " +
-                                     shown);
-    }
-    value = v;
   } else {
-    char* end = nullptr;
-    double v = t.empty() ? 0 : std::strtod(t.c_str(), &end);
-    if (t.empty() || end != t.c_str() + t.size()) {
+    // Parsed whole (no trailing text, no hex, finite); the range is checked below.
+    auto bad = [&] {
       return Status::InvalidArgument(where + ": " + k.name + " must be " + Expected(k) + ", got " +
                                      shown);
+    };
+    if (k.type == Type::kInt) {
+      auto v = ParseInt(t, where);
+      if (!v.ok()) return bad();
+      value = *v;
+    } else {
+      auto v = ParseNumber(t, where);
+      if (!v.ok()) return bad();
+      value = *v;
     }
-    value = v;
   }
   IA_ASSIGN_OR_RETURN(json checked, Check(k, value, where, shown));
   values_[k.name] = {std::move(checked), source};
@@ -280,9 +246,9 @@ Status Config::ApplyText(const ConfigKey& k, const std::string& text, const std:
 
 Result<Config> Config::Load(const ConfigSources& sources) {
   Config c = Defaults();
-  c.home_dir_ = sources.home_dir;
-  if (!sources.home_dir.empty()) {
-    IA_RETURN_IF_ERROR(c.ApplyFile(sources.home_dir + "/.ipfs_accelerate/config.json"));
+  c.repo_dir_ = sources.repo_dir;
+  if (!sources.repo_dir.empty()) {
+    IA_RETURN_IF_ERROR(c.ApplyFile(sources.repo_dir + "/config.json"));
   }
   if (!sources.work_dir.empty()) {
     IA_RETURN_IF_ERROR(c.ApplyFile(sources.work_dir + "/ipfs_accelerate.json"));
@@ -309,13 +275,10 @@ Result<Config> Config::Load(const ConfigSources& sources) {
   return c;
 }
 
-Result<Config> Config::LoadFromProcess(std::vector<std::string> overrides) {
+Result<Config> Config::LoadFromProcess(const std::string& repo_dir,
+                                       std::vector<std::string> overrides) {
   ConfigSources s;
-  if (const char* home = std::getenv("HOME"); home && *home) {
-    s.home_dir = home;
-  } else if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) {
-    s.home_dir = pw->pw_dir;
-  }
+  s.repo_dir = repo_dir;
   // Without a current directory (it was removed), there is no project layer.
   std::string cwd(4096, '\0');
   if (getcwd(cwd.data(), cwd.size())) s.work_dir = cwd.c_str();
@@ -367,8 +330,47 @@ nlohmann::json Config::ToJson() const {
 
 std::string Config::BenchDbPath() const {
   std::string db = String("bench.db");
-  if (!db.empty()) return db;
-  return (home_dir_.empty() ? std::string(".") : home_dir_) + "/.ipfs_accelerate/results.duckdb";
+  if (!db.empty() || repo_dir_.empty()) return db;
+  return repo_dir_ + "/results.duckdb";
+}
+
+Result<std::string> ResolveRepoPath(const std::optional<std::string>& flag,
+                                    const std::optional<std::string>& env_path,
+                                    const std::string& home) {
+  if (flag) {
+    if (flag->empty()) {
+      return Status::InvalidArgument(
+          "--repo is empty; give the repository directory (an unset shell variable, as in "
+          "--repo \"$DIR\", gives an empty value), or leave --repo out for the default");
+    }
+    return *flag;
+  }
+  if (env_path) {
+    if (env_path->empty()) {
+      return Status::InvalidArgument(
+          "IPFS_ACCELERATE_PATH is set but empty; set it to the repository directory, or unset "
+          "it for the default (~/.ipfs_accelerate)");
+    }
+    return *env_path;
+  }
+  if (home.empty()) {
+    return Status::InvalidArgument(
+        "cannot find the home directory for the default repository ~/.ipfs_accelerate ($HOME "
+        "is not set); pass --repo DIR or set IPFS_ACCELERATE_PATH");
+  }
+  return home + "/.ipfs_accelerate";
+}
+
+Result<std::string> ResolveRepoPathFromProcess(const std::optional<std::string>& flag) {
+  std::optional<std::string> env_path;
+  if (const char* env = std::getenv("IPFS_ACCELERATE_PATH")) env_path = env;
+  std::string home;
+  if (const char* h = std::getenv("HOME"); h && *h) {
+    home = h;
+  } else if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) {
+    home = pw->pw_dir;
+  }
+  return ResolveRepoPath(flag, env_path, home);
 }
 
 }  // namespace ipfs_accelerate

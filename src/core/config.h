@@ -1,12 +1,13 @@
-// Layered configuration: built-in defaults < ~/.ipfs_accelerate/config.json <
-// ./ipfs_accelerate.json < IPFS_ACCELERATE_* environment variables < --set KEY=VALUE. Keys are
-// dotted ("priorities.cuda") and come from a fixed table with types and defaults; anything else is
-// an error that names where it was written.
+// Layered configuration: built-in defaults < REPO/config.json (REPO: the repository, see
+// ResolveRepoPath) < ./ipfs_accelerate.json < IPFS_ACCELERATE_* environment variables < --set
+// KEY=VALUE. Keys are dotted ("priorities.cuda") and come from a fixed table with types and
+// defaults; anything else is an error that names where it was written.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,7 +18,7 @@ namespace ipfs_accelerate {
 
 // Where the layers come from; LoadFromProcess fills it from the running process.
 struct ConfigSources {
-  std::string home_dir;  // holds .ipfs_accelerate/config.json; empty: no user layer
+  std::string repo_dir;  // the repository: holds config.json and results.duckdb; empty: neither
   std::string work_dir;  // holds ipfs_accelerate.json; empty: no project layer
   std::vector<std::pair<std::string, std::string>> env;  // NAME, VALUE
   std::vector<std::string> overrides;                    // "KEY=VALUE", from --set
@@ -47,8 +48,10 @@ class Config {
   static Config Defaults();
   // Applies the layers of `sources` in order; fails on the first bad file, variable or override.
   static Result<Config> Load(const ConfigSources& sources);
-  // Load() with $HOME, the current directory and the process environment.
-  static Result<Config> LoadFromProcess(std::vector<std::string> overrides);
+  // Load() with the repository `repo_dir` (from ResolveRepoPathFromProcess), the current
+  // directory and the process environment.
+  static Result<Config> LoadFromProcess(const std::string& repo_dir,
+                                        std::vector<std::string> overrides);
 
   // The value of an integer key. `key` must be a known key of that type (anything else is a
   // programming error and aborts); the same holds for Number and String.
@@ -62,7 +65,8 @@ class Config {
   // Every key with its value and source: {"key": {"value": …, "source": …}}.
   nlohmann::json ToJson() const;
 
-  // bench.db resolved: the configured path, else <home>/.ipfs_accelerate/results.duckdb.
+  // bench.db resolved: the configured path, else <repo_dir>/results.duckdb ("" when neither is
+  // known).
   std::string BenchDbPath() const;
 
  private:
@@ -76,7 +80,18 @@ class Config {
                    const std::string& where);
 
   std::map<std::string, Entry> values_;
-  std::string home_dir_;
+  std::string repo_dir_;
 };
+
+// The repository directory REPO: `flag` when --repo was given, else `env_path` (the value of
+// IPFS_ACCELERATE_PATH) when that is set, else `home` + "/.ipfs_accelerate". Never silently the
+// default: a given but empty --repo, an IPFS_ACCELERATE_PATH set to "" and an unknown home are
+// kInvalidArgument naming the flag or variable.
+Result<std::string> ResolveRepoPath(const std::optional<std::string>& flag,
+                                    const std::optional<std::string>& env_path,
+                                    const std::string& home);
+// ResolveRepoPath with this process's IPFS_ACCELERATE_PATH and home directory ($HOME, else the
+// password database).
+Result<std::string> ResolveRepoPathFromProcess(const std::optional<std::string>& flag);
 
 }  // namespace ipfs_accelerate

@@ -228,11 +228,10 @@ Result<int> RecordedVersion(const json& section, const std::string& library) {
 Result<std::unique_ptr<RecordedSystemView>> RecordedSystemView::Load(const std::string& dir) {
   const std::string path = dir + "/answers.json";
   IA_ASSIGN_OR_RETURN(std::string text, ipfs_accelerate::ReadFile(path));
-  json answers = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (answers.is_discarded() || !answers.is_object()) {
-    return Status::Corruption(path + ": not a JSON object");
-  }
-  return std::make_unique<RecordedSystemView>(dir + "/root", std::move(answers));
+  auto answers = ParseJson(text, path);
+  if (!answers.ok()) return Status::Corruption(answers.status().message());
+  if (!answers->is_object()) return Status::Corruption(path + ": not a JSON object");
+  return std::make_unique<RecordedSystemView>(dir + "/root", std::move(answers).value());
 }
 
 std::string RecordedSystemView::Os() const {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/config.h"
 #include "core/json_util.h"
 #include "store/dag_walk.h"
 #include "store/multihash.h"
@@ -26,20 +27,23 @@ Result<Json> LoadJson(const std::string& path) {
     if (text.status().code() == StatusCode::kNotFound) return Json::object();
     return text.status();
   }
-  Json j = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::Corruption(path + " is not a JSON object; restore it or delete it");
+  auto j = ParseJson(*text, path);  // bounded nesting, no exceptions
+  if (!j.ok() || !j->is_object()) {
+    return Status::Corruption(path + " is not a JSON object" +
+                              (j.ok() ? "" : " (" + j.status().message() + ")") +
+                              "; restore it or delete it");
   }
-  return j;
+  return std::move(j).value();
 }
 
 }  // namespace
 
 std::string Repo::DefaultPath(const std::string& flag) {
   if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("IPFS_ACCELERATE_PATH"); env && *env) return env;
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.ipfs_accelerate";
+  // The rule (and its refusal of an empty IPFS_ACCELERATE_PATH) lives in core, shared with the
+  // configuration; the CLI resolves and checks the path first and always passes it as `flag`.
+  auto path = ResolveRepoPathFromProcess(std::nullopt);
+  return path.ok() ? *path : std::string();
 }
 
 Repo::Repo(std::string path, FileLock lock, uint64_t cache_bytes)

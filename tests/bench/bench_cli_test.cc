@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -102,9 +103,40 @@ class BenchCliTest : public ::testing::Test {
   static std::string Model(const std::string& name) {
     return dir_->path() + "/models/" + name + "_test/model.onnx";
   }
-  // The command with a private HOME, so no user configuration or default database is touched.
+  // The command with a private HOME (and so the default repository ~/.ipfs_accelerate under it),
+  // so no user configuration or default database is touched.
   static std::string Bin(const std::string& args) {
-    return "cd " + dir_->path() + " && HOME=" + Home() + " " + IA_BIN + " " + args;
+    return "cd " + dir_->path() + " && HOME=" + Home() + " env -u IPFS_ACCELERATE_PATH " + IA_BIN +
+           " " + args;
+  }
+  // Starts `ipfs-accelerate bench ARGS` in the background as Bin() runs it, stderr into `log`, and
+  // returns once it has started measuring.
+  static pid_t SpawnBench(std::vector<std::string> args, const std::string& log) {
+    pid_t pid = 0;
+    std::string home = "HOME=" + Home();
+    args.insert(args.begin(), {IA_BIN, "bench"});
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    std::vector<char*> envp;
+    for (char** e = environ; *e; ++e) {
+      std::string_view v(*e);
+      if (!v.starts_with("HOME=") && !v.starts_with("IPFS_ACCELERATE_PATH=")) envp.push_back(*e);
+    }
+    envp.push_back(home.data());
+    envp.push_back(nullptr);
+    EXPECT_EQ(posix_spawn(&pid, IA_BIN, &actions, nullptr, argv.data(), envp.data()), 0);
+    posix_spawn_file_actions_destroy(&actions);
+    for (int i = 0; i < 600; ++i) {
+      auto text = ReadFile(log);
+      if (text.ok() && text->find("bench: run") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return pid;
   }
   static std::string Path(const std::string& name) { return dir_->path() + "/" + name; }
 
@@ -249,33 +281,9 @@ TEST_F(BenchCliTest, CompareExitsOneOnAPlantedSlowdownOnly) {
 TEST_F(BenchCliTest, CtrlCKeepsWhatWasMeasuredMarkedInterrupted) {
   std::string db = Path("interrupt.duckdb");
   std::string log = Path("interrupt.log");
-  pid_t pid = 0;
-  std::string home = "HOME=" + Home();
-  std::vector<std::string> args = {IA_BIN, "bench",       Model("bert"), "--max-time",
-                                   "60",   "--target-ci", "0.0001",      "--db",
-                                   db,     "--seq",       "16"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  // The environment with a private HOME, as Bin() gives the other tests.
-  std::vector<char*> envp;
-  for (char** e = environ; *e; ++e) {
-    if (std::string_view(*e).substr(0, 5) != "HOME=") envp.push_back(*e);
-  }
-  envp.push_back(home.data());
-  envp.push_back(nullptr);
-  ASSERT_EQ(posix_spawn(&pid, IA_BIN, &actions, nullptr, argv.data(), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  // Wait until it has started measuring, then let it sample a while.
-  for (int i = 0; i < 600; ++i) {
-    auto text = ReadFile(log);
-    if (text.ok() && text->find("bench: run") != std::string::npos) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  pid_t pid = SpawnBench(
+      {Model("bert"), "--max-time", "60", "--target-ci", "0.0001", "--db", db, "--seq", "16"}, log);
+  // Let it sample a while.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   kill(pid, SIGINT);
   int status = 0;
@@ -374,6 +382,98 @@ TEST_F(BenchCliTest, BadInputGivesClearErrorsAndNoDatabase) {
   EXPECT_EQ(no_results.code, 1);
   EXPECT_TRUE(HasSubstr(no_results.text, "no results database"));
   EXPECT_TRUE(no_db());
+}
+
+// A bench killed outright (SIGKILL, an out-of-memory kill, a crash) cannot mark its own run; the
+// next command that opens the database sees that its process is gone and marks it "failed".
+TEST_F(BenchCliTest, AKilledBenchIsMarkedFailedOnTheNextOpen) {
+  std::string db = Path("killed.duckdb");
+  std::string log = Path("killed.log");
+  pid_t pid = SpawnBench({Model("mlp"), "--max-time", "60", "--target-ci", "0.0001",
+                          "--max-samples", "10000000", "--db", db},
+                         log);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  EXPECT_EQ(Query(db, "SELECT status FROM runs")[0][0], "running");
+  Output runs = Shell(Bin("runs --db " + db));
+  ASSERT_EQ(runs.code, 0) << runs.text;
+  EXPECT_TRUE(HasSubstr(runs.text,
+                        "note: run 1 was left \"running\" by a process that no longer "
+                        "exists"));
+  EXPECT_TRUE(HasSubstr(runs.text, "failed"));
+  EXPECT_EQ(Query(db, "SELECT status FROM runs")[0][0], "failed");
+  Output again = Shell(Bin("runs --db " + db));  // said once: the run is no longer "running"
+  EXPECT_FALSE(HasSubstr(again.text, "note:"));
+}
+
+// `--min-time` says "at least": it holds even for a model fast enough to give 1000 samples in a
+// fraction of a second (only --max-time and --max-samples end sampling sooner).
+TEST_F(BenchCliTest, MinTimeIsHonoured) {
+  std::string db = Path("min_time.duckdb");
+  Output bench = Shell(Bin("bench " + Model("mlp") +
+                           " --min-time 2 --max-time 10 --max-samples 10000000 --db " + db));
+  ASSERT_EQ(bench.code, 0) << bench.text;
+  auto rows = Query(db, "SELECT sum(ms), count(*) FROM samples");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_GE(std::stod(rows[0][0]), 1500) << rows[0][1] << " samples";
+  Output help = Shell(Bin("bench --help"));
+  EXPECT_TRUE(HasSubstr(help.text, "--max-samples stop sooner"));
+}
+
+// Thread counts mean the same in run and bench: 0 is one thread per core.
+TEST_F(BenchCliTest, ThreadsZeroIsOnePerCore) {
+  std::string db = Path("threads0.duckdb");
+  Output bench = Shell(Bin("bench " + Model("mlp") + " --threads 0 --max-time 0.1 --db " + db));
+  ASSERT_EQ(bench.code, 0) << bench.text;
+  auto rows = Query(db, "SELECT threads FROM results");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_GE(std::stoi(rows[0][0]), 1);
+  Output bad = Shell(Bin("bench " + Model("mlp") + " --threads -1 --db " + db));
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_TRUE(HasSubstr(bad.text, "0: one per core"));
+}
+
+TEST_F(BenchCliTest, EmptyDbIsAnErrorAndMemoryKeepsNothing) {
+  for (const std::string& cmd : {"bench " + Model("mlp") + " --max-time 0.1", std::string("runs"),
+                                 std::string("report"), std::string("compare 1 2")}) {
+    Output empty = Shell(Bin(cmd + " --db ''"));
+    EXPECT_NE(empty.code, 0) << cmd;
+    EXPECT_TRUE(HasSubstr(empty.text, "--db is empty")) << cmd << ": " << empty.text;
+  }
+  Output memory = Shell(Bin("bench " + Model("mlp") + " --max-time 0.1 --db :memory:"));
+  ASSERT_EQ(memory.code, 0) << memory.text;
+  EXPECT_TRUE(HasSubstr(memory.text, "into memory (not kept)"));
+  EXPECT_TRUE(HasSubstr(memory.text, "1 result in memory"));
+  EXPECT_FALSE(std::filesystem::exists(Path(":memory:")));
+  EXPECT_FALSE(std::filesystem::exists(Home() + "/:memory:"));
+}
+
+// A model name is whatever the file is called: escapes and newlines from it must reach neither
+// the terminal (bench table, runs) nor the Markdown report raw.
+TEST_F(BenchCliTest, ModelNamesFromOutsideAreEscapedInTablesAndReports) {
+  std::string evil = Path("evil\x1b[2J\nname|x.onnx");
+  std::filesystem::copy_file(Model("mlp"), evil);
+  std::string db = Path("evil.duckdb");
+  Output bench = Shell(Bin("bench '" + evil + "' --max-time 0.1 --db " + db));
+  ASSERT_EQ(bench.code, 0) << bench.text;
+  EXPECT_EQ(bench.text.find('\x1b'), std::string::npos) << bench.text;
+  EXPECT_TRUE(HasSubstr(bench.text, "evil\\x1b[2J\\nname|x"));
+
+  Output runs = Shell(Bin("runs --db " + db));
+  ASSERT_EQ(runs.code, 0) << runs.text;
+  EXPECT_EQ(runs.text.find('\x1b'), std::string::npos) << runs.text;
+  EXPECT_TRUE(HasSubstr(runs.text, "evil\\x1b[2J\\nname|x.onnx"));  // the command line
+  EXPECT_EQ(std::count(runs.text.begin(), runs.text.end(), '\n'), 2) << runs.text;
+
+  Output md = Shell(Bin("report --format md --db " + db));
+  ASSERT_EQ(md.code, 0) << md.text;
+  EXPECT_EQ(md.text.find('\x1b'), std::string::npos);
+  size_t row = md.text.find("| evil");
+  ASSERT_NE(row, std::string::npos) << md.text;
+  std::string line = md.text.substr(row, md.text.find('\n', row) - row);
+  EXPECT_TRUE(HasSubstr(line, "name\\|x")) << line;        // the pipe cannot end the cell
+  EXPECT_TRUE(HasSubstr(line, "| cpu | fp32 |")) << line;  // the row goes on in the same line
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "../test_util.h"
 #include "core/file_util.h"
+#include "core/process_identity.h"
 
 namespace ipfs_accelerate::bench {
 namespace {
@@ -251,6 +252,79 @@ TEST(ResultsDbTest, UnwritablePathLeavesNothingBehind) {
   size_t entries = 0;
   for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(dir.path())) ++entries;
   EXPECT_EQ(entries, 1u);
+}
+
+// A process that crashes (or is killed) mid-run leaves its run "running"; the next open marks it
+// "failed" once it can tell that process is gone, and leaves alone what it cannot judge.
+TEST(ResultsDbTest, RunsOfDeadProcessesAreMarkedFailedWhenTheDatabaseIsOpened) {
+  TempDir dir;
+  std::string path = dir / "r.duckdb";
+  pid_t dead = fork();
+  ASSERT_GE(dead, 0);
+  if (dead == 0) _exit(0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);  // reaped: no process has this pid now
+
+  const ProcessIdentity me = CurrentProcess();
+  ASSERT_GT(me.start_ticks, 0);
+  auto running = [&](const std::string& host, int64_t pid, const std::string& boot, int64_t start) {
+    RunRecord run = SampleRun();
+    run.host = host;
+    run.pid = pid;
+    run.boot_id = boot;
+    run.process_start = start;
+    return run;
+  };
+  std::vector<RunRecord> runs = {
+      running(me.host, dead, me.boot_id, 12345),                 // 1: the process is gone
+      running(me.host, me.pid, me.boot_id, me.start_ticks),      // 2: this process: alive
+      running(me.host, me.pid, me.boot_id, me.start_ticks + 1),  // 3: pid reused since
+      running(me.host, me.pid, "another-boot", me.start_ticks),  // 4: before a reboot
+      running("some-other-host", dead, "another-boot", 1),       // 5: cannot tell
+  };
+  {
+    auto db = ResultsDb::Open(path, ResultsDb::Mode::kCreate);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    EXPECT_TRUE((*db)->failed_on_open().empty());
+    for (RunRecord& run : runs) ASSERT_TRUE((*db)->BeginRun(run).ok());
+    RunRecord done = running(me.host, dead, me.boot_id, 1);  // 6: finished properly
+    ASSERT_TRUE((*db)->BeginRun(done).ok());
+    ASSERT_TRUE((*db)->FinishRun(done.id, "complete", "2026-11-27T10:01:00Z").ok());
+    // 7: a row from before schema 3, without a process: cannot tell either.
+    ASSERT_TRUE((*db)
+                    ->db()
+                    .Exec("INSERT INTO runs (id, started_at, git_commit, version, host, "
+                          "hardware_fingerprint, command, status) VALUES (7, now(), 'c', "
+                          "'v', 'h', 'f', 'cmd', 'running')")
+                    .ok());
+  }
+  auto db = ResultsDb::Open(path, ResultsDb::Mode::kMustExist);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ((*db)->failed_on_open(), (std::vector<int64_t>{1, 3, 4}));
+  auto list = (*db)->ListRuns();
+  ASSERT_TRUE(list.ok());
+  std::vector<std::string> statuses;
+  for (const auto& r : *list) statuses.push_back(r.run.status);
+  EXPECT_EQ(statuses, (std::vector<std::string>{"failed", "running", "failed", "failed", "running",
+                                                "complete", "running"}));
+  auto loaded = (*db)->LoadRun(2);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->pid, me.pid);
+  EXPECT_EQ(loaded->boot_id, me.boot_id);
+  EXPECT_EQ(loaded->process_start, me.start_ticks);
+}
+
+TEST(ResultsDbTest, MemoryDatabaseWritesNoFile) {
+  TempDir dir;
+  std::string cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  auto db = ResultsDb::Open(ResultsDb::kInMemory, ResultsDb::Mode::kCreate);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  RunRecord run = SampleRun();
+  EXPECT_TRUE((*db)->BeginRun(run).ok());
+  EXPECT_EQ((*db)->RunIds()->size(), 1u);
+  db = Status::Internal("closed");
+  std::filesystem::current_path(cwd);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
 }  // namespace

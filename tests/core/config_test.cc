@@ -15,17 +15,17 @@ using test_util::HasSubstr;
 using test_util::MustWrite;
 using test_util::TempDir;
 
-// A home and a work directory with optional config files.
+// A repository and a work directory with optional config files.
 struct Dirs {
   TempDir tmp;
-  std::string home = tmp / "home", work = tmp / "work";
+  std::string repo = tmp / "repo", work = tmp / "work";
   Dirs() {
-    EXPECT_TRUE(MakeDirs(home + "/.ipfs_accelerate").ok());
+    EXPECT_TRUE(MakeDirs(repo).ok());
     EXPECT_TRUE(MakeDirs(work).ok());
   }
-  std::string home_file() const { return home + "/.ipfs_accelerate/config.json"; }
+  std::string home_file() const { return repo + "/config.json"; }
   std::string work_file() const { return work + "/ipfs_accelerate.json"; }
-  ConfigSources sources() const { return {.home_dir = home, .work_dir = work}; }
+  ConfigSources sources() const { return {.repo_dir = repo, .work_dir = work}; }
 };
 
 TEST(ConfigTest, DefaultsWhenNoFileExists) {
@@ -44,7 +44,7 @@ TEST(ConfigTest, DefaultsWhenNoFileExists) {
   EXPECT_EQ(c->String("bench.db"), "");
   EXPECT_EQ(c->Number("bench.max_time_s"), 10);
   EXPECT_EQ(c->SourceOf("priorities.cuda"), "default");
-  EXPECT_EQ(c->BenchDbPath(), d.home + "/.ipfs_accelerate/results.duckdb");
+  EXPECT_EQ(c->BenchDbPath(), d.repo + "/results.duckdb");  // the database follows the repo
   // No directories at all is fine too.
   EXPECT_TRUE(Config::Load({}).ok());
 }
@@ -242,11 +242,82 @@ TEST(ConfigTest, PermissionDeniedIsAnError) {
 
 TEST(ConfigTest, HelpListsLayersAndKeys) {
   std::string help = Config::HelpText();
-  EXPECT_TRUE(HasSubstr(help, "~/.ipfs_accelerate/config.json"));
+  EXPECT_TRUE(HasSubstr(help, "REPO/config.json"));
+  EXPECT_TRUE(HasSubstr(help, "--repo DIR, else $IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate"));
   EXPECT_TRUE(HasSubstr(help, "./ipfs_accelerate.json"));
   EXPECT_TRUE(HasSubstr(help, "IPFS_ACCELERATE_PRIORITIES_CUDA"));
   EXPECT_TRUE(HasSubstr(help, "--set KEY=VALUE"));
   for (const ConfigKey& k : Config::Keys()) EXPECT_TRUE(HasSubstr(help, k.name));
+}
+
+// A cloned repository can ship ./ipfs_accelerate.json: nesting deep enough to exhaust the stack
+// is refused with the file and the limit named, not a crash.
+TEST(ConfigTest, DeeplyNestedProjectFileIsAnErrorNotACrash) {
+  Dirs d;
+  MustWrite(d.work_file(), std::string(300000, '[') + std::string(300000, ']'));
+  auto c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(HasSubstr(c.status().message(), d.work_file() + ":1:65: JSON nested deeper than 64"));
+  MustWrite(d.work_file(), "{\"priorities\": " + std::string(100000, '{'));
+  c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(HasSubstr(c.status().message(), "nested deeper than 64"));
+}
+
+TEST(ConfigTest, UserLayerIsTheRepositorysConfigJson) {
+  Dirs d;
+  MustWrite(d.repo + "/config.json", R"({"priorities": {"cpu": 7}})");
+  // The old place is not read any more: the configuration follows the repository.
+  ASSERT_TRUE(MakeDirs(d.tmp / "home/.ipfs_accelerate").ok());
+  MustWrite(d.tmp / "home/.ipfs_accelerate/config.json", R"({"priorities": {"cpu": 8}})");
+  auto c = Config::Load(d.sources());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Int("priorities.cpu"), 7);
+  EXPECT_EQ(c->SourceOf("priorities.cpu"), d.repo + "/config.json");
+}
+
+TEST(ConfigTest, RepoPathComesFromFlagThenVariableThenHomeAndNeverFromAnEmptyValue) {
+  EXPECT_EQ(*ResolveRepoPath(std::string("/r"), std::string("/e"), "/h"), "/r");
+  EXPECT_EQ(*ResolveRepoPath(std::nullopt, std::string("/e"), "/h"), "/e");
+  EXPECT_EQ(*ResolveRepoPath(std::nullopt, std::nullopt, "/h"), "/h/.ipfs_accelerate");
+
+  auto empty_flag = ResolveRepoPath(std::string(""), std::string("/e"), "/h");
+  ASSERT_FALSE(empty_flag.ok());
+  EXPECT_EQ(empty_flag.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(HasSubstr(empty_flag.status().message(), "--repo is empty"));
+
+  auto empty_env = ResolveRepoPath(std::nullopt, std::string(""), "/h");
+  ASSERT_FALSE(empty_env.ok());
+  EXPECT_EQ(empty_env.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(HasSubstr(empty_env.status().message(), "IPFS_ACCELERATE_PATH is set but empty"));
+
+  auto no_home = ResolveRepoPath(std::nullopt, std::nullopt, "");
+  ASSERT_FALSE(no_home.ok());
+  EXPECT_TRUE(HasSubstr(no_home.status().message(), "--repo DIR"));
+}
+
+// Numbers in --set and the environment are parsed whole: no hex, no trailing text, no overflow.
+TEST(ConfigTest, NumbersAreParsedWhole) {
+  Dirs d;
+  for (const char* bad : {"0x10", "10abc", "99999999999999999999999", "1e3", "inf"}) {
+    ConfigSources s = d.sources();
+    s.overrides = {std::string("priorities.cpu=") + bad};
+    auto c = Config::Load(s);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_TRUE(HasSubstr(c.status().message(), "must be an integer from 0 to 1000")) << bad;
+  }
+  for (const char* bad : {"0x10", "nan", "inf", "1.5s"}) {
+    ConfigSources s = d.sources();
+    s.overrides = {std::string("bench.max_time_s=") + bad};
+    EXPECT_FALSE(Config::Load(s).ok()) << bad;
+  }
+  ConfigSources s = d.sources();
+  s.overrides = {"bench.max_time_s= 2.5 ", "priorities.cpu=+7"};
+  auto c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Number("bench.max_time_s"), 2.5);
+  EXPECT_EQ(c->Int("priorities.cpu"), 7);
 }
 
 }  // namespace

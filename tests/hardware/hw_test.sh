@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `ipfs-accelerate hw` through the real binary on this machine: the JSON report, the table, the CPU
-# flags against the kernel's, and the configuration layers (HOME file < ./ipfs_accelerate.json <
+# flags against the kernel's, and the configuration layers (REPO/config.json < ./ipfs_accelerate.json <
 # IPFS_ACCELERATE_* < --set) with their errors.
 #
 #   IA_BIN=build/ipfs-accelerate bash tests/hardware/hw_test.sh
@@ -122,15 +122,16 @@ case_syntax_error_names_file_line_column() {
 
 case_layers_override_in_order() {
   local dir="$T/layers"
-  mkdir -p "$dir" "$HOME/.ipfs_accelerate"
-  cat >"$HOME/.ipfs_accelerate/config.json" <<'EOF'
+  # The user layer lives in the repository (cli_lib points IPFS_ACCELERATE_PATH at a scratch one).
+  mkdir -p "$dir" "$IPFS_ACCELERATE_PATH"
+  cat >"$IPFS_ACCELERATE_PATH/config.json" <<'EOF'
 {"priorities": {"cpu": 1, "cuda": 11, "rocm": 21, "mps": 31}}
 EOF
   echo '{"priorities": {"cpu": 2, "cuda": 12, "rocm": 22}}' >"$dir/ipfs_accelerate.json"
   (cd "$dir" && IPFS_ACCELERATE_PRIORITIES_CPU=3 IPFS_ACCELERATE_PRIORITIES_CUDA=13 \
     "$IA_BIN" --set priorities.cpu=4 hw --json) >"$T/hw.json"
   json_check "$T/hw.json" "[j[k]['priority'] for k in ('cpu', 'cuda', 'rocm', 'mps', 'openvino')] == [4, 13, 22, 31, 90]"
-  # Without --set, the environment wins; without it, the project file; without that, HOME.
+  # Without --set, the environment wins; without it, the project file; without that, REPO's.
   (cd "$dir" && IPFS_ACCELERATE_PRIORITIES_CPU=3 "$IA_BIN" hw --json) >"$T/hw.json"
   json_check "$T/hw.json" "j['cpu']['priority'] == 3"
   hw_in "$dir" hw --json >"$T/hw.json"
@@ -139,7 +140,7 @@ EOF
   json_check "$T/hw.json" "j['cpu']['priority'] == 1 and j['mps']['priority'] == 31"
   expect_error bad_env 'environment variable IPFS_ACCELERATE_PRIORITIES_ROCM: priorities.rocm must be an integer' \
     env IPFS_ACCELERATE_PRIORITIES_ROCM=x "$IA_BIN" hw
-  rm -rf "$HOME/.ipfs_accelerate"
+  rm -f "$IPFS_ACCELERATE_PATH/config.json"
 }
 
 case_browser_path() {
@@ -152,7 +153,7 @@ case_browser_path() {
 
 case_help() {
   "$IA_BIN" hw --help >"$T/help.txt"
-  for s in "--json" "~/.ipfs_accelerate/config.json" "./ipfs_accelerate.json" \
+  for s in "--json" "REPO/config.json" "./ipfs_accelerate.json" \
     "IPFS_ACCELERATE_PRIORITIES_CUDA" "--set KEY=VALUE" "priorities.cpu" "browser.path" \
     "bench.max_time_s"; do
     assert_contains "$T/help.txt" "$s" "hw --help"
@@ -165,7 +166,7 @@ run_case "cpu flags are the kernel's" case_cpu_flags_match_proc_cpuinfo
 run_case "the table is sorted by priority" case_table_sorted_by_priority
 run_case "--set changes a priority" case_set_changes_priority
 run_case "a syntax error names file:line:column" case_syntax_error_names_file_line_column
-run_case "HOME < ./ipfs_accelerate.json < environment < --set" case_layers_override_in_order
+run_case "REPO/config.json < ./ipfs_accelerate.json < environment < --set" case_layers_override_in_order
 run_case "browser.path" case_browser_path
 run_case "hw --help explains the configuration" case_help
 summary
