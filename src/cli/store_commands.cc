@@ -10,9 +10,11 @@
 #include <optional>
 
 #include "cli/cli.h"
+#include "core/cancel.h"
 #include "core/file_util.h"
 #include "core/json_util.h"
 #include "core/progress.h"
+#include "core/terminal_text.h"
 #include "core/thread_pool.h"
 #include "store/car.h"
 #include "store/importer.h"
@@ -62,9 +64,9 @@ void PrintJson(const Json& j) { std::printf("%s\n", DumpJson(j, 2).c_str()); }
 void RegisterAdd(CLI::App& app, Context& ctx) {
   struct Opts {
     std::vector<std::string> paths;
-    bool recursive = false, quiet = false, only_hash = false, wrap = false, hidden = false,
-         pin = true;
-    std::string profile = "unixfs-v1-2025", chunker, alias;
+    bool recursive = false, quiet = false, quieter = false, only_hash = false, wrap = false,
+         hidden = false, pin = true, dereference = false;
+    std::string profile = "unixfs-v1-2025", chunker, alias, stdin_name;
     int cid_version = -1;
     bool raw_leaves = false;
     int threads = ThreadPool::DefaultThreads();
@@ -72,15 +74,24 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<Opts>();
   auto* cmd =
       app.add_subcommand("add", "Add files or directories to the store and print their CIDs");
-  cmd->add_option("paths", o->paths, "Files or directories to add")->required();
+  cmd->add_option("paths", o->paths,
+                  "Files or directories to add ('-' or none: read standard input)");
   cmd->add_flag("-r,--recursive", o->recursive, "Add directories recursively");
-  cmd->add_flag("-Q,--quieter", o->quiet, "Print only the final root CID");
+  cmd->add_flag("-q,--quiet", o->quiet, "Print only the CIDs, one per entry");
+  cmd->add_flag("-Q,--quieter", o->quieter, "Print only the final root CID");
+  cmd->add_flag("-L,--dereference-symlinks", o->dereference,
+                "Follow symbolic links and add what they point to (e.g. a Hugging Face cache "
+                "snapshot)");
+  cmd->add_option("--stdin-name", o->stdin_name,
+                  "Name of the data read from standard input (default: its CID)");
   cmd->add_flag("-n,--only-hash", o->only_hash, "Compute CIDs without storing anything");
   cmd->add_flag("-w,--wrap-with-directory", o->wrap, "Wrap the added paths in a directory");
   cmd->add_flag("-H,--hidden", o->hidden, "Include files whose names start with '.'");
   cmd->add_option("--profile", o->profile,
                   "Import profile: unixfs-v1-2025 (default) or unixfs-v0-2015");
-  cmd->add_option("--cid-version", o->cid_version, "CID version, 0 or 1 (1 implies --raw-leaves)");
+  cmd->add_option("--cid-version", o->cid_version,
+                  "CID version, 0 or 1; as in Kubo, 1 implies --raw-leaves and 0 implies "
+                  "--raw-leaves=false unless --raw-leaves is given (a raw block's CID is always v1)");
   auto* raw = cmd->add_flag("--raw-leaves", o->raw_leaves,
                             "Store file chunks as raw blocks (--raw-leaves=false: dag-pb)");
   cmd->add_option("--chunker", o->chunker, "Chunker: size-N, N bytes per chunk (at most 1048576)");
@@ -94,6 +105,18 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
       auto options = store::ImportOptions::ForProfile(o->profile);
       if (!options.ok()) return Fail(options.status());
       options->hidden = o->hidden;
+      options->dereference_symlinks = o->dereference;
+      // `--pin false` reads "false" as a path (flags take no separate value): say so.
+      for (const std::string& p : o->paths) {
+        if ((p == "false" || p == "true") && !std::filesystem::exists(p)) {
+          return Fail(Status::InvalidArgument("no file named \"" + p + "\"; to set the flag, write --pin=" + p));
+        }
+      }
+      bool from_stdin = o->paths.empty() || (o->paths.size() == 1 && o->paths[0] == "-");
+      if (from_stdin && isatty(STDIN_FILENO)) {
+        return Fail(Status::InvalidArgument(
+            "nothing to add: name files or directories, or pipe data in (echo hi | ipfs-accelerate add)"));
+      }
       bool raw_given = raw->count() > 0;
       if (raw_given) options->raw_leaves = o->raw_leaves;
       if (o->cid_version >= 0) {
@@ -111,11 +134,27 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
         writer = repo->NewWriter(store::BlockWriter::Publish::kAfterEachSync);
       }
       ThreadPool pool(o->threads);
-      ProgressBar bar("adding", TotalSize(o->paths), !o->quiet);
-      store::Importer importer(*options, writer.get(), &pool,
-                               [&bar](uint64_t done) { bar.Update(done); });
+      bool quiet = o->quiet || o->quieter;
+      ProgressBar bar("adding", from_stdin ? 0 : TotalSize(o->paths), !quiet);
+      // Every file and directory as it is added, as `ipfs add` prints them.
+      std::vector<std::pair<std::string, Cid>> added;
+      store::Importer importer(
+          *options, writer.get(), &pool, [&bar](uint64_t done) { bar.Update(done); },
+          [&added](const std::string& path, const store::ImportedEntry& e) {
+            added.emplace_back(path, e.cid);
+          });
       std::vector<store::ImportedEntry> entries;
-      for (const std::string& path : o->paths) {
+      if (from_stdin) {
+        auto e = importer.AddFd(STDIN_FILENO, o->stdin_name);
+        if (!e.ok()) {
+          bar.Finish();
+          return Fail(e.status());
+        }
+        if (e->name.empty()) e->name = e->cid.ToString();
+        added.emplace_back(e->name, e->cid);
+        entries.push_back(std::move(e).value());
+      }
+      for (const std::string& path : from_stdin ? std::vector<std::string>() : o->paths) {
         auto e = importer.AddPath(path, o->recursive);
         if (!e.ok()) {
           bar.Finish();
@@ -126,6 +165,7 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
       if (o->wrap) {
         auto dir = importer.MakeDirectory(entries);
         if (!dir.ok()) return Fail(dir.status());
+        added.emplace_back("", dir->cid);
         entries.push_back(std::move(dir).value());
       }
       if (writer) {
@@ -146,11 +186,16 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
       if (repo && !o->alias.empty()) {
         if (Status s = repo->SetAlias(o->alias, roots.back()); !s.ok()) return Fail(s);
       }
-      if (o->quiet) {
+      if (o->quieter) {
         std::printf("%s\n", roots.back().ToString().c_str());
       } else {
-        for (const auto& e : entries)
-          std::printf("added %s %s\n", e.cid.ToString().c_str(), e.name.c_str());
+        for (const auto& [path, cid] : added) {
+          if (o->quiet) {
+            std::printf("%s\n", cid.ToString().c_str());
+          } else {
+            std::printf("added %s %s\n", cid.ToString().c_str(), TerminalSafe(path).c_str());
+          }
+        }
       }
       return 0;
     };
@@ -162,20 +207,44 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
   auto out = std::make_shared<std::string>();
   auto json = std::make_shared<bool>(false);
 
-  auto* cat =
-      app.add_subcommand("cat", "Write a file's bytes to stdout (every block is verified first)");
-  cat->add_option("ref", *ref, "CID[/path] or alias[/path]")->required();
-  cat->callback([&ctx, ref] {
-    ctx.run = [&ctx, ref]() -> int {
+  auto* cat = app.add_subcommand(
+      "cat", "Write files' bytes to stdout, one after the other (every block is verified first)");
+  auto refs = std::make_shared<std::vector<std::string>>();
+  auto offset = std::make_shared<uint64_t>(0);
+  auto length = std::make_shared<int64_t>(-1);
+  cat->add_option("refs", *refs, "CID[/path] or alias[/path] of each file")->required();
+  cat->add_option("-o,--offset", *offset, "Byte offset to begin reading from");
+  cat->add_option("-l,--length", *length, "Maximum number of bytes to read");
+  cat->callback([&ctx, refs, offset, length] {
+    ctx.run = [&ctx, refs, offset, length]() -> int {
       auto repo = OpenRepo(ctx);
       if (!repo.ok()) return Fail(repo.status());
-      auto cid = ResolveRef(**repo, *ref);
-      if (!cid.ok()) return Fail(cid.status());
+      // As Kubo does: the offset and length apply to the files' concatenation.
+      uint64_t skip = *offset;
+      uint64_t remaining = *length < 0 ? UINT64_MAX : static_cast<uint64_t>(*length);
       store::UnixFsReader reader(repo->get());
-      Status s = reader.ReadFile(*cid, [](std::span<const uint8_t> bytes) {
-        return WriteAll(STDOUT_FILENO, bytes.data(), bytes.size(), "stdout");
-      });
-      return s.ok() ? 0 : Fail(s);
+      for (const std::string& ref : *refs) {
+        auto cid = ResolveRef(**repo, ref);
+        if (!cid.ok()) return Fail(cid.status());
+        auto st = reader.Stat(*cid);
+        if (!st.ok()) return Fail(st.status());
+        if (st->type == "directory") {
+          return Fail(Status::InvalidArgument(ref + " is a directory; use `get` or `ls`"));
+        }
+        if (skip >= st->size) {
+          skip -= st->size;
+          continue;
+        }
+        uint64_t n = std::min(remaining, st->size - skip);
+        Status s = reader.ReadFileRange(*cid, skip, n, [](std::span<const uint8_t> bytes) {
+          return WriteAll(STDOUT_FILENO, bytes.data(), bytes.size(), "stdout");
+        });
+        if (!s.ok()) return Fail(s);
+        skip = 0;
+        remaining -= n;
+        if (remaining == 0) break;
+      }
+      return 0;
     };
   });
 
@@ -193,16 +262,18 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       auto st = reader.Stat(*cid);
       if (!st.ok()) return Fail(st.status());
       ProgressBar bar("getting", st->type == "directory" ? 0 : st->size);
-      Status s = reader.Get(*cid, dest, [&bar](uint64_t done) { bar.Update(done); });
+      CancelToken cancel;
+      ScopedSignalCancel on_signal(&cancel);  // Ctrl-C removes the partial output
+      Status s = reader.Get(*cid, dest, [&bar](uint64_t done) { bar.Update(done); }, &cancel);
       bar.Finish();
       if (!s.ok()) return Fail(s);
-      std::fprintf(stderr, "saved %s to %s\n", cid->ToString().c_str(), dest.c_str());
+      std::fprintf(stderr, "saved %s to %s\n", cid->ToString().c_str(), TerminalSafe(dest).c_str());
       return 0;
     };
   });
 
   auto* ls = app.add_subcommand("ls", "List a directory's entries");
-  ls->add_option("ref", *ref, "CID[/path] or alias[/path] of a directory")->required();
+  ls->add_option("ref", *ref, "CID[/path] or alias[/path] of a directory (or a file)")->required();
   ls->add_flag("--json", *json, "Print JSON");
   ls->callback([&ctx, ref, json] {
     ctx.run = [&ctx, ref, json]() -> int {
@@ -211,7 +282,15 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       auto cid = ResolveRef(**repo, *ref);
       if (!cid.ok()) return Fail(cid.status());
       store::UnixFsReader reader(repo->get());
-      auto entries = reader.List(*cid);
+      auto st = reader.Stat(*cid);
+      if (!st.ok()) return Fail(st.status());
+      std::vector<store::DirEntry> file;  // `ls` of a file lists the file itself, as ls(1) does
+      if (st->type != "directory") {
+        std::string name = *ref;
+        if (auto slash = name.find_last_of('/'); slash != std::string::npos) name = name.substr(slash + 1);
+        file.push_back({name, *cid, st->type, st->size});
+      }
+      auto entries = file.empty() ? reader.List(*cid) : Result<std::vector<store::DirEntry>>(file);
       if (!entries.ok()) return Fail(entries.status());
       if (*json) {
         Json arr = Json::array();
@@ -223,7 +302,7 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       } else {
         for (const auto& e : *entries) {
           std::printf("%s %llu %s%s\n", e.cid.ToString().c_str(),
-                      static_cast<unsigned long long>(e.size), e.name.c_str(),
+                      static_cast<unsigned long long>(e.size), TerminalSafe(e.name).c_str(),
                       e.type == "directory" ? "/" : "");
         }
       }
@@ -281,17 +360,27 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       uint64_t checked = 0;
       auto problems = (*repo)->Verify(root, &checked);
       if (!problems.ok()) return Fail(problems.status());
+      // Not damage (no block is half written), but space a stopped import left behind.
+      std::vector<std::string> stale = (*repo)->StaleTempFiles();
       if (*json) {
         Json bad = Json::array();
         for (const auto& p : *problems)
           bad.push_back({{"cid", p.cid}, {"path", p.path}, {"problem", p.reason}});
-        PrintJson({{"blocks_checked", checked}, {"ok", problems->empty()}, {"problems", bad}});
+        PrintJson({{"blocks_checked", checked},
+                   {"ok", problems->empty()},
+                   {"problems", bad},
+                   {"stale_temp_files", stale}});
       } else {
         for (const auto& p : *problems)
-          std::printf("%s %s (%s)\n", p.reason.c_str(), p.cid.c_str(), p.path.c_str());
-        std::printf(
-            "verified %llu blocks: %s\n", static_cast<unsigned long long>(checked),
-            problems->empty() ? "all intact" : (std::to_string(problems->size()) + " bad").c_str());
+          std::printf("%s %s (%s)\n", TerminalSafe(p.reason).c_str(), p.cid.c_str(),
+                      TerminalSafe(p.path).c_str());
+        if (!stale.empty()) {
+          std::printf("%s left by stopped imports (not blocks; `gc` removes them)\n",
+                      Plural(stale.size(), "stale temporary file").c_str());
+        }
+        std::printf("verified %s: %s\n", Plural(checked, "block").c_str(),
+                    problems->empty() ? "all intact"
+                                      : (std::to_string(problems->size()) + " bad").c_str());
       }
       return problems->empty() ? 0 : 1;
     };
@@ -308,7 +397,8 @@ void RegisterCarCommands(CLI::App& app, Context& ctx) {
 
   auto* exp = car->add_subcommand("export", "Write the DAG below a CID to a CAR file");
   exp->add_option("ref", *ref, "CID[/path] or alias")->required();
-  exp->add_option("-o,--output", *out, "CAR file to write ('-' for stdout)")->required();
+  exp->add_option("-o,--output", *out, "CAR file to write, which must not exist ('-' for stdout)")
+      ->required();
   exp->callback([&ctx, ref, out] {
     ctx.run = [&ctx, ref, out]() -> int {
       auto repo = OpenRepo(ctx);
@@ -318,7 +408,10 @@ void RegisterCarCommands(CLI::App& app, Context& ctx) {
       store::UnixFsReader reader(repo->get());
       auto st = reader.Stat(*cid);
       ProgressBar bar("exporting", st.ok() ? st->cumulative_size : 0, *out != "-");
-      Status s = store::ExportCar(**repo, *cid, *out, [&bar](uint64_t done) { bar.Update(done); });
+      CancelToken cancel;
+      ScopedSignalCancel on_signal(&cancel);  // Ctrl-C removes the partial file
+      Status s = store::ExportCar(
+          **repo, *cid, *out, [&bar](uint64_t done) { bar.Update(done); }, &cancel);
       bar.Finish();
       return s.ok() ? 0 : Fail(s);
     };
@@ -332,6 +425,10 @@ void RegisterCarCommands(CLI::App& app, Context& ctx) {
     ctx.run = [&ctx, file, pin]() -> int {
       auto repo = OpenRepo(ctx);
       if (!repo.ok()) return Fail(repo.status());
+      if ((*file == "false" || *file == "true") && !std::filesystem::exists(*file)) {
+        return Fail(Status::InvalidArgument("no file named \"" + *file +
+                                            "\"; to set the flag, write --pin=" + *file));
+      }
       UniqueFd fd(*file == "-" ? dup(STDIN_FILENO) : open(file->c_str(), O_RDONLY | O_CLOEXEC));
       if (!fd.valid()) return Fail(Status::FromErrno("cannot open", *file, errno));
       std::error_code ec;
@@ -414,11 +511,11 @@ void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
       if (!repo.ok()) return Fail(repo.status());
       auto stats = (*repo)->CollectGarbage();
       if (!stats.ok()) return Fail(stats.status());
-      std::printf("removed %llu blocks (%s), %llu stale temporary files; kept %llu blocks\n",
-                  static_cast<unsigned long long>(stats->blocks_removed),
+      std::printf("removed %s (%s), %s; kept %s\n",
+                  Plural(stats->blocks_removed, "block").c_str(),
                   HumanBytes(stats->bytes_freed).c_str(),
-                  static_cast<unsigned long long>(stats->temp_files_removed),
-                  static_cast<unsigned long long>(stats->blocks_kept));
+                  Plural(stats->temp_files_removed, "stale temporary file").c_str(),
+                  Plural(stats->blocks_kept, "block").c_str());
       return 0;
     };
   });

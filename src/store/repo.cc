@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -216,7 +217,7 @@ Result<GcStats> Repo::CollectGarbage() {
   if (access_ != Access::kExclusive)
     return Status::Internal("gc needs the repository opened exclusively");
   IA_ASSIGN_OR_RETURN(std::vector<Cid> roots, Roots());
-  std::set<std::string> live;
+  std::set<std::string> live;  // multihashes: what names a block file (storage, not DAG nodes)
   for (const Cid& root : roots) {
     // A pinned DAG must be intact: deleting around a corrupt or missing block would hide the
     // problem.
@@ -224,7 +225,11 @@ Result<GcStats> Repo::CollectGarbage() {
       live.insert(cid.multihash());
       return Status::Ok();
     });
-    if (!s.ok()) return s.WithContext("gc stopped, nothing removed: pinned DAG " + root.ToString());
+    if (!s.ok()) {
+      return s.WithContext("gc stopped, nothing removed: pinned DAG " + root.ToString() +
+                           " (import its missing blocks again with `car import`, or unpin it with "
+                           "`pin rm " + root.ToString() + "`)");
+    }
   }
   GcStats stats;
   std::vector<std::pair<std::string, std::string>> dead;  // multihash, path
@@ -252,6 +257,20 @@ Result<GcStats> Repo::CollectGarbage() {
   return stats;
 }
 
+std::vector<std::string> Repo::StaleTempFiles() {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(blocks_.TempDir(), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    // BlockWriter names them "PID-NONCE-N".
+    std::string name = it->path().filename().string();
+    int pid = std::atoi(name.c_str());
+    if (!ProcessAlive(pid)) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root,
                                                 uint64_t* blocks_checked) {
   std::vector<VerifyProblem> problems;
@@ -261,13 +280,13 @@ Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root,
   std::map<std::string, Cid> names;
   // `full`: count and re-hash every block of the DAG. Otherwise (the whole-repository pass, which
   // re-hashes every file anyway) only report what the files cannot show: blocks pinned DAGs miss.
-  std::set<std::string> seen;
+  CidSet seen;
   auto walk = [&](const Cid& start, bool full) {
     std::vector<Cid> stack{start};
     while (!stack.empty()) {
       Cid cid = stack.back();
       stack.pop_back();
-      if (!seen.insert(cid.multihash()).second) continue;
+      if (!seen.Insert(cid)) continue;
       names.emplace(cid.multihash(), cid);
       std::string path = blocks_.PathFor(cid.multihash());
       auto bytes = blocks_.ReadRaw(cid.multihash());
@@ -289,9 +308,11 @@ Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root,
       }
       auto links = BlockLinks(cid, *bytes);
       if (!links.ok()) {
-        if (links.status().code() != StatusCode::kUnsupported) {
-          problems.push_back({cid.ToString(), path, "undecodable: " + links.status().message()});
-        }
+        // Either way the blocks below it cannot be checked, and gc could not keep them.
+        bool unsupported = links.status().code() == StatusCode::kUnsupported;
+        problems.push_back({cid.ToString(), path,
+                            (unsupported ? "links unreadable: " : "undecodable: ") +
+                                links.status().message()});
         continue;
       }
       for (auto it = links->rbegin(); it != links->rend(); ++it) stack.push_back(*it);

@@ -74,6 +74,9 @@ class Repo : public BlockSource {
 
   // Re-hashes every block file (root empty) or every block of one DAG.
   Result<std::vector<VerifyProblem>> Verify(const std::optional<Cid>& root, uint64_t* blocks_checked);
+  // Temporary block files left by writers whose process is gone (an import killed or crashed):
+  // never visible as blocks, but disk space that gc reclaims.
+  std::vector<std::string> StaleTempFiles();
 
   DiskBlockStore& blocks() { return blocks_; }
   const std::string& path() const { return path_; }

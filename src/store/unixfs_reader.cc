@@ -293,6 +293,8 @@ Status UnixFsReader::Get(const Cid& cid, const std::string& dest,
   RemoveTree(tmp);
   uint64_t done = 0;
   Status s = GetInto(cid, tmp, 0, &done, progress, cancel);
+  // A signal during the final syncs still means "stop": the output must not appear.
+  if (s.ok() && cancel) s = cancel->Check("get");
   if (s.ok() && rename(tmp.c_str(), dest.c_str()) != 0) s = Status::FromErrno("cannot rename into place", dest, errno);
   if (!s.ok()) {
     RemoveTree(tmp);

@@ -72,7 +72,8 @@ case_interrupted_get_leaves_no_partial_output() {
   for sig in INT TERM; do
     rm -rf "$T/get4"
     mkdir "$T/get4"
-    ia "$R" get "$root" -o "$T/get4/out" 2>"$T/get4.err" &
+    # The binary itself, not the `ia` function: a signal must reach the process that writes.
+    "$IA_BIN" --repo "$R" get "$root" -o "$T/get4/out" 2>"$T/get4.err" &
     local pid=$! waited=0
     until compgen -G "$T/get4/out.ia-partial-*" >/dev/null; do
       sleep 0.05
@@ -99,11 +100,12 @@ case_next_get_removes_stale_partials() {
   mkdir "$T/get5/out.ia-partial-$pid"
   printf x >"$T/get5/out.ia-partial-$pid/half"
   sleep 1000 &
-  BG_PIDS+=($!)
-  printf x >"$T/get5/out.ia-partial-$!"  # a live process's partial stays
+  local live=$!
+  printf x >"$T/get5/out.ia-partial-$live"  # a live process's partial stays
   ia "$R" get "$cid" -o "$T/get5/out" 2>/dev/null
+  kill "$live"
   [[ ! -e "$T/get5/out.ia-partial-$pid" ]] || fail "stale partial of pid $pid is still there"
-  [[ -e "$T/get5/out.ia-partial-$!" ]] || fail "a live process's partial was removed"
+  [[ -e "$T/get5/out.ia-partial-$live" ]] || fail "a live process's partial was removed"
   [[ "$(cat "$T/get5/out")" == "stale partials" ]] || fail "get wrote the wrong bytes"
 }
 
@@ -137,7 +139,7 @@ case_local_paths_and_store_references_cannot_collide() {
   # The explicit spellings choose one.
   expect_error local "cwd7/ppocr-v4/model.onnx|\./ppocr-v4" ia "$R" run ./ppocr-v4
   # The OCR default comes from the store, never from ./ppocr-v4.
-  expect_error ocr_default "ch_PP-OCRv4_rec_infer.onnx" ia "$T/empty7" ocr "$IA_SOURCE_DIR/assets/ocr/text_line.png"
+  expect_error ocr_default "ppocr-v4" ia "$T/empty7" ocr "$IA_SOURCE_DIR/assets/ocr/text_line.png"
   if grep -q "not a model\|cwd7" "$T/ocr_default.err"; then fail "ocr read ./ppocr-v4: $(cat "$T/ocr_default.err")"; fi
 }
 

@@ -80,7 +80,8 @@ elif cmd == "cbor":  # dag.py cbor OUT.car -> a dag-cbor map linking a raw block
     ic = cid(0x71, inner)
     root = cbor_head(5, 2) + cbor_head(3, 4) + b"leaf" + cbor_link(lc) + cbor_head(3, 4) + b"list" + cbor_link(ic)
     rc = cid(0x71, root)
-    open(sys.argv[2], "wb").write(car([rc], [(rc, root), (ic, inner), (lc, leaf)]))
+    # Blocks in the order an export walks them: depth first, links in order.
+    open(sys.argv[2], "wb").write(car([rc], [(rc, root), (lc, leaf), (ic, inner)]))
     print(text(rc))
 elif cmd == "corpus":
     d = sys.argv[2]
