@@ -1,11 +1,12 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 
 #include "core/buffer_pool.h"
+#include "core/progress.h"
 
 namespace ipfs_accelerate {
 
@@ -111,21 +112,60 @@ std::string ShapeToString(const Shape& shape) {
   return s + "]";
 }
 
+Result<size_t> TensorBytes(DType dtype, const Shape& shape) {
+  bool empty = false;
+  for (int64_t d : shape) {
+    if (d < 0) {
+      return Status::InvalidArgument("shape " + ShapeToString(shape) + " has a negative dimension");
+    }
+    empty |= d == 0;
+  }
+  if (empty) return size_t{0};
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (__builtin_mul_overflow(n, d, &n)) {
+      return Status::InvalidArgument("shape " + ShapeToString(shape) +
+                                     " has more elements than a 64-bit count holds");
+    }
+  }
+  size_t bytes;
+  if (__builtin_mul_overflow(static_cast<size_t>(n), DTypeSize(dtype), &bytes)) {
+    return Status::InvalidArgument(DTypeName(dtype) + " tensor " + ShapeToString(shape) +
+                                   " has more bytes than a 64-bit size holds");
+  }
+  if (bytes > kMaxTensorBytes) {
+    return Status::ResourceExhausted(
+        DTypeName(dtype) + " tensor " + ShapeToString(shape) + " is too large: it needs " +
+        HumanBytes(static_cast<double>(bytes)) + ", over the limit of " +
+        HumanBytes(static_cast<double>(kMaxTensorBytes)) + " for one tensor");
+  }
+  return bytes;
+}
+
 Tensor Tensor::Empty(DType dtype, Shape shape) {
+  Result<size_t> bytes = TensorBytes(dtype, shape);
+  if (!bytes.ok()) throw AllocationError(bytes.status());
   Tensor t;
   t.dtype_ = dtype;
   t.shape_ = std::move(shape);
-  size_t bytes = t.nbytes();
-  // Round up to the alignment (aligned_alloc needs a multiple) and never allocate 0 bytes.
-  size_t alloc = ((bytes + 63) / 64) * 64;
-  if (alloc == 0) alloc = 64;
-  if (BufferPool* pool = ScopedBufferPool::Current();
-      pool && alloc >= BufferPool::kMinPooledBytes) {
-    t.buffer_ = pool->Get(alloc);
+  // Round up to the alignment (aligned_alloc needs a multiple) and never allocate 0 bytes;
+  // no overflow: bytes is at most kMaxTensorBytes.
+  size_t alloc = std::max<size_t>((*bytes + 63) / 64 * 64, 64);
+  if (BufferPool* pool = ScopedBufferPool::Current()) {
+    Result<std::shared_ptr<uint8_t>> buffer = pool->Get(alloc);
+    if (!buffer.ok()) {
+      throw AllocationError(
+          buffer.status().WithContext(DTypeName(dtype) + " tensor " + ShapeToString(t.shape_)));
+    }
+    t.buffer_ = std::move(buffer).value();
     return t;
   }
   void* p = std::aligned_alloc(64, alloc);
-  if (!p) throw std::bad_alloc();
+  if (!p) {
+    throw AllocationError(Status::ResourceExhausted(
+        DTypeName(dtype) + " tensor " + ShapeToString(t.shape_) + ": the system has no " +
+        HumanBytes(static_cast<double>(alloc)) + " of memory left"));
+  }
   t.buffer_ = std::shared_ptr<uint8_t>(static_cast<uint8_t*>(p), std::free);
   return t;
 }

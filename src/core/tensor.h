@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,12 +44,37 @@ using Shape = std::vector<int64_t>;
 int64_t NumElements(const Shape& shape);
 std::string ShapeToString(const Shape& shape);  // "[1, 3, 224, 224]"
 
+// The largest tensor Tensor::Empty allocates, whatever memory budget is in force (64 GiB).
+constexpr size_t kMaxTensorBytes = size_t{1} << 36;
+
+// The bytes a tensor of `dtype` and `shape` holds, or why no such tensor can exist: a negative
+// dimension, or an element count or byte size past 64 bits (kInvalidArgument); more than
+// kMaxTensorBytes (kResourceExhausted). The one check every allocation goes through.
+Result<size_t> TensorBytes(DType dtype, const Shape& shape);
+
+// Thrown by Tensor::Empty (and so by KernelContext::Allocate, Zeros and Clone) instead of
+// allocating when TensorBytes refuses the shape or when the memory budget of the BufferPool in
+// scope would be exceeded. Code that runs kernels catches it and returns status(): the engine's
+// RunGraph does, naming the node, so it never crosses a Session. Never thrown on a thread-pool
+// worker, as long as kernels allocate their tensors outside their parallel loops (they do).
+class AllocationError : public std::exception {
+ public:
+  explicit AllocationError(Status status) : status_(std::move(status)) {}
+  const Status& status() const { return status_; }
+  const char* what() const noexcept override { return status_.message().c_str(); }
+
+ private:
+  Status status_;
+};
+
 class Tensor {
  public:
   Tensor() = default;
-  // A tensor with uninitialized contents.
+  // A tensor with uninitialized contents, from the BufferPool in scope (see ScopedBufferPool)
+  // or from malloc. Throws AllocationError, allocating nothing, for a shape TensorBytes refuses
+  // or past the pool's memory budget.
   static Tensor Empty(DType dtype, Shape shape);
-  // A tensor filled with zero bytes.
+  // A tensor filled with zero bytes (as Empty).
   static Tensor Zeros(DType dtype, Shape shape);
   // A rank-0 tensor holding `value`.
   template <typename T>

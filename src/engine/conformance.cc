@@ -1,11 +1,18 @@
 #include "engine/conformance.h"
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
 
+#include "core/cancel.h"
 #include "core/file_util.h"
 #include "core/half.h"
 #include "engine/onnx_loader.h"
@@ -94,6 +101,42 @@ ConformanceResult Fail(ConformanceResult r, std::string why) {
   return r;
 }
 
+// "SIGSEGV", "SIGABRT", ...: the signals a crashing case dies of.
+std::string SignalName(int sig) {
+  switch (sig) {
+    case SIGSEGV:
+      return "SIGSEGV";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGILL:
+      return "SIGILL";
+    case SIGABRT:
+      return "SIGABRT";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGTRAP:
+      return "SIGTRAP";
+    default:
+      return "signal " + std::to_string(sig);
+  }
+}
+
+ConformanceResult RunCaseHere(const std::string& dir, int threads);
+
+// Writes all of `data` to `fd`; false on an error.
+bool WriteAll(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<std::string> FindConformanceCases(const std::string& path) {
@@ -108,6 +151,54 @@ std::vector<std::string> FindConformanceCases(const std::string& path) {
 }
 
 ConformanceResult RunConformanceCase(const std::string& dir, int threads) {
+  ConformanceResult r;
+  r.name = fs::path(dir).filename().string();
+  int fds[2];
+  if (pipe(fds) != 0) return Fail(r, "cannot make a pipe: " + std::string(strerror(errno)));
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return Fail(r, "cannot fork: " + std::string(strerror(errno)));
+  }
+  if (pid == 0) {  // the child: run the case, send back "<outcome digit><reason>", leave at once
+    close(fds[0]);
+    ConformanceResult here;
+    try {
+      here = RunCaseHere(dir, threads);
+    } catch (const std::exception& e) {  // loading test data outside the session, say
+      here = Fail(r, std::string("internal: ") + e.what());
+    }
+    bool sent = WriteAll(fds[1], std::to_string(static_cast<int>(here.outcome)) + here.reason);
+    _exit(sent ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string reply;
+  char buf[4096];
+  while (true) {
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    reply.append(buf, static_cast<size_t>(n));
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) return Fail(r, "crashed: " + SignalName(WTERMSIG(status)));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || reply.empty() || reply[0] < '0' ||
+      reply[0] > '2') {
+    return Fail(r, "the case's process ended without a result (exit status " +
+                       std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")");
+  }
+  r.outcome = static_cast<Outcome>(reply[0] - '0');
+  r.reason = reply.substr(1);
+  return r;
+}
+
+namespace {
+
+ConformanceResult RunCaseHere(const std::string& dir, int threads) {
   ConformanceResult r;
   r.name = fs::path(dir).filename().string();
   auto model = LoadModel(dir + "/model.onnx");
@@ -167,7 +258,9 @@ ConformanceResult RunConformanceCase(const std::string& dir, int threads) {
       if (s.message().find("string tensors") != std::string::npos) return Skip(r, "string tensors");
       return Skip(r, "test data is not plain tensors (" + s.message() + ")");
     }
-    auto got = (*session)->Run(feeds);
+    CancelToken deadline;
+    deadline.SetTimeout(std::chrono::seconds(kCaseTimeoutSeconds));
+    auto got = (*session)->Run(feeds, {.cancel = &deadline});
     if (!got.ok()) return Fail(r, got.status().ToString());
     for (const auto& [name, want] : expected) {
       auto it = got->find(name);
@@ -180,4 +273,5 @@ ConformanceResult RunConformanceCase(const std::string& dir, int threads) {
   return r;
 }
 
+}  // namespace
 }  // namespace ipfs_accelerate::engine

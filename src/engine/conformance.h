@@ -1,4 +1,5 @@
-// Running ONNX backend test cases: a folder with model.onnx and test_data_set_*/{input,output}_K.pb.
+// Running ONNX backend test cases: a folder with model.onnx and
+// test_data_set_*/{input,output}_K.pb.
 #pragma once
 
 #include <string>
@@ -15,10 +16,14 @@ struct ConformanceResult {
   std::string reason;  // why it failed or was skipped
 };
 
-// Runs one case folder. Skips (with the reason) what the engine does not aim to run: string
-// tensors, sequence/optional values, training ops. Compares outputs as the ONNX backend tests
-// do: rtol 1e-3, atol 1e-7, exact for integers and booleans, NaN equal to NaN.
+// Runs one case folder, in a child process of its own: a case that crashes fails alone, its
+// reason naming the signal ("crashed: SIGSEGV"), and one that runs past kCaseTimeoutSeconds
+// fails with kDeadlineExceeded. Skips (with the reason) what the engine does not aim to run:
+// string tensors, sequence/optional values, training ops. Compares outputs as the ONNX backend
+// tests do: rtol 1e-3, atol 1e-7, exact for integers and booleans, NaN equal to NaN.
+// Call it from a process that has not started oneDNN or thread pools of its own (fork).
 ConformanceResult RunConformanceCase(const std::string& dir, int threads);
+constexpr int kCaseTimeoutSeconds = 300;
 
 // The case folders under `path`: itself when it holds model.onnx, else its subfolders that do.
 std::vector<std::string> FindConformanceCases(const std::string& path);

@@ -13,6 +13,10 @@ Result<const Tensor*> KernelContext::Required(size_t i) const {
   return t;
 }
 
+Status KernelContext::CheckCancelled() const {
+  return cancel_ ? cancel_->Check("running " + node_.Describe()) : Status::Ok();
+}
+
 Tensor& KernelContext::Allocate(size_t i, DType dtype, Shape shape) {
   (*outputs_)[i] = Tensor::Empty(dtype, std::move(shape));
   return (*outputs_)[i];

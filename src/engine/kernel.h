@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cancel.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -46,7 +47,9 @@ class KernelContext {
   bool wants_output(size_t i) const {
     return i < node_.outputs.size() && !node_.outputs[i].empty();
   }
-  // Allocates output `i` (uninitialized).
+  // Allocates output `i` (uninitialized). Throws AllocationError, allocating nothing, for a shape
+  // the allocation gate refuses or past the run's memory budget (see Tensor::Empty); RunGraph
+  // returns it as the node's error. Call it outside parallel loops.
   Tensor& Allocate(size_t i, DType dtype, Shape shape);
   // Sets output `i` to `t` (which may share a buffer with an input, e.g. Reshape).
   void SetOutput(size_t i, Tensor t) { (*outputs_)[i] = std::move(t); }
@@ -66,6 +69,13 @@ class KernelContext {
   void set_graph(const Graph* graph) { graph_ = graph; }
 
   ThreadPool* pool() const { return pool_; }
+  // The run's cancellation token, or null; kernels that loop (Loop, Scan) check it every
+  // iteration through CheckCancelled.
+  const CancelToken* cancel() const { return cancel_; }
+  void set_cancel(const CancelToken* cancel) { cancel_ = cancel; }
+  // Ok unless the run was cancelled or passed its deadline: then kCancelled or
+  // kDeadlineExceeded, naming the node.
+  Status CheckCancelled() const;
   // For control flow (If, Loop, Scan): the backend running this node, and the values in scope,
   // which subgraphs may read by name (see RunGraph in session.h).
   Backend* backend() const { return backend_; }
@@ -92,6 +102,7 @@ class KernelContext {
   const std::map<std::string, Tensor>* scope_;
   std::unique_ptr<KernelState>* state_ = nullptr;
   const Graph* graph_ = nullptr;
+  const CancelToken* cancel_ = nullptr;
 };
 
 }  // namespace ipfs_accelerate::engine

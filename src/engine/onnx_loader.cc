@@ -86,15 +86,12 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
     if (d < 0) return Status::InvalidArgument(what + ": negative dimension " + std::to_string(d));
     shape.push_back(d);
   }
-  // Guard the allocation against absurd shapes in malformed files.
-  long double elems = 1;
-  for (int64_t d : shape) elems *= static_cast<long double>(d);
-  if (elems * DTypeSize(dtype) > static_cast<long double>(1ull << 40)) {
-    return Status::InvalidArgument(what + ": shape " + ShapeToString(shape) + " is too large");
-  }
   // Every check of the data against the shape comes before the allocation: a few bytes of
-  // protobuf may declare terabytes.
-  uint64_t need = static_cast<uint64_t>(elems) * DTypeSize(dtype);
+  // protobuf may declare terabytes. The allocation gate refuses absurd shapes first.
+  Result<size_t> bytes = TensorBytes(dtype, shape);
+  if (!bytes.ok()) return bytes.status().WithContext(what);
+  uint64_t need = *bytes;
+  int64_t elems = NumElements(shape);
   if (p.data_location() == onnx::TensorProto::EXTERNAL) {
     std::string location;
     uint64_t offset = 0;
@@ -142,7 +139,7 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
                    : dtype == DType::kInt64                             ? p.int64_data_size()
                    : dtype == DType::kUInt32 || dtype == DType::kUInt64 ? p.uint64_data_size()
                                                                         : p.int32_data_size();
-  if (static_cast<long double>(values) != elems) {
+  if (values != elems) {
     return Status::InvalidArgument(what + ": has " + std::to_string(values) + " values for shape " +
                                    ShapeToString(shape));
   }

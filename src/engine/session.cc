@@ -1,8 +1,10 @@
 #include "engine/session.h"
 
 #include <chrono>
+#include <new>
 #include <set>
 
+#include "core/memory_budget.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/optimizer/optimizer.h"
 
@@ -72,7 +74,11 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
     optimizer::OptimizeOptions opt;
     opt.input_shapes = options.input_shapes;
     optimizer::OptimizeStats stats;
-    IA_RETURN_IF_ERROR(optimizer::Optimize(model.graph, *backend, opt, &stats));
+    try {
+      IA_RETURN_IF_ERROR(optimizer::Optimize(model.graph, *backend, opt, &stats));
+    } catch (const AllocationError& e) {
+      return e.status().WithContext("optimizing the model");
+    }
     summary = stats.Summary();
   }
   IA_RETURN_IF_ERROR(CheckSupported(model.graph, *backend));
@@ -81,6 +87,10 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
       std::unique_ptr<Session>(new Session(std::move(model), std::move(backend), options.threads));
   s->optimizer_summary_ = summary;
   s->fixed_shapes_ = options.input_shapes;
+  uint64_t limit = options.memory_limit > 0 ? options.memory_limit : DefaultMemoryLimit();
+  s->arena_.set_limit(static_cast<size_t>(std::min<uint64_t>(limit, SIZE_MAX)),
+                      "raise it with --memory-limit, the engine.memory_limit setting or "
+                      "SessionOptions::memory_limit");
   // Free each intermediate value right after the last node that reads it.
   const Graph& g = s->model_.graph;
   std::set<std::string> keep;
@@ -152,6 +162,7 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
   std::vector<NodeProfile>* profile = state.profile;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
+    if (state.cancel) IA_RETURN_IF_ERROR(state.cancel->Check("running " + node.Describe()));
     std::vector<const Tensor*> ins;
     for (const std::string& name : node.inputs) {
       if (name.empty()) {
@@ -169,8 +180,20 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
     KernelContext ctx(node, std::move(ins), &outs, pool, &backend, &values);
     ctx.set_graph(&graph);
     if (state.states) ctx.set_state(&(*state.states)[i]);
+    ctx.set_cancel(state.cancel);
     auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    IA_RETURN_IF_ERROR(backend.Run(ctx));
+    Status status;
+    try {
+      status = backend.Run(ctx);
+    } catch (const AllocationError& e) {
+      status = e.status().WithContext(node.Describe());
+    } catch (const std::bad_alloc&) {
+      status = Status::ResourceExhausted(node.Describe() + ": the system is out of memory");
+    } catch (const std::exception& e) {
+      // The last guard: no exception crosses a session.
+      status = Status::Internal(node.Describe() + ": " + e.what() + " (please report this)");
+    }
+    IA_RETURN_IF_ERROR(status);
     if (profile) {
       (*profile)[i].total_ms +=
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -189,15 +212,17 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
   return Status::Ok();
 }
 
-Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& inputs) {
+Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& inputs,
+                                                   const RunOptions& options) {
   std::lock_guard<std::mutex> lock(run_mu_);
   ScopedBufferPool arena(&arena_);
   IA_RETURN_IF_ERROR(CheckInputs(inputs));
   const Graph& g = model_.graph;
   std::map<std::string, Tensor> values = g.initializers;  // shares buffers, copies nothing
   for (const auto& [name, t] : inputs) values[name] = t;
-  IA_RETURN_IF_ERROR(RunGraph(g, *backend_, pool_.get(), values,
-                              {&release_after_, profile_.empty() ? nullptr : &profile_, &states_}));
+  IA_RETURN_IF_ERROR(RunGraph(
+      g, *backend_, pool_.get(), values,
+      {&release_after_, profile_.empty() ? nullptr : &profile_, &states_, options.cancel}));
   std::map<std::string, Tensor> out;
   for (const ValueInfo& o : g.outputs) {
     auto it = values.find(o.name);

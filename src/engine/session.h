@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/buffer_pool.h"
+#include "core/cancel.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -23,6 +24,18 @@ struct SessionOptions {
   // Fixed shapes of graph inputs, when the caller promises them: shape computations on them
   // fold away, and Run then refuses other shapes.
   std::map<std::string, std::vector<int64_t>> input_shapes;
+  // The memory budget: the most bytes of tensors a run may hold at once (every tensor its nodes
+  // allocate, until freed; inputs and initializers are not counted). A run that would go past
+  // it stops with kResourceExhausted, saying what was asked for. 0: DefaultMemoryLimit()
+  // (core/memory_budget.h), taken when the session is created.
+  uint64_t memory_limit = 0;
+};
+
+// What a single Run may be stopped by.
+struct RunOptions {
+  // Checked before every node and at every Loop and Scan iteration: once cancelled or past its
+  // deadline, Run stops with kCancelled or kDeadlineExceeded. Null: the run is never stopped.
+  const CancelToken* cancel = nullptr;
 };
 
 // Time spent per top-level node, summed over the runs since the session was created.
@@ -38,14 +51,20 @@ class Session {
   static Result<std::unique_ptr<Session>> Create(Model model, SessionOptions options = {});
 
   // Runs the graph. Inputs are checked against the declared dtypes and shapes. Calls from
-  // several threads are safe and run one after the other.
-  Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs);
+  // several threads are safe and run one after the other. Never throws: a tensor refused by
+  // the allocation gate or the memory budget ends the run with an error naming the node.
+  Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs,
+                                            const RunOptions& options = {});
 
   const Model& model() const { return model_; }  // as optimized
   // What the optimizer did ("FuseGelu: 12, ..."), empty when it did not run.
   const std::string& optimizer_summary() const { return optimizer_summary_; }
   const Backend& backend() const { return *backend_; }
   int threads() const { return pool_->size(); }
+  // The memory budget in bytes (SessionOptions::memory_limit, or the default it resolved to).
+  uint64_t memory_limit() const { return arena_.limit(); }
+  // The most bytes of tensors held at once by the runs so far.
+  uint64_t peak_memory() const { return arena_.peak_bytes(); }
   // Per-node times when SessionOptions::profile is set (empty otherwise), in graph order.
   const std::vector<NodeProfile>& profile() const { return profile_; }
   // Zeroes the profile (after warm-up runs, say).
@@ -66,7 +85,8 @@ class Session {
   std::map<std::string, std::vector<int64_t>> fixed_shapes_;  // SessionOptions::input_shapes
   std::vector<std::unique_ptr<KernelState>> states_;          // per top-level node
   // The session's arena: buffers freed in one run (from 16 KiB up, 1 GiB kept at most) serve the
-  // allocations of the same size later in that run and in the next runs.
+  // allocations of the same size later in that run and in the next runs. It holds the memory
+  // budget too.
   BufferPool arena_{size_t{1} << 30};
   std::mutex run_mu_;  // one Run at a time (states, profile)
 };
@@ -79,7 +99,9 @@ struct GraphRunState {
       nullptr;                                                  // values to free after node i
   std::vector<NodeProfile>* profile = nullptr;                  // accumulates node times
   std::vector<std::unique_ptr<KernelState>>* states = nullptr;  // kernels' per-node state
+  const CancelToken* cancel = nullptr;  // checked before every node; see RunOptions
 };
+// A kernel's AllocationError (or bad_alloc) becomes that node's error: nothing is thrown.
 Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
                 std::map<std::string, Tensor>& values, const GraphRunState& state = {});
 

@@ -10,110 +10,18 @@
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/optimizer/passes.h"
 #include "engine/session.h"
+#include "model_builder.h"
 
 namespace ipfs_accelerate::engine::optimizer {
 namespace {
 
-Tensor Random(Shape shape, uint32_t seed, float lo = -2.f, float hi = 2.f) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
-
-Tensor Scalar(float v) { return Tensor::Scalar<float>(DType::kFloat32, v); }
-
-Tensor Ints(std::vector<int64_t> v) {
-  Tensor t = Tensor::Empty(DType::kInt64, {static_cast<int64_t>(v.size())});
-  std::copy(v.begin(), v.end(), t.data<int64_t>());
-  return t;
-}
-
-Attribute IntAttr(int64_t i) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = i;
-  return a;
-}
-Attribute IntsAttr(std::vector<int64_t> v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-Attribute FloatAttr(float f) {
-  Attribute a;
-  a.kind = Attribute::Kind::kFloat;
-  a.f = f;
-  return a;
-}
-
-// Builds a model node by node; -1 in an input shape is a dynamic dimension.
-class Builder {
- public:
-  explicit Builder(int64_t opset = 17) : opset_(opset) { model_.opsets[""] = opset; }
-  Builder& Input(const std::string& name, const std::vector<int64_t>& shape,
-                 DType dtype = DType::kFloat32) {
-    ValueInfo v;
-    v.name = name;
-    v.dtype = dtype;
-    std::vector<Dim> dims;
-    for (int64_t d : shape)
-      dims.push_back(d < 0 ? Dim{-1, "d" + std::to_string(dims.size())} : Dim{d, ""});
-    v.shape = dims;
-    model_.graph.inputs.push_back(v);
-    shapes_[name] = shape;
-    return *this;
-  }
-  Builder& Output(const std::string& name) {
-    ValueInfo v;
-    v.name = name;
-    model_.graph.outputs.push_back(v);
-    return *this;
-  }
-  Builder& Init(const std::string& name, Tensor t) {
-    model_.graph.initializers[name] = std::move(t);
-    return *this;
-  }
-  Builder& Op(const std::string& op, std::vector<std::string> ins, std::vector<std::string> outs,
-              std::map<std::string, Attribute> attrs = {}) {
-    Node n;
-    n.name = op + std::to_string(model_.graph.nodes.size());
-    n.op_type = op;
-    n.opset = opset_;
-    n.inputs = std::move(ins);
-    n.outputs = std::move(outs);
-    n.attributes = std::move(attrs);
-    model_.graph.nodes.push_back(std::move(n));
-    return *this;
-  }
-  const Model& model() const { return model_; }
-  Model& mutable_model() { return model_; }
-  // Concrete input shapes: dynamic dimensions become `dynamic`.
-  std::map<std::string, Tensor> Inputs(int64_t dynamic = 3) const {
-    std::map<std::string, Tensor> ins;
-    uint32_t seed = 1;
-    for (const auto& in : model_.graph.inputs) {
-      Shape s;
-      for (int64_t d : shapes_.at(in.name)) s.push_back(d < 0 ? dynamic : d);
-      if (in.dtype == DType::kBool) {
-        Tensor t = Tensor::Empty(DType::kBool, s);
-        for (int64_t i = 0; i < t.numel(); ++i) t.data<bool>()[i] = (i * 7 + seed) % 3 != 0;
-        ins[in.name] = t;
-      } else {
-        ins[in.name] = Random(s, seed);
-      }
-      ++seed;
-    }
-    return ins;
-  }
-
- private:
-  int64_t opset_;
-  Model model_;
-  std::map<std::string, std::vector<int64_t>> shapes_;
-};
+using test::FloatAttr;
+using test::IntAttr;
+using test::Ints;
+using test::IntsAttr;
+using test::Random;
+using test::Scalar;
+using Builder = test::ModelBuilder;
 
 std::vector<std::string> OpTypes(const Graph& g) {
   std::vector<std::string> ops;

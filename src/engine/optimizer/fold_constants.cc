@@ -1,6 +1,8 @@
 // Constant folding (with Shape/Size of statically shaped values) and dead-node elimination.
+#include <new>
 #include <set>
 
+#include "core/buffer_pool.h"
 #include "core/thread_pool.h"
 #include "engine/kernel.h"
 #include "engine/optimizer/graph_util.h"
@@ -41,7 +43,9 @@ bool Foldable(const Node& node, const Graph& graph) {
   return any;
 }
 
-// Runs `node` on its constant inputs; false when the kernel fails or the result is too big.
+// Runs `node` on its constant inputs; false when the kernel fails or the result is too big. The
+// kernel's tensors come from a pool of its own whose budget stops a huge result (a folded
+// ConstantOfShape of terabytes) before it is allocated; the node then runs in the session.
 bool Evaluate(const Node& node, Graph& graph, Backend& backend, ThreadPool* pool,
               std::vector<Tensor>* outs) {
   if (!backend.SupportsOp(node)) return false;
@@ -49,7 +53,15 @@ bool Evaluate(const Node& node, Graph& graph, Backend& backend, ThreadPool* pool
   for (const auto& in : node.inputs) ins.push_back(in.empty() ? nullptr : &graph.initializers[in]);
   outs->assign(node.outputs.size(), Tensor());
   KernelContext ctx(node, std::move(ins), outs, pool, &backend, &graph.initializers);
-  if (!backend.Run(ctx).ok()) return false;
+  BufferPool budget(0, 2 * kMaxFoldedBytes);
+  ScopedBufferPool scope(&budget);
+  try {
+    if (!backend.Run(ctx).ok()) return false;
+  } catch (const AllocationError&) {
+    return false;
+  } catch (const std::bad_alloc&) {
+    return false;
+  }
   size_t bytes = 0;
   for (size_t k = 0; k < node.outputs.size(); ++k) {
     if (node.outputs[k].empty()) continue;

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "engine/ops/broadcast.h"
+#include "engine/ops/resize.h"
+#include "engine/ops/window.h"
 #include "engine/optimizer/graph_util.h"
 
 namespace ipfs_accelerate::engine::optimizer {
@@ -79,44 +81,6 @@ std::optional<std::vector<int64_t>> IntsArg(const Node& n, const Graph& g, const
 bool NormAxis(int64_t& axis, int64_t rank) {
   if (axis < 0) axis += rank;
   return axis >= 0 && axis < rank;
-}
-
-// Conv and pooling output shapes: explicit pads (or auto_pad VALID / NOTSET), strides,
-// dilations; `w` is the Conv weight shape (null for pooling, which reads kernel_shape).
-std::optional<Shape> ConvShape(const Node& n, const Shape& x, const Shape* w) {
-  int64_t spatial = static_cast<int64_t>(x.size()) - 2;
-  if (spatial < 1) return std::nullopt;
-  if (const Attribute* a = n.attr("auto_pad")) {
-    if (a->s != "NOTSET" && a->s != "VALID") return std::nullopt;
-  }
-  if (n.attr("ceil_mode") && n.attr("ceil_mode")->i != 0) return std::nullopt;
-  std::vector<int64_t> kernel;
-  if (w) {
-    if (static_cast<int64_t>(w->size()) != spatial + 2) return std::nullopt;
-    kernel.assign(w->begin() + 2, w->end());
-  } else if (const Attribute* k = n.attr("kernel_shape")) {
-    kernel = k->ints;
-  }
-  auto ints = [&](const char* key, int64_t size, int64_t fallback) {
-    const Attribute* a = n.attr(key);
-    return a && !a->ints.empty() ? a->ints : std::vector<int64_t>(size, fallback);
-  };
-  std::vector<int64_t> strides = ints("strides", spatial, 1), dil = ints("dilations", spatial, 1);
-  std::vector<int64_t> pads = ints("pads", 2 * spatial, 0);
-  if (static_cast<int64_t>(kernel.size()) != spatial ||
-      static_cast<int64_t>(strides.size()) != spatial ||
-      static_cast<int64_t>(dil.size()) != spatial ||
-      static_cast<int64_t>(pads.size()) != 2 * spatial) {
-    return std::nullopt;
-  }
-  Shape r = {x[0], w ? (*w)[0] : x[1]};
-  for (int64_t d = 0; d < spatial; ++d) {
-    int64_t ext = dil[d] * (kernel[d] - 1) + 1;
-    int64_t len = x[d + 2] + pads[d] + pads[d + spatial] - ext;
-    if (len < 0 || strides[d] <= 0) return std::nullopt;
-    r.push_back(len / strides[d] + 1);
-  }
-  return r;
 }
 
 // FusedMatMul: A's leading dims + [N]; Attention: the scores' batch + [S, Dv].
@@ -212,14 +176,37 @@ std::optional<Shape> Infer(const Node& n, const Graph& g, const std::map<std::st
     bool tb = n.attr("transB") && n.attr("transB")->i != 0;
     return Shape{ta ? (*x)[1] : (*x)[0], tb ? (*y)[0] : (*y)[1]};
   }
-  if (op == "Conv" || op == "MaxPool" || op == "AveragePool") {
-    return ConvShape(n, *x, op == "Conv" ? in(1) : nullptr);
+  // The ops' own shape rules (engine/ops), as the kernels run them; a geometry they refuse
+  // gets no shape here and fails, named, when the node runs.
+  if (op == "Conv" || op == "ConvTranspose") {
+    const Shape* w = in(1);
+    if (!w) return std::nullopt;
+    auto g = op == "Conv" ? ops::ConvWindow(n, *x, *w) : ops::ConvTransposeWindow(n, *x, *w);
+    if (!g.ok()) return std::nullopt;
+    return g->output;
   }
-  if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
-    if (rank < 2) return std::nullopt;
-    Shape r = *x;
-    for (int64_t d = 2; d < rank; ++d) r[d] = 1;
-    return r;
+  if (op == "MaxPool" || op == "AveragePool" || op == "LpPool" || op == "GlobalAveragePool" ||
+      op == "GlobalMaxPool" || op == "GlobalLpPool") {
+    auto g = ops::PoolWindow(n, *x);
+    if (!g.ok()) return std::nullopt;
+    return g->output;
+  }
+  if (op == "Resize" && n.opset >= 11) {
+    std::vector<int64_t> sizes;
+    std::vector<float> scales;
+    if (n.inputs.size() > 3 && !n.inputs[3].empty()) {
+      auto s = ConstInts(g, n.inputs[3]);
+      if (!s) return std::nullopt;
+      sizes = *s;
+    }
+    if (sizes.empty() && n.inputs.size() > 2 && !n.inputs[2].empty()) {
+      const Tensor* t = FindInitializer(g, n.inputs[2]);
+      if (!t || t->dtype() != DType::kFloat32) return std::nullopt;
+      scales.assign(t->data<float>(), t->data<float>() + t->numel());
+    }
+    auto r = ops::ResizeOutputShape(n, *x, scales, sizes);
+    if (!r.ok()) return std::nullopt;
+    return r->out;
   }
   if (op == "Transpose") {
     std::vector<int64_t> perm;
@@ -249,8 +236,8 @@ std::optional<Shape> Infer(const Node& n, const Graph& g, const std::map<std::st
       if (r[i] == -1) {
         if (infer >= 0) return std::nullopt;
         infer = static_cast<int64_t>(i);
-      } else {
-        known *= r[i];
+      } else if (r[i] < 0 || __builtin_mul_overflow(known, r[i], &known)) {
+        return std::nullopt;
       }
     }
     if (infer >= 0) {
@@ -308,7 +295,7 @@ std::optional<Shape> Infer(const Node& n, const Graph& g, const std::map<std::st
     for (size_t i = 1; i < n.inputs.size(); ++i) {
       const Shape* si = in(i);
       if (!si || si->size() != x->size()) return std::nullopt;
-      r[axis] += (*si)[axis];
+      if (__builtin_add_overflow(r[axis], (*si)[axis], &r[axis])) return std::nullopt;
     }
     return r;
   }

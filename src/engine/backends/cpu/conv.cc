@@ -2,10 +2,10 @@
 // ConvTranspose (direct loop). Pooling lives in conv_pool.cc.
 #include <cstring>
 
-#include "engine/backends/cpu/conv_geometry.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/onednn_util.h"
+#include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
 
@@ -17,6 +17,7 @@ void RegisterNhwcPoolKernels(KernelRegistry& r);
 namespace {
 
 using dnnl::memory;
+using ops::WindowGeometry;
 
 // A convolution primitive for one set of shapes and attributes, with the reorders between our
 // plain layouts and the blocked layouts oneDNN chose.
@@ -286,25 +287,12 @@ void ReferenceConv(KernelContext& ctx, const Tensor& x, const Tensor& w, const T
   });
 }
 
-// Checks X [N, C, spatial...] against W [M, C/group, kernel...] and B [M].
-Status CheckConvInputs(const KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
-                       int64_t group) {
-  if (x.rank() < 3 || w.rank() != x.rank()) {
-    return ctx.Error("X must be [N, C, spatial...] and W of the same rank, got X " +
-                     ShapeToString(x.shape()) + " and W " + ShapeToString(w.shape()));
-  }
+// Checks the dtypes of X, W and B and that B is [M] (ops::ConvWindow checks the shapes).
+Status CheckConvInputs(const KernelContext& ctx, const Tensor& x, const Tensor& w,
+                       const Tensor* b) {
   if (x.dtype() != w.dtype() || (b && b->dtype() != x.dtype())) {
     return ctx.Error("X, W and B must share a dtype, got " + DTypeName(x.dtype()) + " and " +
                      DTypeName(w.dtype()));
-  }
-  if (group < 1 || x.dim(1) % group != 0 || w.dim(0) % group != 0) {
-    return ctx.Error("group " + std::to_string(group) + " does not divide channels " +
-                     std::to_string(x.dim(1)) + " and filters " + std::to_string(w.dim(0)));
-  }
-  if (w.dim(1) * group != x.dim(1)) {
-    return ctx.Error("input has " + std::to_string(x.dim(1)) + " channels but W " +
-                     ShapeToString(w.shape()) + " with group " + std::to_string(group) +
-                     " expects " + std::to_string(w.dim(1) * group));
   }
   if (b && (b->rank() != 1 || b->dim(0) != w.dim(0))) {
     return ctx.Error("B must be [" + std::to_string(w.dim(0)) + "], got " +
@@ -319,15 +307,9 @@ Status Conv(KernelContext& ctx) {
   const Tensor* b = ctx.input(2);
   if (b && !b->defined()) b = nullptr;
   int64_t group = ctx.GetInt("group", 1);
-  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, *x, *w, b, group));
-  Shape in(x->shape().begin() + 2, x->shape().end()), k(w->shape().begin() + 2, w->shape().end());
-  IA_ASSIGN_OR_RETURN(WindowGeometry g, SlidingWindow(ctx, in, k, false));
-  if (g.kernel != k)
-    return ctx.Error("kernel_shape " + ShapeToString(g.kernel) + " differs from W " +
-                     ShapeToString(w->shape()));
-  Shape out_shape = {x->dim(0), w->dim(0)};
-  out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
-  Tensor& y = ctx.Allocate(0, x->dtype(), out_shape);
+  IA_ASSIGN_OR_RETURN(WindowGeometry g, ops::ConvWindow(ctx.node(), x->shape(), w->shape()));
+  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, *x, *w, b));
+  Tensor& y = ctx.Allocate(0, x->dtype(), g.output);
   if (y.numel() == 0) return Status::Ok();
   switch (x->dtype()) {
     case DType::kFloat32:
@@ -360,10 +342,9 @@ Status NhwcConv(KernelContext& ctx) {
                      ShapeToString(x->shape()) + " and W " + ShapeToString(w->shape()));
   }
   Shape xs = {x->dim(0), x->dim(3), x->dim(1), x->dim(2)};
-  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, x->Reshaped(xs), *w, b, group));
-  IA_ASSIGN_OR_RETURN(WindowGeometry g,
-                      SlidingWindow(ctx, {xs[2], xs[3]}, {w->dim(2), w->dim(3)}, false));
-  Shape ys = {xs[0], w->dim(0), g.out[0], g.out[1]};
+  IA_ASSIGN_OR_RETURN(WindowGeometry g, ops::ConvWindow(ctx.node(), xs, w->shape()));
+  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, *x, *w, b));
+  const Shape& ys = g.output;
   Tensor& y = ctx.Allocate(0, DType::kFloat32, {ys[0], ys[2], ys[3], ys[1]});
   if (z) {
     bool fits = z->rank() == 4 && z->dtype() == DType::kFloat32;

@@ -5,13 +5,15 @@
 #include <cmath>
 #include <limits>
 
-#include "engine/backends/cpu/conv_geometry.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/vec_math.h"
+#include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
+
+using ops::WindowGeometry;
 
 enum class PoolKind { kMax, kAverage, kLp };
 
@@ -278,31 +280,13 @@ void GlobalPoolFloat(KernelContext& ctx, const Tensor& x, bool max, Tensor& y) {
 
 Status Pool(KernelContext& ctx, PoolKind kind, bool global) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  if (x->rank() < 3)
-    return ctx.Error("X must be [N, C, spatial...], got " + ShapeToString(x->shape()));
-  Shape in(x->shape().begin() + 2, x->shape().end());
   PoolParams pp;
   pp.kind = kind;
   pp.count_include_pad = ctx.GetInt("count_include_pad", 0) != 0;
   pp.p = ctx.GetInt("p", 2);
   pp.column_major_indices = ctx.GetInt("storage_order", 0) == 1;
-  WindowGeometry g;
-  if (global) {
-    size_t nd = in.size();
-    g.nd = static_cast<int>(nd);
-    g.in = in;
-    g.kernel = in;
-    g.strides.assign(nd, 1);
-    g.dilations.assign(nd, 1);
-    g.pads_begin.assign(nd, 0);
-    g.pads_end.assign(nd, 0);
-    g.out.assign(nd, 1);
-  } else {
-    if (!ctx.HasAttr("kernel_shape")) return ctx.Error("kernel_shape is required");
-    IA_ASSIGN_OR_RETURN(g, SlidingWindow(ctx, in, {}, ctx.GetInt("ceil_mode", 0) != 0));
-  }
-  Shape out_shape = {x->dim(0), x->dim(1)};
-  out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
+  IA_ASSIGN_OR_RETURN(WindowGeometry g, ops::PoolWindow(ctx.node(), x->shape()));
+  const Shape& out_shape = g.output;
   Tensor& y = ctx.Allocate(0, x->dtype(), out_shape);
   int64_t* indices = nullptr;
   if (kind == PoolKind::kMax && ctx.wants_output(1)) {

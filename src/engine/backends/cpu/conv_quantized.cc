@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/backends/cpu/conv_geometry.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/linalg_parallel.h"
+#include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
+
+using ops::WindowGeometry;
 
 bool IsQuant(const Tensor* t) {
   return t && (t->dtype() == DType::kUInt8 || t->dtype() == DType::kInt8);
@@ -26,26 +28,13 @@ int32_t ZeroPoint(const Tensor* t, int64_t i) { return t ? LoadQ(*t, t->numel() 
 Status PlanIntegerConv(const KernelContext& ctx, const Tensor& x, const Tensor* xzp,
                        const Tensor& w, const Tensor* wzp, Shape* y_shape,
                        WindowGeometry* geometry) {
-  int64_t group = ctx.GetInt("group", 1);
-  if (x.rank() < 3 || w.rank() != x.rank()) {
-    return ctx.Error("X must be [N, C, spatial...] and W of the same rank, got X " +
-                     ShapeToString(x.shape()) + " and W " + ShapeToString(w.shape()));
-  }
-  if (group < 1 || x.dim(1) % group != 0 || w.dim(0) % group != 0 || w.dim(1) * group != x.dim(1)) {
-    return ctx.Error("input has " + std::to_string(x.dim(1)) + " channels but W " +
-                     ShapeToString(w.shape()) + " with group " + std::to_string(group) +
-                     " does not match");
-  }
+  IA_ASSIGN_OR_RETURN(*geometry, ops::ConvWindow(ctx.node(), x.shape(), w.shape()));
   if (xzp && xzp->numel() != 1)
     return ctx.Error("x_zero_point must be a scalar, got " + ShapeToString(xzp->shape()));
   if (wzp && wzp->numel() != 1 && wzp->numel() != w.dim(0)) {
     return ctx.Error("w_zero_point must hold 1 or " + std::to_string(w.dim(0)) + " values");
   }
-  Shape in(x.shape().begin() + 2, x.shape().end()), k(w.shape().begin() + 2, w.shape().end());
-  IA_ASSIGN_OR_RETURN(WindowGeometry g, SlidingWindow(ctx, in, k, false));
-  *geometry = g;
-  *y_shape = {x.dim(0), w.dim(0)};
-  y_shape->insert(y_shape->end(), g.out.begin(), g.out.end());
+  *y_shape = geometry->output;
   return Status::Ok();
 }
 
@@ -129,6 +118,9 @@ Status QLinearConv(KernelContext& ctx) {
     if (in[i]->dtype() != DType::kFloat32)
       return ctx.Error("scales must be float32, got " + DTypeName(in[i]->dtype()));
   }
+  Shape y_shape;
+  WindowGeometry g;
+  IA_RETURN_IF_ERROR(PlanIntegerConv(ctx, *x, xzp, *w, wzp, &y_shape, &g));
   if (in[1]->numel() != 1 || in[6]->numel() != 1 || yzp->numel() != 1) {
     return ctx.Error("x_scale, y_scale and y_zero_point must be scalars");
   }
@@ -138,9 +130,6 @@ Status QLinearConv(KernelContext& ctx) {
   if (bias && (bias->dtype() != DType::kInt32 || bias->numel() != w->dim(0))) {
     return ctx.Error("B must be int32 [" + std::to_string(w->dim(0)) + "]");
   }
-  Shape y_shape;
-  WindowGeometry g;
-  IA_RETURN_IF_ERROR(PlanIntegerConv(ctx, *x, xzp, *w, wzp, &y_shape, &g));
   DType yt = yzp->dtype();
   Tensor& y = ctx.Allocate(0, yt, y_shape);
   float x_scale = in[1]->data<float>()[0], y_scale = in[6]->data<float>()[0];

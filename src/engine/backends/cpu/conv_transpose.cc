@@ -6,11 +6,10 @@
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/onednn_util.h"
+#include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
-
-int64_t FloorDiv2(int64_t v) { return v >= 0 ? v / 2 : -((-v + 1) / 2); }
 
 template <typename T>
 void ScatterConvTranspose(KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
@@ -231,66 +230,17 @@ Status ConvTranspose(KernelContext& ctx) {
   const Tensor* b = ctx.input(2);
   if (b && !b->defined()) b = nullptr;
   int64_t group = ctx.GetInt("group", 1);
-  if (x->rank() < 3 || w->rank() != x->rank()) {
-    return ctx.Error("X must be [N, C, spatial...] and W of the same rank, got X " +
-                     ShapeToString(x->shape()) + " and W " + ShapeToString(w->shape()));
-  }
+  IA_ASSIGN_OR_RETURN(ops::WindowGeometry g,
+                      ops::ConvTransposeWindow(ctx.node(), x->shape(), w->shape()));
   if (x->dtype() != w->dtype() || (b && b->dtype() != x->dtype()))
     return ctx.Error("X, W and B must share a dtype");
-  if (group < 1 || x->dim(1) % group != 0 || w->dim(0) != x->dim(1)) {
-    return ctx.Error("input has " + std::to_string(x->dim(1)) + " channels but W " +
-                     ShapeToString(w->shape()) + " with group " + std::to_string(group) +
-                     " expects " + std::to_string(w->dim(0)));
-  }
-  int64_t M = w->dim(1) * group;
+  int64_t M = g.output[1];
   if (b && (b->rank() != 1 || b->dim(0) != M)) {
     return ctx.Error("B must be [" + std::to_string(M) + "], got " + ShapeToString(b->shape()));
   }
-  size_t nd = x->rank() - 2;
-  std::vector<int64_t> kernel =
-      ctx.GetInts("kernel_shape", Shape(w->shape().begin() + 2, w->shape().end()));
-  std::vector<int64_t> strides = ctx.GetInts("strides", std::vector<int64_t>(nd, 1));
-  std::vector<int64_t> dil = ctx.GetInts("dilations", std::vector<int64_t>(nd, 1));
-  std::vector<int64_t> out_pad = ctx.GetInts("output_padding", std::vector<int64_t>(nd, 0));
-  std::vector<int64_t> pads = ctx.GetInts("pads", std::vector<int64_t>(2 * nd, 0));
-  std::vector<int64_t> out_shape_attr = ctx.GetInts("output_shape");
-  std::string auto_pad = ctx.GetString("auto_pad", "NOTSET");
-  if (kernel.size() != nd || strides.size() != nd || dil.size() != nd || out_pad.size() != nd ||
-      pads.size() != 2 * nd) {
-    return ctx.Error("kernel_shape, strides, dilations, output_padding or pads do not match " +
-                     std::to_string(nd) + " spatial dims");
-  }
-  if (!out_shape_attr.empty() && out_shape_attr.size() == nd + 2)
-    out_shape_attr.erase(out_shape_attr.begin(), out_shape_attr.begin() + 2);
-  if (!out_shape_attr.empty() && out_shape_attr.size() != nd) {
-    return ctx.Error("output_shape " + ShapeToString(out_shape_attr) + " does not match " +
-                     std::to_string(nd) + " spatial dims");
-  }
-  Shape y_shape = {x->dim(0), M};
-  std::vector<int64_t> pads_begin(nd), pads_end(nd);
-  for (size_t i = 0; i < nd; ++i) {
-    if (strides[i] < 1 || dil[i] < 1 || kernel[i] < 1)
-      return ctx.Error("strides, dilations and kernel_shape must be positive");
-    int64_t in = x->dim(static_cast<int>(i) + 2);
-    int64_t natural = strides[i] * (in - 1) + out_pad[i] + (kernel[i] - 1) * dil[i] + 1;
-    int64_t out;
-    if (!out_shape_attr.empty() || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-      out = !out_shape_attr.empty() ? out_shape_attr[i] : in * strides[i];
-      int64_t total = natural - out;
-      // The spec: SAME_UPPER puts the smaller half first, everything else the larger half.
-      pads_begin[i] = auto_pad == "SAME_UPPER" ? FloorDiv2(total) : total - FloorDiv2(total);
-    } else {
-      pads_begin[i] = auto_pad == "VALID" ? 0 : pads[i];
-      out = natural - pads_begin[i] - (auto_pad == "VALID" ? 0 : pads[i + nd]);
-    }
-    if (out < 0)
-      return ctx.Error("output size " + std::to_string(out) + " on spatial axis " +
-                       std::to_string(i) + " is negative");
-    y_shape.push_back(out);
-    // The padding at the end that makes the natural size (without output_padding) `out`.
-    pads_end[i] = natural - out_pad[i] - pads_begin[i] - out;
-  }
-  Tensor& y = ctx.Allocate(0, x->dtype(), y_shape);
+  const std::vector<int64_t>&kernel = g.kernel, &strides = g.strides, &dil = g.dilations;
+  const std::vector<int64_t>&pads_begin = g.pads_begin, &pads_end = g.pads_end;
+  Tensor& y = ctx.Allocate(0, x->dtype(), g.output);
   if (y.numel() == 0) return Status::Ok();
   switch (x->dtype()) {
     case DType::kFloat32:

@@ -1,15 +1,16 @@
 // Pooling on NHWC tensors, for the optimizer's layout pass (domain ai.ipfs_accelerate):
 // NhwcMaxPool and NhwcAveragePool (2-D, oneDNN) and NhwcGlobalAveragePool. Attributes are those
 // of the ONNX ops; X is [N, H, W, C] and Y [N, OH, OW, C].
-#include "engine/backends/cpu/conv_geometry.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/onednn_util.h"
+#include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
 
 using dnnl::memory;
+using ops::WindowGeometry;
 
 struct PoolPrimitive {
   dnnl::pooling_forward pool;
@@ -27,8 +28,8 @@ Status NhwcPool(KernelContext& ctx, dnnl::algorithm alg) {
     return ctx.Error("wants float32 X [N, H, W, C], got " + DTypeName(x->dtype()) + " " +
                      ShapeToString(x->shape()));
   }
-  bool ceil_mode = ctx.GetInt("ceil_mode", 0) != 0;
-  IA_ASSIGN_OR_RETURN(WindowGeometry g, SlidingWindow(ctx, {x->dim(1), x->dim(2)}, {}, ceil_mode));
+  IA_ASSIGN_OR_RETURN(WindowGeometry g,
+                      ops::PoolWindow(ctx.node(), {x->dim(0), x->dim(3), x->dim(1), x->dim(2)}));
   for (int64_t d : g.dilations) {
     if (d != 1) return ctx.Unsupported("dilated NHWC pooling");
   }

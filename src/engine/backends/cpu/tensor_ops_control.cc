@@ -23,7 +23,7 @@ Result<std::vector<Tensor>> RunSubgraph(const KernelContext& ctx, const Graph& g
   if (ctx.scope()) values = *ctx.scope();
   for (const auto& [name, t] : g.initializers) values[name] = t;
   for (size_t i = 0; i < feeds.size(); ++i) values[g.inputs[i].name] = feeds[i];
-  Status s = RunGraph(g, *ctx.backend(), ctx.pool(), values);
+  Status s = RunGraph(g, *ctx.backend(), ctx.pool(), values, {.cancel = ctx.cancel()});
   if (!s.ok()) return s.WithContext(ctx.node().Describe() + " subgraph '" + g.name + "'");
   std::vector<Tensor> outs;
   for (const ValueInfo& o : g.outputs) {
@@ -93,6 +93,54 @@ Tensor SliceAt(const Tensor& t, int axis, int64_t k, ThreadPool* pool) {
   return out;
 }
 
+// A Loop's scan output, stacked as it grows: each iteration's value is copied into a buffer that
+// doubles when full, so the memory budget sees all of it (a Loop of 2^62 trips stops at the
+// budget instead of growing a list of tensors without end).
+class GrowingStack {
+ public:
+  Status Append(const KernelContext& ctx, const Tensor& part) {
+    if (count_ == 0 && capacity_ == 0) {
+      part_shape_ = part.shape();
+      dtype_ = part.dtype();
+      part_bytes_ = part.nbytes();
+    } else if (part.shape() != part_shape_ || part.dtype() != dtype_) {
+      return ctx.Error("scan output changes shape across iterations: " +
+                       ShapeToString(part_shape_) + " vs " + ShapeToString(part.shape()));
+    }
+    if (count_ == capacity_) {
+      int64_t grown;
+      if (__builtin_mul_overflow(std::max<int64_t>(capacity_, 1), 2, &grown))
+        return ctx.Error("scan output has more iterations than a 64-bit count holds");
+      Shape shape = part_shape_;
+      shape.insert(shape.begin(), grown);
+      IA_RETURN_IF_ERROR(CheckOutputSize(ctx, shape, dtype_));
+      Tensor bigger = Tensor::Empty(dtype_, shape);
+      if (count_ > 0) std::memcpy(bigger.raw(), buffer_.raw(), count_ * part_bytes_);
+      buffer_ = std::move(bigger);
+      capacity_ = grown;
+    }
+    std::memcpy(static_cast<uint8_t*>(buffer_.raw()) + count_ * part_bytes_, part.raw(),
+                part_bytes_);
+    ++count_;
+    return Status::Ok();
+  }
+
+  // The stacked values [iterations, part...]; `empty_dtype` [0] when there were none.
+  Tensor Finish(DType empty_dtype) const {
+    if (count_ == 0) return Tensor::Empty(empty_dtype, {0});
+    Shape shape = part_shape_;
+    shape.insert(shape.begin(), count_);
+    return buffer_.Reshaped(shape);  // a prefix of the buffer
+  }
+
+ private:
+  Tensor buffer_;
+  Shape part_shape_;
+  DType dtype_ = DType::kUndefined;
+  size_t part_bytes_ = 0;
+  int64_t count_ = 0, capacity_ = 0;
+};
+
 Status Loop(KernelContext& ctx) {
   const Graph* body = ctx.GetGraph("body");
   if (!body) return ctx.Error("missing body");
@@ -121,26 +169,22 @@ Status Loop(KernelContext& ctx) {
   size_t n_scan = body->outputs.size() - 1 - n_carried;
   if (ctx.num_outputs() != n_carried + n_scan)
     return ctx.Error("output count does not match the body");
-  std::vector<std::vector<Tensor>> scans(n_scan);
+  std::vector<GrowingStack> scans(n_scan);
   for (int64_t i = 0; i < max_trips && cond; ++i) {
+    IA_RETURN_IF_ERROR(ctx.CheckCancelled());
     std::vector<Tensor> feeds = {Tensor::Scalar<int64_t>(DType::kInt64, i),
                                  Tensor::Scalar<uint8_t>(DType::kBool, cond ? 1 : 0)};
     feeds.insert(feeds.end(), carried.begin(), carried.end());
     IA_ASSIGN_OR_RETURN(std::vector<Tensor> outs, RunSubgraph(ctx, *body, feeds));
     cond = Truthy(outs[0]);
     for (size_t k = 0; k < n_carried; ++k) carried[k] = outs[1 + k];
-    for (size_t k = 0; k < n_scan; ++k) scans[k].push_back(outs[1 + n_carried + k]);
+    for (size_t k = 0; k < n_scan; ++k)
+      IA_RETURN_IF_ERROR(scans[k].Append(ctx, outs[1 + n_carried + k]));
   }
   for (size_t k = 0; k < n_carried; ++k) ctx.SetOutput(k, carried[k]);
   for (size_t k = 0; k < n_scan; ++k) {
-    if (scans[k].empty()) {
-      DType dt = body->outputs[1 + n_carried + k].dtype;
-      ctx.SetOutput(n_carried + k,
-                    Tensor::Empty(dt == DType::kUndefined ? DType::kFloat32 : dt, {0}));
-      continue;
-    }
-    IA_ASSIGN_OR_RETURN(Tensor t, Stack(ctx, scans[k], 0, false, ctx.pool()));
-    ctx.SetOutput(n_carried + k, t);
+    DType dt = body->outputs[1 + n_carried + k].dtype;
+    ctx.SetOutput(n_carried + k, scans[k].Finish(dt == DType::kUndefined ? DType::kFloat32 : dt));
   }
   return Status::Ok();
 }
@@ -176,6 +220,7 @@ Status ScanCore(const KernelContext& ctx, const Graph& body, std::vector<Tensor>
   if (len < 0) len = 0;
   std::vector<std::vector<Tensor>> scans(n_out);
   for (int64_t t = 0; t < len; ++t) {
+    IA_RETURN_IF_ERROR(ctx.CheckCancelled());
     std::vector<Tensor> feeds = states;
     for (size_t j = 0; j < n_in; ++j) {
       feeds.push_back(SliceAt(inputs[j], axes[j], in_dirs[j] ? len - 1 - t : t, ctx.pool()));

@@ -287,18 +287,41 @@ Status Pad(KernelContext& ctx) {
   if (mode != "constant" && mode != "reflect" && mode != "edge")
     return ctx.Unsupported("mode '" + mode + "'");
   Shape shape(rank);
-  // For each dim, the source index of each output index (-1: the constant).
-  std::vector<std::vector<int64_t>> src(rank);
   for (int d = 0; d < rank; ++d) {
     int64_t dim = x->dim(d);
-    shape[d] = dim + pads[d] + pads[d + rank];
+    if (pads[d] < -dim || pads[d + rank] < -dim) {
+      return ctx.Error("pads " + ShapeToString(pads) + " remove more than dimension " +
+                       std::to_string(d) + " holds (" + std::to_string(dim) + ")");
+    }
+    if (__builtin_add_overflow(dim, pads[d], &shape[d]) ||
+        __builtin_add_overflow(shape[d], pads[d + rank], &shape[d])) {
+      return ctx.Error("pads " + ShapeToString(pads) + " make dimension " + std::to_string(d) +
+                       " larger than a 64-bit size holds");
+    }
     if (shape[d] < 0) return ctx.Error("pads make dimension " + std::to_string(d) + " negative");
-    IA_RETURN_IF_ERROR(CheckOutputSize(ctx, {shape[d]}, x->dtype()));
     if (mode != "constant" && dim == 0 && shape[d] > 0)
       return ctx.Error("cannot " + mode + "-pad an empty dimension");
-    src[d].resize(shape[d]);
+  }
+  Tensor& out = ctx.Allocate(0, x->dtype(), shape);
+  int64_t n = out.numel();
+  if (n == 0) return Status::Ok();
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  const auto* in = static_cast<const uint8_t*>(x->raw());
+  if (rank == 0) {
+    std::memcpy(dst, in, es);
+    return Status::Ok();
+  }
+  // For each dim, the source index of each output index (-1: the constant); in tensors, which
+  // the memory budget counts (a skinny output has about as many entries as elements).
+  std::vector<Tensor> src_tables(rank);
+  std::vector<const int64_t*> src(rank);
+  for (int d = 0; d < rank; ++d) {
+    int64_t dim = x->dim(d);
+    src_tables[d] = Tensor::Empty(DType::kInt64, {shape[d]});
+    int64_t* table = src_tables[d].data<int64_t>();
+    src[d] = table;
     for (int64_t o = 0; o < shape[d]; ++o) {
-      int64_t s = o - pads[d];
+      int64_t s = o - pads[d];  // pads[d] >= -dim: no overflow
       if (s < 0 || s >= dim) {
         if (mode == "constant") {
           s = -1;
@@ -312,35 +335,28 @@ Status Pad(KernelContext& ctx) {
           if (s >= dim) s = period - s;
         }
       }
-      src[d][o] = s;
+      table[o] = s;
     }
   }
-  IA_RETURN_IF_ERROR(CheckOutputSize(ctx, shape, x->dtype()));
-  Tensor& out = ctx.Allocate(0, x->dtype(), shape);
-  int64_t n = out.numel();
-  if (n == 0) return Status::Ok();
-  auto* dst = static_cast<uint8_t*>(out.raw());
-  const auto* in = static_cast<const uint8_t*>(x->raw());
-  if (rank == 0) {
-    std::memcpy(dst, in, es);
-    return Status::Ok();
-  }
   std::vector<int64_t> in_strides = ContiguousStrides(x->shape());
-  // Runs along the last dim: (output start, source start or -1, length).
+  // Runs along the last dim: (output start, source start or -1, length), at most one per output
+  // index, in a tensor for the same reason.
   struct Run {
     int64_t out, src, len;
   };
-  std::vector<Run> runs;
-  const std::vector<int64_t>& last = src[rank - 1];
+  static_assert(sizeof(Run) == 3 * sizeof(int64_t));
+  Tensor run_buffer = Tensor::Empty(DType::kInt64, {shape[rank - 1], 3});
+  Run* runs = reinterpret_cast<Run*>(run_buffer.data<int64_t>());
+  int64_t n_runs = 0;
+  const int64_t* last = src[rank - 1];
   for (int64_t o = 0; o < shape[rank - 1]; ++o) {
-    bool extend =
-        !runs.empty() &&
-        ((last[o] < 0 && runs.back().src < 0) ||
-         (last[o] >= 0 && runs.back().src >= 0 && last[o] == runs.back().src + runs.back().len));
+    Run* back = n_runs > 0 ? &runs[n_runs - 1] : nullptr;
+    bool extend = back && ((last[o] < 0 && back->src < 0) ||
+                           (last[o] >= 0 && back->src >= 0 && last[o] == back->src + back->len));
     if (extend)
-      ++runs.back().len;
+      ++back->len;
     else
-      runs.push_back({o, last[o], 1});
+      runs[n_runs++] = {o, last[o], 1};
   }
   int64_t inner = shape[rank - 1], rows = n / inner;
   auto fill = [&](uint8_t* p, int64_t count) {
@@ -363,7 +379,8 @@ Status Pad(KernelContext& ctx) {
         fill(o, inner);
         continue;
       }
-      for (const Run& run : runs) {
+      for (int64_t k = 0; k < n_runs; ++k) {
+        const Run& run = runs[k];
         if (run.src < 0)
           fill(o + run.out * es, run.len);
         else
@@ -379,25 +396,29 @@ Status DepthToSpace(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   if (x->rank() != 4) return ctx.Error("input must be 4-D, got " + ShapeToString(x->shape()));
   int64_t b = ctx.GetInt("blocksize", 0);
-  int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
-  if (b <= 0 || c % (b * b) != 0) {
+  int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3), bb, oh, ow;
+  if (b <= 0 || __builtin_mul_overflow(b, b, &bb) || c % bb != 0) {
     return ctx.Error("blocksize " + std::to_string(b) +
                      " must be positive and divide the channels " + std::to_string(c) +
                      " by its square");
   }
-  int64_t oc = c / (b * b);
+  if (__builtin_mul_overflow(h, b, &oh) || __builtin_mul_overflow(w, b, &ow)) {
+    return ctx.Error("blocksize " + std::to_string(b) + " makes the output of " +
+                     ShapeToString(x->shape()) + " larger than a 64-bit size holds");
+  }
+  int64_t oc = c / bb;
   bool crd = ctx.GetString("mode", "DCR") == "CRD";
   // Source layout: DCR [n, b1, b2, oc, h, w]; CRD [n, oc, b1, b2, h, w]. Output [n, oc, h, b1, w,
   // b2].
   int64_t sw = 1, sh = w, s_b2, s_b1, s_oc;
   if (crd) {
-    s_b2 = h * w, s_b1 = b * h * w, s_oc = b * b * h * w;
+    s_b2 = h * w, s_b1 = b * h * w, s_oc = bb * h * w;
   } else {
     s_oc = h * w, s_b2 = oc * h * w, s_b1 = b * oc * h * w;
   }
   Shape split = {n, oc, h, b, w, b};
   std::vector<int64_t> strides = {c * h * w, s_oc, sh, s_b1, sw, s_b2};
-  Tensor& out = ctx.Allocate(0, x->dtype(), {n, oc, h * b, w * b});
+  Tensor& out = ctx.Allocate(0, x->dtype(), {n, oc, oh, ow});
   StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), split, strides, 0, ctx.pool());
   return Status::Ok();
 }
@@ -407,14 +428,19 @@ Status SpaceToDepth(KernelContext& ctx) {
   if (x->rank() != 4) return ctx.Error("input must be 4-D, got " + ShapeToString(x->shape()));
   int64_t b = ctx.GetInt("blocksize", 0);
   int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
+  int64_t oc;
   if (b <= 0 || h % b != 0 || w % b != 0) {
     return ctx.Error("blocksize " + std::to_string(b) +
                      " must be positive and divide height and width");
   }
+  if (__builtin_mul_overflow(c, b, &oc) || __builtin_mul_overflow(oc, b, &oc)) {
+    return ctx.Error("blocksize " + std::to_string(b) + " makes the output of " +
+                     ShapeToString(x->shape()) + " larger than a 64-bit size holds");
+  }
   // Input [n, c, h/b, b1, w/b, b2] -> output [n, b1, b2, c, h/b, w/b].
   Shape split = {n, b, b, c, h / b, w / b};
   std::vector<int64_t> strides = {c * h * w, w, 1, h * w, b * w, b};
-  Tensor& out = ctx.Allocate(0, x->dtype(), {n, c * b * b, h / b, w / b});
+  Tensor& out = ctx.Allocate(0, x->dtype(), {n, oc, h / b, w / b});
   StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), split, strides, 0, ctx.pool());
   return Status::Ok();
 }

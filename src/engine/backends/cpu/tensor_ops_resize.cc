@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/backends/cpu/tensor_ops_util.h"
+#include "engine/ops/resize.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -47,7 +48,7 @@ Taps ComputeTaps(const ResizeParams& p, int d, int64_t x, int64_t in, int64_t ou
     double s = p.roi.empty() ? 0 : p.roi[d], e = p.roi.empty() ? 1 : p.roi[d + p.scales.size()];
     xo = out_w == 1 ? (e - s) * (in - 1) / 2.0 : x * (e - s) * (in - 1) / (out_w - 1);
     xo += s * (in - 1);
-    if (xo < 0 || xo > in - 1) {
+    if (!(xo >= 0 && xo <= in - 1)) {  // NaN from a NaN roi is outside too
       t.outside = true;
       return t;
     }
@@ -159,16 +160,43 @@ bool GatherRow(uint8_t* dst, const uint8_t* src, size_t es, const int64_t* idx, 
   }
 }
 
+// The taps of every output index along one dim, flat in tensors (so that the memory budget
+// counts them: a skinny output has about as many taps as elements): `width` slots per index.
+struct AxisTaps {
+  int64_t width = 1;
+  Tensor idx, w;  // int64 and float64 [out, width]; idx 0 where unused
+  Tensor count;   // uint8 [out]: the taps used, or kOutside (extrapolation_value)
+  static constexpr uint8_t kOutside = 255;
+
+  bool outside(int64_t o) const { return count.data<uint8_t>()[o] == kOutside; }
+  size_t size(int64_t o) const { return outside(o) ? 0 : count.data<uint8_t>()[o]; }
+  const int64_t* idx_at(int64_t o) const { return idx.data<int64_t>() + o * width; }
+  const double* w_at(int64_t o) const { return w.data<double>() + o * width; }
+};
+
+AxisTaps ComputeAxisTaps(const ResizeParams& p, int d, int64_t in, int64_t out) {
+  AxisTaps a;
+  a.width = p.mode == "nearest" ? 1 : p.mode == "linear" ? 2 : 4;
+  a.idx = Tensor::Zeros(DType::kInt64, {out, a.width});
+  a.w = Tensor::Zeros(DType::kFloat64, {out, a.width});
+  a.count = Tensor::Empty(DType::kUInt8, {out});
+  for (int64_t o = 0; o < out; ++o) {
+    Taps t = ComputeTaps(p, d, o, in, out);
+    a.count.data<uint8_t>()[o] =
+        t.outside ? AxisTaps::kOutside : static_cast<uint8_t>(t.idx.size());
+    std::copy(t.idx.begin(), t.idx.end(), a.idx.data<int64_t>() + o * a.width);
+    std::copy(t.w.begin(), t.w.end(), a.w.data<double>() + o * a.width);
+  }
+  return a;
+}
+
 Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   int rank = x.rank();
   size_t es = DTypeSize(x.dtype());
-  IA_RETURN_IF_ERROR(CheckOutputSize(ctx, p.out_shape, x.dtype()));
-  std::vector<std::vector<Taps>> taps(rank);
   for (int d = 0; d < rank; ++d) {
     if (x.dim(d) == 0 && p.out_shape[d] > 0) return ctx.Error("cannot resize an empty dimension");
-    for (int64_t o = 0; o < p.out_shape[d]; ++o)
-      taps[d].push_back(ComputeTaps(p, d, o, x.dim(d), p.out_shape[d]));
   }
+  // The output first: the memory budget refuses a huge one before any work is done for it.
   Tensor& out = ctx.Allocate(0, x.dtype(), p.out_shape);
   int64_t n = out.numel();
   if (n == 0) return Status::Ok();
@@ -176,6 +204,8 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
     std::memcpy(out.raw(), x.raw(), es);
     return Status::Ok();
   }
+  std::vector<AxisTaps> taps(rank);
+  for (int d = 0; d < rank; ++d) taps[d] = ComputeAxisTaps(p, d, x.dim(d), p.out_shape[d]);
   std::vector<int64_t> strides = ContiguousStrides(x.shape());
   std::vector<uint8_t> extrap(es);
   StoreValue(x.dtype(), p.extrapolation, extrap.data());
@@ -200,13 +230,11 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   auto* dst = static_cast<uint8_t*>(out.raw());
   const float* src_f = x.dtype() == DType::kFloat32 ? x.data<float>() : in_f.data();
   const int64_t inner = p.out_shape[rank - 1], rows = n / inner;
-  const std::vector<Taps>& last = taps[rank - 1];
+  const AxisTaps& last = taps[rank - 1];
   bool last_outside = false;
-  std::vector<int64_t> last_idx(inner);
-  for (int64_t i = 0; i < inner; ++i) {
-    last_outside |= last[i].outside;
-    last_idx[i] = last[i].outside ? 0 : last[i].idx[0];
-  }
+  for (int64_t i = 0; i < inner; ++i) last_outside |= last.outside(i);
+  // For nearest (one tap, 0 where outside): the source index of every output index.
+  const int64_t* last_idx = last.idx.data<int64_t>();
   ParallelFor(ctx.pool(), rows, n * (nearest ? 4 : 16), [&](int64_t b, int64_t e) {
     std::vector<int64_t> pos(rank, 0);
     std::vector<std::pair<int64_t, double>> row_taps;  // outer dims: source row offset, weight
@@ -219,7 +247,7 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
         r /= p.out_shape[d];
       }
       bool outside = false;
-      for (int d = 0; d < rank - 1; ++d) outside |= taps[d][pos[d]].outside;
+      for (int d = 0; d < rank - 1; ++d) outside |= taps[d].outside(pos[d]);
       uint8_t* orow = dst + row * inner * es;
       if (outside) {
         for (int64_t i = 0; i < inner; ++i) std::memcpy(orow + i * es, extrap.data(), es);
@@ -228,16 +256,16 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
       }
       if (nearest) {
         int64_t off = 0;
-        for (int d = 0; d < rank - 1; ++d) off += taps[d][pos[d]].idx[0] * strides[d];
+        for (int d = 0; d < rank - 1; ++d) off += taps[d].idx_at(pos[d])[0] * strides[d];
         if (off == prev_off && row > b) {  // same source row as the previous output row
           std::memcpy(orow, orow - inner * es, inner * es);
           continue;
         }
         prev_off = off;
         const uint8_t* srow = src + off * es;
-        if (!last_outside && GatherRow(orow, srow, es, last_idx.data(), inner)) continue;
+        if (!last_outside && GatherRow(orow, srow, es, last_idx, inner)) continue;
         for (int64_t i = 0; i < inner; ++i) {
-          const uint8_t* from = last[i].outside ? extrap.data() : srow + last_idx[i] * es;
+          const uint8_t* from = last.outside(i) ? extrap.data() : srow + last_idx[i] * es;
           std::memcpy(orow + i * es, from, es);
         }
         continue;
@@ -251,29 +279,30 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
         double w = 1;
         int64_t off = 0;
         for (int d = 0; d < rank - 1; ++d) {
-          const Taps& t = taps[d][pos[d]];
-          w *= t.w[k[d]];
-          off += t.idx[k[d]] * strides[d];
+          w *= taps[d].w_at(pos[d])[k[d]];
+          off += taps[d].idx_at(pos[d])[k[d]] * strides[d];
         }
         row_taps.emplace_back(off, w);
         int d = rank - 2;
         for (; d >= 0; --d) {
-          if (++k[d] < taps[d][pos[d]].idx.size()) break;
+          if (++k[d] < taps[d].size(pos[d])) break;
           k[d] = 0;
         }
         if (d < 0) break;
       }
       for (int64_t i = 0; i < inner; ++i) {
-        const Taps& t = last[i];
         uint8_t* o = orow + i * es;
-        if (t.outside) {
+        if (last.outside(i)) {
           std::memcpy(o, extrap.data(), es);
           continue;
         }
+        const int64_t* ti = last.idx_at(i);
+        const double* tw = last.w_at(i);
+        size_t nt = last.size(i);
         double acc = 0;
         for (const auto& [off, w] : row_taps) {
           const float* s = src_f + off;
-          for (size_t q = 0; q < t.idx.size(); ++q) acc += (w * t.w[q]) * s[t.idx[q]];
+          for (size_t q = 0; q < nt; ++q) acc += (w * tw[q]) * s[ti[q]];
         }
         if (x.dtype() == DType::kFloat32) {
           *reinterpret_cast<float*>(o) = static_cast<float>(acc);
@@ -286,34 +315,21 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   return Status::Ok();
 }
 
-// Output shape and per-dim scales from scales or sizes.
+// Output shape and per-dim scales from scales or sizes (see ops::ResizeOutputShape).
 Status SetScales(const KernelContext& ctx, const Tensor& x, const Tensor* scales,
                  const Tensor* sizes, ResizeParams* p) {
-  int rank = x.rank();
+  std::vector<int64_t> size_values;
+  std::vector<float> scale_values;
   if (sizes && sizes->numel() > 0) {
-    IA_ASSIGN_OR_RETURN(std::vector<int64_t> s, ReadInts(ctx, *sizes, "sizes"));
-    if (static_cast<int>(s.size()) != rank)
-      return ctx.Error("sizes must have one entry per input dimension");
-    for (int d = 0; d < rank; ++d) {
-      if (s[d] < 0) return ctx.Error("sizes must not be negative");
-      p->out_shape.push_back(s[d]);
-      p->scales.push_back(
-          x.dim(d) == 0 ? 1.0 : static_cast<double>(s[d]) / static_cast<double>(x.dim(d)));
-    }
-    return Status::Ok();
+    IA_ASSIGN_OR_RETURN(size_values, ReadInts(ctx, *sizes, "sizes"));
+  } else if (scales && scales->numel() > 0) {
+    if (!IsFloatType(scales->dtype())) return ctx.Error("scales must be a float tensor");
+    scale_values = ToFloats(*scales);
   }
-  if (!scales || scales->numel() == 0) return ctx.Error("one of scales or sizes is required");
-  if (!IsFloatType(scales->dtype())) return ctx.Error("scales must be a float tensor");
-  std::vector<float> s = ToFloats(*scales);
-  if (static_cast<int>(s.size()) != rank)
-    return ctx.Error("scales must have one entry per input dimension");
-  for (int d = 0; d < rank; ++d) {
-    if (!(s[d] > 0)) return ctx.Error("scales must be positive, got " + std::to_string(s[d]));
-    double o = std::floor(static_cast<double>(s[d]) * static_cast<double>(x.dim(d)));
-    if (o > 1e12) return ctx.Error("scales make the output too large");
-    p->out_shape.push_back(static_cast<int64_t>(o));
-    p->scales.push_back(s[d]);
-  }
+  IA_ASSIGN_OR_RETURN(ops::ResizeShape r,
+                      ops::ResizeOutputShape(ctx.node(), x.shape(), scale_values, size_values));
+  p->out_shape = std::move(r.out);
+  p->scales = std::move(r.scales);
   return Status::Ok();
 }
 

@@ -75,22 +75,9 @@ Result<double> ReadScalar(const KernelContext& ctx, const Tensor& t, const char*
 }
 
 Status CheckOutputSize(const KernelContext& ctx, const Shape& shape, DType dtype) {
-  int64_t bytes = static_cast<int64_t>(std::max<size_t>(DTypeSize(dtype), 1));
-  bool zero = false;
-  for (int64_t d : shape) {
-    if (d < 0)
-      return ctx.Error("output shape " + ShapeToString(shape) + " has a negative dimension");
-    zero |= d == 0;
-  }
-  for (int64_t d : shape) {
-    if (zero) break;
-    if (d > kMaxOutputBytes / bytes) {
-      return ctx.Error("output shape " + ShapeToString(shape) + " is too large (over " +
-                       std::to_string(kMaxOutputBytes) + " bytes)");
-    }
-    bytes *= d;
-  }
-  return Status::Ok();
+  Result<size_t> bytes = TensorBytes(DTypeSize(dtype) > 0 ? dtype : DType::kUInt8, shape);
+  if (bytes.ok()) return Status::Ok();
+  return bytes.status().WithContext(ctx.node().Describe() + ": output");
 }
 
 std::vector<int64_t> ContiguousStrides(const Shape& shape) {

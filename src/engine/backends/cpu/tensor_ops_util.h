@@ -32,9 +32,9 @@ Result<std::vector<int64_t>> ReadInts(const KernelContext& ctx, const Tensor& t,
 // A scalar (or one-element tensor) of any numeric dtype as double.
 Result<double> ReadScalar(const KernelContext& ctx, const Tensor& t, const char* what);
 
-// An error when `shape` has a negative dimension or its bytes overflow or pass kMaxOutputBytes: for
-// outputs whose size comes from input values (Expand, Tile, Pad, Resize, Range, ...).
-constexpr int64_t kMaxOutputBytes = int64_t{1} << 36;
+// The allocation gate (TensorBytes: a negative dimension, a count or size past 64 bits, more than
+// kMaxTensorBytes) as an error naming the node, for outputs whose size comes from input values
+// (Expand, Tile, Range, ...), to check before any work is done for them; Allocate checks again.
 Status CheckOutputSize(const KernelContext& ctx, const Shape& shape, DType dtype);
 
 // Row-major strides (in elements) of `shape`.
@@ -93,7 +93,6 @@ bool DispatchNumeric(DType dtype, F&& fn) {
       return false;
   }
 }
-
 
 // A tensor's values converted to float / stored back from float (float, double, half types).
 bool IsFloatType(DType t);
