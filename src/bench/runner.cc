@@ -164,7 +164,8 @@ Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOpt
     for (const std::string& hardware : o.hardware) {
       for (int64_t threads : o.threads) {
         auto session = engine::Session::Create(
-            model, {.threads = static_cast<int>(threads)});  // a copy: weights are shared
+            model, {.threads = static_cast<int>(threads),
+                    .memory_limit = o.memory_limit});  // a copy: weights are shared
         if (!session.ok()) return session.status().WithContext("model " + m.name);
         for (int64_t batch : sizes.batches) {
           for (int64_t seq : sizes.seqs) {

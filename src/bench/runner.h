@@ -34,6 +34,7 @@ struct BenchOptions {
   int warmup_runs = 3;        // at least this many untimed runs…
   double warmup_s = 0.2;      // …and at least this long
   uint64_t seed = 1;          // for synthesized inputs
+  uint64_t memory_limit = 0;  // each session's memory budget; 0: the default (SessionOptions)
   std::map<std::string, Tensor> inputs;  // given inputs (--input), by name, for any model
 };
 

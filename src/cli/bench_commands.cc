@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/memory_budget.h"
 #include "core/parse_number.h"
 #include "core/process_identity.h"
 #include "core/progress.h"
@@ -135,6 +136,7 @@ struct BenchFlags {
   double min_time = 1;
   uint64_t seed = 1;
   bool json = false;
+  std::string memory_limit;  // empty: engine.memory_limit, else the default
 };
 
 int RunBench(const Context& ctx, const BenchFlags& f) {
@@ -157,6 +159,9 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   // sooner. Left out, a fast model may stop at 1000 samples instead of 1 s.
   if (f.min_time_given) o.spread_samples = 0;
   o.seed = f.seed;
+  auto memory_limit = MemoryLimitSetting(f.memory_limit, *config);
+  if (!memory_limit.ok()) return Fail(memory_limit.status());
+  o.memory_limit = *memory_limit;
   for (const std::string& d : f.dims) {
     auto eq = d.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -446,6 +451,9 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
                     "NAME=FILE (.npy or .pb) for an input instead of synthesized data");
   bench->add_option("--dim", f->dims, "NAME=N: the size of a named dynamic dimension");
   bench->add_option("--seed", f->seed, "Seed of the synthesized inputs (default 1)");
+  bench->add_option("--memory-limit", f->memory_limit,
+                    "Memory budget of each model's runs: bytes or 512MiB, 4GiB (default: the "
+                    "engine.memory_limit setting, else 80% of the available memory)");
   bench->add_flag("--json", f->json, "Print the run as JSON instead of the summary table");
   bench->callback([&ctx, f, bench_db, min_time] {
     f->db_given = bench_db->count() > 0;

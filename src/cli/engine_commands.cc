@@ -7,8 +7,10 @@
 
 #include "bench/inputs.h"
 #include "cli/cli.h"
+#include "core/cancel.h"
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/memory_budget.h"
 #include "core/npy.h"
 #include "core/parse_number.h"
 #include "core/progress.h"
@@ -114,6 +116,8 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
     int threads = 0, repeat = 0, warmup = 1;
     uint64_t seed = 1;
     bool profile = false, no_optimize = false, json = false;
+    std::string memory_limit;  // empty: engine.memory_limit, else 80% of the available memory
+    double timeout = 0;        // seconds; 0: none
   };
   auto o = std::make_shared<RunOpts>();
   auto* run = app.add_subcommand(
@@ -136,6 +140,12 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0, 100000));
   run->add_option("--warmup", o->warmup, "Untimed runs before --repeat (default 1)")
       ->check(CLI::Range(0, 10000));
+  run->add_option("--memory-limit", o->memory_limit,
+                  "Memory budget of the run: bytes or 512MiB, 4GiB (default: the "
+                  "engine.memory_limit setting, else 80% of the available memory)");
+  run->add_option("--timeout", o->timeout,
+                  "Stop the runs after SECONDS (Ctrl-C and SIGTERM stop them too)")
+      ->check(CLI::NonNegativeNumber);
   run->add_flag("--no-optimize", o->no_optimize,
                 "Run the graph as written (no folding, fusion or layout pass)");
   run->add_flag("--op-profile", o->profile,
@@ -150,17 +160,29 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       if (!model.ok()) return Fail(model.status());
       auto feeds = RunFeeds(*model, o->inputs, o->dims, o->seed, /*quiet=*/false);
       if (!feeds.ok()) return Fail(feeds.status());
-      auto session = engine::Session::Create(
-          std::move(model).value(),
-          {.threads = o->threads, .profile = o->profile, .optimize = !o->no_optimize});
+      auto config = LoadConfig(ctx);
+      if (!config.ok()) return Fail(config.status());
+      auto memory_limit = MemoryLimitSetting(o->memory_limit, *config);
+      if (!memory_limit.ok()) return Fail(memory_limit.status());
+      auto session =
+          engine::Session::Create(std::move(model).value(), {.threads = o->threads,
+                                                             .profile = o->profile,
+                                                             .optimize = !o->no_optimize,
+                                                             .memory_limit = *memory_limit});
       if (!session.ok()) return Fail(session.status());
+      CancelToken cancel;
+      if (o->timeout > 0) {
+        cancel.SetTimeout(std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(o->timeout)));
+      }
+      ScopedSignalCancel stop_on_signal(&cancel);
       Result<std::map<std::string, Tensor>> outputs = Status::Internal("not run");
       std::vector<double> ms;
       int total = o->repeat > 0 ? o->warmup + o->repeat : 1;
       for (int i = 0; i < total; ++i) {
         if (o->repeat > 0 && i == o->warmup) (*session)->ResetProfile();
         auto t0 = std::chrono::steady_clock::now();
-        outputs = (*session)->Run(*feeds);
+        outputs = (*session)->Run(*feeds, {.cancel = &cancel});
         if (!outputs.ok()) return Fail(outputs.status());
         double dt = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
                         .count();
