@@ -7,6 +7,7 @@
 #include <span>
 
 #include "bench/report_common.h"
+#include "core/terminal_text.h"
 
 namespace ipfs_accelerate::bench {
 namespace {
@@ -141,18 +142,23 @@ std::string Verdict(const ConfigurationComparison& row, const RunComparison& run
   return "no significant change";
 }
 
+// For the terminal: labels, commits and statuses come from the database, which anyone may have
+// written, so they pass through TerminalSafe.
 std::string RenderComparisonText(const RunComparison& c) {
-  std::string out = "Run " + std::to_string(c.run_before) + " (" + c.started_before + ") -> run " +
-                    std::to_string(c.run_after) + " (" + c.started_after + ")\n\n";
+  std::string out = "Run " + std::to_string(c.run_before) + " (" + TerminalSafe(c.started_before) +
+                    ") -> run " + std::to_string(c.run_after) + " (" +
+                    TerminalSafe(c.started_after) + ")\n\n";
   size_t label_width = 13;
-  for (const auto& row : c.rows) label_width = std::max(label_width, Columns(row.label));
+  for (const auto& row : c.rows) {
+    label_width = std::max(label_width, Columns(TerminalSafe(row.label)));
+  }
   const size_t w = 11;
   out += PadRight("configuration", label_width) + PadLeft("before ms", w) + PadLeft("after ms", w) +
          PadLeft("change", w) + PadLeft("p (Holm)", w) + "  verdict\n";
   for (const auto& row : c.rows) {
     const Comparison& k = row.comparison;
     const bool both = row.in_before && row.in_after;
-    out += PadRight(row.label, label_width);
+    out += PadRight(TerminalSafe(row.label), label_width);
     out += PadLeft(both ? FormatMs(k.median_before) : "-", w);
     out += PadLeft(both ? FormatMs(k.median_after) : "-", w);
     out += PadLeft(both ? FormatChange(k.change) : "-", w);
@@ -161,7 +167,7 @@ std::string RenderComparisonText(const RunComparison& c) {
   }
   if (c.rows.empty()) out += "(neither run has any results)\n";
   out += "\nTest: " + c.test + ".\n";
-  for (const std::string& note : c.notes) out += "Note: " + note + ".\n";
+  for (const std::string& note : c.notes) out += "Note: " + TerminalSafe(note) + ".\n";
   out += std::to_string(c.regressions) + " regression" + (c.regressions == 1 ? "" : "s") + ", " +
          std::to_string(c.improvements) + " improvement" + (c.improvements == 1 ? "" : "s") + ", " +
          std::to_string(c.unchanged) + " with no significant change, " +

@@ -222,6 +222,23 @@ TEST(CompareTest, OutputsNameTheTestAndTheVerdicts) {
   EXPECT_TRUE(HasSubstr(j.dump(), "bad\xEF\xBF\xBD name"));
 }
 
+// Names come from the database: the text for the terminal shows control characters escaped.
+TEST(CompareTest, TextEscapesControlCharactersInNames) {
+  const std::vector<Config> configs = Sweep();
+  Rng rng(19);
+  RunRecord before = MakeRun(1, configs, rng, 30, 0.03);
+  RunRecord after = MakeRun(2, configs, rng, 30, 0.03);
+  for (RunRecord* run : {&before, &after}) {
+    run->results[0].model_name = "evil\x1b[2J\nname";
+    run->results[0].model_cid.clear();  // matched by name
+  }
+  after.status = "odd\x1b]0;title\x07";
+  const std::string text = RenderComparisonText(CompareRuns(before, after));
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x07'), std::string::npos) << text;
+  EXPECT_TRUE(HasSubstr(text, "evil\\x1b[2J\\nname")) << text;
+}
+
 TEST(CompareTest, NotesSayWhatADifferenceCanMean) {
   const std::vector<Config> configs = Sweep();
   Rng rng(17);
