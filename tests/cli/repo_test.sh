@@ -101,7 +101,8 @@ case_ls_json() {
   json_check "$T/ls2.json" "j == [{'name': 'y.bin', 'cid': '$y', 'type': 'file', 'size': 300000}]"
   ia "$R" ls "$d" >"$T/ls.txt"
   assert_contains "$T/ls.txt" "sub/"
-  expect_error ls_file "not a directory" ia "$R" ls "$d/x.txt"
+  # `ls` of a file lists the file itself, as ls(1) does.
+  [[ "$(ia "$R" ls "$d/x.txt")" == "$x 16 x.txt" ]] || fail "ls of a file: $(ia "$R" ls "$d/x.txt")"
 }
 
 case_stat_json() {
