@@ -21,7 +21,8 @@
 namespace ipfs_accelerate::cli {
 namespace {
 
-constexpr char kDefaultModel[] = "ppocr-v4/ch_PP-OCRv4_rec_infer.onnx";
+// Always the store (never a ./ppocr-v4 directory that happens to be here).
+constexpr char kDefaultModel[] = "/ipfs/ppocr-v4/ch_PP-OCRv4_rec_infer.onnx";
 constexpr char kDictName[] = "ppocr_keys_v1.txt";
 constexpr char kDefaultAlias[] = "ppocr-v4";  // what `make demo` names the model directory
 
@@ -40,7 +41,8 @@ Result<std::string> DefaultDictRef(const std::string& model_ref, bool from_store
                                    " in; pass --dict FILE|CID");
   }
   size_t slash = path.rfind('/');
-  return root + "/" + (slash == std::string::npos ? "" : path.substr(0, slash + 1)) + kDictName;
+  return "/ipfs/" + root + "/" + (slash == std::string::npos ? "" : path.substr(0, slash + 1)) +
+         kDictName;
 }
 
 // Whether the repository at `repo` holds the alias `name`; false when it has no aliases yet

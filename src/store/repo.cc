@@ -55,6 +55,10 @@ Repo::Repo(std::string path, FileLock lock, uint64_t cache_bytes)
 
 Result<std::unique_ptr<Repo>> Repo::Open(const std::string& path, Access access,
                                          uint64_t cache_bytes) {
+  if (path.empty()) {
+    return Status::InvalidArgument(
+        "no repository directory given (an empty --repo or IPFS_ACCELERATE_PATH, or no $HOME)");
+  }
   IA_RETURN_IF_ERROR(MakeDirs(path + "/blocks/.tmp"));
   std::string version_path = path + "/version";
   auto version = ReadFile(version_path);
