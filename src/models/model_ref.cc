@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include "core/file_util.h"
+#include "core/memory_budget.h"
+#include "core/progress.h"
 #include "core/npy.h"
 #include "core/thread_pool.h"
 #include "engine/onnx_loader.h"
@@ -19,10 +21,17 @@ namespace {
 constexpr uint64_t kMaxFileBytes = (uint64_t{1} << 31) - 1;
 
 Status CheckSize(const std::string& ref, uint64_t size) {
-  if (size <= kMaxFileBytes) return Status::Ok();
-  return Status::ResourceExhausted("\"" + ref + "\" is " + std::to_string(size) +
-                                   " bytes; models and their files are read whole, up to 2 GiB "
-                                   "(the limit of ONNX's protobuf encoding)");
+  if (size > kMaxFileBytes) {
+    return Status::ResourceExhausted("\"" + ref + "\" is " + std::to_string(size) +
+                                     " bytes; models and their files are read whole, up to 2 GiB "
+                                     "(the limit of ONNX's protobuf encoding)");
+  }
+  if (uint64_t available = DefaultMemoryLimit(); size > available) {
+    return Status::ResourceExhausted("\"" + ref + "\" is " + HumanBytes(size) +
+                                     ", more than the memory available to read it (" +
+                                     HumanBytes(available) + "); free memory first");
+  }
+  return Status::Ok();
 }
 
 bool IsExplicitPath(const std::string& ref) {

@@ -30,8 +30,9 @@ Result<RefKind> ClassifyRef(const std::string& repo_flag, const std::string& ref
 // The file named by `ref` (see ClassifyRef): a local file, or CID/alias[/path] in the repository
 // chosen by `repo_flag` (see store::Repo::DefaultPath). A directory (local or stored) stands for
 // the file `default_name` inside it. With `compute_cid`, a local file's CID is computed too.
-// Files are read whole, so one over 2 GiB is refused (kResourceExhausted) before it is read:
-// for a stored file, from the size its UnixFS metadata declares.
+// Files are read whole, so one over 2 GiB or over the memory available (DefaultMemoryLimit) is
+// refused (kResourceExhausted) before it is read: for a stored file, from the size its UnixFS
+// metadata declares.
 Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref,
                             const std::string& default_name, bool compute_cid = false);
 
