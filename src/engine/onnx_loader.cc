@@ -11,6 +11,7 @@
 #include <set>
 
 #include "core/file_util.h"
+#include "core/parse_number.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
@@ -97,12 +98,14 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
     uint64_t offset = 0;
     int64_t length = -1;
     for (const auto& kv : p.external_data()) {
-      if (kv.key() == "location")
+      if (kv.key() == "location") {
         location = kv.value();
-      else if (kv.key() == "offset")
-        offset = std::stoull(kv.value());
-      else if (kv.key() == "length")
-        length = std::stoll(kv.value());
+      } else if (kv.key() == "offset") {
+        IA_ASSIGN_OR_RETURN(int64_t v, ParseInt(kv.value(), what + ": external data offset", 0));
+        offset = static_cast<uint64_t>(v);
+      } else if (kv.key() == "length") {
+        IA_ASSIGN_OR_RETURN(length, ParseInt(kv.value(), what + ": external data length", 0));
+      }
     }
     if (base_dir.empty()) {
       return Status::Unsupported(

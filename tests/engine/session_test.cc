@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <utility>
 
 #include "engine/onnx_loader.h"
 
@@ -138,6 +139,30 @@ TEST(SessionTest, ExternalDataIsReadRelativeToTheModel) {
   std::ofstream(dir / "evil.onnx", std::ios::binary) << m.SerializeAsString();
   EXPECT_FALSE(LoadModel((dir / "evil.onnx").string()).ok());
   std::filesystem::remove_all(dir);
+}
+
+TEST(SessionTest, ExternalDataWithABadOffsetOrLengthIsAnError) {
+  // These used to throw out of std::stoull ("internal: stoull (please report this)").
+  for (auto [key, value] : {std::pair{"offset", "12x"}, std::pair{"length", "-3"},
+                            std::pair{"offset", "99999999999999999999999"}}) {
+    onnx::ModelProto m;
+    ASSERT_TRUE(m.ParseFromString(AddModel()));
+    auto* b = m.mutable_graph()->mutable_initializer(0);
+    b->clear_float_data();
+    b->set_data_location(onnx::TensorProto::EXTERNAL);
+    auto* location = b->add_external_data();
+    location->set_key("location");
+    location->set_value("weights.bin");
+    auto* kv = b->add_external_data();
+    kv->set_key(key);
+    kv->set_value(value);
+    auto model = ParseModel(m.SerializeAsString(), "/nonexistent");
+    ASSERT_FALSE(model.ok()) << key << "=" << value;
+    EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument) << model.status().ToString();
+    EXPECT_NE(model.status().message().find(std::string("external data ") + key),
+              std::string::npos)
+        << model.status().message();
+  }
 }
 
 TEST(SessionTest, ConstantNodesBecomeInitializers) {
