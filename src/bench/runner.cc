@@ -67,7 +67,9 @@ Status Measure(engine::Session& session, const std::map<std::string, Tensor>& in
         break;
       }
     }
-    if (elapsed >= budget || n >= static_cast<size_t>(o.max_samples)) break;
+    // --min-samples is a true minimum (as hyperfine's --min-runs): the time budget ends sampling
+    // only once it is met, so a slow model or a loaded machine never yields fewer.
+    if ((elapsed >= budget && enough) || n >= static_cast<size_t>(o.max_samples)) break;
     if (cb.progress && t1 - last_report > std::chrono::milliseconds(100)) {
       last_report = t1;
       if (!enough) r.stats = Summarize(r.samples_ms);

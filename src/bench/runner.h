@@ -23,9 +23,10 @@ struct BenchOptions {
   std::vector<int64_t> threads = {1};
   std::vector<std::string> scenarios = {"single-stream"};  // and/or "offline"
   std::map<std::string, int64_t> dims;                     // other named dimensions
-  double max_time_s = 10;     // sampling budget per configuration (warm-up not counted)
+  double max_time_s = 10;     // sampling budget per configuration once min_samples are taken
+                              // (warm-up not counted)
   double target_ci = 0.02;    // stop once the median's 95% interval is within ±2%
-  int min_samples = 30;       // at least this many timed runs…
+  int min_samples = 30;       // at least this many timed runs, whatever the time…
   double min_time_s = 1;      // …over at least this long (bounded by max_time_s and max_samples),
                               // so they span more than one moment of the machine's load…
   int spread_samples = 1000;  // …or this many samples, whichever comes first (0: the time only;

@@ -430,7 +430,8 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       ":memory: keeps nothing)");
   bench
       ->add_option("--max-time", f->max_time,
-                   "Seconds of sampling per configuration at most (default bench.max_time_s, 10)")
+                   "Seconds of sampling per configuration at most, once --min-samples are taken "
+                   "(default bench.max_time_s, 10)")
       ->check(CLI::PositiveNumber);
   bench
       ->add_option("--target-ci", f->target_ci,
@@ -443,7 +444,8 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
               "Seconds of sampling at least; only --max-time and --max-samples stop sooner "
               "(default: 1 s, or 1000 samples when that comes first)")
           ->check(CLI::NonNegativeNumber);
-  bench->add_option("--min-samples", f->min_samples, "Timed runs at least (default 30)")
+  bench->add_option("--min-samples", f->min_samples,
+                    "Timed runs at least, even past --max-time (default 30)")
       ->check(CLI::Range(6, 1000000));
   bench->add_option("--max-samples", f->max_samples, "Timed runs at most (default 20000)")
       ->check(CLI::Range(6, 10000000));
