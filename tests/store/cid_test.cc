@@ -210,5 +210,21 @@ TEST(CidTest, CodecNames) {
   EXPECT_EQ(CodecName(0x0129), "0x129");
 }
 
+// A DAG node is its codec and multihash: v0 and v1 of a dag-pb block are one node, the same bytes
+// as raw and as dag-pb are two (only the dag-pb one has links to follow).
+TEST(CidSetTest, KeysByCodecAndMultihash) {
+  Cid v0 = Cid::Parse(kV0).value();
+  Cid v1 = Cid::Parse(kV1DagPb).value();
+  Cid raw_twin = Cid::V1(kCodecRaw, v0.multihash());
+  CidSet set;
+  EXPECT_TRUE(set.Insert(v0));
+  EXPECT_FALSE(set.Insert(v1)) << "v1 of the same dag-pb block is the same node";
+  EXPECT_FALSE(set.Contains(raw_twin));
+  EXPECT_TRUE(set.Insert(raw_twin)) << "the same bytes as raw are another node";
+  EXPECT_EQ(set.size(), 2u);
+  EXPECT_EQ(v0.NodeKey(), v1.NodeKey());
+  EXPECT_NE(v0.NodeKey(), raw_twin.NodeKey());
+}
+
 }  // namespace
 }  // namespace ipfs_accelerate::store
