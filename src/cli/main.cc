@@ -189,6 +189,10 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> args(argv, argv + argc);
   std::string help_flag = "--help";
+  if (leading.command.empty() && argc == 1) {  // bare `ipfs-accelerate`: the list, as Kubo prints
+    std::printf("%s", app.help().c_str());
+    return 0;
+  }
   if (leading.command == "help") {
     // `help` → the command list; `help CMD` → `CMD --help`.
     args.erase(args.begin() + leading.index);

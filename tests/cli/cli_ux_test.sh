@@ -53,6 +53,8 @@ case_version() {
 case_help() {
   "$IA_BIN" help >"$T/help.txt"
   assert_contains "$T/help.txt" "Subcommands:"
+  "$IA_BIN" >"$T/bare.txt"  # no command at all: the same list, exit 0
+  assert_contains "$T/bare.txt" "Subcommands:"
   assert_contains "$T/help.txt" "version"
   "$IA_BIN" help bench >"$T/help_bench.txt"
   assert_contains "$T/help_bench.txt" "--min-time"
