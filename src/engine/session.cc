@@ -201,8 +201,12 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
     }
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k].empty()) continue;
-      if (!outs[k].defined())
-        return Status::Internal(node.Describe() + " did not produce output " + std::to_string(k));
+      if (!outs[k].defined()) {
+        // The model names more outputs than the operator has (Elu with two, say).
+        return Status::InvalidArgument(node.Describe() + " names output " + std::to_string(k) +
+                                       " ('" + node.outputs[k] +
+                                       "'), which this operator does not produce");
+      }
       values[node.outputs[k]] = std::move(outs[k]);
     }
     if (state.release_after) {

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "engine/onnx_loader.h"
+#include "model_builder.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
@@ -163,6 +164,19 @@ TEST(SessionTest, ExternalDataWithABadOffsetOrLengthIsAnError) {
               std::string::npos)
         << model.status().message();
   }
+}
+
+TEST(SessionTest, ANodeNamingMoreOutputsThanItsOperatorHasIsAnError) {
+  // Found by onnx_model_fuzz: an Elu with a second output was an internal error.
+  test::ModelBuilder b;
+  b.Input("x", {2, 3}).Op("Elu", {"x"}, {"y", "extra"}).Output("y");
+  auto session = Session::Create(b.model(), {.threads = 1});
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  auto out = (*session)->Run(b.Inputs());
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument) << out.status().ToString();
+  EXPECT_NE(out.status().message().find("names output 1 ('extra')"), std::string::npos)
+      << out.status().message();
 }
 
 TEST(SessionTest, ConstantNodesBecomeInitializers) {
