@@ -1,6 +1,7 @@
 // What a kernel sees when it runs one node: its inputs, attributes, outputs and threads.
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +26,8 @@ struct KernelState {
 
 class KernelContext {
  public:
+  // `outputs` gets at least kMinOutputSlots slots (see there); the caller reads back the first
+  // node.outputs.size().
   KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>* outputs,
                 ThreadPool* pool, Backend* backend = nullptr,
                 const std::map<std::string, Tensor>* scope = nullptr)
@@ -33,7 +36,13 @@ class KernelContext {
         outputs_(outputs),
         pool_(pool),
         backend_(backend),
-        scope_(scope) {}
+        scope_(scope) {
+    outputs_->resize(std::max({outputs_->size(), node.outputs.size(), kMinOutputSlots}));
+  }
+
+  // Kernels write their operator's fixed outputs (TopK's two, Unique's four) even when a model's
+  // node names fewer: the slots past the node's outputs take them and are dropped.
+  static constexpr size_t kMinOutputSlots = 8;
 
   const Node& node() const { return node_; }
   size_t num_inputs() const { return inputs_.size(); }
@@ -42,7 +51,8 @@ class KernelContext {
   // Input `i`, or an error naming the node when it is missing.
   Result<const Tensor*> Required(size_t i) const;
 
-  size_t num_outputs() const { return outputs_->size(); }
+  // The outputs the node names (some may be "", unused).
+  size_t num_outputs() const { return node_.outputs.size(); }
   // Whether the graph uses output `i` (optional outputs may be left out).
   bool wants_output(size_t i) const {
     return i < node_.outputs.size() && !node_.outputs[i].empty();

@@ -46,6 +46,10 @@ Status CheckProduced(const Graph& g) {
 
 Status CheckSupported(const Graph& g, const Backend& backend) {
   for (const Node& n : g.nodes) {
+    if (n.outputs.empty()) {
+      return Status::InvalidArgument(n.Describe() +
+                                     " names no outputs (every operator has at least one)");
+    }
     if (!backend.SupportsOp(n)) {
       return Status::Unsupported("operator " + n.Describe() + " is not supported by the " +
                                  backend.name() + " backend");

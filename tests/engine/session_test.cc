@@ -179,6 +179,41 @@ TEST(SessionTest, ANodeNamingMoreOutputsThanItsOperatorHasIsAnError) {
       << out.status().message();
 }
 
+TEST(SessionTest, ANodeNamingNoOutputsIsAnErrorEvenInASubgraph) {
+  // Found by onnx_model_fuzz: an Identity without outputs in a Loop body wrote past the end of
+  // its node's output list.
+  test::ModelBuilder body;
+  body.Input("i", {}, DType::kInt64).Input("cond", {}, DType::kBool).Input("v", {1});
+  body.Op("Identity", {"cond"}, {"cond_out"}).Op("Identity", {"v"}, {"v_out"});
+  body.Op("Identity", {"cond"}, {});
+  body.Output("cond_out", DType::kBool).Output("v_out");
+  test::ModelBuilder b;
+  b.Input("x", {1})
+      .Init("M", Tensor::Scalar<int64_t>(DType::kInt64, 3))
+      .Op("Loop", {"M", "", "x"}, {"y"}, {{"body", test::GraphAttr(body.graph())}})
+      .Output("y");
+  for (bool optimize : {false, true}) {
+    auto session = Session::Create(b.model(), {.threads = 1, .optimize = optimize});
+    ASSERT_FALSE(session.ok());
+    EXPECT_EQ(session.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(session.status().message().find("names no outputs"), std::string::npos)
+        << session.status().message();
+  }
+}
+
+TEST(SessionTest, AKernelsFixedOutputsFitWhenTheNodeNamesFewer) {
+  // TopK always computes its indices; a node naming only the values must not lose them past
+  // the end of its output list.
+  test::ModelBuilder b;
+  b.Input("x", {2, 5}).Init("k", test::Ints({2})).Op("TopK", {"x", "k"}, {"values"});
+  b.Output("values");
+  auto session = Session::Create(b.model(), {.threads = 1});
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  auto out = (*session)->Run(b.Inputs());
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->at("values").shape(), (Shape{2, 2}));
+}
+
 TEST(SessionTest, ConstantNodesBecomeInitializers) {
   onnx::ModelProto m;
   ASSERT_TRUE(m.ParseFromString(AddModel(false)));
