@@ -389,8 +389,10 @@ TEST_F(BenchCliTest, BadInputGivesClearErrorsAndNoDatabase) {
 TEST_F(BenchCliTest, AKilledBenchIsMarkedFailedOnTheNextOpen) {
   std::string db = Path("killed.duckdb");
   std::string log = Path("killed.log");
-  pid_t pid = SpawnBench({Model("mlp"), "--max-time", "60", "--target-ci", "0.0001",
-                          "--max-samples", "10000000", "--db", db},
+  // --min-time holds off the convergence check, so even a fast quiet machine is still measuring
+  // when the kill comes.
+  pid_t pid = SpawnBench({Model("mlp"), "--min-time", "60", "--max-time", "60", "--target-ci",
+                          "0.0001", "--max-samples", "10000000", "--db", db},
                          log);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   kill(pid, SIGKILL);

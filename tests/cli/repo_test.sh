@@ -154,8 +154,10 @@ case_help_everywhere() {
     grep -q "Usage" "$T/help.out" || fail "'$cmd --help' printed no usage"
   done
   [[ ! -e "$IPFS_ACCELERATE_PATH" ]] || fail "--help created a repository"
+  # No subcommand: the command list, as `ipfs` and `git` print it.
   run_capture nocmd "$IA_BIN"
-  ((RC != 0)) || fail "no subcommand should be an error"
+  ((RC == 0)) || fail "no subcommand exited $RC"
+  grep -q "add" "$T/nocmd.out" || fail "no subcommand printed no command list"
 }
 
 case_concurrent_adds() {
