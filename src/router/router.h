@@ -1,0 +1,136 @@
+// The application core under every front end (cli, server, python): models by name, CID or path,
+// loaded into a cache with a memory budget; requests queued per model, merged into dynamic
+// batches and run on a bounded set of workers whose threads never exceed the cores given.
+// Nothing here knows about flags, stdout or HTTP.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/cancel.h"
+#include "core/status.h"
+#include "core/tensor.h"
+#include "router/model_cache.h"
+#include "router/model_stats.h"
+
+namespace ipfs_accelerate::router {
+
+struct RouterOptions {
+  std::string repo;  // the repository that CIDs and aliases resolve in
+  // Cores the router may keep busy; concurrent runs share them (0: every core of the process).
+  int cores = 0;
+  // How many runs may go at once (performance.parallel_requests); each gets cores / this many
+  // threads, at least one.
+  int parallel_requests = 1;
+  // The most bytes of loaded models (0: 80% of the memory available); idle models beyond it are
+  // unloaded, least recently used first.
+  uint64_t memory_budget = 0;
+  bool optimize = true;  // engine optimizer on (SessionOptions::optimize)
+  // CIDs that are in the repository but were not registered can be served by CID (loaded on
+  // first use with `defaults` as their settings).
+  bool serve_any_stored_cid = true;
+  ModelSettings defaults;
+};
+
+// One inference request: inputs by name; `outputs` names the outputs wanted (empty: all).
+struct InferRequest {
+  std::string model;    // a registered name, or the CID of a model
+  std::string version;  // "" or the model's CID
+  std::string id;       // echoed in the response
+  std::map<std::string, Tensor> inputs;
+  std::vector<std::string> outputs;
+  // Cancelled when the client goes away; a request still queued is then dropped. May be null.
+  std::shared_ptr<CancelToken> cancel;
+  double timeout_s = 0;  // 0: the model's default (ModelSettings::timeout_s)
+};
+
+struct InferResponse {
+  std::string model;  // the registered name
+  std::string cid;    // the model's CID (KServe's model_version)
+  std::string id;
+  std::map<std::string, Tensor> outputs;
+  uint64_t queue_ns = 0;    // waiting for a batch or a worker
+  uint64_t compute_ns = 0;  // merging, running and splitting
+  int64_t batch_size = 0;   // items in the Session::Run that computed it (1 when not batched)
+};
+
+using InferCallback = std::function<void(Result<InferResponse>)>;
+
+// What a model looks like from outside (KServe's model metadata).
+struct TensorInfo {
+  std::string name;
+  DType dtype = DType::kUndefined;
+  std::vector<int64_t> shape;  // -1 for a dynamic dimension
+};
+struct ModelInfo {
+  std::string name, cid;
+  std::vector<TensorInfo> inputs, outputs;
+  ModelSettings settings;
+  bool loaded = false;
+};
+
+class Router {
+ public:
+  explicit Router(RouterOptions options);
+  // Stops the workers; requests still queued are answered with kCancelled.
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // Registers `name` for `ref` (path, directory, CID[/path] or alias; see models::ClassifyRef).
+  // The reference is resolved to a CID now; the model is loaded on first use, or now with `load`.
+  Status AddModel(const std::string& name, const std::string& ref, ModelSettings settings,
+                  bool load = false);
+
+  // Queues `request`; `done` is called exactly once, on a worker thread (or on this thread for
+  // an error found at once). kNotFound for an unknown model, kInvalidArgument for inputs that
+  // do not fit the model, kResourceExhausted when the model's queue is full, kCancelled when the
+  // client went away, kDeadlineExceeded when its timeout passed while queued.
+  void Infer(InferRequest request, InferCallback done);
+  // Infer, waiting for the answer.
+  Result<InferResponse> InferSync(InferRequest request);
+
+  // The model `name_or_cid` and its inputs and outputs (loading it to learn them).
+  Result<ModelInfo> Describe(const std::string& name_or_cid);
+  // Whether the model is registered, and whether it is loaded now.
+  Result<bool> IsLoaded(const std::string& name_or_cid) const;
+  // Every registered model.
+  std::vector<ModelInfo> List() const;
+  // Loads a registered model (or a stored CID) now; a loaded model stays until evicted.
+  Status Load(const std::string& name_or_cid);
+  // Unloads it (it loads again on its next request); kBusy while it runs.
+  Status Unload(const std::string& name_or_cid);
+
+  StatsSnapshot Stats() const;
+  const RouterOptions& options() const { return options_; }
+  int threads_per_run() const { return threads_per_run_; }
+
+ private:
+  struct Pending;
+  struct Queue;
+  Result<std::shared_ptr<Queue>> Find(const std::string& name_or_cid, bool register_cid);
+  void Schedule();
+  void Work();
+  void RunBatch(const std::shared_ptr<Queue>& q, std::vector<std::unique_ptr<Pending>> batch);
+
+  RouterOptions options_;
+  int threads_per_run_ = 1;
+  ModelCache cache_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::shared_ptr<Queue>> queues_;  // by name
+  bool stopping_ = false;
+  int idle_workers_ = 0;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace ipfs_accelerate::router
