@@ -26,8 +26,8 @@ struct Context {
 // operation stopped by SIGINT/SIGTERM (130/143, as shells report it).
 int Fail(const Status& status);
 
-// The configuration of this command: REPO/config.json, ./ipfs_accelerate.json, the
-// IPFS_ACCELERATE_* variables and --set (see Config::Load).
+// The configuration of this command: ./ipfs_accelerate.json, REPO/config.json, the
+// IPFS_ACCELERATE_* variables and --set, later over earlier (see Config::Load).
 Result<Config> LoadConfig(const Context& ctx);
 
 // kInvalidArgument when two --input NAME=FILE specs name the same input.

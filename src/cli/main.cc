@@ -164,8 +164,8 @@ int main(int argc, char** argv) {
       "Repository directory: blocks, pins, aliases, config.json and results.duckdb (default: "
       "$IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate; an empty value is an error)");
   app.add_option("--set", ctx.config_overrides,
-                 "KEY=VALUE configuration setting (repeatable), over REPO/config.json, "
-                 "./ipfs_accelerate.json and IPFS_ACCELERATE_* variables; see `hw --help`");
+                 "KEY=VALUE configuration setting (repeatable), over IPFS_ACCELERATE_* "
+                 "variables, REPO/config.json and ./ipfs_accelerate.json; see `hw --help`");
   // Answered before parsing when it comes first (below), after it otherwise.
   bool version_flag = false;
   app.add_flag("--version", version_flag, "Print the version and the git commit (as `version`)");

@@ -12,6 +12,7 @@
 
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/memory_budget.h"
 #include "core/parse_number.h"
 
 extern char** environ;
@@ -62,6 +63,17 @@ std::string Expected(const ConfigKey& k) {
       std::snprintf(buf, sizeof buf, "a number greater than %g", k.min);
       return buf;
     case Type::kString:
+      if (k.choices.empty()) return "a string";
+      {
+        std::string out = "one of ";
+        for (size_t i = 0; i < k.choices.size(); ++i) out += (i ? ", " : "") + k.choices[i];
+        return out;
+      }
+    case Type::kBool:
+      return "true or false";
+    case Type::kBytes:
+      return "a size: a number of MiB (1000) or a string with a unit (\"2GB\", \"512MiB\")";
+    case Type::kPath:
       return "a string";
   }
   return "?";
@@ -74,36 +86,112 @@ std::string TypeName(const ConfigKey& k) {
     case Type::kNumber:
       return "number";
     case Type::kString:
-      return "string";
+      if (k.choices.empty()) return "string";
+      {
+        std::string out;
+        for (const std::string& c : k.choices) out += (out.empty() ? "" : "|") + c;
+        return out;
+      }
+    case Type::kBool:
+      return "boolean";
+    case Type::kBytes:
+      return "size";
+    case Type::kPath:
+      return "path";
   }
   return "?";
 }
 
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string Trim(const std::string& s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return s.substr(b, e - b);
+}
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+// Bytes from a number of MiB; nullopt when negative, not finite or beyond 64 bits.
+std::optional<uint64_t> MiBToBytes(double mib) {
+  if (!std::isfinite(mib) || mib < 0) return std::nullopt;
+  double bytes = std::floor(mib * kMiB);
+  if (bytes >= 18446744073709551616.0) return std::nullopt;
+  return static_cast<uint64_t>(bytes);
+}
+
+// A size written as text: "" and "0" are 0, a bare number is MiB, else ParseByteSize's forms.
+Result<uint64_t> TextToBytes(const std::string& text, const std::string& what) {
+  std::string t = Trim(text);
+  if (t.empty()) return uint64_t{0};
+  if (auto mib = ParseNumber(t, what); mib.ok()) {
+    if (auto bytes = MiBToBytes(*mib)) return *bytes;
+    return Status::InvalidArgument(what + ": \"" + t + "\" MiB is out of range");
+  }
+  return ParseByteSize(t, what);
+}
+
+// `value` with a leading "~" (alone or before '/') replaced by `home`.
+Result<std::string> ExpandHome(const std::string& value, const std::string& home,
+                               const std::string& where, const std::string& key) {
+  if (value != "~" && !value.starts_with("~/")) return value;
+  if (home.empty()) {
+    return Status::InvalidArgument(where + ": " + key + " starts with ~, but the home directory " +
+                                   "is unknown ($HOME is not set); write the full path");
+  }
+  return home + value.substr(1);
+}
+
 // Checks a JSON value against the key's type and range; returns the stored form or why not.
+// `home` expands a leading "~" of path values.
 Result<json> Check(const ConfigKey& k, const json& v, const std::string& where,
-                   const std::string& shown) {
-  bool ok = false;
+                   const std::string& shown, const std::string& home) {
+  auto bad = [&] {
+    return Status::InvalidArgument(where + ": " + k.name + " must be " + Expected(k) + ", got " +
+                                   shown);
+  };
   switch (k.type) {
     case Type::kInt:
       if (v.is_number_integer()) {
         // Unsigned values beyond int64 compare as huge; both ends are checked as doubles.
         double d = v.is_number_unsigned() ? static_cast<double>(v.get<uint64_t>())
                                           : static_cast<double>(v.get<int64_t>());
-        ok = d >= k.min && d <= k.max;
+        if (d >= k.min && d <= k.max) return v;
       }
-      break;
+      return bad();
     case Type::kNumber:
-      ok = v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > k.min;
-      break;
+      if (v.is_number() && std::isfinite(v.get<double>()) && v.get<double>() > k.min) return v;
+      return bad();
     case Type::kString:
-      ok = v.is_string();
-      break;
+      if (!v.is_string()) return bad();
+      if (k.choices.empty()) return v;
+      for (const std::string& c : k.choices) {
+        if (Lower(v.get<std::string>()) == c) return json(c);
+      }
+      return bad();
+    case Type::kBool:
+      if (v.is_boolean()) return v;
+      return bad();
+    case Type::kBytes:
+      if (v.is_number()) {
+        if (auto bytes = MiBToBytes(v.get<double>())) return json(*bytes);
+        return bad();
+      }
+      if (v.is_string()) {
+        if (auto bytes = TextToBytes(v.get<std::string>(), k.name); bytes.ok()) return json(*bytes);
+      }
+      return bad();
+    case Type::kPath: {
+      if (!v.is_string()) return bad();
+      IA_ASSIGN_OR_RETURN(std::string path, ExpandHome(v.get<std::string>(), home, where, k.name));
+      return json(path);
+    }
   }
-  if (!ok) {
-    return Status::InvalidArgument(where + ": " + k.name + " must be " + Expected(k) + ", got " +
-                                   shown);
-  }
-  return v;
+  return bad();
 }
 
 void Flatten(const json& j, const std::string& prefix,
@@ -116,13 +204,6 @@ void Flatten(const json& j, const std::string& prefix,
       out.emplace_back(key, value);
     }
   }
-}
-
-std::string Trim(const std::string& s) {
-  size_t b = 0, e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return s.substr(b, e - b);
 }
 
 }  // namespace
@@ -139,15 +220,70 @@ const std::vector<ConfigKey>& Config::Keys() {
                       0, 1000});
     }
     keys.push_back(
-        {"browser.path", Type::kString, "", "browser for WebGPU/WebNN (empty: none configured)"});
+        {"browser.path", Type::kPath, "", "browser for WebGPU/WebNN (empty: none configured)"});
     keys.push_back(
-        {"bench.db", Type::kString, "", "benchmark results database (empty: REPO/results.duckdb)"});
+        {"bench.db", Type::kPath, "", "benchmark results database (empty: REPO/results.duckdb)"});
     keys.push_back({"bench.max_time_s", Type::kNumber, 10,
                     "seconds of sampling per benchmark configuration at most (bench --max-time)", 0,
                     0});
     keys.push_back({"engine.memory_limit", Type::kString, "",
                     "memory budget of a model run: bytes or 512MiB, 4GiB (empty: 80% of the "
                     "available memory; run/bench --memory-limit)"});
+    // The seed project's sections. Its hardware and ipfs parts are not built yet: their keys
+    // load as written and are checked, so that a config.json made for the seed works here.
+    const char* kNotYet = " (not used yet)";
+    keys.push_back({"hardware.prefer_cuda", Type::kBool, true,
+                    std::string("try CUDA before other accelerators") + kNotYet});
+    keys.push_back({"hardware.allow_openvino", Type::kBool, true,
+                    std::string("OpenVINO may be used") + kNotYet});
+    keys.push_back(
+        {"hardware.allow_mps", Type::kBool, true, std::string("Apple MPS may be used") + kNotYet});
+    keys.push_back({"hardware.precision",
+                    Type::kString,
+                    "fp32",
+                    std::string("numeric precision of model runs") + kNotYet,
+                    0,
+                    0,
+                    {"fp32", "fp16", "bf16", "int8", "int4"}});
+    keys.push_back(
+        {"hardware.mixed_precision", Type::kBool, false, std::string("mixed precision") + kNotYet});
+    keys.push_back({"hardware.max_memory", Type::kBytes, 0,
+                    std::string("accelerator memory to use at most (0: all)") + kNotYet});
+    keys.push_back({"ipfs.gateway", Type::kString, "http://localhost:8080/ipfs/",
+                    std::string("IPFS gateway URL") + kNotYet});
+    keys.push_back({"ipfs.local_node", Type::kString, "http://localhost:5001",
+                    std::string("local IPFS node's RPC URL") + kNotYet});
+    keys.push_back({"ipfs.timeout", Type::kNumber, 30,
+                    std::string("seconds an IPFS request may take") + kNotYet, 0, 0});
+    keys.push_back({"ipfs.retry_count", Type::kInt, 3,
+                    std::string("retries of a failed IPFS request") + kNotYet, 0, 100});
+    keys.push_back({"performance.cache_size", Type::kBytes, 0,
+                    "memory for loaded models in `serve` (the router's budget; 0: 80% of the "
+                    "available memory)"});
+    keys.push_back({"performance.parallel_requests", Type::kInt, 1,
+                    "model runs `serve` does at once (they share the cores)", 1, 1024});
+    keys.push_back({"performance.enable_prefetch", Type::kBool, false,
+                    std::string("fetch models ahead of use") + kNotYet});
+    keys.push_back({"performance.enable_profiling", Type::kBool, false,
+                    "per-request timings in `serve`'s request log"});
+    keys.push_back({"logging.level",
+                    Type::kString,
+                    "info",
+                    "least severe log messages written (any case: INFO = info)",
+                    0,
+                    0,
+                    {"debug", "info", "warning", "error"}});
+    keys.push_back({"logging.file", Type::kPath, "", "log file, appended to (empty: stderr)"});
+    keys.push_back({"serve.listen", Type::kString, "127.0.0.1:8000",
+                    "HOST:PORT `serve` listens on (port 0: any free port; serve --listen)"});
+    keys.push_back({"serve.api_key_file", Type::kPath, "",
+                    "file holding the API key clients must send (empty: none; serve "
+                    "--api-key-file)"});
+    keys.push_back({"serve.admin_key_file", Type::kPath, "",
+                    "file holding the key of admin routes (load/unload; serve --admin-key-file)"});
+    keys.push_back({"serve.tls_cert", Type::kPath, "",
+                    "TLS certificate, PEM (empty: plain HTTP; serve --tls-cert)"});
+    keys.push_back({"serve.tls_key", Type::kPath, "", "TLS private key, PEM (serve --tls-key)"});
     return keys;
   }();
   return kKeys;
@@ -163,19 +299,22 @@ std::string Config::EnvName(const std::string& key) {
 
 std::string Config::HelpText() {
   std::string out =
-      "Configuration, in layers (a later layer wins):\n"
+      "Configuration, in layers (a later layer wins, as in the seed project):\n"
       "  1. built-in defaults\n"
-      "  2. REPO/config.json                  JSON, nested: {\"priorities\": {\"cuda\": 10}}\n"
-      "  3. ./ipfs_accelerate.json            the same format, for the current directory\n"
+      "  2. ./ipfs_accelerate.json            the project's, for the current directory\n"
+      "  3. REPO/config.json                  the user's; JSON, nested: "
+      "{\"priorities\": {\"cuda\": 10}}\n"
       "  4. environment variables             IPFS_ACCELERATE_<KEY>, e.g. "
       "IPFS_ACCELERATE_PRIORITIES_CUDA=10\n"
       "  5. --set KEY=VALUE                   e.g. --set priorities.cpu=60 (repeatable)\n"
       "REPO is the repository: --repo DIR, else $IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate\n"
       "(an empty --repo or IPFS_ACCELERATE_PATH is an error). Nesting deeper than 64 levels is\n"
-      "refused in every file.\n"
+      "refused in every file. Booleans: true/false in JSON; true, false, 1 or 0 in variables and\n"
+      "--set. Sizes: a number is MiB (1000 = 1000 MiB); a string takes a unit: \"2GB\",\n"
+      "\"512MiB\" (KiB/MiB/GiB powers of 1024, kB/MB/GB of 1000). Paths: a leading ~ is $HOME.\n"
+      "Choices (level, precision) match in any case. Unknown keys are errors.\n"
       "Keys:\n";
   for (const ConfigKey& k : Keys()) {
-    char line[256];
     std::string type = TypeName(k);
     if (k.type == Type::kInt) {
       char range[48];
@@ -184,9 +323,12 @@ std::string Config::HelpText() {
     } else if (k.type == Type::kNumber) {
       type += " > " + DumpJson(json(k.min));
     }
-    std::snprintf(line, sizeof line, "  %-20s %-17s default %-6s %s\n", k.name.c_str(),
-                  type.c_str(), DumpJson(k.default_value).c_str(), k.help.c_str());
-    out += line;
+    auto pad = [](std::string s, size_t width) {
+      if (s.size() < width) s.resize(width, ' ');
+      return s + " ";
+    };
+    out += "  " + pad(k.name, 29) + pad(type, 24) + "default " + pad(DumpJson(k.default_value), 6) +
+           k.help + "\n";
   }
   return out;
 }
@@ -213,7 +355,7 @@ Status Config::ApplyFile(const std::string& path) {
   for (const auto& [name, value] : entries) {
     const ConfigKey* k = FindKey(name);
     if (!k) return Status::InvalidArgument(UnknownKey(path, name));
-    IA_ASSIGN_OR_RETURN(json checked, Check(*k, value, path, DumpJson(value)));
+    IA_ASSIGN_OR_RETURN(json checked, Check(*k, value, path, DumpJson(value), home_));
     values_[name] = {std::move(checked), path};
   }
   return Status::Ok();
@@ -223,26 +365,43 @@ Status Config::ApplyText(const ConfigKey& k, const std::string& text, const std:
                          const std::string& where) {
   std::string shown = DumpJson(json(text));
   std::string t = Trim(text);
+  // Parsed whole (no trailing text, no hex, finite); the range is checked below.
+  auto bad = [&] {
+    return Status::InvalidArgument(where + ": " + k.name + " must be " + Expected(k) + ", got " +
+                                   shown);
+  };
   json value;
-  if (k.type == Type::kString) {
-    value = text;
-  } else {
-    // Parsed whole (no trailing text, no hex, finite); the range is checked below.
-    auto bad = [&] {
-      return Status::InvalidArgument(where + ": " + k.name + " must be " + Expected(k) + ", got " +
-                                     shown);
-    };
-    if (k.type == Type::kInt) {
+  switch (k.type) {
+    case Type::kString:
+    case Type::kPath:
+    case Type::kBytes:  // Check reads the text as a size
+      value = text;
+      break;
+    case Type::kBool: {
+      std::string b = Lower(t);
+      if (b == "true" || b == "1") {
+        value = true;
+      } else if (b == "false" || b == "0") {
+        value = false;
+      } else {
+        return bad();
+      }
+      break;
+    }
+    case Type::kInt: {
       auto v = ParseInt(t, where);
       if (!v.ok()) return bad();
       value = *v;
-    } else {
+      break;
+    }
+    case Type::kNumber: {
       auto v = ParseNumber(t, where);
       if (!v.ok()) return bad();
       value = *v;
+      break;
     }
   }
-  IA_ASSIGN_OR_RETURN(json checked, Check(k, value, where, shown));
+  IA_ASSIGN_OR_RETURN(json checked, Check(k, value, where, shown, home_));
   values_[k.name] = {std::move(checked), source};
   return Status::Ok();
 }
@@ -250,11 +409,13 @@ Status Config::ApplyText(const ConfigKey& k, const std::string& text, const std:
 Result<Config> Config::Load(const ConfigSources& sources) {
   Config c = Defaults();
   c.repo_dir_ = sources.repo_dir;
-  if (!sources.repo_dir.empty()) {
-    IA_RETURN_IF_ERROR(c.ApplyFile(sources.repo_dir + "/config.json"));
-  }
+  c.home_ = sources.home;
+  // The project's file first, then the user's over it (the seed's order).
   if (!sources.work_dir.empty()) {
     IA_RETURN_IF_ERROR(c.ApplyFile(sources.work_dir + "/ipfs_accelerate.json"));
+  }
+  if (!sources.repo_dir.empty()) {
+    IA_RETURN_IF_ERROR(c.ApplyFile(sources.repo_dir + "/config.json"));
   }
   // Other IPFS_ACCELERATE_* variables (IPFS_ACCELERATE_PATH, …) are not configuration keys.
   for (const ConfigKey& k : Keys()) {
@@ -293,6 +454,7 @@ Result<Config> Config::LoadFromProcess(const std::string& repo_dir,
     s.env.emplace_back(entry.substr(0, eq), entry.substr(eq + 1));
   }
   s.overrides = std::move(overrides);
+  s.home = HomeDirFromProcess();
   return Load(s);
 }
 
@@ -300,7 +462,8 @@ const Config::Entry& Config::Get(const std::string& key, ConfigKey::Type type) c
   const ConfigKey* k = FindKey(key);
   auto it = values_.find(key);
   if (!k || it == values_.end() ||
-      (k->type != type && !(type == Type::kNumber && k->type == Type::kInt))) {
+      (k->type != type && !(type == Type::kNumber && k->type == Type::kInt) &&
+       !(type == Type::kString && k->type == Type::kPath))) {
     std::fprintf(stderr, "internal error: configuration key \"%s\" read with the wrong type\n",
                  key.c_str());
     std::abort();
@@ -318,6 +481,27 @@ double Config::Number(const std::string& key) const {
 
 std::string Config::String(const std::string& key) const {
   return Get(key, Type::kString).value.get<std::string>();
+}
+
+bool Config::Bool(const std::string& key) const { return Get(key, Type::kBool).value.get<bool>(); }
+
+uint64_t Config::Bytes(const std::string& key) const {
+  return Get(key, Type::kBytes).value.get<uint64_t>();
+}
+
+ServerSettings Config::Server() const {
+  ServerSettings s;
+  s.cache_size = Bytes("performance.cache_size");
+  s.parallel_requests = static_cast<int>(Int("performance.parallel_requests"));
+  s.enable_profiling = Bool("performance.enable_profiling");
+  s.log_level = String("logging.level");
+  s.log_file = String("logging.file");
+  s.listen = String("serve.listen");
+  s.api_key_file = String("serve.api_key_file");
+  s.admin_key_file = String("serve.admin_key_file");
+  s.tls_cert = String("serve.tls_cert");
+  s.tls_key = String("serve.tls_key");
+  return s;
 }
 
 std::string Config::SourceOf(const std::string& key) const {
@@ -364,16 +548,16 @@ Result<std::string> ResolveRepoPath(const std::optional<std::string>& flag,
   return home + "/.ipfs_accelerate";
 }
 
+std::string HomeDirFromProcess() {
+  if (const char* h = std::getenv("HOME"); h && *h) return h;
+  if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  return "";
+}
+
 Result<std::string> ResolveRepoPathFromProcess(const std::optional<std::string>& flag) {
   std::optional<std::string> env_path;
   if (const char* env = std::getenv("IPFS_ACCELERATE_PATH")) env_path = env;
-  std::string home;
-  if (const char* h = std::getenv("HOME"); h && *h) {
-    home = h;
-  } else if (const passwd* pw = getpwuid(getuid()); pw && pw->pw_dir) {
-    home = pw->pw_dir;
-  }
-  return ResolveRepoPath(flag, env_path, home);
+  return ResolveRepoPath(flag, env_path, HomeDirFromProcess());
 }
 
 }  // namespace ipfs_accelerate

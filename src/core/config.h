@@ -1,7 +1,9 @@
-// Layered configuration: built-in defaults < REPO/config.json (REPO: the repository, see
-// ResolveRepoPath) < ./ipfs_accelerate.json < IPFS_ACCELERATE_* environment variables < --set
-// KEY=VALUE. Keys are dotted ("priorities.cuda") and come from a fixed table with types and
-// defaults; anything else is an error that names where it was written.
+// Layered configuration, as the seed project orders it: built-in defaults < ./ipfs_accelerate.json
+// (the project) < REPO/config.json (the user's; REPO: the repository, see ResolveRepoPath) <
+// IPFS_ACCELERATE_* environment variables < --set KEY=VALUE. Keys are dotted ("priorities.cuda")
+// and come from a fixed table with types and defaults; anything else is an error that names where
+// it was written. The seed's example config.json (hardware, ipfs, performance, logging) loads as
+// written; keys whose part does not exist yet are typed and say "not used yet" in their help.
 #pragma once
 
 #include <cstdint>
@@ -22,17 +24,40 @@ struct ConfigSources {
   std::string work_dir;  // holds ipfs_accelerate.json; empty: no project layer
   std::vector<std::pair<std::string, std::string>> env;  // NAME, VALUE
   std::vector<std::string> overrides;                    // "KEY=VALUE", from --set
+  std::string home;  // what a leading "~" in a path value stands for; empty: "~" is an error
 };
 
 // One known key: its name, type, allowed range, default and meaning.
 struct ConfigKey {
-  enum class Type { kInt, kNumber, kString };
+  // kBool: JSON true/false; "true"/"false"/"1"/"0" in the environment and --set.
+  // kBytes: a size, stored as bytes: a number is MiB (1000 = 1000 MiB); a string is a number with
+  //   a unit as ParseByteSize reads it ("2GB", "512MiB"), a bare number in it again MiB; 0 or ""
+  //   is 0 (the key's "automatic").
+  // kPath: a string whose leading "~" (alone or before '/') is the home directory.
+  enum class Type { kInt, kNumber, kString, kBool, kBytes, kPath };
   std::string name;  // "priorities.cuda"
   Type type;
   nlohmann::json default_value;
   std::string help;  // one line for `hw --help`
   double min = 0;    // kInt: the smallest value; kNumber: values must be greater
   double max = 0;    // kInt: the largest value; ignored for kNumber and kString
+  // kString: the allowed values, lower-case; matched regardless of case and stored lower-case.
+  // Empty: any string.
+  std::vector<std::string> choices;
+};
+
+// What `serve` reads from the configuration (each also a flag of `serve`).
+struct ServerSettings {
+  uint64_t cache_size = 0;    // performance.cache_size: the router's model memory budget; 0: auto
+  int parallel_requests = 1;  // performance.parallel_requests: runs at once, at least 1
+  bool enable_profiling = false;  // performance.enable_profiling
+  std::string log_level;          // logging.level: debug, info, warning or error
+  std::string log_file;           // logging.file: "" for stderr
+  std::string listen;             // serve.listen: "HOST:PORT"
+  std::string api_key_file;       // serve.api_key_file: "" for no key
+  std::string admin_key_file;     // serve.admin_key_file
+  std::string tls_cert;           // serve.tls_cert: "" for plain HTTP
+  std::string tls_key;            // serve.tls_key
 };
 
 class Config {
@@ -58,12 +83,19 @@ class Config {
   int64_t Int(const std::string& key) const;
   // The value of a number key.
   double Number(const std::string& key) const;
-  // The value of a string key.
+  // The value of a string or path key (a path with "~" already expanded).
   std::string String(const std::string& key) const;
+  // The value of a boolean key.
+  bool Bool(const std::string& key) const;
+  // The value of a size key, in bytes.
+  uint64_t Bytes(const std::string& key) const;
   // Which layer set `key`: "default", a file path, "IPFS_ACCELERATE_X" or "--set".
   std::string SourceOf(const std::string& key) const;
   // Every key with its value and source: {"key": {"value": …, "source": …}}.
   nlohmann::json ToJson() const;
+
+  // The keys `serve` reads, resolved.
+  ServerSettings Server() const;
 
   // bench.db resolved: the configured path, else <repo_dir>/results.duckdb ("" when neither is
   // known).
@@ -81,6 +113,7 @@ class Config {
 
   std::map<std::string, Entry> values_;
   std::string repo_dir_;
+  std::string home_;
 };
 
 // The repository directory REPO: `flag` when --repo was given, else `env_path` (the value of
@@ -90,8 +123,10 @@ class Config {
 Result<std::string> ResolveRepoPath(const std::optional<std::string>& flag,
                                     const std::optional<std::string>& env_path,
                                     const std::string& home);
-// ResolveRepoPath with this process's IPFS_ACCELERATE_PATH and home directory ($HOME, else the
-// password database).
+// This process's home directory: $HOME, else the password database; "" when neither says.
+std::string HomeDirFromProcess();
+
+// ResolveRepoPath with this process's IPFS_ACCELERATE_PATH and home directory (HomeDirFromProcess).
 Result<std::string> ResolveRepoPathFromProcess(const std::optional<std::string>& flag);
 
 }  // namespace ipfs_accelerate

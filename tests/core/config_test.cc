@@ -49,12 +49,14 @@ TEST(ConfigTest, DefaultsWhenNoFileExists) {
   EXPECT_TRUE(Config::Load({}).ok());
 }
 
+// The seed's order: --set > environment > REPO/config.json (user) > ./ipfs_accelerate.json
+// (project) > defaults.
 TEST(ConfigTest, EachLayerOverridesThePreviousOne) {
   Dirs d;
   MustWrite(
-      d.home_file(),
-      R"({"priorities": {"cpu": 1, "cuda": 11, "rocm": 21, "mps": 31}, "bench": {"db": "/h.db"}})");
-  MustWrite(d.work_file(), R"({"priorities": {"cpu": 2, "cuda": 12, "rocm": 22}})");
+      d.work_file(),
+      R"({"priorities": {"cpu": 1, "cuda": 11, "rocm": 21, "mps": 31}, "bench": {"db": "/w.db"}})");
+  MustWrite(d.home_file(), R"({"priorities": {"cpu": 2, "cuda": 12, "rocm": 22}})");
   ConfigSources s = d.sources();
   s.env = {{"IPFS_ACCELERATE_PRIORITIES_CPU", "3"}, {"IPFS_ACCELERATE_PRIORITIES_CUDA", "13"}};
   s.overrides = {"priorities.cpu=4"};
@@ -65,13 +67,198 @@ TEST(ConfigTest, EachLayerOverridesThePreviousOne) {
   EXPECT_EQ(c->Int("priorities.cuda"), 13);
   EXPECT_EQ(c->SourceOf("priorities.cuda"), "IPFS_ACCELERATE_PRIORITIES_CUDA");
   EXPECT_EQ(c->Int("priorities.rocm"), 22);
-  EXPECT_EQ(c->SourceOf("priorities.rocm"), d.work_file());
+  EXPECT_EQ(c->SourceOf("priorities.rocm"), d.home_file());
   EXPECT_EQ(c->Int("priorities.mps"), 31);
-  EXPECT_EQ(c->SourceOf("priorities.mps"), d.home_file());
+  EXPECT_EQ(c->SourceOf("priorities.mps"), d.work_file());
   EXPECT_EQ(c->Int("priorities.webnn"), 65);
   EXPECT_EQ(c->SourceOf("priorities.webnn"), "default");
-  EXPECT_EQ(c->BenchDbPath(), "/h.db");
+  EXPECT_EQ(c->BenchDbPath(), "/w.db");
   EXPECT_EQ(c->ToJson()["priorities.rocm"]["value"], 22);
+}
+
+TEST(ConfigTest, UserFileWinsOverProjectFile) {
+  Dirs d;
+  MustWrite(d.work_file(), R"({"logging": {"level": "debug"}, "performance": {"cache_size": 10}})");
+  MustWrite(d.home_file(), R"({"logging": {"level": "error"}})");
+  auto c = Config::Load(d.sources());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->String("logging.level"), "error");
+  EXPECT_EQ(c->SourceOf("logging.level"), d.home_file());
+  EXPECT_EQ(c->Bytes("performance.cache_size"), 10u << 20);
+  EXPECT_EQ(c->SourceOf("performance.cache_size"), d.work_file());
+}
+
+// The upstream project's example config.json, as its README prints it.
+constexpr char kSeedExample[] = R"({
+  "hardware": {"prefer_cuda": true, "allow_openvino": true, "allow_mps": true,
+               "precision": "fp16", "mixed_precision": true, "max_memory": "8GB"},
+  "ipfs": {"gateway": "http://localhost:8080/ipfs/", "local_node": "http://localhost:5001",
+           "timeout": 30, "retry_count": 3},
+  "performance": {"cache_size": "2GB", "parallel_requests": 4, "enable_prefetch": true,
+                  "enable_profiling": false},
+  "logging": {"level": "INFO", "file": "~/.ipfs_accelerate/ipfs_accelerate.log"}
+})";
+
+TEST(ConfigTest, SeedExampleConfigLoadsAsWritten) {
+  Dirs d;
+  MustWrite(d.home_file(), kSeedExample);
+  ConfigSources s = d.sources();
+  s.home = "/home/ada";
+  auto c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->Bool("hardware.prefer_cuda"));
+  EXPECT_TRUE(c->Bool("hardware.mixed_precision"));
+  EXPECT_EQ(c->String("hardware.precision"), "fp16");
+  EXPECT_EQ(c->Bytes("hardware.max_memory"), 8'000'000'000u);  // GB: powers of 1000
+  EXPECT_EQ(c->String("ipfs.gateway"), "http://localhost:8080/ipfs/");
+  EXPECT_EQ(c->Number("ipfs.timeout"), 30);
+  EXPECT_EQ(c->Int("ipfs.retry_count"), 3);
+  EXPECT_TRUE(c->Bool("performance.enable_prefetch"));
+  ServerSettings server = c->Server();
+  EXPECT_EQ(server.cache_size, 2'000'000'000u);
+  EXPECT_EQ(server.parallel_requests, 4);
+  EXPECT_FALSE(server.enable_profiling);
+  EXPECT_EQ(server.log_level, "info");  // "INFO", matched in any case
+  EXPECT_EQ(server.log_file, "/home/ada/.ipfs_accelerate/ipfs_accelerate.log");
+  EXPECT_EQ(server.listen, "127.0.0.1:8000");
+  EXPECT_EQ(server.api_key_file, "");
+
+  // cache_size as a number is MiB.
+  std::string numeric = kSeedExample;
+  numeric.replace(numeric.find("\"2GB\""), 5, "1000");
+  MustWrite(d.home_file(), numeric);
+  c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Bytes("performance.cache_size"), 1000ull << 20);
+}
+
+TEST(ConfigTest, ServerDefaults) {
+  ServerSettings s = Config::Defaults().Server();
+  EXPECT_EQ(s.cache_size, 0u);  // automatic
+  EXPECT_EQ(s.parallel_requests, 1);
+  EXPECT_FALSE(s.enable_profiling);
+  EXPECT_EQ(s.log_level, "info");
+  EXPECT_EQ(s.log_file, "");  // stderr
+  EXPECT_EQ(s.listen, "127.0.0.1:8000");
+  EXPECT_EQ(s.admin_key_file, "");
+  EXPECT_EQ(s.tls_cert, "");
+  EXPECT_EQ(s.tls_key, "");
+}
+
+TEST(ConfigTest, BooleansInEveryLayer) {
+  Dirs d;
+  ConfigSources s = d.sources();
+  s.env = {{"IPFS_ACCELERATE_PERFORMANCE_ENABLE_PROFILING", "TRUE"},
+           {"IPFS_ACCELERATE_HARDWARE_PREFER_CUDA", "0"}};
+  s.overrides = {"hardware.allow_mps=false", "performance.enable_prefetch= 1 "};
+  auto c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_TRUE(c->Bool("performance.enable_profiling"));
+  EXPECT_FALSE(c->Bool("hardware.prefer_cuda"));
+  EXPECT_FALSE(c->Bool("hardware.allow_mps"));
+  EXPECT_TRUE(c->Bool("performance.enable_prefetch"));
+
+  s.env = {};
+  s.overrides = {"hardware.allow_mps=yes"};
+  EXPECT_EQ(Config::Load(s).status().message(),
+            "--set hardware.allow_mps=yes: hardware.allow_mps must be true or false, got \"yes\"");
+  s.overrides = {};
+  MustWrite(d.home_file(), R"({"hardware": {"allow_mps": "true"}})");
+  EXPECT_TRUE(HasSubstr(Config::Load(s).status().message(),
+                        "hardware.allow_mps must be true or false, got \"true\""));
+  MustWrite(d.home_file(), R"({"hardware": {"allow_mps": 1}})");
+  EXPECT_FALSE(Config::Load(s).ok());
+}
+
+TEST(ConfigTest, SizesAreMiBNumbersOrStringsWithUnits) {
+  Dirs d;
+  struct Case {
+    const char* text;
+    uint64_t bytes;
+  } cases[] = {{"2GB", 2'000'000'000},
+               {"512MiB", 512ull << 20},
+               {"1000", 1000ull << 20},
+               {" 1.5 ", 3ull << 19},
+               {"0", 0},
+               {"", 0},
+               {"64k", 64 << 10},
+               {"4GiB", 4ull << 30}};
+  for (const Case& t : cases) {
+    ConfigSources s = d.sources();
+    s.overrides = {std::string("performance.cache_size=") + t.text};
+    auto c = Config::Load(s);
+    ASSERT_TRUE(c.ok()) << t.text << ": " << c.status().ToString();
+    EXPECT_EQ(c->Bytes("performance.cache_size"), t.bytes) << t.text;
+  }
+  for (const char* bad : {"lots", "-1", "2 parsecs", "1e30", "nan"}) {
+    ConfigSources s = d.sources();
+    s.overrides = {std::string("performance.cache_size=") + bad};
+    auto c = Config::Load(s);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_TRUE(HasSubstr(c.status().message(), "performance.cache_size must be a size")) << bad;
+  }
+  MustWrite(d.home_file(), R"({"performance": {"cache_size": 0.5}})");
+  auto c = Config::Load(d.sources());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Bytes("performance.cache_size"), 1u << 19);
+  for (const char* bad :
+       {R"({"performance": {"cache_size": -5}})", R"({"performance": {"cache_size": true}})",
+        R"({"performance": {"cache_size": 1e300}})"}) {
+    MustWrite(d.home_file(), bad);
+    EXPECT_FALSE(Config::Load(d.sources()).ok()) << bad;
+  }
+}
+
+TEST(ConfigTest, ChoicesMatchInAnyCaseAndAreStoredLowerCase) {
+  Dirs d;
+  ConfigSources s = d.sources();
+  s.overrides = {"logging.level=Warning", "hardware.precision=BF16"};
+  auto c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->String("logging.level"), "warning");
+  EXPECT_EQ(c->String("hardware.precision"), "bf16");
+  s.overrides = {"logging.level=verbose"};
+  EXPECT_EQ(Config::Load(s).status().message(),
+            "--set logging.level=verbose: logging.level must be one of debug, info, warning, "
+            "error, got \"verbose\"");
+}
+
+TEST(ConfigTest, LeadingTildeIsTheHomeDirectory) {
+  Dirs d;
+  ConfigSources s = d.sources();
+  s.home = "/home/ada";
+  s.env = {{"IPFS_ACCELERATE_SERVE_TLS_CERT", "~/certs/c.pem"}};
+  s.overrides = {"serve.api_key_file=~", "serve.tls_key=~other/k.pem", "bench.db=/x/~/r.db"};
+  auto c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->String("serve.tls_cert"), "/home/ada/certs/c.pem");
+  EXPECT_EQ(c->String("serve.api_key_file"), "/home/ada");
+  EXPECT_EQ(c->String("serve.tls_key"), "~other/k.pem");  // ~user is not expanded
+  EXPECT_EQ(c->String("bench.db"), "/x/~/r.db");
+  EXPECT_EQ(c->BenchDbPath(), "/x/~/r.db");
+  // A plain string key keeps its "~".
+  s.overrides = {"ipfs.gateway=~/gw"};
+  EXPECT_EQ(Config::Load(s)->String("ipfs.gateway"), "~/gw");
+
+  s.home = "";
+  s.env = {};
+  s.overrides = {"logging.file=~/log"};
+  auto no_home = Config::Load(s);
+  ASSERT_FALSE(no_home.ok());
+  EXPECT_TRUE(HasSubstr(no_home.status().message(), "the home directory is unknown"));
+}
+
+TEST(ConfigTest, UnknownKeysInSeedSectionsStayErrors) {
+  Dirs d;
+  MustWrite(d.home_file(), R"({"performance": {"cache_sise": "2GB"}})");
+  auto c = Config::Load(d.sources());
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(
+      HasSubstr(c.status().message(), "unknown configuration key \"performance.cache_sise\""));
+  ConfigSources s = d.sources();
+  MustWrite(d.home_file(), "{}");
+  s.overrides = {"logging.colour=true"};
+  EXPECT_FALSE(Config::Load(s).ok());
 }
 
 TEST(ConfigTest, DottedKeysAtTopLevelAndAllTypes) {
@@ -248,6 +435,15 @@ TEST(ConfigTest, HelpListsLayersAndKeys) {
   EXPECT_TRUE(HasSubstr(help, "IPFS_ACCELERATE_PRIORITIES_CUDA"));
   EXPECT_TRUE(HasSubstr(help, "--set KEY=VALUE"));
   for (const ConfigKey& k : Config::Keys()) EXPECT_TRUE(HasSubstr(help, k.name));
+  // The project file comes before (under) the user's.
+  EXPECT_LT(help.find("./ipfs_accelerate.json"), help.find("REPO/config.json"));
+  EXPECT_TRUE(HasSubstr(help, "a number is MiB"));
+  EXPECT_TRUE(HasSubstr(help, "hardware.prefer_cuda"));
+  for (const ConfigKey& k : Config::Keys()) {
+    bool not_yet = k.name.starts_with("hardware.") || k.name.starts_with("ipfs.") ||
+                   k.name == "performance.enable_prefetch";
+    EXPECT_EQ(HasSubstr(k.help, "not used yet"), not_yet) << k.name;
+  }
 }
 
 // A cloned repository can ship ./ipfs_accelerate.json: nesting deep enough to exhaust the stack
