@@ -2,6 +2,26 @@
 
 namespace ipfs_accelerate::bench {
 
+std::string ToString(Scenario scenario) {
+  switch (scenario) {
+    case Scenario::kSingleStream:
+      return "single-stream";
+    case Scenario::kOffline:
+      return "offline";
+    case Scenario::kServer:
+      return "server";
+  }
+  return "?";
+}
+
+Result<Scenario> ParseScenario(const std::string& name) {
+  for (Scenario s : {Scenario::kSingleStream, Scenario::kOffline, Scenario::kServer}) {
+    if (ToString(s) == name) return s;
+  }
+  return Status::InvalidArgument("unknown scenario '" + name +
+                                 "': choose single-stream, offline or server");
+}
+
 std::string ResultRecord::Label() const {
   std::string out = model_name.empty() ? model_cid : model_name;
   out += " b" + std::to_string(batch);

@@ -7,8 +7,18 @@
 #include <vector>
 
 #include "bench/statistics.h"
+#include "core/status.h"
 
 namespace ipfs_accelerate::bench {
+
+// How a configuration was measured, after MLPerf's scenarios: single-stream (one query at a
+// time, latency), offline (all queries at once, throughput), server (a load generator against
+// an HTTP server: `loadgen`, closed loop or Poisson arrivals).
+enum class Scenario { kSingleStream, kOffline, kServer };
+// "single-stream", "offline", "server": the names stored in ResultRecord::scenario.
+std::string ToString(Scenario scenario);
+// The scenario named `name`; kInvalidArgument listing the names otherwise.
+Result<Scenario> ParseScenario(const std::string& name);
 
 // One configuration (model × hardware × batch × seq × threads × scenario) measured in a run.
 struct ResultRecord {
@@ -18,7 +28,10 @@ struct ResultRecord {
   std::string model_cid;   // CID of the model file (as `add` gives it)
   std::string hardware = "cpu";
   std::string precision = "fp32";
-  std::string scenario = "single-stream";  // or "offline"
+  // ToString(Scenario): "single-stream", "offline" or "server". For "server" results, hardware is
+  // "server:HOST:PORT" (with " rate R/s" for an open loop), threads the connections and batch
+  // the items per request.
+  std::string scenario = "single-stream";
   int64_t batch = 1;
   int64_t seq = 0;  // 0 when the model has no sequence dimension
   int64_t threads = 1;

@@ -38,5 +38,6 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx);
 void RegisterOcrCommands(CLI::App& app, Context& ctx);
 void RegisterHardwareCommands(CLI::App& app, Context& ctx);
 void RegisterBenchCommands(CLI::App& app, Context& ctx);
+void RegisterLoadgenCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

@@ -174,6 +174,7 @@ int main(int argc, char** argv) {
   RegisterOcrCommands(app, ctx);
   RegisterHardwareCommands(app, ctx);
   RegisterBenchCommands(app, ctx);
+  RegisterLoadgenCommands(app, ctx);
   RegisterVersionCommand(app, ctx);
 
   // Kubo's habits, before CLI11 (which would answer each with "A subcommand is required"):
