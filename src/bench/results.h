@@ -29,8 +29,8 @@ struct ResultRecord {
   std::string hardware = "cpu";
   std::string precision = "fp32";
   // ToString(Scenario): "single-stream", "offline" or "server". For "server" results, hardware is
-  // "server:HOST:PORT" (with " rate R/s" for an open loop), threads the connections and batch
-  // the items per request.
+  // "server:HOST:PORT" (then " rate R/s" for an open loop, " binary" for the binary tensor
+  // extension), threads the connections and batch the items per request.
   std::string scenario = "single-stream";
   int64_t batch = 1;
   int64_t seq = 0;  // 0 when the model has no sequence dimension

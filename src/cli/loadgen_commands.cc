@@ -194,7 +194,8 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
   r.model_name = model->name.empty() ? f.model : model->name;
   r.model_cid = model->versions.empty() ? "" : model->versions[0];
   // The server is the hardware; an open loop's offered rate is part of what was measured.
-  r.hardware = "server:" + url->HostPort() + (open_loop ? " rate " + Ms(f.rate) + "/s" : "");
+  r.hardware = "server:" + url->HostPort() + (open_loop ? " rate " + Ms(f.rate) + "/s" : "") +
+               (f.binary ? " binary" : "");
   r.scenario = bench::ToString(bench::Scenario::kServer);
   r.batch = body->items;
   r.threads = open_loop ? o.open_connections : f.concurrency;
