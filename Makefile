@@ -2,9 +2,9 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz repo_fuzz onnx_model_fuzz config_fuzz
+FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz repo_fuzz onnx_model_fuzz config_fuzz http_request_fuzz serve_handler_fuzz
 
-.PHONY: all setup build demo test fuzz format clean
+.PHONY: all setup build demo test test-tsan fuzz format clean
 
 all: build
 
@@ -21,6 +21,17 @@ demo: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@grep -h "^conformance: " $(BUILD)/Testing/Temporary/LastTest.log || true
+
+# ThreadSanitizer over the tests that call one engine session (and later the router and server)
+# from several threads at once. A test joins by having "Concurrent" in its suite or test name
+# (TEST(RouterConcurrentTest, ...)); TSAN_TESTS=<ctest regex> picks others. Not in `make test`:
+# the instrumented build is slow. tools/tsan.supp holds only third-party frames (why: there).
+TSAN_TESTS ?= Concurrent
+test-tsan: setup
+	@cmake -S . -B build-tsan -DIA_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-tsan -j$(JOBS) --target unit_tests ipfs-accelerate
+	@cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/tools/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
+	  ctest -R '$(TSAN_TESTS)' --output-on-failure --no-tests=error
 
 # Runs each libFuzzer target for FUZZ_SECONDS on a copy of its corpus; new inputs land in
 # build-fuzz/corpus/<target> (copy the interesting ones into tools/fuzz/corpus/).

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,9 +20,35 @@ class Backend;
 
 // What a kernel keeps for one node between runs (packed weights, built primitives). The session
 // owns one slot per top-level node; nodes inside subgraphs have none, so kernels must work
-// without it.
+// without it. A state is read-only once published: runs of one session may use it at once.
 struct KernelState {
   virtual ~KernelState() = default;
+};
+
+// One node's state, shared by the runs of a session, which may run at once. A kernel takes the
+// current state with Get and keeps that shared_ptr while it runs, so another run may Set a new
+// one (shapes changed) without pulling it from under it. Two runs that both find it missing may
+// both build one; the last Set wins, and either is correct.
+class StateSlot {
+ public:
+  StateSlot() = default;
+  StateSlot(const StateSlot&) = delete;
+  StateSlot& operator=(const StateSlot&) = delete;
+
+  // The current state, or null before the first Set.
+  std::shared_ptr<const KernelState> Get() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_;
+  }
+  // Publishes `state` for the runs that follow; runs holding the old one keep it alive.
+  void Set(std::shared_ptr<const KernelState> state) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_.swap(state);  // the old one, if this held it last, is freed after the unlock
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<const KernelState> state_;
 };
 
 class KernelContext {
@@ -71,9 +98,9 @@ class KernelContext {
   std::vector<float> GetFloats(const std::string& name, std::vector<float> fallback = {}) const;
   bool HasAttr(const std::string& name) const { return node_.attr(name) != nullptr; }
 
-  // The node's state slot, or null when it has none (see KernelState).
-  std::unique_ptr<KernelState>* state() const { return state_; }
-  void set_state(std::unique_ptr<KernelState>* state) { state_ = state; }
+  // The node's state slot, or null when it has none (see KernelState and StateSlot).
+  StateSlot* state() const { return state_; }
+  void set_state(StateSlot* state) { state_ = state; }
   // Whether input `i` is an initializer of the graph being run: the same bytes on every run.
   bool is_constant(size_t i) const;
   void set_graph(const Graph* graph) { graph_ = graph; }
@@ -110,7 +137,7 @@ class KernelContext {
   ThreadPool* pool_;
   Backend* backend_;
   const std::map<std::string, Tensor>* scope_;
-  std::unique_ptr<KernelState>* state_ = nullptr;
+  StateSlot* state_ = nullptr;
   const Graph* graph_ = nullptr;
   const CancelToken* cancel_ = nullptr;
 };

@@ -109,10 +109,11 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
       for (auto& [name, idx] : last_use) idx = std::max(idx, i);
     }
   }
+  s->profiling_ = options.profile;
   if (options.profile) {
     for (const Node& n : g.nodes) s->profile_.push_back({n.name, n.op_type});
   }
-  s->states_.resize(g.nodes.size());
+  s->states_ = std::vector<StateSlot>(g.nodes.size());
   s->release_after_.resize(g.nodes.size());
   for (const auto& [name, idx] : last_use) {
     if (!name.empty() && !keep.count(name)) s->release_after_[idx].push_back(name);
@@ -163,7 +164,7 @@ Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
 
 Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
                 std::map<std::string, Tensor>& values, const GraphRunState& state) {
-  std::vector<NodeProfile>* profile = state.profile;
+  std::vector<double>* node_ms = state.node_ms;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
     if (state.cancel) IA_RETURN_IF_ERROR(state.cancel->Check("running " + node.Describe()));
@@ -185,7 +186,7 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
     ctx.set_graph(&graph);
     if (state.states) ctx.set_state(&(*state.states)[i]);
     ctx.set_cancel(state.cancel);
-    auto t0 = profile ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    auto t0 = node_ms ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status status;
     try {
       status = backend.Run(ctx);
@@ -198,10 +199,9 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
       status = Status::Internal(node.Describe() + ": " + e.what() + " (please report this)");
     }
     IA_RETURN_IF_ERROR(status);
-    if (profile) {
-      (*profile)[i].total_ms +=
+    if (node_ms) {
+      (*node_ms)[i] =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-      (*profile)[i].runs++;
     }
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k].empty()) continue;
@@ -220,17 +220,39 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
   return Status::Ok();
 }
 
+std::vector<NodeProfile> Session::profile() const {
+  std::lock_guard<std::mutex> lock(profile_mu_);
+  return profile_;
+}
+
+void Session::ResetProfile() {
+  std::lock_guard<std::mutex> lock(profile_mu_);
+  for (auto& n : profile_) n.total_ms = 0, n.runs = 0;
+}
+
+// No lock on this path: everything it reads of the session is fixed after Create, except the
+// state slots, the arena and the profile, which guard themselves (see session.h).
 Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& inputs,
                                                    const RunOptions& options) {
-  std::lock_guard<std::mutex> lock(run_mu_);
   ScopedBufferPool arena(&arena_);
   IA_RETURN_IF_ERROR(CheckInputs(inputs));
   const Graph& g = model_.graph;
   std::map<std::string, Tensor> values = g.initializers;  // shares buffers, copies nothing
   for (const auto& [name, t] : inputs) values[name] = t;
-  IA_RETURN_IF_ERROR(RunGraph(
-      g, *backend_, pool_.get(), values,
-      {&release_after_, profile_.empty() ? nullptr : &profile_, &states_, options.cancel}));
+  std::vector<double> node_ms(profiling_ ? g.nodes.size() : 0, -1.0);
+  Status status =
+      RunGraph(g, *backend_, pool_.get(), values,
+               {&release_after_, profiling_ ? &node_ms : nullptr, &states_, options.cancel});
+  if (profiling_) {
+    // The nodes that ran count, even when a later one failed.
+    std::lock_guard<std::mutex> lock(profile_mu_);
+    for (size_t i = 0; i < node_ms.size(); ++i) {
+      if (node_ms[i] < 0) continue;
+      profile_[i].total_ms += node_ms[i];
+      profile_[i].runs++;
+    }
+  }
+  IA_RETURN_IF_ERROR(status);
   std::map<std::string, Tensor> out;
   for (const ValueInfo& o : g.outputs) {
     auto it = values.find(o.name);

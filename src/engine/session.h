@@ -24,9 +24,10 @@ struct SessionOptions {
   // Fixed shapes of graph inputs, when the caller promises them: shape computations on them
   // fold away, and Run then refuses other shapes.
   std::map<std::string, std::vector<int64_t>> input_shapes;
-  // The memory budget: the most bytes of tensors a run may hold at once (every tensor its nodes
-  // allocate, until freed; inputs and initializers are not counted). A run that would go past
-  // it stops with kResourceExhausted, saying what was asked for. 0: DefaultMemoryLimit()
+  // The memory budget: the most bytes of tensors the session's runs may hold at once (every
+  // tensor their nodes allocate, until freed; inputs and initializers are not counted). Runs
+  // going on at the same time share it: one that would take the total past it stops with
+  // kResourceExhausted, saying what was asked for, and the others go on. 0: DefaultMemoryLimit()
   // (core/memory_budget.h), taken when the session is created.
   uint64_t memory_limit = 0;
 };
@@ -38,7 +39,8 @@ struct RunOptions {
   const CancelToken* cancel = nullptr;
 };
 
-// Time spent per top-level node, summed over the runs since the session was created.
+// Time spent per top-level node, summed over the runs since the session was created (or since
+// ResetProfile).
 struct NodeProfile {
   std::string name, op_type;
   double total_ms = 0;
@@ -51,8 +53,11 @@ class Session {
   static Result<std::unique_ptr<Session>> Create(Model model, SessionOptions options = {});
 
   // Runs the graph. Inputs are checked against the declared dtypes and shapes. Calls from
-  // several threads are safe and run one after the other. Never throws: a tensor refused by
-  // the allocation gate or the memory budget ends the run with an error naming the node.
+  // several threads are safe and run concurrently: each call owns its values, outputs and
+  // cancel token; the weights, the plan and the kernels' prepared state are shared read-only,
+  // and the calls share the thread pool, the arena and its memory budget. Never throws: a
+  // tensor refused by the allocation gate or the memory budget ends the run with an error
+  // naming the node.
   Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs,
                                             const RunOptions& options = {});
 
@@ -63,14 +68,14 @@ class Session {
   int threads() const { return pool_->size(); }
   // The memory budget in bytes (SessionOptions::memory_limit, or the default it resolved to).
   uint64_t memory_limit() const { return arena_.limit(); }
-  // The most bytes of tensors held at once by the runs so far.
+  // The most bytes of tensors held at once by the runs so far (concurrent runs together).
   uint64_t peak_memory() const { return arena_.peak_bytes(); }
-  // Per-node times when SessionOptions::profile is set (empty otherwise), in graph order.
-  const std::vector<NodeProfile>& profile() const { return profile_; }
-  // Zeroes the profile (after warm-up runs, say).
-  void ResetProfile() {
-    for (auto& n : profile_) n.total_ms = 0, n.runs = 0;
-  }
+  // Per-node times when SessionOptions::profile is set (empty otherwise), in graph order: a
+  // snapshot, consistent with whole runs (each run adds its times when it ends). Safe while
+  // runs go on.
+  std::vector<NodeProfile> profile() const;
+  // Zeroes the profile (after warm-up runs, say); runs going on still add theirs when they end.
+  void ResetProfile();
 
  private:
   Session(Model model, std::unique_ptr<Backend> backend, int threads);
@@ -79,27 +84,31 @@ class Session {
   Model model_;
   std::unique_ptr<Backend> backend_;
   std::unique_ptr<ThreadPool> pool_;
+  // Everything below is fixed when Create returns, except what says otherwise.
   std::vector<std::vector<std::string>> release_after_;  // per node: values whose last use it is
-  std::vector<NodeProfile> profile_;
+  bool profiling_ = false;                               // SessionOptions::profile
+  mutable std::mutex profile_mu_;
+  std::vector<NodeProfile> profile_;  // guarded by profile_mu_
   std::string optimizer_summary_;
   std::map<std::string, std::vector<int64_t>> fixed_shapes_;  // SessionOptions::input_shapes
-  std::vector<std::unique_ptr<KernelState>> states_;          // per top-level node
+  std::vector<StateSlot> states_;  // per top-level node; each slot guards itself
   // The session's arena: buffers freed in one run (from 16 KiB up, 1 GiB kept at most) serve the
-  // allocations of the same size later in that run and in the next runs. It holds the memory
-  // budget too.
+  // allocations of the same size later in that run, in the runs going on beside it and in the
+  // next runs. It holds the memory budget too. Thread-safe.
   BufferPool arena_{size_t{1} << 30};
-  std::mutex run_mu_;  // one Run at a time (states, profile)
 };
 
 // Runs a graph (top level or a subgraph of If/Loop/Scan) with `values` as its scope; nested
 // graphs see the values of the scopes around them. Used by the session and by control-flow kernels.
 // What the session keeps per node of its top-level graph; each member may be null.
 struct GraphRunState {
-  const std::vector<std::vector<std::string>>* release_after =
-      nullptr;                                                  // values to free after node i
-  std::vector<NodeProfile>* profile = nullptr;                  // accumulates node times
-  std::vector<std::unique_ptr<KernelState>>* states = nullptr;  // kernels' per-node state
-  const CancelToken* cancel = nullptr;  // checked before every node; see RunOptions
+  // Values to free after node i.
+  const std::vector<std::vector<std::string>>* release_after = nullptr;
+  // This run's time for node i in ms, set when the node has run (the caller fills it with -1
+  // and owns it: it is never shared between runs).
+  std::vector<double>* node_ms = nullptr;
+  std::vector<StateSlot>* states = nullptr;  // kernels' per-node state, shared between runs
+  const CancelToken* cancel = nullptr;       // checked before every node; see RunOptions
 };
 // A kernel's AllocationError (or bad_alloc) becomes that node's error: nothing is thrown.
 Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,

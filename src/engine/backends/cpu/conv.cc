@@ -24,7 +24,7 @@ using ops::WindowGeometry;
 struct ConvPrimitive {
   dnnl::convolution_forward conv;
   memory::desc src_plain, weights_plain, dst_plain, bias_desc;
-  memory::desc src_md, weights_md, dst_md;
+  memory::desc src_md, weights_md, dst_md, scratchpad_md;
   bool has_bias = false;
 };
 
@@ -122,11 +122,13 @@ ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_
   if (!AppendPostOps(epilogue, &ops)) throw dnnl::error(dnnl_unimplemented, "activation");
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
-  dnnl::convolution_forward::primitive_desc pd(desc, attr, onednn::Engine());
+  dnnl::convolution_forward::primitive_desc pd(desc, onednn::UserScratchpad(attr),
+                                               onednn::Engine());
   p.conv = dnnl::convolution_forward(pd);
   p.src_md = pd.src_desc();
   p.weights_md = pd.weights_desc();
   p.dst_md = pd.dst_desc();
+  p.scratchpad_md = pd.scratchpad_desc();
   return p;
 }
 
@@ -144,7 +146,8 @@ std::string ConvKey(const Shape& x, const Shape& w, int64_t group, bool bias,
 }
 
 // Per-node state for a convolution whose weights are an initializer: the weights already in the
-// primitive's layout, reordered on the first run instead of every run.
+// primitive's layout, reordered on the first run instead of every run. Read-only once published
+// (concurrent runs execute with the same `weights`).
 struct ConvState : KernelState {
   std::string key;  // the shapes and attributes `prim` was built for
   std::shared_ptr<const ConvPrimitive> prim;
@@ -183,8 +186,10 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
   std::string key = ConvKey(xs, w.shape(), group, b != nullptr, g) + "/" +
                     std::to_string(static_cast<int>(act_tag)) + epilogue.Key();
-  auto* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
-  auto* state = slot ? dynamic_cast<ConvState*>(slot->get()) : nullptr;
+  StateSlot* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
+  // Held for the whole call: another run may replace the slot's state meanwhile.
+  std::shared_ptr<const KernelState> held = slot ? slot->Get() : nullptr;
+  auto* state = dynamic_cast<const ConvState*>(held.get());
   try {
     onednn::SetThreads(threads);
     dnnl::engine& eng = onednn::Engine();
@@ -206,13 +211,13 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
         weights = packed;
       }
       if (slot) {
-        auto fresh = std::make_unique<ConvState>();
+        auto fresh = std::make_shared<ConvState>();
         fresh->key = key;
         fresh->prim = prim;
         // Owned copy: the plain weights belong to the graph and stay alive, but a packed
         // buffer is ours; either way the memory object keeps what it needs.
         fresh->weights = weights;
-        *slot = std::move(fresh);
+        slot->Set(std::move(fresh));
       }
     }
     memory src_plain(prim->src_plain, eng, const_cast<void*>(x.raw()));
@@ -230,7 +235,7 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
     if (b) args[DNNL_ARG_BIAS] = memory(prim->bias_desc, eng, const_cast<void*>(b->raw()));
-    prim->conv.execute(stream, args);
+    onednn::Execute(prim->conv, prim->scratchpad_md, stream, std::move(args));
     if (prim->dst_md != prim->dst_plain)
       dnnl::reorder(dst, dst_plain).execute(stream, dst, dst_plain);
     stream.wait();

@@ -67,10 +67,11 @@ using dnnl::memory;
 struct DeconvPrimitive {
   dnnl::deconvolution_forward deconv;
   memory::desc src_plain, weights_plain, dst_plain, bias_desc;
-  memory::desc src_md, weights_md, dst_md;
+  memory::desc src_md, weights_md, dst_md, scratchpad_md;
 };
 
-// Per-node state when W is an initializer: the primitive and W in its layout.
+// Per-node state when W is an initializer: the primitive and W in its layout (read-only once
+// published, like ConvState).
 struct DeconvState : KernelState {
   std::string key;
   std::shared_ptr<const DeconvPrimitive> prim;
@@ -104,11 +105,12 @@ DeconvPrimitive BuildDeconv(const Shape& x, const Shape& w, int64_t group, bool 
                                                       dst_any, Dims(strides), d, Dims(pb), Dims(pe))
                   : dnnl::deconvolution_forward::desc(kind, alg, src_any, w_any, dst_any,
                                                       Dims(strides), d, Dims(pb), Dims(pe));
-  dnnl::deconvolution_forward::primitive_desc pd(desc, onednn::Engine());
+  dnnl::deconvolution_forward::primitive_desc pd(desc, onednn::UserScratchpad(), onednn::Engine());
   p.deconv = dnnl::deconvolution_forward(pd);
   p.src_md = pd.src_desc();
   p.weights_md = pd.weights_desc();
   p.dst_md = pd.dst_desc();
+  p.scratchpad_md = pd.scratchpad_desc();
   return p;
 }
 
@@ -130,8 +132,10 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
                     (b ? "b" : "") + ShapeToString(strides) + ShapeToString(dil) +
                     ShapeToString(pb) + ShapeToString(pe);
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
-  auto* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
-  auto* state = slot ? dynamic_cast<DeconvState*>(slot->get()) : nullptr;
+  StateSlot* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
+  // Held for the whole call: another run may replace the slot's state meanwhile.
+  std::shared_ptr<const KernelState> held = slot ? slot->Get() : nullptr;
+  auto* state = dynamic_cast<const DeconvState*>(held.get());
   try {
     onednn::SetThreads(threads);
     dnnl::engine& eng = onednn::Engine();
@@ -154,11 +158,11 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
         weights = packed;
       }
       if (slot) {
-        auto fresh = std::make_unique<DeconvState>();
+        auto fresh = std::make_shared<DeconvState>();
         fresh->key = key;
         fresh->prim = prim;
         fresh->weights = weights;
-        *slot = std::move(fresh);
+        slot->Set(std::move(fresh));
       }
     }
     memory src(prim->src_plain, eng, const_cast<void*>(x.raw()));
@@ -173,7 +177,7 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
     if (b) args[DNNL_ARG_BIAS] = memory(prim->bias_desc, eng, const_cast<void*>(b->raw()));
-    prim->deconv.execute(stream, args);
+    onednn::Execute(prim->deconv, prim->scratchpad_md, stream, std::move(args));
     if (dst != dst_plain) dnnl::reorder(dst, dst_plain).execute(stream, dst, dst_plain);
     stream.wait();
   } catch (const dnnl::error&) {

@@ -1,14 +1,12 @@
 // Cast and CastLike, the float16/bfloat16 conversions, and the thread splitting the element-wise
 // kernels share.
-#include <atomic>
 #include <cmath>
-#include <condition_variable>
 #include <limits>
 #include <map>
 #include <memory>
-#include <mutex>
 
 #include "engine/backends/cpu/elementwise_common.h"
+#include "engine/backends/cpu/run_chunks.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace elementwise {
@@ -17,33 +15,8 @@ void ParallelFor(ThreadPool* pool, int64_t n, int64_t grain,
                  const std::function<void(int64_t, int64_t)>& fn) {
   if (n <= 0) return;
   int64_t tasks = pool ? std::min<int64_t>(pool->size(), n / std::max<int64_t>(grain, 1)) : 1;
-  if (tasks <= 1) {
-    fn(0, n);
-    return;
-  }
-  // Chunks are claimed from a shared counter by the caller and the helpers alike; the caller then
-  // waits only for chunks already claimed (running), never for a queued helper to start.
-  struct Shared {
-    std::atomic<int64_t> next{0};
-    int64_t done = 0;
-    std::mutex mu;
-    std::condition_variable cv;
-  };
-  auto shared = std::make_shared<Shared>();
-  const int64_t chunk = (n + tasks - 1) / tasks;
-  auto work = [shared, chunk, n, tasks, &fn] {
-    for (int64_t c; (c = shared->next.fetch_add(1)) < tasks;) {
-      fn(c * chunk, std::min(n, (c + 1) * chunk));
-      std::lock_guard<std::mutex> lock(shared->mu);
-      if (++shared->done == tasks) shared->cv.notify_all();
-    }
-  };
-  for (int64_t t = 1; t < tasks; ++t) pool->Submit(work);
-  work();
-  std::unique_lock<std::mutex> lock(shared->mu);
-  shared->cv.wait(lock, [&] { return shared->done == tasks; });
+  RunChunks(pool, n, tasks, tasks - 1, fn);
 }
-
 
 Tensor WidenToFloat32(const Tensor& t) {
   Tensor out = Tensor::Empty(DType::kFloat32, t.shape());

@@ -1,13 +1,12 @@
 // Splitting a loop over the session's thread pool, for the kernels of this folder that do not
-// hand their work to oneDNN.
+// hand their work to oneDNN (through RunChunks).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
-#include <future>
-#include <vector>
 
 #include "core/thread_pool.h"
+#include "engine/backends/cpu/run_chunks.h"
 
 namespace ipfs_accelerate::engine::cpu {
 
@@ -18,18 +17,7 @@ void ParallelFor(ThreadPool* pool, int64_t n, int64_t min_chunk, const Fn& fn) {
   if (n <= 0) return;
   int64_t threads = pool ? pool->size() : 1;
   threads = std::max<int64_t>(1, std::min(threads, n / std::max<int64_t>(1, min_chunk)));
-  if (threads == 1) {
-    fn(int64_t{0}, n);
-    return;
-  }
-  int64_t chunk = (n + threads - 1) / threads;
-  std::vector<std::future<void>> pending;
-  for (int64_t begin = chunk; begin < n; begin += chunk) {
-    int64_t end = std::min(n, begin + chunk);
-    pending.push_back(pool->Submit([&fn, begin, end] { fn(begin, end); }));
-  }
-  fn(int64_t{0}, std::min(n, chunk));
-  for (auto& f : pending) f.get();
+  RunChunks(pool, n, threads, threads - 1, fn);
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

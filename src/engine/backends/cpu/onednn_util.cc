@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include "core/tensor.h"
+
 namespace ipfs_accelerate::engine::cpu::onednn {
 
 dnnl::engine& Engine() {
@@ -16,6 +18,22 @@ void SetThreads(int threads) {
   static const GetFn get_fn = reinterpret_cast<GetFn>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
   if (threads < 1) threads = 1;
   if (set_fn && (!get_fn || get_fn() != threads)) set_fn(threads);
+}
+
+dnnl::primitive_attr UserScratchpad(dnnl::primitive_attr attr) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+void Execute(const dnnl::primitive& prim, const dnnl::memory::desc& scratchpad,
+             dnnl::stream& stream, std::unordered_map<int, dnnl::memory> args) {
+  Tensor buffer;  // alive until the primitive is done (stream.wait below)
+  if (scratchpad.get_size() > 0) {
+    buffer = Tensor::Empty(DType::kUInt8, {static_cast<int64_t>(scratchpad.get_size())});
+    args[DNNL_ARG_SCRATCHPAD] = dnnl::memory(scratchpad, stream.get_engine(), buffer.raw());
+  }
+  prim.execute(stream, args);
+  stream.wait();
 }
 
 bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "core/thread_pool.h"
 
@@ -22,6 +23,20 @@ dnnl::engine& Engine();
 // libdnnl, not through our link line, so the setter is looked up at run time.
 void SetThreads(int threads);
 
+// The attributes every cached primitive is built with: scratchpad_mode::user, so that Execute
+// gives each execution a scratchpad of its own. This oneDNN is built without
+// DNNL_ENABLE_CONCURRENT_EXEC: its "library" scratchpad is per thread and a primitive may only run
+// on the thread that built it, while ours are built once per process and run by every thread
+// that calls Session::Run, several at once.
+dnnl::primitive_attr UserScratchpad(dnnl::primitive_attr attr = {});
+
+// Runs `prim` on `stream` with `args` and a scratchpad of `scratchpad`'s size (from the run's
+// arena, counted against its memory budget), and waits for it. Safe to call for one primitive
+// from several threads at once, when it was built with UserScratchpad. Throws dnnl::error, and
+// AllocationError when the scratchpad is refused.
+void Execute(const dnnl::primitive& prim, const dnnl::memory::desc& scratchpad,
+             dnnl::stream& stream, std::unordered_map<int, dnnl::memory> args);
+
 // C = alpha * op(A) * op(B) + beta * C, row-major, float32, on `threads` threads.
 // Returns false when oneDNN refuses (the caller then uses its reference loop).
 bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
@@ -29,7 +44,9 @@ bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            int threads);
 
 // A mutex-protected map from a key (shapes and attributes, printed) to a built primitive and
-// whatever the kernel needs beside it. Building happens outside the lock's fast path only once.
+// whatever the kernel needs beside it; entries are immutable once built, and shared by every
+// session and thread of the process. Two threads missing the same key may both build it; the
+// first to store it wins and both get that one.
 template <typename Entry>
 class PrimitiveCache {
  public:

@@ -14,7 +14,7 @@ using ops::WindowGeometry;
 
 struct PoolPrimitive {
   dnnl::pooling_forward pool;
-  memory::desc src, dst;
+  memory::desc src, dst, scratchpad;
 };
 
 onednn::PrimitiveCache<PoolPrimitive>& PoolCache() {
@@ -56,7 +56,9 @@ Status NhwcPool(KernelContext& ctx, dnnl::algorithm alg) {
                                      memory::dims(g.kernel.begin(), g.kernel.end()),
                                      memory::dims(g.pads_begin.begin(), g.pads_begin.end()),
                                      pads_end);
-    p.pool = dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(desc, onednn::Engine()));
+    dnnl::pooling_forward::primitive_desc pd(desc, onednn::UserScratchpad(), onednn::Engine());
+    p.pool = dnnl::pooling_forward(pd);
+    p.scratchpad = pd.scratchpad_desc();
     return p;
   });
   if (!prim) return ctx.Unsupported("oneDNN has no NHWC pooling for " + ShapeToString(x->shape()));
@@ -65,8 +67,8 @@ Status NhwcPool(KernelContext& ctx, dnnl::algorithm alg) {
     dnnl::engine& eng = onednn::Engine();
     dnnl::stream stream(eng);
     memory src(prim->src, eng, const_cast<void*>(x->raw())), dst(prim->dst, eng, y.raw());
-    prim->pool.execute(stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-    stream.wait();
+    onednn::Execute(prim->pool, prim->scratchpad, stream,
+                    {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
   } catch (const dnnl::error& e) {
     return ctx.Unsupported(std::string("oneDNN pooling failed: ") + e.what());
   }

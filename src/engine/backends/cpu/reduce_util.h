@@ -3,19 +3,17 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/run_chunks.h"
 #include "engine/kernel.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -53,31 +51,8 @@ void ParallelFor(ThreadPool* pool, int64_t n, int64_t work_per_item, F fn) {
     return;
   }
   // Several chunks per thread so uneven rows balance.
-  chunks = std::min(n, chunks * 4);
-  struct State {
-    std::atomic<int64_t> next{0};
-    int64_t done = 0;
-    std::mutex mu;
-    std::condition_variable cv;
-  };
-  auto state = std::make_shared<State>();
-  const int64_t per = (n + chunks - 1) / chunks;
-  // Valid only while the caller waits below; a worker touches it only after claiming a chunk.
-  auto* body = &fn;
-  auto work = [state, body, n, per, chunks] {
-    for (;;) {
-      int64_t c = state->next.fetch_add(1);
-      if (c >= chunks) return;
-      int64_t b = c * per, e = std::min(n, b + per);
-      if (b < e) (*body)(b, e);
-      std::lock_guard<std::mutex> lock(state->mu);
-      if (++state->done == chunks) state->cv.notify_all();
-    }
-  };
-  for (int64_t i = 0; i + 1 < std::min<int64_t>(max_chunks, chunks); ++i) pool->Submit(work);
-  work();
-  std::unique_lock<std::mutex> lock(state->mu);
-  state->cv.wait(lock, [&] { return state->done == chunks; });
+  int64_t split = std::min(n, chunks * 4);
+  RunChunks(pool, n, split, std::min(max_chunks, split) - 1, fn);
 }
 
 // Sum of f(p[i]) for i < n, in float lanes over short blocks added up in double: vectorisable

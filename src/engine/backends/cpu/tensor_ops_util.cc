@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
+
+#include "engine/backends/cpu/run_chunks.h"
 
 namespace ipfs_accelerate::engine::cpu::tensor_ops {
 
@@ -95,14 +96,7 @@ void ParallelFor(ThreadPool* pool, int64_t n, int64_t work,
     if (n > 0) fn(0, n);
     return;
   }
-  std::vector<std::future<void>> done;
-  int64_t chunk = (n + tasks - 1) / tasks;
-  for (int64_t b = chunk; b < n; b += chunk) {
-    int64_t e = std::min(n, b + chunk);
-    done.push_back(pool->Submit([&fn, b, e] { fn(b, e); }));
-  }
-  fn(0, std::min(n, chunk));
-  for (auto& f : done) f.get();
+  RunChunks(pool, n, tasks, tasks - 1, fn);
 }
 
 namespace {
