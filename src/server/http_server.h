@@ -26,7 +26,8 @@ struct HttpRequest {
   std::string body;
   std::string remote;  // "127.0.0.1:53422"
   bool tls = false;
-  // Cancelled when the client closes the connection before its answer is sent.
+  // Cancelled when the client closes the connection (end of stream or reset, a half-close
+  // included) before its answer is sent, or when Stop closes the connection.
   std::shared_ptr<CancelToken> client_gone;
 
   // The first header named `name` (lower case), or "" when absent.
@@ -44,27 +45,39 @@ struct HttpResponse {
   static HttpResponse Error(int status, const std::string& message);
 };
 
-// Call exactly once. Safe from any thread, also after the connection is gone.
+// Call exactly once (later calls are ignored). Safe from any thread, also after the connection,
+// or the server, is gone: then it does nothing.
 using Responder = std::function<void(HttpResponse)>;
 using Handler = std::function<void(HttpRequest request, Responder respond)>;
 
+// What each limit does on the wire:
+//  - max_body_bytes: a Content-Length above it is answered 413 before any of the body is read; a
+//    chunked body that grows past it, 413 when it does. Either way the connection then closes.
+//  - max_header_bytes: headers (request line included) past it: 431, then close.
+//  - header_timeout_s: from the connection's start (its first request) or from the first byte of a
+//    later request, until the headers are complete; past it the connection closes unanswered.
+//  - body_timeout_s: for the body once the headers are in, and again for writing each answer.
+//  - idle_timeout_s: a kept-alive connection with no byte of a next request is closed silently.
+//  - max_connections: a connection beyond it gets a best-effort 503 (plain HTTP) and is closed.
+//  A malformed request is answered 400 and the connection closes.
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8000;  // 0: a free port (see HttpServer::port)
   int io_threads = 1;    // threads running Asio; handlers that block belong on other threads
-  uint64_t max_body_bytes = 64ull << 20;   // larger: 413 with a JSON error
-  uint64_t max_header_bytes = 16 << 10;    // larger: 431
-  double header_timeout_s = 10;            // a request's headers must arrive within this
-  double body_timeout_s = 60;              // and its body within this after them
-  double idle_timeout_s = 75;              // a kept-alive connection with no request is closed
-  int max_connections = 512;               // more are accepted and closed at once
+  uint64_t max_body_bytes = 64ull << 20;    // larger: 413 with a JSON error
+  uint64_t max_header_bytes = 16 << 10;     // larger: 431
+  double header_timeout_s = 10;             // a request's headers must arrive within this
+  double body_timeout_s = 60;               // and its body within this after them (and each answer)
+  double idle_timeout_s = 75;               // a kept-alive connection with no request is closed
+  int max_connections = 512;                // more are accepted, answered 503 and closed
   std::string tls_cert_file, tls_key_file;  // both set: HTTPS only
 };
 
 class HttpServer {
  public:
-  // Binds and starts serving; kInvalidArgument for a bad host or TLS files, kBusy when
-  // the address is in use (naming it).
+  // Binds and starts serving; kInvalidArgument for a bad host or TLS files (naming the file),
+  // kBusy when the address is in use (naming it), kIoError when binding fails otherwise.
+  // The host is an IPv4 or IPv6 literal ("::1" or "[::1]") or "localhost".
   static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, Handler handler);
   // Stops at once (Stop(0)) if still running.
   ~HttpServer();
@@ -72,10 +85,12 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   uint16_t port() const;  // the bound port (the chosen one for port 0)
-  // Stops accepting, lets requests in flight finish for up to `grace_s` seconds, then closes
-  // every connection and joins the io threads. Idempotent.
+  // Stops accepting (new connections are refused), closes idle connections, lets requests in
+  // flight finish for up to `grace_s` seconds (their answers carry Connection: close), then closes
+  // every connection and joins the io threads. Idempotent and thread-safe; never from a handler
+  // (an io thread cannot join itself).
   void Stop(double grace_s);
-  int open_connections() const;
+  int open_connections() const;  // accepted and not yet closed
 
  private:
   struct Impl;
@@ -84,7 +99,9 @@ class HttpServer {
 };
 
 // Parses one complete HTTP/1.1 request from `bytes` with the same parser and limits the server
-// uses (for the fuzz target and tests); kInvalidArgument naming what is wrong otherwise.
+// uses (for the fuzz target and tests); bytes after the request are ignored. kResourceExhausted
+// for a limit (what the server answers 413 or 431), kInvalidArgument naming what is wrong for
+// anything else (400). The request's remote is "".
 Result<HttpRequest> ParseHttpRequest(const std::string& bytes, const HttpServerOptions& options);
 
 }  // namespace ipfs_accelerate::server

@@ -1,0 +1,362 @@
+// One callback chain per connection, every step on the connection's strand:
+//   [TLS handshake] → read headers → (100 Continue) → read body → handler → write → next request
+// While the handler works, the socket is watched so that a client that hangs up cancels
+// client_gone.
+#include "server/http_connection.h"
+
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cerrno>
+#include <optional>
+
+#include "server/http_message.h"
+
+namespace ipfs_accelerate::server::detail {
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+
+// After an error answer or Connection: close, the server stops sending and reads what the client
+// still sends for a while, so the client's unread request bytes do not turn the close into a
+// reset that destroys the answer before the client has read it.
+constexpr auto kLingerTime = std::chrono::seconds(2);
+constexpr size_t kLingerBytes = 1 << 20;
+// TLS clients send close_notify before their FIN, so data on the socket does not end the watch.
+constexpr auto kTlsWatchInterval = std::chrono::milliseconds(200);
+template <class Stream>
+class ConnectionImpl : public Connection,
+                       public std::enable_shared_from_this<ConnectionImpl<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  ConnectionImpl(std::shared_ptr<Shared> shared, tcp::socket socket, std::string remote)
+      : shared_(std::move(shared)),
+        stream_(MakeStream(std::move(socket))),
+        remote_(std::move(remote)),
+        timer_(stream_.get_executor()) {}
+
+  ~ConnectionImpl() override {
+    if (id_ == 0) return;
+    std::lock_guard lock(shared_->conns_mu);
+    shared_->conns.erase(id_);
+  }
+
+  void Register() override {
+    std::lock_guard lock(shared_->conns_mu);
+    id_ = ++shared_->next_conn;
+    shared_->conns[id_] = this->weak_from_this();
+  }
+
+  void Start() override {
+    if (shared_->stopping) return CloseNow();
+    if constexpr (kTls) {
+      Lowest().expires_after(Seconds(shared_->options.header_timeout_s));
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->CloseNow();
+                                self->ReadRequest(true);
+                              });
+    } else {
+      ReadRequest(true);
+    }
+  }
+
+  void BeginStop() override {
+    if (state_ == State::kReading) CloseNow();
+  }
+
+  void CloseNow() override {
+    if (state_ == State::kClosed) return;
+    if (state_ == State::kHandling) client_gone_->Cancel();  // its answer will never be sent
+    if (in_flight_) {
+      in_flight_ = false;
+      shared_->FlightDone();
+    }
+    state_ = State::kClosed;
+    beast::error_code ec;
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().socket().close(ec);
+    timer_.cancel();
+    shared_->open.fetch_sub(1);
+    self_.reset();
+  }
+
+  net::any_io_executor executor() override { return stream_.get_executor(); }
+
+ private:
+  enum class State { kReading, kHandling, kWriting, kClosing, kClosed };
+
+  Stream MakeStream(tcp::socket socket) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *shared_->tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+  std::shared_ptr<ConnectionImpl> Self() { return this->shared_from_this(); }
+
+  void ReadRequest(bool first) {
+    if (state_ == State::kClosed) return;
+    if (shared_->stopping) return CloseNow();
+    state_ = State::kReading;
+    parser_.emplace();
+    detail::ConfigureParser(*parser_, shared_->options);
+    if (first || buffer_.size() > 0) return ReadHeader();
+    // Between requests: wait up to idle_timeout_s for the first byte of the next one.
+    Lowest().expires_after(Seconds(shared_->options.idle_timeout_s));
+    stream_.async_read_some(buffer_.prepare(4096), [self = Self()](beast::error_code ec, size_t n) {
+      if (ec) return self->CloseNow();
+      self->buffer_.commit(n);
+      self->ReadHeader();
+    });
+  }
+
+  void ReadHeader() {
+    Lowest().expires_after(Seconds(shared_->options.header_timeout_s));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    if (auto refusal = detail::CheckHeaders(*parser_, shared_->options)) {
+      return WriteRefusal(*refusal);
+    }
+    if (parser_->is_done()) return Dispatch();
+    if (detail::WantsContinue(*parser_)) {
+      auto res = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                    parser_->get().version());
+      Lowest().expires_after(Seconds(shared_->options.body_timeout_s));
+      return http::async_write(stream_, *res, [self = Self(), res](beast::error_code ec, size_t) {
+        if (ec) return self->CloseNow();
+        self->ReadBody();
+      });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    Lowest().expires_after(Seconds(shared_->options.body_timeout_s));
+    http::async_read(stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->Dispatch();
+    });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    // Only the parser's complaints get an answer. A timeout has already closed the socket
+    // (tcp_stream does), and a client that went away or broke the connection is owed nothing.
+    static const auto& kHttpCategory = http::make_error_code(http::error::need_more).category();
+    if (state_ == State::kClosed || ec.category() != kHttpCategory ||
+        ec == http::error::end_of_stream || ec == http::error::partial_message) {
+      return CloseNow();
+    }
+    WriteRefusal(detail::RefusalForParse(ec, shared_->options));
+  }
+
+  void WriteRefusal(const detail::Refusal& refusal) {
+    keep_alive_ = false;
+    version_ = parser_ && parser_->is_header_done() ? parser_->get().version() : 11;
+    Write(refusal.ToResponse());
+  }
+
+  void Dispatch() {
+    auto& msg = parser_->get();
+    keep_alive_ = msg.keep_alive();
+    version_ = msg.version();
+    auto built = detail::BuildRequest(parser_->release(), remote_, kTls);
+    parser_.reset();
+    if (!built.ok()) {
+      keep_alive_ = false;
+      return Write(HttpResponse::Error(400, built.status().message()));
+    }
+    HttpRequest request = std::move(built).value();
+    state_ = State::kHandling;
+    ++generation_;
+    client_gone_ = request.client_gone;
+    {
+      std::lock_guard lock(shared_->flight_mu);
+      ++shared_->in_flight;
+    }
+    in_flight_ = true;
+    self_ = Self();  // the handler's answer may come long after every pending operation ends
+    Watch();
+    Responder respond = MakeResponder();
+    try {
+      shared_->handler(std::move(request), respond);
+    } catch (const std::exception& e) {
+      respond(HttpResponse::Error(500, std::string("the request handler failed: ") + e.what()));
+    } catch (...) {
+      respond(HttpResponse::Error(500, "the request handler failed"));
+    }
+  }
+
+  Responder MakeResponder() {
+    auto called = std::make_shared<std::atomic<bool>>(false);
+    std::weak_ptr<ConnectionImpl> weak = Self();
+    return [weak, shared = shared_, called, gen = generation_](HttpResponse response) {
+      if (called->exchange(true)) return;  // exactly once: later calls are ignored
+      std::lock_guard lock(shared->post_mu);
+      if (!shared->posts_open) return;
+      auto conn = weak.lock();
+      if (!conn) return;
+      auto ex = conn->stream_.get_executor();
+      net::post(ex, [conn = std::move(conn), gen, response = std::move(response)]() mutable {
+        conn->OnResponse(gen, std::move(response));
+      });
+    };
+  }
+
+  // Waits for the socket to become readable while the handler works: end of stream or an error
+  // means the client has gone; a pipelined request (plain HTTP) ends the watch.
+  void Watch() {
+    Lowest().socket().async_wait(
+        tcp::socket::wait_read, [self = Self(), gen = generation_](beast::error_code ec) {
+          if (ec || gen != self->generation_ || self->state_ != State::kHandling) {
+            return;
+          }
+          self->CheckClient();
+        });
+  }
+
+  void CheckClient() {
+    int fd = Lowest().socket().native_handle();
+    pollfd p{fd, POLLIN | POLLRDHUP, 0};
+    bool gone = ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+    bool data = false;
+    if (!gone) {
+      char byte;
+      ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      gone = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+      data = n > 0;
+    }
+    if (gone) return client_gone_->Cancel();
+    if (!data) return Watch();  // woken without data: watch on
+    if constexpr (kTls) {
+      timer_.expires_after(kTlsWatchInterval);
+      timer_.async_wait([self = Self(), gen = generation_](beast::error_code ec) {
+        if (!ec && gen == self->generation_ && self->state_ == State::kHandling) {
+          self->CheckClient();
+        }
+      });
+    }
+  }
+
+  void OnResponse(uint64_t gen, HttpResponse response) {
+    if (gen != generation_ || state_ != State::kHandling) return;  // closed meanwhile
+    beast::error_code ec;
+    Lowest().socket().cancel(ec);  // the watch
+    timer_.cancel();
+    Write(std::move(response));
+  }
+
+  static std::string Clean(std::string s) {
+    for (char& c : s) {
+      if (c == '\r' || c == '\n' || c == '\0') c = ' ';
+    }
+    return s;
+  }
+
+  void Write(HttpResponse response) {
+    state_ = State::kWriting;
+    res_.emplace();
+    int status = response.status >= 100 && response.status <= 999 ? response.status : 500;
+    res_->result(static_cast<unsigned>(status));
+    res_->version(version_);
+    if (!response.content_type.empty()) {
+      res_->set(http::field::content_type, Clean(response.content_type));
+    }
+    for (auto& [name, value] : response.headers) {
+      if (name.empty()) continue;
+      res_->insert(Clean(name), Clean(value));
+    }
+    res_->body() = std::move(response.body);
+    res_->keep_alive(keep_alive_ && !shared_->stopping);
+    res_->prepare_payload();
+    Lowest().expires_after(Seconds(shared_->options.body_timeout_s));
+    http::async_write(stream_, *res_,
+                      [self = Self()](beast::error_code ec, size_t) { self->OnWritten(ec); });
+  }
+
+  void OnWritten(beast::error_code ec) {
+    bool keep = res_->keep_alive();
+    res_.reset();
+    if (in_flight_) {
+      in_flight_ = false;
+      shared_->FlightDone();
+    }
+    self_.reset();  // the write's handler holds the connection now
+    if (ec) return CloseNow();
+    if (!keep) return LingeringClose();
+    ReadRequest(false);
+  }
+
+  void LingeringClose() {
+    state_ = State::kClosing;
+    Lowest().expires_after(kLingerTime);
+    if constexpr (kTls) {
+      stream_.async_shutdown([self = Self()](beast::error_code) { self->CloseNow(); });
+    } else {
+      beast::error_code ec;
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      Drain(0);
+    }
+  }
+
+  void Drain(size_t drained) {
+    if (drained > kLingerBytes) return CloseNow();
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(16384),
+                            [self = Self(), drained](beast::error_code ec, size_t n) {
+                              if (ec) return self->CloseNow();
+                              self->Drain(drained + n);
+                            });
+  }
+
+  std::shared_ptr<Shared> shared_;
+  Stream stream_;
+  std::string remote_;
+  net::steady_timer timer_;
+  uint64_t id_ = 0;  // in the registry; 0: not registered
+  State state_ = State::kReading;
+  beast::flat_buffer buffer_;
+  std::optional<detail::RequestParser> parser_;
+  std::optional<http::response<http::string_body>> res_;
+  bool keep_alive_ = false;
+  unsigned version_ = 11;
+  uint64_t generation_ = 0;  // which request a late answer belongs to
+  bool in_flight_ = false;
+  std::shared_ptr<CancelToken> client_gone_;
+  std::shared_ptr<ConnectionImpl> self_;
+};
+
+}  // namespace
+
+std::shared_ptr<Connection> MakeConnection(std::shared_ptr<Shared> shared, tcp::socket socket,
+                                           std::string remote) {
+  std::shared_ptr<Connection> connection;
+  if (shared->tls) {
+    connection = std::make_shared<ConnectionImpl<beast::ssl_stream<beast::tcp_stream>>>(
+        std::move(shared), std::move(socket), std::move(remote));
+  } else {
+    connection = std::make_shared<ConnectionImpl<beast::tcp_stream>>(
+        std::move(shared), std::move(socket), std::move(remote));
+  }
+  connection->Register();
+  return connection;
+}
+
+}  // namespace ipfs_accelerate::server::detail
