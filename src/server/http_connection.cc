@@ -34,6 +34,7 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerBytes = 1 << 20;
 // TLS clients send close_notify before their FIN, so data on the socket does not end the watch.
 constexpr auto kTlsWatchInterval = std::chrono::milliseconds(200);
+
 template <class Stream>
 class ConnectionImpl : public Connection,
                        public std::enable_shared_from_this<ConnectionImpl<Stream>> {
