@@ -39,5 +39,6 @@ void RegisterOcrCommands(CLI::App& app, Context& ctx);
 void RegisterHardwareCommands(CLI::App& app, Context& ctx);
 void RegisterBenchCommands(CLI::App& app, Context& ctx);
 void RegisterLoadgenCommands(CLI::App& app, Context& ctx);
+void RegisterServeCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

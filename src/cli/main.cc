@@ -175,6 +175,7 @@ int main(int argc, char** argv) {
   RegisterHardwareCommands(app, ctx);
   RegisterBenchCommands(app, ctx);
   RegisterLoadgenCommands(app, ctx);
+  RegisterServeCommands(app, ctx);
   RegisterVersionCommand(app, ctx);
 
   // Kubo's habits, before CLI11 (which would answer each with "A subcommand is required"):

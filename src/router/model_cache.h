@@ -35,9 +35,14 @@ struct ModelSettings {
   // Reads the keys above from a JSON object; unknown keys and wrong types are errors naming
   // `where` (a file, a flag).
   static Result<ModelSettings> FromJson(const std::string& text, const std::string& where,
-                                        ModelSettings base = {});
+                                        ModelSettings base);
   std::string ToJson() const;
 };
+
+// `base` with the settings of the serving.json beside the model `ref` (in its directory, local or
+// stored) applied, or `base` when there is none.
+Result<ModelSettings> ReadServingManifest(const std::string& repo, const std::string& ref,
+                                          ModelSettings base);
 
 // A loaded model. Kept alive by whoever holds it; the cache never unloads a model while a handle
 // to it is held elsewhere.
@@ -62,6 +67,9 @@ class ModelCache {
   // when it is not loaded. kResourceExhausted when it cannot fit even with every idle model gone.
   // Thread-safe; two callers asking for the same model load it once.
   Result<std::shared_ptr<LoadedModel>> Acquire(const std::string& cid, const std::string& ref);
+  // Unloads idle models, least recently used first, while the loaded models hold more than the
+  // budget (their runs' memory grows after they load).
+  void Trim();
   // Unloads `cid`; kBusy when it is in use, kNotFound when it is not loaded.
   Status Unload(const std::string& cid);
   bool IsLoaded(const std::string& cid) const;

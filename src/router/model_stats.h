@@ -28,13 +28,13 @@ struct ModelStats {
   Duration compute_output;  // splitting the outputs back
   uint64_t rejected = 0;    // refused: the queue was full (HTTP 429)
   uint64_t cancelled = 0;   // dropped from the queue: the client went away or its timeout passed
-  uint64_t inference_count = 0;   // items inferred (a request of batch 4 counts 4)
-  uint64_t execution_count = 0;   // Session::Run calls (a merged batch counts once)
-  uint64_t last_inference_ms = 0;  // milliseconds since the epoch; 0: never
+  uint64_t inference_count = 0;         // items inferred (a request of batch 4 counts 4)
+  uint64_t execution_count = 0;         // Session::Run calls (a merged batch counts once)
+  uint64_t last_inference_ms = 0;       // milliseconds since the epoch; 0: never
   std::map<int64_t, Duration> batches;  // executions by batch size: compute_infer per size
   // The model cache.
   bool loaded = false;
-  uint64_t memory_bytes = 0;  // weights plus the most the model's runs held at once
+  uint64_t memory_bytes = 0;        // weights plus the most the model's runs held at once
   uint64_t loads = 0, unloads = 0;  // unloads include evictions
   uint64_t evictions = 0;           // unloaded to make room under the memory budget
   Duration load;                    // time spent loading

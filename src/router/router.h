@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -93,7 +94,7 @@ class Router {
 
   // Queues `request`; `done` is called exactly once, on a worker thread (or on this thread for
   // an error found at once). kNotFound for an unknown model, kInvalidArgument for inputs that
-  // do not fit the model, kResourceExhausted when the model's queue is full, kCancelled when the
+  // do not fit the model, kBusy when the model's queue is full, kCancelled when the
   // client went away, kDeadlineExceeded when its timeout passed while queued.
   void Infer(InferRequest request, InferCallback done);
   // Infer, waiting for the answer.
@@ -101,6 +102,9 @@ class Router {
 
   // The model `name_or_cid` and its inputs and outputs (loading it to learn them).
   Result<ModelInfo> Describe(const std::string& name_or_cid);
+  // Whether requests for `name_or_cid` can be served: a registered name or CID, or (with
+  // serve_any_stored_cid) any well-formed CID, which is looked up in the repository when used.
+  bool Knows(const std::string& name_or_cid) const;
   // Whether the model is registered, and whether it is loaded now.
   Result<bool> IsLoaded(const std::string& name_or_cid) const;
   // Every registered model.
@@ -117,10 +121,21 @@ class Router {
  private:
   struct Pending;
   struct Queue;
+  using Batch = std::vector<std::unique_ptr<Pending>>;
   Result<std::shared_ptr<Queue>> Find(const std::string& name_or_cid, bool register_cid);
-  void Schedule();
+  // Learns the model's inputs and outputs from its loaded session (once). Needs mu_.
+  void Learn(Queue& q, const LoadedModel& model);
+  // When the queue's next batch may go: now, or when its first request has waited
+  // max_queue_delay_us. Needs mu_.
+  static std::chrono::steady_clock::time_point ReadyAt(const Queue& q,
+                                                       std::chrono::steady_clock::time_point now);
+  // Takes the next batch off the queue: the first request and those that merge with it, up to
+  // max_batch_size items. Needs mu_.
+  static Batch TakeBatch(Queue& q);
   void Work();
-  void RunBatch(const std::shared_ptr<Queue>& q, std::vector<std::unique_ptr<Pending>> batch);
+  void RunBatch(const std::shared_ptr<Queue>& q, Batch batch);
+  // Runs the requests of `batch` (merged when there are several) and answers each.
+  void Execute(Queue& q, LoadedModel& model, Batch batch);
 
   RouterOptions options_;
   int threads_per_run_ = 1;

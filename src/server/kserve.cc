@@ -1,0 +1,483 @@
+#include "server/kserve.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/half.h"
+#include "core/json_util.h"
+
+namespace ipfs_accelerate::server {
+namespace {
+
+struct NamedType {
+  const char* name;
+  DType dtype;
+};
+constexpr NamedType kTypes[] = {
+    {"BOOL", DType::kBool},     {"UINT8", DType::kUInt8},   {"UINT16", DType::kUInt16},
+    {"UINT32", DType::kUInt32}, {"UINT64", DType::kUInt64}, {"INT8", DType::kInt8},
+    {"INT16", DType::kInt16},   {"INT32", DType::kInt32},   {"INT64", DType::kInt64},
+    {"FP16", DType::kFloat16},  {"FP32", DType::kFloat32},  {"FP64", DType::kFloat64},
+    {"BF16", DType::kBFloat16},
+};
+
+// Appends the elements of a (possibly nested) JSON array, row-major, to `out`.
+Status Flatten(const nlohmann::json& data, std::vector<const nlohmann::json*>& out, uint64_t limit,
+               const std::string& input) {
+  if (!data.is_array()) {
+    out.push_back(&data);
+  } else {
+    for (const auto& e : data) {
+      IA_RETURN_IF_ERROR(Flatten(e, out, limit, input));
+      if (out.size() > limit) {
+        return Status::InvalidArgument("input '" + input +
+                                       "' has more data than its shape holds (" +
+                                       std::to_string(limit) + " elements)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+template <typename T>
+Status Store(const nlohmann::json& v, T* dst, const std::string& input) {
+  if constexpr (std::is_same_v<T, bool>) {
+    if (!v.is_boolean())
+      return Status::InvalidArgument("input '" + input +
+                                     "' is BOOL: its data must be true or false, got " + v.dump());
+    *dst = v.get<bool>();
+  } else if constexpr (std::is_integral_v<T>) {
+    bool fits = false;
+    if (v.is_number_unsigned()) {
+      fits = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+      if (fits) *dst = static_cast<T>(v.get<uint64_t>());
+    } else if (v.is_number_integer()) {
+      int64_t x = v.get<int64_t>();
+      fits = std::is_signed_v<T> ? x >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+                                       x <= static_cast<int64_t>(std::numeric_limits<T>::max())
+                                 : x >= 0;
+      if (fits) *dst = static_cast<T>(x);
+    }
+    if (!fits) {
+      return Status::InvalidArgument("input '" + input + "': " + v.dump().substr(0, 40) +
+                                     " is not an integer that fits its datatype");
+    }
+  } else {
+    if (!v.is_number()) {
+      return Status::InvalidArgument("input '" + input + "': " + v.dump().substr(0, 40) +
+                                     " is not a number");
+    }
+    *dst = static_cast<T>(v.get<double>());
+  }
+  return Status::Ok();
+}
+
+Status FillFromJson(Tensor& t, const std::vector<const nlohmann::json*>& values,
+                    const std::string& input) {
+  size_t n = values.size();
+  auto each = [&](auto* dst) -> Status {
+    for (size_t i = 0; i < n; ++i) IA_RETURN_IF_ERROR(Store(*values[i], dst + i, input));
+    return Status::Ok();
+  };
+  switch (t.dtype()) {
+    case DType::kBool:
+      return each(t.data<bool>());
+    case DType::kUInt8:
+      return each(t.data<uint8_t>());
+    case DType::kUInt16:
+      return each(t.data<uint16_t>());
+    case DType::kUInt32:
+      return each(t.data<uint32_t>());
+    case DType::kUInt64:
+      return each(t.data<uint64_t>());
+    case DType::kInt8:
+      return each(t.data<int8_t>());
+    case DType::kInt16:
+      return each(t.data<int16_t>());
+    case DType::kInt32:
+      return each(t.data<int32_t>());
+    case DType::kInt64:
+      return each(t.data<int64_t>());
+    case DType::kFloat32:
+      return each(t.data<float>());
+    case DType::kFloat64:
+      return each(t.data<double>());
+    case DType::kFloat16:
+    case DType::kBFloat16: {
+      uint16_t* dst = t.data<uint16_t>();
+      for (size_t i = 0; i < n; ++i) {
+        double x;
+        IA_RETURN_IF_ERROR(Store(*values[i], &x, input));
+        dst[i] = t.dtype() == DType::kFloat16 ? DoubleToHalf(x) : DoubleToBFloat16(x);
+      }
+      return Status::Ok();
+    }
+    default:
+      return Status::Unsupported("datatype of input '" + input + "'");
+  }
+}
+
+// Shortest round-trip text of a number; JSON has no NaN or infinity, so those become null.
+template <typename T>
+void AppendNumber(std::string& out, T x) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(x)) {
+      out += "null";
+      return;
+    }
+  }
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, x);
+  out.append(buf, r.ptr);
+}
+
+void AppendData(std::string& out, const Tensor& t) {
+  out += '[';
+  size_t n = static_cast<size_t>(t.numel());
+  auto each = [&](const auto* p) {
+    for (size_t i = 0; i < n; ++i) {
+      if (i) out += ',';
+      AppendNumber(out, p[i]);
+    }
+  };
+  switch (t.dtype()) {
+    case DType::kBool:
+      for (size_t i = 0; i < n; ++i)
+        out += (i ? "," : ""), out += t.data<bool>()[i] ? "true" : "false";
+      break;
+    case DType::kUInt8:
+      each(t.data<uint8_t>());
+      break;
+    case DType::kUInt16:
+      each(t.data<uint16_t>());
+      break;
+    case DType::kUInt32:
+      each(t.data<uint32_t>());
+      break;
+    case DType::kUInt64:
+      each(t.data<uint64_t>());
+      break;
+    case DType::kInt8:
+      each(t.data<int8_t>());
+      break;
+    case DType::kInt16:
+      each(t.data<int16_t>());
+      break;
+    case DType::kInt32:
+      each(t.data<int32_t>());
+      break;
+    case DType::kInt64:
+      each(t.data<int64_t>());
+      break;
+    case DType::kFloat32:
+      each(t.data<float>());
+      break;
+    case DType::kFloat64:
+      each(t.data<double>());
+      break;
+    case DType::kFloat16:
+    case DType::kBFloat16:
+      for (size_t i = 0; i < n; ++i) {
+        if (i) out += ',';
+        uint16_t h = t.data<uint16_t>()[i];
+        AppendNumber(out, t.dtype() == DType::kFloat16 ? HalfToFloat(h) : BFloat16ToFloat(h));
+      }
+      break;
+    default:
+      break;
+  }
+  out += ']';
+}
+
+std::string ShapeJson(const Shape& shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? "," : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+std::string DatatypeName(DType dtype) {
+  if (dtype == DType::kString) return "BYTES";
+  for (const NamedType& t : kTypes) {
+    if (t.dtype == dtype) return t.name;
+  }
+  return "";
+}
+
+Result<DType> ParseDatatype(const std::string& name) {
+  for (const NamedType& t : kTypes) {
+    if (name == t.name) return t.dtype;
+  }
+  if (name == "BYTES") {
+    return Status::Unsupported("datatype BYTES: this engine has no string tensors yet");
+  }
+  std::string known;
+  for (const NamedType& t : kTypes) known += std::string(known.empty() ? "" : ", ") + t.name;
+  return Status::InvalidArgument("unknown datatype '" + name + "' (known: " + known + ", BYTES)");
+}
+
+Result<InferCall> DecodeInferRequest(const std::string& body,
+                                     std::optional<uint64_t> header_length) {
+  uint64_t json_bytes = header_length.value_or(body.size());
+  if (json_bytes > body.size()) {
+    return Status::InvalidArgument("Inference-Header-Content-Length is " +
+                                   std::to_string(json_bytes) + " but the body has only " +
+                                   std::to_string(body.size()) + " bytes");
+  }
+  std::string_view json_text(body.data(), json_bytes);
+  IA_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(json_text, "the inference request"));
+  if (!j.is_object()) return Status::InvalidArgument("the inference request must be a JSON object");
+  InferCall call;
+  if (j.contains("id")) {
+    if (!j["id"].is_string()) return Status::InvalidArgument("\"id\" must be a string");
+    call.request.id = j["id"].get<std::string>();
+  }
+  if (j.contains("parameters")) {
+    const auto& p = j["parameters"];
+    if (!p.is_object()) return Status::InvalidArgument("\"parameters\" must be an object");
+    if (p.contains("binary_data_output")) {
+      if (!p["binary_data_output"].is_boolean()) {
+        return Status::InvalidArgument("parameters.binary_data_output must be true or false");
+      }
+      call.all_binary = p["binary_data_output"].get<bool>();
+    }
+    if (p.contains("timeout")) {  // Triton: microseconds
+      if (!p["timeout"].is_number_unsigned()) {
+        return Status::InvalidArgument("parameters.timeout must be microseconds (an integer ≥ 0)");
+      }
+      call.request.timeout_s = p["timeout"].get<uint64_t>() / 1e6;
+    }
+  }
+  if (!j.contains("inputs") || !j["inputs"].is_array() || j["inputs"].empty()) {
+    return Status::InvalidArgument("the inference request needs \"inputs\": a non-empty list");
+  }
+  uint64_t binary_at = json_bytes;
+  for (const auto& in : j["inputs"]) {
+    if (!in.is_object() || !in.contains("name") || !in["name"].is_string()) {
+      return Status::InvalidArgument("every input needs a \"name\" (a string)");
+    }
+    std::string name = in["name"].get<std::string>();
+    if (call.request.inputs.count(name)) {
+      return Status::InvalidArgument("input '" + name + "' is given twice");
+    }
+    if (!in.contains("datatype") || !in["datatype"].is_string()) {
+      return Status::InvalidArgument("input '" + name + "' needs a \"datatype\"");
+    }
+    auto dtype = ParseDatatype(in["datatype"].get<std::string>());
+    if (!dtype.ok()) return dtype.status().WithContext("input '" + name + "'");
+    if (!in.contains("shape") || !in["shape"].is_array()) {
+      return Status::InvalidArgument("input '" + name + "' needs a \"shape\" (a list of sizes)");
+    }
+    Shape shape;
+    for (const auto& d : in["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0) {
+        return Status::InvalidArgument("input '" + name + "': shape " + in["shape"].dump() +
+                                       " must hold sizes ≥ 0");
+      }
+      shape.push_back(d.get<int64_t>());
+    }
+    auto bytes = TensorBytes(*dtype, shape);
+    if (!bytes.ok())
+      return bytes.status().WithContext("input '" + name + "' of shape " + ShapeToString(shape));
+    uint64_t elements = static_cast<uint64_t>(NumElements(shape));
+    std::optional<uint64_t> binary_size;
+    if (in.contains("parameters")) {
+      const auto& p = in["parameters"];
+      if (!p.is_object())
+        return Status::InvalidArgument("input '" + name + "': \"parameters\" must be an object");
+      if (p.contains("binary_data_size")) {
+        if (!p["binary_data_size"].is_number_unsigned()) {
+          return Status::InvalidArgument("input '" + name +
+                                         "': binary_data_size must be an integer ≥ 0");
+        }
+        binary_size = p["binary_data_size"].get<uint64_t>();
+      }
+    }
+    Tensor t;
+    if (binary_size) {
+      if (!header_length) {
+        return Status::InvalidArgument("input '" + name +
+                                       "' has binary_data_size but the request "
+                                       "has no Inference-Header-Content-Length header");
+      }
+      if (*binary_size != *bytes) {
+        return Status::InvalidArgument("input '" + name + "': binary_data_size is " +
+                                       std::to_string(*binary_size) + " bytes but shape " +
+                                       ShapeToString(shape) + " of " + DatatypeName(*dtype) +
+                                       " needs " + std::to_string(*bytes));
+      }
+      if (*binary_size > body.size() - binary_at) {
+        return Status::InvalidArgument(
+            "input '" + name + "': binary_data_size is " + std::to_string(*binary_size) +
+            " bytes but only " + std::to_string(body.size() - binary_at) + " remain in the body");
+      }
+      t = Tensor::Empty(*dtype, shape);
+      if (*binary_size) std::memcpy(t.raw(), body.data() + binary_at, *binary_size);
+      binary_at += *binary_size;
+    } else {
+      if (!in.contains("data")) {
+        return Status::InvalidArgument("input '" + name +
+                                       "' has no \"data\" (and no binary_data_size)");
+      }
+      std::vector<const nlohmann::json*> values;
+      IA_RETURN_IF_ERROR(Flatten(in["data"], values, elements, name));
+      if (values.size() != elements) {
+        return Status::InvalidArgument("input '" + name + "' has " + std::to_string(values.size()) +
+                                       " values but shape " + ShapeToString(shape) + " holds " +
+                                       std::to_string(elements));
+      }
+      t = Tensor::Empty(*dtype, shape);
+      IA_RETURN_IF_ERROR(FillFromJson(t, values, name));
+    }
+    call.request.inputs[name] = std::move(t);
+  }
+  if (binary_at != body.size()) {
+    return Status::InvalidArgument("the body has " + std::to_string(body.size() - binary_at) +
+                                   " bytes after the JSON header and the inputs' binary data "
+                                   "(check Inference-Header-Content-Length and binary_data_size)");
+  }
+  if (j.contains("outputs")) {
+    if (!j["outputs"].is_array()) return Status::InvalidArgument("\"outputs\" must be a list");
+    for (const auto& out : j["outputs"]) {
+      if (!out.is_object() || !out.contains("name") || !out["name"].is_string()) {
+        return Status::InvalidArgument("every requested output needs a \"name\" (a string)");
+      }
+      std::string name = out["name"].get<std::string>();
+      call.request.outputs.push_back(name);
+      if (out.contains("parameters") && out["parameters"].is_object() &&
+          out["parameters"].contains("binary_data")) {
+        const auto& b = out["parameters"]["binary_data"];
+        if (!b.is_boolean()) {
+          return Status::InvalidArgument("output '" + name +
+                                         "': binary_data must be true or false");
+        }
+        if (b.get<bool>()) call.binary_outputs.insert(name);
+      }
+    }
+  }
+  return call;
+}
+
+EncodedResponse EncodeInferResponse(const router::InferResponse& response, const InferCall& call) {
+  std::string json = "{\"model_name\":" + nlohmann::json(response.model).dump() +
+                     ",\"model_version\":" + nlohmann::json(response.cid).dump();
+  if (!call.request.id.empty()) json += ",\"id\":" + nlohmann::json(call.request.id).dump();
+  json += ",\"outputs\":[";
+  // Outputs in the order asked for, else by name.
+  std::vector<std::string> order = call.request.outputs;
+  if (order.empty()) {
+    for (const auto& [name, t] : response.outputs) order.push_back(name);
+  }
+  std::string binary;
+  bool first = true;
+  for (const std::string& name : order) {
+    auto it = response.outputs.find(name);
+    if (it == response.outputs.end()) continue;
+    const Tensor& t = it->second;
+    if (!first) json += ',';
+    first = false;
+    json += "{\"name\":" + nlohmann::json(name).dump() + ",\"datatype\":\"" +
+            DatatypeName(t.dtype()) + "\",\"shape\":" + ShapeJson(t.shape());
+    if (call.all_binary || call.binary_outputs.count(name)) {
+      json += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}}";
+      binary.append(static_cast<const char*>(t.raw()), t.nbytes());
+    } else {
+      json += ",\"data\":";
+      AppendData(json, t);
+      json += '}';
+    }
+  }
+  json += "]}";
+  EncodedResponse out;
+  if (!binary.empty() || call.all_binary || !call.binary_outputs.empty()) {
+    out.header_length = json.size();
+    out.body = std::move(json) + binary;
+  } else {
+    out.body = std::move(json);
+  }
+  return out;
+}
+
+EncodedResponse EncodeInferRequest(const router::InferRequest& request, bool binary_inputs,
+                                   bool binary_outputs) {
+  std::string json = "{";
+  if (!request.id.empty()) json += "\"id\":" + nlohmann::json(request.id).dump() + ",";
+  if (binary_outputs) json += "\"parameters\":{\"binary_data_output\":true},";
+  json += "\"inputs\":[";
+  std::string binary;
+  bool first = true;
+  for (const auto& [name, t] : request.inputs) {
+    if (!first) json += ',';
+    first = false;
+    json += "{\"name\":" + nlohmann::json(name).dump() + ",\"datatype\":\"" +
+            DatatypeName(t.dtype()) + "\",\"shape\":" + ShapeJson(t.shape());
+    if (binary_inputs) {
+      json += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}}";
+      binary.append(static_cast<const char*>(t.raw()), t.nbytes());
+    } else {
+      json += ",\"data\":";
+      AppendData(json, t);
+      json += '}';
+    }
+  }
+  json += "]";
+  if (!request.outputs.empty()) {
+    json += ",\"outputs\":[";
+    for (size_t i = 0; i < request.outputs.size(); ++i) {
+      json += (i ? "," : "") + std::string("{\"name\":") +
+              nlohmann::json(request.outputs[i]).dump() + "}";
+    }
+    json += "]";
+  }
+  json += "}";
+  EncodedResponse out;
+  if (binary_inputs) out.header_length = json.size();
+  out.body = std::move(json) + binary;
+  return out;
+}
+
+nlohmann::json ModelMetadata(const router::ModelInfo& info) {
+  auto tensors = [](const std::vector<router::TensorInfo>& list) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& t : list) {
+      out.push_back({{"name", t.name}, {"datatype", DatatypeName(t.dtype)}, {"shape", t.shape}});
+    }
+    return out;
+  };
+  return {{"name", info.name},
+          {"versions", {info.cid}},
+          {"platform", "onnx"},
+          {"inputs", tensors(info.inputs)},
+          {"outputs", tensors(info.outputs)},
+          {"properties",
+           {{"cid", info.cid}, {"max_batch_size", std::to_string(info.settings.max_batch_size)}}}};
+}
+
+nlohmann::json ModelStatistics(const router::ModelStats& s) {
+  auto d = [](const router::Duration& x) {
+    return nlohmann::json{{"count", x.count}, {"ns", x.ns}};
+  };
+  nlohmann::json batches = nlohmann::json::array();
+  for (const auto& [size, x] : s.batches) {
+    batches.push_back({{"batch_size", size}, {"compute_infer", d(x)}});
+  }
+  return {{"name", s.name},
+          {"version", s.cid},
+          {"last_inference", s.last_inference_ms},
+          {"inference_count", s.inference_count},
+          {"execution_count", s.execution_count},
+          {"inference_stats",
+           {{"success", d(s.success)},
+            {"fail", d(s.fail)},
+            {"queue", d(s.queue)},
+            {"compute_input", d(s.compute_input)},
+            {"compute_infer", d(s.compute_infer)},
+            {"compute_output", d(s.compute_output)}}},
+          {"batch_stats", batches},
+          {"memory_usage", {{{"type", "CPU"}, {"id", 0}, {"byte_size", s.memory_bytes}}}}};
+}
+
+}  // namespace ipfs_accelerate::server
