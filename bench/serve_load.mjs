@@ -11,7 +11,8 @@
 // JSON data in and out). Closed loop (default): N connections, each sending its next request
 // when the last is answered. Open loop: --rate RPS Poisson arrivals, each sent at its time
 // whatever is in flight; latency runs from the send, and late_p50/p99_ms say how late the
-// client's timers sent (a busy client shows here, not as lower server latency). Only requests
+// client's timers sent (a busy client shows here, not as lower server latency); at most
+// --max-sockets connections (default 64: requests beyond wait for one, and that wait counts). Only requests
 // answered after the warm-up (default 2 s) and before the end count. --rss-pid samples that process's VmRSS once a second.
 // Output: {requests, errors, throughput_rps, p50_ms, p90_ms, p99_ms, mean_ms,
 // server_infer_p50_ms, server_queue_p50_ms, mean_batch, rss_kb_*, first_error}.
@@ -20,7 +21,7 @@ import http from 'node:http';
 import path from 'node:path';
 
 function parseArgs(argv) {
-  const o = { concurrency: 1, rate: 0, duration: 10, warmup: 2, rows: 1, jsonBody: false };
+  const o = { concurrency: 1, rate: 0, duration: 10, warmup: 2, rows: 1, jsonBody: false, maxSockets: 64 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i], v = () => argv[++i];
     if (a === '--url') o.url = v();
@@ -35,6 +36,7 @@ function parseArgs(argv) {
     else if (a === '--rss-pid') o.rssPid = Number(v());
     else if (a === '--key') o.key = v();
     else if (a === '--get') o.get = v();
+    else if (a === '--max-sockets') o.maxSockets = Number(v());
     else if (a === '--write-inputs') o.writeInputs = v();
     else throw new Error(`unknown argument ${a}`);
   }
@@ -141,7 +143,7 @@ async function main() {
   if (o.writeInputs) return writeInputs(o.inputs, o.rows, o.writeInputs);
   const { body, headers } = o.get ? { body: undefined, headers: {} } : prepare(o);
   const url = new URL(o.get || `/v2/models/${encodeURIComponent(o.model)}/infer`, o.url);
-  const agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: o.rate > 0 ? 4096 : o.concurrency });
+  const agent = new http.Agent({ keepAlive: true, noDelay: true, maxSockets: o.rate > 0 ? o.maxSockets : o.concurrency });
   const reqOpts = { hostname: url.hostname, port: url.port, path: url.pathname, method: o.get ? 'GET' : 'POST', headers, agent };
 
   const t0 = performance.now();
