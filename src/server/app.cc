@@ -1,6 +1,7 @@
 #include "server/app.h"
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -39,7 +40,12 @@ HttpResponse ErrorFor(const Status& status) {
   return r;
 }
 
-std::string Ms(uint64_t ns) { return std::to_string(ns / 1'000'000); }
+// Milliseconds with microseconds: "0.153".
+std::string Ms(uint64_t ns) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3f", ns / 1e6);
+  return buf;
+}
 
 }  // namespace
 
@@ -253,7 +259,7 @@ void App::Infer(HttpRequest& request, const std::string& model, const std::strin
   router_.Infer(std::move(r), [shared, request_id,
                                respond = std::move(respond)](Result<router::InferResponse> result) {
     if (!result.ok()) return respond(ErrorFor(result.status()));
-    EncodedResponse encoded = EncodeInferResponse(*result, *shared);
+    EncodedBody encoded = EncodeInferResponse(*result, *shared);
     HttpResponse out;
     out.body = std::move(encoded.body);
     if (encoded.header_length) {

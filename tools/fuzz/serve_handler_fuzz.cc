@@ -4,7 +4,7 @@
 // once, with a status from 200 to 599, and every error must be a JSON object {"error": "..."}.
 // The model is a one-node ONNX graph (Identity on FP32 [-1, 4]) written at start-up; a user key
 // "fuzz-user-key-0123456789" and an admin key "fuzz-admin-key-0123456789" are configured.
-#include <onnx/onnx-ml.pb.h>
+#include <onnx/onnx_pb.h>
 #include <unistd.h>
 
 #include <cstdint>
