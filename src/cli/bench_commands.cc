@@ -4,27 +4,20 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
-#include <filesystem>
 
 #include "bench/compare.h"
 #include "bench/report.h"
 #include "bench/results_db.h"
-#include "bench/runner.h"
 #include "cli/cli.h"
-#include "core/build_info.h"
 #include "core/config.h"
 #include "core/file_util.h"
 #include "core/json_util.h"
 #include "core/memory_budget.h"
 #include "core/parse_number.h"
-#include "core/process_identity.h"
 #include "core/progress.h"
 #include "core/terminal_text.h"
-#include "hardware/platform.h"
-#include "models/model_ref.h"
+#include "router/bench_run.h"
 
 namespace ipfs_accelerate::cli {
 namespace {
@@ -35,15 +28,6 @@ std::atomic<bool> g_stop{false};
 void OnInterrupt(int) {
   g_stop.store(true);
   signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
-}
-
-std::string UtcNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // The results database: --db when given (never empty), else bench.db, else REPO/results.duckdb.
@@ -80,19 +64,6 @@ std::string Cell(const std::string& text, size_t width) {
   size_t cut = width;
   while (cut > 0 && (static_cast<unsigned char>(safe[cut]) & 0xC0) == 0x80) --cut;
   return safe.substr(0, cut);
-}
-
-// The name a table shows for a model reference: a file's or directory's stem, else the ref.
-std::string ModelName(const std::string& ref) {
-  std::filesystem::path p(ref);
-  std::error_code ec;
-  if (std::filesystem::exists(p, ec)) {
-    if (std::filesystem::is_directory(p, ec)) p = p.lexically_normal().parent_path() / p.filename();
-    std::string stem = p.stem().string();
-    if (stem == "model") stem = p.parent_path().filename().string();
-    if (!stem.empty()) return stem;
-  }
-  return ref;
 }
 
 std::string Ms(double v) {
@@ -173,35 +144,14 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   }
 
   // Everything that can be wrong with the request is found before the database is touched.
-  hardware::HardwareReport hw = hardware::DetectHardware(*hardware::RealSystemView(), *config);
-  for (const std::string& h : o.hardware) {
-    const hardware::PlatformInfo* p = hw.Find(h);
-    if (!p) {
-      return Fail(Status::InvalidArgument(
-          "unknown hardware '" + h +
-          "': choose from cpu, cuda, rocm, mps, openvino, qualcomm, webnn, webgpu"));
-    }
-    if (!p->available) {
-      return Fail(Status::Unsupported(h + " is not available here: " + p->reason));
-    }
-  }
-  auto given = models::LoadInputSpecs(f.inputs);
-  if (!given.ok()) return Fail(given.status());
-  o.inputs = std::move(given).value();
-  std::vector<bench::BenchModel> models;
-  for (const std::string& ref : f.models) {
-    bench::BenchModel m;
-    m.name = ModelName(ref);
-    std::string repo = ctx.repo_flag;
-    m.load = [repo, ref]() -> Result<engine::Model> { return models::LoadModelRef(repo, ref); };
-    // The file's CID names the model in the results (ValidatePlan parses it).
-    auto file = models::ReadFileRef(ctx.repo_flag, ref, "model.onnx", /*compute_cid=*/true);
-    if (!file.ok()) return Fail(file.status().WithContext("model " + ref));
-    m.cid = file->cid;
-    models.push_back(std::move(m));
-  }
-  auto configurations = bench::ValidatePlan(models, o);
-  if (!configurations.ok()) return Fail(configurations.status());
+  router::BenchRequest request;
+  request.repo = ctx.repo_flag;
+  request.model_refs = f.models;
+  request.input_specs = f.inputs;
+  request.options = std::move(o);
+  request.command = ctx.command_line;
+  auto plan = router::PlanBench(request, *config);
+  if (!plan.ok()) return Fail(plan.status());
 
   auto db_path = DbPath(f.db, f.db_given, *config);
   if (!db_path.ok()) return Fail(db_path.status());
@@ -210,71 +160,49 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   const bool in_memory = *db_path == bench::ResultsDb::kInMemory;
   const std::string db_name = in_memory ? "memory (not kept)" : *db_path;
 
-  bench::RunRecord run;
-  run.started_at = UtcNow();
-  run.git_commit = GitCommit();
-  run.version = Version();
-  const ProcessIdentity me = CurrentProcess();
-  run.host = me.host;
-  run.pid = me.pid;
-  run.boot_id = me.boot_id;
-  run.process_start = me.start_ticks;
-  run.hardware_fingerprint = hardware::HardwareFingerprint(hw);
-  run.command = ctx.command_line;
-  nlohmann::json hw_json = hardware::ToJson(hw);
-  for (const auto& p : hw.platforms) {
-    run.hardware.push_back({p.name, p.available, p.reason, p.priority, DumpJson(hw_json[p.name])});
-  }
-  if (Status s = (*db)->BeginRun(run); !s.ok()) return Fail(s);
-  std::fprintf(stderr, "bench: run %lld into %s (Ctrl-C stops and keeps what was measured)\n",
-               static_cast<long long>(run.id), db_name.c_str());
-
   ProgressBar bar = ProgressBar::WithDetail(!f.json);
-  bench::BenchCallbacks cb;
+  const int configurations = plan->configurations;
+  router::BenchRunCallbacks cb;
   cb.stop = &g_stop;
-  cb.progress = [&](const bench::ResultRecord& r, double fraction) {
+  cb.on_begin = [&](const bench::RunRecord& run) {
+    std::fprintf(stderr, "bench: run %lld into %s (Ctrl-C stops and keeps what was measured)\n",
+                 static_cast<long long>(run.id), db_name.c_str());
+  };
+  cb.progress = [&](const bench::RunRecord& run, const bench::ResultRecord& r, double fraction) {
     std::string detail = std::to_string(r.stats.count) + " samples, p50 " + Ms(r.stats.median) +
                          " ms" + (r.stats.ci_valid ? ", ±" + Ms(100 * r.stats.ci_rel) + "%" : "");
     std::string where =
-        "[" + std::to_string(run.results.size() + 1) + "/" + std::to_string(*configurations) + "] ";
+        "[" + std::to_string(run.results.size() + 1) + "/" + std::to_string(configurations) + "] ";
     bar.Update(fraction, where + TerminalSafe(r.Label()), detail);
   };
-  cb.on_result = [&](bench::ResultRecord& r) -> Status {
+  cb.on_result = [&](const bench::RunRecord& run) {
     bar.Clear();
-    IA_RETURN_IF_ERROR((*db)->AddResult(run.id, r));
-    if (!f.json) {
-      std::fprintf(stderr, "  [%zu/%d] %s: p50 %s ms ±%s%%, %s%s\n", run.results.size() + 1,
-                   *configurations, TerminalSafe(r.Label()).c_str(), Ms(r.stats.median).c_str(),
-                   r.stats.ci_valid ? Ms(100 * r.stats.ci_rel).c_str() : "n/a",
-                   Plural(r.stats.count, "sample").c_str(),
-                   r.interrupted ? " (interrupted)"
-                   : r.converged ? ""
-                                 : " (time budget spent)");
-    }
-    run.results.push_back(r);
-    return Status::Ok();
+    if (f.json) return;
+    const bench::ResultRecord& r = run.results.back();
+    std::fprintf(stderr, "  [%zu/%d] %s: p50 %s ms ±%s%%, %s%s\n", run.results.size(),
+                 configurations, TerminalSafe(r.Label()).c_str(), Ms(r.stats.median).c_str(),
+                 r.stats.ci_valid ? Ms(100 * r.stats.ci_rel).c_str() : "n/a",
+                 Plural(r.stats.count, "sample").c_str(),
+                 r.interrupted ? " (interrupted)"
+                 : r.converged ? ""
+                               : " (time budget spent)");
   };
   g_stop = false;
   signal(SIGINT, OnInterrupt);
-  Result<bool> interrupted = bench::RunBenchmarks(models, o, cb);
+  auto run = router::RunBenchPlan(**db, *plan, cb);
   signal(SIGINT, SIG_DFL);
   bar.Finish();
-  std::string status = interrupted.ok() && *interrupted ? "interrupted"
-                       : interrupted.ok()               ? "complete"
-                                                        : "failed";
-  run.status = status;
-  run.finished_at = UtcNow();
-  Status finish = (*db)->FinishRun(run.id, status, run.finished_at);
-  if (!interrupted.ok()) return Fail(interrupted.status());
-  if (!finish.ok()) return Fail(finish);
+  if (!run.ok()) return Fail(run.status());
   if (f.json) {
-    std::printf("%s\n", bench::RenderReport({run}, bench::ReportFormat::kJson).c_str());
+    std::printf("%s\n", bench::RenderReport({*run}, bench::ReportFormat::kJson).c_str());
   } else {
-    PrintSummary(run);
-    std::printf("run %lld %s: %s in %s\n", static_cast<long long>(run.id), status.c_str(),
-                Plural(run.results.size(), "result").c_str(), db_name.c_str());
+    PrintSummary(*run);
+    std::printf("run %lld %s: %s in %s\n", static_cast<long long>(run->id), run->status.c_str(),
+                Plural(run->results.size(), "result").c_str(), db_name.c_str());
   }
-  return status == "interrupted" ? 130 : 0;
+  // Not an error: Ctrl-C ended the run early and what was measured is kept; the shell's code
+  // for a process stopped by SIGINT says so.
+  return run->status == "interrupted" ? 130 : 0;
 }
 
 struct ReportFlags {
@@ -444,8 +372,9 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
               "Seconds of sampling at least; only --max-time and --max-samples stop sooner "
               "(default: 1 s, or 1000 samples when that comes first)")
           ->check(CLI::NonNegativeNumber);
-  bench->add_option("--min-samples", f->min_samples,
-                    "Timed runs at least, even past --max-time (default 30)")
+  bench
+      ->add_option("--min-samples", f->min_samples,
+                   "Timed runs at least, even past --max-time (default 30)")
       ->check(CLI::Range(6, 1000000));
   bench->add_option("--max-samples", f->max_samples, "Timed runs at most (default 20000)")
       ->check(CLI::Range(6, 10000000));

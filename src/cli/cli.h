@@ -23,7 +23,12 @@ struct Context {
 };
 
 // Prints "error: …" for people and returns the exit code for it: 1, or 128 + the signal for an
-// operation stopped by SIGINT/SIGTERM (130/143, as shells report it).
+// operation stopped by SIGINT/SIGTERM (130/143, as shells report it). Every error of every
+// command returns through here. The exit codes that do not are answers, not errors: `verify`'s
+// 1 (a bad block was found and listed), `compare`'s 1 (a regression) and 2 (an error, printed by
+// Fail), `bench`'s 130 (Ctrl-C ended the run; what was measured is kept), CLI11's own codes for
+// usage errors and --help (app.exit), and SIGBUS's 1 (written from the signal handler, where
+// only write(2) is safe).
 int Fail(const Status& status);
 
 // The configuration of this command: ./ipfs_accelerate.json, REPO/config.json, the

@@ -235,8 +235,6 @@ int main(int argc, char** argv) {
   try {
     return ctx.run ? ctx.run() : 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "error: internal: %s (please report this)\n",
-                 TerminalSafe(e.what()).c_str());
-    return 1;
+    return Fail(Status::Internal(std::string(e.what()) + " (please report this)"));
   }
 }

@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "core/terminal_text.h"
 #include "core/thread_pool.h"
+#include "router/store_ops.h"
 #include "store/car.h"
 #include "store/importer.h"
 #include "store/repo.h"
@@ -89,9 +90,10 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
   cmd->add_flag("-H,--hidden", o->hidden, "Include files whose names start with '.'");
   cmd->add_option("--profile", o->profile,
                   "Import profile: unixfs-v1-2025 (default) or unixfs-v0-2015");
-  cmd->add_option("--cid-version", o->cid_version,
-                  "CID version, 0 or 1; as in Kubo, 1 implies --raw-leaves and 0 implies "
-                  "--raw-leaves=false unless --raw-leaves is given (a raw block's CID is always v1)");
+  cmd->add_option(
+      "--cid-version", o->cid_version,
+      "CID version, 0 or 1; as in Kubo, 1 implies --raw-leaves and 0 implies "
+      "--raw-leaves=false unless --raw-leaves is given (a raw block's CID is always v1)");
   auto* raw = cmd->add_flag("--raw-leaves", o->raw_leaves,
                             "Store file chunks as raw blocks (--raw-leaves=false: dag-pb)");
   cmd->add_option("--chunker", o->chunker, "Chunker: size-N, N bytes per chunk (at most 1048576)");
@@ -109,13 +111,15 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
       // `--pin false` reads "false" as a path (flags take no separate value): say so.
       for (const std::string& p : o->paths) {
         if ((p == "false" || p == "true") && !std::filesystem::exists(p)) {
-          return Fail(Status::InvalidArgument("no file named \"" + p + "\"; to set the flag, write --pin=" + p));
+          return Fail(Status::InvalidArgument("no file named \"" + p +
+                                              "\"; to set the flag, write --pin=" + p));
         }
       }
       bool from_stdin = o->paths.empty() || (o->paths.size() == 1 && o->paths[0] == "-");
       if (from_stdin && isatty(STDIN_FILENO)) {
-        return Fail(Status::InvalidArgument(
-            "nothing to add: name files or directories, or pipe data in (echo hi | ipfs-accelerate add)"));
+        return Fail(
+            Status::InvalidArgument("nothing to add: name files or directories, or pipe data in "
+                                    "(echo hi | ipfs-accelerate add)"));
       }
       bool raw_given = raw->count() > 0;
       if (raw_given) options->raw_leaves = o->raw_leaves;
@@ -125,71 +129,37 @@ void RegisterAdd(CLI::App& app, Context& ctx) {
       if (!o->chunker.empty()) {
         if (Status s = options->SetChunker(o->chunker); !s.ok()) return Fail(s);
       }
+      router::AddRequest request;
+      request.options = std::move(options).value();
+      if (from_stdin) {
+        request.fd = STDIN_FILENO;
+        request.fd_name = o->stdin_name;
+      } else {
+        request.paths = o->paths;
+      }
+      request.recursive = o->recursive;
+      request.wrap = o->wrap;
+      request.pin = o->pin;
+      request.alias = o->alias;
       std::unique_ptr<Repo> repo;
-      std::unique_ptr<store::BlockWriter> writer;
       if (!o->only_hash) {
         auto r = OpenRepo(ctx);
         if (!r.ok()) return Fail(r.status());
         repo = std::move(r).value();
-        writer = repo->NewWriter(store::BlockWriter::Publish::kAfterEachSync);
       }
       ThreadPool pool(o->threads);
       bool quiet = o->quiet || o->quieter;
       ProgressBar bar("adding", from_stdin ? 0 : TotalSize(o->paths), !quiet);
-      // Every file and directory as it is added, as `ipfs add` prints them.
-      std::vector<std::pair<std::string, Cid>> added;
-      store::Importer importer(
-          *options, writer.get(), &pool, [&bar](uint64_t done) { bar.Update(done); },
-          [&added](const std::string& path, const store::ImportedEntry& e) {
-            added.emplace_back(path, e.cid);
-          });
-      std::vector<store::ImportedEntry> entries;
-      if (from_stdin) {
-        auto e = importer.AddFd(STDIN_FILENO, o->stdin_name);
-        if (!e.ok()) {
-          bar.Finish();
-          return Fail(e.status());
-        }
-        if (e->name.empty()) e->name = e->cid.ToString();
-        added.emplace_back(e->name, e->cid);
-        entries.push_back(std::move(e).value());
-      }
-      for (const std::string& path : from_stdin ? std::vector<std::string>() : o->paths) {
-        auto e = importer.AddPath(path, o->recursive);
-        if (!e.ok()) {
-          bar.Finish();
-          return Fail(e.status());
-        }
-        entries.push_back(std::move(e).value());
-      }
-      if (o->wrap) {
-        auto dir = importer.MakeDirectory(entries);
-        if (!dir.ok()) return Fail(dir.status());
-        added.emplace_back("", dir->cid);
-        entries.push_back(std::move(dir).value());
-      }
-      if (writer) {
-        if (Status s = writer->Commit(); !s.ok()) return Fail(s);
-      }
+      auto added = router::AddPaths(
+          repo.get(), request, &pool, [&bar](uint64_t done) { bar.Update(done); },
+          /*cancel=*/nullptr);
       bar.Finish();
-      std::vector<Cid> roots;
-      if (o->wrap) {
-        roots.push_back(entries.back().cid);
-      } else {
-        for (const auto& e : entries) roots.push_back(e.cid);
-      }
-      if (repo && o->pin) {
-        for (const Cid& root : roots) {
-          if (Status s = repo->Pin(root, /*check_dag=*/false); !s.ok()) return Fail(s);
-        }
-      }
-      if (repo && !o->alias.empty()) {
-        if (Status s = repo->SetAlias(o->alias, roots.back()); !s.ok()) return Fail(s);
-      }
+      if (!added.ok()) return Fail(added.status());
+      // Every file and directory as it was added, as `ipfs add` prints them.
       if (o->quieter) {
-        std::printf("%s\n", roots.back().ToString().c_str());
+        std::printf("%s\n", added->roots.back().ToString().c_str());
       } else {
-        for (const auto& [path, cid] : added) {
+        for (const auto& [path, cid] : added->entries) {
           if (o->quiet) {
             std::printf("%s\n", cid.ToString().c_str());
           } else {
@@ -264,7 +234,8 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       ProgressBar bar("getting", st->type == "directory" ? 0 : st->size);
       CancelToken cancel;
       ScopedSignalCancel on_signal(&cancel);  // Ctrl-C removes the partial output
-      Status s = reader.Get(*cid, dest, [&bar](uint64_t done) { bar.Update(done); }, &cancel);
+      Status s = reader.Get(
+          *cid, dest, [&bar](uint64_t done) { bar.Update(done); }, &cancel);
       bar.Finish();
       if (!s.ok()) return Fail(s);
       std::fprintf(stderr, "saved %s to %s\n", cid->ToString().c_str(), TerminalSafe(dest).c_str());
@@ -287,7 +258,8 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
       std::vector<store::DirEntry> file;  // `ls` of a file lists the file itself, as ls(1) does
       if (st->type != "directory") {
         std::string name = *ref;
-        if (auto slash = name.find_last_of('/'); slash != std::string::npos) name = name.substr(slash + 1);
+        if (auto slash = name.find_last_of('/'); slash != std::string::npos)
+          name = name.substr(slash + 1);
         file.push_back({name, *cid, st->type, st->size});
       }
       auto entries = file.empty() ? reader.List(*cid) : Result<std::vector<store::DirEntry>>(file);
@@ -378,9 +350,9 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
           std::printf("%s left by stopped imports (not blocks; `gc` removes them)\n",
                       Plural(stale.size(), "stale temporary file").c_str());
         }
-        std::printf("verified %s: %s\n", Plural(checked, "block").c_str(),
-                    problems->empty() ? "all intact"
-                                      : (std::to_string(problems->size()) + " bad").c_str());
+        std::printf(
+            "verified %s: %s\n", Plural(checked, "block").c_str(),
+            problems->empty() ? "all intact" : (std::to_string(problems->size()) + " bad").c_str());
       }
       return problems->empty() ? 0 : 1;
     };
@@ -435,15 +407,11 @@ void RegisterCarCommands(CLI::App& app, Context& ctx) {
       uint64_t total = *file == "-" ? 0 : std::filesystem::file_size(*file, ec);
       ProgressBar bar("importing", total);
       store::FdReader reader(fd.get(), *file);
-      auto roots = store::ImportCar(reader, **repo, [&bar](uint64_t done) { bar.Update(done); });
+      auto roots =
+          router::ImportCarFile(reader, **repo, *pin, [&bar](uint64_t done) { bar.Update(done); });
       bar.Finish();
       if (!roots.ok()) return Fail(roots.status());
-      for (const Cid& root : *roots) {
-        if (*pin) {
-          if (Status s = (*repo)->Pin(root, /*check_dag=*/false); !s.ok()) return Fail(s);
-        }
-        std::printf("%s\n", root.ToString().c_str());
-      }
+      for (const Cid& root : *roots) std::printf("%s\n", root.ToString().c_str());
       return 0;
     };
   });
@@ -511,8 +479,7 @@ void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
       if (!repo.ok()) return Fail(repo.status());
       auto stats = (*repo)->CollectGarbage();
       if (!stats.ok()) return Fail(stats.status());
-      std::printf("removed %s (%s), %s; kept %s\n",
-                  Plural(stats->blocks_removed, "block").c_str(),
+      std::printf("removed %s (%s), %s; kept %s\n", Plural(stats->blocks_removed, "block").c_str(),
                   HumanBytes(stats->bytes_freed).c_str(),
                   Plural(stats->temp_files_removed, "stale temporary file").c_str(),
                   Plural(stats->blocks_kept, "block").c_str());

@@ -1,0 +1,58 @@
+// Putting content into the store the way every front end does it (cli `add` and `car import`,
+// the server's uploads, Python's store_to_ipfs): import, make the blocks durable, pin the roots,
+// point an alias at the last one. Nothing here knows about flags, stdout or HTTP.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/cancel.h"
+#include "core/status.h"
+#include "core/thread_pool.h"
+#include "store/car.h"
+#include "store/cid.h"
+#include "store/importer.h"
+#include "store/repo.h"
+
+namespace ipfs_accelerate::router {
+
+struct AddRequest {
+  store::ImportOptions options;    // profile, CID version, chunker, hidden files, symlinks
+  std::vector<std::string> paths;  // files and directories, imported in this order
+  // When >= 0, what can be read from this descriptor is imported as one file named `fd_name`
+  // (its CID when empty) instead of `paths`.
+  int fd = -1;
+  std::string fd_name;
+  bool recursive = false;  // directories in `paths` are walked (else they are an error)
+  bool wrap = false;       // one directory over everything added becomes the only root
+  bool pin = true;         // pin the roots (ignored without a repository)
+  std::string alias;       // when not empty, this alias points at the last root afterwards
+};
+
+struct AddedEntry {
+  std::string path;  // as `ipfs add` prints it: relative to the argument's parent; "" for -w
+  store::Cid cid;
+};
+
+struct AddResult {
+  std::vector<AddedEntry> entries;  // every file and directory added, children before parents
+  std::vector<store::Cid> roots;    // one per path (or the fd), or the -w directory alone
+};
+
+// Imports `request` into `repo` (null: computes CIDs and stores nothing, as --only-hash), commits
+// the blocks, then pins the roots and sets the alias. Nothing is pinned or aliased unless every
+// input was imported and committed; `cancel` (may be null) is checked between inputs and before
+// pinning, so a cancelled add leaves at most unpinned blocks that gc removes. `progress` (may be
+// empty) gets the file bytes read so far, on this thread. Hashing runs on `pool`.
+Result<AddResult> AddPaths(store::Repo* repo, const AddRequest& request, ThreadPool* pool,
+                           const std::function<void(uint64_t)>& progress,
+                           const CancelToken* cancel);
+
+// Imports a CAR file from `in` into `repo` (every block verified; all or nothing) and pins its
+// roots when `pin`. Returns the roots in the order the CAR header names them.
+Result<std::vector<store::Cid>> ImportCarFile(store::ByteReader& in, store::Repo& repo, bool pin,
+                                              const std::function<void(uint64_t)>& progress);
+
+}  // namespace ipfs_accelerate::router
