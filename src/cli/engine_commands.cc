@@ -6,6 +6,7 @@
 #include <map>
 
 #include "bench/inputs.h"
+#include "bench/statistics.h"
 #include "cli/cli.h"
 #include "core/cancel.h"
 #include "core/file_util.h"
@@ -29,14 +30,6 @@ std::string SafeFileName(std::string name) {
     if (c == '/' || c == '\\' || c == ':' || static_cast<unsigned char>(c) < 0x20) c = '_';
   }
   return name.empty() || name[0] == '.' ? "_" + name : name;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  std::sort(v.begin(), v.end());
-  double idx = p * (v.size() - 1);
-  size_t lo = static_cast<size_t>(idx);
-  size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (v[hi] - v[lo]) * (idx - lo);
 }
 
 // Time per op type (share of the total), then the ten slowest nodes; per run, averaged.
@@ -189,8 +182,9 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
         if (o->repeat > 0 && i >= o->warmup) ms.push_back(dt);
       }
       if (!ms.empty()) {
-        std::fprintf(stderr, "latency_ms median=%.3f p90=%.3f min=%.3f\n", Percentile(ms, 0.5),
-                     Percentile(ms, 0.9), *std::min_element(ms.begin(), ms.end()));
+        bench::SampleStats stats = bench::Summarize(ms);
+        std::fprintf(stderr, "latency_ms median=%.3f p90=%.3f min=%.3f\n", stats.median, stats.p90,
+                     stats.min);
       }
       if (o->profile) {
         std::fprintf(stderr, "optimizer: %s\n", (*session)->optimizer_summary().c_str());

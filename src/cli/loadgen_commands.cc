@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <ctime>
 
-#include "bench/loadgen.h"
 #include "bench/results_db.h"
 #include "bench/statistics.h"
 #include "cli/cli.h"
@@ -17,6 +16,8 @@
 #include "core/progress.h"
 #include "core/terminal_text.h"
 #include "models/model_ref.h"
+#include "server/kserve.h"
+#include "server/loadgen.h"
 
 namespace ipfs_accelerate::cli {
 namespace {
@@ -47,8 +48,8 @@ std::string Ms(double v) {
   return buf;
 }
 
-Result<bench::DynamicDims> ParseDims(const std::vector<std::string>& specs) {
-  bench::DynamicDims d;
+Result<server::DynamicDims> ParseDims(const std::vector<std::string>& specs) {
+  server::DynamicDims d;
   for (const std::string& spec : specs) {
     auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -78,7 +79,7 @@ Result<std::string> ReadKey(const std::string& path) {
   return text.substr(b, e - b + 1);
 }
 
-void PrintText(const nlohmann::json& s, const bench::LoadgenResult& r) {
+void PrintText(const nlohmann::json& s, const server::LoadgenResult& r) {
   std::printf("requests   %llu sent, %llu ok, %llu errors",
               static_cast<unsigned long long>(r.requests), static_cast<unsigned long long>(r.ok),
               static_cast<unsigned long long>(r.error_count()));
@@ -110,7 +111,7 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
   auto config = LoadConfig(ctx);
   if (!config.ok()) return Fail(config.status());
   if (Status s = CheckInputSpecs(f.inputs); !s.ok()) return Fail(s);
-  auto url = bench::ParseHttpUrl(f.url);
+  auto url = server::ParseHttpUrl(f.url);
   if (!url.ok()) return Fail(url.status());
   auto dims = ParseDims(f.dims);
   if (!dims.ok()) return Fail(dims.status());
@@ -126,10 +127,10 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
                    : "no results database: pass --db FILE"));
   }
 
-  auto model = bench::FetchModelMetadata(*url, f.model, *key);
+  auto model = server::FetchModelMetadata(*url, f.model, *key);
   if (!model.ok()) return Fail(model.status());
   std::vector<std::string> synthesized;
-  auto inputs = bench::MakeRemoteInputs(*model, *dims, *given, f.seed, &synthesized);
+  auto inputs = server::MakeLoadgenInputs(*model, *dims, *given, f.seed, &synthesized);
   if (!inputs.ok()) return Fail(inputs.status());
   for (const std::string& name : synthesized) {
     for (const auto& [n, t] : *inputs) {
@@ -140,10 +141,12 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
                    DTypeName(t.dtype()).c_str(), shape.empty() ? "scalar" : shape.c_str());
     }
   }
-  auto body = bench::EncodeInferBody(*inputs, f.binary);
+  auto body = server::EncodeInferRequest(
+      {.inputs = *inputs, .binary_inputs = f.binary, .binary_outputs = f.binary});
   if (!body.ok()) return Fail(body.status());
+  const int64_t items = server::ItemsPerRequest(*inputs);
   // One request first: a model that refuses it fails here, with the server's reason.
-  if (Status s = bench::TryInferRequest(*url, f.model, *key, *body); !s.ok()) return Fail(s);
+  if (Status s = server::TryInferRequest(*url, f.model, *key, *body); !s.ok()) return Fail(s);
 
   auto db = bench::ResultsDb::Open(db_path, bench::ResultsDb::Mode::kCreate);
   if (!db.ok()) return Fail(db.status());
@@ -167,7 +170,7 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
                          : (std::to_string(f.concurrency) + " connections").c_str(),
                f.duration, TerminalSafe(url->HostPort()).c_str());
 
-  bench::LoadgenOptions o;
+  server::LoadgenOptions o;
   o.url = *url;
   o.model = f.model;
   o.concurrency = f.concurrency;
@@ -177,9 +180,9 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
   o.seed = f.seed;
   CancelToken cancel;
   ProgressBar bar = ProgressBar::WithDetail(!f.json);
-  Result<bench::LoadgenResult> result = [&] {
+  Result<server::LoadgenResult> result = [&] {
     ScopedSignalCancel on_signal(&cancel);
-    return bench::RunLoadgen(o, *body, &cancel, [&](double elapsed, uint64_t ok, uint64_t errors) {
+    return server::RunLoadgen(o, *body, &cancel, [&](double elapsed, uint64_t ok, uint64_t errors) {
       bar.Update(std::min(1.0, elapsed / f.duration), "loadgen",
                  std::to_string(ok) + " ok, " + std::to_string(errors) + " errors");
     });
@@ -192,19 +195,18 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
 
   bench::ResultRecord r;
   r.model_name = model->name.empty() ? f.model : model->name;
-  r.model_cid = model->versions.empty() ? "" : model->versions[0];
+  r.model_cid = model->cid;
   // The server is the hardware; an open loop's offered rate is part of what was measured.
   r.hardware = "server:" + url->HostPort() + (open_loop ? " rate " + Ms(f.rate) + "/s" : "") +
                (f.binary ? " binary" : "");
   r.scenario = bench::ToString(bench::Scenario::kServer);
-  r.batch = body->items;
+  r.batch = items;
   r.threads = open_loop ? o.open_connections : f.concurrency;
   r.warmup_runs = 1;
   r.samples_ms = result->latencies_ms;
   r.stats = bench::Summarize(r.samples_ms);
   r.outlier = bench::FlagOutliers(r.samples_ms);
-  r.throughput =
-      result->wall_s > 0 ? static_cast<double>(result->ok) * body->items / result->wall_s : 0;
+  r.throughput = result->wall_s > 0 ? static_cast<double>(result->ok) * items / result->wall_s : 0;
   r.converged = r.stats.ci_valid && r.stats.ci_rel <= 0.02;
   r.interrupted = result->interrupted;
   Status add = r.samples_ms.empty() ? Status::Ok() : (*db)->AddResult(run.id, r);
@@ -213,7 +215,7 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
   if (!add.ok()) return Fail(add);
   if (!finish.ok()) return Fail(finish);
 
-  nlohmann::json summary = bench::LoadgenSummaryJson(*result, body->items);
+  nlohmann::json summary = server::LoadgenSummaryJson(*result, items);
   if (f.json) {
     summary["run"] = run.id;
     summary["model"] = r.model_name;

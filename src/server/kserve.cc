@@ -197,6 +197,23 @@ std::string ShapeJson(const Shape& shape) {
   return out + "]";
 }
 
+// Appends one tensor object of "inputs" or "outputs": its data inline, or (`as_binary`) its size
+// in parameters and its bytes to `binary`.
+void AppendTensor(std::string& json, std::string& binary, const std::string& name, const Tensor& t,
+                  bool as_binary) {
+  json += "{\"name\":" + nlohmann::json(name).dump() + ",\"datatype\":\"" +
+          DatatypeName(t.dtype()) + "\",\"shape\":" + ShapeJson(t.shape());
+  if (as_binary) {
+    json += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}}";
+    // Tensors are held little-endian (x86, ARM): their bytes are the wire's.
+    binary.append(static_cast<const char*>(t.raw()), t.nbytes());
+  } else {
+    json += ",\"data\":";
+    AppendData(json, t);
+    json += '}';
+  }
+}
+
 }  // namespace
 
 std::string DatatypeName(DType dtype) {
@@ -361,7 +378,7 @@ Result<InferCall> DecodeInferRequest(const std::string& body,
   return call;
 }
 
-EncodedResponse EncodeInferResponse(const router::InferResponse& response, const InferCall& call) {
+EncodedBody EncodeInferResponse(const router::InferResponse& response, const InferCall& call) {
   std::string json = "{\"model_name\":" + nlohmann::json(response.model).dump() +
                      ",\"model_version\":" + nlohmann::json(response.cid).dump();
   if (!call.request.id.empty()) json += ",\"id\":" + nlohmann::json(call.request.id).dump();
@@ -376,22 +393,13 @@ EncodedResponse EncodeInferResponse(const router::InferResponse& response, const
   for (const std::string& name : order) {
     auto it = response.outputs.find(name);
     if (it == response.outputs.end()) continue;
-    const Tensor& t = it->second;
     if (!first) json += ',';
     first = false;
-    json += "{\"name\":" + nlohmann::json(name).dump() + ",\"datatype\":\"" +
-            DatatypeName(t.dtype()) + "\",\"shape\":" + ShapeJson(t.shape());
-    if (call.all_binary || call.binary_outputs.count(name)) {
-      json += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}}";
-      binary.append(static_cast<const char*>(t.raw()), t.nbytes());
-    } else {
-      json += ",\"data\":";
-      AppendData(json, t);
-      json += '}';
-    }
+    AppendTensor(json, binary, name, it->second,
+                 call.all_binary || call.binary_outputs.count(name) > 0);
   }
   json += "]}";
-  EncodedResponse out;
+  EncodedBody out;
   if (!binary.empty() || call.all_binary || !call.binary_outputs.empty()) {
     out.header_length = json.size();
     out.body = std::move(json) + binary;
@@ -401,27 +409,22 @@ EncodedResponse EncodeInferResponse(const router::InferResponse& response, const
   return out;
 }
 
-EncodedResponse EncodeInferRequest(const router::InferRequest& request, bool binary_inputs,
-                                   bool binary_outputs) {
+Result<EncodedBody> EncodeInferRequest(const ClientRequest& request) {
   std::string json = "{";
   if (!request.id.empty()) json += "\"id\":" + nlohmann::json(request.id).dump() + ",";
-  if (binary_outputs) json += "\"parameters\":{\"binary_data_output\":true},";
+  if (request.binary_outputs) json += "\"parameters\":{\"binary_data_output\":true},";
   json += "\"inputs\":[";
   std::string binary;
   bool first = true;
   for (const auto& [name, t] : request.inputs) {
+    // BYTES has a name but no string tensors to carry yet (DTypeSize 0).
+    if (DatatypeName(t.dtype()).empty() || DTypeSize(t.dtype()) == 0) {
+      return Status::Unsupported("input '" + name + "' has dtype " + DTypeName(t.dtype()) +
+                                 ", which an inference request cannot carry");
+    }
     if (!first) json += ',';
     first = false;
-    json += "{\"name\":" + nlohmann::json(name).dump() + ",\"datatype\":\"" +
-            DatatypeName(t.dtype()) + "\",\"shape\":" + ShapeJson(t.shape());
-    if (binary_inputs) {
-      json += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}}";
-      binary.append(static_cast<const char*>(t.raw()), t.nbytes());
-    } else {
-      json += ",\"data\":";
-      AppendData(json, t);
-      json += '}';
-    }
+    AppendTensor(json, binary, name, t, request.binary_inputs);
   }
   json += "]";
   if (!request.outputs.empty()) {
@@ -433,8 +436,8 @@ EncodedResponse EncodeInferRequest(const router::InferRequest& request, bool bin
     json += "]";
   }
   json += "}";
-  EncodedResponse out;
-  if (binary_inputs) out.header_length = json.size();
+  EncodedBody out;
+  if (request.binary_inputs) out.header_length = json.size();
   out.body = std::move(json) + binary;
   return out;
 }
@@ -454,6 +457,52 @@ nlohmann::json ModelMetadata(const router::ModelInfo& info) {
           {"outputs", tensors(info.outputs)},
           {"properties",
            {{"cid", info.cid}, {"max_batch_size", std::to_string(info.settings.max_batch_size)}}}};
+}
+
+Result<router::ModelInfo> ParseModelMetadata(const nlohmann::json& j) {
+  auto bad = [](const std::string& what) {
+    return Status::InvalidArgument("model metadata: " + what);
+  };
+  if (!j.is_object()) return bad("expected a JSON object");
+  router::ModelInfo info;
+  if (j.contains("name") && j["name"].is_string()) info.name = j["name"];
+  if (j.contains("properties") && j["properties"].is_object() && j["properties"].contains("cid") &&
+      j["properties"]["cid"].is_string()) {
+    info.cid = j["properties"]["cid"];
+  } else if (j.contains("versions") && j["versions"].is_array() && !j["versions"].empty() &&
+             j["versions"][0].is_string()) {
+    info.cid = j["versions"][0];
+  }
+  for (const char* key : {"inputs", "outputs"}) {
+    const bool inputs = std::string(key) == "inputs";
+    if (!j.contains(key) || !j[key].is_array()) {
+      if (!inputs) continue;  // a client needs only the inputs
+      return bad(std::string("no \"") + key + "\" array");
+    }
+    for (const auto& t : j[key]) {
+      if (!t.is_object() || !t.contains("name") || !t["name"].is_string() ||
+          !t.contains("datatype") || !t["datatype"].is_string() || !t.contains("shape") ||
+          !t["shape"].is_array()) {
+        return bad(std::string(key) + " entry " + DumpJson(t).substr(0, 200) +
+                   " lacks a string name and datatype or a shape array");
+      }
+      router::TensorInfo tensor;
+      tensor.name = t["name"];
+      auto dtype = ParseDatatype(t["datatype"]);
+      if (!dtype.ok()) return dtype.status().WithContext("model metadata: " + tensor.name);
+      tensor.dtype = *dtype;
+      for (const auto& d : t["shape"]) {
+        if (!d.is_number_integer() || d.get<int64_t>() < -1) {
+          return bad(tensor.name + ": shape " + DumpJson(t["shape"]) +
+                     " holds something other than sizes and -1");
+        }
+        tensor.shape.push_back(d.get<int64_t>());
+      }
+      (inputs ? info.inputs : info.outputs).push_back(std::move(tensor));
+    }
+  }
+  if (info.inputs.empty()) return bad("the model declares no inputs");
+  return info;
 }
 
 nlohmann::json ModelStatistics(const router::ModelStats& s) {

@@ -1,6 +1,8 @@
 // The Open Inference Protocol (KServe v2) over REST, as Triton speaks it: inference requests and
 // responses in JSON, with the binary tensor data extension, model metadata and statistics.
-// Pure translation between bytes and the router's types; the routes are in server/app.cc.
+// Pure translation between bytes and the router's types, both ways: the server's side (decode
+// requests, encode responses and metadata; the routes are in server/app.cc) and the client's
+// (encode requests, read metadata; server/loadgen.h).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +10,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/status.h"
 #include "core/tensor.h"
@@ -37,21 +41,39 @@ struct InferCall {
 Result<InferCall> DecodeInferRequest(const std::string& body,
                                      std::optional<uint64_t> header_length);
 
-// An encoded response body, and the Inference-Header-Content-Length to send (binary outputs).
-struct EncodedResponse {
+// An encoded request or response body, and the Inference-Header-Content-Length to send with it
+// when binary tensor data follows the JSON.
+struct EncodedBody {
   std::string body;
   std::optional<uint64_t> header_length;
 };
-EncodedResponse EncodeInferResponse(const router::InferResponse& response, const InferCall& call);
+EncodedBody EncodeInferResponse(const router::InferResponse& response, const InferCall& call);
+
+// Named tensors in the order they go on the wire (and their binary data after the JSON).
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+// What a client sends to POST /v2/models/{m}/infer.
+struct ClientRequest {
+  std::string id;                    // "" for none
+  NamedTensors inputs;               // in this order on the wire
+  std::vector<std::string> outputs;  // the outputs wanted, by name; every output when empty
+  bool binary_inputs = false;        // each input's raw little-endian bytes after the JSON
+  bool binary_outputs = false;       // parameters.binary_data_output: every output in binary
+};
+// The body a client sends: JSON inputs with flat row-major "data", or with binary_inputs each
+// with "parameters":{"binary_data_size":N} and header_length set. What DecodeInferRequest reads.
+// kUnsupported naming the input when its dtype has no datatype the protocol can carry.
+Result<EncodedBody> EncodeInferRequest(const ClientRequest& request);
 
 // The model metadata object (GET /v2/models/{m}): name, versions (the CID), platform, inputs and
 // outputs with datatypes and shapes (-1 for dynamic dimensions).
 nlohmann::json ModelMetadata(const router::ModelInfo& info);
+// Reads a model metadata object, ours (ModelMetadata) or another server's (Triton, KServe):
+// name, cid (properties.cid, else the first of "versions"; "" without either), inputs (required,
+// at least one) and outputs (when given); settings are left as they are. kInvalidArgument naming
+// what is missing or malformed; kUnsupported for a BYTES tensor.
+Result<router::ModelInfo> ParseModelMetadata(const nlohmann::json& metadata);
 // One entry of the statistics extension's "model_stats" (Triton's layout).
 nlohmann::json ModelStatistics(const router::ModelStats& stats);
-// An encoded inference request (JSON, or binary with the header length): what a client sends.
-// Used by the load generator, tests and benchmarks.
-EncodedResponse EncodeInferRequest(const router::InferRequest& request, bool binary_inputs,
-                                   bool binary_outputs);
 
 }  // namespace ipfs_accelerate::server

@@ -2,25 +2,28 @@
 // drives one: closed loop (N connections, each sending its next request once the last is
 // answered) or open loop (Poisson arrivals at a rate, latency measured from each request's
 // scheduled arrival, so time queued at the client counts: no coordinated omission).
-// The pure parts (metadata, input synthesis, request encoding, arrivals) are separate from the
-// HTTP client so that tests hold them to exact bytes and statistics.
+// The client side of the protocol in server/kserve.h (metadata in, request bodies out); its
+// statistics are the benchmark's (bench/statistics.h), and `loadgen` records runs in the
+// benchmark's results database as scenario "server".
+// The pure parts (inputs, arrivals, summary) are separate from the HTTP client so that tests
+// hold them to exact values.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <random>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "core/cancel.h"
 #include "core/status.h"
 #include "core/tensor.h"
+#include "router/router.h"
+#include "server/kserve.h"
 
-namespace ipfs_accelerate::bench {
+namespace ipfs_accelerate::server {
 
 // An http:// URL split for a client. https:// is kUnsupported (not yet).
 struct HttpUrl {
@@ -31,25 +34,6 @@ struct HttpUrl {
 };
 Result<HttpUrl> ParseHttpUrl(const std::string& url);
 
-// The protocol's datatype names: "FP32", "INT64", "BOOL", …; "" for a dtype without one.
-std::string KServeDatatype(DType dtype);
-// kInvalidArgument for an unknown name, kUnsupported for BYTES (no string tensors here yet).
-Result<DType> ParseKServeDatatype(const std::string& name);
-
-// One tensor of the model metadata: shape dims are -1 when dynamic.
-struct RemoteTensor {
-  std::string name;
-  DType dtype = DType::kUndefined;
-  std::vector<int64_t> shape;
-};
-struct RemoteModel {
-  std::string name, platform;
-  std::vector<std::string> versions;
-  std::vector<RemoteTensor> inputs, outputs;
-};
-// Reads GET /v2/models/{m}'s answer; kInvalidArgument naming what is missing or malformed.
-Result<RemoteModel> ParseModelMetadata(const nlohmann::json& metadata);
-
 // Sizes of dynamic (-1) dimensions: `exact["INPUT.AXIS"]`, else `batch` for axis 0, else `seq`.
 struct DynamicDims {
   int64_t batch = 1;
@@ -57,26 +41,17 @@ struct DynamicDims {
   std::map<std::string, int64_t> exact;
 };
 
-// Inputs for every metadata input: `given` ones as they are (their dtype must match), the others
-// synthesized as the benchmark does (bench::SynthesizeInputs: floats normal, masks ones, other
-// integers 0). `synthesized` (when not null) receives the names made up. In metadata order.
-Result<std::vector<std::pair<std::string, Tensor>>> MakeRemoteInputs(
-    const RemoteModel& model, const DynamicDims& dims, const std::map<std::string, Tensor>& given,
-    uint64_t seed, std::vector<std::string>* synthesized);
+// Inputs for every input of `model` (its metadata: ParseModelMetadata): `given` ones as they are
+// (their dtype must match), the others synthesized as the benchmark does (bench::SynthesizeInputs:
+// floats normal, masks ones, other integers 0). `synthesized` (when not null) receives the names
+// made up. In metadata order.
+Result<NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model, const DynamicDims& dims,
+                                       const std::map<std::string, Tensor>& given, uint64_t seed,
+                                       std::vector<std::string>* synthesized);
 
-// An encoded POST /v2/models/{m}/infer body.
-struct InferBody {
-  std::string body;
-  // Set for the binary extension: the JSON header's length (Inference-Header-Content-Length).
-  std::optional<size_t> header_length;
-  int64_t items = 1;  // elements along the first input's first axis (the batch)
-};
-// JSON: {"inputs":[{"name","datatype","shape","data":[flat]}]}. Binary: each input carries
-// "parameters":{"binary_data_size":N} instead of data, the request asks
-// "parameters":{"binary_data_output":true}, and the raw little-endian bytes of the inputs follow
-// the JSON in input order. kUnsupported for a dtype JSON cannot carry (use binary).
-Result<InferBody> EncodeInferBody(const std::vector<std::pair<std::string, Tensor>>& inputs,
-                                  bool binary);
+// The items one request carries: the size of the first input's first axis (the batch); 1 when
+// it is a scalar or there are no inputs.
+int64_t ItemsPerRequest(const NamedTensors& inputs);
 
 // Exponential gaps between Poisson arrivals at `rate` per second, from a fixed seed.
 class PoissonArrivals {
@@ -118,22 +93,23 @@ struct LoadgenResult {
 // What the run has measured so far, for a progress line (called about ten times a second).
 using LoadgenProgress = std::function<void(double elapsed_s, uint64_t ok, uint64_t errors)>;
 
-// GET {url}/v2/models/{model}: kNotFound for 404, kIoError when the server cannot be reached;
-// errors carry the server's message when it sent one.
-Result<RemoteModel> FetchModelMetadata(const HttpUrl& url, const std::string& model,
-                                       const std::string& api_key);
+// GET {url}/v2/models/{model}, read by ParseModelMetadata: kNotFound for 404, kIoError when the
+// server cannot be reached; errors carry the server's message when it sent one.
+Result<router::ModelInfo> FetchModelMetadata(const HttpUrl& url, const std::string& model,
+                                             const std::string& api_key);
 
-// Sends `body` once and checks it is answered with 200 (the server's error otherwise), so that
-// a request the server refuses fails before the run starts.
+// Sends `body` (EncodeInferRequest's) once and checks it is answered with 200 (the server's
+// error otherwise), so that a request the server refuses fails before the run starts.
 Status TryInferRequest(const HttpUrl& url, const std::string& model, const std::string& api_key,
-                       const InferBody& body);
+                       const EncodedBody& body);
 
-// Runs the load; stops early (interrupted) when `cancel` is cancelled, keeping what was measured.
-Result<LoadgenResult> RunLoadgen(const LoadgenOptions& options, const InferBody& body,
+// Runs the load, sending `body` again and again; stops early (interrupted) when `cancel` is
+// cancelled, keeping what was measured.
+Result<LoadgenResult> RunLoadgen(const LoadgenOptions& options, const EncodedBody& body,
                                  CancelToken* cancel, const LoadgenProgress& progress);
 
 // The run as JSON: requests, ok, errors by status, dropped, throughput (req/s, items/s),
-// latency ms (p50, p90, p99, max, mean).
+// latency ms (p50, p90, p99, max, mean; bench::Summarize's).
 nlohmann::json LoadgenSummaryJson(const LoadgenResult& result, int64_t items_per_request);
 
-}  // namespace ipfs_accelerate::bench
+}  // namespace ipfs_accelerate::server

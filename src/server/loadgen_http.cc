@@ -14,10 +14,10 @@
 #include <mutex>
 #include <thread>
 
-#include "bench/loadgen.h"
 #include "core/json_util.h"
+#include "server/loadgen.h"
 
-namespace ipfs_accelerate::bench {
+namespace ipfs_accelerate::server {
 namespace {
 
 namespace asio = boost::asio;
@@ -56,7 +56,7 @@ class Connection {
   // Sends one request and reads its answer, connecting (again) when needed. kIoError when there
   // is no HTTP answer; kCancelled once aborted.
   Result<Response> Send(http::verb verb, const std::string& target, const std::string& body,
-                        std::optional<size_t> header_length, const std::string& api_key) {
+                        std::optional<uint64_t> header_length, const std::string& api_key) {
     if (!socket_.is_open()) IA_RETURN_IF_ERROR(Connect());
     http::request<http::string_body> req{verb, target, 11};
     req.set(http::field::host, url_.HostPort());
@@ -181,8 +181,8 @@ struct Shared {
 
 }  // namespace
 
-Result<RemoteModel> FetchModelMetadata(const HttpUrl& url, const std::string& model,
-                                       const std::string& api_key) {
+Result<router::ModelInfo> FetchModelMetadata(const HttpUrl& url, const std::string& model,
+                                             const std::string& api_key) {
   Connection c(url, 60);
   std::string target = url.base + "/v2/models/" + PercentEncode(model);
   IA_ASSIGN_OR_RETURN(Response r, c.Send(http::verb::get, target, "", std::nullopt, api_key));
@@ -204,7 +204,7 @@ Result<RemoteModel> FetchModelMetadata(const HttpUrl& url, const std::string& mo
 }
 
 Status TryInferRequest(const HttpUrl& url, const std::string& model, const std::string& api_key,
-                       const InferBody& body) {
+                       const EncodedBody& body) {
   Connection c(url, 60);
   std::string target = InferTarget(url, model);
   IA_ASSIGN_OR_RETURN(Response r,
@@ -214,7 +214,7 @@ Status TryInferRequest(const HttpUrl& url, const std::string& model, const std::
                                  "HTTP " + std::to_string(r.status) + " (" + ErrorText(r) + ")");
 }
 
-Result<LoadgenResult> RunLoadgen(const LoadgenOptions& o, const InferBody& body,
+Result<LoadgenResult> RunLoadgen(const LoadgenOptions& o, const EncodedBody& body,
                                  CancelToken* cancel, const LoadgenProgress& progress) {
   const bool open_loop = o.rate > 0;
   const int connections = open_loop ? o.open_connections : o.concurrency;
@@ -338,4 +338,4 @@ Result<LoadgenResult> RunLoadgen(const LoadgenOptions& o, const InferBody& body,
   return out;
 }
 
-}  // namespace ipfs_accelerate::bench
+}  // namespace ipfs_accelerate::server

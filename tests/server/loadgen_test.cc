@@ -1,6 +1,6 @@
-// The load generator's pure parts (arrivals, summary, URLs, metadata, inputs, request bytes) and
-// its loops against a small in-test HTTP server.
-#include "bench/loadgen.h"
+// The load generator's pure parts (arrivals, summary, URLs, inputs from metadata) and its loops
+// against a small in-test HTTP server. Request bytes and metadata parsing: kserve_test.cc.
+#include "server/loadgen.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -16,7 +16,7 @@
 #include "../test_util.h"
 #include "core/json_util.h"
 
-namespace ipfs_accelerate::bench {
+namespace ipfs_accelerate::server {
 namespace {
 
 using test_util::HasSubstr;
@@ -84,7 +84,7 @@ TEST(LoadgenTest, UrlsAreHttpOnly) {
   EXPECT_FALSE(ParseHttpUrl("http://:80").ok());
 }
 
-RemoteModel Bert() {
+router::ModelInfo Bert() {
   auto m = ParseModelMetadata(json::parse(R"({
     "name": "bert", "versions": ["bafyfake"], "platform": "onnx",
     "inputs": [{"name": "input_ids", "datatype": "INT64", "shape": [-1, -1]},
@@ -95,16 +95,13 @@ RemoteModel Bert() {
   return *m;
 }
 
-TEST(LoadgenTest, MetadataIsReadAndCheckedAndDynamicDimsAreSized) {
-  RemoteModel m = Bert();
-  EXPECT_EQ(m.name, "bert");
-  EXPECT_EQ(m.versions, std::vector<std::string>{"bafyfake"});
+TEST(LoadgenTest, InputsAreSynthesizedForTheMetadataWithDynamicDimsSized) {
+  router::ModelInfo m = Bert();
+  EXPECT_EQ(m.cid, "bafyfake");
   ASSERT_EQ(m.inputs.size(), 3u);
-  EXPECT_EQ(m.inputs[0].dtype, DType::kInt64);
-  EXPECT_EQ(m.outputs[0].shape, (std::vector<int64_t>{-1, 4}));
 
   std::vector<std::string> synthesized;
-  auto inputs = MakeRemoteInputs(m, DynamicDims{}, {}, 1, &synthesized);
+  auto inputs = MakeLoadgenInputs(m, DynamicDims{}, {}, 1, &synthesized);
   ASSERT_TRUE(inputs.ok()) << inputs.status().ToString();
   EXPECT_EQ(synthesized, (std::vector<std::string>{"input_ids", "attention_mask", "scale"}));
   ASSERT_EQ(inputs->size(), 3u);
@@ -117,81 +114,39 @@ TEST(LoadgenTest, MetadataIsReadAndCheckedAndDynamicDimsAreSized) {
   dims.exact["attention_mask.1"] = 16;
   Tensor given = Tensor::Zeros(DType::kFloat32, {2});
   synthesized.clear();
-  inputs = MakeRemoteInputs(m, dims, {{"scale", given}}, 1, &synthesized);
+  inputs = MakeLoadgenInputs(m, dims, {{"scale", given}}, 1, &synthesized);
   ASSERT_TRUE(inputs.ok()) << inputs.status().ToString();
   EXPECT_EQ(synthesized, (std::vector<std::string>{"input_ids", "attention_mask"}));
   EXPECT_EQ((*inputs)[0].second.shape(), (Shape{4, 128}));
   EXPECT_EQ((*inputs)[1].second.shape(), (Shape{4, 16}));
   EXPECT_EQ((*inputs)[2].second.raw(), given.raw());  // given as it is
 
-  auto wrong = MakeRemoteInputs(m, {}, {{"scale", Tensor::Zeros(DType::kInt32, {2})}}, 1, nullptr);
+  auto wrong = MakeLoadgenInputs(m, {}, {{"scale", Tensor::Zeros(DType::kInt32, {2})}}, 1, nullptr);
   ASSERT_FALSE(wrong.ok());
   EXPECT_TRUE(HasSubstr(wrong.status().message(), "input scale is int32"));
-  auto unknown = MakeRemoteInputs(m, {}, {{"x", given}}, 1, nullptr);
+  auto unknown = MakeLoadgenInputs(m, {}, {{"x", given}}, 1, nullptr);
   ASSERT_FALSE(unknown.ok());
   EXPECT_TRUE(HasSubstr(unknown.status().message(), "no input named 'x'"));
   DynamicDims bad_dim;
   bad_dim.exact["nope.1"] = 3;
-  EXPECT_FALSE(MakeRemoteInputs(m, bad_dim, {}, 1, nullptr).ok());
-
-  EXPECT_FALSE(ParseModelMetadata(json::parse(R"({"name": "m"})")).ok());
-  EXPECT_FALSE(ParseModelMetadata(
-                   json::parse(R"({"inputs": [{"name": "a", "datatype": "FP33", "shape": [1]}]})"))
-                   .ok());
-  EXPECT_EQ(ParseModelMetadata(
-                json::parse(R"({"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1]}]})"))
-                .status()
-                .code(),
-            StatusCode::kUnsupported);
+  EXPECT_FALSE(MakeLoadgenInputs(m, bad_dim, {}, 1, nullptr).ok());
 }
 
-std::vector<std::pair<std::string, Tensor>> SmallInputs() {
-  Tensor x = Tensor::Empty(DType::kFloat32, {1, 2});
-  x.data<float>()[0] = 1.5f;
-  x.data<float>()[1] = -2.0f;
-  Tensor ids = Tensor::Empty(DType::kInt64, {1, 3});
-  ids.data<int64_t>()[0] = 7;
-  ids.data<int64_t>()[1] = 0;
-  ids.data<int64_t>()[2] = 258;
-  return {{"x", x}, {"ids", ids}};
+TEST(LoadgenTest, ARequestCarriesItsFirstInputsBatch) {
+  EXPECT_EQ(ItemsPerRequest({{"ids", Tensor::Zeros(DType::kInt64, {4, 128})},
+                             {"mask", Tensor::Zeros(DType::kInt64, {2, 128})}}),
+            4);
+  EXPECT_EQ(ItemsPerRequest({{"s", Tensor::Scalar(DType::kFloat32, 1.0f)}}), 1);
+  EXPECT_EQ(ItemsPerRequest({}), 1);
 }
 
-TEST(LoadgenTest, JsonRequestBodyCarriesFlatData) {
-  auto body = EncodeInferBody(SmallInputs(), /*binary=*/false);
-  ASSERT_TRUE(body.ok()) << body.status().ToString();
-  EXPECT_FALSE(body->header_length.has_value());
-  EXPECT_EQ(body->items, 1);
-  EXPECT_EQ(json::parse(body->body), json::parse(R"({"inputs": [
-      {"name": "x", "datatype": "FP32", "shape": [1, 2], "data": [1.5, -2.0]},
-      {"name": "ids", "datatype": "INT64", "shape": [1, 3], "data": [7, 0, 258]}]})"));
-}
-
-TEST(LoadgenTest, BinaryRequestBodyIsTheJsonHeaderThenLittleEndianTensorsInOrder) {
-  auto body = EncodeInferBody(SmallInputs(), /*binary=*/true);
-  ASSERT_TRUE(body.ok()) << body.status().ToString();
-  std::string header =
-      R"({"inputs":[{"datatype":"FP32","name":"x","parameters":{"binary_data_size":8},"shape":[1,2]},)"
-      R"({"datatype":"INT64","name":"ids","parameters":{"binary_data_size":24},"shape":[1,3]}],)"
-      R"("parameters":{"binary_data_output":true}})";
-  std::string expected = header;
-  const unsigned char tensors[] = {0x00, 0x00, 0xc0, 0x3f,               // 1.5f
-                                   0x00, 0x00, 0x00, 0xc0,               // -2.0f
-                                   7,    0,    0,    0,    0, 0, 0, 0,   // 7
-                                   0,    0,    0,    0,    0, 0, 0, 0,   // 0
-                                   0x02, 0x01, 0,    0,    0, 0, 0, 0};  // 258
-  expected.append(reinterpret_cast<const char*>(tensors), sizeof tensors);
-  ASSERT_TRUE(body->header_length.has_value());
-  EXPECT_EQ(*body->header_length, header.size());
-  EXPECT_EQ(test_util::Hex(body->body), test_util::Hex(expected));
-}
-
-TEST(LoadgenTest, DtypesJsonCannotCarryAskForBinary) {
-  Tensor s = Tensor::Zeros(DType::kFloat16, {2});
-  auto body = EncodeInferBody({{"h", s}}, false);
-  ASSERT_TRUE(body.ok());  // FP16 travels as numbers
-  EXPECT_EQ(json::parse(body->body)["inputs"][0]["datatype"], "FP16");
-  EXPECT_EQ(KServeDatatype(DType::kString), "");
-  EXPECT_EQ(*ParseKServeDatatype("BF16"), DType::kBFloat16);
+// A request body as loadgen sends it (the protocol's encoder; its bytes: kserve_test.cc).
+EncodedBody SmallBody(bool binary) {
+  Tensor x = Tensor::Zeros(DType::kFloat32, {1, 2});
+  auto body =
+      EncodeInferRequest({.inputs = {{"x", x}}, .binary_inputs = binary, .binary_outputs = binary});
+  EXPECT_TRUE(body.ok()) << body.status().ToString();
+  return *body;
 }
 
 // A tiny HTTP/1.1 server: answers every request with `status` and "{}", keep-alive; counts them.
@@ -272,10 +227,10 @@ LoadgenOptions Options(uint16_t port) {
 
 TEST(LoadgenTest, ClosedLoopCountsEveryAnswer) {
   TinyServer server(200);
-  auto body = EncodeInferBody(SmallInputs(), true);
+  EncodedBody body = SmallBody(true);
   LoadgenOptions o = Options(server.port());
   o.concurrency = 3;
-  auto r = RunLoadgen(o, *body, nullptr, nullptr);
+  auto r = RunLoadgen(o, body, nullptr, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GT(r->ok, 0u);
   EXPECT_EQ(r->error_count(), 0u);
@@ -288,11 +243,11 @@ TEST(LoadgenTest, ClosedLoopCountsEveryAnswer) {
 
 TEST(LoadgenTest, OpenLoopSendsPoissonArrivalsAndCountsErrorsByStatus) {
   TinyServer server(503);
-  auto body = EncodeInferBody(SmallInputs(), false);
+  EncodedBody body = SmallBody(false);
   LoadgenOptions o = Options(server.port());
   o.rate = 100;
   o.open_connections = 4;
-  auto r = RunLoadgen(o, *body, nullptr, nullptr);
+  auto r = RunLoadgen(o, body, nullptr, nullptr);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->ok, 0u);
   EXPECT_GT(r->errors[503], 0u);  // about 50 expected; any is enough here
@@ -301,11 +256,11 @@ TEST(LoadgenTest, OpenLoopSendsPoissonArrivalsAndCountsErrorsByStatus) {
 
 TEST(LoadgenTest, CancelStopsAndKeepsWhatWasMeasured) {
   TinyServer server(200);
-  auto body = EncodeInferBody(SmallInputs(), false);
+  EncodedBody body = SmallBody(false);
   LoadgenOptions o = Options(server.port());
   o.duration_s = 600;
   CancelToken cancel;
-  auto r = RunLoadgen(o, *body, &cancel, [&](double, uint64_t ok, uint64_t) {
+  auto r = RunLoadgen(o, body, &cancel, [&](double, uint64_t ok, uint64_t) {
     if (ok > 0) cancel.Cancel();
   });
   ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -323,4 +278,4 @@ TEST(LoadgenTest, NoServerIsAnErrorNamingIt) {
 }
 
 }  // namespace
-}  // namespace ipfs_accelerate::bench
+}  // namespace ipfs_accelerate::server
