@@ -7,6 +7,7 @@
 
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/progress.h"
 #include "models/model_ref.h"
 
 namespace ipfs_accelerate::router {
@@ -101,6 +102,7 @@ ModelCache::ModelCache(Options options) : options_(std::move(options)) {}
 
 Result<std::shared_ptr<LoadedModel>> ModelCache::Acquire(const std::string& cid,
                                                          const std::string& ref) {
+  if (cid.empty()) return Status::InvalidArgument("the model cache needs the CID of " + ref);
   std::unique_lock<std::mutex> lock(mu_);
   std::shared_ptr<Entry>& slot = entries_[cid];
   if (!slot) slot = std::make_shared<Entry>();
@@ -118,7 +120,7 @@ Result<std::shared_ptr<LoadedModel>> ModelCache::Acquire(const std::string& cid,
   Status status = [&]() -> Status {
     std::string got_cid;
     IA_ASSIGN_OR_RETURN(engine::Model model, models::LoadModelRef(options_.repo, ref, &got_cid));
-    if (!cid.empty() && got_cid != cid) {
+    if (got_cid != cid) {
       return Status::InvalidArgument(ref + " now holds " + got_cid + ", not the model " + cid +
                                      " that was registered (the file changed: restart with it)");
     }
@@ -162,12 +164,9 @@ Status ModelCache::MakeRoom(uint64_t bytes, const std::string& keep,
     if (used + bytes <= options_.budget) return Status::Ok();
     if (!lru) {
       return Status::ResourceExhausted(
-          "the model needs " + std::to_string(bytes >> 20) +
-          " MiB and the loaded models in use "
-          "hold " +
-          std::to_string(used >> 20) + " MiB of the memory budget of " +
-          std::to_string(options_.budget >> 20) +
-          " MiB (raise it with --memory-budget or performance.cache_size, or retry later)");
+          "the model needs " + HumanBytes(bytes) + " and the loaded models in use hold " +
+          HumanBytes(used) + " of the memory budget of " + HumanBytes(options_.budget) +
+          " (raise it with --memory-budget or performance.cache_size, or retry later)");
     }
     lru->last_bytes = lru->model->Bytes();
     lru->model.reset();

@@ -82,20 +82,20 @@ void App::Handle(HttpRequest request, Responder respond) {
                                                              {"remote", request.remote}});
   Responder answer = [this, start, log, respond = std::move(respond)](HttpResponse r) {
     if (hooks_.count_response) hooks_.count_response(r.status);
-    if (hooks_.log_request) {
-      (*log)["status"] = r.status;
-      (*log)["ms"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-      (*log)["bytes"] = r.body.size();
-      if (r.status >= 400 && r.body.size() < 2048) {
-        auto j = nlohmann::json::parse(r.body, nullptr, false);
-        if (j.is_object() && j.contains("error")) (*log)["error"] = j["error"];
-      }
-      for (const auto& [k, v] : r.headers) {
-        if (k == "x-model-cid") (*log)["cid"] = v;
-      }
-      hooks_.log_request(*log);
+    if (!hooks_.log_request) return respond(std::move(r));
+    // The record is filled before the answer goes and written after, off the client's latency.
+    (*log)["status"] = r.status;
+    (*log)["ms"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    (*log)["bytes"] = r.body.size();
+    if (r.status >= 400 && r.body.size() < 2048) {
+      auto j = nlohmann::json::parse(r.body, nullptr, false);
+      if (j.is_object() && j.contains("error")) (*log)["error"] = j["error"];
+    }
+    for (const auto& [k, v] : r.headers) {
+      if (k == "x-model-cid") (*log)["cid"] = v;
     }
     respond(std::move(r));
+    hooks_.log_request(*log);
   };
   Route(request, std::move(answer));
 }
