@@ -125,19 +125,19 @@ case_layers_override_in_order() {
   # The user layer lives in the repository (cli_lib points IPFS_ACCELERATE_PATH at a scratch one).
   mkdir -p "$dir" "$IPFS_ACCELERATE_PATH"
   cat >"$IPFS_ACCELERATE_PATH/config.json" <<'EOF'
-{"priorities": {"cpu": 1, "cuda": 11, "rocm": 21, "mps": 31}}
+{"priorities": {"cpu": 1, "cuda": 11, "rocm": 21}}
 EOF
-  echo '{"priorities": {"cpu": 2, "cuda": 12, "rocm": 22}}' >"$dir/ipfs_accelerate.json"
+  echo '{"priorities": {"cpu": 2, "cuda": 12, "rocm": 22, "mps": 32, "openvino": 42}}' >"$dir/ipfs_accelerate.json"
   (cd "$dir" && IPFS_ACCELERATE_PRIORITIES_CPU=3 IPFS_ACCELERATE_PRIORITIES_CUDA=13 \
     "$IA_BIN" --set priorities.cpu=4 hw --json) >"$T/hw.json"
-  json_check "$T/hw.json" "[j[k]['priority'] for k in ('cpu', 'cuda', 'rocm', 'mps', 'openvino')] == [4, 13, 22, 31, 90]"
-  # Without --set, the environment wins; without it, the project file; without that, REPO's.
+  json_check "$T/hw.json" "[j[k]['priority'] for k in ('cpu', 'cuda', 'rocm', 'mps', 'openvino')] == [4, 13, 21, 32, 42]"
+  # Without --set, the environment wins; without it, REPO's file (the user's) over the project's.
   (cd "$dir" && IPFS_ACCELERATE_PRIORITIES_CPU=3 "$IA_BIN" hw --json) >"$T/hw.json"
   json_check "$T/hw.json" "j['cpu']['priority'] == 3"
   hw_in "$dir" hw --json >"$T/hw.json"
-  json_check "$T/hw.json" "j['cpu']['priority'] == 2"
+  json_check "$T/hw.json" "j['cpu']['priority'] == 1 and j['mps']['priority'] == 32"
   hw_in "$T/work" hw --json >"$T/hw.json"
-  json_check "$T/hw.json" "j['cpu']['priority'] == 1 and j['mps']['priority'] == 31"
+  json_check "$T/hw.json" "j['cpu']['priority'] == 1 and j['mps']['priority'] == 85"
   expect_error bad_env 'environment variable IPFS_ACCELERATE_PRIORITIES_ROCM: priorities.rocm must be an integer' \
     env IPFS_ACCELERATE_PRIORITIES_ROCM=x "$IA_BIN" hw
   rm -f "$IPFS_ACCELERATE_PATH/config.json"
@@ -166,7 +166,7 @@ run_case "cpu flags are the kernel's" case_cpu_flags_match_proc_cpuinfo
 run_case "the table is sorted by priority" case_table_sorted_by_priority
 run_case "--set changes a priority" case_set_changes_priority
 run_case "a syntax error names file:line:column" case_syntax_error_names_file_line_column
-run_case "REPO/config.json < ./ipfs_accelerate.json < environment < --set" case_layers_override_in_order
+run_case "./ipfs_accelerate.json < REPO/config.json < environment < --set" case_layers_override_in_order
 run_case "browser.path" case_browser_path
 run_case "hw --help explains the configuration" case_help
 summary
