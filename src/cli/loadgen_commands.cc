@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "core/terminal_text.h"
 #include "models/model_ref.h"
+#include "router/bench_run.h"
 #include "server/kserve.h"
 #include "server/loadgen.h"
 
@@ -32,15 +33,6 @@ struct LoadgenFlags {
   std::vector<std::string> inputs, dims;
   uint64_t seed = 1;
 };
-
-std::string UtcNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string Ms(double v) {
   char buf[32];
@@ -150,16 +142,7 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
 
   auto db = bench::ResultsDb::Open(db_path, bench::ResultsDb::Mode::kCreate);
   if (!db.ok()) return Fail(db.status());
-  bench::RunRecord run;
-  run.started_at = UtcNow();
-  run.git_commit = GitCommit();
-  run.version = Version();
-  const ProcessIdentity me = CurrentProcess();
-  run.host = me.host;
-  run.pid = me.pid;
-  run.boot_id = me.boot_id;
-  run.process_start = me.start_ticks;
-  run.command = ctx.command_line;
+  bench::RunRecord run = router::NewRunRecord(ctx.command_line);
   if (Status s = (*db)->BeginRun(run); !s.ok()) return Fail(s);
   const bool open_loop = f.rate_given;
   std::fprintf(stderr,
@@ -189,7 +172,7 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
   }();
   bar.Finish();
   if (!result.ok()) {
-    (void)(*db)->FinishRun(run.id, "failed", UtcNow());
+    (void)(*db)->FinishRun(run.id, "failed", router::UtcNow());
     return Fail(result.status());
   }
 
@@ -211,7 +194,7 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
   r.interrupted = result->interrupted;
   Status add = r.samples_ms.empty() ? Status::Ok() : (*db)->AddResult(run.id, r);
   std::string status = result->interrupted ? "interrupted" : "complete";
-  Status finish = (*db)->FinishRun(run.id, add.ok() ? status : "failed", UtcNow());
+  Status finish = (*db)->FinishRun(run.id, add.ok() ? status : "failed", router::UtcNow());
   if (!add.ok()) return Fail(add);
   if (!finish.ok()) return Fail(finish);
 

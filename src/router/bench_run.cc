@@ -11,8 +11,6 @@
 
 namespace ipfs_accelerate::router {
 
-namespace {
-
 std::string UtcNow() {
   std::time_t t = std::time(nullptr);
   std::tm tm;
@@ -22,7 +20,19 @@ std::string UtcNow() {
   return buf;
 }
 
-}  // namespace
+bench::RunRecord NewRunRecord(const std::string& command) {
+  bench::RunRecord run;
+  run.started_at = UtcNow();
+  run.git_commit = GitCommit();
+  run.version = Version();
+  const ProcessIdentity me = CurrentProcess();
+  run.host = me.host;
+  run.pid = me.pid;
+  run.boot_id = me.boot_id;
+  run.process_start = me.start_ticks;
+  run.command = command;
+  return run;
+}
 
 std::string BenchModelName(const std::string& ref) {
   std::filesystem::path p(ref);
@@ -68,17 +78,8 @@ Result<BenchPlan> PlanBench(const BenchRequest& request, const Config& config) {
 
 Result<bench::RunRecord> RunBenchPlan(bench::ResultsDb& db, const BenchPlan& plan,
                                       const BenchRunCallbacks& callbacks) {
-  bench::RunRecord run;
-  run.started_at = UtcNow();
-  run.git_commit = GitCommit();
-  run.version = Version();
-  const ProcessIdentity me = CurrentProcess();
-  run.host = me.host;
-  run.pid = me.pid;
-  run.boot_id = me.boot_id;
-  run.process_start = me.start_ticks;
+  bench::RunRecord run = NewRunRecord(plan.command);
   run.hardware_fingerprint = hardware::HardwareFingerprint(plan.hardware);
-  run.command = plan.command;
   nlohmann::json hw_json = hardware::ToJson(plan.hardware);
   for (const auto& p : plan.hardware.platforms) {
     run.hardware.push_back({p.name, p.available, p.reason, p.priority, DumpJson(hw_json[p.name])});

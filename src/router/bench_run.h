@@ -51,6 +51,13 @@ struct BenchRunCallbacks {
   std::function<void(const bench::RunRecord& run)> on_result;
 };
 
+// The time now as the results database records it: "2026-12-06T08:30:00Z" (UTC).
+std::string UtcNow();
+
+// A run about to begin, as this process: started now, this build's commit and version, this
+// process's identity (so a later Open marks it failed should the process die), `command`.
+bench::RunRecord NewRunRecord(const std::string& command);
+
 // Records a run in `db`, measures `plan` storing each result as it ends, and finishes the run:
 // "complete", "interrupted" (stop was set) or "failed" (the error is returned; the run is still
 // marked failed in `db`). Returns the run with its results. The process recorded is this one, so
