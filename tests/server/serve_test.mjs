@@ -40,10 +40,15 @@ const ADMIN_KEY = 'admin-key-0123456789abcdef';
 fs.writeFileSync(path.join(WORK, 'user.key'), `# test key\n${USER_KEY}\n`);
 fs.writeFileSync(path.join(WORK, 'admin.key'), `${ADMIN_KEY}\n`);
 
+// Every server started, killed when this process ends however it ends (pass, fail or throw).
+const started = [];
+process.on('exit', () => { for (const p of started) if (p.exitCode_ === undefined) p.kill('SIGKILL'); });
+
 function startServer(args) {
   return new Promise((resolve, reject) => {
     const p = spawn(IA_BIN, ['--repo', path.join(WORK, 'repo'), 'serve', '--listen', '127.0.0.1:0', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: WORK } });
+    started.push(p);
     let out = '', err = '';
     p.stdout.on('data', (d) => {
       out += d;

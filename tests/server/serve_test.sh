@@ -4,7 +4,8 @@
 set -uo pipefail
 : "${IA_BIN:?set IA_BIN to the ipfs-accelerate binary}" "${IA_SOURCE_DIR:?set IA_SOURCE_DIR to the repository root}"
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+pid=""
+trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$T"' EXIT
 if ! /usr/bin/python3 "$IA_SOURCE_DIR/tools/gen_models/gen_models.py" --out "$T/models" --size test \
     --only mlp,bert,vit >"$T/gen.log" 2>&1; then
   tail -n 20 "$T/gen.log"
