@@ -22,16 +22,22 @@ test: build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@grep -h "^conformance: " $(BUILD)/Testing/Temporary/LastTest.log || true
 
-# ThreadSanitizer over the tests that call one engine session (and later the router and server)
-# from several threads at once. A test joins by having "Concurrent" in its suite or test name
-# (TEST(RouterConcurrentTest, ...)); TSAN_TESTS=<ctest regex> picks others. Not in `make test`:
-# the instrumented build is slow. tools/tsan.supp holds only third-party frames (why: there).
-TSAN_TESTS ?= Concurrent
+# ThreadSanitizer over the tests of the engine's sessions, the router and the server (every
+# test of those suites, and any test with "Concurrent" in its name), and the serve and loadgen
+# scripts, which run the instrumented server binary under many clients. TSAN_TESTS=<ctest regex>
+# picks others. Reports, from the test binaries and from every server they start, go to
+# build-tsan/tsan-report.*; any report fails the target. Not in `make test`: the instrumented
+# build is slow. tools/tsan.supp holds only third-party frames (why: there).
+TSAN_TESTS ?= ^(RouterTest|BatchTest|BenchRunTest|StoreOpsTest|AuthTest|HttpServerTest|KServeTest|LoadgenTest|MetricsTest|Session[A-Za-z]*Test)\.|Concurrent|script\.serve_test|script\.loadgen_test
 test-tsan: setup
 	@cmake -S . -B build-tsan -DIA_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target unit_tests ipfs-accelerate
-	@cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/tools/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
-	  ctest -R '$(TSAN_TESTS)' --output-on-failure --no-tests=error
+	@rm -f build-tsan/tsan-report.*
+	@cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/tools/tsan.supp second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan-report" \
+	  ctest -j$(JOBS) -R '$(TSAN_TESTS)' --output-on-failure --no-tests=error; rc=$$?; \
+	  if ls $(CURDIR)/build-tsan/tsan-report.* >/dev/null 2>&1; then \
+	    cat $(CURDIR)/build-tsan/tsan-report.*; echo "test-tsan: ThreadSanitizer reported the races above"; exit 1; fi; \
+	  exit $$rc
 
 # Runs each libFuzzer target for FUZZ_SECONDS on a copy of its corpus; new inputs land in
 # build-fuzz/corpus/<target> (copy the interesting ones into tools/fuzz/corpus/).

@@ -320,12 +320,15 @@ void Router::RunBatch(const std::shared_ptr<Queue>& q, Batch batch) {
     std::lock_guard<std::mutex> lock(mu_);
     Learn(*q, *handle);
   }
-  Execute(*q, *handle, std::move(batch));
-  handle.reset();  // let go of the model, then keep the cache within its budget
+  Answers answers = Execute(*q, *handle, std::move(batch));
+  // Let go of the model and keep the cache within its budget before answering, so that a
+  // client that unloads the model right after its answer never finds it still in use.
+  handle.reset();
   cache_.Trim();
+  for (auto& [p, r] : answers) p->done(std::move(r));
 }
 
-void Router::Execute(Queue& q, LoadedModel& model, Batch batch) {
+Router::Answers Router::Execute(Queue& q, LoadedModel& model, Batch batch) {
   Clock::time_point start = Clock::now();
   // The first request may have been taken before the model was known: check it now.
   std::vector<std::pair<std::unique_ptr<Pending>, Status>> refused;
@@ -414,7 +417,7 @@ void Router::Execute(Queue& q, LoadedModel& model, Batch batch) {
     }
   }
   Clock::time_point end = Clock::now();
-  std::vector<std::pair<std::unique_ptr<Pending>, Result<InferResponse>>> answers;
+  Answers answers;
   {
     std::lock_guard<std::mutex> lock(mu_);
     ModelStats& s = q.stats;
@@ -451,7 +454,7 @@ void Router::Execute(Queue& q, LoadedModel& model, Batch batch) {
       answers.emplace_back(std::move(batch[i]), std::move(r));
     }
   }
-  for (auto& [p, r] : answers) p->done(std::move(r));
+  return answers;
 }
 
 Result<ModelInfo> Router::Describe(const std::string& name_or_cid) {

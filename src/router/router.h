@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/cancel.h"
@@ -122,6 +123,7 @@ class Router {
   struct Pending;
   struct Queue;
   using Batch = std::vector<std::unique_ptr<Pending>>;
+  using Answers = std::vector<std::pair<std::unique_ptr<Pending>, Result<InferResponse>>>;
   Result<std::shared_ptr<Queue>> Find(const std::string& name_or_cid, bool register_cid);
   // Learns the model's inputs and outputs from its loaded session (once). Needs mu_.
   void Learn(Queue& q, const LoadedModel& model);
@@ -134,8 +136,8 @@ class Router {
   static Batch TakeBatch(Queue& q);
   void Work();
   void RunBatch(const std::shared_ptr<Queue>& q, Batch batch);
-  // Runs the requests of `batch` (merged when there are several) and answers each.
-  void Execute(Queue& q, LoadedModel& model, Batch batch);
+  // Runs the requests of `batch` (merged when there are several); returns each one's answer.
+  Answers Execute(Queue& q, LoadedModel& model, Batch batch);
 
   RouterOptions options_;
   int threads_per_run_ = 1;

@@ -233,6 +233,15 @@ TEST_F(RouterTest, TheLeastRecentlyUsedIdleModelIsUnloadedAndReloaded) {
   EXPECT_GE(loads, 6u);
 }
 
+TEST_F(RouterTest, AModelIsLetGoBeforeItsAnswerSoItCanBeUnloadedRightAfter) {
+  auto router = Make({});
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(router->InferSync(Mlp(1, i)).ok());
+    Status unloaded = router->Unload("mlp");
+    ASSERT_TRUE(unloaded.ok()) << "round " << i << ": " << unloaded.message();
+  }
+}
+
 TEST_F(RouterTest, AModelInUseIsNeverEvicted) {
   auto router = Make({});
   std::string mlp_cid = router->Describe("mlp")->cid, bert_cid = router->Describe("bert")->cid;
