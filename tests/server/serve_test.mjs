@@ -119,7 +119,9 @@ async function protocol() {
   console.log('== protocol, auth, bad input (one server, three models, keys)');
   const s = await startServer(['--model', `mlp=${mlpDir}`, '--model', `bert=${bertDir}`, '--model', `vit=${vitDir}`,
     '--api-key-file', path.join(WORK, 'user.key'), '--admin-key-file', path.join(WORK, 'admin.key'),
-    '--max-batch-size', '8', '--max-queue-delay-us', '3000', '--parallel-requests', '2',
+    // a long queue delay, so that the concurrent requests below merge however slowly this
+    // machine (or ThreadSanitizer) lets them arrive
+    '--max-batch-size', '8', '--max-queue-delay-us', '50000', '--parallel-requests', '2',
     '--max-body-size', '2MiB', '--header-timeout', '1']);
   const B = s.base;
   try {
