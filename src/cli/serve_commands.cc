@@ -115,6 +115,9 @@ int Serve(Context& ctx, const ServeOpts& o) {
                                ? o.parallel
                                : static_cast<int>(config->Int("performance.parallel_requests")),
       .memory_budget = budget,
+      // An idle model's request runs on the I/O thread that read it; one I/O thread always stays
+      // free for the network.
+      .caller_runs = std::max(0, o.io_threads - 1),
       .optimize = !o.no_optimize,
       .defaults = defaults});
   router::Router& router = *router_owner;

@@ -171,9 +171,40 @@ void Router::Infer(InferRequest request, InferCallback done) {
                                   std::to_string(queue.settings.max_queue_size) +
                                   " requests waiting (max_queue_size); retry later"));
     }
+    if (MayRunOnCaller(queue, *p)) {
+      ++running_;
+      ++caller_running_;
+      lock.unlock();
+      Batch batch;
+      batch.push_back(std::move(p));
+      RunBatch(*q, std::move(batch));
+      lock.lock();
+      --running_;
+      --caller_running_;
+      lock.unlock();
+      cv_.notify_one();  // a slot is free again
+      return;
+    }
     queue.waiting.push_back(std::move(p));
   }
   cv_.notify_one();
+}
+
+bool Router::MayRunOnCaller(Queue& q, Pending& p) {
+  if (caller_running_ >= options_.caller_runs || running_ >= options_.parallel_requests ||
+      !q.waiting.empty() || !q.described || !cache_.IsLoaded(q.cid)) {
+    return false;
+  }
+  if (!q.batchable) return true;
+  auto key = ClassifyRequest(q.info, q.batchable, p.req);
+  if (!key.ok()) return false;  // refused by a worker, as any other request
+  p.key = std::move(key).value();
+  p.classified = true;
+  // A request that could merge waits for others unless its batch would go at once anyway.
+  const ModelSettings& s = q.settings;
+  const auto& preferred = s.preferred_batch_sizes;
+  return !p.key.mergeable || p.key.items >= s.max_batch_size || s.max_queue_delay_us <= 0 ||
+         std::find(preferred.begin(), preferred.end(), p.key.items) != preferred.end();
 }
 
 Result<InferResponse> Router::InferSync(InferRequest request) {
@@ -235,7 +266,7 @@ void Router::Work() {
       lock.lock();
       continue;
     }
-    if (!best) {
+    if (!best || running_ >= options_.parallel_requests) {  // nothing ready, or no slot free
       if (wake == Clock::time_point::max()) {
         cv_.wait(lock);
       } else {
@@ -245,9 +276,11 @@ void Router::Work() {
     }
     std::vector<std::unique_ptr<Pending>> batch = TakeBatch(*best);
     if (!best->waiting.empty()) cv_.notify_one();  // more work for another worker
+    ++running_;
     lock.unlock();
     RunBatch(best, std::move(batch));
     lock.lock();
+    --running_;
   }
 }
 

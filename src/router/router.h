@@ -36,6 +36,11 @@ struct RouterOptions {
   // The most bytes of loaded models (0: 80% of the memory available); idle models beyond it are
   // unloaded, least recently used first.
   uint64_t memory_budget = 0;
+  // How many runs may go on the thread that calls Infer, when one of the parallel_requests slots
+  // is free and nothing waits for the model: the answer then comes without a hand-off to a
+  // worker and back (on an idle server most of the latency of a small model). The caller's
+  // thread is busy for the run, so a server gives fewer than it has I/O threads. 0: never.
+  int caller_runs = 0;
   bool optimize = true;  // engine optimizer on (SessionOptions::optimize)
   // CIDs that are in the repository but were not registered can be served by CID (loaded on
   // first use with `defaults` as their settings).
@@ -93,8 +98,8 @@ class Router {
   Status AddModel(const std::string& name, const std::string& ref, ModelSettings settings,
                   bool load = false);
 
-  // Queues `request`; `done` is called exactly once, on a worker thread (or on this thread for
-  // an error found at once). kNotFound for an unknown model, kInvalidArgument for inputs that
+  // Queues `request`; `done` is called exactly once, on a worker thread, or on this thread for
+  // an error found at once and for a request run here (RouterOptions::caller_runs). kNotFound for an unknown model, kInvalidArgument for inputs that
   // do not fit the model, kBusy when the model's queue is full, kCancelled when the
   // client went away, kDeadlineExceeded when its timeout passed while queued.
   void Infer(InferRequest request, InferCallback done);
@@ -134,6 +139,9 @@ class Router {
   // Takes the next batch off the queue: the first request and those that merge with it, up to
   // max_batch_size items. Needs mu_.
   static Batch TakeBatch(Queue& q);
+  // Whether `p` may run now on the caller's thread (see RouterOptions::caller_runs); classifies
+  // it when the model is batchable. Needs mu_.
+  bool MayRunOnCaller(Queue& q, Pending& p);
   void Work();
   void RunBatch(const std::shared_ptr<Queue>& q, Batch batch);
   // Runs the requests of `batch` (merged when there are several); returns each one's answer.
@@ -146,7 +154,8 @@ class Router {
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Queue>> queues_;  // by name
   bool stopping_ = false;
-  int idle_workers_ = 0;
+  int running_ = 0;         // batches being run, by workers and callers (≤ parallel_requests)
+  int caller_running_ = 0;  // of those, on callers' threads (≤ caller_runs)
   std::vector<std::thread> workers_;
 };
 

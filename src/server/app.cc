@@ -74,28 +74,31 @@ int HttpStatusFor(const Status& status) {
 App::App(router::Router& router, AppHooks hooks) : router_(router), hooks_(std::move(hooks)) {}
 
 void App::Handle(HttpRequest request, Responder respond) {
-  // Wraps the responder: counts the status and writes the request's log line.
+  if (!hooks_.count_response && !hooks_.log_request) return Route(request, std::move(respond));
+  // Wraps the responder: counts the status, and writes the request's log line once the answer
+  // has gone (off the client's latency).
   auto start = Clock::now();
-  auto log = std::make_shared<nlohmann::json>(nlohmann::json{{"id", request.id},
-                                                             {"method", request.method},
-                                                             {"path", request.path},
-                                                             {"remote", request.remote}});
-  Responder answer = [this, start, log, respond = std::move(respond)](HttpResponse r) {
+  Responder answer = [this, start, id = request.id, method = request.method, path = request.path,
+                      remote = request.remote, respond = std::move(respond)](HttpResponse r) {
     if (hooks_.count_response) hooks_.count_response(r.status);
     if (!hooks_.log_request) return respond(std::move(r));
-    // The record is filled before the answer goes and written after, off the client's latency.
-    (*log)["status"] = r.status;
-    (*log)["ms"] = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-    (*log)["bytes"] = r.body.size();
-    if (r.status >= 400 && r.body.size() < 2048) {
-      auto j = nlohmann::json::parse(r.body, nullptr, false);
-      if (j.is_object() && j.contains("error")) (*log)["error"] = j["error"];
-    }
+    double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+    std::string error_body = r.status >= 400 && r.body.size() < 2048 ? r.body : "";
+    std::string cid;
     for (const auto& [k, v] : r.headers) {
-      if (k == "x-model-cid") (*log)["cid"] = v;
+      if (k == "x-model-cid") cid = v;
     }
+    r.after_sent = [this, id, method, path, remote, ms, status = r.status, bytes = r.body.size(),
+                    error_body = std::move(error_body), cid = std::move(cid)] {
+      nlohmann::json log = {{"id", id},         {"method", method}, {"path", path},
+                            {"remote", remote}, {"status", status}, {"ms", ms},
+                            {"bytes", bytes}};
+      auto j = nlohmann::json::parse(error_body, nullptr, false);
+      if (j.is_object() && j.contains("error")) log["error"] = j["error"];
+      if (!cid.empty()) log["cid"] = cid;
+      hooks_.log_request(log);
+    };
     respond(std::move(r));
-    hooks_.log_request(*log);
   };
   Route(request, std::move(answer));
 }

@@ -210,10 +210,13 @@ class ConnectionImpl : public Connection,
     std::weak_ptr<ConnectionImpl> weak = Self();
     return [weak, shared = shared_, called, gen = generation_](HttpResponse response) {
       if (called->exchange(true)) return;  // exactly once: later calls are ignored
-      std::lock_guard lock(shared->post_mu);
-      if (!shared->posts_open) return;
-      auto conn = weak.lock();
-      if (!conn) return;
+      std::unique_lock lock(shared->post_mu);
+      auto conn = shared->posts_open ? weak.lock() : nullptr;
+      if (!conn) {
+        lock.unlock();
+        if (response.after_sent) response.after_sent();
+        return;
+      }
       auto ex = conn->stream_.get_executor();
       net::post(ex, [conn = std::move(conn), gen, response = std::move(response)]() mutable {
         conn->OnResponse(gen, std::move(response));
@@ -257,7 +260,10 @@ class ConnectionImpl : public Connection,
   }
 
   void OnResponse(uint64_t gen, HttpResponse response) {
-    if (gen != generation_ || state_ != State::kHandling) return;  // closed meanwhile
+    if (gen != generation_ || state_ != State::kHandling) {  // closed meanwhile
+      if (response.after_sent) response.after_sent();
+      return;
+    }
     beast::error_code ec;
     Lowest().socket().cancel(ec);  // the watch
     timer_.cancel();
@@ -285,6 +291,7 @@ class ConnectionImpl : public Connection,
       res_->insert(Clean(name), Clean(value));
     }
     res_->body() = std::move(response.body);
+    after_sent_ = std::move(response.after_sent);
     res_->keep_alive(keep_alive_ && !shared_->stopping);
     res_->prepare_payload();
     Lowest().expires_after(Seconds(shared_->options.body_timeout_s));
@@ -300,9 +307,17 @@ class ConnectionImpl : public Connection,
       shared_->FlightDone();
     }
     self_.reset();  // the write's handler holds the connection now
-    if (ec) return CloseNow();
-    if (!keep) return LingeringClose();
-    ReadRequest(false);
+    if (ec) {
+      CloseNow();
+    } else if (!keep) {
+      LingeringClose();
+    } else {
+      ReadRequest(false);
+    }
+    if (auto after = std::move(after_sent_)) {
+      after_sent_ = nullptr;
+      after();
+    }
   }
 
   void LingeringClose() {
@@ -336,6 +351,7 @@ class ConnectionImpl : public Connection,
   beast::flat_buffer buffer_;
   std::optional<detail::RequestParser> parser_;
   std::optional<http::response<http::string_body>> res_;
+  std::function<void()> after_sent_;  // of the answer being written
   bool keep_alive_ = false;
   unsigned version_ = 11;
   uint64_t generation_ = 0;  // which request a late answer belongs to

@@ -40,6 +40,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // added as given
   std::string body;
+  // Called once the answer has been written, or when it cannot be (the connection is gone), on
+  // whichever thread finds out: work that must not delay the client, such as the access log.
+  std::function<void()> after_sent;
 
   // {"error": message} with `status`: the shape every error of ours has (KServe's).
   static HttpResponse Error(int status, const std::string& message);

@@ -70,9 +70,11 @@ class RouterTest : public ::testing::Test {
     return diff / scale;
   }
   static std::unique_ptr<Router> Make(ModelSettings settings, int parallel = 1,
-                                      uint64_t budget = 0) {
-    auto router = std::make_unique<Router>(
-        RouterOptions{.repo = Repo(), .parallel_requests = parallel, .memory_budget = budget});
+                                      uint64_t budget = 0, int caller_runs = 0) {
+    auto router = std::make_unique<Router>(RouterOptions{.repo = Repo(),
+                                                         .parallel_requests = parallel,
+                                                         .memory_budget = budget,
+                                                         .caller_runs = caller_runs});
     EXPECT_TRUE(router->AddModel("mlp", Model("mlp"), settings).ok());
     EXPECT_TRUE(router->AddModel("bert", Model("bert"), settings).ok());
     return router;
@@ -283,9 +285,36 @@ TEST_F(RouterTest, ServingManifestBesideTheModelSetsBatching) {
 
 // Many threads, two models, batching on and two runs at once: every answer equals the answer of
 // the same request alone.
-TEST_F(RouterTest, ConcurrentRequestsAcrossModelsAreAllCorrect) {
+// On an idle server (RouterOptions::caller_runs) a request runs on the thread that asked, unless
+// it waits to be merged; otherwise on a worker.
+TEST_F(RouterTest, AnIdleModelRunsOnTheCallersThreadWhenAllowed) {
+  auto thread_of_answer = [](Router& router, InferRequest r) {
+    std::promise<std::thread::id> where;
+    router.Infer(std::move(r), [&where](Result<InferResponse> got) {
+      EXPECT_TRUE(got.ok()) << got.status().message();
+      where.set_value(std::this_thread::get_id());
+    });
+    return where.get_future().get();
+  };
+  auto here = std::this_thread::get_id();
+  auto inline_router = Make({}, 1, 0, /*caller_runs=*/1);
+  ASSERT_TRUE(inline_router->Load("mlp").ok());
+  EXPECT_EQ(thread_of_answer(*inline_router, Mlp(1, 1)), here);
+  auto worker_router = Make({}, 1, 0, /*caller_runs=*/0);
+  ASSERT_TRUE(worker_router->Load("mlp").ok());
+  EXPECT_NE(thread_of_answer(*worker_router, Mlp(1, 1)), here);
+  // A request that could merge waits for others on a worker; a full batch goes at once.
+  auto batching = Make({.max_batch_size = 4, .max_queue_delay_us = 1000}, 1, 0, 1);
+  ASSERT_TRUE(batching->Load("mlp").ok());
+  EXPECT_NE(thread_of_answer(*batching, Mlp(1, 1)), here);
+  EXPECT_EQ(thread_of_answer(*batching, Mlp(4, 1)), here);
+}
+
+class RouterConcurrentTest : public RouterTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(RouterConcurrentTest, RequestsAcrossModelsAreAllCorrect) {
   auto plain = Make({});
-  auto router = Make({.max_batch_size = 8, .max_queue_delay_us = 500}, 2);
+  auto router = Make({.max_batch_size = 8, .max_queue_delay_us = 500}, 2, 0, GetParam());
   std::vector<InferRequest> pool = {Mlp(1, 1),     Mlp(2, 2),     Mlp(3, 3),
                                     Bert(1, 8, 4), Bert(2, 8, 5), Bert(1, 5, 6)};
   std::vector<InferResponse> want;
@@ -311,6 +340,9 @@ TEST_F(RouterTest, ConcurrentRequestsAcrossModelsAreAllCorrect) {
   EXPECT_EQ(failed.load(), 0);
   EXPECT_EQ(wrong.load(), 0);
 }
+
+// caller_runs: 0 (every run on a worker) or 1 (runs on the callers' threads when a slot is free).
+INSTANTIATE_TEST_SUITE_P(CallerRuns, RouterConcurrentTest, ::testing::Values(0, 1));
 
 TEST(BatchTest, ConcatAndSplitRoundTrip) {
   Tensor a = Tensor::Empty(DType::kFloat32, {1, 3}), b = Tensor::Empty(DType::kFloat32, {2, 3});
