@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <optional>
 
 #include "server/http_message.h"
@@ -125,13 +126,42 @@ class ConnectionImpl : public Connection,
     });
   }
 
+  // Gives the read about to start `seconds`. Past them a plain-HTTP read is cancelled and
+  // answered 408 (OnReadError); a TLS connection is closed by its stream's own expiry, since what
+  // a cancelled TLS read leaves in the stream is not known.
+  void ReadDeadline(double seconds, const char* what) {
+    if constexpr (kTls) {
+      Lowest().expires_after(Seconds(seconds));
+    } else {
+      Lowest().expires_never();
+      read_timeout_ = nullptr;
+      timer_.expires_after(Seconds(seconds));
+      timer_.async_wait([self = Self(), gen = ++read_deadline_, what](beast::error_code ec) {
+        if (ec || gen != self->read_deadline_ || self->state_ != State::kReading) return;
+        self->read_timeout_ = what;
+        beast::error_code ignored;
+        self->Lowest().socket().cancel(ignored);
+      });
+    }
+  }
+  void ReadDone() {
+    if constexpr (!kTls) {
+      ++read_deadline_;  // a deadline that fires now finds a later read, or none
+      timer_.cancel();
+    }
+  }
+  bool ReadTimedOut(beast::error_code ec) const {
+    return read_timeout_ && ec == net::error::operation_aborted;
+  }
+
   void ReadHeader() {
-    Lowest().expires_after(Seconds(shared_->options.header_timeout_s));
+    ReadDeadline(shared_->options.header_timeout_s, "the request's headers");
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
+    ReadDone();
     if (ec) return OnReadError(ec);
     if (auto refusal = detail::CheckHeaders(*parser_, shared_->options)) {
       return WriteRefusal(*refusal);
@@ -150,16 +180,26 @@ class ConnectionImpl : public Connection,
   }
 
   void ReadBody() {
-    Lowest().expires_after(Seconds(shared_->options.body_timeout_s));
+    ReadDeadline(shared_->options.body_timeout_s, "the request's body");
     http::async_read(stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
+      self->ReadDone();
       if (ec) return self->OnReadError(ec);
       self->Dispatch();
     });
   }
 
   void OnReadError(beast::error_code ec) {
-    // Only the parser's complaints get an answer. A timeout has already closed the socket
-    // (tcp_stream does), and a client that went away or broke the connection is owed nothing.
+    // The parser's complaints and a plain-HTTP read past its deadline get an answer. A TLS
+    // timeout has already closed the socket (tcp_stream does), and a client that went away or
+    // broke the connection is owed nothing.
+    if (ReadTimedOut(ec) && state_ == State::kReading) {
+      double limit = parser_ && parser_->is_header_done() ? shared_->options.body_timeout_s
+                                                          : shared_->options.header_timeout_s;
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", limit);
+      return WriteRefusal({408, std::string(read_timeout_) + " did not arrive within " + seconds +
+                                    " s; send the whole request at once"});
+    }
     static const auto& kHttpCategory = http::make_error_code(http::error::need_more).category();
     if (state_ == State::kClosed || ec.category() != kHttpCategory ||
         ec == http::error::end_of_stream || ec == http::error::partial_message) {
@@ -352,6 +392,8 @@ class ConnectionImpl : public Connection,
   std::optional<detail::RequestParser> parser_;
   std::optional<http::response<http::string_body>> res_;
   std::function<void()> after_sent_;  // of the answer being written
+  uint64_t read_deadline_ = 0;        // which read the read timer is for (plain HTTP)
+  const char* read_timeout_ = nullptr;  // what arrived too late, once the timer has fired
   bool keep_alive_ = false;
   unsigned version_ = 11;
   uint64_t generation_ = 0;  // which request a late answer belongs to

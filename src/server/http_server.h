@@ -58,8 +58,10 @@ using Handler = std::function<void(HttpRequest request, Responder respond)>;
 //    chunked body that grows past it, 413 when it does. Either way the connection then closes.
 //  - max_header_bytes: headers (request line included) past it: 431, then close.
 //  - header_timeout_s: from the connection's start (its first request) or from the first byte of a
-//    later request, until the headers are complete; past it the connection closes unanswered.
-//  - body_timeout_s: for the body once the headers are in, and again for writing each answer.
+//    later request, until the headers are complete; past it the request is answered 408 with a
+//    JSON error and the connection closes (over TLS it closes unanswered).
+//  - body_timeout_s: for the body once the headers are in (past it: 408 as above), and again for
+//    writing each answer.
 //  - idle_timeout_s: a kept-alive connection with no byte of a next request is closed silently.
 //  - max_connections: a connection beyond it gets a best-effort 503 (plain HTTP) and is closed.
 //  A malformed request is answered 400 and the connection closes.

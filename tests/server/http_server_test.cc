@@ -288,6 +288,35 @@ TEST(HttpServerTest, ConcurrentSlowlorisIsCutOffWhileOthersAreServed) {
   EXPECT_TRUE(cut_off);
 }
 
+TEST(HttpServerTest, HeadersOrABodyTooSlowAreAnswered408AndTheConnectionCloses) {
+  HttpServerOptions options = LocalOptions();
+  options.header_timeout_s = 0.2;
+  options.body_timeout_s = 0.2;
+  auto server = StartOrDie(options, Echo());
+  ASSERT_TRUE(server);
+  {
+    HttpTestClient client(server->port());
+    ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n"));  // and the rest never comes
+    HttpReply reply = client.Read();
+    EXPECT_EQ(reply.status, 408);
+    EXPECT_NE(reply.body.find("\"error\":\"the request's headers did not arrive within 0.2 s"),
+              std::string::npos)
+        << reply.body;
+    EXPECT_TRUE(client.ReadsEof());
+  }
+  {
+    HttpTestClient client(server->port());
+    ASSERT_TRUE(client.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"));
+    HttpReply reply = client.Read();
+    EXPECT_EQ(reply.status, 408);
+    EXPECT_NE(reply.body.find("the request's body did not arrive"), std::string::npos)
+        << reply.body;
+  }
+  HttpTestClient other(server->port());  // and the server serves on
+  ASSERT_TRUE(other.Send(HttpRequestText("GET", "/after")));
+  EXPECT_EQ(other.Read().status, 200);
+}
+
 TEST(HttpServerTest, ConnectionsBeyondMaxConnectionsAreTurnedAway) {
   HttpServerOptions options = LocalOptions();
   options.max_connections = 2;

@@ -198,17 +198,22 @@ async function protocol() {
     await bad('missing key', await request(`${B}/v2/models/mlp/infer`, { method: 'POST', body: '{}' }), 401);
     await bad('user key on an admin route', await request(`${B}/v2/repository/index`, { method: 'POST', headers: auth }), 403);
     await bad('wrong method', await request(`${B}/v2/models/mlp/infer`, { headers: auth }), 405);
-    // a client that sends its headers too slowly is cut off; others are served meanwhile
+    // a client that sends its headers too slowly is answered 408 and cut off; others are served
+    // meanwhile
     const slow = await new Promise((resolve) => {
       const sock = net.connect(Number(new URL(B).port), '127.0.0.1');
-      let closed = false;
-      sock.on('close', () => { closed = true; resolve(true); });
+      let closed = false, got = '';
+      sock.on('data', (d) => { got += d; });
+      sock.on('close', () => { closed = true; resolve({ closed, got }); });
       sock.on('error', () => {});
       sock.write('GET /v2/health/live HTTP/1.1\r\nHost: x\r\n');
       const drip = setInterval(() => { if (!closed) sock.write('X-Slow: 1\r\n'); }, 200);
-      setTimeout(() => { clearInterval(drip); sock.destroy(); resolve(closed); }, 4000);
+      setTimeout(() => { clearInterval(drip); sock.destroy(); resolve({ closed, got }); }, 6000);
     });
-    check(slow, 'a client sending headers too slowly is cut off');
+    check(slow.closed, 'a client sending headers too slowly is cut off');
+    const body408 = slow.got.slice(slow.got.indexOf('\r\n\r\n') + 4);
+    check(/^HTTP\/1\.1 408 /.test(slow.got) && typeof JSON.parse(body408 || '{}').error === 'string',
+      `a client sending headers too slowly is answered 408 with a JSON error: ${JSON.stringify(slow.got.slice(0, 200))}`);
     const still = await infer(B, 'mlp', x, K);
     check(still.status === 200 && sameAs(still, want) === '', 'the server still serves after the bad input');
 
