@@ -31,7 +31,7 @@ Result<BatchKey> ClassifyRequest(const ModelInfo& info, bool batchable,
   int64_t items = -1;
   for (const auto& [name, t] : request.inputs) {
     auto it = std::find_if(info.inputs.begin(), info.inputs.end(),
-                           [&](const TensorInfo& i) { return i.name == name; });
+                           [&name = name](const TensorInfo& i) { return i.name == name; });
     if (it == info.inputs.end()) {
       return Status::InvalidArgument("model '" + info.name + "' has no input '" + name +
                                      "' (its inputs: " + Names(info.inputs) + ")");

@@ -66,7 +66,7 @@ Result<NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model, const Dyn
   for (const auto& in : model.inputs) names += (names.empty() ? "" : ", ") + in.name;
   for (const auto& [name, t] : given) {
     auto it = std::find_if(model.inputs.begin(), model.inputs.end(),
-                           [&](const router::TensorInfo& r) { return r.name == name; });
+                           [&name = name](const router::TensorInfo& r) { return r.name == name; });
     if (it == model.inputs.end()) {
       return Status::InvalidArgument("the model has no input named '" + name +
                                      "' (its inputs: " + names + ")");
@@ -78,10 +78,10 @@ Result<NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model, const Dyn
   }
   for (const auto& [key, v] : dims.exact) {
     size_t dot = key.rfind('.');
-    auto it =
-        std::find_if(model.inputs.begin(), model.inputs.end(), [&](const router::TensorInfo& r) {
-          return dot != std::string::npos && r.name == key.substr(0, dot);
-        });
+    std::string input = dot == std::string::npos ? "" : key.substr(0, dot);
+    auto it = std::find_if(
+        model.inputs.begin(), model.inputs.end(),
+        [&](const router::TensorInfo& r) { return !input.empty() && r.name == input; });
     if (it == model.inputs.end()) {
       return Status::InvalidArgument("--dim " + key + ": expected INPUT.AXIS with an input of " +
                                      "the model (its inputs: " + names + "), batch or seq");
