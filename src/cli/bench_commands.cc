@@ -8,6 +8,7 @@
 
 #include "bench/compare.h"
 #include "bench/report.h"
+#include "bench/report_common.h"
 #include "bench/results_db.h"
 #include "cli/cli.h"
 #include "core/config.h"
@@ -66,19 +67,13 @@ std::string Cell(const std::string& text, size_t width) {
   return safe.substr(0, cut);
 }
 
-std::string Ms(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v < 10 ? "%.3f" : v < 100 ? "%.2f" : "%.1f", v);
-  return buf;
-}
-
 void PrintSummary(const bench::RunRecord& run) {
   std::printf("%-28s %6s %5s %4s %-13s %6s %10s %7s %10s %10s %12s %10s  %s\n", "model", "batch",
               "seq", "thr", "scenario", "n", "p50 ms", "±ci", "p90 ms", "p99 ms", "items/s",
               "peak RSS", "notes");
   for (const auto& r : run.results) {
     const auto& s = r.stats;
-    std::string ci = s.ci_valid ? Ms(100 * s.ci_rel) + "%" : "n/a";
+    std::string ci = s.ci_valid ? bench::FormatMs(100 * s.ci_rel) + "%" : "n/a";
     std::string notes;
     if (r.interrupted) notes += "interrupted ";
     if (!r.converged && !r.interrupted) notes += "budget spent ";
@@ -86,9 +81,9 @@ void PrintSummary(const bench::RunRecord& run) {
     std::printf("%-28s %6lld %5lld %4lld %-13s %6zu %10s %7s %10s %10s %12.1f %10s  %s\n",
                 Cell(r.model_name, 28).c_str(), static_cast<long long>(r.batch),
                 static_cast<long long>(r.seq), static_cast<long long>(r.threads),
-                r.scenario.c_str(), s.count, Ms(s.median).c_str(), ci.c_str(), Ms(s.p90).c_str(),
-                Ms(s.p99).c_str(), r.throughput, HumanBytes(r.peak_rss_bytes).c_str(),
-                notes.c_str());
+                r.scenario.c_str(), s.count, bench::FormatMs(s.median).c_str(), ci.c_str(),
+                bench::FormatMs(s.p90).c_str(), bench::FormatMs(s.p99).c_str(), r.throughput,
+                HumanBytes(r.peak_rss_bytes).c_str(), notes.c_str());
   }
 }
 
@@ -169,8 +164,9 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
                  static_cast<long long>(run.id), db_name.c_str());
   };
   cb.progress = [&](const bench::RunRecord& run, const bench::ResultRecord& r, double fraction) {
-    std::string detail = std::to_string(r.stats.count) + " samples, p50 " + Ms(r.stats.median) +
-                         " ms" + (r.stats.ci_valid ? ", ±" + Ms(100 * r.stats.ci_rel) + "%" : "");
+    std::string detail =
+        std::to_string(r.stats.count) + " samples, p50 " + bench::FormatMs(r.stats.median) + " ms" +
+        (r.stats.ci_valid ? ", ±" + bench::FormatMs(100 * r.stats.ci_rel) + "%" : "");
     std::string where =
         "[" + std::to_string(run.results.size() + 1) + "/" + std::to_string(configurations) + "] ";
     bar.Update(fraction, where + TerminalSafe(r.Label()), detail);
@@ -180,8 +176,9 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
     if (f.json) return;
     const bench::ResultRecord& r = run.results.back();
     std::fprintf(stderr, "  [%zu/%d] %s: p50 %s ms ±%s%%, %s%s\n", run.results.size(),
-                 configurations, TerminalSafe(r.Label()).c_str(), Ms(r.stats.median).c_str(),
-                 r.stats.ci_valid ? Ms(100 * r.stats.ci_rel).c_str() : "n/a",
+                 configurations, TerminalSafe(r.Label()).c_str(),
+                 bench::FormatMs(r.stats.median).c_str(),
+                 r.stats.ci_valid ? bench::FormatMs(100 * r.stats.ci_rel).c_str() : "n/a",
                  Plural(r.stats.count, "sample").c_str(),
                  r.interrupted ? " (interrupted)"
                  : r.converged ? ""

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "bench/report_common.h"
 #include "bench/results_db.h"
 #include "bench/statistics.h"
 #include "cli/cli.h"
@@ -33,12 +34,6 @@ struct LoadgenFlags {
   std::vector<std::string> inputs, dims;
   uint64_t seed = 1;
 };
-
-std::string Ms(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, v < 10 ? "%.3f" : v < 100 ? "%.2f" : "%.1f", v);
-  return buf;
-}
 
 Result<server::DynamicDims> ParseDims(const std::vector<std::string>& specs) {
   server::DynamicDims d;
@@ -95,8 +90,9 @@ void PrintText(const nlohmann::json& s, const server::LoadgenResult& r) {
               s["throughput"]["items_per_s"].get<double>(), r.wall_s,
               r.interrupted ? " (interrupted)" : "");
   const auto& l = s["latency_ms"];
-  std::printf("latency    p50 %s ms, p90 %s ms, p99 %s ms, max %s ms\n", Ms(l["p50"]).c_str(),
-              Ms(l["p90"]).c_str(), Ms(l["p99"]).c_str(), Ms(l["max"]).c_str());
+  std::printf("latency    p50 %s ms, p90 %s ms, p99 %s ms, max %s ms\n",
+              bench::FormatMs(l["p50"]).c_str(), bench::FormatMs(l["p90"]).c_str(),
+              bench::FormatMs(l["p99"]).c_str(), bench::FormatMs(l["max"]).c_str());
 }
 
 int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
@@ -149,7 +145,7 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
                "loadgen: run %lld, %s for %.0f s against %s (Ctrl-C stops and keeps what "
                "was measured)\n",
                static_cast<long long>(run.id),
-               open_loop ? ("Poisson arrivals at " + Ms(f.rate) + "/s").c_str()
+               open_loop ? ("Poisson arrivals at " + bench::FormatMs(f.rate) + "/s").c_str()
                          : (std::to_string(f.concurrency) + " connections").c_str(),
                f.duration, TerminalSafe(url->HostPort()).c_str());
 
@@ -180,7 +176,8 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
   r.model_name = model->name.empty() ? f.model : model->name;
   r.model_cid = model->cid;
   // The server is the hardware; an open loop's offered rate is part of what was measured.
-  r.hardware = "server:" + url->HostPort() + (open_loop ? " rate " + Ms(f.rate) + "/s" : "") +
+  r.hardware = "server:" + url->HostPort() +
+               (open_loop ? " rate " + bench::FormatMs(f.rate) + "/s" : "") +
                (f.binary ? " binary" : "");
   r.scenario = bench::ToString(bench::Scenario::kServer);
   r.batch = items;
