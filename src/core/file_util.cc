@@ -80,7 +80,8 @@ int RemoveStalePartials(const std::string& dest) {
 
 Result<FreeSpace> FreeSpaceAt(const std::string& dir) {
   struct statvfs st;
-  if (statvfs(dir.c_str(), &st) != 0) return Status::FromErrno("cannot read free space of", dir, errno);
+  if (statvfs(dir.c_str(), &st) != 0)
+    return Status::FromErrno("cannot read free space of", dir, errno);
   FreeSpace free;
   free.bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   free.inodes = st.f_files == 0 ? UINT64_MAX : static_cast<uint64_t>(st.f_favail);

@@ -9,12 +9,12 @@ namespace ipfs_accelerate {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // the caller's input is malformed
-  kNotFound,         // a block, file, pin or alias that does not exist
-  kCorruption,       // bytes that do not match their hash or their format
-  kIoError,          // the operating system refused a read, write or sync
-  kUnsupported,      // valid input that this build cannot handle yet
-  kBusy,             // another process holds a lock we need
+  kInvalidArgument,    // the caller's input is malformed
+  kNotFound,           // a block, file, pin or alias that does not exist
+  kCorruption,         // bytes that do not match their hash or their format
+  kIoError,            // the operating system refused a read, write or sync
+  kUnsupported,        // valid input that this build cannot handle yet
+  kBusy,               // another process holds a lock we need
   kResourceExhausted,  // a memory budget, disk space or a size limit would be exceeded
   kCancelled,          // stopped on request (Ctrl-C, SIGTERM)
   kDeadlineExceeded,   // stopped because its time ran out

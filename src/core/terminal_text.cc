@@ -45,11 +45,16 @@ std::string TerminalSafe(std::string_view text, bool keep_newlines) {
       out += static_cast<char>(c);
       ++i;
     } else if (c < 0x80) {
-      if (c == '\n' && keep_newlines) out += '\n';
-      else if (c == '\n') out += "\\n";
-      else if (c == '\t') out += "\\t";
-      else if (c == '\r') out += "\\r";
-      else AppendHex(out, c);
+      if (c == '\n' && keep_newlines)
+        out += '\n';
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c == '\r')
+        out += "\\r";
+      else
+        AppendHex(out, c);
       ++i;
     } else if (size_t n = Utf8Length(text, i); n == 0) {
       AppendHex(out, c);

@@ -4,8 +4,8 @@
 
 #include "core/file_util.h"
 #include "core/memory_budget.h"
-#include "core/progress.h"
 #include "core/npy.h"
+#include "core/progress.h"
 #include "core/thread_pool.h"
 #include "engine/onnx_loader.h"
 #include "store/importer.h"
@@ -62,8 +62,8 @@ Result<RefKind> ClassifyRef(const std::string& repo_flag, const std::string& ref
   if (local && stored) {
     return Status::InvalidArgument("\"" + ref +
                                    "\" names both a local file and a CID or alias in the store; "
-                                   "write ./" + ref + " for the file or /ipfs/" + ref +
-                                   " for the store");
+                                   "write ./" +
+                                   ref + " for the file or /ipfs/" + ref + " for the store");
   }
   return local ? RefKind::kLocal : RefKind::kStore;
 }

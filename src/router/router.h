@@ -99,9 +99,10 @@ class Router {
                   bool load = false);
 
   // Queues `request`; `done` is called exactly once, on a worker thread, or on this thread for
-  // an error found at once and for a request run here (RouterOptions::caller_runs). kNotFound for an unknown model, kInvalidArgument for inputs that
-  // do not fit the model, kBusy when the model's queue is full, kCancelled when the
-  // client went away, kDeadlineExceeded when its timeout passed while queued.
+  // an error found at once and for a request run here (RouterOptions::caller_runs). kNotFound for
+  // an unknown model, kInvalidArgument for inputs that do not fit the model, kBusy when the model's
+  // queue is full, kCancelled when the client went away, kDeadlineExceeded when its timeout passed
+  // while queued.
   void Infer(InferRequest request, InferCallback done);
   // Infer, waiting for the answer.
   Result<InferResponse> InferSync(InferRequest request);

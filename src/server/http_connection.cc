@@ -393,8 +393,8 @@ class ConnectionImpl : public Connection,
   beast::flat_buffer buffer_;
   std::optional<detail::RequestParser> parser_;
   std::optional<http::response<http::string_body>> res_;
-  std::function<void()> after_sent_;  // of the answer being written
-  uint64_t read_deadline_ = 0;        // which read the read timer is for (plain HTTP)
+  std::function<void()> after_sent_;    // of the answer being written
+  uint64_t read_deadline_ = 0;          // which read the read timer is for (plain HTTP)
   const char* read_timeout_ = nullptr;  // what arrived too late, once the timer has fired
   bool keep_alive_ = false;
   unsigned version_ = 11;

@@ -28,7 +28,8 @@ BlockWriter::BlockWriter(DiskBlockStore* store, Publish publish)
   std::random_device rd;
   uint64_t nonce = (static_cast<uint64_t>(rd()) << 32) | rd();
   char buf[64];
-  std::snprintf(buf, sizeof buf, "/%d-%016llx-", static_cast<int>(getpid()), static_cast<unsigned long long>(nonce));
+  std::snprintf(buf, sizeof buf, "/%d-%016llx-", static_cast<int>(getpid()),
+                static_cast<unsigned long long>(nonce));
   tmp_prefix_ = store_->TempDir() + buf;
 }
 
@@ -148,7 +149,8 @@ Status BlockWriter::PublishOne(Pending& p) {
   std::string final_path = store_->PathFor(p.multihash);
   if (rename(p.tmp_path.c_str(), final_path.c_str()) != 0) {
     if (errno != ENOENT) return Status::FromErrno("cannot rename block into", final_path, errno);
-    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Status::FromErrno("cannot create", dir, errno);
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return Status::FromErrno("cannot create", dir, errno);
     {
       std::lock_guard<std::mutex> lock(mu_);
       created_shard_ = true;

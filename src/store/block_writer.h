@@ -70,9 +70,9 @@ class BlockWriter : public BlockSink {
   bool syncing_ = false;     // the sync thread holds a batch
   bool stopping_ = false;
   Status error_;
-  std::set<std::string> seen_;           // multihashes put through this writer
-  std::vector<Pending> synced_;          // kOnCommit: durable, waiting for Commit
-  std::set<std::string> dirs_to_sync_;   // shard directories that received renames
+  std::set<std::string> seen_;          // multihashes put through this writer
+  std::vector<Pending> synced_;         // kOnCommit: durable, waiting for Commit
+  std::set<std::string> dirs_to_sync_;  // shard directories that received renames
   bool created_shard_ = false;
   uint64_t blocks_written_ = 0;
   uint64_t bytes_written_ = 0;

@@ -50,7 +50,8 @@ Result<std::vector<Cid>> ParseHeader(std::span<const uint8_t> header) {
       for (uint64_t k = 0; k < count; ++k) {
         uint64_t tag;
         IA_RETURN_IF_ERROR(r.Head(&major, &tag));
-        if (major != 6 || tag != 42) return Status::Corruption("CAR header: a root is not a CID (tag 42)");
+        if (major != 6 || tag != 42)
+          return Status::Corruption("CAR header: a root is not a CID (tag 42)");
         auto cid = r.LinkAfterTag();
         if (!cid.ok()) return cid.status().WithContext("root " + std::to_string(k));
         roots->push_back(*cid);
@@ -65,7 +66,8 @@ Result<std::vector<Cid>> ParseHeader(std::span<const uint8_t> header) {
   }
   if (!r.done()) return Status::Corruption("CAR header has trailing bytes");
   if (version == 2u) {
-    return Status::Unsupported("this is a CARv2 file; only CARv1 is supported (convert it to CARv1 first)");
+    return Status::Unsupported(
+        "this is a CARv2 file; only CARv1 is supported (convert it to CARv1 first)");
   }
   if (version != 1u) return Status::Corruption("CAR header has no version 1");
   if (!roots) return Status::Corruption("CAR header has no roots");
@@ -111,8 +113,8 @@ Result<std::optional<uint64_t>> CarReader::ReadLength(const char* what) {
     IA_ASSIGN_OR_RETURN(size_t got, in_->Read(&b, 1));
     if (got == 0) {
       if (i == 0) return std::optional<uint64_t>();
-      return Status::Corruption("CAR file is truncated inside a " + std::string(what) + " length at offset " +
-                                std::to_string(offset_));
+      return Status::Corruption("CAR file is truncated inside a " + std::string(what) +
+                                " length at offset " + std::to_string(offset_));
     }
     ++offset_;
     // The tenth byte holds bit 63 only; more would be silently dropped and wrap the length.
@@ -130,10 +132,12 @@ Result<CarReader> CarReader::Open(ByteReader* in) {
   IA_ASSIGN_OR_RETURN(auto len, r.ReadLength("header"));
   if (!len) return Status::Corruption("CAR file is empty");
   if (*len == 0 || *len > kMaxHeaderBytes) {
-    return Status::Corruption("CAR header length " + std::to_string(*len) + " is out of range; is this a CAR file?");
+    return Status::Corruption("CAR header length " + std::to_string(*len) +
+                              " is out of range; is this a CAR file?");
   }
   std::string header(*len, '\0');
-  IA_RETURN_IF_ERROR(r.ReadExact(reinterpret_cast<uint8_t*>(header.data()), header.size(), "header"));
+  IA_RETURN_IF_ERROR(
+      r.ReadExact(reinterpret_cast<uint8_t*>(header.data()), header.size(), "header"));
   IA_ASSIGN_OR_RETURN(r.roots_, ParseHeader(AsBytes(header)));
   return r;
 }
@@ -143,23 +147,28 @@ Result<bool> CarReader::Next(Cid* cid, std::string* block) {
   IA_ASSIGN_OR_RETURN(auto len, ReadLength("section"));
   if (!len) return false;
   if (*len == 0 || *len > kMaxSectionBytes) {
-    return Status::Corruption("CAR section at offset " + std::to_string(section_offset) + " has length " +
-                              std::to_string(*len) + " (must be 1 to " + std::to_string(kMaxSectionBytes) + ")");
+    return Status::Corruption("CAR section at offset " + std::to_string(section_offset) +
+                              " has length " + std::to_string(*len) + " (must be 1 to " +
+                              std::to_string(kMaxSectionBytes) + ")");
   }
   std::string section(*len, '\0');
-  IA_RETURN_IF_ERROR(ReadExact(reinterpret_cast<uint8_t*>(section.data()), section.size(), "section"));
+  IA_RETURN_IF_ERROR(
+      ReadExact(reinterpret_cast<uint8_t*>(section.data()), section.size(), "section"));
   size_t pos = 0;
   auto parsed = Cid::Read(AsBytes(section), &pos);
   if (!parsed.ok()) {
-    return Status::Corruption("CAR section at offset " + std::to_string(section_offset) + ": " + parsed.status().message());
+    return Status::Corruption("CAR section at offset " + std::to_string(section_offset) + ": " +
+                              parsed.status().message());
   }
   *cid = std::move(parsed).value();
   *block = section.substr(pos);
   Status ok = VerifyMultihash(cid->multihash(), AsBytes(*block));
   if (!ok.ok()) {
     return Status(ok.code() == StatusCode::kCorruption
-                      ? Status::Corruption("CAR block " + std::to_string(blocks_) + " (" + cid->ToString() +
-                                           ", offset " + std::to_string(section_offset) + ") does not match its hash")
+                      ? Status::Corruption("CAR block " + std::to_string(blocks_) + " (" +
+                                           cid->ToString() + ", offset " +
+                                           std::to_string(section_offset) +
+                                           ") does not match its hash")
                       : ok);
   }
   ++blocks_;
@@ -224,7 +233,8 @@ Status ExportCar(BlockSource& source, const Cid& root, const std::string& path,
   if (!to_stdout) {
     if (s.ok() && fsync(fd) != 0) s = Status::FromErrno("cannot sync", tmp, errno);
     owned.Reset();
-    if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0) s = Status::FromErrno("cannot rename into place", path, errno);
+    if (s.ok() && rename(tmp.c_str(), path.c_str()) != 0)
+      s = Status::FromErrno("cannot rename into place", path, errno);
     if (!s.ok()) {
       unlink(tmp.c_str());
       return s;
@@ -234,9 +244,11 @@ Status ExportCar(BlockSource& source, const Cid& root, const std::string& path,
   return s;
 }
 
-Result<std::vector<Cid>> ImportCar(ByteReader& in, Repo& repo, const std::function<void(uint64_t)>& progress) {
+Result<std::vector<Cid>> ImportCar(ByteReader& in, Repo& repo,
+                                   const std::function<void(uint64_t)>& progress) {
   IA_ASSIGN_OR_RETURN(CarReader car, CarReader::Open(&in));
-  if (car.roots().empty()) return Status::Corruption("CAR header lists no roots; nothing to import");
+  if (car.roots().empty())
+    return Status::Corruption("CAR header lists no roots; nothing to import");
   auto writer = repo.NewWriter(BlockWriter::Publish::kOnCommit);
   // The links of every node received, by NodeKey: the same bytes may arrive as raw and as dag-pb,
   // and only the dag-pb node has links to check.
@@ -271,7 +283,8 @@ Result<std::vector<Cid>> ImportCar(ByteReader& in, Repo& repo, const std::functi
       auto it = received.find(c.NodeKey());
       std::vector<Cid> links;
       if (it != received.end()) {
-        if (!it->second.ok()) return it->second.status().WithContext("CAR rejected, nothing imported");
+        if (!it->second.ok())
+          return it->second.status().WithContext("CAR rejected, nothing imported");
         links = *it->second;
       } else if (repo.HasBlock(c)) {
         IA_ASSIGN_OR_RETURN(std::string b, repo.GetBlock(c));

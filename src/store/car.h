@@ -77,11 +77,13 @@ std::string EncodeCarHeader(const std::vector<Cid>& roots);
 // each once. A file appears only when complete (built under PartialPath(path), removed when the
 // export fails or is cancelled); an existing `path` is refused, never overwritten.
 Status ExportCar(BlockSource& source, const Cid& root, const std::string& path,
-                 const std::function<void(uint64_t)>& progress, const CancelToken* cancel = nullptr);
+                 const std::function<void(uint64_t)>& progress,
+                 const CancelToken* cancel = nullptr);
 
 // Imports a CAR: every block is verified while streaming and staged; the import is published
 // only if every root and every block reachable from the roots is present (in the CAR or
 // already in the repository). Otherwise nothing changes. Returns the roots.
-Result<std::vector<Cid>> ImportCar(ByteReader& in, Repo& repo, const std::function<void(uint64_t)>& progress);
+Result<std::vector<Cid>> ImportCar(ByteReader& in, Repo& repo,
+                                   const std::function<void(uint64_t)>& progress);
 
 }  // namespace ipfs_accelerate::store

@@ -27,9 +27,12 @@ std::string Shown(std::string_view text) {
 
 std::string CodecName(uint64_t codec) {
   switch (codec) {
-    case kCodecRaw: return "raw";
-    case kCodecDagPb: return "dag-pb";
-    case kCodecDagCbor: return "dag-cbor";
+    case kCodecRaw:
+      return "raw";
+    case kCodecDagPb:
+      return "dag-pb";
+    case kCodecDagCbor:
+      return "dag-cbor";
     default: {
       char buf[32];
       std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(codec));
@@ -45,9 +48,11 @@ Result<Cid> Cid::Read(std::span<const uint8_t> in, size_t* pos) {
     return Cid::V0(std::move(mh));
   }
   auto version = ReadVarint(in, pos, /*minimal=*/true);
-  if (!version) return Status::InvalidArgument("CID is truncated or has a malformed version varint");
+  if (!version)
+    return Status::InvalidArgument("CID is truncated or has a malformed version varint");
   if (*version != 1) {
-    return Status::InvalidArgument("unsupported CID version " + std::to_string(*version) + " (expected 0 or 1)");
+    return Status::InvalidArgument("unsupported CID version " + std::to_string(*version) +
+                                   " (expected 0 or 1)");
   }
   auto codec = ReadVarint(in, pos, /*minimal=*/true);
   if (!codec) return Status::InvalidArgument("CID is truncated or has a malformed codec varint");
@@ -59,7 +64,8 @@ Result<Cid> Cid::FromBytes(std::span<const uint8_t> bytes) {
   size_t pos = 0;
   IA_ASSIGN_OR_RETURN(Cid cid, Read(bytes, &pos));
   if (pos != bytes.size()) {
-    return Status::InvalidArgument("CID has " + std::to_string(bytes.size() - pos) + " trailing bytes");
+    return Status::InvalidArgument("CID has " + std::to_string(bytes.size() - pos) +
+                                   " trailing bytes");
   }
   return cid;
 }
@@ -76,8 +82,9 @@ Result<Cid> Cid::Parse(std::string_view text) {
   }
   std::string bytes;
   if (text.substr(0, 2) == "Qm" && text.size() != 46) {
-    return fail(Status::InvalidArgument("it looks like a CIDv0 (Qm…) but has " + std::to_string(text.size()) +
-                                        " characters; a CIDv0 has 46 (was it cut short or pasted twice?)"));
+    return fail(Status::InvalidArgument(
+        "it looks like a CIDv0 (Qm…) but has " + std::to_string(text.size()) +
+        " characters; a CIDv0 has 46 (was it cut short or pasted twice?)"));
   }
   if (text.size() == 46 && text.substr(0, 2) == "Qm") {
     auto decoded = DecodeBase58Btc(text);
@@ -93,7 +100,8 @@ Result<Cid> Cid::Parse(std::string_view text) {
   bytes = std::move(decoded).value();
   auto cid = FromBytes(AsBytes(bytes));
   if (!cid.ok()) return fail(cid.status());
-  if (cid->version() == 0) return fail(Status::InvalidArgument("a CIDv0 must not carry a multibase prefix"));
+  if (cid->version() == 0)
+    return fail(Status::InvalidArgument("a CIDv0 must not carry a multibase prefix"));
   return cid;
 }
 
@@ -122,8 +130,8 @@ Result<Cid> Cid::ToVersion(int version) const {
   if (version == version_) return *this;
   if (version == 1) return V1(codec_, multihash_);
   if (codec_ != kCodecDagPb || MultihashCode(multihash_) != kSha256Code) {
-    return Status::InvalidArgument("only dag-pb sha2-256 CIDs have a v0 form; " + ToString() + " is " +
-                                   CodecName(codec_));
+    return Status::InvalidArgument("only dag-pb sha2-256 CIDs have a v0 form; " + ToString() +
+                                   " is " + CodecName(codec_));
   }
   return V0(multihash_);
 }

@@ -22,7 +22,9 @@ class Cid {
   Cid() = default;
   // A CIDv0: dag-pb with a sha2-256 multihash.
   static Cid V0(std::string multihash) { return Cid(0, kCodecDagPb, std::move(multihash)); }
-  static Cid V1(uint64_t codec, std::string multihash) { return Cid(1, codec, std::move(multihash)); }
+  static Cid V1(uint64_t codec, std::string multihash) {
+    return Cid(1, codec, std::move(multihash));
+  }
 
   // Parses the text form: "Qm…" (v0) or a multibase string of a v1 CID.
   static Result<Cid> Parse(std::string_view text);
@@ -40,7 +42,8 @@ class Cid {
   std::string Bytes() const;
   // The canonical text: base58btc for v0, base32 lower ('b…') for v1.
   std::string ToString() const;
-  // The same content under the other version (v1 of a v0 is dag-pb v1; v0 only for dag-pb sha2-256).
+  // The same content under the other version (v1 of a v0 is dag-pb v1; v0 only for dag-pb
+  // sha2-256).
   Result<Cid> ToVersion(int version) const;
   // What identifies a block as a node of a DAG: its codec and multihash (v0 and v1 of a dag-pb
   // block share it). Not the multihash alone: the same bytes as raw and as dag-pb are two nodes,

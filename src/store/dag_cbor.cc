@@ -46,7 +46,11 @@ Result<Cid> CborReader::LinkAfterTag() {
 
 void AppendCborHead(std::string& out, int major, uint64_t arg) {
   uint8_t m = static_cast<uint8_t>(major << 5);
-  int bytes = arg < 24 ? 0 : arg < (1u << 8) ? 1 : arg < (1u << 16) ? 2 : arg < (1ull << 32) ? 4 : 8;
+  int bytes = arg < 24             ? 0
+              : arg < (1u << 8)    ? 1
+              : arg < (1u << 16)   ? 2
+              : arg < (1ull << 32) ? 4
+                                   : 8;
   if (bytes == 0) {
     out.push_back(static_cast<char>(m | arg));
     return;
@@ -94,7 +98,8 @@ Result<std::vector<Cid>> DagCborLinks(const Cid& cid, std::span<const uint8_t> b
         break;
       }
       case 6:  // tag
-        if (arg != 42) return r.Error("tag " + std::to_string(arg) + " (DAG-CBOR allows only 42, a link)");
+        if (arg != 42)
+          return r.Error("tag " + std::to_string(arg) + " (DAG-CBOR allows only 42, a link)");
         {
           IA_ASSIGN_OR_RETURN(Cid link, r.LinkAfterTag());
           links.push_back(std::move(link));

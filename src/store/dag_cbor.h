@@ -26,7 +26,9 @@ class CborReader {
   // A link: tag 42's byte string (0x00, then a binary CID), after the tag's head was read.
   Result<Cid> LinkAfterTag();
   bool done() const { return pos_ == in_.size(); }
-  Status Error(const std::string& message) const { return Status::Corruption(what_ + ": " + message); }
+  Status Error(const std::string& message) const {
+    return Status::Corruption(what_ + ": " + message);
+  }
 
  private:
   std::span<const uint8_t> in_;

@@ -53,8 +53,8 @@ bool LinkNameLess(const PbLink& a, const PbLink& b) {
 }
 
 size_t DagPbLinkSize(size_t name_bytes, size_t cid_bytes, uint64_t tsize) {
-  size_t link = 1 + VarintSize(cid_bytes) + cid_bytes + 1 + VarintSize(name_bytes) + name_bytes + 1 +
-                VarintSize(tsize);
+  size_t link = 1 + VarintSize(cid_bytes) + cid_bytes + 1 + VarintSize(name_bytes) + name_bytes +
+                1 + VarintSize(tsize);
   return 1 + VarintSize(link) + link;
 }
 
@@ -77,8 +77,11 @@ Result<PbNode> DecodeDagPb(std::span<const uint8_t> block) {
   while (pos < block.size()) {
     IA_ASSIGN_OR_RETURN(PbField f, ReadPbField(block, &pos, "dag-pb node"));
     if (f.number == 2) {
-      if (f.wire_type != kWireBytes) return Status::Corruption("dag-pb node: Links must be messages");
-      if (node.data) return Status::Corruption("dag-pb node: a link follows the Data field (links must come first)");
+      if (f.wire_type != kWireBytes)
+        return Status::Corruption("dag-pb node: Links must be messages");
+      if (node.data)
+        return Status::Corruption(
+            "dag-pb node: a link follows the Data field (links must come first)");
       IA_ASSIGN_OR_RETURN(PbLink link, DecodeLink(f.bytes, node.links.size()));
       if (!node.links.empty() && LinkNameLess(link, node.links.back())) {
         return Status::Corruption("dag-pb node: links are not sorted by name (link " +

@@ -15,8 +15,9 @@ namespace ipfs_accelerate::store {
 // codecs; kCorruption when the block does not decode.
 Result<std::vector<Cid>> BlockLinks(const Cid& cid, const std::string& block);
 
-// Visits every node reachable from `root` once (CidSet: by codec and multihash), depth first, parents before children, links
-// in order (the order CAR writers use). Stops at the first error from the source or `visit`.
+// Visits every node reachable from `root` once (CidSet: by codec and multihash), depth first,
+// parents before children, links in order (the order CAR writers use). Stops at the first error
+// from the source or `visit`.
 Status WalkDag(BlockSource& source, const Cid& root,
                const std::function<Status(const Cid&, const std::string& block)>& visit);
 

@@ -50,18 +50,20 @@ Result<std::string> DiskBlockStore::GetBlock(const Cid& cid) {
   }
   Status s = VerifyMultihash(cid.multihash(), AsBytes(*bytes));
   if (!s.ok()) {
-    return Status(s.code() == StatusCode::kCorruption
-                      ? Status::Corruption("block " + cid.ToString() + " is corrupt on disk (" +
-                                           PathFor(cid.multihash()) +
-                                           "): its bytes do not match its hash; run `ipfs-accelerate verify`")
-                      : s);
+    return Status(
+        s.code() == StatusCode::kCorruption
+            ? Status::Corruption("block " + cid.ToString() + " is corrupt on disk (" +
+                                 PathFor(cid.multihash()) +
+                                 "): its bytes do not match its hash; run `ipfs-accelerate verify`")
+            : s);
   }
   return bytes;
 }
 
 Status DiskBlockStore::Remove(const std::string& multihash) {
   std::string path = PathFor(multihash);
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) return Status::FromErrno("cannot remove", path, errno);
+  if (unlink(path.c_str()) != 0 && errno != ENOENT)
+    return Status::FromErrno("cannot remove", path, errno);
   return Status::Ok();
 }
 

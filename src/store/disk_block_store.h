@@ -24,7 +24,8 @@ class DiskBlockStore : public BlockSource {
 
   // Calls `fn` for every block file. Files whose names are not multihashes are reported with an
   // empty multihash so that callers can flag them.
-  Status ForEach(const std::function<void(const std::string& multihash, const std::string& path)>& fn) const;
+  Status ForEach(
+      const std::function<void(const std::string& multihash, const std::string& path)>& fn) const;
 
   // Where the block for `multihash` lives, and its shard directory.
   std::string PathFor(const std::string& multihash) const;

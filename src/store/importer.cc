@@ -84,7 +84,8 @@ class BalancedTree {
 // Copies bytes from a read function into reusable buffers.
 class ReadSource : public ChunkSource {
  public:
-  explicit ReadSource(std::function<Result<size_t>(uint8_t*, size_t)> read) : read_(std::move(read)) {}
+  explicit ReadSource(std::function<Result<size_t>(uint8_t*, size_t)> read)
+      : read_(std::move(read)) {}
 
   Result<std::span<const uint8_t>> Next(size_t size) override {
     if (free_.empty()) {
@@ -101,7 +102,9 @@ class ReadSource : public ChunkSource {
     if (n > 0) free_.pop_back();
     return std::span<const uint8_t>(buf, n);
   }
-  void Release(std::span<const uint8_t> chunk) override { free_.push_back(const_cast<uint8_t*>(chunk.data())); }
+  void Release(std::span<const uint8_t> chunk) override {
+    free_.push_back(const_cast<uint8_t*>(chunk.data()));
+  }
 
  private:
   std::function<Result<size_t>(uint8_t*, size_t)> read_;
@@ -114,7 +117,8 @@ class ReadSource : public ChunkSource {
 // shrink meanwhile (the process would get SIGBUS; the command-line tool reports it as an error).
 class MappedSource : public ChunkSource {
  public:
-  MappedSource(int fd, uint64_t size) : fd_(fd), size_(size), page_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
+  MappedSource(int fd, uint64_t size)
+      : fd_(fd), size_(size), page_(static_cast<uint64_t>(sysconf(_SC_PAGESIZE))) {}
   ~MappedSource() override {
     for (auto& [data, m] : maps_) munmap(m.first, m.second);
   }
@@ -188,7 +192,9 @@ Status ImportOptions::SetChunker(std::string_view spec) {
     return Status::InvalidArgument("chunker \"" + std::string(spec) +
                                    "\" is not supported; use size-N with 1 <= N <= 1048576");
   };
-  if (!spec.starts_with(kPrefix) || spec.size() == kPrefix.size() || spec.size() > kPrefix.size() + 8) return bad();
+  if (!spec.starts_with(kPrefix) || spec.size() == kPrefix.size() ||
+      spec.size() > kPrefix.size() + 8)
+    return bad();
   uint64_t n = 0;
   for (char c : spec.substr(kPrefix.size())) {
     if (c < '0' || c > '9') return bad();
@@ -299,11 +305,13 @@ Result<ImportedEntry> Importer::AddStream(ChunkSource& source) {
   for (;;) {
     if (inflight.size() >= max_inflight) IA_RETURN_IF_ERROR(retire());
     IA_ASSIGN_OR_RETURN(std::span<const uint8_t> data, source.Next(chunk));
-    if (data.empty() && chunks > 0) break;  // the reference chunkers emit one empty chunk, only for empty files
+    if (data.empty() && chunks > 0)
+      break;  // the reference chunkers emit one empty chunk, only for empty files
     ++chunks;
     bytes_read_ += data.size();
     if (progress_) progress_(bytes_read_);
-    inflight.push_back({data, pool_->Submit([&leaf_job, data] { return leaf_job(data.data(), data.size()); })});
+    inflight.push_back(
+        {data, pool_->Submit([&leaf_job, data] { return leaf_job(data.data(), data.size()); })});
     if (data.size() < chunk) break;
   }
   while (!inflight.empty()) IA_RETURN_IF_ERROR(retire());
@@ -351,7 +359,8 @@ Result<ImportedEntry> Importer::AddFile(const std::string& path, const std::stri
   return entry;
 }
 
-Result<ImportedEntry> Importer::MakeDirectory(std::vector<ImportedEntry> children, std::string name) {
+Result<ImportedEntry> Importer::MakeDirectory(std::vector<ImportedEntry> children,
+                                              std::string name) {
   std::sort(children.begin(), children.end(), [](const ImportedEntry& a, const ImportedEntry& b) {
     return LinkNameLess(PbLink{{}, a.name, {}}, PbLink{{}, b.name, {}});
   });
@@ -360,7 +369,8 @@ Result<ImportedEntry> Importer::MakeDirectory(std::vector<ImportedEntry> childre
   UnixFsData dir;
   dir.type = UnixFsType::kDirectory;
   std::string data = EncodeUnixFs(dir);
-  if (options_.dir_rule == ImportOptions::DirSizeRule::kBlockBytes) size_estimate = 1 + VarintSize(data.size()) + data.size();
+  if (options_.dir_rule == ImportOptions::DirSizeRule::kBlockBytes)
+    size_estimate = 1 + VarintSize(data.size()) + data.size();
   for (size_t i = 0; i < children.size(); ++i) {
     const ImportedEntry& c = children[i];
     if (i > 0 && c.name == children[i - 1].name) {
@@ -375,9 +385,10 @@ Result<ImportedEntry> Importer::MakeDirectory(std::vector<ImportedEntry> childre
   }
   if (size_estimate > options_.dir_threshold) {
     return Status::Unsupported("directory \"" + name + "\" (" + std::to_string(children.size()) +
-                               " entries) measures " + std::to_string(size_estimate) + " bytes, over the " +
-                               std::to_string(options_.dir_threshold) + "-byte limit of a basic directory in profile " +
-                               options_.profile + "; HAMT-sharded directories are not supported yet: split it");
+                               " entries) measures " + std::to_string(size_estimate) +
+                               " bytes, over the " + std::to_string(options_.dir_threshold) +
+                               "-byte limit of a basic directory in profile " + options_.profile +
+                               "; HAMT-sharded directories are not supported yet: split it");
   }
   node.data = std::move(data);
   std::string block = EncodeDagPb(node);
@@ -396,7 +407,8 @@ Result<ImportedEntry> Importer::MakeDirectory(std::vector<ImportedEntry> childre
 Result<ImportedEntry> Importer::AddDirectory(const std::string& path, const std::string& shown,
                                              int depth) {
   if (depth > kMaxDirectoryDepth) {
-    return Status::InvalidArgument(path + ": directories nested deeper than " + std::to_string(kMaxDirectoryDepth));
+    return Status::InvalidArgument(path + ": directories nested deeper than " +
+                                   std::to_string(kMaxDirectoryDepth));
   }
   std::vector<std::string> names;
   {
@@ -422,7 +434,8 @@ Result<ImportedEntry> Importer::AddDirectory(const std::string& path, const std:
                                    " is a symbolic link; add --dereference-symlinks (-L) to import "
                                    "what it points to (links are not stored as links yet)");
       }
-      if (stat(child.c_str(), &st) != 0) return Status::FromErrno("cannot follow the link", child, errno);
+      if (stat(child.c_str(), &st) != 0)
+        return Status::FromErrno("cannot follow the link", child, errno);
     }
     if (S_ISREG(st.st_mode)) {
       IA_ASSIGN_OR_RETURN(ImportedEntry e, AddFile(child, shown + "/" + n));
@@ -451,7 +464,8 @@ Result<ImportedEntry> Importer::AddPath(const std::string& path, bool recursive)
     if (!recursive) return Status::InvalidArgument(path + " is a directory; add it with -r");
     return AddDirectory(path, BaseName(path), 0);
   }
-  if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + " is not a regular file or directory");
+  if (!S_ISREG(st.st_mode))
+    return Status::InvalidArgument(path + " is not a regular file or directory");
   return AddFile(path, BaseName(path));
 }
 

@@ -45,7 +45,7 @@ struct ImportOptions {
 };
 
 struct ImportedEntry {
-  std::string name;        // base name, for directory links
+  std::string name;  // base name, for directory links
   Cid cid;
   uint64_t tsize = 0;      // cumulative size of all blocks (dag-pb Tsize)
   uint64_t file_size = 0;  // UnixFS content size

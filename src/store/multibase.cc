@@ -55,10 +55,15 @@ Result<std::string> DecodeBase32(std::string_view text) {
   int bits = 0;
   for (char c : text) {
     int v;
-    if (c >= 'a' && c <= 'z') v = c - 'a';
-    else if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= '2' && c <= '7') v = c - '2' + 26;
-    else return Status::InvalidArgument("character " + ShowChar(c) + " is not base32 in " + Quote(text));
+    if (c >= 'a' && c <= 'z')
+      v = c - 'a';
+    else if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= '2' && c <= '7')
+      v = c - '2' + 26;
+    else
+      return Status::InvalidArgument("character " + ShowChar(c) + " is not base32 in " +
+                                     Quote(text));
     buffer = (buffer << 5) | static_cast<uint32_t>(v);
     bits += 5;
     if (bits >= 8) {
@@ -90,7 +95,8 @@ std::string Base58Btc(std::span<const uint8_t> bytes) {
     }
   }
   std::string out(zeros, '1');
-  for (auto it = digits.rbegin(); it != digits.rend(); ++it) out.push_back(kBase58Alphabet[static_cast<uint8_t>(*it)]);
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it)
+    out.push_back(kBase58Alphabet[static_cast<uint8_t>(*it)]);
   return out;
 }
 
@@ -98,7 +104,8 @@ Result<std::string> DecodeBase58Btc(std::string_view text) {
   static const std::array<int8_t, 128> kIndex = [] {
     std::array<int8_t, 128> t{};
     t.fill(-1);
-    for (int i = 0; i < 58; ++i) t[static_cast<uint8_t>(kBase58Alphabet[i])] = static_cast<int8_t>(i);
+    for (int i = 0; i < 58; ++i)
+      t[static_cast<uint8_t>(kBase58Alphabet[i])] = static_cast<int8_t>(i);
     return t;
   }();
   size_t zeros = 0;
@@ -137,7 +144,8 @@ Result<std::string> DecodeMultibase(std::string_view text) {
       return DecodeBase58Btc(body);
     case 'f':
     case 'F': {
-      if (body.size() % 2 != 0) return Status::InvalidArgument("odd-length base16 text " + Quote(text));
+      if (body.size() % 2 != 0)
+        return Status::InvalidArgument("odd-length base16 text " + Quote(text));
       std::string out;
       for (size_t i = 0; i < body.size(); i += 2) {
         auto hex = [](char c) -> int {

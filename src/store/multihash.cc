@@ -52,7 +52,8 @@ Result<std::string> ReadMultihash(std::span<const uint8_t> in, size_t* pos) {
                                    std::to_string(kMaxDigestSize));
   }
   if (*code == kSha256Code && *len != 32) {
-    return Status::InvalidArgument("sha2-256 multihash with digest length " + std::to_string(*len) + " (must be 32)");
+    return Status::InvalidArgument("sha2-256 multihash with digest length " + std::to_string(*len) +
+                                   " (must be 32)");
   }
   if (in.size() - *pos < *len) return Status::InvalidArgument("multihash digest is truncated");
   *pos += *len;
@@ -69,7 +70,8 @@ Status VerifyMultihash(const std::string& multihash, std::span<const uint8_t> da
   if (code != kSha256Code) {
     char hex[32];
     std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(code));
-    return Status::Unsupported(std::string("hash function ") + hex + " (only sha2-256 is supported)");
+    return Status::Unsupported(std::string("hash function ") + hex +
+                               " (only sha2-256 is supported)");
   }
   if (Sha256Multihash(data) != multihash) {
     return Status::Corruption("block bytes do not match their hash");

@@ -1,5 +1,6 @@
 // The few protobuf wire-format pieces dag-pb and UnixFS need, written by hand so that the
-// decoders can be strict (field order, duplicates, unknown fields) where protobuf libraries are not.
+// decoders can be strict (field order, duplicates, unknown fields) where protobuf libraries are
+// not.
 #pragma once
 
 #include <cstdint>

@@ -232,7 +232,8 @@ Result<GcStats> Repo::CollectGarbage() {
     if (!s.ok()) {
       return s.WithContext("gc stopped, nothing removed: pinned DAG " + root.ToString() +
                            " (import its missing blocks again with `car import`, or unpin it with "
-                           "`pin rm " + root.ToString() + "`)");
+                           "`pin rm " +
+                           root.ToString() + "`)");
     }
   }
   GcStats stats;
@@ -314,9 +315,9 @@ Result<std::vector<VerifyProblem>> Repo::Verify(const std::optional<Cid>& root,
       if (!links.ok()) {
         // Either way the blocks below it cannot be checked, and gc could not keep them.
         bool unsupported = links.status().code() == StatusCode::kUnsupported;
-        problems.push_back({cid.ToString(), path,
-                            (unsupported ? "links unreadable: " : "undecodable: ") +
-                                links.status().message()});
+        problems.push_back(
+            {cid.ToString(), path,
+             (unsupported ? "links unreadable: " : "undecodable: ") + links.status().message()});
         continue;
       }
       for (auto it = links->rbegin(); it != links->rend(); ++it) stack.push_back(*it);

@@ -44,7 +44,8 @@ class Repo : public BlockSource {
   static std::string DefaultPath(const std::string& flag);
 
   // Opens (creating when missing) the repository at `path` and takes its lock.
-  static Result<std::unique_ptr<Repo>> Open(const std::string& path, Access access = Access::kShared,
+  static Result<std::unique_ptr<Repo>> Open(const std::string& path,
+                                            Access access = Access::kShared,
                                             uint64_t cache_bytes = 32ull << 20);
 
   // Verified bytes of a block, from the memory cache or from disk.
@@ -73,7 +74,8 @@ class Repo : public BlockSource {
   Result<GcStats> CollectGarbage();
 
   // Re-hashes every block file (root empty) or every block of one DAG.
-  Result<std::vector<VerifyProblem>> Verify(const std::optional<Cid>& root, uint64_t* blocks_checked);
+  Result<std::vector<VerifyProblem>> Verify(const std::optional<Cid>& root,
+                                            uint64_t* blocks_checked);
   // Temporary block files left by writers whose process is gone (an import killed or crashed):
   // never visible as blocks, but disk space that gc reclaims.
   std::vector<std::string> StaleTempFiles();

@@ -7,12 +7,18 @@ namespace ipfs_accelerate::store {
 
 const char* UnixFsTypeName(UnixFsType t) {
   switch (t) {
-    case UnixFsType::kRaw: return "raw";
-    case UnixFsType::kDirectory: return "directory";
-    case UnixFsType::kFile: return "file";
-    case UnixFsType::kMetadata: return "metadata";
-    case UnixFsType::kSymlink: return "symlink";
-    case UnixFsType::kHamtShard: return "hamt-sharded-directory";
+    case UnixFsType::kRaw:
+      return "raw";
+    case UnixFsType::kDirectory:
+      return "directory";
+    case UnixFsType::kFile:
+      return "file";
+    case UnixFsType::kMetadata:
+      return "metadata";
+    case UnixFsType::kSymlink:
+      return "symlink";
+    case UnixFsType::kHamtShard:
+      return "hamt-sharded-directory";
   }
   return "unknown";
 }
@@ -31,7 +37,8 @@ std::string EncodeUnixFs(const UnixFsData& d) {
     AppendPbVarint(t, 1, static_cast<uint64_t>(*d.mtime_seconds));
     if (d.mtime_nanos) {
       AppendPbTag(t, 2, 5);  // fixed32
-      for (int i = 0; i < 4; ++i) t.push_back(static_cast<char>((*d.mtime_nanos >> (8 * i)) & 0xff));
+      for (int i = 0; i < 4; ++i)
+        t.push_back(static_cast<char>((*d.mtime_nanos >> (8 * i)) & 0xff));
     }
     AppendPbBytes(out, 8, t);
   }
@@ -54,11 +61,13 @@ Status ParseMtime(std::span<const uint8_t> in, UnixFsData* d) {
       if (d->mtime_nanos) {
         return Status::Corruption("UnixFS mtime: duplicate FractionalNanoseconds");
       }
-      if (in.size() - pos < 4) return Status::Corruption("UnixFS mtime: truncated FractionalNanoseconds");
+      if (in.size() - pos < 4)
+        return Status::Corruption("UnixFS mtime: truncated FractionalNanoseconds");
       uint32_t n = 0;
       for (int i = 0; i < 4; ++i) n |= static_cast<uint32_t>(in[pos + i]) << (8 * i);
       pos += 4;
-      if (n == 0 || n > 999999999) return Status::Corruption("UnixFS mtime: FractionalNanoseconds out of range");
+      if (n == 0 || n > 999999999)
+        return Status::Corruption("UnixFS mtime: FractionalNanoseconds out of range");
       d->mtime_nanos = n;
     } else {
       return Status::Corruption("UnixFS mtime: unknown field tag " + std::to_string(*tag));
@@ -84,14 +93,16 @@ Result<UnixFsData> DecodeUnixFs(std::span<const uint8_t> bytes) {
         return Status::Ok();
       }
       if (f.wire_type != wire) {
-        return Status::Corruption("UnixFS data: field " + std::to_string(f.number) + " has the wrong wire type");
+        return Status::Corruption("UnixFS data: field " + std::to_string(f.number) +
+                                  " has the wrong wire type");
       }
       return Status::Corruption("UnixFS data: duplicate field " + std::to_string(f.number));
     };
     switch (f.number) {
       case 1:
         IA_RETURN_IF_ERROR(expect(kWireVarint));
-        if (f.value > 5) return Status::Corruption("UnixFS data: unknown type " + std::to_string(f.value));
+        if (f.value > 5)
+          return Status::Corruption("UnixFS data: unknown type " + std::to_string(f.value));
         d.type = static_cast<UnixFsType>(f.value);
         have_type = true;
         break;
@@ -148,8 +159,9 @@ Result<UnixFsNode> DecodeUnixFsNode(std::span<const uint8_t> block) {
   const UnixFsData& fs = node.fs;
   if (fs.type == UnixFsType::kFile || fs.type == UnixFsType::kRaw) {
     if (fs.blocksizes.size() != node.pb.links.size()) {
-      return Status::Corruption("UnixFS file node has " + std::to_string(node.pb.links.size()) + " links but " +
-                                std::to_string(fs.blocksizes.size()) + " blocksizes");
+      return Status::Corruption("UnixFS file node has " + std::to_string(node.pb.links.size()) +
+                                " links but " + std::to_string(fs.blocksizes.size()) +
+                                " blocksizes");
     }
     uint64_t total = fs.data ? fs.data->size() : 0;
     for (uint64_t b : fs.blocksizes) {
@@ -158,7 +170,8 @@ Result<UnixFsNode> DecodeUnixFsNode(std::span<const uint8_t> block) {
     }
     if (fs.filesize && *fs.filesize != total) {
       return Status::Corruption("UnixFS file node: filesize " + std::to_string(*fs.filesize) +
-                                " does not equal data plus blocksizes (" + std::to_string(total) + ")");
+                                " does not equal data plus blocksizes (" + std::to_string(total) +
+                                ")");
     }
   }
   return node;

@@ -49,14 +49,17 @@ Result<Cid> UnixFsReader::Resolve(const Cid& root, const std::string& path) {
   size_t pos = 0;
   while (pos < path.size()) {
     size_t slash = path.find('/', pos);
-    std::string name = path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+    std::string name =
+        path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
     pos = slash == std::string::npos ? path.size() : slash + 1;
     if (name.empty()) continue;
-    if (cur.codec() != kCodecDagPb) return Status::NotFound("\"" + name + "\": " + cur.ToString() + " is not a directory");
+    if (cur.codec() != kCodecDagPb)
+      return Status::NotFound("\"" + name + "\": " + cur.ToString() + " is not a directory");
     std::string block;
     IA_ASSIGN_OR_RETURN(UnixFsNode node, LoadNode(source_, cur, &block));
     if (node.fs.type == UnixFsType::kHamtShard) {
-      return Status::Unsupported(cur.ToString() + " is a HAMT-sharded directory; these are not supported yet");
+      return Status::Unsupported(cur.ToString() +
+                                 " is a HAMT-sharded directory; these are not supported yet");
     }
     if (node.fs.type != UnixFsType::kDirectory) {
       return Status::NotFound("\"" + name + "\": " + cur.ToString() + " is not a directory");
@@ -103,14 +106,17 @@ Result<DagStat> UnixFsReader::Stat(const Cid& cid) {
 
 Result<std::vector<DirEntry>> UnixFsReader::List(const Cid& cid) {
   std::vector<DirEntry> out;
-  if (cid.codec() != kCodecDagPb) return Status::InvalidArgument(cid.ToString() + " is a file, not a directory");
+  if (cid.codec() != kCodecDagPb)
+    return Status::InvalidArgument(cid.ToString() + " is a file, not a directory");
   std::string block;
   IA_ASSIGN_OR_RETURN(UnixFsNode node, LoadNode(source_, cid, &block));
   if (node.fs.type == UnixFsType::kHamtShard) {
-    return Status::Unsupported(cid.ToString() + " is a HAMT-sharded directory; these are not supported yet");
+    return Status::Unsupported(cid.ToString() +
+                               " is a HAMT-sharded directory; these are not supported yet");
   }
   if (node.fs.type != UnixFsType::kDirectory) {
-    return Status::InvalidArgument(cid.ToString() + " is a " + UnixFsTypeName(node.fs.type) + ", not a directory");
+    return Status::InvalidArgument(cid.ToString() + " is a " + UnixFsTypeName(node.fs.type) +
+                                   ", not a directory");
   }
   for (const PbLink& link : node.pb.links) {
     DirEntry e;
@@ -124,7 +130,8 @@ Result<std::vector<DirEntry>> UnixFsReader::List(const Cid& cid) {
   return out;
 }
 
-Status UnixFsReader::ReadFile(const Cid& cid, const std::function<Status(std::span<const uint8_t>)>& out) {
+Status UnixFsReader::ReadFile(const Cid& cid,
+                              const std::function<Status(std::span<const uint8_t>)>& out) {
   Range all;
   return ReadNode(cid, std::nullopt, 0, &all, out);
 }
@@ -155,26 +162,30 @@ Status EmitRange(std::span<const uint8_t> bytes, RangeT* range,
 Status UnixFsReader::ReadNode(const Cid& cid, std::optional<uint64_t> expected, int depth,
                               Range* range,
                               const std::function<Status(std::span<const uint8_t>)>& out) {
-  if (depth > kMaxDepth) return Status::Corruption("file DAG below " + cid.ToString() + " is too deep");
+  if (depth > kMaxDepth)
+    return Status::Corruption("file DAG below " + cid.ToString() + " is too deep");
   if (range->remaining == 0) return Status::Ok();
   std::string block;
   if (cid.codec() == kCodecRaw) {
     IA_ASSIGN_OR_RETURN(block, source_->GetBlock(cid));
     if (expected && *expected != block.size()) {
-      return Status::Corruption("raw block " + cid.ToString() + " holds " + std::to_string(block.size()) +
-                                " bytes where its parent promised " + std::to_string(*expected));
+      return Status::Corruption("raw block " + cid.ToString() + " holds " +
+                                std::to_string(block.size()) + " bytes where its parent promised " +
+                                std::to_string(*expected));
     }
     return EmitRange(AsBytes(block), range, out);
   }
   if (cid.codec() != kCodecDagPb) {
-    return Status::Unsupported(cid.ToString() + " is " + CodecName(cid.codec()) + ", not a UnixFS file");
+    return Status::Unsupported(cid.ToString() + " is " + CodecName(cid.codec()) +
+                               ", not a UnixFS file");
   }
   IA_ASSIGN_OR_RETURN(UnixFsNode node, LoadNode(source_, cid, &block));
   if (node.fs.type == UnixFsType::kDirectory || node.fs.type == UnixFsType::kHamtShard) {
     return Status::InvalidArgument(cid.ToString() + " is a directory; use `get` or `ls`");
   }
   if (node.fs.type != UnixFsType::kFile && node.fs.type != UnixFsType::kRaw) {
-    return Status::Unsupported(cid.ToString() + " is a UnixFS " + UnixFsTypeName(node.fs.type) + ", not a file");
+    return Status::Unsupported(cid.ToString() + " is a UnixFS " + UnixFsTypeName(node.fs.type) +
+                               ", not a file");
   }
   uint64_t total = node.fs.data ? node.fs.data->size() : 0;
   for (uint64_t b : node.fs.blocksizes) total += b;
@@ -197,7 +208,9 @@ Status UnixFsReader::ReadNode(const Cid& cid, std::optional<uint64_t> expected, 
 namespace {
 
 uint64_t SatAdd(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
-uint64_t RoundUp4K(uint64_t n) { return n > UINT64_MAX - 4095 ? UINT64_MAX : (n + 4095) & ~uint64_t{4095}; }
+uint64_t RoundUp4K(uint64_t n) {
+  return n > UINT64_MAX - 4095 ? UINT64_MAX : (n + 4095) & ~uint64_t{4095};
+}
 
 }  // namespace
 
@@ -208,7 +221,8 @@ Result<TreeSize> UnixFsReader::DeclaredSize(const Cid& cid) {
 
 Result<TreeSize> UnixFsReader::DeclaredSizeMemo(const Cid& cid, int depth,
                                                 std::map<std::string, TreeSize>* memo) {
-  if (depth > kMaxDepth) return Status::Corruption("directory tree below " + cid.ToString() + " is too deep");
+  if (depth > kMaxDepth)
+    return Status::Corruption("directory tree below " + cid.ToString() + " is too deep");
   if (auto it = memo->find(cid.NodeKey()); it != memo->end()) return it->second;
   TreeSize size;
   IA_ASSIGN_OR_RETURN(DagStat st, Stat(cid));
@@ -236,10 +250,12 @@ Result<TreeSize> UnixFsReader::DeclaredSizeMemo(const Cid& cid, int depth,
 Status UnixFsReader::GetInto(const Cid& cid, const std::string& path, int depth, uint64_t* done,
                              const std::function<void(uint64_t)>& progress,
                              const CancelToken* cancel) {
-  if (depth > kMaxDepth) return Status::Corruption("directory tree below " + cid.ToString() + " is too deep");
+  if (depth > kMaxDepth)
+    return Status::Corruption("directory tree below " + cid.ToString() + " is too deep");
   IA_ASSIGN_OR_RETURN(DagStat st, Stat(cid));
   if (st.type == "directory") {
-    if (mkdir(path.c_str(), 0755) != 0) return Status::FromErrno("cannot create directory", path, errno);
+    if (mkdir(path.c_str(), 0755) != 0)
+      return Status::FromErrno("cannot create directory", path, errno);
     std::string block;
     IA_ASSIGN_OR_RETURN(UnixFsNode node, LoadNode(source_, cid, &block));
     for (const PbLink& link : node.pb.links) {
@@ -250,7 +266,8 @@ Status UnixFsReader::GetInto(const Cid& cid, const std::string& path, int depth,
     return SyncDir(path);
   }
   if (st.type != "file" && st.type != "raw") {
-    return Status::Unsupported(cid.ToString() + " is a " + st.type + "; get handles files and basic directories");
+    return Status::Unsupported(cid.ToString() + " is a " + st.type +
+                               "; get handles files and basic directories");
   }
   UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return Status::FromErrno("cannot create", path, errno);
@@ -267,7 +284,8 @@ Status UnixFsReader::GetInto(const Cid& cid, const std::string& path, int depth,
 Status UnixFsReader::Get(const Cid& cid, const std::string& dest,
                          const std::function<void(uint64_t)>& progress, const CancelToken* cancel) {
   struct stat st;
-  if (lstat(dest.c_str(), &st) == 0) return Status::InvalidArgument(dest + " already exists; choose another -o path");
+  if (lstat(dest.c_str(), &st) == 0)
+    return Status::InvalidArgument(dest + " already exists; choose another -o path");
   RemoveStalePartials(dest);
   IA_ASSIGN_OR_RETURN(TreeSize need, DeclaredSize(cid));
   std::string dir = DirName(dest);
@@ -283,11 +301,10 @@ Status UnixFsReader::Get(const Cid& cid, const std::string& dest,
         " bytes free in " + dir + "; free some space or choose another -o path");
   }
   if (SatAdd(need.files, need.directories) > free.inodes) {
-    return Status::ResourceExhausted(cid.ToString() + " declares " +
-                                     count(need.files, "file", "files") + " and " +
-                                     count(need.directories, "directory", "directories") +
-                                     ", more than the " + std::to_string(free.inodes) +
-                                     " inodes free in " + dir + "; choose another -o path");
+    return Status::ResourceExhausted(
+        cid.ToString() + " declares " + count(need.files, "file", "files") + " and " +
+        count(need.directories, "directory", "directories") + ", more than the " +
+        std::to_string(free.inodes) + " inodes free in " + dir + "; choose another -o path");
   }
   std::string tmp = PartialPath(dest);
   RemoveTree(tmp);
@@ -295,7 +312,8 @@ Status UnixFsReader::Get(const Cid& cid, const std::string& dest,
   Status s = GetInto(cid, tmp, 0, &done, progress, cancel);
   // A signal during the final syncs still means "stop": the output must not appear.
   if (s.ok() && cancel) s = cancel->Check("get");
-  if (s.ok() && rename(tmp.c_str(), dest.c_str()) != 0) s = Status::FromErrno("cannot rename into place", dest, errno);
+  if (s.ok() && rename(tmp.c_str(), dest.c_str()) != 0)
+    s = Status::FromErrno("cannot rename into place", dest, errno);
   if (!s.ok()) {
     RemoveTree(tmp);
     return s;

@@ -19,8 +19,8 @@ namespace ipfs_accelerate::store {
 
 struct DagStat {
   Cid cid;
-  std::string type;          // file, directory, raw, symlink, hamt-sharded-directory, metadata
-  uint64_t size = 0;         // content size (files); 0 for directories
+  std::string type;              // file, directory, raw, symlink, hamt-sharded-directory, metadata
+  uint64_t size = 0;             // content size (files); 0 for directories
   uint64_t cumulative_size = 0;  // this block plus the Tsize of each link
   uint64_t block_size = 0;
   size_t links = 0;
@@ -29,10 +29,10 @@ struct DagStat {
 // What writing a DAG out as files would take, from its UnixFS metadata (saturating at UINT64_MAX:
 // shared subtrees can declare far more than any disk holds).
 struct TreeSize {
-  uint64_t bytes = 0;        // file contents
+  uint64_t bytes = 0;  // file contents
   uint64_t files = 0;
   uint64_t directories = 0;
-  uint64_t disk_bytes = 0;   // bytes rounded up to 4 KiB per file and 4 KiB per directory
+  uint64_t disk_bytes = 0;  // bytes rounded up to 4 KiB per file and 4 KiB per directory
 };
 
 struct DirEntry {
@@ -77,7 +77,8 @@ class UnixFsReader {
                   const std::function<Status(std::span<const uint8_t>)>& out);
   Status GetInto(const Cid& cid, const std::string& path, int depth, uint64_t* done,
                  const std::function<void(uint64_t)>& progress, const CancelToken* cancel);
-  Result<TreeSize> DeclaredSizeMemo(const Cid& cid, int depth, std::map<std::string, TreeSize>* memo);
+  Result<TreeSize> DeclaredSizeMemo(const Cid& cid, int depth,
+                                    std::map<std::string, TreeSize>* memo);
 
   BlockSource* source_;
 };

@@ -24,8 +24,10 @@ TEST(TerminalSafeTest, ControlCharactersAreEscaped) {
 }
 
 TEST(TerminalSafeTest, C1ControlsAndInvalidUtf8AreEscaped) {
-  EXPECT_EQ(TerminalSafe("csi\xc2\x9b" "2J"), "csi\\xc2\\x9b2J");  // U+009B, the one-byte CSI
-  EXPECT_EQ(TerminalSafe("\xc2\xa0"), "\xc2\xa0");                  // U+00A0 is printable
+  EXPECT_EQ(TerminalSafe("csi\xc2\x9b"
+                         "2J"),
+            "csi\\xc2\\x9b2J");                     // U+009B, the one-byte CSI
+  EXPECT_EQ(TerminalSafe("\xc2\xa0"), "\xc2\xa0");  // U+00A0 is printable
   EXPECT_EQ(TerminalSafe("bad\xff\xfe"), "bad\\xff\\xfe");
   EXPECT_EQ(TerminalSafe("overlong\xc0\xaf"), "overlong\\xc0\\xaf");
   EXPECT_EQ(TerminalSafe("surrogate\xed\xa0\x80"), "surrogate\\xed\\xa0\\x80");

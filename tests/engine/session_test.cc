@@ -14,8 +14,10 @@
 namespace ipfs_accelerate::engine {
 namespace {
 
-// y = x + b with x a float32 [2, 3] input and b a [3] initializer (or missing when `with_b` is false).
-std::string AddModel(bool with_b = true, const std::string& op = "Add", const std::string& domain = "") {
+// y = x + b with x a float32 [2, 3] input and b a [3] initializer (or missing when `with_b` is
+// false).
+std::string AddModel(bool with_b = true, const std::string& op = "Add",
+                     const std::string& domain = "") {
   onnx::ModelProto m;
   m.set_ir_version(8);
   auto* opset = m.add_opset_import();
@@ -72,7 +74,8 @@ TEST(SessionTest, MalformedProtobufIsAClearError) {
   std::string bytes = AddModel();
   auto model = ParseModel(bytes.substr(0, bytes.size() / 2) + "\xff\xff\xff", "");
   ASSERT_FALSE(model.ok());
-  EXPECT_NE(model.status().message().find("not a valid ONNX model"), std::string::npos) << model.status().message();
+  EXPECT_NE(model.status().message().find("not a valid ONNX model"), std::string::npos)
+      << model.status().message();
   EXPECT_FALSE(ParseModel("definitely not protobuf \x08\x96", "").ok());
 }
 
@@ -104,11 +107,13 @@ TEST(SessionTest, WrongInputShapeOrDtypeNamesTheInputAndExpectedShape) {
   auto bad_shape = (*session)->Run({{"x", Floats({2, 4}, std::vector<float>(8, 1))}});
   ASSERT_FALSE(bad_shape.ok());
   EXPECT_NE(bad_shape.status().message().find("'x'"), std::string::npos);
-  EXPECT_NE(bad_shape.status().message().find("[batch, 3]"), std::string::npos) << bad_shape.status().message();
+  EXPECT_NE(bad_shape.status().message().find("[batch, 3]"), std::string::npos)
+      << bad_shape.status().message();
   Tensor ints = Tensor::Zeros(DType::kInt64, {2, 3});
   auto bad_dtype = (*session)->Run({{"x", ints}});
   ASSERT_FALSE(bad_dtype.ok());
-  EXPECT_NE(bad_dtype.status().message().find("float32"), std::string::npos) << bad_dtype.status().message();
+  EXPECT_NE(bad_dtype.status().message().find("float32"), std::string::npos)
+      << bad_dtype.status().message();
   auto missing = (*session)->Run({});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("missing input 'x'"), std::string::npos);
@@ -118,7 +123,8 @@ TEST(SessionTest, WrongInputShapeOrDtypeNamesTheInputAndExpectedShape) {
 }
 
 TEST(SessionTest, ExternalDataIsReadRelativeToTheModel) {
-  auto dir = std::filesystem::temp_directory_path() / ("ia_session_test_" + std::to_string(getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("ia_session_test_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   onnx::ModelProto m;
   ASSERT_TRUE(m.ParseFromString(AddModel()));
@@ -129,7 +135,8 @@ TEST(SessionTest, ExternalDataIsReadRelativeToTheModel) {
   kv->set_key("location");
   kv->set_value("weights.bin");
   float w[3] = {1, 2, 3};
-  std::ofstream(dir / "weights.bin", std::ios::binary).write(reinterpret_cast<const char*>(w), sizeof w);
+  std::ofstream(dir / "weights.bin", std::ios::binary)
+      .write(reinterpret_cast<const char*>(w), sizeof w);
   std::ofstream(dir / "model.onnx", std::ios::binary) << m.SerializeAsString();
   auto model = LoadModel((dir / "model.onnx").string());
   ASSERT_TRUE(model.ok()) << model.status().ToString();
@@ -160,8 +167,7 @@ TEST(SessionTest, ExternalDataWithABadOffsetOrLengthIsAnError) {
     auto model = ParseModel(m.SerializeAsString(), "/nonexistent");
     ASSERT_FALSE(model.ok()) << key << "=" << value;
     EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument) << model.status().ToString();
-    EXPECT_NE(model.status().message().find(std::string("external data ") + key),
-              std::string::npos)
+    EXPECT_NE(model.status().message().find(std::string("external data ") + key), std::string::npos)
         << model.status().message();
   }
 }
@@ -224,7 +230,8 @@ TEST(SessionTest, ConstantNodesBecomeInitializers) {
   a->set_name("value_floats");
   a->set_type(onnx::AttributeProto::FLOATS);
   for (float v : {1.f, 1.f, 1.f}) a->add_floats(v);
-  auto model = ParseModel(m.SerializeAsString(), "");  // the Constant comes after its reader: sorted on load
+  auto model =
+      ParseModel(m.SerializeAsString(), "");  // the Constant comes after its reader: sorted on load
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   EXPECT_EQ(model->graph.initializers.count("b"), 1u);
   auto session = Session::Create(std::move(model).value());

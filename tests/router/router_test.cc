@@ -69,8 +69,8 @@ class RouterTest : public ::testing::Test {
     }
     return diff / scale;
   }
-  static std::unique_ptr<Router> Make(ModelSettings settings, int parallel = 1,
-                                      uint64_t budget = 0, int caller_runs = 0) {
+  static std::unique_ptr<Router> Make(ModelSettings settings, int parallel = 1, uint64_t budget = 0,
+                                      int caller_runs = 0) {
     auto router = std::make_unique<Router>(RouterOptions{.repo = Repo(),
                                                          .parallel_requests = parallel,
                                                          .memory_budget = budget,

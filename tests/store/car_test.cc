@@ -519,9 +519,9 @@ TEST(ImportCarTest, DagCborDagsArePinnedCollectedAndExportedWhole) {
 
 TEST(DagCborTest, MalformedBlocksAreCorruptionNotCrashes) {
   Cid cid = Cid::V1(kCodecDagCbor, Sha256Multihash(Span(std::string("x"))));
-  for (const char* hex : {"", "a1", "9f", "c1 00", "d8 2a 41 01", "d8 2a 45 00 01 02 03 04",
-                          "5a ffffffff", "9b ffffffffffffffff", "01 02", "f7", "f8 20",
-                          "bb 8000000000000000"}) {
+  for (const char* hex :
+       {"", "a1", "9f", "c1 00", "d8 2a 41 01", "d8 2a 45 00 01 02 03 04", "5a ffffffff",
+        "9b ffffffffffffffff", "01 02", "f7", "f8 20", "bb 8000000000000000"}) {
     auto links = DagCborLinks(cid, Span(Unhex(hex)));
     EXPECT_FALSE(links.ok()) << hex;
     EXPECT_EQ(links.status().code(), StatusCode::kCorruption) << hex;

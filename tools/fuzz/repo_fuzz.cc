@@ -72,8 +72,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!imported.ok()) {
       // All or nothing: a rejected CAR leaves no block behind.
       size_t files = 0;
-      Require((*repo)->blocks().ForEach([&](const std::string&, const std::string&) { ++files; }).ok(),
-              "list blocks");
+      Require(
+          (*repo)->blocks().ForEach([&](const std::string&, const std::string&) { ++files; }).ok(),
+          "list blocks");
       Require(files == 0, "a rejected CAR left blocks in the repository");
       return 0;
     }
