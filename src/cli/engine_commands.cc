@@ -105,7 +105,7 @@ Result<std::map<std::string, Tensor>> RunFeeds(const engine::Model& model,
 void RegisterEngineCommands(CLI::App& app, Context& ctx) {
   struct RunOpts {
     std::string model, output_dir;
-    std::vector<std::string> inputs, dims;
+    std::vector<std::string> inputs, dims, backends;
     int threads = 0, repeat = 0, warmup = 1;
     uint64_t seed = 1;
     bool profile = false, no_optimize = false, json = false;
@@ -129,6 +129,10 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
   run->add_option("-o,--output-dir", o->output_dir, "Write each output as DIR/<name>.npy");
   run->add_option("--threads", o->threads, "Threads (default 0: one per core)")
       ->check(CLI::Range(0, 256));
+  run->add_option("--backends", o->backends,
+                  "Backends in priority order, comma-separated (reference,cpu): each node runs "
+                  "on the first that runs it; cpu is added last (default: cpu)")
+      ->delimiter(',');
   run->add_option("--repeat", o->repeat, "Run N times and print latency statistics to stderr")
       ->check(CLI::Range(0, 100000));
   run->add_option("--warmup", o->warmup, "Untimed runs before --repeat (default 1)")
@@ -161,8 +165,12 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
           engine::Session::Create(std::move(model).value(), {.threads = o->threads,
                                                              .profile = o->profile,
                                                              .optimize = !o->no_optimize,
-                                                             .memory_limit = *memory_limit});
+                                                             .memory_limit = *memory_limit,
+                                                             .backends = o->backends});
       if (!session.ok()) return Fail(session.status());
+      if (!o->json && !o->backends.empty()) {
+        std::fprintf(stderr, "placement: %s\n", (*session)->placement_summary().c_str());
+      }
       CancelToken cancel;
       if (o->timeout > 0) {
         cancel.SetTimeout(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -207,7 +215,19 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
           std::printf("%s: %s\n", TerminalSafe(name).c_str(), SummaryText(summary).c_str());
         }
       }
-      if (o->json) std::printf("%s\n", DumpJson(nlohmann::json{{"outputs", summaries}}, 2).c_str());
+      if (o->json) {
+        nlohmann::json placement = nlohmann::json::object();
+        for (const auto& [name, n] :
+             (*session)->placement().Counts((*session)->backends())) {
+          placement[name] = n;
+        }
+        std::printf("%s\n", DumpJson(nlohmann::json{{"outputs", summaries},
+                                                    {"placement", placement},
+                                                    {"fallbacks",
+                                                     (*session)->placement().fallbacks.size()}},
+                                      2)
+                                 .c_str());
+      }
       return 0;
     };
   });

@@ -56,7 +56,7 @@ class KernelContext {
   // `outputs` gets at least kMinOutputSlots slots (see there); the caller reads back the first
   // node.outputs.size().
   KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>* outputs,
-                ThreadPool* pool, Backend* backend = nullptr,
+                ThreadPool* pool, const Backend* backend = nullptr,
                 const std::map<std::string, Tensor>* scope = nullptr)
       : node_(node),
         inputs_(std::move(inputs)),
@@ -115,7 +115,7 @@ class KernelContext {
   Status CheckCancelled() const;
   // For control flow (If, Loop, Scan): the backend running this node, and the values in scope,
   // which subgraphs may read by name (see RunGraph in session.h).
-  Backend* backend() const { return backend_; }
+  const Backend* backend() const { return backend_; }
   const std::map<std::string, Tensor>* scope() const { return scope_; }
   const Graph* GetGraph(const std::string& name) const {
     const Attribute* a = node_.attr(name);
@@ -135,7 +135,7 @@ class KernelContext {
   std::vector<const Tensor*> inputs_;
   std::vector<Tensor>* outputs_;
   ThreadPool* pool_;
-  Backend* backend_;
+  const Backend* backend_;
   const std::map<std::string, Tensor>* scope_;
   StateSlot* state_ = nullptr;
   const Graph* graph_ = nullptr;

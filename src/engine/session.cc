@@ -4,8 +4,8 @@
 #include <new>
 #include <set>
 
+#include "core/log.h"
 #include "core/memory_budget.h"
-#include "engine/backends/cpu/cpu_backend.h"
 #include "engine/optimizer/optimizer.h"
 
 namespace ipfs_accelerate::engine {
@@ -44,51 +44,104 @@ Status CheckProduced(const Graph& g) {
   return Status::Ok();
 }
 
-Status CheckSupported(const Graph& g, const Backend& backend) {
+Status CheckOutputsNamed(const Graph& g) {
   for (const Node& n : g.nodes) {
     if (n.outputs.empty()) {
       return Status::InvalidArgument(n.Describe() +
                                      " names no outputs (every operator has at least one)");
     }
-    if (!backend.SupportsOp(n)) {
-      return Status::Unsupported("operator " + n.Describe() + " is not supported by the " +
-                                 backend.name() + " backend");
-    }
     for (const auto& [key, attr] : n.attributes) {
-      if (attr.g) IA_RETURN_IF_ERROR(CheckSupported(*attr.g, backend));
+      if (attr.g) IA_RETURN_IF_ERROR(CheckOutputsNamed(*attr.g));
     }
   }
   return Status::Ok();
 }
 
+// The backends `options` names, created, in priority order, with "cpu" last when not named.
+Result<std::vector<std::unique_ptr<Backend>>> CreateBackends(const SessionOptions& options,
+                                                             int threads) {
+  const BackendRegistry& registry = options.registry ? *options.registry : BuiltinBackends();
+  std::vector<std::string> names = options.backends;
+  if (std::find(names.begin(), names.end(), "cpu") == names.end()) names.push_back("cpu");
+  std::vector<std::unique_ptr<Backend>> backends;
+  std::set<std::string> seen;
+  for (const std::string& name : names) {
+    if (!seen.insert(name).second) continue;
+    IA_ASSIGN_OR_RETURN(const BackendEntry* entry, registry.Find(name));
+    if (entry->device != DeviceKind::kHost) {
+      return Status::Unsupported("backend '" + name + "' keeps tensors in " +
+                                 DeviceKindName(entry->device) +
+                                 " memory; sessions copy tensors only between host backends yet");
+    }
+    backends.push_back(entry->create({threads}));
+  }
+  return backends;
+}
+
+// Logs the nodes the first backend refused: one warning naming the count and ops, the reasons
+// at debug level.
+void LogFallbacks(const Graph& g, const Placement& p, const std::vector<const Backend*>& backends) {
+  if (p.fallbacks.empty()) return;
+  Log(LogLevel::kWarning, "placement: " + p.Summary(g, backends) + " (the first backend, " +
+                              backends[0]->name() + ", does not run them)");
+  if (!ProcessLogger().Enabled(LogLevel::kDebug)) return;
+  for (const Placement::Fallback& f : p.fallbacks) {
+    Log(LogLevel::kDebug, "placement: " + g.nodes[f.node].Describe() + " -> " + f.to + " (" +
+                              f.reason + ")");
+  }
+}
+
 }  // namespace
 
-Session::Session(Model model, std::unique_ptr<Backend> backend, int threads)
+Session::Session(Model model, std::vector<std::unique_ptr<Backend>> backends, int threads)
     : model_(std::move(model)),
-      backend_(std::move(backend)),
-      pool_(std::make_unique<ThreadPool>(threads > 0 ? threads : ThreadPool::DefaultThreads())) {}
+      backends_(std::move(backends)),
+      pool_(std::make_unique<ThreadPool>(threads)) {
+  for (const auto& b : backends_) backend_ptrs_.push_back(b.get());
+}
 
 Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions options) {
-  auto backend = std::make_unique<cpu::CpuBackend>();
+  const int threads = options.threads > 0 ? options.threads : ThreadPool::DefaultThreads();
+  IA_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Backend>> backends,
+                      CreateBackends(options, threads));
+  std::vector<const Backend*> ptrs;
+  for (const auto& b : backends) ptrs.push_back(b.get());
   IA_RETURN_IF_ERROR(CheckProduced(model.graph));
+  IA_RETURN_IF_ERROR(CheckOutputsNamed(model.graph));
   std::string summary;
   if (options.optimize) {
     // Unsupported ops are reported on the graph as the model wrote it.
-    IA_RETURN_IF_ERROR(CheckSupported(model.graph, *backend));
+    IA_RETURN_IF_ERROR(PlaceNodes(model.graph, ptrs).status());
     optimizer::OptimizeOptions opt;
     opt.input_shapes = options.input_shapes;
+    for (const Backend* b : ptrs) {
+      if (b->name() == "cpu") opt.evaluator = b;  // folds with the backend that runs every op
+    }
     optimizer::OptimizeStats stats;
     try {
-      IA_RETURN_IF_ERROR(optimizer::Optimize(model.graph, *backend, opt, &stats));
+      IA_RETURN_IF_ERROR(optimizer::Optimize(model.graph, *ptrs[0], opt, &stats));
     } catch (const AllocationError& e) {
       return e.status().WithContext("optimizing the model");
     }
     summary = stats.Summary();
   }
-  IA_RETURN_IF_ERROR(CheckSupported(model.graph, *backend));
-  for (const Node& n : model.graph.nodes) IA_RETURN_IF_ERROR(backend->Prepare(n));
-  auto s =
-      std::unique_ptr<Session>(new Session(std::move(model), std::move(backend), options.threads));
+  IA_ASSIGN_OR_RETURN(Placement placement, PlaceNodes(model.graph, ptrs));
+  LogFallbacks(model.graph, placement, ptrs);
+  std::vector<StateSlot> states(model.graph.nodes.size());
+  for (size_t i = 0; i < model.graph.nodes.size(); ++i) {
+    const Node& n = model.graph.nodes[i];
+    std::vector<const Tensor*> constants;
+    for (const std::string& in : n.inputs) {
+      auto it = in.empty() ? model.graph.initializers.end() : model.graph.initializers.find(in);
+      constants.push_back(it == model.graph.initializers.end() ? nullptr : &it->second);
+    }
+    IA_ASSIGN_OR_RETURN(std::shared_ptr<const KernelState> state,
+                        placement.backend_of[i]->Prepare(n, constants));
+    if (state) states[i].Set(std::move(state));
+  }
+  auto s = std::unique_ptr<Session>(new Session(std::move(model), std::move(backends), threads));
+  s->placement_ = std::move(placement);
+  s->states_ = std::move(states);
   s->optimizer_summary_ = summary;
   s->fixed_shapes_ = options.input_shapes;
   uint64_t limit = options.memory_limit > 0 ? options.memory_limit : DefaultMemoryLimit();
@@ -113,7 +166,6 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
   if (options.profile) {
     for (const Node& n : g.nodes) s->profile_.push_back({n.name, n.op_type});
   }
-  s->states_ = std::vector<StateSlot>(g.nodes.size());
   s->release_after_.resize(g.nodes.size());
   for (const auto& [name, idx] : last_use) {
     if (!name.empty() && !keep.count(name)) s->release_after_[idx].push_back(name);
@@ -162,7 +214,7 @@ Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
   return Status::Ok();
 }
 
-Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
+Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
                 std::map<std::string, Tensor>& values, const GraphRunState& state) {
   std::vector<double>* node_ms = state.node_ms;
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
@@ -182,14 +234,15 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
       ins.push_back(&it->second);
     }
     std::vector<Tensor> outs(node.outputs.size());
-    KernelContext ctx(node, std::move(ins), &outs, pool, &backend, &values);
+    const Backend& runner = state.placement ? *(*state.placement)[i] : backend;
+    KernelContext ctx(node, std::move(ins), &outs, pool, &runner, &values);
     ctx.set_graph(&graph);
     if (state.states) ctx.set_state(&(*state.states)[i]);
     ctx.set_cancel(state.cancel);
     auto t0 = node_ms ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
     Status status;
     try {
-      status = backend.Run(ctx);
+      status = runner.Run(ctx);
     } catch (const AllocationError& e) {
       status = e.status().WithContext(node.Describe());
     } catch (const std::bad_alloc&) {
@@ -220,6 +273,10 @@ Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
   return Status::Ok();
 }
 
+std::string Session::placement_summary() const {
+  return placement_.Summary(model_.graph, backend_ptrs_);
+}
+
 std::vector<NodeProfile> Session::profile() const {
   std::lock_guard<std::mutex> lock(profile_mu_);
   return profile_;
@@ -241,8 +298,9 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
   for (const auto& [name, t] : inputs) values[name] = t;
   std::vector<double> node_ms(profiling_ ? g.nodes.size() : 0, -1.0);
   Status status =
-      RunGraph(g, *backend_, pool_.get(), values,
-               {&release_after_, profiling_ ? &node_ms : nullptr, &states_, options.cancel});
+      RunGraph(g, *backend_ptrs_[0], pool_.get(), values,
+               {&release_after_, &placement_.backend_of, profiling_ ? &node_ms : nullptr,
+                &states_, options.cancel});
   if (profiling_) {
     // The nodes that ran count, even when a later one failed.
     std::lock_guard<std::mutex> lock(profile_mu_);

@@ -1,4 +1,4 @@
-// A loaded model ready to run: nodes placed on a backend, values freed after their last use.
+// A loaded model ready to run: nodes placed on backends, values freed after their last use.
 #pragma once
 
 #include <map>
@@ -13,7 +13,9 @@
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "engine/backend.h"
+#include "engine/backend_registry.h"
 #include "engine/graph.h"
+#include "engine/placement.h"
 
 namespace ipfs_accelerate::engine {
 
@@ -30,6 +32,12 @@ struct SessionOptions {
   // kResourceExhausted, saying what was asked for, and the others go on. 0: DefaultMemoryLimit()
   // (core/memory_budget.h), taken when the session is created.
   uint64_t memory_limit = 0;
+  // The backends to place nodes on, by registry name, in priority order: each node goes to the
+  // first that runs it, and a node the first refuses is a fallback, logged and counted (see
+  // Session::placement). "cpu" runs every op and is added last when not named. Empty: {"cpu"}.
+  std::vector<std::string> backends;
+  // Where the names above are looked up; null: BuiltinBackends().
+  const BackendRegistry* registry = nullptr;
 };
 
 // What a single Run may be stopped by.
@@ -49,7 +57,8 @@ struct NodeProfile {
 
 class Session {
  public:
-  // Checks that every node has a kernel (naming the first that does not) and plans lifetimes.
+  // Creates the backends, optimizes the graph for the first, places every node (naming the
+  // first that no backend runs), prepares each on its backend and plans value lifetimes.
   static Result<std::unique_ptr<Session>> Create(Model model, SessionOptions options = {});
 
   // Runs the graph. Inputs are checked against the declared dtypes and shapes. Calls from
@@ -64,7 +73,12 @@ class Session {
   const Model& model() const { return model_; }  // as optimized
   // What the optimizer did ("FuseGelu: 12, ..."), empty when it did not run.
   const std::string& optimizer_summary() const { return optimizer_summary_; }
-  const Backend& backend() const { return *backend_; }
+  // The session's backends in priority order.
+  const std::vector<const Backend*>& backends() const { return backend_ptrs_; }
+  // Which backend runs each top-level node, and the fallbacks (also logged at Create).
+  const Placement& placement() const { return placement_; }
+  // "reference 12, cpu 3; 3 fallbacks (Conv 2, Resize 1); ..." (Placement::Summary).
+  std::string placement_summary() const;
   int threads() const { return pool_->size(); }
   // The memory budget in bytes (SessionOptions::memory_limit, or the default it resolved to).
   uint64_t memory_limit() const { return arena_.limit(); }
@@ -78,11 +92,13 @@ class Session {
   void ResetProfile();
 
  private:
-  Session(Model model, std::unique_ptr<Backend> backend, int threads);
+  Session(Model model, std::vector<std::unique_ptr<Backend>> backends, int threads);
   Status CheckInputs(const std::map<std::string, Tensor>& inputs) const;
 
   Model model_;
-  std::unique_ptr<Backend> backend_;
+  std::vector<std::unique_ptr<Backend>> backends_;
+  std::vector<const Backend*> backend_ptrs_;  // backends_, for callers
+  Placement placement_;
   std::unique_ptr<ThreadPool> pool_;
   // Everything below is fixed when Create returns, except what says otherwise.
   std::vector<std::vector<std::string>> release_after_;  // per node: values whose last use it is
@@ -104,6 +120,8 @@ class Session {
 struct GraphRunState {
   // Values to free after node i.
   const std::vector<std::vector<std::string>>* release_after = nullptr;
+  // The backend of node i; null: every node runs on RunGraph's `backend`.
+  const std::vector<const Backend*>* placement = nullptr;
   // This run's time for node i in ms, set when the node has run (the caller fills it with -1
   // and owns it: it is never shared between runs).
   std::vector<double>* node_ms = nullptr;
@@ -111,7 +129,7 @@ struct GraphRunState {
   const CancelToken* cancel = nullptr;       // checked before every node; see RunOptions
 };
 // A kernel's AllocationError (or bad_alloc) becomes that node's error: nothing is thrown.
-Status RunGraph(const Graph& graph, Backend& backend, ThreadPool* pool,
+Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
                 std::map<std::string, Tensor>& values, const GraphRunState& state = {});
 
 }  // namespace ipfs_accelerate::engine

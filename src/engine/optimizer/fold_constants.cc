@@ -46,7 +46,7 @@ bool Foldable(const Node& node, const Graph& graph) {
 // Runs `node` on its constant inputs; false when the kernel fails or the result is too big. The
 // kernel's tensors come from a pool of its own whose budget stops a huge result (a folded
 // ConstantOfShape of terabytes) before it is allocated; the node then runs in the session.
-bool Evaluate(const Node& node, Graph& graph, Backend& backend, ThreadPool* pool,
+bool Evaluate(const Node& node, Graph& graph, const Backend& backend, ThreadPool* pool,
               std::vector<Tensor>* outs) {
   if (!backend.SupportsOp(node)) return false;
   std::vector<const Tensor*> ins;
@@ -93,7 +93,7 @@ std::optional<Tensor> FoldShapeOp(const Node& node, const Shape& shape) {
 
 }  // namespace
 
-Status FoldConstants(Graph& graph, Backend& backend,
+Status FoldConstants(Graph& graph, const Backend& backend,
                      const std::map<std::string, std::vector<int64_t>>& input_shapes,
                      int64_t* count) {
   std::map<std::string, Shape> shapes;

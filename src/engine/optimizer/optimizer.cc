@@ -31,13 +31,14 @@ std::string OptimizeStats::Summary() const {
   return s.empty() ? "no rewrites" : s;
 }
 
-Status Optimize(Graph& graph, Backend& backend, const OptimizeOptions& options,
+Status Optimize(Graph& graph, const Backend& backend, const OptimizeOptions& options,
                 OptimizeStats* stats) {
   using PassFn = std::function<Status(Graph&, int64_t*)>;
   std::vector<std::pair<std::string, PassFn>> passes;
   if (options.fold_constants) {
     passes.emplace_back("FoldConstants", [&](Graph& g, int64_t* n) {
-      return FoldConstants(g, backend, options.input_shapes, n);
+      return FoldConstants(g, options.evaluator ? *options.evaluator : backend,
+                           options.input_shapes, n);
     });
   }
   passes.emplace_back("EliminateDeadNodes", EliminateDeadNodes);

@@ -19,6 +19,9 @@ struct OptimizeOptions {
   bool nhwc = true;  // run 2-D convolutions channels-last (ConvertToNhwc), with fuse
   // Fixed shapes for graph inputs, when known (lets Shape/Size of them fold).
   std::map<std::string, std::vector<int64_t>> input_shapes;
+  // The backend that computes folded constants; null: the one Optimize is given. A session
+  // placing nodes on several backends folds with the CPU backend, which runs every op.
+  const Backend* evaluator = nullptr;
 };
 
 // What each pass did, summed over the iterations.
@@ -34,10 +37,10 @@ struct OptimizeStats {
   std::string Summary() const;
 };
 
-// Runs the passes over `graph` until none changes it. `backend` computes folded constants;
-// fused nodes are only emitted when `backend` supports them. The graph's inputs and outputs
+// Runs the passes over `graph` until none changes it, for `backend`: fused nodes are only
+// emitted when it supports them, and it computes folded constants unless options.evaluator does. The graph's inputs and outputs
 // keep their names and values.
-Status Optimize(Graph& graph, Backend& backend, const OptimizeOptions& options,
+Status Optimize(Graph& graph, const Backend& backend, const OptimizeOptions& options,
                 OptimizeStats* stats = nullptr);
 
 }  // namespace ipfs_accelerate::engine::optimizer

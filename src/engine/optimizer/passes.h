@@ -21,7 +21,7 @@ namespace ipfs_accelerate::engine::optimizer {
 // of values whose shape is known (from `input_shapes`, fully static declared input shapes, and
 // propagation through simple ops) become initializers too. Outputs over 64 MiB, and outputs of
 // ops that only expand data (ConstantOfShape, Expand, Tile) over 1 MiB, are not folded.
-Status FoldConstants(Graph& graph, Backend& backend,
+Status FoldConstants(Graph& graph, const Backend& backend,
                      const std::map<std::string, std::vector<int64_t>>& input_shapes,
                      int64_t* count = nullptr);
 

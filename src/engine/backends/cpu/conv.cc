@@ -132,11 +132,6 @@ ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_
   return p;
 }
 
-onednn::PrimitiveCache<ConvPrimitive>& ConvCache() {
-  static onednn::PrimitiveCache<ConvPrimitive> cache;
-  return cache;
-}
-
 std::string ConvKey(const Shape& x, const Shape& w, int64_t group, bool bias,
                     const WindowGeometry& g) {
   std::string key = ShapeToString(x) + ShapeToString(w) + std::to_string(group) +
@@ -200,7 +195,7 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
       prim = state->prim;
       weights = state->weights;
     } else {
-      prim = ConvCache().Get(key, threads, [&] {
+      prim = onednn::PrimitiveCache::Get<ConvPrimitive>(PrimitivesOf(ctx), "conv", key, threads, [&] {
         return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue);
       });
       if (!prim) return false;
@@ -372,7 +367,7 @@ Status NhwcConv(KernelContext& ctx) {
 }  // namespace
 
 void RegisterConvKernels(KernelRegistry& r) {
-  r.Add("Conv", Conv);
+  r.Add("Conv", Conv).Types({DType::kFloat32, DType::kFloat64});
   r.Add("NhwcConv", NhwcConv, 1, 1000, "ai.ipfs_accelerate");
   RegisterConvTransposeKernels(r);
   RegisterPoolKernels(r);

@@ -334,9 +334,9 @@ Status GlobalLpPool(KernelContext& ctx) { return Pool(ctx, PoolKind::kLp, true);
 }  // namespace
 
 void RegisterPoolKernels(KernelRegistry& r) {
-  r.Add("MaxPool", MaxPool);
-  r.Add("AveragePool", AveragePool);
-  r.Add("LpPool", LpPool);
+  r.Add("MaxPool", MaxPool).Types({DType::kFloat32, DType::kFloat64, DType::kInt8, DType::kUInt8});
+  r.Add("AveragePool", AveragePool).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("LpPool", LpPool).Types({DType::kFloat32, DType::kFloat64});
   r.Add("GlobalMaxPool", GlobalMaxPool);
   r.Add("GlobalAveragePool", GlobalAveragePool);
   r.Add("GlobalLpPool", GlobalLpPool);

@@ -114,11 +114,6 @@ DeconvPrimitive BuildDeconv(const Shape& x, const Shape& w, int64_t group, bool 
   return p;
 }
 
-onednn::PrimitiveCache<DeconvPrimitive>& DeconvCache() {
-  static onednn::PrimitiveCache<DeconvPrimitive> cache;
-  return cache;
-}
-
 // False when oneDNN cannot run this one (the caller falls back to the loop).
 bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
                      int64_t group, const std::vector<int64_t>& strides,
@@ -146,7 +141,7 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
       prim = state->prim;
       weights = state->weights;
     } else {
-      prim = DeconvCache().Get(key, threads, [&] {
+      prim = onednn::PrimitiveCache::Get<DeconvPrimitive>(PrimitivesOf(ctx), "deconv", key, threads, [&] {
         return BuildDeconv(x.shape(), w.shape(), group, b != nullptr, strides, dil, pb, pe,
                            y.shape());
       });

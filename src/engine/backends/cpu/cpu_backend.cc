@@ -2,35 +2,26 @@
 
 namespace ipfs_accelerate::engine::cpu {
 
-void KernelRegistry::Add(const std::string& op_type, KernelFn fn, int64_t min_opset,
-                         int64_t max_opset, const std::string& domain) {
-  if (domain.empty()) {
-    kernels_[op_type].push_back({fn, min_opset, max_opset});
-  } else {
-    domain_kernels_[{domain, op_type}].push_back({fn, min_opset, max_opset});
-  }
+KernelRegistry::Entry& KernelRegistry::Add(const std::string& op_type, KernelFn fn,
+                                           int64_t min_opset, int64_t max_opset,
+                                           const std::string& domain) {
+  auto& entries = kernels_[{domain, op_type}];
+  entries.push_back({fn, min_opset, max_opset});
+  return entries.back();
 }
 
-KernelFn KernelRegistry::Find(const Node& node) const {
-  const std::vector<Entry>* entries = nullptr;
-  if (node.domain.empty()) {
-    auto it = kernels_.find(node.op_type);
-    if (it != kernels_.end()) entries = &it->second;
-  } else {
-    auto it = domain_kernels_.find({node.domain, node.op_type});
-    if (it != domain_kernels_.end()) entries = &it->second;
-  }
-  if (!entries) return nullptr;
-  for (const Entry& e : *entries) {
-    if (node.opset >= e.min_opset && node.opset <= e.max_opset) return e.fn;
+const KernelRegistry::Entry* KernelRegistry::Find(const Node& node) const {
+  auto it = kernels_.find({node.domain, node.op_type});
+  if (it == kernels_.end()) return nullptr;
+  for (const Entry& e : it->second) {
+    if (node.opset >= e.min_opset && node.opset <= e.max_opset) return &e;
   }
   return nullptr;
 }
 
-std::vector<std::string> KernelRegistry::OpTypes() const {
-  std::vector<std::string> out;
-  for (const auto& [op, entries] : kernels_) out.push_back(op);
-  return out;
+std::vector<std::pair<std::pair<std::string, std::string>, std::vector<KernelRegistry::Entry>>>
+KernelRegistry::All() const {
+  return {kernels_.begin(), kernels_.end()};
 }
 
 CpuBackend::CpuBackend() {
@@ -43,10 +34,34 @@ CpuBackend::CpuBackend() {
   RegisterFusedKernels(registry_);
 }
 
-Status CpuBackend::Run(KernelContext& ctx) {
-  KernelFn fn = registry_.Find(ctx.node());
-  if (!fn) return Status::Unsupported("the CPU backend has no kernel for " + ctx.node().Describe());
-  return fn(ctx);
+bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,
+                            std::string* why) const {
+  const KernelRegistry::Entry* e = registry_.Find(node);
+  if (!e) {
+    if (why) *why = "no kernel for " + node.op_type + " at opset " + std::to_string(node.opset);
+    return false;
+  }
+  const size_t i = static_cast<size_t>(e->type_input);
+  if (i < input_dtypes.size() && input_dtypes[i] != DType::kUndefined &&
+      !e->types.Has(input_dtypes[i])) {
+    if (why) {
+      *why = node.op_type + " runs " + e->types.ToString() + ", not " +
+             DTypeName(input_dtypes[i]);
+    }
+    return false;
+  }
+  return true;
+}
+
+Status CpuBackend::Run(KernelContext& ctx) const {
+  const KernelRegistry::Entry* e = registry_.Find(ctx.node());
+  if (!e) return Status::Unsupported("the CPU backend has no kernel for " + ctx.node().Describe());
+  return e->fn(ctx);
+}
+
+onednn::PrimitiveCache* PrimitivesOf(const KernelContext& ctx) {
+  const auto* cpu = dynamic_cast<const CpuBackend*>(ctx.backend());
+  return cpu ? &cpu->primitives() : nullptr;
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

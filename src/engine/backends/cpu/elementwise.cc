@@ -495,10 +495,10 @@ Status Where(KernelContext& ctx) {
 }  // namespace
 
 void RegisterElementwiseKernels(KernelRegistry& r) {
-  r.Add("Add", Half<Add>);
-  r.Add("Sub", Half<Sub>);
-  r.Add("Mul", Half<Mul>);
-  r.Add("Div", Half<Div>);
+  r.Add("Add", Half<Add>).Types(kNumericTypes);
+  r.Add("Sub", Half<Sub>).Types(kNumericTypes);
+  r.Add("Mul", Half<Mul>).Types(kNumericTypes);
+  r.Add("Div", Half<Div>).Types(kNumericTypes);
   r.Add("Mod", Half<Mod>, 10);
   r.Add("Pow", Half<Pow>);
   r.Add("BitShift", BitShift, 11);

@@ -216,9 +216,13 @@ Status Gemm(KernelContext& ctx) {
 
 }  // namespace
 
+// MatMul and Gemm: oneDNN's sgemm for float32, plain loops for the rest.
+constexpr DTypeSet kGemmTypes = {DType::kFloat32, DType::kFloat64, DType::kInt32,
+                                 DType::kInt64,   DType::kUInt32,  DType::kUInt64};
+
 void RegisterLinalgKernels(KernelRegistry& r) {
-  r.Add("MatMul", MatMul);
-  r.Add("Gemm", Gemm);
+  r.Add("MatMul", MatMul).Types(kGemmTypes);
+  r.Add("Gemm", Gemm).Types(kGemmTypes);
   RegisterEinsumKernels(r);
   RegisterQuantizedMatMulKernels(r);
 }

@@ -463,12 +463,12 @@ Status Lrn(KernelContext& ctx) {
 }  // namespace
 
 void RegisterNormalizationKernels(KernelRegistry& r) {
-  r.Add("BatchNormalization", BatchNormalization, 6);
-  r.Add("InstanceNormalization", InstanceNormalization);
-  r.Add("LayerNormalization", LayerNormalization, 17);
-  r.Add("LpNormalization", LpNormalization);
-  r.Add("MeanVarianceNormalization", MeanVarianceNormalization, 9);
-  r.Add("LRN", Lrn);
+  r.Add("BatchNormalization", BatchNormalization, 6).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("InstanceNormalization", InstanceNormalization).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("LayerNormalization", LayerNormalization, 17).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("LpNormalization", LpNormalization).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("MeanVarianceNormalization", MeanVarianceNormalization, 9).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("LRN", Lrn).Types({DType::kFloat32, DType::kFloat64});
   RegisterSoftmaxKernels(r);
 }
 

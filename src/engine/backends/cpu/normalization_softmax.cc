@@ -279,9 +279,9 @@ Status SoftmaxKernel(KernelContext& ctx) {
 }  // namespace
 
 void RegisterSoftmaxKernels(KernelRegistry& r) {
-  r.Add("Softmax", SoftmaxKernel<Kind::kSoftmax>);
-  r.Add("LogSoftmax", SoftmaxKernel<Kind::kLogSoftmax>);
-  r.Add("Hardmax", SoftmaxKernel<Kind::kHardmax>);
+  r.Add("Softmax", SoftmaxKernel<Kind::kSoftmax>).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("LogSoftmax", SoftmaxKernel<Kind::kLogSoftmax>).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("Hardmax", SoftmaxKernel<Kind::kHardmax>).Types({DType::kFloat32, DType::kFloat64});
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

@@ -43,23 +43,25 @@ bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
            int threads);
 
-// A mutex-protected map from a key (shapes and attributes, printed) to a built primitive and
-// whatever the kernel needs beside it; entries are immutable once built, and shared by every
-// session and thread of the process. Two threads missing the same key may both build it; the
-// first to store it wins and both get that one.
-template <typename Entry>
+// A mutex-protected map from a key (the kind of primitive, its shapes and attributes, printed)
+// to a built primitive and whatever the kernel needs beside it. Entries are immutable once built
+// and shared by every run of the session; the CPU backend object owns the cache (see
+// CpuBackend::primitives), so it lives and dies with its session. Two threads missing the same key
+// may both build it; the first to store it wins and both get that one.
 class PrimitiveCache {
  public:
-  // The entry for `key` on `threads` threads, built by `make` on first use (with the OpenMP team
-  // set to `threads`: oneDNN fixes a primitive's thread count when it builds it, so sessions of
-  // other counts in one process need their own); null when `make` throws a dnnl::error.
-  std::shared_ptr<const Entry> Get(const std::string& shape_key, int threads,
-                                   const std::function<Entry()>& make) {
-    const std::string key = shape_key + "/t" + std::to_string(threads);
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      auto it = entries_.find(key);
-      if (it != entries_.end()) return it->second;
+  // The entry for `kind`/`shape_key` on `threads` threads, built by `make` on first use (with the
+  // OpenMP team set to `threads`: oneDNN fixes a primitive's thread count when it builds it);
+  // null when `make` throws a dnnl::error. A null `cache` builds without keeping it.
+  template <typename Entry>
+  static std::shared_ptr<const Entry> Get(PrimitiveCache* cache, const char* kind,
+                                          const std::string& shape_key, int threads,
+                                          const std::function<Entry()>& make) {
+    const std::string key = std::string(kind) + ":" + shape_key + "/t" + std::to_string(threads);
+    if (cache) {
+      std::lock_guard<std::mutex> lock(cache->mu_);
+      auto it = cache->entries_.find(key);
+      if (it != cache->entries_.end()) return std::static_pointer_cast<const Entry>(it->second);
     }
     std::shared_ptr<const Entry> built;
     SetThreads(threads);
@@ -68,15 +70,16 @@ class PrimitiveCache {
     } catch (const dnnl::error&) {
       return nullptr;
     }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (entries_.size() >= kMaxEntries) entries_.clear();
-    return entries_.emplace(key, built).first->second;
+    if (!cache) return built;
+    std::lock_guard<std::mutex> lock(cache->mu_);
+    if (cache->entries_.size() >= kMaxEntries) cache->entries_.clear();
+    return std::static_pointer_cast<const Entry>(cache->entries_.emplace(key, built).first->second);
   }
 
  private:
   static constexpr size_t kMaxEntries = 1024;
   std::mutex mu_;
-  std::map<std::string, std::shared_ptr<const Entry>> entries_;
+  std::map<std::string, std::shared_ptr<const void>> entries_;
 };
 
 }  // namespace ipfs_accelerate::engine::cpu::onednn

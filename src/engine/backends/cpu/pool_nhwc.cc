@@ -17,11 +17,6 @@ struct PoolPrimitive {
   memory::desc src, dst, scratchpad;
 };
 
-onednn::PrimitiveCache<PoolPrimitive>& PoolCache() {
-  static onednn::PrimitiveCache<PoolPrimitive> cache;
-  return cache;
-}
-
 Status NhwcPool(KernelContext& ctx, dnnl::algorithm alg) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   if (x->rank() != 4 || x->dtype() != DType::kFloat32) {
@@ -46,7 +41,7 @@ Status NhwcPool(KernelContext& ctx, dnnl::algorithm alg) {
                     ShapeToString(g.pads_begin) + ShapeToString(pads_end) +
                     std::to_string(static_cast<int>(alg));
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
-  auto prim = PoolCache().Get(key, threads, [&] {
+  auto prim = onednn::PrimitiveCache::Get<PoolPrimitive>(PrimitivesOf(ctx), "pool", key, threads, [&] {
     auto f32 = memory::data_type::f32;
     PoolPrimitive p;
     p.src = memory::desc(src_dims, f32, memory::format_tag::nhwc);

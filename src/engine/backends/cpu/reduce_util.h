@@ -15,19 +15,14 @@
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/run_chunks.h"
 #include "engine/kernel.h"
+#include "engine/ops/axis.h"
 
 namespace ipfs_accelerate::engine::cpu {
 
-// `axis` made non-negative for a tensor of `rank`, or an error naming the attribute and the range.
+// `axis` made non-negative for a tensor of `rank`; a scalar takes axis 0 or -1.
 inline Result<int> NormalizeAxis(const KernelContext& ctx, int64_t axis, int rank,
                                  const char* what = "axis") {
-  int64_t lo = rank == 0 ? -1 : -rank, hi = rank == 0 ? 0 : rank - 1;
-  if (axis < lo || axis > hi) {
-    return ctx.Error(std::string(what) + " " + std::to_string(axis) + " is out of range [" +
-                     std::to_string(lo) + ", " + std::to_string(hi) + "] for an input of rank " +
-                     std::to_string(rank));
-  }
-  return static_cast<int>(axis < 0 ? axis + std::max(rank, 1) : axis);
+  return ops::NormalizeAxis(ctx.node(), axis, std::max(rank, 1), what);
 }
 
 inline int64_t Product(const Shape& s, int begin, int end) {

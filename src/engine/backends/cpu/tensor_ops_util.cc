@@ -4,16 +4,12 @@
 #include <cmath>
 
 #include "engine/backends/cpu/run_chunks.h"
+#include "engine/ops/axis.h"
 
 namespace ipfs_accelerate::engine::cpu::tensor_ops {
 
 Result<int> NormalizeAxis(const KernelContext& ctx, int64_t axis, int64_t rank, const char* what) {
-  if (axis < -rank || axis >= rank) {
-    return ctx.Error(std::string(what) + " " + std::to_string(axis) + " is out of range for rank " +
-                     std::to_string(rank) + " (expected [" + std::to_string(-rank) + ", " +
-                     std::to_string(rank) + "))");
-  }
-  return static_cast<int>(axis < 0 ? axis + rank : axis);
+  return ops::NormalizeAxis(ctx.node(), axis, rank, what);
 }
 
 Result<std::vector<int64_t>> ReadInts(const KernelContext& ctx, const Tensor& t, const char* what) {

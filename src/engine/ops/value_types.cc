@@ -1,0 +1,133 @@
+#include "engine/ops/value_types.h"
+
+#include <set>
+
+namespace ipfs_accelerate::engine::ops {
+namespace {
+
+// Ops whose outputs all take the type of input `n` (0 unless listed otherwise).
+const std::map<std::string, int>& SameAsInput() {
+  static const std::map<std::string, int> ops = [] {
+    std::map<std::string, int> m;
+    for (const char* op :
+         {"Abs", "Acos", "Acosh", "Add", "Asin", "Asinh", "Atan", "Atanh", "AveragePool",
+          "BatchNormalization", "BitShift", "BitwiseAnd", "BitwiseNot", "BitwiseOr", "BitwiseXor",
+          "Ceil", "Celu", "Clip", "Compress", "Concat", "Conv", "ConvTranspose", "Cos", "Cosh",
+          "CumSum", "DepthToSpace", "Div", "Einsum", "Elu", "Erf", "Exp", "Expand", "Flatten",
+          "Floor", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm", "GlobalAveragePool",
+          "GlobalLpPool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Hardmax", "Identity",
+          "InstanceNormalization", "LRN", "LeakyRelu", "Log", "LogSoftmax", "LpNormalization",
+          "LpPool", "MatMul", "Max", "Mean", "MeanVarianceNormalization", "Min", "Mish", "Mod",
+          "Mul", "Neg", "PRelu", "Pad", "Pow", "Reciprocal", "ReduceL1", "ReduceL2",
+          "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd",
+          "ReduceSum", "ReduceSumSquare", "Relu", "Reshape", "Resize", "ReverseSequence", "Round",
+          "Scatter", "ScatterElements", "ScatterND", "Selu", "Shrink", "Sigmoid", "Sign", "Sin",
+          "Sinh", "Slice", "Softmax", "Softplus", "Softsign", "SpaceToDepth", "Split", "Sqrt",
+          "Squeeze", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Tile", "Transpose", "Trilu",
+          "Unsqueeze", "Upsample",
+          // the fused operators of ai.ipfs_accelerate
+          "Attention", "FusedMatMul", "NhwcConv", "NhwcMaxPool", "NhwcAveragePool",
+          "NhwcGlobalAveragePool"}) {
+      m[op] = 0;
+    }
+    m["Where"] = 1;
+    m["Range"] = 0;
+    return m;
+  }();
+  return ops;
+}
+
+const std::set<std::string>& BoolOutputs() {
+  static const std::set<std::string> ops = {
+      "Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual", "And",
+      "Or",    "Xor",  "Not",         "IsNaN",   "IsInf"};
+  return ops;
+}
+
+const std::set<std::string>& Int64Outputs() {
+  static const std::set<std::string> ops = {"Shape", "Size", "NonZero", "ArgMax", "ArgMin"};
+  return ops;
+}
+
+DType AttrType(const Node& node, const char* name, DType fallback) {
+  const Attribute* a = node.attr(name);
+  return a ? DTypeFromOnnx(static_cast<int32_t>(a->i)) : fallback;
+}
+
+DType At(const std::vector<DType>& v, size_t i) { return i < v.size() ? v[i] : DType::kUndefined; }
+
+}  // namespace
+
+std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
+  std::vector<DType> out(node.outputs.size(), DType::kUndefined);
+  if (out.empty()) return out;
+  const std::string& op = node.op_type;
+  auto same = SameAsInput().find(op);
+  if (same != SameAsInput().end()) {
+    out.assign(out.size(), At(in, same->second));
+    // The statistics outputs of LayerNormalization are float32 or the stash type; leave them.
+    return out;
+  }
+  if (BoolOutputs().count(op)) {
+    out.assign(out.size(), DType::kBool);
+  } else if (Int64Outputs().count(op)) {
+    out.assign(out.size(), DType::kInt64);
+  } else if (op == "Cast") {
+    out[0] = AttrType(node, "to", DType::kUndefined);
+  } else if (op == "CastLike") {
+    out[0] = At(in, 1);
+  } else if (op == "LayerNormalization") {
+    out[0] = At(in, 0);
+  } else if (op == "Dropout") {
+    out[0] = At(in, 0);
+    if (out.size() > 1) out[1] = DType::kBool;
+  } else if (op == "TopK") {
+    out[0] = At(in, 0);
+    if (out.size() > 1) out[1] = DType::kInt64;
+  } else if (op == "Unique") {
+    out[0] = At(in, 0);
+    for (size_t i = 1; i < out.size(); ++i) out[i] = DType::kInt64;
+  } else if (op == "ConstantOfShape") {
+    const Attribute* v = node.attr("value");
+    out[0] = v && v->t.defined() ? v->t.dtype() : DType::kFloat32;
+  } else if (op == "EyeLike") {
+    out[0] = AttrType(node, "dtype", At(in, 0));
+  } else if (op == "OneHot") {
+    out[0] = At(in, 2);
+  } else if (op == "MatMulInteger" || op == "ConvInteger") {
+    out[0] = DType::kInt32;
+  } else if (op == "QLinearMatMul" || op == "QLinearConv") {
+    out[0] = At(in, 7);
+  } else if (op == "MaxPool") {
+    out[0] = At(in, 0);
+    if (out.size() > 1) out[1] = DType::kInt64;
+  }
+  return out;
+}
+
+std::vector<DType> InputTypes(const Node& node, const std::map<std::string, DType>& types) {
+  std::vector<DType> in;
+  in.reserve(node.inputs.size());
+  for (const std::string& name : node.inputs) {
+    auto it = name.empty() ? types.end() : types.find(name);
+    in.push_back(it == types.end() ? DType::kUndefined : it->second);
+  }
+  return in;
+}
+
+std::map<std::string, DType> InferValueTypes(const Graph& graph) {
+  std::map<std::string, DType> types;
+  for (const ValueInfo& v : graph.inputs) {
+    if (v.is_tensor && v.dtype != DType::kUndefined) types[v.name] = v.dtype;
+  }
+  for (const auto& [name, t] : graph.initializers) types[name] = t.dtype();
+  for (const Node& node : graph.nodes) {
+    std::vector<DType> out = OutputTypes(node, InputTypes(node, types));
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (!node.outputs[k].empty() && out[k] != DType::kUndefined) types[node.outputs[k]] = out[k];
+    }
+  }
+  return types;
+}
+
+}  // namespace ipfs_accelerate::engine::ops
