@@ -217,16 +217,16 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       }
       if (o->json) {
         nlohmann::json placement = nlohmann::json::object();
-        for (const auto& [name, n] :
-             (*session)->placement().Counts((*session)->backends())) {
+        for (const auto& [name, n] : (*session)->placement().Counts((*session)->backends())) {
           placement[name] = n;
         }
-        std::printf("%s\n", DumpJson(nlohmann::json{{"outputs", summaries},
-                                                    {"placement", placement},
-                                                    {"fallbacks",
-                                                     (*session)->placement().fallbacks.size()}},
-                                      2)
-                                 .c_str());
+        std::printf(
+            "%s\n",
+            DumpJson(nlohmann::json{{"outputs", summaries},
+                                    {"placement", placement},
+                                    {"fallbacks", (*session)->placement().fallbacks.size()}},
+                     2)
+                .c_str());
       }
       return 0;
     };

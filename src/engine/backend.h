@@ -55,8 +55,8 @@ class DTypeSet {
 // Common constraints.
 inline constexpr DTypeSet kFloatTypes = {DType::kFloat32, DType::kFloat16, DType::kBFloat16,
                                          DType::kFloat64};
-inline constexpr DTypeSet kIntTypes = {DType::kInt8,  DType::kInt16,  DType::kInt32,
-                                       DType::kInt64, DType::kUInt8,  DType::kUInt16,
+inline constexpr DTypeSet kIntTypes = {DType::kInt8,   DType::kInt16, DType::kInt32,
+                                       DType::kInt64,  DType::kUInt8, DType::kUInt16,
                                        DType::kUInt32, DType::kUInt64};
 inline constexpr DTypeSet kNumericTypes = kFloatTypes | kIntTypes;
 

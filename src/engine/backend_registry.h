@@ -19,7 +19,7 @@ struct BackendConfig {
 };
 
 struct BackendEntry {
-  std::string name;         // as SessionOptions::backends names it
+  std::string name;  // as SessionOptions::backends names it
   DeviceKind device = DeviceKind::kHost;
   std::string description;  // one line for `ipfs-accelerate backends` and errors
   std::function<std::unique_ptr<Backend>(const BackendConfig&)> create;

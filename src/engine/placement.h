@@ -15,9 +15,10 @@ namespace ipfs_accelerate::engine {
 
 struct Placement {
   struct Fallback {
-    size_t node = 0;     // index in the graph's nodes
-    std::string to;      // the backend that took it
-    std::string reason;  // each refusing backend's answer: "reference: no kernel for Conv at opset 11"
+    size_t node = 0;  // index in the graph's nodes
+    std::string to;   // the backend that took it
+    std::string
+        reason;  // each refusing backend's answer: "reference: no kernel for Conv at opset 11"
   };
   std::vector<const Backend*> backend_of;  // per top-level node
   std::vector<Fallback> fallbacks;         // nodes the first backend did not take, in graph order

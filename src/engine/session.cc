@@ -86,8 +86,8 @@ void LogFallbacks(const Graph& g, const Placement& p, const std::vector<const Ba
                               backends[0]->name() + ", does not run them)");
   if (!ProcessLogger().Enabled(LogLevel::kDebug)) return;
   for (const Placement::Fallback& f : p.fallbacks) {
-    Log(LogLevel::kDebug, "placement: " + g.nodes[f.node].Describe() + " -> " + f.to + " (" +
-                              f.reason + ")");
+    Log(LogLevel::kDebug,
+        "placement: " + g.nodes[f.node].Describe() + " -> " + f.to + " (" + f.reason + ")");
   }
 }
 
@@ -297,10 +297,9 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
   std::map<std::string, Tensor> values = g.initializers;  // shares buffers, copies nothing
   for (const auto& [name, t] : inputs) values[name] = t;
   std::vector<double> node_ms(profiling_ ? g.nodes.size() : 0, -1.0);
-  Status status =
-      RunGraph(g, *backend_ptrs_[0], pool_.get(), values,
-               {&release_after_, &placement_.backend_of, profiling_ ? &node_ms : nullptr,
-                &states_, options.cancel});
+  Status status = RunGraph(g, *backend_ptrs_[0], pool_.get(), values,
+                           {&release_after_, &placement_.backend_of,
+                            profiling_ ? &node_ms : nullptr, &states_, options.cancel});
   if (profiling_) {
     // The nodes that ran count, even when a later one failed.
     std::lock_guard<std::mutex> lock(profile_mu_);

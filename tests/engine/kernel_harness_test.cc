@@ -8,7 +8,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <random>
 #include <set>
 
 #include "core/thread_pool.h"
@@ -20,8 +22,8 @@
 namespace ipfs_accelerate::engine {
 namespace {
 
-using test::IntsAttr;
 using test::IntAttr;
+using test::IntsAttr;
 
 struct Case {
   std::string op;
@@ -30,9 +32,17 @@ struct Case {
   std::map<std::string, Attribute> attrs;
   std::vector<Tensor> fixed;  // inputs given as values (appended after the shaped ones)
   float lo = -2.f, hi = 2.f;  // value range of the random inputs
+  std::vector<DType> dtypes = {DType::kFloat32, DType::kFloat64};
 };
 
 Tensor RandomOf(DType dtype, const Shape& shape, uint32_t seed, float lo, float hi) {
+  if (dtype != DType::kFloat32 && dtype != DType::kFloat64) {  // integers: random bytes
+    std::mt19937 rng(seed);
+    Tensor t = Tensor::Empty(dtype, shape);
+    auto* p = static_cast<uint8_t*>(t.raw());
+    for (size_t i = 0; i < t.nbytes(); ++i) p[i] = static_cast<uint8_t>(rng());
+    return t;
+  }
   Tensor f = test::Random(shape, seed, lo, hi);
   if (dtype == DType::kFloat32) return f;
   Tensor t = Tensor::Empty(dtype, shape);
@@ -57,10 +67,13 @@ Result<std::vector<Tensor>> RunNode(const Backend& backend, const Node& node,
 // kernels accumulate in float; the reference in double).
 ::testing::AssertionResult Close(const Tensor& got, const Tensor& want) {
   if (got.shape() != want.shape() || got.dtype() != want.dtype()) {
-    return ::testing::AssertionFailure() << "shape/dtype " << ShapeToString(got.shape()) << " "
-                                         << DTypeName(got.dtype()) << " vs "
-                                         << ShapeToString(want.shape()) << " "
-                                         << DTypeName(want.dtype());
+    return ::testing::AssertionFailure()
+           << "shape/dtype " << ShapeToString(got.shape()) << " " << DTypeName(got.dtype())
+           << " vs " << ShapeToString(want.shape()) << " " << DTypeName(want.dtype());
+  }
+  if (got.dtype() != DType::kFloat32 && got.dtype() != DType::kFloat64) {
+    if (std::memcmp(got.raw(), want.raw(), got.nbytes()) == 0) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "integer results differ";
   }
   const bool f32 = got.dtype() == DType::kFloat32;
   const double tol = f32 ? 2e-4 : 1e-9;
@@ -78,8 +91,8 @@ Result<std::vector<Tensor>> RunNode(const Backend& backend, const Node& node,
 std::vector<Case> Cases() {
   std::vector<Case> cases;
   const std::vector<std::vector<Shape>> binary_shapes = {
-      {{7}, {7}}, {{3, 1, 5}, {4, 1}}, {{0, 3}, {3}}, {{}, {}}, {{257, 1031}, {1031}},
-      {{2, 3, 4, 5}, {1}}};
+      {{7}, {7}}, {{3, 1, 5}, {4, 1}},   {{0, 3}, {3}},
+      {{}, {}},   {{257, 1031}, {1031}}, {{2, 3, 4, 5}, {1}}};
   for (const char* op : {"Add", "Sub", "Mul"}) {
     for (const auto& s : binary_shapes) cases.push_back({op, 17, s});
   }
@@ -90,6 +103,26 @@ std::vector<Case> Cases() {
        {"Relu", "Neg", "Abs", "Exp", "Tanh", "Erf", "Sigmoid", "Floor", "Ceil", "Identity"}) {
     for (const auto& s : unary_shapes) cases.push_back({op, 17, {s}});
   }
+  for (const auto& s : unary_shapes) cases.push_back({"Mish", 18, {s}});
+  const std::vector<DType> ints = {DType::kInt32, DType::kUInt8, DType::kInt64};
+  for (const char* op : {"BitwiseAnd", "BitwiseOr", "BitwiseXor"}) {
+    for (const auto& s : binary_shapes) cases.push_back({op, 18, s, {}, {}, 0, 0, ints});
+  }
+  for (const auto& s : unary_shapes) cases.push_back({"BitwiseNot", 18, {s}, {}, {}, 0, 0, ints});
+  cases.push_back({"LpNormalization", 17, {{3, 5}}, {{"p", IntAttr(2)}}});
+  cases.push_back({"LpNormalization", 17, {{3, 4, 5}}, {{"axis", IntAttr(1)}, {"p", IntAttr(1)}}});
+  cases.push_back({"GlobalLpPool", 17, {{2, 3, 5, 5}}, {{"p", IntAttr(2)}}});
+  cases.push_back({"GlobalLpPool", 17, {{1, 2, 7}}, {{"p", IntAttr(3)}}});
+  cases.push_back(
+      {"LpPool",
+       18,
+       {{1, 3, 9, 9}},
+       {{"kernel_shape", IntsAttr({3, 3})}, {"strides", IntsAttr({2, 2})}, {"p", IntAttr(2)}}});
+  cases.push_back(
+      {"LpPool",
+       18,
+       {{2, 2, 8, 8}},
+       {{"kernel_shape", IntsAttr({2, 3})}, {"pads", IntsAttr({1, 1, 1, 1})}, {"p", IntAttr(1)}}});
   for (const char* op : {"Log", "Sqrt", "Reciprocal"}) {
     for (const auto& s : unary_shapes) cases.push_back({op, 17, {s}, {}, {}, 0.1f, 3.f});
   }
@@ -118,21 +151,26 @@ std::vector<Case> Cases() {
     cases.push_back({"MatMul", 17, s});
   }
   cases.push_back({"Gemm", 17, {{3, 4}, {4, 5}, {5}}});
-  cases.push_back({"Gemm", 17, {{4, 3}, {5, 4}, {3, 1}},
-                   {{"transA", IntAttr(1)}, {"transB", IntAttr(1)}}});
-  cases.push_back({"Gemm", 17, {{3, 4}, {4, 5}, {3, 5}},
+  cases.push_back(
+      {"Gemm", 17, {{4, 3}, {5, 4}, {3, 1}}, {{"transA", IntAttr(1)}, {"transB", IntAttr(1)}}});
+  cases.push_back({"Gemm",
+                   17,
+                   {{3, 4}, {4, 5}, {3, 5}},
                    {{"alpha", test::FloatAttr(0.5f)}, {"beta", test::FloatAttr(2.f)}}});
   cases.push_back({"Gemm", 17, {{64, 128}, {128, 64}}});
-  cases.push_back({"Conv", 17, {{1, 3, 8, 8}, {4, 3, 3, 3}, {4}}, {{"pads", IntsAttr({1, 1, 1, 1})}}});
+  cases.push_back(
+      {"Conv", 17, {{1, 3, 8, 8}, {4, 3, 3, 3}, {4}}, {{"pads", IntsAttr({1, 1, 1, 1})}}});
   cases.push_back({"Conv", 17, {{2, 3, 9, 9}, {4, 3, 3, 3}}, {{"strides", IntsAttr({2, 2})}}});
   cases.push_back({"Conv", 17, {{1, 6, 9, 9}, {6, 2, 3, 3}}, {{"group", IntAttr(3)}}});
-  cases.push_back({"Conv", 17, {{1, 4, 9, 9}, {4, 1, 3, 3}},
+  cases.push_back({"Conv",
+                   17,
+                   {{1, 4, 9, 9}, {4, 1, 3, 3}},
                    {{"group", IntAttr(4)}, {"auto_pad", test::StringAttr("SAME_UPPER")}}});
   cases.push_back({"Conv", 17, {{1, 2, 11, 11}, {3, 2, 3, 3}}, {{"dilations", IntsAttr({2, 2})}}});
   cases.push_back({"Conv", 17, {{2, 4, 17}, {3, 4, 5}}});
   cases.push_back({"Conv", 17, {{1, 2, 5, 6, 7}, {2, 2, 3, 3, 3}}});
-  cases.push_back({"Conv", 17, {{1, 16, 32, 32}, {32, 16, 3, 3}, {32}},
-                   {{"pads", IntsAttr({1, 1, 1, 1})}}});
+  cases.push_back(
+      {"Conv", 17, {{1, 16, 32, 32}, {32, 16, 3, 3}, {32}}, {{"pads", IntsAttr({1, 1, 1, 1})}}});
   for (const char* op : {"ReduceSum", "ReduceMean"}) {
     int64_t opset = std::string(op) == "ReduceSum" ? 13 : 18;
     cases.push_back({op, opset, {{3, 4, 5}}, {}, {test::Ints({1})}});
@@ -166,7 +204,7 @@ TEST(KernelHarnessTest, CpuKernelsMatchTheReferenceAtOneAndFourThreads) {
       node.inputs.push_back("in" + std::to_string(i));
     }
     node.outputs = {"out"};
-    for (DType dtype : {DType::kFloat32, DType::kFloat64}) {
+    for (DType dtype : c.dtypes) {
       std::vector<DType> types(c.shapes.size(), dtype);
       ASSERT_TRUE(ref.SupportsOp(node, types)) << Describe(c, dtype);
       std::string why;
@@ -180,8 +218,8 @@ TEST(KernelHarnessTest, CpuKernelsMatchTheReferenceAtOneAndFourThreads) {
       for (int threads : {1, 4}) {
         auto got = RunNode(cpu, node, inputs, threads);
         ASSERT_TRUE(got.ok()) << Describe(c, dtype) << ": " << got.status().ToString();
-        EXPECT_TRUE(Close((*got)[0], (*want)[0])) << Describe(c, dtype) << " at " << threads
-                                                  << " threads";
+        EXPECT_TRUE(Close((*got)[0], (*want)[0]))
+            << Describe(c, dtype) << " at " << threads << " threads";
         ++comparisons;
       }
       ops_compared.insert(c.op);

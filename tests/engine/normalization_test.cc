@@ -153,7 +153,8 @@ TEST(SoftmaxTest, OutOfRangeAxisIsAnError) {
   auto r = RunOne(OneNode("Softmax", {"x"}, {"y"}, {{"axis", Int(3)}}), {{"x", Random({2, 3})}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(HasSubstr(r.status().message(), "axis 3 is out of range for rank 2 (expected [-2, 2))"));
+  EXPECT_TRUE(
+      HasSubstr(r.status().message(), "axis 3 is out of range for rank 2 (expected [-2, 2))"));
 }
 
 TEST(LayerNormTest, MatchesADoubleReference) {

@@ -5,10 +5,10 @@
 #include <atomic>
 #include <cmath>
 
+#include "../test_util.h"
 #include "engine/backends/reference/reference_backend.h"
 #include "engine/session.h"
 #include "model_builder.h"
-#include "../test_util.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
@@ -76,8 +76,8 @@ TEST(PlacementTest, ReferenceTakesWhatItRunsAndTheCpuTheRestWithTheSameResult) {
   EXPECT_EQ(p.crossings, 2);  // Relu -> MaxPool and Reshape -> MatMul
   EXPECT_EQ(mixed->placement_summary(),
             "reference 5, cpu 2; 2 fallbacks (MaxPool 1, Reshape 1); 2 values cross backends");
-  EXPECT_EQ(cpu->placement_summary(), "cpu " + std::to_string(cpu->model().graph.nodes.size()) +
-                                          "; no fallbacks");
+  EXPECT_EQ(cpu->placement_summary(),
+            "cpu " + std::to_string(cpu->model().graph.nodes.size()) + "; no fallbacks");
 
   auto inputs = ModelBuilder().Input("x", {1, 3, 8, 8}).Inputs();
   for (int run = 0; run < 2; ++run) {
@@ -91,8 +91,12 @@ TEST(PlacementTest, ReferenceTakesWhatItRunsAndTheCpuTheRestWithTheSameResult) {
 
 TEST(PlacementTest, ADtypeTheFirstBackendLacksFallsBackWithTheReason) {
   ModelBuilder b;
-  b.Input("i", {4}, DType::kInt64).Input("x", {4}).Op("Add", {"i", "i"}, {"j"})
-      .Op("Add", {"x", "x"}, {"y"}).Output("j").Output("y");
+  b.Input("i", {4}, DType::kInt64)
+      .Input("x", {4})
+      .Op("Add", {"i", "i"}, {"j"})
+      .Op("Add", {"x", "x"}, {"y"})
+      .Output("j")
+      .Output("y");
   auto s = Create(b.model(), {"reference"});
   ASSERT_TRUE(s);
   const Placement& p = s->placement();
@@ -110,8 +114,10 @@ TEST(PlacementTest, ADtypeTheFirstBackendLacksFallsBackWithTheReason) {
 TEST(PlacementTest, CpuTypeConstraintsRefuseAtCreateNotAtRun) {
   // MatMul has no float16 kernel: the session says so when it is created, naming the types.
   ModelBuilder b;
-  b.Input("a", {2, 2}, DType::kFloat16).Input("c", {2, 2}, DType::kFloat16)
-      .Op("MatMul", {"a", "c"}, {"y"}).Output("y");
+  b.Input("a", {2, 2}, DType::kFloat16)
+      .Input("c", {2, 2}, DType::kFloat16)
+      .Op("MatMul", {"a", "c"}, {"y"})
+      .Output("y");
   auto s = Session::Create(b.model(), {});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), StatusCode::kUnsupported);

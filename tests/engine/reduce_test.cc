@@ -125,7 +125,8 @@ TEST(ReduceTest, BadAxesAreErrors) {
   auto r = RunOne(OneNode("ReduceSum", {"x", "axes"}, {"y"}),
                   {{"x", Iota({2, 3})}, {"axes", Int64s({1}, {2})}});
   ASSERT_FALSE(r.ok());
-  EXPECT_TRUE(HasSubstr(r.status().message(), "axes entry 2 is out of range for rank 2 (expected [-2, 2))"));
+  EXPECT_TRUE(HasSubstr(r.status().message(),
+                        "axes entry 2 is out of range for rank 2 (expected [-2, 2))"));
   auto d = RunOne(OneNode("ReduceSum", {"x", "axes"}, {"y"}),
                   {{"x", Iota({2, 3})}, {"axes", Int64s({2}, {1, -1})}});
   ASSERT_FALSE(d.ok());

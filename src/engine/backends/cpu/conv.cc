@@ -195,9 +195,9 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
       prim = state->prim;
       weights = state->weights;
     } else {
-      prim = onednn::PrimitiveCache::Get<ConvPrimitive>(PrimitivesOf(ctx), "conv", key, threads, [&] {
-        return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue);
-      });
+      prim = onednn::PrimitiveCache::Get<ConvPrimitive>(
+          PrimitivesOf(ctx), "conv", key, threads,
+          [&] { return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue); });
       if (!prim) return false;
       weights = memory(prim->weights_plain, eng, const_cast<void*>(w.raw()));
       if (prim->weights_md != prim->weights_plain) {

@@ -141,10 +141,11 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
       prim = state->prim;
       weights = state->weights;
     } else {
-      prim = onednn::PrimitiveCache::Get<DeconvPrimitive>(PrimitivesOf(ctx), "deconv", key, threads, [&] {
-        return BuildDeconv(x.shape(), w.shape(), group, b != nullptr, strides, dil, pb, pe,
-                           y.shape());
-      });
+      prim = onednn::PrimitiveCache::Get<DeconvPrimitive>(
+          PrimitivesOf(ctx), "deconv", key, threads, [&] {
+            return BuildDeconv(x.shape(), w.shape(), group, b != nullptr, strides, dil, pb, pe,
+                               y.shape());
+          });
       if (!prim) return false;
       weights = memory(prim->weights_plain, eng, const_cast<void*>(w.raw()));
       if (prim->weights_md != prim->weights_plain) {

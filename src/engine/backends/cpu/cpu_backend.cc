@@ -45,8 +45,7 @@ bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dt
   if (i < input_dtypes.size() && input_dtypes[i] != DType::kUndefined &&
       !e->types.Has(input_dtypes[i])) {
     if (why) {
-      *why = node.op_type + " runs " + e->types.ToString() + ", not " +
-             DTypeName(input_dtypes[i]);
+      *why = node.op_type + " runs " + e->types.ToString() + ", not " + DTypeName(input_dtypes[i]);
     }
     return false;
   }

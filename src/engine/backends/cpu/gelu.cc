@@ -31,6 +31,8 @@ Status Gelu(KernelContext& ctx) {
 
 }  // namespace
 
-void RegisterGeluKernels(KernelRegistry& r) { r.Add("Gelu", Gelu, 1, 1000, "ai.ipfs_accelerate").Types({DType::kFloat32}); }
+void RegisterGeluKernels(KernelRegistry& r) {
+  r.Add("Gelu", Gelu, 1, 1000, "ai.ipfs_accelerate").Types({DType::kFloat32});
+}
 
 }  // namespace ipfs_accelerate::engine::cpu

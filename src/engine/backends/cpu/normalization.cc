@@ -467,7 +467,8 @@ void RegisterNormalizationKernels(KernelRegistry& r) {
   r.Add("InstanceNormalization", InstanceNormalization).Types({DType::kFloat32, DType::kFloat64});
   r.Add("LayerNormalization", LayerNormalization, 17).Types({DType::kFloat32, DType::kFloat64});
   r.Add("LpNormalization", LpNormalization).Types({DType::kFloat32, DType::kFloat64});
-  r.Add("MeanVarianceNormalization", MeanVarianceNormalization, 9).Types({DType::kFloat32, DType::kFloat64});
+  r.Add("MeanVarianceNormalization", MeanVarianceNormalization, 9)
+      .Types({DType::kFloat32, DType::kFloat64});
   r.Add("LRN", Lrn).Types({DType::kFloat32, DType::kFloat64});
   RegisterSoftmaxKernels(r);
 }

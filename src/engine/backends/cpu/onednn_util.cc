@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+
 #include "core/tensor.h"
 
 namespace ipfs_accelerate::engine::cpu::onednn {
@@ -40,6 +42,11 @@ bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
            int threads) {
   if (m == 0 || n == 0) return true;
+  // Below kMinMacsPerThread multiply-adds per thread, OpenMP's fork and join cost more than the
+  // thread saves, and on a loaded machine the team waits for threads the kernel has not
+  // scheduled: a small product runs on fewer threads, down to one.
+  const int64_t macs = m * n * std::max<int64_t>(k, 1);
+  threads = static_cast<int>(std::clamp<int64_t>(macs / kMinMacsPerThread, 1, std::max(threads, 1)));
   SetThreads(threads);
   dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b,
                                 ldb, beta, c, ldc);

@@ -37,7 +37,11 @@ dnnl::primitive_attr UserScratchpad(dnnl::primitive_attr attr = {});
 void Execute(const dnnl::primitive& prim, const dnnl::memory::desc& scratchpad,
              dnnl::stream& stream, std::unordered_map<int, dnnl::memory> args);
 
-// C = alpha * op(A) * op(B) + beta * C, row-major, float32, on `threads` threads.
+// Multiply-adds worth one more thread in Sgemm (about 15 µs of one core's work).
+inline constexpr int64_t kMinMacsPerThread = 256 * 1024;
+
+// C = alpha * op(A) * op(B) + beta * C, row-major, float32, on up to `threads` threads (fewer for
+// small products: see kMinMacsPerThread).
 // Returns false when oneDNN refuses (the caller then uses its reference loop).
 bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,

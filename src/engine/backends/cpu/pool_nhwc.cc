@@ -41,21 +41,22 @@ Status NhwcPool(KernelContext& ctx, dnnl::algorithm alg) {
                     ShapeToString(g.pads_begin) + ShapeToString(pads_end) +
                     std::to_string(static_cast<int>(alg));
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
-  auto prim = onednn::PrimitiveCache::Get<PoolPrimitive>(PrimitivesOf(ctx), "pool", key, threads, [&] {
-    auto f32 = memory::data_type::f32;
-    PoolPrimitive p;
-    p.src = memory::desc(src_dims, f32, memory::format_tag::nhwc);
-    p.dst = memory::desc(dst_dims, f32, memory::format_tag::nhwc);
-    dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, p.src, p.dst,
-                                     memory::dims(g.strides.begin(), g.strides.end()),
-                                     memory::dims(g.kernel.begin(), g.kernel.end()),
-                                     memory::dims(g.pads_begin.begin(), g.pads_begin.end()),
-                                     pads_end);
-    dnnl::pooling_forward::primitive_desc pd(desc, onednn::UserScratchpad(), onednn::Engine());
-    p.pool = dnnl::pooling_forward(pd);
-    p.scratchpad = pd.scratchpad_desc();
-    return p;
-  });
+  auto prim =
+      onednn::PrimitiveCache::Get<PoolPrimitive>(PrimitivesOf(ctx), "pool", key, threads, [&] {
+        auto f32 = memory::data_type::f32;
+        PoolPrimitive p;
+        p.src = memory::desc(src_dims, f32, memory::format_tag::nhwc);
+        p.dst = memory::desc(dst_dims, f32, memory::format_tag::nhwc);
+        dnnl::pooling_forward::desc desc(dnnl::prop_kind::forward_inference, alg, p.src, p.dst,
+                                         memory::dims(g.strides.begin(), g.strides.end()),
+                                         memory::dims(g.kernel.begin(), g.kernel.end()),
+                                         memory::dims(g.pads_begin.begin(), g.pads_begin.end()),
+                                         pads_end);
+        dnnl::pooling_forward::primitive_desc pd(desc, onednn::UserScratchpad(), onednn::Engine());
+        p.pool = dnnl::pooling_forward(pd);
+        p.scratchpad = pd.scratchpad_desc();
+        return p;
+      });
   if (!prim) return ctx.Unsupported("oneDNN has no NHWC pooling for " + ShapeToString(x->shape()));
   try {
     onednn::SetThreads(threads);

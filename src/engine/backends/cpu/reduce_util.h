@@ -39,7 +39,8 @@ template <typename F>
 void ParallelFor(ThreadPool* pool, int64_t n, int64_t work_per_item, F fn) {
   constexpr int64_t kMinWorkPerChunk = 1 << 15;
   int64_t total = n * std::max<int64_t>(work_per_item, 1);
-  int64_t max_chunks = pool ? static_cast<int64_t>(pool->size()) + 1 : 1;
+  // The session's thread budget: the caller and pool->size() - 1 workers (never one more).
+  int64_t max_chunks = pool ? static_cast<int64_t>(pool->size()) : 1;
   int64_t chunks = std::min({max_chunks, n, total / kMinWorkPerChunk});
   if (chunks <= 1) {
     if (n > 0) fn(int64_t{0}, n);

@@ -52,8 +52,8 @@ template <bool kLog>
 Status Softmax(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   const bool one_axis = ctx.node().opset >= 13;
-  IA_ASSIGN_OR_RETURN(int axis, ops::NormalizeAxis(ctx.node(), ctx.GetInt("axis", one_axis ? -1 : 1),
-                                                   x->rank()));
+  IA_ASSIGN_OR_RETURN(
+      int axis, ops::NormalizeAxis(ctx.node(), ctx.GetInt("axis", one_axis ? -1 : 1), x->rank()));
   int64_t outer = 1, n = 1, inner = 1;
   for (int d = 0; d < x->rank(); ++d) {
     int64_t s = x->dim(d);
@@ -112,8 +112,8 @@ Status LayerNormalization(KernelContext& ctx) {
     using T = typename decltype(tag)::type;
     Tensor& y = ctx.Allocate(0, x->dtype(), x->shape());
     std::vector<int64_t> ss = ops::BroadcastStrides(scale->shape(), norm_shape);
-    std::vector<int64_t> sb = bias ? ops::BroadcastStrides(bias->shape(), norm_shape)
-                                   : std::vector<int64_t>();
+    std::vector<int64_t> sb =
+        bias ? ops::BroadcastStrides(bias->shape(), norm_shape) : std::vector<int64_t>();
     const T* px = x->data<T>();
     T* py = y.data<T>();
     for (int64_t o = 0; o < outer; ++o) {
@@ -160,6 +160,40 @@ Status Transpose(KernelContext& ctx) {
   return Status::Ok();
 }
 
+// BitwiseAnd, BitwiseOr, BitwiseXor (same-shape or broadcast integer operands).
+template <typename Op>
+Status Bitwise(KernelContext& ctx, Op op) {
+  IA_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
+  IA_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
+  if (a->dtype() != b->dtype() || DTypeSize(a->dtype()) == 0) {
+    return ctx.Error("operands must share one integer dtype");
+  }
+  IA_ASSIGN_OR_RETURN(Shape shape, ops::BroadcastShapes({a->shape(), b->shape()}));
+  Tensor& y = ctx.Allocate(0, a->dtype(), shape);
+  std::vector<int64_t> sa = ops::BroadcastStrides(a->shape(), shape);
+  std::vector<int64_t> sb = ops::BroadcastStrides(b->shape(), shape);
+  const size_t size = DTypeSize(a->dtype());
+  const auto* pa = static_cast<const uint8_t*>(a->raw());
+  const auto* pb = static_cast<const uint8_t*>(b->raw());
+  auto* py = static_cast<uint8_t*>(y.raw());
+  // Bitwise ops act on the bytes alike whatever the integer type.
+  for (int64_t i = 0; i < y.numel(); ++i) {
+    const uint8_t* ea = pa + Offset(i, shape, sa) * size;
+    const uint8_t* eb = pb + Offset(i, shape, sb) * size;
+    for (size_t k = 0; k < size; ++k) py[i * size + k] = op(ea[k], eb[k]);
+  }
+  return Status::Ok();
+}
+
+Status BitwiseNot(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  Tensor& y = ctx.Allocate(0, x->dtype(), x->shape());
+  const auto* px = static_cast<const uint8_t*>(x->raw());
+  auto* py = static_cast<uint8_t*>(y.raw());
+  for (size_t i = 0; i < x->nbytes(); ++i) py[i] = static_cast<uint8_t>(~px[i]);
+  return Status::Ok();
+}
+
 Status Identity(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   ctx.SetOutput(0, *x);
@@ -176,33 +210,63 @@ void RegisterReferenceElementwise(std::map<std::pair<std::string, std::string>, 
                  int64_t max_opset = 1000) {
     ops[{"", op}] = {fn, min_opset, max_opset, types};
   };
-  add("Add", [](KernelContext& c) { return Binary(c, [](double a, double b) { return a + b; }); },
+  add(
+      "Add", [](KernelContext& c) { return Binary(c, [](double a, double b) { return a + b; }); },
       kFloat, 7);
-  add("Sub", [](KernelContext& c) { return Binary(c, [](double a, double b) { return a - b; }); },
+  add(
+      "Sub", [](KernelContext& c) { return Binary(c, [](double a, double b) { return a - b; }); },
       kFloat, 7);
-  add("Mul", [](KernelContext& c) { return Binary(c, [](double a, double b) { return a * b; }); },
+  add(
+      "Mul", [](KernelContext& c) { return Binary(c, [](double a, double b) { return a * b; }); },
       kFloat, 7);
-  add("Div", [](KernelContext& c) { return Binary(c, [](double a, double b) { return a / b; }); },
+  add(
+      "Div", [](KernelContext& c) { return Binary(c, [](double a, double b) { return a / b; }); },
       kFloat, 7);
-  add("Pow",
+  add(
+      "Pow",
       [](KernelContext& c) { return Binary(c, [](double a, double b) { return std::pow(a, b); }); },
       kFloat, 12);
-  add("Relu",
-      [](KernelContext& c) { return Unary(c, [](double x) { return x > 0 ? x : 0.0; }); });
+  add("Relu", [](KernelContext& c) { return Unary(c, [](double x) { return x > 0 ? x : 0.0; }); });
   add("Neg", [](KernelContext& c) { return Unary(c, [](double x) { return -x; }); });
   add("Abs", [](KernelContext& c) { return Unary(c, [](double x) { return std::fabs(x); }); });
   add("Exp", [](KernelContext& c) { return Unary(c, [](double x) { return std::exp(x); }); });
   add("Log", [](KernelContext& c) { return Unary(c, [](double x) { return std::log(x); }); });
   add("Sqrt", [](KernelContext& c) { return Unary(c, [](double x) { return std::sqrt(x); }); });
   add("Tanh", [](KernelContext& c) { return Unary(c, [](double x) { return std::tanh(x); }); });
-  add("Erf", [](KernelContext& c) { return Unary(c, [](double x) { return std::erf(x); }); }, kFloat,
-      9);
+  add(
+      "Erf", [](KernelContext& c) { return Unary(c, [](double x) { return std::erf(x); }); },
+      kFloat, 9);
   add("Sigmoid", [](KernelContext& c) {
     return Unary(c, [](double x) { return 1.0 / (1.0 + std::exp(-x)); });
   });
   add("Reciprocal", [](KernelContext& c) { return Unary(c, [](double x) { return 1.0 / x; }); });
   add("Floor", [](KernelContext& c) { return Unary(c, [](double x) { return std::floor(x); }); });
   add("Ceil", [](KernelContext& c) { return Unary(c, [](double x) { return std::ceil(x); }); });
+  add(
+      "Mish",
+      [](KernelContext& c) {
+        return Unary(c, [](double x) { return x * std::tanh(std::log1p(std::exp(x))); });
+      },
+      kFloat, 18);
+  add(
+      "BitwiseAnd",
+      [](KernelContext& c) {
+        return Bitwise(c, [](uint8_t a, uint8_t b) { return uint8_t(a & b); });
+      },
+      kIntTypes, 18);
+  add(
+      "BitwiseOr",
+      [](KernelContext& c) {
+        return Bitwise(c, [](uint8_t a, uint8_t b) { return uint8_t(a | b); });
+      },
+      kIntTypes, 18);
+  add(
+      "BitwiseXor",
+      [](KernelContext& c) {
+        return Bitwise(c, [](uint8_t a, uint8_t b) { return uint8_t(a ^ b); });
+      },
+      kIntTypes, 18);
+  add("BitwiseNot", BitwiseNot, kIntTypes, 18);
   add("Softmax", Softmax<false>);
   add("LogSoftmax", Softmax<true>);
   add("LayerNormalization", LayerNormalization, kFloat, 17);

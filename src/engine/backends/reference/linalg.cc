@@ -114,7 +114,8 @@ Status Conv(KernelContext& ctx) {
       for (int64_t oc = 0; oc < m; ++oc) {
         const int64_t grp = oc / mg;
         for (int64_t o = 0; o < out_size; ++o) {
-          for (int64_t d = nd - 1, rest = o; d >= 0; --d) out_pos[d] = rest % g.out[d], rest /= g.out[d];
+          for (int64_t d = nd - 1, rest = o; d >= 0; --d)
+            out_pos[d] = rest % g.out[d], rest /= g.out[d];
           double acc = bias ? double(bias->data<T>()[oc]) : 0.0;
           for (int64_t ic = 0; ic < cg; ++ic) {
             const T* px = x->data<T>() + (nb * c_in + grp * cg + ic) * in_size;

@@ -5,13 +5,13 @@ namespace ipfs_accelerate::engine::reference {
 ReferenceBackend::ReferenceBackend() {
   RegisterReferenceElementwise(ops_);
   RegisterReferenceLinalg(ops_);
+  RegisterReferencePoolNorm(ops_);
 }
 
 bool ReferenceBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,
                                   std::string* why) const {
   auto it = ops_.find({node.domain, node.op_type});
-  if (it == ops_.end() || node.opset < it->second.min_opset ||
-      node.opset > it->second.max_opset) {
+  if (it == ops_.end() || node.opset < it->second.min_opset || node.opset > it->second.max_opset) {
     if (why) *why = "no kernel for " + node.op_type + " at opset " + std::to_string(node.opset);
     return false;
   }
@@ -33,8 +33,7 @@ bool ReferenceBackend::SupportsOp(const Node& node, const std::vector<DType>& in
 Status ReferenceBackend::Run(KernelContext& ctx) const {
   auto it = ops_.find({ctx.node().domain, ctx.node().op_type});
   if (it == ops_.end()) {
-    return Status::Unsupported("the reference backend has no kernel for " +
-                               ctx.node().Describe());
+    return Status::Unsupported("the reference backend has no kernel for " + ctx.node().Describe());
   }
   return it->second.fn(ctx);
 }

@@ -41,5 +41,6 @@ class ReferenceBackend : public Backend {
 // Registration, one function per kernel file.
 void RegisterReferenceElementwise(std::map<std::pair<std::string, std::string>, OpEntry>& ops);
 void RegisterReferenceLinalg(std::map<std::pair<std::string, std::string>, OpEntry>& ops);
+void RegisterReferencePoolNorm(std::map<std::pair<std::string, std::string>, OpEntry>& ops);
 
 }  // namespace ipfs_accelerate::engine::reference
