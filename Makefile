@@ -2,9 +2,10 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+CLANG_FORMAT ?= clang-format-14
 FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz repo_fuzz onnx_model_fuzz config_fuzz http_request_fuzz serve_handler_fuzz
 
-.PHONY: all setup build demo test test-tsan fuzz format clean
+.PHONY: all setup build demo test test-tsan fuzz format format-check clean
 
 all: build
 
@@ -12,13 +13,16 @@ setup:
 	@scripts/setup
 
 build: setup
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 demo: build
 	@IA_BIN=$(BUILD)/ipfs-accelerate scripts/demo
 
-test: build
+# Formatting first (cheap), then a build with warnings as errors (IA_WERROR; a later plain
+# `make build` keeps that setting), then every test, tools/check_rooms.sh (lint.check_rooms) too.
+test: CMAKE_FLAGS += -DIA_WERROR=ON
+test: format-check build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	@grep -h "^conformance: " $(BUILD)/Testing/Temporary/LastTest.log || true
 
@@ -52,7 +56,15 @@ fuzz: setup
 	done
 
 format:
-	@clang-format -i $$(git ls-files '*.cc' '*.h')
+	@$(CLANG_FORMAT) -i $$(git ls-files '*.cc' '*.h')
+
+# Fails, naming them, when tracked C++ files differ from what $(CLANG_FORMAT) makes of them.
+format-check:
+	@command -v $(CLANG_FORMAT) >/dev/null || { echo "format-check: $(CLANG_FORMAT) is missing (scripts/setup installs it)"; exit 1; }
+	@out=$$($(CLANG_FORMAT) --dry-run --Werror $$(git ls-files '*.cc' '*.h') 2>&1); rc=$$?; \
+	  bad=$$(printf '%s\n' "$$out" | sed -n 's/^\([^:]*\):[0-9]*:[0-9]*: error: code should be clang-formatted.*/\1/p' | sort -u); \
+	  if [ -n "$$bad" ]; then echo "format-check: these files differ from $(CLANG_FORMAT) (make format fixes them):"; echo "$$bad"; exit 1; fi; \
+	  if [ $$rc -ne 0 ]; then printf '%s\n' "$$out"; exit 1; fi
 
 clean:
 	rm -rf $(BUILD) build-fuzz

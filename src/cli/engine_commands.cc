@@ -20,7 +20,8 @@
 #include "engine/conformance.h"
 #include "engine/onnx_loader.h"
 #include "engine/session.h"
-#include "models/model_ref.h"
+#include "models/tensor_file.h"
+#include "router/model_ref.h"
 
 namespace ipfs_accelerate::cli {
 namespace {
@@ -153,7 +154,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
                 "max, mean, first, …}}}");
   run->callback([&ctx, o] {
     ctx.run = [&ctx, o]() -> int {
-      auto model = models::LoadModelRef(ctx.repo_flag, o->model);
+      auto model = router::LoadModelRef(ctx.repo_flag, o->model);
       if (!model.ok()) return Fail(model.status());
       auto feeds = RunFeeds(*model, o->inputs, o->dims, o->seed, /*quiet=*/false);
       if (!feeds.ok()) return Fail(feeds.status());

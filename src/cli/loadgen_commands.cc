@@ -16,7 +16,7 @@
 #include "core/process_identity.h"
 #include "core/progress.h"
 #include "core/terminal_text.h"
-#include "models/model_ref.h"
+#include "models/tensor_file.h"
 #include "router/bench_run.h"
 #include "server/kserve.h"
 #include "server/loadgen.h"

@@ -13,8 +13,8 @@
 #include "engine/onnx_loader.h"
 #include "hardware/cpu_info.h"
 #include "models/image.h"
-#include "models/model_ref.h"
 #include "models/text_recognition.h"
+#include "router/model_ref.h"
 #include "store/repo.h"
 #include "store/unixfs_reader.h"
 
@@ -100,7 +100,7 @@ void RegisterOcrCommands(CLI::App& app, Context& ctx) {
 
       t0 = std::chrono::steady_clock::now();
       auto model_file =
-          models::ReadFileRef(ctx.repo_flag, o->model, "model.onnx", /*compute_cid=*/true);
+          router::ReadFileRef(ctx.repo_flag, o->model, "model.onnx", /*compute_cid=*/true);
       if (!model_file.ok()) {
         if (o->model == kDefaultModel && !HasAlias(ctx.repo_flag, kDefaultAlias)) {
           return Fail(Status::NotFound(
@@ -120,7 +120,7 @@ void RegisterOcrCommands(CLI::App& app, Context& ctx) {
         if (!d.ok()) return Fail(d.status());
         dict_ref = *d;
       }
-      auto dict_file = models::ReadFileRef(ctx.repo_flag, dict_ref, kDictName);
+      auto dict_file = router::ReadFileRef(ctx.repo_flag, dict_ref, kDictName);
       if (!dict_file.ok()) return Fail(dict_file.status().WithContext("dictionary"));
       auto dict = models::CharDictionary::Parse(dict_file->bytes);
       if (!dict.ok()) return Fail(dict.status().WithContext(dict_ref));

@@ -7,7 +7,8 @@
 #include "core/build_info.h"
 #include "core/json_util.h"
 #include "core/process_identity.h"
-#include "models/model_ref.h"
+#include "models/tensor_file.h"
+#include "router/model_ref.h"
 
 namespace ipfs_accelerate::router {
 
@@ -65,9 +66,9 @@ Result<BenchPlan> PlanBench(const BenchRequest& request, const Config& config) {
     bench::BenchModel m;
     m.name = BenchModelName(ref);
     std::string repo = request.repo;
-    m.load = [repo, ref]() -> Result<engine::Model> { return models::LoadModelRef(repo, ref); };
+    m.load = [repo, ref]() -> Result<engine::Model> { return LoadModelRef(repo, ref); };
     // The file's CID names the model in the results (ValidatePlan parses it).
-    auto file = models::ReadFileRef(request.repo, ref, "model.onnx", /*compute_cid=*/true);
+    auto file = ReadFileRef(request.repo, ref, "model.onnx", /*compute_cid=*/true);
     if (!file.ok()) return file.status().WithContext("model " + ref);
     m.cid = file->cid;
     plan.models.push_back(std::move(m));

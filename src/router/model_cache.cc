@@ -8,7 +8,7 @@
 #include "core/file_util.h"
 #include "core/json_util.h"
 #include "core/progress.h"
-#include "models/model_ref.h"
+#include "router/model_ref.h"
 
 namespace ipfs_accelerate::router {
 
@@ -68,19 +68,19 @@ Result<ModelSettings> ReadServingManifest(const std::string& repo, const std::st
   // Beside the model: in the directory REF names, or in the directory of the file REF names.
   std::string dir = ref;
   std::error_code ec;
-  auto kind = models::ClassifyRef(repo, ref);
+  auto kind = ClassifyRef(repo, ref);
   if (!kind.ok()) return kind.status();
-  if (*kind == models::RefKind::kLocal && !std::filesystem::is_directory(ref, ec)) {
+  if (*kind == RefKind::kLocal && !std::filesystem::is_directory(ref, ec)) {
     dir = std::filesystem::path(ref).parent_path().string();
     if (dir.empty()) dir = ".";
   }
   std::string manifest = dir + (dir.ends_with("/") ? "" : "/") + "serving.json";
-  if (*kind == models::RefKind::kLocal) {
+  if (*kind == RefKind::kLocal) {
     if (!std::filesystem::exists(manifest, ec)) return base;
     IA_ASSIGN_OR_RETURN(std::string text, ReadFile(manifest));
     return ModelSettings::FromJson(text, manifest, base);
   }
-  auto file = models::ReadFileRef(repo, manifest, "serving.json");
+  auto file = ReadFileRef(repo, manifest, "serving.json");
   if (!file.ok()) {
     // A stored model file (not a directory) has nothing beside it that we can name.
     return base;
@@ -119,7 +119,7 @@ Result<std::shared_ptr<LoadedModel>> ModelCache::Acquire(const std::string& cid,
   auto loaded = std::make_shared<LoadedModel>();
   Status status = [&]() -> Status {
     std::string got_cid;
-    IA_ASSIGN_OR_RETURN(engine::Model model, models::LoadModelRef(options_.repo, ref, &got_cid));
+    IA_ASSIGN_OR_RETURN(engine::Model model, LoadModelRef(options_.repo, ref, &got_cid));
     if (got_cid != cid) {
       return Status::InvalidArgument(ref + " now holds " + got_cid + ", not the model " + cid +
                                      " that was registered (the file changed: restart with it)");

@@ -8,8 +8,8 @@
 
 #include "core/memory_budget.h"
 #include "core/thread_pool.h"
-#include "models/model_ref.h"
 #include "router/batch.h"
+#include "router/model_ref.h"
 #include "store/cid.h"
 
 namespace ipfs_accelerate::router {
@@ -102,8 +102,8 @@ Status Router::AddModel(const std::string& name, const std::string& ref, ModelSe
   if (name.empty() || name.find('/') != std::string::npos) {
     return Status::InvalidArgument("model name '" + name + "' must be non-empty and have no '/'");
   }
-  IA_ASSIGN_OR_RETURN(models::FileRef file,
-                      models::ReadFileRef(options_.repo, ref, "model.onnx", /*compute_cid=*/true));
+  IA_ASSIGN_OR_RETURN(FileRef file,
+                      ReadFileRef(options_.repo, ref, "model.onnx", /*compute_cid=*/true));
   auto q = std::make_shared<Queue>();
   q->name = name;
   q->ref = ref;

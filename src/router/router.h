@@ -93,7 +93,7 @@ class Router {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  // Registers `name` for `ref` (path, directory, CID[/path] or alias; see models::ClassifyRef).
+  // Registers `name` for `ref` (path, directory, CID[/path] or alias; see ClassifyRef).
   // The reference is resolved to a CID now; the model is loaded on first use, or now with `load`.
   Status AddModel(const std::string& name, const std::string& ref, ModelSettings settings,
                   bool load = false);

@@ -1,10 +1,9 @@
-#include "models/model_ref.h"
+#include "router/model_ref.h"
 
 #include <filesystem>
 
 #include "core/file_util.h"
 #include "core/memory_budget.h"
-#include "core/npy.h"
 #include "core/progress.h"
 #include "core/thread_pool.h"
 #include "engine/onnx_loader.h"
@@ -12,7 +11,7 @@
 #include "store/repo.h"
 #include "store/unixfs_reader.h"
 
-namespace ipfs_accelerate::models {
+namespace ipfs_accelerate::router {
 
 namespace {
 
@@ -116,25 +115,6 @@ Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref
   return file;
 }
 
-Result<Tensor> LoadTensorFile(const std::string& path) {
-  IA_ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
-  auto t = path.ends_with(".pb") ? engine::ParseTensorProto(bytes) : ParseNpy(bytes);
-  if (!t.ok()) return t.status().WithContext(path);
-  return t;
-}
-
-Result<std::map<std::string, Tensor>> LoadInputSpecs(const std::vector<std::string>& specs) {
-  std::map<std::string, Tensor> feeds;
-  for (const std::string& spec : specs) {
-    auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Status::InvalidArgument("--input wants NAME=FILE, got \"" + spec + "\"");
-    }
-    IA_ASSIGN_OR_RETURN(feeds[spec.substr(0, eq)], LoadTensorFile(spec.substr(eq + 1)));
-  }
-  return feeds;
-}
-
 Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::string& ref,
                                    std::string* cid) {
   std::error_code ec;
@@ -153,4 +133,4 @@ Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::stri
   return model;
 }
 
-}  // namespace ipfs_accelerate::models
+}  // namespace ipfs_accelerate::router

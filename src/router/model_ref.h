@@ -1,16 +1,14 @@
 // Models and their side files named the way users name them: a file path, or a CID or alias
-// (with an optional path below it) in the content-addressed store.
+// (with an optional path below it) in the content-addressed store. Here in the router, not in
+// models, because a reference reads the store, which models may not include (ARCHITECTURE.md).
 #pragma once
 
-#include <map>
 #include <string>
-#include <vector>
 
 #include "core/status.h"
-#include "core/tensor.h"
 #include "engine/graph.h"
 
-namespace ipfs_accelerate::models {
+namespace ipfs_accelerate::router {
 
 // A file's bytes and where they came from.
 struct FileRef {
@@ -39,13 +37,7 @@ Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref
 // An ONNX model from a file, a directory holding model.onnx, or a CID/alias[/path] of either in
 // the store. Models from the store keep their weights inside (no external data). `cid`, when
 // given, receives the model file's CID (computed for a local file).
-// A tensor from a .npy file or an ONNX TensorProto (.pb) file.
-Result<Tensor> LoadTensorFile(const std::string& path);
-
-// Model inputs given as "NAME=FILE" strings (--input), each file read by LoadTensorFile.
-Result<std::map<std::string, Tensor>> LoadInputSpecs(const std::vector<std::string>& specs);
-
 Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::string& ref,
                                    std::string* cid = nullptr);
 
-}  // namespace ipfs_accelerate::models
+}  // namespace ipfs_accelerate::router
