@@ -303,8 +303,9 @@ TEST_F(RouterTest, AnIdleModelRunsOnTheCallersThreadWhenAllowed) {
   auto worker_router = Make({}, 1, 0, /*caller_runs=*/0);
   ASSERT_TRUE(worker_router->Load("mlp").ok());
   EXPECT_NE(thread_of_answer(*worker_router, Mlp(1, 1)), here);
-  // A request that could merge waits for others on a worker; a full batch goes at once.
-  auto batching = Make({.max_batch_size = 4, .max_queue_delay_us = 1000}, 1, 0, 1);
+  // A request that could merge waits for others on a worker; a full batch goes at once. Two
+  // slots: the worker that answered the first may not have given its slot back yet.
+  auto batching = Make({.max_batch_size = 4, .max_queue_delay_us = 1000}, 2, 0, 1);
   ASSERT_TRUE(batching->Load("mlp").ok());
   EXPECT_NE(thread_of_answer(*batching, Mlp(1, 1)), here);
   EXPECT_EQ(thread_of_answer(*batching, Mlp(4, 1)), here);

@@ -38,8 +38,8 @@ struct OptimizeStats {
 };
 
 // Runs the passes over `graph` until none changes it, for `backend`: fused nodes are only
-// emitted when it supports them, and it computes folded constants unless options.evaluator does. The graph's inputs and outputs
-// keep their names and values.
+// emitted when it supports them, and it computes folded constants unless options.evaluator does.
+// The graph's inputs and outputs keep their names and values.
 Status Optimize(Graph& graph, const Backend& backend, const OptimizeOptions& options,
                 OptimizeStats* stats = nullptr);
 

@@ -46,7 +46,8 @@ bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   // thread saves, and on a loaded machine the team waits for threads the kernel has not
   // scheduled: a small product runs on fewer threads, down to one.
   const int64_t macs = m * n * std::max<int64_t>(k, 1);
-  threads = static_cast<int>(std::clamp<int64_t>(macs / kMinMacsPerThread, 1, std::max(threads, 1)));
+  threads =
+      static_cast<int>(std::clamp<int64_t>(macs / kMinMacsPerThread, 1, std::max(threads, 1)));
   SetThreads(threads);
   dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b,
                                 ldb, beta, c, ldc);
