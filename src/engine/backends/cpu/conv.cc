@@ -2,8 +2,8 @@
 // ConvTranspose (direct loop). Pooling lives in conv_pool.cc.
 #include <cstring>
 
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/onednn_util.h"
 #include "engine/ops/window.h"
 
@@ -251,40 +251,42 @@ void ReferenceConv(KernelContext& ctx, const Tensor& x, const Tensor& w, const T
   const T* px = x.data<T>();
   const T* pw = w.data<T>();
   T* py = y.data<T>();
-  ParallelFor(ctx.pool(), N * M, 1, [&](int64_t begin, int64_t end) {
-    std::vector<int64_t> o(nd), kk(nd);
-    for (int64_t nm = begin; nm < end; ++nm) {
-      int64_t n = nm / M, m = nm % M, grp = m / mg;
-      for (int64_t op = 0; op < out_size; ++op) {
-        int64_t rem = op;
-        for (int d = nd - 1; d >= 0; --d) {
-          o[d] = rem % g.out[d];
-          rem /= g.out[d];
-        }
-        double acc = b ? static_cast<double>(b->data<T>()[m]) : 0.0;
-        for (int64_t kp = 0; kp < k_size; ++kp) {
-          int64_t krem = kp, ioff = 0;
-          bool inside = true;
-          for (int d = nd - 1; d >= 0; --d) {
-            kk[d] = krem % g.kernel[d];
-            krem /= g.kernel[d];
-          }
-          for (int d = 0; d < nd && inside; ++d) {
-            int64_t i = o[d] * g.strides[d] + kk[d] * g.dilations[d] - g.pads_begin[d];
-            inside = i >= 0 && i < g.in[d];
-            ioff = ioff * g.in[d] + i;
-          }
-          if (!inside) continue;
-          for (int64_t c = 0; c < cg; ++c) {
-            double xv = static_cast<double>(px[(n * C + grp * cg + c) * in_size + ioff]);
-            double wv = static_cast<double>(pw[(m * cg + c) * k_size + kp]);
-            acc += xv * wv;
-          }
-        }
-        py[nm * out_size + op] = static_cast<T>(acc);
-      }
-    }
-  });
+  ParallelFor(ctx.pool(), N * M, cg * k_size * out_size * cost::kScalarMac,
+              [&](int64_t begin, int64_t end) {
+                std::vector<int64_t> o(nd), kk(nd);
+                for (int64_t nm = begin; nm < end; ++nm) {
+                  int64_t n = nm / M, m = nm % M, grp = m / mg;
+                  for (int64_t op = 0; op < out_size; ++op) {
+                    int64_t rem = op;
+                    for (int d = nd - 1; d >= 0; --d) {
+                      o[d] = rem % g.out[d];
+                      rem /= g.out[d];
+                    }
+                    double acc = b ? static_cast<double>(b->data<T>()[m]) : 0.0;
+                    for (int64_t kp = 0; kp < k_size; ++kp) {
+                      int64_t krem = kp, ioff = 0;
+                      bool inside = true;
+                      for (int d = nd - 1; d >= 0; --d) {
+                        kk[d] = krem % g.kernel[d];
+                        krem /= g.kernel[d];
+                      }
+                      for (int d = 0; d < nd && inside; ++d) {
+                        int64_t i = o[d] * g.strides[d] + kk[d] * g.dilations[d] - g.pads_begin[d];
+                        inside = i >= 0 && i < g.in[d];
+                        ioff = ioff * g.in[d] + i;
+                      }
+                      if (!inside) continue;
+                      for (int64_t c = 0; c < cg; ++c) {
+                        double xv =
+                            static_cast<double>(px[(n * C + grp * cg + c) * in_size + ioff]);
+                        double wv = static_cast<double>(pw[(m * cg + c) * k_size + kp]);
+                        acc += xv * wv;
+                      }
+                    }
+                    py[nm * out_size + op] = static_cast<T>(acc);
+                  }
+                }
+              });
 }
 
 // Checks the dtypes of X, W and B and that B is [M] (ops::ConvWindow checks the shapes).

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/vec_math.h"
 #include "engine/ops/window.h"
 
@@ -33,78 +33,80 @@ void PoolPlanes(KernelContext& ctx, const Tensor& x, const WindowGeometry& g, co
           k_size = NumElements(g.kernel);
   const T* px = x.data<T>();
   T* py = y.data<T>();
-  ParallelFor(ctx.pool(), planes, 1, [&](int64_t begin, int64_t end) {
-    std::vector<int64_t> o(nd), kk(nd), pos(nd);
-    for (int64_t plane = begin; plane < end; ++plane) {
-      const T* xp = px + plane * in_size;
-      for (int64_t op = 0; op < out_size; ++op) {
-        int64_t rem = op;
-        for (int d = nd - 1; d >= 0; --d) {
-          o[d] = rem % g.out[d];
-          rem /= g.out[d];
-        }
-        double acc = 0;
-        T best = std::numeric_limits<T>::lowest();
-        int64_t best_idx = -1, count = 0, padded_count = 0;
-        for (int64_t kp = 0; kp < k_size; ++kp) {
-          int64_t krem = kp;
-          for (int d = nd - 1; d >= 0; --d) {
-            kk[d] = krem % g.kernel[d];
-            krem /= g.kernel[d];
-          }
-          bool inside = true, in_padded = true;
-          int64_t ioff = 0;
-          for (int d = 0; d < nd; ++d) {
-            pos[d] = o[d] * g.strides[d] + kk[d] * g.dilations[d] - g.pads_begin[d];
-            inside = inside && pos[d] >= 0 && pos[d] < g.in[d];
-            in_padded = in_padded && pos[d] < g.in[d] + g.pads_end[d];
-            ioff = ioff * g.in[d] + pos[d];
-          }
-          if (in_padded) ++padded_count;
-          if (!inside) continue;
-          ++count;
-          T v = xp[ioff];
-          switch (pp.kind) {
-            case PoolKind::kMax:
-              if (best_idx < 0 || v > best ||
-                  (std::isnan(static_cast<double>(v)) && !std::isnan(static_cast<double>(best)))) {
-                best = v;
-                if (pp.column_major_indices) {
-                  int64_t c = 0;
-                  for (int d = nd - 1; d >= 0; --d) c = c * g.in[d] + pos[d];
-                  best_idx = c;
-                } else {
-                  best_idx = ioff;
-                }
+  ParallelFor(
+      ctx.pool(), planes, out_size * k_size * cost::kScalarMac, [&](int64_t begin, int64_t end) {
+        std::vector<int64_t> o(nd), kk(nd), pos(nd);
+        for (int64_t plane = begin; plane < end; ++plane) {
+          const T* xp = px + plane * in_size;
+          for (int64_t op = 0; op < out_size; ++op) {
+            int64_t rem = op;
+            for (int d = nd - 1; d >= 0; --d) {
+              o[d] = rem % g.out[d];
+              rem /= g.out[d];
+            }
+            double acc = 0;
+            T best = std::numeric_limits<T>::lowest();
+            int64_t best_idx = -1, count = 0, padded_count = 0;
+            for (int64_t kp = 0; kp < k_size; ++kp) {
+              int64_t krem = kp;
+              for (int d = nd - 1; d >= 0; --d) {
+                kk[d] = krem % g.kernel[d];
+                krem /= g.kernel[d];
               }
-              break;
-            case PoolKind::kAverage:
-              acc += static_cast<double>(v);
-              break;
-            case PoolKind::kLp:
-              acc += std::pow(std::fabs(static_cast<double>(v)), static_cast<double>(pp.p));
-              break;
+              bool inside = true, in_padded = true;
+              int64_t ioff = 0;
+              for (int d = 0; d < nd; ++d) {
+                pos[d] = o[d] * g.strides[d] + kk[d] * g.dilations[d] - g.pads_begin[d];
+                inside = inside && pos[d] >= 0 && pos[d] < g.in[d];
+                in_padded = in_padded && pos[d] < g.in[d] + g.pads_end[d];
+                ioff = ioff * g.in[d] + pos[d];
+              }
+              if (in_padded) ++padded_count;
+              if (!inside) continue;
+              ++count;
+              T v = xp[ioff];
+              switch (pp.kind) {
+                case PoolKind::kMax:
+                  if (best_idx < 0 || v > best ||
+                      (std::isnan(static_cast<double>(v)) &&
+                       !std::isnan(static_cast<double>(best)))) {
+                    best = v;
+                    if (pp.column_major_indices) {
+                      int64_t c = 0;
+                      for (int d = nd - 1; d >= 0; --d) c = c * g.in[d] + pos[d];
+                      best_idx = c;
+                    } else {
+                      best_idx = ioff;
+                    }
+                  }
+                  break;
+                case PoolKind::kAverage:
+                  acc += static_cast<double>(v);
+                  break;
+                case PoolKind::kLp:
+                  acc += std::pow(std::fabs(static_cast<double>(v)), static_cast<double>(pp.p));
+                  break;
+              }
+            }
+            T* out = py + plane * out_size + op;
+            switch (pp.kind) {
+              case PoolKind::kMax:
+                *out = best;
+                if (indices)
+                  indices[plane * out_size + op] = best_idx < 0 ? -1 : plane * in_size + best_idx;
+                break;
+              case PoolKind::kAverage: {
+                int64_t div = pp.count_include_pad ? padded_count : count;
+                *out = static_cast<T>(div > 0 ? acc / static_cast<double>(div) : 0.0);
+                break;
+              }
+              case PoolKind::kLp:
+                *out = static_cast<T>(std::pow(acc, 1.0 / static_cast<double>(pp.p)));
+                break;
+            }
           }
         }
-        T* out = py + plane * out_size + op;
-        switch (pp.kind) {
-          case PoolKind::kMax:
-            *out = best;
-            if (indices)
-              indices[plane * out_size + op] = best_idx < 0 ? -1 : plane * in_size + best_idx;
-            break;
-          case PoolKind::kAverage: {
-            int64_t div = pp.count_include_pad ? padded_count : count;
-            *out = static_cast<T>(div > 0 ? acc / static_cast<double>(div) : 0.0);
-            break;
-          }
-          case PoolKind::kLp:
-            *out = static_cast<T>(std::pow(acc, 1.0 / static_cast<double>(pp.p)));
-            break;
-        }
-      }
-    }
-  });
+      });
 }
 
 // The input positions inside [0, in) that each output index's window covers along one axis, and
@@ -192,7 +194,7 @@ void SeparablePool2D(KernelContext& ctx, const Tensor& x, const WindowGeometry& 
   const int64_t planes = x.dim(0) * x.dim(1);
   const float* px = x.data<float>();
   float* py = y.data<float>();
-  ParallelFor(ctx.pool(), planes, std::max<int64_t>(1, (1 << 15) / (in_h * in_w + 1)),
+  ParallelFor(ctx.pool(), planes, 2 * (in_h * in_w + 1),  // ~2 operations per input
               [&](int64_t begin, int64_t end) {
                 std::vector<float> acc(in_w), win(in_w);
                 std::vector<const float*> rows(g2.kernel[0]);
@@ -241,41 +243,39 @@ void GlobalPoolFloat(KernelContext& ctx, const Tensor& x, bool max, Tensor& y) {
   const int64_t size = x.numel() / std::max<int64_t>(planes, 1);
   const float* px = x.data<float>();
   float* py = y.data<float>();
-  ParallelFor(ctx.pool(), planes, std::max<int64_t>(1, (1 << 15) / (size + 1)),
-              [&](int64_t begin, int64_t end) {
-                for (int64_t plane = begin; plane < end; ++plane) {
-                  const float* p = px + plane * size;
-                  if (size == 0) {
-                    py[plane] = max ? std::numeric_limits<float>::lowest() : 0.0f;
-                    continue;
-                  }
-                  int64_t i = 0;
-                  if (max) {
-                    float best = p[0];
-                    if (size >= kLanes) {
-                      V m = vec::Load<V>(p);
-                      for (i = kLanes; i + kLanes <= size; i += kLanes)
-                        m = vec::MaxNan(m, vec::Load<V>(p + i));
-                      for (int j = 0; j < kLanes; ++j) best = MaxNan(best, m[j]);
-                    }
-                    for (; i < size; ++i) best = MaxNan(best, p[i]);
-                    py[plane] = best;
-                  } else {
-                    constexpr int64_t kBlock = 1024;
-                    double total = 0;
-                    while (i + kLanes <= size) {
-                      V s = vec::Splat<V>(0.0f);
-                      int64_t e = std::min(size, i + kBlock);
-                      for (; i + kLanes <= e; i += kLanes) s += vec::Load<V>(p + i);
-                      float part = 0;
-                      for (int j = 0; j < kLanes; ++j) part += s[j];
-                      total += part;
-                    }
-                    for (; i < size; ++i) total += p[i];
-                    py[plane] = static_cast<float>(total / static_cast<double>(size));
-                  }
-                }
-              });
+  ParallelFor(ctx.pool(), planes, size + 1, [&](int64_t begin, int64_t end) {
+    for (int64_t plane = begin; plane < end; ++plane) {
+      const float* p = px + plane * size;
+      if (size == 0) {
+        py[plane] = max ? std::numeric_limits<float>::lowest() : 0.0f;
+        continue;
+      }
+      int64_t i = 0;
+      if (max) {
+        float best = p[0];
+        if (size >= kLanes) {
+          V m = vec::Load<V>(p);
+          for (i = kLanes; i + kLanes <= size; i += kLanes) m = vec::MaxNan(m, vec::Load<V>(p + i));
+          for (int j = 0; j < kLanes; ++j) best = MaxNan(best, m[j]);
+        }
+        for (; i < size; ++i) best = MaxNan(best, p[i]);
+        py[plane] = best;
+      } else {
+        constexpr int64_t kBlock = 1024;
+        double total = 0;
+        while (i + kLanes <= size) {
+          V s = vec::Splat<V>(0.0f);
+          int64_t e = std::min(size, i + kBlock);
+          for (; i + kLanes <= e; i += kLanes) s += vec::Load<V>(p + i);
+          float part = 0;
+          for (int j = 0; j < kLanes; ++j) part += s[j];
+          total += part;
+        }
+        for (; i < size; ++i) total += p[i];
+        py[plane] = static_cast<float>(total / static_cast<double>(size));
+      }
+    }
+  });
 }
 
 Status Pool(KernelContext& ctx, PoolKind kind, bool global) {

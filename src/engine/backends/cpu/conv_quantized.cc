@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -49,40 +49,41 @@ void IntegerConv(KernelContext& ctx, const Tensor& x, const Tensor* xzp, const T
   int64_t in_size = NumElements(g.in), out_size = NumElements(g.out),
           k_size = NumElements(g.kernel);
   int32_t xz = ZeroPoint(xzp, 0);
-  ParallelFor(ctx.pool(), x.dim(0) * M, 1, [&](int64_t begin, int64_t end) {
-    std::vector<int64_t> o(nd), kk(nd);
-    for (int64_t nm = begin; nm < end; ++nm) {
-      int64_t n = nm / M, m = nm % M, grp = m / mg;
-      int32_t wz = ZeroPoint(wzp, m);
-      for (int64_t op = 0; op < out_size; ++op) {
-        int64_t rem = op;
-        for (int d = nd - 1; d >= 0; --d) {
-          o[d] = rem % g.out[d];
-          rem /= g.out[d];
-        }
-        int32_t acc = 0;
-        for (int64_t kp = 0; kp < k_size; ++kp) {
-          int64_t krem = kp, ioff = 0;
-          for (int d = nd - 1; d >= 0; --d) {
-            kk[d] = krem % g.kernel[d];
-            krem /= g.kernel[d];
-          }
-          bool inside = true;
-          for (int d = 0; d < nd && inside; ++d) {
-            int64_t i = o[d] * g.strides[d] + kk[d] * g.dilations[d] - g.pads_begin[d];
-            inside = i >= 0 && i < g.in[d];
-            ioff = ioff * g.in[d] + i;
-          }
-          if (!inside) continue;  // padding holds the zero point: contributes nothing
-          for (int64_t c = 0; c < cg; ++c) {
-            acc += (LoadQ(x, (n * C + grp * cg + c) * in_size + ioff) - xz) *
-                   (LoadQ(w, (m * cg + c) * k_size + kp) - wz);
-          }
-        }
-        store(nm, m, op, out_size, acc);
-      }
-    }
-  });
+  ParallelFor(ctx.pool(), x.dim(0) * M, cg * k_size * out_size * cost::kScalarMac,
+              [&](int64_t begin, int64_t end) {
+                std::vector<int64_t> o(nd), kk(nd);
+                for (int64_t nm = begin; nm < end; ++nm) {
+                  int64_t n = nm / M, m = nm % M, grp = m / mg;
+                  int32_t wz = ZeroPoint(wzp, m);
+                  for (int64_t op = 0; op < out_size; ++op) {
+                    int64_t rem = op;
+                    for (int d = nd - 1; d >= 0; --d) {
+                      o[d] = rem % g.out[d];
+                      rem /= g.out[d];
+                    }
+                    int32_t acc = 0;
+                    for (int64_t kp = 0; kp < k_size; ++kp) {
+                      int64_t krem = kp, ioff = 0;
+                      for (int d = nd - 1; d >= 0; --d) {
+                        kk[d] = krem % g.kernel[d];
+                        krem /= g.kernel[d];
+                      }
+                      bool inside = true;
+                      for (int d = 0; d < nd && inside; ++d) {
+                        int64_t i = o[d] * g.strides[d] + kk[d] * g.dilations[d] - g.pads_begin[d];
+                        inside = i >= 0 && i < g.in[d];
+                        ioff = ioff * g.in[d] + i;
+                      }
+                      if (!inside) continue;  // padding holds the zero point: contributes nothing
+                      for (int64_t c = 0; c < cg; ++c) {
+                        acc += (LoadQ(x, (n * C + grp * cg + c) * in_size + ioff) - xz) *
+                               (LoadQ(w, (m * cg + c) * k_size + kp) - wz);
+                      }
+                    }
+                    store(nm, m, op, out_size, acc);
+                  }
+                }
+              });
 }
 
 const Tensor* Optional(const KernelContext& ctx, size_t i) {

@@ -3,8 +3,8 @@
 // out negative when output_shape asks for more than the natural size (the loop handles those).
 #include <cstring>
 
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/onednn_util.h"
 #include "engine/ops/window.h"
 
@@ -23,43 +23,44 @@ void ScatterConvTranspose(KernelContext& ctx, const Tensor& x, const Tensor& w, 
   const T* px = x.data<T>();
   const T* pw = w.data<T>();
   T* py = y.data<T>();
-  ParallelFor(ctx.pool(), N * M, 1, [&](int64_t begin, int64_t end) {
-    std::vector<double> acc(out_size);
-    std::vector<int64_t> ip(nd), kk(nd);
-    for (int64_t nm = begin; nm < end; ++nm) {
-      int64_t n = nm / M, m = nm % M, grp = m / mg, ml = m % mg;
-      std::fill(acc.begin(), acc.end(), b ? static_cast<double>(b->data<T>()[m]) : 0.0);
-      for (int64_t c = 0; c < cg; ++c) {
-        const T* xc = px + (n * C + grp * cg + c) * in_size;
-        const T* wc = pw + ((grp * cg + c) * mg + ml) * k_size;
-        for (int64_t i = 0; i < in_size; ++i) {
-          double xv = static_cast<double>(xc[i]);
-          if (xv == 0) continue;
-          int64_t rem = i;
-          for (int d = nd - 1; d >= 0; --d) {
-            ip[d] = rem % in[d];
-            rem /= in[d];
-          }
-          for (int64_t kp = 0; kp < k_size; ++kp) {
-            int64_t krem = kp, ooff = 0;
-            for (int d = nd - 1; d >= 0; --d) {
-              kk[d] = krem % kernel[d];
-              krem /= kernel[d];
-            }
-            bool inside = true;
-            for (int d = 0; d < nd && inside; ++d) {
-              int64_t o = ip[d] * strides[d] + kk[d] * dil[d] - pads_begin[d];
-              inside = o >= 0 && o < out[d];
-              ooff = ooff * out[d] + o;
-            }
-            if (inside) acc[ooff] += xv * static_cast<double>(wc[kp]);
-          }
-        }
-      }
-      T* yo = py + nm * out_size;
-      for (int64_t o = 0; o < out_size; ++o) yo[o] = static_cast<T>(acc[o]);
-    }
-  });
+  ParallelFor(ctx.pool(), N * M, cg * k_size * in_size * cost::kScalarMac,
+              [&](int64_t begin, int64_t end) {
+                std::vector<double> acc(out_size);
+                std::vector<int64_t> ip(nd), kk(nd);
+                for (int64_t nm = begin; nm < end; ++nm) {
+                  int64_t n = nm / M, m = nm % M, grp = m / mg, ml = m % mg;
+                  std::fill(acc.begin(), acc.end(), b ? static_cast<double>(b->data<T>()[m]) : 0.0);
+                  for (int64_t c = 0; c < cg; ++c) {
+                    const T* xc = px + (n * C + grp * cg + c) * in_size;
+                    const T* wc = pw + ((grp * cg + c) * mg + ml) * k_size;
+                    for (int64_t i = 0; i < in_size; ++i) {
+                      double xv = static_cast<double>(xc[i]);
+                      if (xv == 0) continue;
+                      int64_t rem = i;
+                      for (int d = nd - 1; d >= 0; --d) {
+                        ip[d] = rem % in[d];
+                        rem /= in[d];
+                      }
+                      for (int64_t kp = 0; kp < k_size; ++kp) {
+                        int64_t krem = kp, ooff = 0;
+                        for (int d = nd - 1; d >= 0; --d) {
+                          kk[d] = krem % kernel[d];
+                          krem /= kernel[d];
+                        }
+                        bool inside = true;
+                        for (int d = 0; d < nd && inside; ++d) {
+                          int64_t o = ip[d] * strides[d] + kk[d] * dil[d] - pads_begin[d];
+                          inside = o >= 0 && o < out[d];
+                          ooff = ooff * out[d] + o;
+                        }
+                        if (inside) acc[ooff] += xv * static_cast<double>(wc[kp]);
+                      }
+                    }
+                  }
+                  T* yo = py + nm * out_size;
+                  for (int64_t o = 0; o < out_size; ++o) yo[o] = static_cast<T>(acc[o]);
+                }
+              });
 }
 
 using dnnl::memory;
@@ -207,7 +208,7 @@ bool RunTiledConvTranspose(KernelContext& ctx, const Tensor& x, const Tensor& w,
     }
     float* yn = y.data<float>() + n * M * hw * kh * kw;
     int64_t OW = W * kw;
-    ParallelFor(ctx.pool(), M * H, 8, [&](int64_t begin, int64_t end) {
+    ParallelFor(ctx.pool(), M * H, kh * OW, [&](int64_t begin, int64_t end) {
       for (int64_t mi = begin; mi < end; ++mi) {
         int64_t m = mi / H, i = mi % H;
         float add = bias ? bias[m] : 0.0f;

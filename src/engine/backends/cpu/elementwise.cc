@@ -38,13 +38,13 @@ void BinaryRow(const A* a, bool ca, const B* b, bool cb, R* out, int64_t n, cons
 
 // out = f(a, b) with a and b broadcast to out's shape.
 template <typename A, typename B, typename R, typename F>
-void Broadcast2(ThreadPool* pool, const Tensor& a, const Tensor& b, Tensor& out, int64_t grain,
+void Broadcast2(ThreadPool* pool, const Tensor& a, const Tensor& b, Tensor& out, int64_t item_cost,
                 const F& f) {
   const auto plan = MakePlan<2>(out.shape(), {&a.shape(), &b.shape()});
   const A* pa = a.data<A>();
   const B* pb = b.data<B>();
   R* po = out.data<R>();
-  ParallelFor(pool, out.numel(), grain, [&](int64_t begin, int64_t end) {
+  ParallelFor(pool, out.numel(), item_cost, [&](int64_t begin, int64_t end) {
     ForEachRow(plan, begin, end, [&](const std::array<int64_t, 2>& off, int64_t o, int64_t n) {
       BinaryRow(pa + off[0], plan.inner_contiguous[0], pb + off[1], plan.inner_contiguous[1],
                 po + o, n, f);
@@ -103,7 +103,7 @@ void FloatBroadcast2(ThreadPool* pool, const Tensor& a, const Tensor& b, Tensor&
   const auto plan = MakePlan<2>(out.shape(), {&a.shape(), &b.shape()});
   const FloatRows<Op> rows{plan, a.data<float>(), b.data<float>(), out.data<float>(), op};
   const vec::Isa isa = vec::BestIsa();
-  ParallelFor(pool, out.numel(), kCheapGrain, [&](int64_t begin, int64_t end) {
+  ParallelFor(pool, out.numel(), cost::kCheap, [&](int64_t begin, int64_t end) {
 #if IA_VEC_HAS_TARGETS
     if (isa == vec::Isa::kAvx512) return FloatRowsAvx512(rows, begin, end);
     if (isa == vec::Isa::kAvx2) return FloatRowsAvx2(rows, begin, end);
@@ -156,7 +156,7 @@ enum class Out { kSame, kBool };
 // A binary op over dtypes kSet, both inputs of one dtype. f is called with two T values; float32
 // goes through VecOp instead when there is one.
 template <unsigned kSet, Out kOut = Out::kSame, typename VecOp = NoVecOp, typename F>
-Status Binary(KernelContext& ctx, F f, int64_t grain = kCheapGrain) {
+Status Binary(KernelContext& ctx, F f, int64_t item_cost = cost::kCheap) {
   IA_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   IA_ASSIGN_OR_RETURN(const Tensor* b_in, ctx.Required(1));
   if (a->dtype() != b_in->dtype()) {
@@ -173,7 +173,7 @@ Status Binary(KernelContext& ctx, F f, int64_t grain = kCheapGrain) {
       FloatBroadcast2(ctx.pool(), *a, b, out, VecOp{});
       return Status::Ok();
     }
-    Broadcast2<T, T, R>(ctx.pool(), *a, b, out, grain, f);
+    Broadcast2<T, T, R>(ctx.pool(), *a, b, out, item_cost, f);
     return Status::Ok();
   });
 }
@@ -286,7 +286,7 @@ Status Pow(KernelContext& ctx) {
         // call per element.
         const T e = b.numel() == 1 ? *b.data<T>() : T(0);
         auto run = [&](auto f) {
-          Broadcast2<T, T, T>(ctx.pool(), *a, b, out, kCheapGrain, f);
+          Broadcast2<T, T, T>(ctx.pool(), *a, b, out, cost::kCheap, f);
           return Status::Ok();
         };
         if (e == T(1)) return run([](T x, T) { return x; });
@@ -294,13 +294,13 @@ Status Pow(KernelContext& ctx) {
         if (e == T(3)) return run([](T x, T) { return x * x * x; });
         if (e == T(4)) return run([](T x, T) { return (x * x) * (x * x); });
         if (e == T(0.5)) return run([](T x, T) { return std::sqrt(x); });
-        Broadcast2<T, T, T>(ctx.pool(), *a, b, out, kCostlyGrain,
+        Broadcast2<T, T, T>(ctx.pool(), *a, b, out, cost::kTranscendental,
                             [](T x, T y) { return std::pow(x, y); });
       } else if constexpr (std::is_integral_v<T> && std::is_integral_v<U>) {
-        Broadcast2<T, U, T>(ctx.pool(), *a, b, out, kCheapGrain,
+        Broadcast2<T, U, T>(ctx.pool(), *a, b, out, cost::kCheap,
                             [](T x, U y) { return IntPow(x, y); });
       } else {
-        Broadcast2<T, U, T>(ctx.pool(), *a, b, out, kCostlyGrain, [](T x, U y) {
+        Broadcast2<T, U, T>(ctx.pool(), *a, b, out, cost::kTranscendental, [](T x, U y) {
           double r = std::pow(static_cast<double>(x), static_cast<double>(y));
           if constexpr (std::is_integral_v<T>) {
             if (!(r >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
@@ -405,11 +405,11 @@ Status Variadic(KernelContext& ctx, F f, bool mean) {
     using T = typename decltype(tag)::type;
     Tensor& out = ctx.Allocate(0, first.dtype(), shape);
     if (ctx.num_inputs() == 1) {
-      Broadcast2<T, T, T>(ctx.pool(), first, first, out, kCheapGrain, [](T x, T) { return x; });
+      Broadcast2<T, T, T>(ctx.pool(), first, first, out, cost::kCheap, [](T x, T) { return x; });
     } else {
-      Broadcast2<T, T, T>(ctx.pool(), first, *ctx.input(1), out, kCheapGrain, f);
+      Broadcast2<T, T, T>(ctx.pool(), first, *ctx.input(1), out, cost::kCheap, f);
       for (size_t i = 2; i < ctx.num_inputs(); ++i) {
-        Broadcast2<T, T, T>(ctx.pool(), out, *ctx.input(i), out, kCheapGrain, f);
+        Broadcast2<T, T, T>(ctx.pool(), out, *ctx.input(i), out, cost::kCheap, f);
       }
     }
     if (mean) {
@@ -468,7 +468,7 @@ Status Where(KernelContext& ctx) {
     T* po = out.data<T>();
     const int64_t sc = plan.inner_contiguous[0], sx = plan.inner_contiguous[1],
                   sy = plan.inner_contiguous[2];
-    ParallelFor(ctx.pool(), out.numel(), kCheapGrain, [&](int64_t begin, int64_t end) {
+    ParallelFor(ctx.pool(), out.numel(), cost::kCheap, [&](int64_t begin, int64_t end) {
       ForEachRow(plan, begin, end, [&](const std::array<int64_t, 3>& off, int64_t o, int64_t n) {
         const uint8_t* rc = pc + off[0];
         const T* rx = px + off[1];

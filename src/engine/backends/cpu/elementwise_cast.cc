@@ -1,22 +1,13 @@
-// Cast and CastLike, the float16/bfloat16 conversions, and the thread splitting the element-wise
-// kernels share.
+// Cast and CastLike, and the float16/bfloat16 conversions.
 #include <cmath>
 #include <limits>
 #include <map>
 #include <memory>
 
 #include "engine/backends/cpu/elementwise_common.h"
-#include "engine/backends/cpu/run_chunks.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace elementwise {
-
-void ParallelFor(ThreadPool* pool, int64_t n, int64_t grain,
-                 const std::function<void(int64_t, int64_t)>& fn) {
-  if (n <= 0) return;
-  int64_t tasks = pool ? std::min<int64_t>(pool->size(), n / std::max<int64_t>(grain, 1)) : 1;
-  RunChunks(pool, n, tasks, tasks - 1, fn);
-}
 
 Tensor WidenToFloat32(const Tensor& t) {
   Tensor out = Tensor::Empty(DType::kFloat32, t.shape());
@@ -161,7 +152,7 @@ Status CastTo(KernelContext& ctx, const Tensor& x, DType to) {
       using D = typename decltype(dst_tag)::type;
       const Storage<S>* src = x.data<Storage<S>>();
       Storage<D>* dst = y.data<Storage<D>>();
-      ParallelFor(ctx.pool(), x.numel(), kCheapGrain, [&](int64_t begin, int64_t end) {
+      ParallelFor(ctx.pool(), x.numel(), cost::kCheap, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) dst[i] = Convert<D>(Load<S>(src[i]), to_bool);
       });
       return Status::Ok();

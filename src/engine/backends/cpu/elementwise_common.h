@@ -1,4 +1,4 @@
-// Shared machinery of the element-wise kernels: splitting work across the pool, walking broadcast
+// Shared machinery of the element-wise kernels: walking broadcast
 // operands row by row, dispatching on dtype, and float16/bfloat16 conversion.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/half.h"
+#include "core/parallel_for.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -24,16 +25,6 @@ void RegisterUnaryKernels(KernelRegistry& r);
 void RegisterCastKernels(KernelRegistry& r);
 
 namespace elementwise {
-
-// Elements per task below which splitting across threads costs more than it saves.
-inline constexpr int64_t kCheapGrain = 64 * 1024;  // add, compare, relu
-inline constexpr int64_t kCostlyGrain = 8 * 1024;  // exp, tanh, erf
-
-// Runs fn(begin, end) over [0, n) in contiguous ranges, on the caller and up to pool->size() - 1
-// workers when n is at least 2 * grain. The caller never waits on a task that has not started,
-// so this is safe from inside a pool worker too.
-void ParallelFor(ThreadPool* pool, int64_t n, int64_t grain,
-                 const std::function<void(int64_t, int64_t)>& fn);
 
 // K operands read as if broadcast to `shape`, with adjacent dimensions merged where every
 // operand allows it. The innermost dimension has stride 0 or 1 in every operand.

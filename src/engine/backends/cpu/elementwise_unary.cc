@@ -24,7 +24,7 @@ void MapLoop(const T* __restrict x, R* __restrict y, int64_t n, const F& f) {
 // y = f(x) for every element, y of dtype `out` (the input's when kUndefined) and C++ type R
 // (T when void). f is called with a T.
 template <unsigned kSet, typename R = void, typename F>
-Status Map(KernelContext& ctx, int64_t grain, F f, DType out = DType::kUndefined) {
+Status Map(KernelContext& ctx, int64_t item_cost, F f, DType out = DType::kUndefined) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   return Visit<kSet>(ctx, x->dtype(), [&](auto tag) -> Status {
     using T = typename decltype(tag)::type;
@@ -32,7 +32,7 @@ Status Map(KernelContext& ctx, int64_t grain, F f, DType out = DType::kUndefined
     Tensor& y = ctx.Allocate(0, out == DType::kUndefined ? x->dtype() : out, x->shape());
     const T* px = x->data<T>();
     Out* py = y.data<Out>();
-    ParallelFor(ctx.pool(), x->numel(), grain, [&](int64_t begin, int64_t end) {
+    ParallelFor(ctx.pool(), x->numel(), item_cost, [&](int64_t begin, int64_t end) {
       MapLoop(px + begin, py + begin, end - begin, f);
     });
     return Status::Ok();
@@ -42,11 +42,11 @@ Status Map(KernelContext& ctx, int64_t grain, F f, DType out = DType::kUndefined
 // Float-only math through std:: (float overloads for float).
 template <typename F>
 Status FloatMap(KernelContext& ctx, F f) {
-  return Map<kFloats>(ctx, kCostlyGrain, f);
+  return Map<kFloats>(ctx, cost::kTranscendental, f);
 }
 
-// Elements per task for the vec:: functions: they cost about a nanosecond per element or less.
-constexpr int64_t kVecGrain = 32 * 1024;
+// The cost of an element in the vec:: functions (vectorised exp, tanh, erf): about 2 cheap ops.
+constexpr int64_t kVecCost = 2;
 
 // float32 through the vectorised `op` (vec_math.h), float64 through the scalar f. The result of an
 // element does not depend on how the work is split.
@@ -56,7 +56,7 @@ Status VecFloatMap(KernelContext& ctx, VecOp op, F f) {
   if (x->dtype() != DType::kFloat32) return FloatMap(ctx, f);
   const float* px = x->data<float>();
   float* py = ctx.Allocate(0, x->dtype(), x->shape()).data<float>();
-  ParallelFor(ctx.pool(), x->numel(), kVecGrain, [&](int64_t begin, int64_t end) {
+  ParallelFor(ctx.pool(), x->numel(), kVecCost, [&](int64_t begin, int64_t end) {
     vec::Map(px + begin, py + begin, end - begin, op);
   });
   return Status::Ok();
@@ -72,7 +72,7 @@ T WrapNeg(T v) {
 }
 
 Status Abs(KernelContext& ctx) {
-  return Map<kNumeric>(ctx, kCheapGrain, [](auto v) {
+  return Map<kNumeric>(ctx, cost::kCheap, [](auto v) {
     using T = decltype(v);
     if constexpr (std::is_unsigned_v<T>)
       return v;
@@ -83,10 +83,10 @@ Status Abs(KernelContext& ctx) {
   });
 }
 Status Neg(KernelContext& ctx) {
-  return Map<kFloats | kSigned>(ctx, kCheapGrain, [](auto v) { return WrapNeg(v); });
+  return Map<kFloats | kSigned>(ctx, cost::kCheap, [](auto v) { return WrapNeg(v); });
 }
 Status Sign(KernelContext& ctx) {
-  return Map<kNumeric>(ctx, kCheapGrain, [](auto v) {
+  return Map<kNumeric>(ctx, cost::kCheap, [](auto v) {
     using T = decltype(v);
     return static_cast<T>((T(0) < v) - (v < T(0)));
   });
@@ -101,7 +101,7 @@ Status Sqrt(KernelContext& ctx) {
   return FloatMap(ctx, [](auto v) { return std::sqrt(v); });
 }
 Status Reciprocal(KernelContext& ctx) {
-  return Map<kFloats>(ctx, kCheapGrain, [](auto v) { return decltype(v)(1) / v; });
+  return Map<kFloats>(ctx, cost::kCheap, [](auto v) { return decltype(v)(1) / v; });
 }
 Status Floor(KernelContext& ctx) {
   return FloatMap(ctx, [](auto v) { return std::floor(v); });
@@ -154,7 +154,7 @@ Status Erf(KernelContext& ctx) {
   if (x->dtype() == DType::kFloat32) {
     return VecFloatMap(ctx, vec::ErfOp{}, [](auto v) { return std::erf(v); });
   }
-  return Map<kNumeric>(ctx, kCostlyGrain, [](auto v) {
+  return Map<kNumeric>(ctx, cost::kTranscendental, [](auto v) {
     if constexpr (std::is_floating_point_v<decltype(v)>)
       return std::erf(v);
     else
@@ -164,13 +164,13 @@ Status Erf(KernelContext& ctx) {
 
 Status IsNaN(KernelContext& ctx) {
   return Map<kFloats, uint8_t>(
-      ctx, kCheapGrain, [](auto v) { return static_cast<uint8_t>(v != v); }, DType::kBool);
+      ctx, cost::kCheap, [](auto v) { return static_cast<uint8_t>(v != v); }, DType::kBool);
 }
 Status IsInf(KernelContext& ctx) {
   const bool neg = ctx.GetInt("detect_negative", 1) != 0;
   const bool pos = ctx.GetInt("detect_positive", 1) != 0;
   return Map<kFloats, uint8_t>(
-      ctx, kCheapGrain,
+      ctx, cost::kCheap,
       [=](auto v) {
         using T = decltype(v);
         constexpr T kInf = std::numeric_limits<T>::infinity();
@@ -179,21 +179,21 @@ Status IsInf(KernelContext& ctx) {
       DType::kBool);
 }
 Status Not(KernelContext& ctx) {
-  return Map<kBool>(ctx, kCheapGrain, [](auto v) { return static_cast<uint8_t>(v == 0); });
+  return Map<kBool>(ctx, cost::kCheap, [](auto v) { return static_cast<uint8_t>(v == 0); });
 }
 Status BitwiseNot(KernelContext& ctx) {
-  return Map<kInts>(ctx, kCheapGrain, [](auto v) { return static_cast<decltype(v)>(~v); });
+  return Map<kInts>(ctx, cost::kCheap, [](auto v) { return static_cast<decltype(v)>(~v); });
 }
 
 // Activations. Parameters are float attributes; arithmetic runs in the input's type.
 Status Relu(KernelContext& ctx) {
-  return Map<kFloats | kSigned>(ctx, kCheapGrain, [](auto v) {
+  return Map<kFloats | kSigned>(ctx, cost::kCheap, [](auto v) {
     return v < decltype(v)(0) ? decltype(v)(0) : v;  // keeps NaN
   });
 }
 Status LeakyRelu(KernelContext& ctx) {
   const float alpha = ctx.GetFloat("alpha", 0.01f);
-  return Map<kFloats>(ctx, kCheapGrain, [=](auto v) { return v < 0 ? v * alpha : v; });
+  return Map<kFloats>(ctx, cost::kCheap, [=](auto v) { return v < 0 ? v * alpha : v; });
 }
 Status Elu(KernelContext& ctx) {
   const float alpha = ctx.GetFloat("alpha", 1.0f);
@@ -217,13 +217,13 @@ Status Sigmoid(KernelContext& ctx) {
 }
 Status HardSigmoid(KernelContext& ctx) {
   const float alpha = ctx.GetFloat("alpha", 0.2f), beta = ctx.GetFloat("beta", 0.5f);
-  return Map<kFloats>(ctx, kCheapGrain, [=](auto v) {
+  return Map<kFloats>(ctx, cost::kCheap, [=](auto v) {
     using T = decltype(v);
     return std::max(T(0), std::min(T(1), T(alpha) * v + T(beta)));
   });
 }
 Status HardSwish(KernelContext& ctx) {
-  return Map<kFloats>(ctx, kCheapGrain, [](auto v) {
+  return Map<kFloats>(ctx, cost::kCheap, [](auto v) {
     using T = decltype(v);
     return v * std::max(T(0), std::min(T(1), v / T(6) + T(0.5)));
   });
@@ -237,18 +237,19 @@ Status Softplus(KernelContext& ctx) {
   return FloatMap(ctx, [](auto v) { return SoftplusOf(v); });
 }
 Status Softsign(KernelContext& ctx) {
-  return Map<kFloats>(ctx, kCheapGrain, [](auto v) { return v / (decltype(v)(1) + std::fabs(v)); });
+  return Map<kFloats>(ctx, cost::kCheap,
+                      [](auto v) { return v / (decltype(v)(1) + std::fabs(v)); });
 }
 Status ThresholdedRelu(KernelContext& ctx) {
   const float alpha = ctx.GetFloat("alpha", 1.0f);
-  return Map<kFloats>(ctx, kCheapGrain, [=](auto v) { return v > alpha ? v : decltype(v)(0); });
+  return Map<kFloats>(ctx, cost::kCheap, [=](auto v) { return v > alpha ? v : decltype(v)(0); });
 }
 Status Mish(KernelContext& ctx) {
   return FloatMap(ctx, [](auto v) { return v * std::tanh(SoftplusOf(v)); });
 }
 Status Shrink(KernelContext& ctx) {
   const double bias = ctx.GetFloat("bias", 0.0f), lambd = ctx.GetFloat("lambd", 0.5f);
-  return Map<kNumeric>(ctx, kCheapGrain, [=](auto v) {
+  return Map<kNumeric>(ctx, cost::kCheap, [=](auto v) {
     using T = decltype(v);
     const double d = static_cast<double>(v);
     return d < -lambd ? static_cast<T>(d + bias) : d > lambd ? static_cast<T>(d - bias) : T(0);
@@ -261,7 +262,7 @@ Status Clip(KernelContext& ctx) {
   if (ctx.node().opset < 11) {
     const float lo = ctx.GetFloat("min", std::numeric_limits<float>::lowest());
     const float hi = ctx.GetFloat("max", std::numeric_limits<float>::max());
-    return Map<kFloats>(ctx, kCheapGrain, [=](auto v) {
+    return Map<kFloats>(ctx, cost::kCheap, [=](auto v) {
       using T = decltype(v);
       return std::min(std::max(v, T(lo)), T(hi));
     });
@@ -284,7 +285,7 @@ Status Clip(KernelContext& ctx) {
     const T hi = max_t ? *max_t->data<T>() : std::numeric_limits<T>::max();
     const T* px = x->data<T>();
     T* py = ctx.Allocate(0, x->dtype(), x->shape()).data<T>();
-    ParallelFor(ctx.pool(), x->numel(), kCheapGrain, [&](int64_t begin, int64_t end) {
+    ParallelFor(ctx.pool(), x->numel(), cost::kCheap, [&](int64_t begin, int64_t end) {
       MapLoop(px + begin, py + begin, end - begin,
               [=](T v) { return std::min(std::max(v, lo), hi); });
     });

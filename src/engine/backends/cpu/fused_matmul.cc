@@ -4,9 +4,9 @@
 // kernels.
 #include <algorithm>
 
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/fused_activation.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/onednn_util.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -81,7 +81,7 @@ Status FusedMatMul(KernelContext& ctx) {
     IA_RETURN_IF_ERROR(ctx.backend()->Run(sub));
     float* py = outs[0].data<float>();
     if (pbias || act.kind != ActivationKind::kNone) {
-      ParallelFor(ctx.pool(), rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, n)),
+      ParallelFor(ctx.pool(), rows, 4 * n,  // bias and activation
                   [&](int64_t r0, int64_t r1) {
                     for (int64_t r = r0; r < r1; ++r) BiasActivationRow(py + r * n, pbias, n, act);
                   });
@@ -109,7 +109,7 @@ Status FusedMatMul(KernelContext& ctx) {
       ReferenceGemm(ab, pb, yb, nr, n, k, tb, alpha);
     }
     if (!pbias && act.kind == ActivationKind::kNone) continue;
-    ParallelFor(ctx.pool(), nr, std::max<int64_t>(1, 16384 / n), [&](int64_t b0, int64_t b1) {
+    ParallelFor(ctx.pool(), nr, 4 * n, [&](int64_t b0, int64_t b1) {
       for (int64_t r = b0; r < b1; ++r) BiasActivationRow(yb + r * n, pbias, n, act);
     });
   }

@@ -1,7 +1,7 @@
 // Gelu (domain ai.ipfs_accelerate; attribute approximate = "none" | "tanh"), float32.
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/fused_activation.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -19,7 +19,7 @@ Status Gelu(KernelContext& ctx) {
   const float* px = x->data<float>();
   float* py = y.data<float>();
   bool tanh = approx == "tanh";
-  ParallelFor(ctx.pool(), x->numel(), 8192, [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool(), x->numel(), cost::kTranscendental, [&](int64_t b, int64_t e) {
     if (tanh) {
       vec::Map(px + b, py + b, e - b, GeluTanhOp{});
     } else {

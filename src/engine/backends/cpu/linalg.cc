@@ -3,8 +3,8 @@
 #include <atomic>
 #include <cstring>
 
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/linalg_plan.h"
 #include "engine/backends/cpu/onednn_util.h"
 #include "engine/ops/broadcast.h"
@@ -34,14 +34,13 @@ template <typename T>
 void MatMulLoop(KernelContext& ctx, const T* pa, const T* pb, T* po, const MatMulPlan& plan,
                 int64_t m, int64_t n, int64_t k) {
   int64_t batches = static_cast<int64_t>(plan.a.size());
-  ParallelFor(ctx.pool(), batches * m, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, n * k)),
-              [&](int64_t begin, int64_t end) {
-                for (int64_t r = begin; r < end; ++r) {
-                  int64_t t = r / m, i = r % m;
-                  NaiveMatMul(pa + (plan.a[t] * m + i) * k, pb + plan.b[t] * k * n,
-                              po + (t * m + i) * n, 1, n, k);
-                }
-              });
+  ParallelFor(ctx.pool(), batches * m, n * k * cost::kScalarMac, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      int64_t t = r / m, i = r % m;
+      NaiveMatMul(pa + (plan.a[t] * m + i) * k, pb + plan.b[t] * k * n, po + (t * m + i) * n, 1, n,
+                  k);
+    }
+  });
 }
 
 // float32: one sgemm when B has no batch of its own (A's batches fold into rows); otherwise one
@@ -66,7 +65,7 @@ Status MatMulF32(KernelContext& ctx, const float* pa, const float* pb, float* po
   bool ok = true;
   if (spread) {
     std::atomic<bool> all_ok{true};
-    ParallelFor(ctx.pool(), batches, 1, [&](int64_t begin, int64_t end) {
+    ParallelFor(ctx.pool(), batches, kWholeTask, [&](int64_t begin, int64_t end) {
       for (int64_t t = begin; t < end; ++t) {
         if (!onednn::Sgemm(false, false, m, n, k, 1.f, pa + plan.a[t] * m * k, k,
                            pb + plan.b[t] * k * n, n, 0.f, po + t * m * n, n, 1)) {
@@ -149,7 +148,7 @@ Status GemmTyped(KernelContext& ctx, const Tensor& a, const Tensor& b, const Ten
       return Status::Ok();
     }
   }
-  ParallelFor(ctx.pool(), M, 1, [&](int64_t begin, int64_t end) {
+  ParallelFor(ctx.pool(), M, N * K * cost::kScalarMac, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       for (int64_t j = 0; j < N; ++j) {
         double acc = 0;

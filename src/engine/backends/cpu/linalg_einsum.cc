@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -70,36 +70,37 @@ void EinsumLoop(KernelContext& ctx, const std::vector<const Tensor*>& ins,
   int64_t out_count = NumElements(out_sizes), sum_count = NumElements(sum_sizes);
   size_t nin = ins.size(), nout = out_sizes.size(), nsum = sum_sizes.size();
   using Acc = std::conditional_t<std::is_floating_point_v<T>, double, T>;
-  ParallelFor(ctx.pool(), out_count, 64, [&](int64_t begin, int64_t end) {
-    std::vector<int64_t> idx(nout + nsum);
-    for (int64_t o = begin; o < end; ++o) {
-      int64_t rem = o;
-      for (int d = static_cast<int>(nout) - 1; d >= 0; --d) {
-        idx[d] = rem % out_sizes[d];
-        rem /= out_sizes[d];
-      }
-      std::vector<int64_t> base(nin, 0);
-      for (size_t t = 0; t < nin; ++t) {
-        for (size_t d = 0; d < nout; ++d) base[t] += idx[d] * strides[t][d];
-      }
-      Acc acc = 0;
-      std::vector<int64_t> sidx(nsum, 0);
-      for (int64_t s = 0; s < sum_count; ++s) {
-        Acc prod = 1;
-        for (size_t t = 0; t < nin; ++t) {
-          int64_t off = base[t];
-          for (size_t d = 0; d < nsum; ++d) off += sidx[d] * strides[t][nout + d];
-          prod *= static_cast<Acc>(ins[t]->data<T>()[off]);
-        }
-        acc += prod;
-        for (int d = static_cast<int>(nsum) - 1; d >= 0; --d) {
-          if (++sidx[d] < sum_sizes[d]) break;
-          sidx[d] = 0;
-        }
-      }
-      y[o] = static_cast<T>(acc);
-    }
-  });
+  ParallelFor(ctx.pool(), out_count, std::max<int64_t>(sum_count, 1) * cost::kScalarMac,
+              [&](int64_t begin, int64_t end) {
+                std::vector<int64_t> idx(nout + nsum);
+                for (int64_t o = begin; o < end; ++o) {
+                  int64_t rem = o;
+                  for (int d = static_cast<int>(nout) - 1; d >= 0; --d) {
+                    idx[d] = rem % out_sizes[d];
+                    rem /= out_sizes[d];
+                  }
+                  std::vector<int64_t> base(nin, 0);
+                  for (size_t t = 0; t < nin; ++t) {
+                    for (size_t d = 0; d < nout; ++d) base[t] += idx[d] * strides[t][d];
+                  }
+                  Acc acc = 0;
+                  std::vector<int64_t> sidx(nsum, 0);
+                  for (int64_t s = 0; s < sum_count; ++s) {
+                    Acc prod = 1;
+                    for (size_t t = 0; t < nin; ++t) {
+                      int64_t off = base[t];
+                      for (size_t d = 0; d < nsum; ++d) off += sidx[d] * strides[t][nout + d];
+                      prod *= static_cast<Acc>(ins[t]->data<T>()[off]);
+                    }
+                    acc += prod;
+                    for (int d = static_cast<int>(nsum) - 1; d >= 0; --d) {
+                      if (++sidx[d] < sum_sizes[d]) break;
+                      sidx[d] = 0;
+                    }
+                  }
+                  y[o] = static_cast<T>(acc);
+                }
+              });
 }
 
 Status Einsum(KernelContext& ctx) {

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/linalg_plan.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -46,33 +46,36 @@ template <typename Store>
 void IntegerProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, const PerAxis& azp,
                     const PerAxis& bzp, const MatMulPlan& p, const Store& store) {
   int64_t batches = static_cast<int64_t>(p.a.size());
-  ParallelFor(ctx.pool(), batches * p.m, 1, [&](int64_t begin, int64_t end) {
-    std::vector<int32_t> arow(p.k), acc(p.n);
-    std::vector<int32_t> bzero(p.n, 0);
-    if (bzp.t) {
-      for (int64_t j = 0; j < p.n; ++j) bzero[j] = bzp.At(j, LoadQ);
-    }
-    for (int64_t r = begin; r < end; ++r) {
-      int64_t t = r / p.m, i = r % p.m;
-      int32_t az = azp.t ? azp.At(i, LoadQ) : 0;
-      int64_t abase = (p.a[t] * p.m + i) * p.k, bbase = p.b[t] * p.k * p.n;
-      for (int64_t q = 0; q < p.k; ++q) arow[q] = LoadQ(a, abase + q) - az;
-      std::fill(acc.begin(), acc.end(), 0);
-      for (int64_t q = 0; q < p.k; ++q) {
-        int32_t av = arow[q];
-        if (av == 0) continue;
-        int64_t row = bbase + q * p.n;
-        if (b.dtype() == DType::kUInt8) {
-          const uint8_t* pb = b.data<uint8_t>() + row;
-          for (int64_t j = 0; j < p.n; ++j) acc[j] += av * (static_cast<int32_t>(pb[j]) - bzero[j]);
-        } else {
-          const int8_t* pb = b.data<int8_t>() + row;
-          for (int64_t j = 0; j < p.n; ++j) acc[j] += av * (static_cast<int32_t>(pb[j]) - bzero[j]);
-        }
-      }
-      for (int64_t j = 0; j < p.n; ++j) store(t, i, j, acc[j]);
-    }
-  });
+  ParallelFor(ctx.pool(), batches * p.m, p.n * p.k * cost::kScalarMac,
+              [&](int64_t begin, int64_t end) {
+                std::vector<int32_t> arow(p.k), acc(p.n);
+                std::vector<int32_t> bzero(p.n, 0);
+                if (bzp.t) {
+                  for (int64_t j = 0; j < p.n; ++j) bzero[j] = bzp.At(j, LoadQ);
+                }
+                for (int64_t r = begin; r < end; ++r) {
+                  int64_t t = r / p.m, i = r % p.m;
+                  int32_t az = azp.t ? azp.At(i, LoadQ) : 0;
+                  int64_t abase = (p.a[t] * p.m + i) * p.k, bbase = p.b[t] * p.k * p.n;
+                  for (int64_t q = 0; q < p.k; ++q) arow[q] = LoadQ(a, abase + q) - az;
+                  std::fill(acc.begin(), acc.end(), 0);
+                  for (int64_t q = 0; q < p.k; ++q) {
+                    int32_t av = arow[q];
+                    if (av == 0) continue;
+                    int64_t row = bbase + q * p.n;
+                    if (b.dtype() == DType::kUInt8) {
+                      const uint8_t* pb = b.data<uint8_t>() + row;
+                      for (int64_t j = 0; j < p.n; ++j)
+                        acc[j] += av * (static_cast<int32_t>(pb[j]) - bzero[j]);
+                    } else {
+                      const int8_t* pb = b.data<int8_t>() + row;
+                      for (int64_t j = 0; j < p.n; ++j)
+                        acc[j] += av * (static_cast<int32_t>(pb[j]) - bzero[j]);
+                    }
+                  }
+                  for (int64_t j = 0; j < p.n; ++j) store(t, i, j, acc[j]);
+                }
+              });
 }
 
 Status MatMulInteger(KernelContext& ctx) {

@@ -1,8 +1,8 @@
 // Pooling on NHWC tensors, for the optimizer's layout pass (domain ai.ipfs_accelerate):
 // NhwcMaxPool and NhwcAveragePool (2-D, oneDNN) and NhwcGlobalAveragePool. Attributes are those
 // of the ONNX ops; X is [N, H, W, C] and Y [N, OH, OW, C].
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/linalg_parallel.h"
 #include "engine/backends/cpu/onednn_util.h"
 #include "engine/ops/window.h"
 
@@ -100,7 +100,7 @@ Status NhwcGlobalAveragePool(KernelContext& ctx) {
   float scale = hw > 0 ? 1.0f / static_cast<float>(hw) : 0.0f;
   // Split over images and blocks of 64 channels.
   int64_t blocks = (c + 63) / 64;
-  ParallelFor(ctx.pool(), n * blocks, 1, [&](int64_t begin, int64_t end) {
+  ParallelFor(ctx.pool(), n * blocks, hw * 64, [&](int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; ++t) {
       int64_t img = t / blocks, c0 = (t % blocks) * 64, c1 = std::min(c, c0 + 64);
       float acc[64] = {};

@@ -1,5 +1,5 @@
-// Helpers shared by the reduction and normalization kernels: axis checks, row splitting across
-// the pool, and float row sums that stay accurate on long rows.
+// Helpers shared by the reduction and normalization kernels: axis checks and float row sums that
+// stay accurate on long rows.
 #pragma once
 
 #include <algorithm>
@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "core/parallel_for.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/backends/cpu/run_chunks.h"
 #include "engine/kernel.h"
 #include "engine/ops/axis.h"
 
@@ -29,26 +29,6 @@ inline int64_t Product(const Shape& s, int begin, int end) {
   int64_t p = 1;
   for (int i = begin; i < end; ++i) p *= s[i];
   return p;
-}
-
-// Runs fn(begin, end) over [0, n) in chunks, on the pool's workers and the calling thread.
-// `work_per_item` (about the elements touched per item) decides whether splitting pays off.
-// The caller takes chunks too and only waits for chunks a worker has started, so this never
-// deadlocks even when every worker is busy (or the caller is itself a worker).
-template <typename F>
-void ParallelFor(ThreadPool* pool, int64_t n, int64_t work_per_item, F fn) {
-  constexpr int64_t kMinWorkPerChunk = 1 << 15;
-  int64_t total = n * std::max<int64_t>(work_per_item, 1);
-  // The session's thread budget: the caller and pool->size() - 1 workers (never one more).
-  int64_t max_chunks = pool ? static_cast<int64_t>(pool->size()) : 1;
-  int64_t chunks = std::min({max_chunks, n, total / kMinWorkPerChunk});
-  if (chunks <= 1) {
-    if (n > 0) fn(int64_t{0}, n);
-    return;
-  }
-  // Several chunks per thread so uneven rows balance.
-  int64_t split = std::min(n, chunks * 4);
-  RunChunks(pool, n, split, std::min(max_chunks, split) - 1, fn);
 }
 
 // Sum of f(p[i]) for i < n, in float lanes over short blocks added up in double: vectorisable

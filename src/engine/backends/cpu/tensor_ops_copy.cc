@@ -70,7 +70,7 @@ Status Concat(KernelContext& ctx) {
     int64_t row = t->dim(axis) * inner;
     const auto* src = static_cast<const uint8_t*>(t->raw());
     if (row > 0) {
-      ParallelFor(ctx.pool(), outer, outer * row, [&](int64_t b, int64_t e) {
+      ParallelFor(ctx.pool(), outer, row, [&](int64_t b, int64_t e) {
         for (int64_t o = b; o < e; ++o) std::memcpy(dst + o * out_row + offset, src + o * row, row);
       });
     }
@@ -362,7 +362,7 @@ Status Pad(KernelContext& ctx) {
   auto fill = [&](uint8_t* p, int64_t count) {
     for (int64_t i = 0; i < count; ++i) std::memcpy(p + i * es, value.data(), es);
   };
-  ParallelFor(ctx.pool(), rows, n * static_cast<int64_t>(es), [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool(), rows, inner * static_cast<int64_t>(es), [&](int64_t b, int64_t e) {
     for (int64_t row = b; row < e; ++row) {
       int64_t r = row, off = 0;
       bool constant = false;

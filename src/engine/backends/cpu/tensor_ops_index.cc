@@ -48,7 +48,7 @@ Status Gather(KernelContext& ctx) {
   const auto* src = static_cast<const uint8_t*>(data->raw());
   auto* dst = static_cast<uint8_t*>(out.raw());
   // One memcpy per gathered row: an embedding lookup is n row copies.
-  ParallelFor(ctx.pool(), outer * n, outer * n * inner, [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool(), outer * n, inner, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       int64_t o = r / n, k = r % n;
       std::memcpy(dst + r * inner, src + (o * dim + idx[k]) * inner, inner);

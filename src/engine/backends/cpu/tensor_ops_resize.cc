@@ -235,7 +235,7 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   for (int64_t i = 0; i < inner; ++i) last_outside |= last.outside(i);
   // For nearest (one tap, 0 where outside): the source index of every output index.
   const int64_t* last_idx = last.idx.data<int64_t>();
-  ParallelFor(ctx.pool(), rows, n * (nearest ? 4 : 16), [&](int64_t b, int64_t e) {
+  ParallelFor(ctx.pool(), rows, inner * (nearest ? 4 : 16), [&](int64_t b, int64_t e) {
     std::vector<int64_t> pos(rank, 0);
     std::vector<std::pair<int64_t, double>> row_taps;  // outer dims: source row offset, weight
     std::vector<size_t> k(rank, 0);

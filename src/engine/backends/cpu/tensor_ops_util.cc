@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "engine/backends/cpu/run_chunks.h"
 #include "engine/ops/axis.h"
 
 namespace ipfs_accelerate::engine::cpu::tensor_ops {
@@ -81,18 +80,6 @@ std::vector<int64_t> ContiguousStrides(const Shape& shape) {
   std::vector<int64_t> s(shape.size(), 1);
   for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];
   return s;
-}
-
-void ParallelFor(ThreadPool* pool, int64_t n, int64_t work,
-                 const std::function<void(int64_t, int64_t)>& fn) {
-  constexpr int64_t kMinWorkPerTask = 1 << 16;
-  int threads = pool ? pool->size() : 1;
-  int64_t tasks = std::min<int64_t>({static_cast<int64_t>(threads), n, work / kMinWorkPerTask});
-  if (tasks <= 1) {
-    if (n > 0) fn(0, n);
-    return;
-  }
-  RunChunks(pool, n, tasks, tasks - 1, fn);
 }
 
 namespace {
@@ -187,38 +174,37 @@ void TiledCopy(uint8_t* d, const uint8_t* s, size_t es, const Shape& shape,
   }
   int64_t outer = 1;
   for (int k : others) outer *= shape[k];
-  ParallelFor(
-      pool, outer, outer * rows * cols * static_cast<int64_t>(es), [&](int64_t b, int64_t e) {
-        for (int64_t o = b; o < e; ++o) {
-          int64_t r = o, soff = 0, doff = 0;
-          for (size_t q = others.size(); q-- > 0;) {
-            int k = others[q];
-            int64_t i = r % shape[k];
-            r /= shape[k];
-            soff += i * strides[k];
-            doff += i * dst_strides[k];
-          }
-          const uint8_t* sp = s + soff * static_cast<int64_t>(es);
-          uint8_t* dp = d + doff * static_cast<int64_t>(es);
-          switch (es) {
-            case 1:
-              TileBlock(dp, sp, rows, cols, dst_row, src_col);
-              break;
-            case 2:
-              TileBlock(reinterpret_cast<uint16_t*>(dp), reinterpret_cast<const uint16_t*>(sp),
-                        rows, cols, dst_row, src_col);
-              break;
-            case 4:
-              TileBlock(reinterpret_cast<uint32_t*>(dp), reinterpret_cast<const uint32_t*>(sp),
-                        rows, cols, dst_row, src_col);
-              break;
-            default:
-              TileBlock(reinterpret_cast<uint64_t*>(dp), reinterpret_cast<const uint64_t*>(sp),
-                        rows, cols, dst_row, src_col);
-              break;
-          }
-        }
-      });
+  ParallelFor(pool, outer, rows * cols * static_cast<int64_t>(es), [&](int64_t b, int64_t e) {
+    for (int64_t o = b; o < e; ++o) {
+      int64_t r = o, soff = 0, doff = 0;
+      for (size_t q = others.size(); q-- > 0;) {
+        int k = others[q];
+        int64_t i = r % shape[k];
+        r /= shape[k];
+        soff += i * strides[k];
+        doff += i * dst_strides[k];
+      }
+      const uint8_t* sp = s + soff * static_cast<int64_t>(es);
+      uint8_t* dp = d + doff * static_cast<int64_t>(es);
+      switch (es) {
+        case 1:
+          TileBlock(dp, sp, rows, cols, dst_row, src_col);
+          break;
+        case 2:
+          TileBlock(reinterpret_cast<uint16_t*>(dp), reinterpret_cast<const uint16_t*>(sp), rows,
+                    cols, dst_row, src_col);
+          break;
+        case 4:
+          TileBlock(reinterpret_cast<uint32_t*>(dp), reinterpret_cast<const uint32_t*>(sp), rows,
+                    cols, dst_row, src_col);
+          break;
+        default:
+          TileBlock(reinterpret_cast<uint64_t*>(dp), reinterpret_cast<const uint64_t*>(sp), rows,
+                    cols, dst_row, src_col);
+          break;
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -257,7 +243,7 @@ void StridedCopy(void* dst, const void* src, size_t es, const Shape& shape_in,
   }
   int64_t rows = NumElements(shape) / inner;
   int64_t row_bytes = inner * static_cast<int64_t>(es);
-  ParallelFor(pool, rows, rows * row_bytes, [&](int64_t begin, int64_t end) {
+  ParallelFor(pool, rows, row_bytes, [&](int64_t begin, int64_t end) {
     std::vector<int64_t> idx(rank, 0);
     int64_t off = 0, r = begin;
     for (int k = rank - 2; k >= 0; --k) {

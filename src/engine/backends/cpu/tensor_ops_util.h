@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/half.h"
+#include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -45,11 +46,6 @@ std::vector<int64_t> ContiguousStrides(const Shape& shape);
 // memcpy and splits large copies over `pool`.
 void StridedCopy(void* dst, const void* src, size_t elem_size, const Shape& shape,
                  const std::vector<int64_t>& src_strides, int64_t src_offset, ThreadPool* pool);
-
-// Runs fn(begin, end) over [0, n) in chunks on `pool` when `work` (bytes or flops) makes it worth
-// it.
-void ParallelFor(ThreadPool* pool, int64_t n, int64_t work,
-                 const std::function<void(int64_t, int64_t)>& fn);
 
 // Calls fn(T{}) with T the C++ type of a numeric dtype (float16/bfloat16 excluded); false when
 // none.
