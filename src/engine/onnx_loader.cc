@@ -1,13 +1,16 @@
 #include "engine/onnx_loader.h"
 
 #include <fcntl.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <onnx/onnx_pb.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <set>
 
 #include "core/file_util.h"
@@ -17,6 +20,45 @@ namespace ipfs_accelerate::engine {
 namespace {
 
 std::string Domain(const std::string& d) { return d == "ai.onnx" ? "" : d; }
+
+// External data files under a directory on disk, each opened once and read by range.
+class DirectoryExternalData : public ExternalData {
+ public:
+  explicit DirectoryExternalData(std::string dir) : dir_(std::move(dir)) {}
+  ~DirectoryExternalData() override {
+    for (auto& [location, fd] : files_) ::close(fd);
+  }
+
+  Status Read(const std::string& location, uint64_t offset, uint64_t length, void* dst) override {
+    auto it = files_.find(location);
+    if (it == files_.end()) {
+      const std::string path = dir_ + "/" + location;
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        return Status::IoError("cannot open external data file " + path + ": " +
+                               std::strerror(errno));
+      }
+      it = files_.emplace(location, fd).first;
+    }
+    struct stat st {};
+    if (::fstat(it->second, &st) != 0) return Status::IoError("cannot stat " + location);
+    const auto file_size = static_cast<uint64_t>(st.st_size);
+    if (offset > file_size || file_size - offset < length)
+      return Status::InvalidArgument("external data file " + location + " is too short");
+    auto* out = static_cast<char*>(dst);
+    for (uint64_t done = 0; done < length;) {
+      ssize_t n = ::pread(it->second, out + done, length - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Status::IoError("cannot read external data file " + location);
+      done += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string dir_;
+  std::map<std::string, int> files_;
+};
 
 template <typename Src>
 Status CopyTyped(const Src& field, Tensor* t, const std::string& what) {
@@ -73,7 +115,7 @@ Status CopyTyped(const Src& field, Tensor* t, const std::string& what) {
   return Status::Ok();
 }
 
-Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& base_dir) {
+Result<Tensor> TensorFromProto(const onnx::TensorProto& p, ExternalData* external) {
   const std::string what = "tensor '" + p.name() + "'";
   DType dtype = DTypeFromOnnx(p.data_type());
   if (dtype == DType::kString)
@@ -107,7 +149,7 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
         IA_ASSIGN_OR_RETURN(length, ParseInt(kv.value(), what + ": external data length", 0));
       }
     }
-    if (base_dir.empty()) {
+    if (!external) {
       return Status::Unsupported(
           what + ": external data needs the model's directory; load the model from a path");
     }
@@ -115,16 +157,14 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, const std::string& ba
       return Status::InvalidArgument(what + ": external data location \"" + location +
                                      "\" must be a relative path inside the model's directory");
     }
-    IA_ASSIGN_OR_RETURN(std::string file, ReadFile(base_dir + "/" + location));
     if (length >= 0 && static_cast<uint64_t>(length) != need) {
       return Status::InvalidArgument(what + ": external data length " + std::to_string(length) +
                                      " != " + std::to_string(need));
     }
-    if (offset > file.size() || file.size() - offset < need) {
-      return Status::InvalidArgument(what + ": external data file " + location + " is too short");
-    }
+    // Straight into the tensor: the only copy of these weights.
     Tensor t = Tensor::Empty(dtype, shape);
-    std::memcpy(t.raw(), file.data() + offset, need);
+    Status read = external->Read(location, offset, need, t.raw());
+    if (!read.ok()) return read.WithContext(what);
     return t;
   }
   if (p.has_raw_data()) {
@@ -193,11 +233,11 @@ ValueInfo ConvertValueInfo(const onnx::ValueInfoProto& v) {
 }
 
 Result<Graph> ConvertGraph(onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
-                           const std::string& base_dir, bool top_level);
+                           ExternalData* external, bool top_level);
 
 Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a,
                                    const std::map<std::string, int64_t>& opsets,
-                                   const std::string& base_dir) {
+                                   ExternalData* external) {
   Attribute out;
   using A = onnx::AttributeProto;
   switch (a.type()) {
@@ -227,13 +267,13 @@ Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a,
       break;
     case A::TENSOR: {
       out.kind = Attribute::Kind::kTensor;
-      IA_ASSIGN_OR_RETURN(out.t, TensorFromProto(a.t(), base_dir));
+      IA_ASSIGN_OR_RETURN(out.t, TensorFromProto(a.t(), external));
       break;
     }
     case A::GRAPH: {
       out.kind = Attribute::Kind::kGraph;
       onnx::GraphProto copy = a.g();  // ConvertGraph releases what it has converted
-      IA_ASSIGN_OR_RETURN(Graph g, ConvertGraph(copy, opsets, base_dir, /*top_level=*/false));
+      IA_ASSIGN_OR_RETURN(Graph g, ConvertGraph(copy, opsets, external, /*top_level=*/false));
       out.g = std::make_shared<Graph>(std::move(g));
       break;
     }
@@ -305,11 +345,11 @@ Status SortTopologically(Graph* g) {
 // Converts `gp`, freeing each initializer's bytes in it once copied, so that loading a model
 // needs about its size once, not twice.
 Result<Graph> ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, int64_t>& opsets,
-                           const std::string& base_dir, bool top_level) {
+                           ExternalData* external, bool top_level) {
   Graph g;
   g.name = gp.name();
   for (auto& init : *gp.mutable_initializer()) {
-    IA_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, base_dir));
+    IA_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, external));
     g.initializers[init.name()] = std::move(t);
     std::string().swap(*init.mutable_raw_data());
   }
@@ -330,7 +370,7 @@ Result<Graph> ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, int
     auto op = opsets.find(n.domain);
     n.opset = op == opsets.end() ? 0 : op->second;
     for (const auto& ap : np.attribute()) {
-      auto a = ConvertAttribute(ap, opsets, base_dir);
+      auto a = ConvertAttribute(ap, opsets, external);
       if (!a.ok()) return a.status().WithContext(n.Describe());
       n.attributes[ap.name()] = std::move(a).value();
     }
@@ -354,7 +394,7 @@ std::string Node::Describe() const {
 
 namespace {
 
-Result<Model> ConvertModel(onnx::ModelProto& proto, const std::string& base_dir) {
+Result<Model> ConvertModel(onnx::ModelProto& proto, ExternalData* external) {
   if (!proto.has_graph()) return Status::InvalidArgument("ONNX model has no graph");
   Model m;
   m.ir_version = proto.ir_version();
@@ -362,7 +402,7 @@ Result<Model> ConvertModel(onnx::ModelProto& proto, const std::string& base_dir)
   for (const auto& op : proto.opset_import()) m.opsets[Domain(op.domain())] = op.version();
   if (m.opsets.empty()) m.opsets[""] = 1;  // IR version 1 models had no opset_import
   IA_ASSIGN_OR_RETURN(m.graph,
-                      ConvertGraph(*proto.mutable_graph(), m.opsets, base_dir, /*top_level=*/true));
+                      ConvertGraph(*proto.mutable_graph(), m.opsets, external, /*top_level=*/true));
   return m;
 }
 
@@ -370,15 +410,61 @@ constexpr char kNotOnnx[] =
     "not a valid ONNX model: the protobuf does not parse (truncated or not ONNX?)";
 constexpr char kTooBig[] = "models over 2 GiB must keep their weights in external data files";
 
+// The piece size in which ParseModelFrom asks for a model's bytes.
+constexpr int kStreamBlock = 1 << 20;
+
+// A ByteReader as protobuf's input: pieces in order, the first error kept.
+class ReaderStream : public google::protobuf::io::CopyingInputStream {
+ public:
+  ReaderStream(uint64_t size, const ByteReader& read) : size_(size), read_(read) {}
+  int Read(void* buffer, int size) override {
+    if (!status_.ok()) return -1;
+    const uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(size), size_ - position_);
+    if (n == 0) return 0;
+    status_ = read_(position_, {static_cast<uint8_t*>(buffer), static_cast<size_t>(n)});
+    if (!status_.ok()) return -1;
+    position_ += n;
+    return static_cast<int>(n);
+  }
+  const Status& status() const { return status_; }
+  uint64_t position() const { return position_; }
+
+ private:
+  uint64_t size_;
+  const ByteReader& read_;
+  uint64_t position_ = 0;
+  Status status_;
+};
+
 }  // namespace
 
-Result<Model> ParseModel(std::string_view bytes, const std::string& base_dir) {
+Result<Model> ParseModel(std::string_view bytes, ExternalData* external) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     return Status::Unsupported(kTooBig);
   onnx::ModelProto proto;
   if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return Status::InvalidArgument(kNotOnnx);
-  return ConvertModel(proto, base_dir);
+  return ConvertModel(proto, external);
+}
+
+Result<Model> ParseModel(std::string_view bytes, const std::string& base_dir) {
+  if (base_dir.empty()) return ParseModel(bytes, nullptr);
+  DirectoryExternalData external(base_dir);
+  return ParseModel(bytes, &external);
+}
+
+Result<Model> ParseModelFrom(uint64_t size, const ByteReader& read, ExternalData* external) {
+  if (size > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+    return Status::Unsupported(kTooBig);
+  onnx::ModelProto proto;
+  {
+    ReaderStream stream(size, read);
+    google::protobuf::io::CopyingInputStreamAdaptor adaptor(&stream, kStreamBlock);
+    bool parsed = proto.ParseFromZeroCopyStream(&adaptor);
+    if (!stream.status().ok()) return stream.status();
+    if (!parsed || stream.position() != size) return Status::InvalidArgument(kNotOnnx);
+  }
+  return ConvertModel(proto, external);
 }
 
 // Parses straight from the file, without a copy of its bytes beside the parsed message.
@@ -392,7 +478,8 @@ Result<Model> LoadModel(const std::string& path) {
   ::close(fd);
   if (too_big) return Status::Unsupported(kTooBig).WithContext(path);
   if (!parsed) return Status::InvalidArgument(kNotOnnx).WithContext(path);
-  auto m = ConvertModel(proto, DirName(path));
+  DirectoryExternalData external(DirName(path));
+  auto m = ConvertModel(proto, &external);
   if (!m.ok()) return m.status().WithContext(path);
   return m;
 }
@@ -403,7 +490,7 @@ Result<Tensor> ParseTensorProto(std::string_view bytes, std::string* name) {
     return Status::InvalidArgument("not a valid ONNX TensorProto");
   }
   if (name) *name = p.name();
-  return TensorFromProto(p, "");
+  return TensorFromProto(p, nullptr);
 }
 
 }  // namespace ipfs_accelerate::engine

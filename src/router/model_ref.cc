@@ -1,6 +1,11 @@
 #include "router/model_ref.h"
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
+#include <map>
+#include <optional>
+#include <span>
 
 #include "core/file_util.h"
 #include "core/memory_budget.h"
@@ -32,6 +37,93 @@ Status CheckSize(const std::string& ref, uint64_t size) {
   }
   return Status::Ok();
 }
+
+// A file named by a store reference, and the directory it was found in (where a model's external
+// data lives), if any.
+struct StoredFile {
+  std::unique_ptr<store::Repo> repo;
+  store::Cid file;
+  std::optional<store::Cid> dir;
+  uint64_t size = 0;
+};
+
+Result<StoredFile> ResolveStored(const std::string& repo_flag, const std::string& ref,
+                                 const std::string& default_name) {
+  StoredFile out;
+  IA_ASSIGN_OR_RETURN(out.repo, store::Repo::Open(store::Repo::DefaultPath(repo_flag)));
+  std::string root, path;
+  store::SplitIpfsPath(ref, &root, &path);
+  auto cid = out.repo->Resolve(root);
+  if (!cid.ok()) {
+    return Status::NotFound(
+        "\"" + ref + "\" is neither a file nor a CID or alias in the store at " + out.repo->path());
+  }
+  store::UnixFsReader reader(out.repo.get());
+  IA_ASSIGN_OR_RETURN(store::Cid target, reader.Resolve(*cid, path));
+  IA_ASSIGN_OR_RETURN(store::DagStat st, reader.Stat(target));
+  if (st.type == "directory") {
+    out.dir = target;
+    IA_ASSIGN_OR_RETURN(target, reader.Resolve(target, default_name));
+    IA_ASSIGN_OR_RETURN(st, reader.Stat(target));
+  } else if (!path.empty()) {
+    size_t slash = path.rfind('/');
+    IA_ASSIGN_OR_RETURN(
+        out.dir, reader.Resolve(*cid, slash == std::string::npos ? "" : path.substr(0, slash)));
+  }
+  out.file = target;
+  out.size = st.size;
+  return out;
+}
+
+// Fills dst with the bytes at `offset` of a stored file; every block is verified on the way.
+Status ReadExactly(store::UnixFsReader& reader, const store::Cid& file, uint64_t offset,
+                   std::span<uint8_t> dst, const std::string& name) {
+  size_t done = 0;
+  IA_RETURN_IF_ERROR(
+      reader.ReadFileRange(file, offset, dst.size(), [&](std::span<const uint8_t> b) {
+        size_t n = std::min(b.size(), dst.size() - done);
+        std::memcpy(dst.data() + done, b.data(), n);
+        done += n;
+        return Status::Ok();
+      }));
+  if (done != dst.size()) return Status::InvalidArgument(name + " in the store is too short");
+  return Status::Ok();
+}
+
+// A model's external data files in its directory in the store, read by range into the tensors.
+class StoreExternalData : public engine::ExternalData {
+ public:
+  StoreExternalData(store::UnixFsReader* reader, std::optional<store::Cid> dir)
+      : reader_(reader), dir_(std::move(dir)) {}
+
+  Status Read(const std::string& location, uint64_t offset, uint64_t length, void* dst) override {
+    if (!dir_) {
+      return Status::Unsupported(
+          "external data needs the model's directory: add the directory holding model.onnx and "
+          "its data files, and name the directory (or a path inside it)");
+    }
+    auto it = files_.find(location);
+    if (it == files_.end()) {
+      auto cid = reader_->Resolve(*dir_, location);
+      if (!cid.ok()) {
+        return Status::NotFound("external data file " + location +
+                                " is not in the model's directory " + dir_->ToString());
+      }
+      IA_ASSIGN_OR_RETURN(store::DagStat st, reader_->Stat(*cid));
+      it = files_.emplace(location, std::make_pair(*cid, st.size)).first;
+    }
+    const auto& [cid, size] = it->second;
+    if (offset > size || size - offset < length)
+      return Status::InvalidArgument("external data file " + location + " is too short");
+    return ReadExactly(*reader_, cid, offset, {static_cast<uint8_t*>(dst), length},
+                       "external data file " + location);
+  }
+
+ private:
+  store::UnixFsReader* reader_;
+  std::optional<store::Cid> dir_;
+  std::map<std::string, std::pair<store::Cid, uint64_t>> files_;
+};
 
 bool IsExplicitPath(const std::string& ref) {
   return ref.starts_with("./") || ref.starts_with("../") || ref == "." || ref == ".." ||
@@ -89,28 +181,15 @@ Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref
     }
     return file;
   }
-  IA_ASSIGN_OR_RETURN(auto repo, store::Repo::Open(store::Repo::DefaultPath(repo_flag)));
-  std::string root, path;
-  store::SplitIpfsPath(ref, &root, &path);
-  auto cid = repo->Resolve(root);
-  if (!cid.ok()) {
-    return Status::NotFound(
-        "\"" + ref + "\" is neither a file nor a CID or alias in the store at " + repo->path());
-  }
-  store::UnixFsReader reader(repo.get());
-  IA_ASSIGN_OR_RETURN(store::Cid target, reader.Resolve(*cid, path));
-  IA_ASSIGN_OR_RETURN(store::DagStat st, reader.Stat(target));
-  if (st.type == "directory") {
-    IA_ASSIGN_OR_RETURN(target, reader.Resolve(target, default_name));
-    IA_ASSIGN_OR_RETURN(st, reader.Stat(target));
-  }
-  IA_RETURN_IF_ERROR(CheckSize(ref, st.size));
-  file.bytes.reserve(st.size);  // the reader checks that the blocks hold what the file declares
-  IA_RETURN_IF_ERROR(reader.ReadFile(target, [&](std::span<const uint8_t> b) {
+  IA_ASSIGN_OR_RETURN(StoredFile stored, ResolveStored(repo_flag, ref, default_name));
+  IA_RETURN_IF_ERROR(CheckSize(ref, stored.size));
+  store::UnixFsReader reader(stored.repo.get());
+  file.bytes.reserve(stored.size);  // the reader checks that the blocks hold what the file declares
+  IA_RETURN_IF_ERROR(reader.ReadFile(stored.file, [&](std::span<const uint8_t> b) {
     file.bytes.append(reinterpret_cast<const char*>(b.data()), b.size());
     return Status::Ok();
   }));
-  file.cid = target.ToString();
+  file.cid = stored.file.ToString();
   file.from_store = true;
   return file;
 }
@@ -126,10 +205,24 @@ Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::stri
     if (!ec) IA_RETURN_IF_ERROR(CheckSize(path, size));
     return engine::LoadModel(path);
   }
-  IA_ASSIGN_OR_RETURN(FileRef file, ReadFileRef(repo_flag, ref, "model.onnx", cid != nullptr));
-  auto model = engine::ParseModel(file.bytes, file.base_dir);
+  if (kind == RefKind::kLocal) {
+    IA_ASSIGN_OR_RETURN(FileRef file, ReadFileRef(repo_flag, ref, "model.onnx", cid != nullptr));
+    auto model = engine::ParseModel(file.bytes, file.base_dir);
+    if (!model.ok()) return model.status().WithContext(ref);
+    if (cid) *cid = file.cid;
+    return model;
+  }
+  // From the store, parsed as its blocks are read: no copy of the file beside the model.
+  IA_ASSIGN_OR_RETURN(StoredFile stored, ResolveStored(repo_flag, ref, "model.onnx"));
+  IA_RETURN_IF_ERROR(CheckSize(ref, stored.size));
+  store::UnixFsReader reader(stored.repo.get());
+  StoreExternalData external(&reader, stored.dir);
+  auto read = [&](uint64_t offset, std::span<uint8_t> dst) {
+    return ReadExactly(reader, stored.file, offset, dst, "model.onnx");
+  };
+  auto model = engine::ParseModelFrom(stored.size, read, &external);
   if (!model.ok()) return model.status().WithContext(ref);
-  if (cid) *cid = file.cid;
+  if (cid) *cid = stored.file.ToString();
   return model;
 }
 

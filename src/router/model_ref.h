@@ -35,8 +35,11 @@ Result<FileRef> ReadFileRef(const std::string& repo_flag, const std::string& ref
                             const std::string& default_name, bool compute_cid = false);
 
 // An ONNX model from a file, a directory holding model.onnx, or a CID/alias[/path] of either in
-// the store. Models from the store keep their weights inside (no external data). `cid`, when
-// given, receives the model file's CID (computed for a local file).
+// the store. External data files are read from the model's directory, local or stored (so a
+// model over 2 GiB loads from the store when its weights are beside it). From the store the
+// model is parsed as its blocks are read and weights go straight into their tensors: about one
+// copy of the weights at peak, as from a file. `cid`, when given, receives the model file's CID
+// (computed for a local file).
 Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::string& ref,
                                    std::string* cid = nullptr);
 
