@@ -7,6 +7,7 @@
 
 #include "engine/ops/broadcast.h"
 #include "engine/ops/resize.h"
+#include "engine/ops/shape_rules.h"
 #include "engine/ops/window.h"
 #include "engine/optimizer/graph_util.h"
 
@@ -249,34 +250,12 @@ std::optional<Shape> Infer(const Node& n, const Graph& g, const std::map<std::st
   }
   if (op == "Unsqueeze" || op == "Squeeze") {
     auto axes = IntsArg(n, g, "axes", 1);
-    bool unsq = op == "Unsqueeze";
-    if (!axes && unsq) return std::nullopt;
-    if (unsq) {
-      int64_t out_rank = rank + static_cast<int64_t>(axes->size());
-      std::vector<bool> is_new(out_rank, false);
-      for (int64_t a : *axes) {
-        if (!NormAxis(a, out_rank)) return std::nullopt;
-        is_new[a] = true;
-      }
-      Shape r;
-      size_t k = 0;
-      for (int64_t i = 0; i < out_rank; ++i) r.push_back(is_new[i] ? 1 : (*x)[k++]);
-      return r;
-    }
-    std::vector<bool> drop(rank, false);
-    if (axes) {
-      for (int64_t a : *axes) {
-        if (!NormAxis(a, rank) || (*x)[a] != 1) return std::nullopt;
-        drop[a] = true;
-      }
-    } else {
-      for (int64_t i = 0; i < rank; ++i) drop[i] = (*x)[i] == 1;
-    }
-    Shape r;
-    for (int64_t i = 0; i < rank; ++i) {
-      if (!drop[i]) r.push_back((*x)[i]);
-    }
-    return r;
+    Result<Shape> r = op == "Squeeze"
+                          ? ops::SqueezeShape(n, *x, axes && !axes->empty() ? &*axes : nullptr)
+                      : axes ? ops::UnsqueezeShape(n, *x, *axes)
+                             : Result<Shape>(Status::InvalidArgument("no axes"));
+    if (!r.ok()) return std::nullopt;
+    return *r;
   }
   if (op == "Gather") {
     const Shape* idx = in(1);
@@ -300,11 +279,9 @@ std::optional<Shape> Infer(const Node& n, const Graph& g, const std::map<std::st
     return r;
   }
   if (op == "Flatten") {
-    int64_t axis = n.attr("axis") ? n.attr("axis")->i : 1;
-    if (axis < 0) axis += rank;
-    if (axis < 0 || axis > rank) return std::nullopt;
-    return Shape{NumElements(Shape(x->begin(), x->begin() + axis)),
-                 NumElements(Shape(x->begin() + axis, x->end()))};
+    auto r = ops::FlattenShape(n, *x, n.attr("axis") ? n.attr("axis")->i : 1);
+    if (!r.ok()) return std::nullopt;
+    return *r;
   }
   if (op == "Expand") {
     auto target = ConstInts(g, n.inputs.size() > 1 ? n.inputs[1] : "");

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "engine/backends/cpu/tensor_ops_util.h"
+#include "engine/ops/shape_rules.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -60,17 +61,9 @@ Status Reshape(KernelContext& ctx) {
 
 Status Flatten(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  int64_t axis = ctx.GetInt("axis", 1);
-  if (axis < -x->rank() || axis > x->rank()) {
-    return ctx.Error("axis " + std::to_string(axis) + " is out of range for rank " +
-                     std::to_string(x->rank()));
-  }
-  if (axis < 0) axis += x->rank();
-  int64_t outer = 1;
-  for (int64_t i = 0; i < axis; ++i) outer *= x->dim(static_cast<int>(i));
-  int64_t inner = 1;
-  for (int64_t i = axis; i < x->rank(); ++i) inner *= x->dim(static_cast<int>(i));
-  ctx.SetOutput(0, x->Reshaped({outer, inner}));
+  IA_ASSIGN_OR_RETURN(Shape shape,
+                      ops::FlattenShape(ctx.node(), x->shape(), ctx.GetInt("axis", 1)));
+  ctx.SetOutput(0, x->Reshaped(shape));
   return Status::Ok();
 }
 
@@ -91,22 +84,9 @@ Status Squeeze(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   bool present;
   IA_ASSIGN_OR_RETURN(std::vector<int64_t> axes, AxesFrom(ctx, 13, &present));
-  std::vector<bool> drop(x->rank(), false);
-  if (axes.empty()) {
-    for (int i = 0; i < x->rank(); ++i) drop[i] = x->dim(i) == 1;
-  }
-  for (int64_t a : axes) {
-    IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(ctx, a, x->rank(), "axes entry"));
-    if (x->dim(ax) != 1) {
-      return ctx.Error("cannot squeeze axis " + std::to_string(a) + " of shape " +
-                       ShapeToString(x->shape()) + ": its size is not 1");
-    }
-    drop[ax] = true;
-  }
-  Shape shape;
-  for (int i = 0; i < x->rank(); ++i) {
-    if (!drop[i]) shape.push_back(x->dim(i));
-  }
+  // An empty list squeezes every axis of size 1, as a missing one does.
+  IA_ASSIGN_OR_RETURN(Shape shape,
+                      ops::SqueezeShape(ctx.node(), x->shape(), axes.empty() ? nullptr : &axes));
   ctx.SetOutput(0, x->Reshaped(shape));
   return Status::Ok();
 }
@@ -116,16 +96,7 @@ Status Unsqueeze(KernelContext& ctx) {
   bool present;
   IA_ASSIGN_OR_RETURN(std::vector<int64_t> axes, AxesFrom(ctx, 13, &present));
   if (!present) return ctx.Error("axes are required");
-  int64_t rank = x->rank() + static_cast<int64_t>(axes.size());
-  std::vector<bool> added(rank, false);
-  for (int64_t a : axes) {
-    IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(ctx, a, rank, "axes entry"));
-    if (added[ax]) return ctx.Error("axes repeat axis " + std::to_string(a));
-    added[ax] = true;
-  }
-  Shape shape;
-  int k = 0;
-  for (int64_t i = 0; i < rank; ++i) shape.push_back(added[i] ? 1 : x->dim(k++));
+  IA_ASSIGN_OR_RETURN(Shape shape, ops::UnsqueezeShape(ctx.node(), x->shape(), axes));
   ctx.SetOutput(0, x->Reshaped(shape));
   return Status::Ok();
 }
