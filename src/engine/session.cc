@@ -148,28 +148,11 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
   s->arena_.set_limit(static_cast<size_t>(std::min<uint64_t>(limit, SIZE_MAX)),
                       "raise it with --memory-limit, the engine.memory_limit setting or "
                       "SessionOptions::memory_limit");
-  // Free each intermediate value right after the last node that reads it.
-  const Graph& g = s->model_.graph;
-  std::set<std::string> keep;
-  for (const auto& o : g.outputs) keep.insert(o.name);
-  for (const auto& [name, t] : g.initializers) keep.insert(name);
-  std::map<std::string, size_t> last_use;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    for (const auto& in : g.nodes[i].inputs) last_use[in] = i;
-    for (const auto& [key, attr] : g.nodes[i].attributes) {
-      if (!attr.g) continue;
-      // A subgraph may read any outer value: keep everything alive until that node has run.
-      for (auto& [name, idx] : last_use) idx = std::max(idx, i);
-    }
-  }
   s->profiling_ = options.profile;
   if (options.profile) {
-    for (const Node& n : g.nodes) s->profile_.push_back({n.name, n.op_type});
+    for (const Node& n : s->model_.graph.nodes) s->profile_.push_back({n.name, n.op_type});
   }
-  s->release_after_.resize(g.nodes.size());
-  for (const auto& [name, idx] : last_use) {
-    if (!name.empty() && !keep.count(name)) s->release_after_[idx].push_back(name);
-  }
+  s->Plan();
   return s;
 }
 
@@ -214,12 +197,83 @@ Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
   return Status::Ok();
 }
 
+void Session::Plan() {
+  const Graph& g = model_.graph;
+  std::map<std::string, int> slot_of;
+  auto slot = [&](const std::string& name) {
+    auto [it, added] = slot_of.emplace(name, static_cast<int>(slot_names_.size()));
+    if (added) slot_names_.push_back(name);
+    return it->second;
+  };
+  for (const auto& [name, t] : g.initializers) slot(name);
+  for (const ValueInfo& in : g.inputs) input_slots_.push_back(slot(in.name));
+  steps_.resize(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    for (const std::string& in : n.inputs) steps_[i].ins.push_back(in.empty() ? -1 : slot(in));
+    for (const std::string& out : n.outputs) steps_[i].outs.push_back(out.empty() ? -1 : slot(out));
+    for (const auto& [key, attr] : n.attributes) steps_[i].has_subgraphs |= attr.g != nullptr;
+  }
+  for (const ValueInfo& out : g.outputs) output_slots_.push_back(slot(out.name));
+  slot_constants_.resize(slot_names_.size());
+  for (const auto& [name, t] : g.initializers) slot_constants_[slot_of.at(name)] = t;
+  // Free each intermediate value right after the last node that reads it; a node with subgraphs
+  // may read any outer value, so everything defined before it lives until it has run.
+  std::vector<bool> keep(slot_names_.size(), false);
+  for (int o : output_slots_) keep[o] = true;
+  for (const auto& [name, t] : g.initializers) keep[slot_of.at(name)] = true;
+  std::vector<int> last_use(slot_names_.size(), -1);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    for (int in : steps_[i].ins) {
+      if (in >= 0) last_use[in] = static_cast<int>(i);
+    }
+    if (steps_[i].has_subgraphs) {
+      for (int& last : last_use) {
+        if (last >= 0) last = static_cast<int>(i);
+      }
+    }
+  }
+  for (size_t v = 0; v < last_use.size(); ++v) {
+    if (last_use[v] >= 0 && !keep[v]) steps_[last_use[v]].release.push_back(static_cast<int>(v));
+  }
+}
+
+namespace {
+
+// Runs one node on `runner`: its kernel's errors and exceptions become a Status naming the node,
+// and every named output must have been produced.
+Status RunNode(const Node& node, const Backend& runner, KernelContext& ctx) {
+  Status status;
+  try {
+    status = runner.Run(ctx);
+  } catch (const AllocationError& e) {
+    status = e.status().WithContext(node.Describe());
+  } catch (const std::bad_alloc&) {
+    status = Status::ResourceExhausted(node.Describe() + ": the system is out of memory");
+  } catch (const std::exception& e) {
+    // The last guard: no exception crosses a session.
+    status = Status::Internal(node.Describe() + ": " + e.what() + " (please report this)");
+  }
+  return status;
+}
+
+Status CheckProducedOutput(const Node& node, size_t k, const Tensor& out) {
+  if (out.defined()) return Status::Ok();
+  // The model names more outputs than the operator has (Elu with two, say).
+  return Status::InvalidArgument(node.Describe() + " names output " + std::to_string(k) + " ('" +
+                                 node.outputs[k] + "'), which this operator does not produce");
+}
+
+Status NothingProduces(const Node& node, const std::string& name) {
+  return Status::InvalidArgument(node.Describe() + " reads '" + name + "', which nothing produces");
+}
+
+}  // namespace
+
 Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
-                std::map<std::string, Tensor>& values, const GraphRunState& state) {
-  std::vector<double>* node_ms = state.node_ms;
-  for (size_t i = 0; i < graph.nodes.size(); ++i) {
-    const Node& node = graph.nodes[i];
-    if (state.cancel) IA_RETURN_IF_ERROR(state.cancel->Check("running " + node.Describe()));
+                std::map<std::string, Tensor>& values, const CancelToken* cancel) {
+  for (const Node& node : graph.nodes) {
+    if (cancel) IA_RETURN_IF_ERROR(cancel->Check("running " + node.Describe()));
     std::vector<const Tensor*> ins;
     for (const std::string& name : node.inputs) {
       if (name.empty()) {
@@ -227,47 +281,18 @@ Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
         continue;
       }
       auto it = values.find(name);
-      if (it == values.end()) {
-        return Status::InvalidArgument(node.Describe() + " reads '" + name +
-                                       "', which nothing produces");
-      }
+      if (it == values.end()) return NothingProduces(node, name);
       ins.push_back(&it->second);
     }
     std::vector<Tensor> outs(node.outputs.size());
-    const Backend& runner = state.placement ? *(*state.placement)[i] : backend;
-    KernelContext ctx(node, std::move(ins), &outs, pool, &runner, &values);
+    KernelContext ctx(node, std::move(ins), &outs, pool, &backend, &values);
     ctx.set_graph(&graph);
-    if (state.states) ctx.set_state(&(*state.states)[i]);
-    ctx.set_cancel(state.cancel);
-    auto t0 = node_ms ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    Status status;
-    try {
-      status = runner.Run(ctx);
-    } catch (const AllocationError& e) {
-      status = e.status().WithContext(node.Describe());
-    } catch (const std::bad_alloc&) {
-      status = Status::ResourceExhausted(node.Describe() + ": the system is out of memory");
-    } catch (const std::exception& e) {
-      // The last guard: no exception crosses a session.
-      status = Status::Internal(node.Describe() + ": " + e.what() + " (please report this)");
-    }
-    IA_RETURN_IF_ERROR(status);
-    if (node_ms) {
-      (*node_ms)[i] =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    }
+    ctx.set_cancel(cancel);
+    IA_RETURN_IF_ERROR(RunNode(node, backend, ctx));
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k].empty()) continue;
-      if (!outs[k].defined()) {
-        // The model names more outputs than the operator has (Elu with two, say).
-        return Status::InvalidArgument(node.Describe() + " names output " + std::to_string(k) +
-                                       " ('" + node.outputs[k] +
-                                       "'), which this operator does not produce");
-      }
+      IA_RETURN_IF_ERROR(CheckProducedOutput(node, k, outs[k]));
       values[node.outputs[k]] = std::move(outs[k]);
-    }
-    if (state.release_after) {
-      for (const std::string& name : (*state.release_after)[i]) values.erase(name);
     }
   }
   return Status::Ok();
@@ -294,12 +319,53 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
   ScopedBufferPool arena(&arena_);
   IA_RETURN_IF_ERROR(CheckInputs(inputs));
   const Graph& g = model_.graph;
-  std::map<std::string, Tensor> values = g.initializers;  // shares buffers, copies nothing
-  for (const auto& [name, t] : inputs) values[name] = t;
+  std::vector<Tensor> slots = slot_constants_;  // shares the initializers' buffers
+  for (size_t i = 0; i < g.inputs.size(); ++i) slots[input_slots_[i]] = inputs.at(g.inputs[i].name);
   std::vector<double> node_ms(profiling_ ? g.nodes.size() : 0, -1.0);
-  Status status = RunGraph(g, *backend_ptrs_[0], pool_.get(), values,
-                           {&release_after_, &placement_.backend_of,
-                            profiling_ ? &node_ms : nullptr, &states_, options.cancel});
+  Status status;
+  for (size_t i = 0; i < g.nodes.size() && status.ok(); ++i) {
+    const Node& node = g.nodes[i];
+    const Step& step = steps_[i];
+    if (options.cancel) {
+      status = options.cancel->Check("running " + node.Describe());
+      if (!status.ok()) break;
+    }
+    std::vector<const Tensor*> ins(step.ins.size(), nullptr);
+    for (size_t k = 0; k < step.ins.size() && status.ok(); ++k) {
+      if (step.ins[k] < 0) continue;
+      if (!slots[step.ins[k]].defined()) status = NothingProduces(node, node.inputs[k]);
+      ins[k] = &slots[step.ins[k]];
+    }
+    if (!status.ok()) break;
+    // Control flow reads outer values by name; every other kernel gets no scope.
+    std::map<std::string, Tensor> scope;
+    if (step.has_subgraphs) {
+      for (size_t v = 0; v < slots.size(); ++v) {
+        if (slots[v].defined()) scope[slot_names_[v]] = slots[v];
+      }
+    }
+    std::vector<Tensor> outs(node.outputs.size());
+    const Backend& runner = *placement_.backend_of[i];
+    KernelContext ctx(node, std::move(ins), &outs, pool_.get(), &runner,
+                      step.has_subgraphs ? &scope : nullptr);
+    ctx.set_graph(&g);
+    ctx.set_state(&states_[i]);
+    ctx.set_cancel(options.cancel);
+    auto t0 =
+        profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+    status = RunNode(node, runner, ctx);
+    if (!status.ok()) break;
+    if (profiling_) {
+      node_ms[i] =
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+    for (size_t k = 0; k < step.outs.size() && status.ok(); ++k) {
+      if (step.outs[k] < 0) continue;
+      status = CheckProducedOutput(node, k, outs[k]);
+      slots[step.outs[k]] = std::move(outs[k]);
+    }
+    for (int v : step.release) slots[v] = Tensor();
+  }
   if (profiling_) {
     // The nodes that ran count, even when a later one failed.
     std::lock_guard<std::mutex> lock(profile_mu_);
@@ -311,11 +377,11 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
   }
   IA_RETURN_IF_ERROR(status);
   std::map<std::string, Tensor> out;
-  for (const ValueInfo& o : g.outputs) {
-    auto it = values.find(o.name);
-    if (it == values.end())
-      return Status::Internal("graph output '" + o.name + "' was not produced");
-    out[o.name] = it->second;
+  for (size_t i = 0; i < g.outputs.size(); ++i) {
+    const Tensor& t = slots[output_slots_[i]];
+    if (!t.defined())
+      return Status::Internal("graph output '" + g.outputs[i].name + "' was not produced");
+    out[g.outputs[i].name] = t;
   }
   return out;
 }

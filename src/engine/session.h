@@ -94,6 +94,9 @@ class Session {
  private:
   Session(Model model, std::vector<std::unique_ptr<Backend>> backends, int threads);
   Status CheckInputs(const std::map<std::string, Tensor>& inputs) const;
+  // Resolves the top-level graph's values to slots and its nodes' inputs and outputs to slot
+  // indices (steps_), with the slots each node frees.
+  void Plan();
 
   Model model_;
   std::vector<std::unique_ptr<Backend>> backends_;
@@ -101,8 +104,19 @@ class Session {
   Placement placement_;
   std::unique_ptr<ThreadPool> pool_;
   // Everything below is fixed when Create returns, except what says otherwise.
-  std::vector<std::vector<std::string>> release_after_;  // per node: values whose last use it is
-  bool profiling_ = false;                               // SessionOptions::profile
+  // The top-level graph resolved to slots at Create: a run looks nothing up by name.
+  struct Step {
+    std::vector<int> ins;        // slot of each input (-1: an omitted optional input)
+    std::vector<int> outs;       // slot of each output (-1: an unnamed output)
+    std::vector<int> release;    // slots whose last reader this node is
+    bool has_subgraphs = false;  // reads outer values by name: gets the scope as a map
+  };
+  std::vector<std::string> slot_names_;
+  std::vector<Tensor> slot_constants_;  // the initializers in their slots (the rest undefined)
+  std::vector<int> input_slots_;        // per model_.graph.inputs
+  std::vector<int> output_slots_;       // per model_.graph.outputs
+  std::vector<Step> steps_;             // per top-level node
+  bool profiling_ = false;              // SessionOptions::profile
   mutable std::mutex profile_mu_;
   std::vector<NodeProfile> profile_;  // guarded by profile_mu_
   std::string optimizer_summary_;
@@ -114,22 +128,11 @@ class Session {
   BufferPool arena_{size_t{1} << 30};
 };
 
-// Runs a graph (top level or a subgraph of If/Loop/Scan) with `values` as its scope; nested
-// graphs see the values of the scopes around them. Used by the session and by control-flow kernels.
-// What the session keeps per node of its top-level graph; each member may be null.
-struct GraphRunState {
-  // Values to free after node i.
-  const std::vector<std::vector<std::string>>* release_after = nullptr;
-  // The backend of node i; null: every node runs on RunGraph's `backend`.
-  const std::vector<const Backend*>* placement = nullptr;
-  // This run's time for node i in ms, set when the node has run (the caller fills it with -1
-  // and owns it: it is never shared between runs).
-  std::vector<double>* node_ms = nullptr;
-  std::vector<StateSlot>* states = nullptr;  // kernels' per-node state, shared between runs
-  const CancelToken* cancel = nullptr;       // checked before every node; see RunOptions
-};
-// A kernel's AllocationError (or bad_alloc) becomes that node's error: nothing is thrown.
+// Runs a subgraph of If, Loop or Scan with `values` as its scope (nested graphs see the values
+// of the scopes around them), every node on `backend`; used by the control-flow kernels (the
+// session runs its top-level graph from slots, see Plan). A kernel's AllocationError (or
+// bad_alloc) becomes that node's error: nothing is thrown.
 Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
-                std::map<std::string, Tensor>& values, const GraphRunState& state = {});
+                std::map<std::string, Tensor>& values, const CancelToken* cancel = nullptr);
 
 }  // namespace ipfs_accelerate::engine

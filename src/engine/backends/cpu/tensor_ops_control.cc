@@ -23,7 +23,7 @@ Result<std::vector<Tensor>> RunSubgraph(const KernelContext& ctx, const Graph& g
   if (ctx.scope()) values = *ctx.scope();
   for (const auto& [name, t] : g.initializers) values[name] = t;
   for (size_t i = 0; i < feeds.size(); ++i) values[g.inputs[i].name] = feeds[i];
-  Status s = RunGraph(g, *ctx.backend(), ctx.pool(), values, {.cancel = ctx.cancel()});
+  Status s = RunGraph(g, *ctx.backend(), ctx.pool(), values, ctx.cancel());
   if (!s.ok()) return s.WithContext(ctx.node().Describe() + " subgraph '" + g.name + "'");
   std::vector<Tensor> outs;
   for (const ValueInfo& o : g.outputs) {
