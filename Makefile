@@ -5,7 +5,7 @@ FUZZ_SECONDS ?= 60
 CLANG_FORMAT ?= clang-format-14
 FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz repo_fuzz onnx_model_fuzz config_fuzz http_request_fuzz serve_handler_fuzz
 
-.PHONY: all setup build demo test test-asan test-tsan fuzz format format-check clean
+.PHONY: all setup build demo test asan-build test-asan tsan-build test-tsan fuzz format format-check clean
 
 all: build
 
@@ -40,9 +40,10 @@ ASAN_FILTER ?= *
 ASAN_TESTS ?= ^(fuzz_replay|script)\.
 ASAN_EXCLUDE ?= ^script\.(cid_interop_test|crash_test)$$
 ASAN_REPORT := $(CURDIR)/build-asan/asan-report
-test-asan: setup
+asan-build: setup
 	@cmake -S . -B build-asan -DIA_ASAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-asan -j$(JOBS)
+test-asan: asan-build
 	@rm -f $(ASAN_REPORT).* build-asan/unit-shard-*.log
 	@export ASAN_OPTIONS="detect_leaks=1 detect_stack_use_after_return=1 check_initialization_order=1 strict_string_checks=1 log_path=$(ASAN_REPORT)" \
 	        UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1 log_path=$(ASAN_REPORT)"; \
@@ -64,12 +65,13 @@ test-asan: setup
 # test of those suites, and any test with "Concurrent" in its name), and the serve and loadgen
 # scripts, which run the instrumented server binary under many clients. TSAN_TESTS=<ctest regex>
 # picks others. Reports, from the test binaries and from every server they start, go to
-# build-tsan/tsan-report.*; any report fails the target. Not in `make test`: the instrumented
-# build is slow. tools/tsan.supp holds only third-party frames (why: there).
+# build-tsan/tsan-report.*; any report fails the target. Not in `make test` (the instrumented
+# build is slow); .ci/run runs it. tools/tsan.supp holds only third-party frames (why: there).
 TSAN_TESTS ?= ^(RouterTest|BatchTest|BenchRunTest|StoreOpsTest|AuthTest|HttpServerTest|KServeTest|LoadgenTest|MetricsTest|Session[A-Za-z]*Test)\.|Concurrent|script\.serve_test|script\.loadgen_test
-test-tsan: setup
+tsan-build: setup
 	@cmake -S . -B build-tsan -DIA_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target unit_tests ipfs-accelerate
+test-tsan: tsan-build
 	@rm -f build-tsan/tsan-report.*
 	@cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/tools/tsan.supp second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan-report" \
 	  ctest -j$(JOBS) -R '$(TSAN_TESTS)' --output-on-failure --no-tests=error; rc=$$?; \

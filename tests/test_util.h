@@ -23,6 +23,12 @@
 
 namespace ipfs_accelerate::test_util {
 
+// The source tree (tests read tests/<room>/data/ from it) and the ipfs-accelerate binary, written
+// by CMake into the build directory's generated/test_paths.cc. Kept out of the compile flags so
+// the test objects are the same in every clone and ccache shares them.
+const char* SourceDir();
+const char* BinPath();
+
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
 class TempDir {
  public:

@@ -89,7 +89,7 @@ class BenchCliTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test_util::TempDir();
-    Output gen = Shell("/usr/bin/python3 " + std::string(IA_SOURCE_DIR) +
+    Output gen = Shell("/usr/bin/python3 " + std::string(test_util::SourceDir()) +
                        "/tools/gen_models/gen_models.py --out " + dir_->path() +
                        "/models --size test --only mlp,bert");
     ASSERT_EQ(gen.code, 0) << gen.text;
@@ -106,15 +106,15 @@ class BenchCliTest : public ::testing::Test {
   // The command with a private HOME (and so the default repository ~/.ipfs_accelerate under it),
   // so no user configuration or default database is touched.
   static std::string Bin(const std::string& args) {
-    return "cd " + dir_->path() + " && HOME=" + Home() + " env -u IPFS_ACCELERATE_PATH " + IA_BIN +
-           " " + args;
+    return "cd " + dir_->path() + " && HOME=" + Home() + " env -u IPFS_ACCELERATE_PATH " +
+           test_util::BinPath() + " " + args;
   }
   // Starts `ipfs-accelerate bench ARGS` in the background as Bin() runs it, stderr into `log`, and
   // returns once it has started measuring.
   static pid_t SpawnBench(std::vector<std::string> args, const std::string& log) {
     pid_t pid = 0;
     std::string home = "HOME=" + Home();
-    args.insert(args.begin(), {IA_BIN, "bench"});
+    args.insert(args.begin(), {test_util::BinPath(), "bench"});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -129,7 +129,8 @@ class BenchCliTest : public ::testing::Test {
     }
     envp.push_back(home.data());
     envp.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid, IA_BIN, &actions, nullptr, argv.data(), envp.data()), 0);
+    EXPECT_EQ(posix_spawn(&pid, test_util::BinPath(), &actions, nullptr, argv.data(), envp.data()),
+              0);
     posix_spawn_file_actions_destroy(&actions);
     for (int i = 0; i < 600; ++i) {
       auto text = ReadFile(log);
@@ -202,13 +203,14 @@ TEST_F(BenchCliTest, TwoModelsBatchesAndThreadsLandInDuckDbAndTheReportRenders) 
   Output report = Shell(Bin("report --db " + db + " -o " + html));
   ASSERT_EQ(report.code, 0) << report.text;
   Output browser =
-      Shell("NODE_PATH=" + std::string(IA_SOURCE_DIR) + "/.deps/npm/node_modules node " +
-            IA_SOURCE_DIR + "/tests/bench/check_report.js " + html);
+      Shell("NODE_PATH=" + std::string(test_util::SourceDir()) + "/.deps/npm/node_modules node " +
+            test_util::SourceDir() + "/tests/bench/check_report.js " + html);
   EXPECT_EQ(browser.code, 0) << browser.text;
   Output first = Shell(Bin("report --db " + db + " --run 1 -o " + Path("run1.html")));
   ASSERT_EQ(first.code, 0) << first.text;
-  browser = Shell("NODE_PATH=" + std::string(IA_SOURCE_DIR) + "/.deps/npm/node_modules node " +
-                  IA_SOURCE_DIR + "/tests/bench/check_report.js " + Path("run1.html"));
+  browser =
+      Shell("NODE_PATH=" + std::string(test_util::SourceDir()) + "/.deps/npm/node_modules node " +
+            test_util::SourceDir() + "/tests/bench/check_report.js " + Path("run1.html"));
   EXPECT_EQ(browser.code, 0) << browser.text;
 
   Output md = Shell(Bin("report --db " + db + " --format md"));

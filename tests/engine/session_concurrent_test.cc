@@ -17,6 +17,7 @@
 #include <random>
 #include <thread>
 
+#include "../test_util.h"
 #include "engine/onnx_loader.h"
 #include "engine/session.h"
 #include "model_builder.h"
@@ -243,7 +244,7 @@ TEST(SessionConcurrentTest, ACancelledRunStopsAloneAndTheOthersFinish) {
 // $IA_TEST_MODELS or <source>/build/models; the test skips when they are missing.
 std::string GeneratedModel(const std::string& name) {
   const char* env = std::getenv("IA_TEST_MODELS");
-  std::string root = env && *env ? env : std::string(IA_SOURCE_DIR) + "/build/models";
+  std::string root = env && *env ? env : std::string(test_util::SourceDir()) + "/build/models";
   std::string path = root + "/" + name + "/model.onnx";
   return std::filesystem::exists(path) ? path : "";
 }

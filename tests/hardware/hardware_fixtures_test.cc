@@ -14,7 +14,8 @@ using json = nlohmann::json;
 using test_util::HasSubstr;
 
 std::unique_ptr<RecordedSystemView> Machine(const std::string& name) {
-  auto view = RecordedSystemView::Load(std::string(IA_SOURCE_DIR) + "/tests/hardware/data/" + name);
+  auto view = RecordedSystemView::Load(std::string(test_util::SourceDir()) +
+                                       "/tests/hardware/data/" + name);
   EXPECT_TRUE(view.ok()) << view.status().ToString();
   return view.ok() ? std::move(view).value() : nullptr;
 }

@@ -25,7 +25,7 @@ constexpr std::array<std::array<int, 3>, 6> kPalette = {
     {{255, 0, 0}, {0, 255, 0}, {0, 0, 255}, {10, 20, 30}, {200, 100, 50}, {0, 0, 0}}};
 
 std::string DataPath(const std::string& name) {
-  return std::string(IA_SOURCE_DIR) + "/tests/models/data/" + name;
+  return std::string(test_util::SourceDir()) + "/tests/models/data/" + name;
 }
 
 std::span<const uint8_t> Bytes(const std::string& s) {

@@ -13,7 +13,7 @@ class BenchRunTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test_util::TempDir();
-    std::string cmd = "/usr/bin/python3 " + std::string(IA_SOURCE_DIR) +
+    std::string cmd = "/usr/bin/python3 " + std::string(test_util::SourceDir()) +
                       "/tools/gen_models/gen_models.py --out " + dir_->path() +
                       "/models --size test --only mlp >/dev/null 2>&1";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;

@@ -171,9 +171,9 @@ Status Binary(KernelContext& ctx, F f, int64_t item_cost = cost::kCheap) {
     Tensor& out = ctx.Allocate(0, kOut == Out::kBool ? DType::kBool : a->dtype(), shape);
     if constexpr (std::is_same_v<T, float> && !std::is_same_v<VecOp, NoVecOp>) {
       FloatBroadcast2(ctx.pool(), *a, b, out, VecOp{});
-      return Status::Ok();
+    } else {
+      Broadcast2<T, T, R>(ctx.pool(), *a, b, out, item_cost, f);
     }
-    Broadcast2<T, T, R>(ctx.pool(), *a, b, out, item_cost, f);
     return Status::Ok();
   });
 }
@@ -270,18 +270,35 @@ T IntPow(T x, U y) {
   return static_cast<T>(r);
 }
 
+// b's values as E (int64 or double): a Pow exponent of another type than the base is read once
+// in one of these two, so the base × exponent dtype pairs compile to a few loops, not 144.
+template <typename E>
+Result<Tensor> ExponentAs(const KernelContext& ctx, const Tensor& b) {
+  Tensor e = Tensor::Empty(std::is_same_v<E, double> ? DType::kFloat64 : DType::kInt64, b.shape());
+  E* out = e.data<E>();
+  IA_RETURN_IF_ERROR(Visit<kNumeric>(ctx, b.dtype(), [&](auto tag) -> Status {
+    using U = typename decltype(tag)::type;
+    const U* in = b.data<U>();
+    for (int64_t i = 0; i < b.numel(); ++i) out[i] = static_cast<E>(in[i]);
+    return Status::Ok();
+  }));
+  return e;
+}
+
 // Pow: base and exponent may have different types (opset 12+); the result has the base's type.
+// Integer bases with integer exponents are exact (IntPow); every other mixed pair goes through
+// double, as the float path of a mixed pair always did.
 Status Pow(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   IA_ASSIGN_OR_RETURN(const Tensor* b_in, ctx.Required(1));
   IA_ASSIGN_OR_RETURN(Tensor b, LegacyOperand(ctx, *a, *b_in));
   IA_ASSIGN_OR_RETURN(Shape shape, OutputShape(ctx, {a->shape(), b.shape()}));
+  const bool int_exponent = b.dtype() != DType::kFloat32 && b.dtype() != DType::kFloat64;
   return Visit<kNumeric>(ctx, a->dtype(), [&](auto base_tag) -> Status {
     using T = typename decltype(base_tag)::type;
-    return Visit<kNumeric>(ctx, b.dtype(), [&](auto exp_tag) -> Status {
-      using U = typename decltype(exp_tag)::type;
-      Tensor& out = ctx.Allocate(0, a->dtype(), shape);
-      if constexpr (std::is_same_v<T, U> && std::is_floating_point_v<T>) {
+    if constexpr (std::is_floating_point_v<T>) {
+      if (b.dtype() == a->dtype()) {
+        Tensor& out = ctx.Allocate(0, a->dtype(), shape);
         // Common exponents (squares in normalisation, cubes in GELU's tanh form) without a pow
         // call per element.
         const T e = b.numel() == 1 ? *b.data<T>() : T(0);
@@ -296,23 +313,28 @@ Status Pow(KernelContext& ctx) {
         if (e == T(0.5)) return run([](T x, T) { return std::sqrt(x); });
         Broadcast2<T, T, T>(ctx.pool(), *a, b, out, cost::kTranscendental,
                             [](T x, T y) { return std::pow(x, y); });
-      } else if constexpr (std::is_integral_v<T> && std::is_integral_v<U>) {
-        Broadcast2<T, U, T>(ctx.pool(), *a, b, out, cost::kCheap,
-                            [](T x, U y) { return IntPow(x, y); });
-      } else {
-        Broadcast2<T, U, T>(ctx.pool(), *a, b, out, cost::kTranscendental, [](T x, U y) {
-          double r = std::pow(static_cast<double>(x), static_cast<double>(y));
-          if constexpr (std::is_integral_v<T>) {
-            if (!(r >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
-                  r <= static_cast<double>(std::numeric_limits<T>::max()))) {
-              return T(0);  // out of range or NaN: undefined in ONNX; avoid C++ UB
-            }
-          }
-          return static_cast<T>(r);
-        });
+        return Status::Ok();
       }
+    } else if (int_exponent) {
+      IA_ASSIGN_OR_RETURN(Tensor e, ExponentAs<int64_t>(ctx, b));
+      Tensor& out = ctx.Allocate(0, a->dtype(), shape);
+      Broadcast2<T, int64_t, T>(ctx.pool(), *a, e, out, cost::kCheap,
+                                [](T x, int64_t y) { return IntPow(x, y); });
       return Status::Ok();
+    }
+    IA_ASSIGN_OR_RETURN(Tensor e, ExponentAs<double>(ctx, b));
+    Tensor& out = ctx.Allocate(0, a->dtype(), shape);
+    Broadcast2<T, double, T>(ctx.pool(), *a, e, out, cost::kTranscendental, [](T x, double y) {
+      double r = std::pow(static_cast<double>(x), y);
+      if constexpr (std::is_integral_v<T>) {
+        if (!(r >= static_cast<double>(std::numeric_limits<T>::lowest()) &&
+              r <= static_cast<double>(std::numeric_limits<T>::max()))) {
+          return T(0);  // out of range or NaN: undefined in ONNX; avoid C++ UB
+        }
+      }
+      return static_cast<T>(r);
     });
+    return Status::Ok();
   });
 }
 
