@@ -61,13 +61,13 @@ test-asan: asan-build
 	    cat $(ASAN_REPORT).*; echo "test-asan: the sanitizers reported the errors above"; exit 1; fi; \
 	  exit $$rc
 
-# ThreadSanitizer over the tests of the engine's sessions, the router and the server (every
+# ThreadSanitizer over the tests of the engine's sessions, the remote block sources, the router and the server (every
 # test of those suites, and any test with "Concurrent" in its name), and the serve and loadgen
 # scripts, which run the instrumented server binary under many clients. TSAN_TESTS=<ctest regex>
 # picks others. Reports, from the test binaries and from every server they start, go to
 # build-tsan/tsan-report.*; any report fails the target. Not in `make test` (the instrumented
 # build is slow); .ci/run runs it. tools/tsan.supp holds only third-party frames (why: there).
-TSAN_TESTS ?= ^(RouterTest|BatchTest|BenchRunTest|StoreOpsTest|AuthTest|HttpServerTest|KServeTest|LoadgenTest|MetricsTest|Session[A-Za-z]*Test)\.|Concurrent|script\.serve_test|script\.loadgen_test
+TSAN_TESTS ?= ^(GatewaySourceTest|KuboRpcSourceTest|SourceChainTest|RouterTest|BatchTest|BenchRunTest|StoreOpsTest|AuthTest|HttpServerTest|KServeTest|LoadgenTest|MetricsTest|Session[A-Za-z]*Test)\.|Concurrent|script\.serve_test|script\.loadgen_test
 tsan-build: setup
 	@cmake -S . -B build-tsan -DIA_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target unit_tests ipfs-accelerate
