@@ -539,8 +539,71 @@ void RegisterPinAndAliasCommands(CLI::App& app, Context& ctx) {
 
 }  // namespace
 
+void RegisterFetch(CLI::App& app, Context& ctx) {
+  auto root = std::make_shared<std::string>();
+  auto request = std::make_shared<router::FetchRequest>();
+  auto timeout_s = std::make_shared<double>(30);
+  auto json = std::make_shared<bool>(false);
+  auto* fetch = app.add_subcommand(
+      "fetch",
+      "Store the whole DAG below a CID, fetching the blocks the repository lacks from a local "
+      "IPFS node or trustless gateways (every block verified against its CID; a stopped fetch "
+      "resumes where it stopped)");
+  fetch->add_option("cid", *root, "CID of the DAG's root")->required();
+  fetch->add_option("--from", request->gateways,
+                    "Trustless gateway URL (e.g. http://127.0.0.1:8080), asked in the order given; "
+                    "repeat for more");
+  fetch->add_option("--local-node", request->local_node,
+                    "A local IPFS node's RPC API (Kubo), asked before the gateways, "
+                    "e.g. http://127.0.0.1:5001");
+  fetch->add_option("--timeout", *timeout_s, "Seconds each block request may take (default 30)")
+      ->check(CLI::PositiveNumber);
+  fetch->add_flag("--pin,!--no-pin", request->pin, "Pin the root once stored (default true)");
+  fetch->add_flag("--json", *json, "Print the result as JSON");
+  fetch->callback([&ctx, root, request, timeout_s, json] {
+    ctx.run = [&ctx, root, request, timeout_s, json]() -> int {
+      auto cid = Cid::Parse(*root);
+      if (!cid.ok()) return Fail(cid.status());
+      if (request->gateways.empty() && request->local_node.empty()) {
+        return Fail(Status::InvalidArgument(
+            "fetch needs a source: --from GATEWAY_URL (repeatable) or --local-node URL"));
+      }
+      auto repo = OpenRepo(ctx);
+      if (!repo.ok()) return Fail(repo.status());
+      request->timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout_s * 1000));
+      ProgressBar bar("fetching", 0, !*json);
+      CancelToken cancel;
+      ScopedSignalCancel on_signal(&cancel);  // Ctrl-C: what is stored stays for the next fetch
+      auto done = router::FetchDag(
+          **repo, *cid, *request, [&bar](const router::FetchProgress& p) { bar.Update(p.bytes); },
+          &cancel);
+      bar.Finish();
+      if (!done.ok()) return Fail(done.status());
+      if (*json) {
+        Json out = {{"cid", cid->ToString()},
+                    {"blocks", done->blocks},
+                    {"bytes", done->bytes},
+                    {"fetched_blocks", done->fetched_blocks},
+                    {"fetched_bytes", done->fetched_bytes},
+                    {"pinned", request->pin}};
+        std::printf("%s\n", out.dump().c_str());
+      } else {
+        std::printf(
+            "fetched %s: %llu blocks, %llu bytes (%llu blocks, %llu bytes from the "
+            "network; the rest were stored already)%s\n",
+            cid->ToString().c_str(), static_cast<unsigned long long>(done->blocks),
+            static_cast<unsigned long long>(done->bytes),
+            static_cast<unsigned long long>(done->fetched_blocks),
+            static_cast<unsigned long long>(done->fetched_bytes), request->pin ? ", pinned" : "");
+      }
+      return 0;
+    };
+  });
+}
+
 void RegisterStoreCommands(CLI::App& app, Context& ctx) {
   RegisterAdd(app, ctx);
+  RegisterFetch(app, ctx);
   RegisterReadCommands(app, ctx);
   RegisterCarCommands(app, ctx);
   RegisterPinAndAliasCommands(app, ctx);

@@ -3,6 +3,10 @@
 #include <memory>
 #include <utility>
 
+#include "net/remote_source.h"
+#include "net/source_chain.h"
+#include "store/dag_walk.h"
+
 namespace ipfs_accelerate::router {
 
 namespace {
@@ -68,6 +72,66 @@ Result<std::vector<store::Cid>> ImportCarFile(store::ByteReader& in, store::Repo
     for (const store::Cid& root : roots) IA_RETURN_IF_ERROR(repo.Pin(root, /*check_dag=*/false));
   }
   return roots;
+}
+
+namespace {
+
+// Counts the blocks the chain writes back (the fetched ones) on their way to the writer.
+class CountingSink : public store::BlockSink {
+ public:
+  CountingSink(store::BlockSink* inner, FetchProgress* progress)
+      : inner_(inner), progress_(progress) {}
+  Status Put(const store::Cid& cid, std::span<const std::span<const uint8_t>> parts) override {
+    IA_RETURN_IF_ERROR(inner_->Put(cid, parts));
+    ++progress_->fetched_blocks;
+    for (auto part : parts) progress_->fetched_bytes += part.size();
+    return Status::Ok();
+  }
+
+ private:
+  store::BlockSink* inner_;
+  FetchProgress* progress_;
+};
+
+}  // namespace
+
+Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
+                               const FetchRequest& request,
+                               const std::function<void(const FetchProgress&)>& progress,
+                               const CancelToken* cancel) {
+  std::vector<std::unique_ptr<net::RemoteBlockSource>> owned;
+  if (!request.local_node.empty()) {
+    owned.push_back(std::make_unique<net::KuboRpcSource>(request.local_node, request.timeout));
+  }
+  for (const std::string& url : request.gateways) {
+    owned.push_back(std::make_unique<net::GatewaySource>(url, request.timeout));
+  }
+  std::vector<net::RemoteBlockSource*> remote;
+  for (auto& source : owned) remote.push_back(source.get());
+
+  // Blocks become visible as their batch is durable, so a stopped fetch keeps them.
+  std::unique_ptr<store::BlockWriter> writer =
+      repo.NewWriter(store::BlockWriter::Publish::kAfterEachSync);
+  FetchProgress done;
+  CountingSink counted(writer.get(), &done);
+  net::SourceChain chain({&repo}, remote, &counted);
+  IA_RETURN_IF_ERROR(store::WalkDag(chain, root, [&](const store::Cid&, const std::string& block) {
+    if (cancel) IA_RETURN_IF_ERROR(cancel->Check("fetching " + root.ToString()));
+    ++done.blocks;
+    done.bytes += block.size();
+    if (progress) progress(done);
+    return Status::Ok();
+  }));
+  IA_RETURN_IF_ERROR(writer->Commit());
+  if (request.pin) IA_RETURN_IF_ERROR(repo.Pin(root, /*check_dag=*/false));
+  return done;
+}
+
+Result<std::string> ReadStoredBlock(const std::string& repo_path, const store::Cid& cid) {
+  // Opened per call: the server holds no repository lock between requests (gc may run).
+  IA_ASSIGN_OR_RETURN(std::unique_ptr<store::Repo> repo,
+                      store::Repo::Open(repo_path, store::Repo::Access::kShared, 0));
+  return repo->GetBlock(cid);
 }
 
 }  // namespace ipfs_accelerate::router

@@ -1,8 +1,10 @@
-// Putting content into the store the way every front end does it (cli `add` and `car import`,
-// the server's uploads, Python's store_to_ipfs): import, make the blocks durable, pin the roots,
-// point an alias at the last one. Nothing here knows about flags, stdout or HTTP.
+// Putting content into the store the way every front end does it (cli `add`, `car import` and
+// `fetch`, the server's uploads, Python's store_to_ipfs): import or fetch, make the blocks
+// durable, pin the roots, point an alias at the last one. Nothing here knows about flags, stdout
+// or HTTP.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -54,5 +56,35 @@ Result<AddResult> AddPaths(store::Repo* repo, const AddRequest& request, ThreadP
 // roots when `pin`. Returns the roots in the order the CAR header names them.
 Result<std::vector<store::Cid>> ImportCarFile(store::ByteReader& in, store::Repo& repo, bool pin,
                                               const std::function<void(uint64_t)>& progress);
+
+// Where FetchDag asks for the blocks the repository does not have.
+struct FetchRequest {
+  std::string local_node;                    // a Kubo RPC API URL, asked first ("" = none)
+  std::vector<std::string> gateways;         // trustless gateway URLs, asked in this order
+  std::chrono::milliseconds timeout{30000};  // for each block request
+  bool pin = true;                           // pin the root once the whole DAG is stored
+};
+
+struct FetchProgress {
+  uint64_t blocks = 0;          // blocks of the DAG visited so far
+  uint64_t bytes = 0;           // their bytes
+  uint64_t fetched_blocks = 0;  // of which came from a remote source (verified, then stored)
+  uint64_t fetched_bytes = 0;
+};
+
+// Makes the whole DAG below `root` present in `repo`: walks it, taking each block from the
+// repository when there and else from the sources of `request` (every block verified against its
+// CID; a source that sends a wrong block is dropped), storing what it fetched durably as it goes.
+// A fetch that stops (error, `cancel`, SIGKILL) keeps what it stored, and the next one fetches
+// only the rest. Pins the root at the end when request.pin. `progress` (may be empty) is called
+// after each block.
+Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
+                               const FetchRequest& request,
+                               const std::function<void(const FetchProgress&)>& progress,
+                               const CancelToken* cancel);
+
+// One block of the repository at `repo_path`, verified, for the gateway's raw block responses.
+// kInvalidArgument for a malformed CID, kNotFound when the block is not stored.
+Result<std::string> ReadStoredBlock(const std::string& repo_path, const store::Cid& cid);
 
 }  // namespace ipfs_accelerate::router
