@@ -61,7 +61,9 @@ Result<std::vector<store::Cid>> ImportCarFile(store::ByteReader& in, store::Repo
 struct FetchRequest {
   std::string local_node;                    // a Kubo RPC API URL, asked first ("" = none)
   std::vector<std::string> gateways;         // trustless gateway URLs, asked in this order
+  std::vector<std::string> routers;          // delegated routing v1 URLs asked for providers
   std::chrono::milliseconds timeout{30000};  // for each block request
+  int retries = 3;                           // more tries of a block after a transient failure
   bool pin = true;                           // pin the root once the whole DAG is stored
 };
 
