@@ -99,6 +99,20 @@ inline std::string PatternBytes(size_t n) {
   return out;
 }
 
+// `n` pseudo-random bytes (xorshift64 from `seed`): no two chunks of a file alike, so a DAG
+// imported from them has one block per chunk.
+inline std::string DistinctBytes(size_t n, uint64_t seed = 1) {
+  std::string out(n, '\0');
+  uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+  for (size_t i = 0; i < n; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    out[i] = static_cast<char>(x >> 56);
+  }
+  return out;
+}
+
 inline std::span<const uint8_t> Span(const std::string& s) { return store::AsBytes(s); }
 
 inline std::string MustRead(const std::string& path) {

@@ -558,6 +558,14 @@ void RegisterFetch(CLI::App& app, Context& ctx) {
                     "e.g. http://127.0.0.1:5001");
   fetch->add_option("--timeout", *timeout_s, "Seconds each block request may take (default 30)")
       ->check(CLI::PositiveNumber);
+  fetch
+      ->add_option("--window", request->window,
+                   "Block requests in flight at once, across sources (default 8)")
+      ->check(CLI::Range(1, 256));
+  fetch
+      ->add_option("--retries", request->retries,
+                   "More tries of a block after a transient failure, with backoff (default 3)")
+      ->check(CLI::Range(0, 100));
   fetch->add_flag("--pin,!--no-pin", request->pin, "Pin the root once stored (default true)");
   fetch->add_flag("--json", *json, "Print the result as JSON");
   fetch->callback([&ctx, root, request, timeout_s, json] {
@@ -575,7 +583,13 @@ void RegisterFetch(CLI::App& app, Context& ctx) {
       CancelToken cancel;
       ScopedSignalCancel on_signal(&cancel);  // Ctrl-C: what is stored stays for the next fetch
       auto done = router::FetchDag(
-          **repo, *cid, *request, [&bar](const router::FetchProgress& p) { bar.Update(p.bytes); },
+          **repo, *cid, *request,
+          [&bar](const router::FetchProgress& p) {
+            std::string detail = std::to_string(p.blocks) + " blocks";
+            if (!p.source.empty())
+              detail += ", " + std::to_string(p.fetched_blocks) + " from " + p.source;
+            bar.Update(p.bytes, detail);
+          },
           &cancel);
       bar.Finish();
       if (!done.ok()) return Fail(done.status());

@@ -46,6 +46,10 @@ void ProgressBar::Update(uint64_t done) {
   if (DueForDraw()) Draw(done);
 }
 
+void ProgressBar::Update(uint64_t done, const std::string& detail) {
+  if (DueForDraw()) Draw(done, detail);
+}
+
 void ProgressBar::Update(double fraction, const std::string& label, const std::string& detail) {
   if (!DueForDraw()) return;
   constexpr int kWidth = 20;
@@ -58,9 +62,10 @@ void ProgressBar::Update(double fraction, const std::string& label, const std::s
   drawn_ = true;
 }
 
-void ProgressBar::Draw(uint64_t done) {
+void ProgressBar::Draw(uint64_t done, const std::string& detail) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   std::string rate = HumanBytes(secs > 0 ? done / secs : 0) + "/s";
+  if (!detail.empty()) rate += "  " + detail;
   if (total_ > 0) {
     constexpr int kWidth = 30;
     double frac = done >= total_ ? 1.0 : static_cast<double>(done) / total_;

@@ -19,6 +19,8 @@ class ProgressBar {
 
   // Reports `done` bytes so far; redraws at most ten times a second, starting after one second.
   void Update(uint64_t done);
+  // As Update(done), with `detail` after the rate ("812 blocks from http://…").
+  void Update(uint64_t done, const std::string& detail);
   // For WithDetail bars: `fraction` of the work done (0…1), `label` before the bar and `detail`
   // after it. Redraws at most ten times a second, starting after one second.
   void Update(double fraction, const std::string& label, const std::string& detail);
@@ -28,7 +30,7 @@ class ProgressBar {
   void Finish();
 
  private:
-  void Draw(uint64_t done);
+  void Draw(uint64_t done, const std::string& detail = "");
   bool DueForDraw();
   std::string label_;
   uint64_t total_;

@@ -40,6 +40,9 @@ std::string Status::ToString() const {
     case StatusCode::kDeadlineExceeded:
       kind = "deadline exceeded";
       break;
+    case StatusCode::kUnavailable:
+      kind = "unavailable";
+      break;
     case StatusCode::kInternal:
       kind = "internal error";
       break;
@@ -50,6 +53,11 @@ std::string Status::ToString() const {
 Status Status::WithContext(const std::string& context) const {
   if (ok()) return *this;
   return Status(code_, context + ": " + message_);
+}
+
+Status Status::WithMessage(std::string message) const {
+  if (ok()) return *this;
+  return Status(code_, std::move(message));
 }
 
 }  // namespace ipfs_accelerate

@@ -18,6 +18,7 @@ enum class StatusCode {
   kResourceExhausted,  // a memory budget, disk space or a size limit would be exceeded
   kCancelled,          // stopped on request (Ctrl-C, SIGTERM)
   kDeadlineExceeded,   // stopped because its time ran out
+  kUnavailable,        // a remote source or peer cannot be reached or is down (try later/elsewhere)
   kInternal,
 };
 
@@ -40,6 +41,7 @@ class Status {
   static Status DeadlineExceeded(std::string m) {
     return {StatusCode::kDeadlineExceeded, std::move(m)};
   }
+  static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
   // An IoError naming the operation, the path and strerror(err).
   static Status FromErrno(const std::string& what, const std::string& path, int err);
@@ -51,6 +53,8 @@ class Status {
   std::string ToString() const;
   // Returns a copy whose message is "context: message".
   Status WithContext(const std::string& context) const;
+  // Returns a status of the same code with `message` instead (Ok stays Ok).
+  Status WithMessage(std::string message) const;
 
  private:
   Status(StatusCode c, std::string m) : code_(c), message_(std::move(m)) {}

@@ -91,7 +91,7 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
                                     std::to_string(call.timeout.count()) + " ms");
   }
   if (rc != CURLE_OK) {
-    return Status::IoError(what + ": " + (error[0] ? error : curl_easy_strerror(rc)));
+    return Status::Unavailable(what + ": " + (error[0] ? error : curl_easy_strerror(rc)));
   }
   long status = 0;
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

@@ -27,7 +27,7 @@ struct HttpReply {
   std::string body;
 };
 
-// Sends `call` and reads the whole reply. Errors: kIoError when the server cannot be reached or
+// Sends `call` and reads the whole reply. Errors: kUnavailable when the server cannot be reached or
 // the connection breaks (truncated bodies included), kDeadlineExceeded when call.timeout runs
 // out, kResourceExhausted for a body over call.max_body_bytes, kInvalidArgument for a URL that is
 // not http(s). Any HTTP status is a reply, not an error: the caller decides what it means.

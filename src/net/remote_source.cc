@@ -1,5 +1,6 @@
 #include "net/remote_source.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "store/multihash.h"
@@ -12,21 +13,86 @@ RemoteBlockSource::RemoteBlockSource(std::string url, std::chrono::milliseconds 
 }
 
 std::string RemoteBlockSource::down_reason() const {
-  std::lock_guard lock(reason_mu_);
+  std::lock_guard lock(mu_);
   return down_reason_;
 }
 
 void RemoteBlockSource::MarkDown(const std::string& why) {
-  std::lock_guard lock(reason_mu_);
+  std::lock_guard lock(mu_);
   if (down_reason_.empty()) down_reason_ = why;
   down_ = true;
 }
 
+RemoteBlockSource::Stats RemoteBlockSource::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+double RemoteBlockSource::ExpectedMs(uint64_t bytes) const {
+  std::lock_guard lock(mu_);
+  const Stats& s = stats_;
+  if (s.requests == 0) return s.in_flight;  // untried: each gets a first request, spread out
+  double transfer = s.bytes_per_ms > 0 ? static_cast<double>(bytes) / s.bytes_per_ms : 0;
+  double reliability = (s.requests - s.failures + 1.0) / (s.requests + 2.0);
+  return (s.latency_ms + transfer) * (1 + s.in_flight) / reliability;
+}
+
+void RemoteBlockSource::Record(bool ok, uint64_t bytes, double ms) {
+  constexpr double kWeight = 0.2;  // of the newest sample in the moving averages
+  std::lock_guard lock(mu_);
+  Stats& s = stats_;
+  --s.in_flight;
+  ++s.requests;
+  auto blend = [&](double& avg, double sample) {
+    avg = s.requests == 1 || avg == 0 ? sample : avg + kWeight * (sample - avg);
+  };
+  if (!ok) {
+    ++s.failures;
+    ++failures_in_a_row_;
+    blend(s.latency_ms, ms);  // a failure costs what it took
+    return;
+  }
+  failures_in_a_row_ = 0;
+  s.bytes += bytes;
+  // Small answers measure latency, large ones bandwidth (the latency part taken out).
+  if (bytes < (64 << 10)) {
+    blend(s.latency_ms, ms);
+  } else {
+    blend(s.bytes_per_ms, static_cast<double>(bytes) / std::max(ms - s.latency_ms, 0.01));
+  }
+}
+
 Result<std::string> RemoteBlockSource::GetBlock(const store::Cid& cid) {
-  if (down_) return Status::IoError(url_ + " is down: " + down_reason());
-  IA_ASSIGN_OR_RETURN(std::string bytes, Request(cid));
+  if (down_) return Status::Unavailable(url_ + " is down: " + down_reason());
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.in_flight;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::string> got = Request(cid);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (!got.ok()) {
+    // Not having the block is an answer; anything else counts against the source.
+    const bool answered = got.status().code() == StatusCode::kNotFound;
+    Record(answered, 0, ms);
+    if (!answered) {
+      bool give_up;
+      {
+        std::lock_guard lock(mu_);
+        give_up = failures_in_a_row_ >= kMaxFailuresInARow;
+      }
+      if (give_up) {
+        MarkDown(std::to_string(kMaxFailuresInARow) +
+                 " requests in a row failed, the last: " + got.status().message());
+      }
+    }
+    return got.status();
+  }
+  std::string bytes = std::move(*got);
   Status ok = store::VerifyMultihash(
       cid.multihash(), {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  Record(ok.ok(), bytes.size(), ms);
   if (!ok.ok()) {
     if (ok.code() != StatusCode::kCorruption) return ok;  // a hash we cannot check: not its fault
     const std::string why = "it sent " + std::to_string(bytes.size()) + " bytes for " +
@@ -69,12 +135,12 @@ Result<std::string> GatewaySource::Request(const store::Cid& cid) {
                             std::to_string(reply.status) + ")");
   }
   if (reply.status != 200) {
-    return Status::IoError(what + ": HTTP " + std::to_string(reply.status) + " " +
-                           Excerpt(reply.body));
+    return Status::Unavailable(what + ": HTTP " + std::to_string(reply.status) + " " +
+                               Excerpt(reply.body));
   }
   if (MediaType(reply.content_type) != "application/vnd.ipld.raw") {
-    return Status::IoError(what + ": answered Content-Type '" + reply.content_type +
-                           "', not application/vnd.ipld.raw (not a trustless gateway?)");
+    return Status::Unavailable(what + ": answered Content-Type '" + reply.content_type +
+                               "', not application/vnd.ipld.raw (not a trustless gateway?)");
   }
   return std::move(reply.body);
 }
@@ -97,7 +163,7 @@ Result<std::string> KuboRpcSource::Request(const store::Cid& cid) {
   if (message.find("not found") != std::string::npos) {
     return Status::NotFound(what + ": " + message);
   }
-  return Status::IoError(what + ": HTTP " + std::to_string(reply.status) + " " + message);
+  return Status::Unavailable(what + ": HTTP " + std::to_string(reply.status) + " " + message);
 }
 
 }  // namespace ipfs_accelerate::net

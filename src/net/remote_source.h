@@ -23,7 +23,7 @@ class RemoteBlockSource : public store::BlockSource {
   // `url` is the source's base URL (scheme, host, port); `timeout` bounds each block request.
   RemoteBlockSource(std::string url, std::chrono::milliseconds timeout);
 
-  // The block's bytes, verified. kNotFound when the source does not have it, kIoError when the
+  // The block's bytes, verified. kNotFound when the source does not have it, kUnavailable when the
   // source cannot be reached, answers out of protocol or is down, kDeadlineExceeded on timeout,
   // kCorruption when it sent bytes that do not hash to `cid` (the source is then down).
   Result<std::string> GetBlock(const store::Cid& cid) final;
@@ -32,6 +32,20 @@ class RemoteBlockSource : public store::BlockSource {
   bool down() const { return down_.load(); }
   // Why the source is down ("" while it is up).
   std::string down_reason() const;
+
+  // The source's score, the seed's select_optimal_provider criteria measured on every request:
+  // the milliseconds a request for a block of `bytes` is expected to take here now, from the
+  // source's latency and bandwidth (moving averages), its reliability (answers that were not
+  // errors) and its load (requests in flight). A source never asked scores its requests in flight
+  // (about 0), so each is tried.
+  double ExpectedMs(uint64_t bytes) const;
+  struct Stats {
+    uint64_t requests = 0, failures = 0, bytes = 0;
+    double latency_ms = 0;    // moving average of the time to a small block
+    double bytes_per_ms = 0;  // moving average of throughput on large blocks
+    int in_flight = 0;
+  };
+  Stats stats() const;
 
  protected:
   // One request for the block's bytes as the source sent them (not yet verified).
@@ -42,11 +56,19 @@ class RemoteBlockSource : public store::BlockSource {
 
  private:
   void MarkDown(const std::string& why);
+  // Counts one finished request: its outcome, bytes and time.
+  void Record(bool ok, uint64_t bytes, double ms);
 
   std::atomic<bool> down_{false};
-  mutable std::mutex reason_mu_;
+  mutable std::mutex mu_;  // guards what follows
   std::string down_reason_;
+  Stats stats_;
+  int failures_in_a_row_ = 0;
 };
+
+// Requests in a row that may fail (unreachable, timed out, out of protocol) before a source is
+// marked down for the rest of its life.
+inline constexpr int kMaxFailuresInARow = 3;
 
 // A trustless gateway (IPFS HTTP Gateway spec, application/vnd.ipld.raw responses).
 class GatewaySource : public RemoteBlockSource {

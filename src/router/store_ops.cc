@@ -3,9 +3,10 @@
 #include <memory>
 #include <utility>
 
+#include "net/dag_fetcher.h"
 #include "net/remote_source.h"
-#include "net/source_chain.h"
 #include "store/dag_walk.h"
+#include "store/multihash.h"
 
 namespace ipfs_accelerate::router {
 
@@ -74,27 +75,6 @@ Result<std::vector<store::Cid>> ImportCarFile(store::ByteReader& in, store::Repo
   return roots;
 }
 
-namespace {
-
-// Counts the blocks the chain writes back (the fetched ones) on their way to the writer.
-class CountingSink : public store::BlockSink {
- public:
-  CountingSink(store::BlockSink* inner, FetchProgress* progress)
-      : inner_(inner), progress_(progress) {}
-  Status Put(const store::Cid& cid, std::span<const std::span<const uint8_t>> parts) override {
-    IA_RETURN_IF_ERROR(inner_->Put(cid, parts));
-    ++progress_->fetched_blocks;
-    for (auto part : parts) progress_->fetched_bytes += part.size();
-    return Status::Ok();
-  }
-
- private:
-  store::BlockSink* inner_;
-  FetchProgress* progress_;
-};
-
-}  // namespace
-
 Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
                                const FetchRequest& request,
                                const std::function<void(const FetchProgress&)>& progress,
@@ -112,26 +92,61 @@ Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
   // Blocks become visible as their batch is durable, so a stopped fetch keeps them.
   std::unique_ptr<store::BlockWriter> writer =
       repo.NewWriter(store::BlockWriter::Publish::kAfterEachSync);
+  net::DagFetchOptions options;
+  options.window = request.window;
+  options.retry.retries = request.retries;
   FetchProgress done;
-  CountingSink counted(writer.get(), &done);
-  net::SourceChain chain({&repo}, remote, &counted);
-  IA_RETURN_IF_ERROR(store::WalkDag(chain, root, [&](const store::Cid&, const std::string& block) {
-    if (cancel) IA_RETURN_IF_ERROR(cancel->Check("fetching " + root.ToString()));
-    ++done.blocks;
-    done.bytes += block.size();
-    if (progress) progress(done);
-    return Status::Ok();
-  }));
+  IA_RETURN_IF_ERROR(net::FetchDagBlocks(
+      repo, *writer, remote, root, options,
+      [&](const net::DagFetchProgress& p) {
+        done.blocks = p.blocks;
+        done.bytes = p.bytes;
+        done.fetched_blocks = p.fetched_blocks;
+        done.fetched_bytes = p.fetched_bytes;
+        done.source = p.last_source;
+        if (progress) progress(done);
+      },
+      cancel));
   IA_RETURN_IF_ERROR(writer->Commit());
   if (request.pin) IA_RETURN_IF_ERROR(repo.Pin(root, /*check_dag=*/false));
   return done;
 }
 
 Result<std::string> ReadStoredBlock(const std::string& repo_path, const store::Cid& cid) {
+  if (auto bytes = store::IdentityDigest(cid.multihash())) return std::move(*bytes);
+  if (repo_path.empty()) return Status::NotFound("this server has no repository");
   // Opened per call: the server holds no repository lock between requests (gc may run).
   IA_ASSIGN_OR_RETURN(std::unique_ptr<store::Repo> repo,
                       store::Repo::Open(repo_path, store::Repo::Access::kShared, 0));
   return repo->GetBlock(cid);
+}
+
+namespace {
+
+// The source of a CAR whose root is an identity CID: nothing is read from it.
+class NoBlocks : public store::BlockSource {
+ public:
+  Result<std::string> GetBlock(const store::Cid& cid) override {
+    return Status::NotFound(cid.ToString() + ": this server has no repository");
+  }
+};
+
+}  // namespace
+
+Result<std::unique_ptr<StoredCar>> StoredCar::Open(const std::string& repo_path,
+                                                   const store::Cid& root,
+                                                   const store::CarSelection& selection) {
+  std::unique_ptr<StoredCar> car(new StoredCar());
+  if (store::IdentityDigest(root.multihash())) {
+    car->source_ = std::make_unique<NoBlocks>();
+  } else if (repo_path.empty()) {
+    return Status::NotFound("this server has no repository");
+  } else {
+    IA_ASSIGN_OR_RETURN(car->source_,
+                        store::Repo::Open(repo_path, store::Repo::Access::kShared, 0));
+  }
+  IA_ASSIGN_OR_RETURN(car->car_, store::CarStream::Start(*car->source_, root, selection));
+  return car;
 }
 
 }  // namespace ipfs_accelerate::router

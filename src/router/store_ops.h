@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "store/car.h"
+#include "store/car_stream.h"
 #include "store/cid.h"
 #include "store/importer.h"
 #include "store/repo.h"
@@ -64,6 +66,7 @@ struct FetchRequest {
   std::vector<std::string> routers;          // delegated routing v1 URLs asked for providers
   std::chrono::milliseconds timeout{30000};  // for each block request
   int retries = 3;                           // more tries of a block after a transient failure
+  int window = 8;                            // block requests in flight at once
   bool pin = true;                           // pin the root once the whole DAG is stored
 };
 
@@ -72,21 +75,43 @@ struct FetchProgress {
   uint64_t bytes = 0;           // their bytes
   uint64_t fetched_blocks = 0;  // of which came from a remote source (verified, then stored)
   uint64_t fetched_bytes = 0;
+  std::string source;  // the URL the last fetched block came from
 };
 
-// Makes the whole DAG below `root` present in `repo`: walks it, taking each block from the
-// repository when there and else from the sources of `request` (every block verified against its
-// CID; a source that sends a wrong block is dropped), storing what it fetched durably as it goes.
+// Makes the whole DAG below `root` present in `repo`: walks it with request.window block requests
+// in flight, taking each block from the repository when there and else from the source of
+// `request` expected to answer soonest (every block verified against its CID; a source that sends
+// a wrong block, or fails kMaxFailuresInARow times in a row, is dropped; transient failures are
+// retried with backoff), storing what it fetched durably as it goes.
 // A fetch that stops (error, `cancel`, SIGKILL) keeps what it stored, and the next one fetches
 // only the rest. Pins the root at the end when request.pin. `progress` (may be empty) is called
-// after each block.
+// after each block, from the fetching threads, one at a time.
 Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
                                const FetchRequest& request,
                                const std::function<void(const FetchProgress&)>& progress,
                                const CancelToken* cancel);
 
 // One block of the repository at `repo_path`, verified, for the gateway's raw block responses.
-// kInvalidArgument for a malformed CID, kNotFound when the block is not stored.
+// kInvalidArgument for a malformed CID, kNotFound when the block is not stored. Identity CIDs
+// give their bytes without a repository.
 Result<std::string> ReadStoredBlock(const std::string& repo_path, const store::Cid& cid);
+
+// A CAR of (part of) a DAG in a repository, for the gateway's CAR responses: every block verified
+// as it is read. The repository stays open (shared, so gc waits) until the object is destroyed.
+class StoredCar {
+ public:
+  // kNotFound when the root block is not stored (or `repo_path` is ""); kInvalidArgument for
+  // entity-bytes entirely past the end of the file. Identity roots need no repository.
+  static Result<std::unique_ptr<StoredCar>> Open(const std::string& repo_path,
+                                                 const store::Cid& root,
+                                                 const store::CarSelection& selection);
+  // As store::CarStream::Next: the header, then a section per call; false at the end.
+  Result<bool> Next(std::string* out) { return car_->Next(out); }
+
+ private:
+  StoredCar() = default;
+  std::unique_ptr<store::BlockSource> source_;  // the repository (or none, for identity roots)
+  std::unique_ptr<store::CarStream> car_;
+};
 
 }  // namespace ipfs_accelerate::router

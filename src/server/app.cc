@@ -9,6 +9,7 @@
 #include "core/build_info.h"
 #include "core/parse_number.h"
 #include "router/store_ops.h"
+#include "server/gateway.h"
 #include "server/kserve.h"
 
 namespace ipfs_accelerate::server {
@@ -48,52 +49,6 @@ std::string Ms(uint64_t ns) {
   return buf;
 }
 
-// Whether the raw query string holds `key=value` as one of its &-separated parameters.
-bool QueryHas(const std::string& query, const std::string& pair) {
-  size_t at = 0;
-  while (at <= query.size()) {
-    size_t end = query.find('&', at);
-    if (end == std::string::npos) end = query.size();
-    if (query.compare(at, end - at, pair) == 0) return true;
-    at = end + 1;
-  }
-  return false;
-}
-
-// GET /ipfs/{cid}: the Trustless Gateway's raw block response (application/vnd.ipld.raw), from
-// the repository, verified on the way out. CAR responses and paths below the CID are not served
-// yet: 406 and 400 say what is.
-HttpResponse GatewayBlock(const HttpRequest& request, const std::vector<std::string>& s,
-                          const std::string& repo_path) {
-  if (s.size() != 2) {
-    return HttpResponse::Error(400, "this gateway answers GET /ipfs/{cid} (no paths below a CID)");
-  }
-  const std::string accept = request.Header("accept");
-  const bool raw = QueryHas(request.query, "format=raw") ||
-                   accept.find("application/vnd.ipld.raw") != std::string::npos;
-  if (!raw) {
-    return HttpResponse::Error(
-        406,
-        "this is a trustless gateway serving raw blocks: ask /ipfs/{cid}?format=raw or send "
-        "Accept: application/vnd.ipld.raw (CAR responses are not served yet)");
-  }
-  auto cid = store::Cid::Parse(s[1]);
-  if (!cid.ok()) return HttpResponse::Error(400, cid.status().message());
-  if (repo_path.empty()) return HttpResponse::Error(404, "this server has no repository");
-  auto block = router::ReadStoredBlock(repo_path, *cid);
-  if (!block.ok()) return ErrorFor(block.status());
-  HttpResponse r;
-  r.content_type = "application/vnd.ipld.raw";
-  r.body = std::move(*block);
-  const std::string name = cid->ToString();
-  r.headers = {{"Cache-Control", "public, max-age=29030400, immutable"},
-               {"Etag", "\"" + name + ".raw\""},
-               {"Content-Disposition", "attachment; filename=\"" + name + ".bin\""},
-               {"X-Content-Type-Options", "nosniff"},
-               {"Vary", "Accept"}};
-  return r;
-}
-
 }  // namespace
 
 int HttpStatusFor(const Status& status) {
@@ -112,6 +67,7 @@ int HttpStatusFor(const Status& status) {
     case StatusCode::kDeadlineExceeded:
       return 504;
     case StatusCode::kResourceExhausted:
+    case StatusCode::kUnavailable:
       return 503;
     default:
       return 500;
@@ -178,14 +134,14 @@ void App::Route(HttpRequest& request, Responder respond) {
     return respond(std::move(r));
   }
   if (n >= 1 && s[0] == "ipfs") {
-    if (!allow("GET", RouteClass::kUser)) return;
-    return respond(GatewayBlock(request, s, router_.options().repo));
+    if (!allow(method == "HEAD" ? "HEAD" : "GET", RouteClass::kUser)) return;
+    return respond(ServeGateway(request, s, router_.options().repo));
   }
   if (n == 0 || s[0] != "v2") {
-    return respond(
-        HttpResponse::Error(404, "no route " + request.path +
-                                     " (the KServe v2 routes are under /v2; see "
-                                     "GET /v2 and /metrics; raw blocks: GET /ipfs/{cid})"));
+    return respond(HttpResponse::Error(
+        404, "no route " + request.path +
+                 " (the KServe v2 routes are under /v2; see "
+                 "GET /v2 and /metrics; blocks and CARs: GET /ipfs/{cid}?format=raw|car)"));
   }
   if (n == 1) {
     if (!allow("GET", RouteClass::kUser)) return;

@@ -227,6 +227,7 @@ class ConnectionImpl : public Connection,
       return Write(HttpResponse::Error(400, built.status().message()));
     }
     HttpRequest request = std::move(built).value();
+    head_ = request.method == "HEAD";
     state_ = State::kHandling;
     ++generation_;
     client_gone_ = request.client_gone;
@@ -321,29 +322,98 @@ class ConnectionImpl : public Connection,
 
   void Write(HttpResponse response) {
     state_ = State::kWriting;
-    res_.emplace();
-    int status = response.status >= 100 && response.status <= 999 ? response.status : 500;
-    res_->result(static_cast<unsigned>(status));
-    res_->version(version_);
-    if (!response.content_type.empty()) {
-      res_->set(http::field::content_type, Clean(response.content_type));
-    }
-    for (auto& [name, value] : response.headers) {
-      if (name.empty()) continue;
-      res_->insert(Clean(name), Clean(value));
-    }
-    res_->body() = std::move(response.body);
     after_sent_ = std::move(response.after_sent);
-    res_->keep_alive(keep_alive_ && !shared_->stopping);
-    res_->prepare_payload();
+    keep_writing_ = keep_alive_ && !shared_->stopping;
+    if (response.stream && !head_) return WriteStream(std::move(response));
+    res_.emplace();
+    SetHeaders(*res_, response);
+    if (head_) {
+      // The headers a GET would have, no body: the length of the body the GET would send.
+      if (!response.stream) res_->content_length(response.body.size());
+    } else {
+      res_->body() = std::move(response.body);
+      res_->prepare_payload();
+    }
     Lowest().expires_after(Seconds(shared_->options.body_timeout_s));
     http::async_write(stream_, *res_,
                       [self = Self()](beast::error_code ec, size_t) { self->OnWritten(ec); });
   }
 
+  template <class Message>
+  void SetHeaders(Message& res, HttpResponse& response) {
+    int status = response.status >= 100 && response.status <= 999 ? response.status : 500;
+    res.result(static_cast<unsigned>(status));
+    res.version(version_);
+    if (!response.content_type.empty()) {
+      res.set(http::field::content_type, Clean(response.content_type));
+    }
+    for (auto& [name, value] : response.headers) {
+      if (name.empty()) continue;
+      res.insert(Clean(name), Clean(value));
+    }
+    res.keep_alive(keep_writing_);
+  }
+
+  // A streamed body: the headers, then pieces of at least kStreamPiece bytes as the stream makes
+  // them, each write with its own deadline (a large body may take longer than any one limit).
+  struct Streaming {
+    http::response<http::buffer_body> res;
+    http::response_serializer<http::buffer_body> serializer{res};
+    std::shared_ptr<BodyStream> body;
+    std::string piece;
+  };
+  static constexpr size_t kStreamPiece = 256 << 10;
+
+  void WriteStream(HttpResponse response) {
+    streaming_ = std::make_unique<Streaming>();
+    Streaming& s = *streaming_;
+    s.body = std::move(response.stream);
+    if (version_ < 11) keep_writing_ = false;  // the body ends when the connection does
+    SetHeaders(s.res, response);
+    if (version_ >= 11) s.res.chunked(true);
+    s.res.body().data = nullptr;
+    s.res.body().more = true;
+    Lowest().expires_after(Seconds(shared_->options.body_timeout_s));
+    http::async_write_header(stream_, s.serializer, [self = Self()](beast::error_code ec, size_t) {
+      if (ec) return self->OnWritten(ec);
+      self->Pump();
+    });
+  }
+
+  void Pump() {
+    Streaming& s = *streaming_;
+    s.piece.clear();
+    bool more = true;
+    while (more && s.piece.size() < kStreamPiece) {
+      Result<bool> next = Status::Internal("the body stream failed");
+      try {
+        next = s.body->Next(&s.piece);
+      } catch (const std::exception& e) {
+        next = Status::Internal(std::string("the body stream failed: ") + e.what());
+      }
+      if (!next.ok()) {
+        // Headers are out with 200: all that is left is to end the body early.
+        keep_writing_ = false;
+        return OnWritten(net::error::operation_aborted);
+      }
+      more = *next;
+    }
+    s.res.body().data = s.piece.empty() ? nullptr : s.piece.data();
+    s.res.body().size = s.piece.size();
+    s.res.body().more = more;
+    Lowest().expires_after(Seconds(shared_->options.body_timeout_s));
+    http::async_write(stream_, s.serializer, [self = Self(), more](beast::error_code ec, size_t) {
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec || !more) return self->OnWritten(ec);
+      self->Pump();
+    });
+  }
+
   void OnWritten(beast::error_code ec) {
-    bool keep = res_->keep_alive();
+    bool keep = keep_writing_;
     res_.reset();
+    streaming_.reset();
+    head_ = false;
     if (in_flight_) {
       in_flight_ = false;
       shared_->FlightDone();
@@ -393,9 +463,12 @@ class ConnectionImpl : public Connection,
   beast::flat_buffer buffer_;
   std::optional<detail::RequestParser> parser_;
   std::optional<http::response<http::string_body>> res_;
-  std::function<void()> after_sent_;    // of the answer being written
-  uint64_t read_deadline_ = 0;          // which read the read timer is for (plain HTTP)
-  const char* read_timeout_ = nullptr;  // what arrived too late, once the timer has fired
+  std::unique_ptr<Streaming> streaming_;  // the answer being written, when it is streamed
+  bool head_ = false;                     // the request being answered is a HEAD
+  bool keep_writing_ = false;             // the answer being written keeps the connection
+  std::function<void()> after_sent_;      // of the answer being written
+  uint64_t read_deadline_ = 0;            // which read the read timer is for (plain HTTP)
+  const char* read_timeout_ = nullptr;    // what arrived too late, once the timer has fired
   bool keep_alive_ = false;
   unsigned version_ = 11;
   uint64_t generation_ = 0;  // which request a late answer belongs to

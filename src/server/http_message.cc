@@ -24,6 +24,7 @@ bool HttpRequest::HasHeader(const std::string& name) const {
   for (const auto& header : headers) {
     if (header.first == name) return true;
   }
+
   return false;
 }
 
@@ -166,6 +167,22 @@ Result<HttpRequest> BuildRequest(http::request<http::string_body>&& msg, std::st
 }
 
 }  // namespace detail
+
+std::optional<std::string> HttpRequest::QueryParam(std::string_view name) const {
+  std::string_view q = query;
+  while (!q.empty()) {
+    size_t amp = q.find('&');
+    std::string_view pair = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    if (eq == std::string_view::npos) return std::string();
+    std::string_view value = pair.substr(eq + 1);
+    auto decoded = detail::PercentDecode(value);
+    return decoded.ok() ? std::move(*decoded) : std::string(value);
+  }
+  return std::nullopt;
+}
 
 Result<HttpRequest> ParseHttpRequest(const std::string& bytes, const HttpServerOptions& options) {
   detail::RequestParser parser;

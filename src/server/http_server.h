@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,6 +35,20 @@ struct HttpRequest {
   // The first header named `name` (lower case), or "" when absent.
   std::string Header(const std::string& name) const;
   bool HasHeader(const std::string& name) const;
+  // The first query parameter named `name`, percent-decoded ("" for a bare `name`; the raw text
+  // when its escapes are bad: callers check values anyway); nullopt when absent.
+  std::optional<std::string> QueryParam(std::string_view name) const;
+};
+
+// A body made piece by piece while it is sent (a CAR of a large DAG), so no answer has to fit in
+// memory. The server asks for the next piece once the previous one is written, on its io thread:
+// a piece should be quick to make (a few blocks read from disk).
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  // Appends the next piece to `*out`; false once the body is complete. An error ends the answer
+  // early: the connection closes, and the client sees an incomplete body.
+  virtual Result<bool> Next(std::string* out) = 0;
 };
 
 struct HttpResponse {
@@ -40,6 +56,10 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;  // added as given
   std::string body;
+  // When set, the body comes from here instead of `body`, with chunked transfer encoding (to an
+  // HTTP/1.0 client: until the connection closes). Answers to HEAD never send a body: a whole
+  // `body` gives its Content-Length, a stream none.
+  std::shared_ptr<BodyStream> stream;
   // Called once the answer has been written, or when it cannot be (the connection is gone), on
   // whichever thread finds out: work that must not delay the client, such as the access log.
   std::function<void()> after_sent;

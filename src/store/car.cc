@@ -9,6 +9,7 @@
 #include <set>
 
 #include "core/file_util.h"
+#include "store/car_stream.h"
 #include "store/dag_cbor.h"
 #include "store/dag_walk.h"
 #include "store/multihash.h"
@@ -212,7 +213,7 @@ Status ExportCar(BlockSource& source, const Cid& root, const std::string& path,
     if (!owned.valid()) return Status::FromErrno("cannot create", tmp, errno);
     fd = owned.get();
   }
-  std::string buf = EncodeCarHeader({root});
+  std::string buf;
   uint64_t written = 0;
   auto flush = [&]() -> Status {
     IA_RETURN_IF_ERROR(WriteAll(fd, buf.data(), buf.size(), tmp));
@@ -221,14 +222,15 @@ Status ExportCar(BlockSource& source, const Cid& root, const std::string& path,
     if (progress) progress(written);
     return Status::Ok();
   };
-  Status s = WalkDag(source, root, [&](const Cid& cid, const std::string& block) -> Status {
-    if (cancel) IA_RETURN_IF_ERROR(cancel->Check("car export"));
-    std::string cid_bytes = cid.Bytes();
-    AppendVarint(buf, cid_bytes.size() + block.size());
-    buf += cid_bytes;
-    buf += block;
-    return buf.size() >= (1 << 20) ? flush() : Status::Ok();
-  });
+  Status s = [&]() -> Status {
+    IA_ASSIGN_OR_RETURN(std::unique_ptr<CarStream> car, CarStream::Start(source, root, {}));
+    for (;;) {
+      if (cancel) IA_RETURN_IF_ERROR(cancel->Check("car export"));
+      IA_ASSIGN_OR_RETURN(bool more, car->Next(&buf));
+      if (!more) return Status::Ok();
+      if (buf.size() >= (1 << 20)) IA_RETURN_IF_ERROR(flush());
+    }
+  }();
   if (s.ok()) s = flush();
   if (!to_stdout) {
     if (s.ok() && fsync(fd) != 0) s = Status::FromErrno("cannot sync", tmp, errno);

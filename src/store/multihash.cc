@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstdio>
+#include <string_view>
 
 #include "store/varint.h"
 
@@ -65,8 +66,25 @@ uint64_t MultihashCode(const std::string& multihash) {
   return ReadVarint(AsBytes(multihash), &pos).value_or(0);
 }
 
+std::optional<std::string> IdentityDigest(const std::string& multihash) {
+  size_t pos = 0;
+  auto code = ReadVarint(AsBytes(multihash), &pos);
+  if (code != kIdentityCode) return std::nullopt;
+  auto len = ReadVarint(AsBytes(multihash), &pos);
+  if (!len || *len != multihash.size() - pos) return std::nullopt;
+  return multihash.substr(pos);
+}
+
 Status VerifyMultihash(const std::string& multihash, std::span<const uint8_t> data) {
   uint64_t code = MultihashCode(multihash);
+  if (code == kIdentityCode) {
+    auto digest = IdentityDigest(multihash);
+    if (digest &&
+        std::string_view(reinterpret_cast<const char*>(data.data()), data.size()) == *digest) {
+      return Status::Ok();
+    }
+    return Status::Corruption("block bytes do not match their identity CID");
+  }
   if (code != kSha256Code) {
     char hex[32];
     std::snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(code));

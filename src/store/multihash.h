@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -9,6 +10,7 @@
 
 namespace ipfs_accelerate::store {
 
+constexpr uint64_t kIdentityCode = 0x00;  // the "digest" is the data itself
 constexpr uint64_t kSha256Code = 0x12;
 constexpr size_t kMaxDigestSize = 128;
 
@@ -38,8 +40,13 @@ Result<std::string> ReadMultihash(std::span<const uint8_t> in, size_t* pos);
 // The hash function code of a well-formed multihash.
 uint64_t MultihashCode(const std::string& multihash);
 
-// Ok when `data` hashes to `multihash`; kCorruption when not; kUnsupported for hash functions
-// other than sha2-256.
+// The bytes an identity multihash carries; nullopt for any other hash function or a malformed one.
+// Identity CIDs (bafkqaaa, the empty raw block, among them) name blocks that are never stored or
+// sent: their bytes are in the CID.
+std::optional<std::string> IdentityDigest(const std::string& multihash);
+
+// Ok when `data` hashes to `multihash` (for identity: equals its digest); kCorruption when not;
+// kUnsupported for hash functions other than sha2-256 and identity.
 Status VerifyMultihash(const std::string& multihash, std::span<const uint8_t> data);
 
 }  // namespace ipfs_accelerate::store

@@ -9,8 +9,12 @@
 #include <mutex>
 
 #include "../test_util.h"
+#include "core/thread_pool.h"
+#include "net/dag_fetcher.h"
 #include "net/source_chain.h"
 #include "server/http_server.h"
+#include "store/importer.h"
+#include "store/unixfs_reader.h"
 
 namespace ipfs_accelerate::net {
 namespace {
@@ -40,6 +44,8 @@ class Remote {
 
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
   store::Cid Add(const std::string& block) { return blocks_.PutBlock(block, store::kCodecRaw); }
+  // Where the server's blocks live (import a DAG straight into it).
+  test_util::MemBlockStore& blocks() { return blocks_; }
   void set_mode(Mode m) { mode_ = m; }
   int requests() const { return requests_; }
   const HttpRequest& last() {
@@ -139,18 +145,23 @@ TEST(GatewaySourceTest, WrongContentTypeOversizedBodiesAndServerErrorsAreClearEr
   GatewaySource source(gw.url(), kTimeout);
   gw.set_mode(Mode::kWrongType);
   auto typed = source.GetBlock(cid);
-  EXPECT_EQ(typed.status().code(), StatusCode::kIoError);
+  EXPECT_EQ(typed.status().code(), StatusCode::kUnavailable);
   EXPECT_TRUE(HasSubstr(typed.status().message(), "text/html"));
   gw.set_mode(Mode::kHuge);
   auto huge = source.GetBlock(cid);
   EXPECT_EQ(huge.status().code(), StatusCode::kResourceExhausted) << huge.status().ToString();
-  gw.set_mode(Mode::kServerError);
-  auto broke = source.GetBlock(cid);
-  EXPECT_EQ(broke.status().code(), StatusCode::kIoError);
-  EXPECT_TRUE(HasSubstr(broke.status().message(), "502"));
   EXPECT_FALSE(source.down());  // none of these sent wrong bytes
   gw.set_mode(Mode::kGood);
-  EXPECT_TRUE(source.GetBlock(cid).ok());
+  EXPECT_TRUE(source.GetBlock(cid).ok());  // and a good answer starts the count again
+  gw.set_mode(Mode::kServerError);
+  auto broke = source.GetBlock(cid);
+  EXPECT_EQ(broke.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(HasSubstr(broke.status().message(), "502"));
+  EXPECT_FALSE(source.down());
+  // Failing kMaxFailuresInARow requests in a row puts the source down.
+  for (int i = 1; i < kMaxFailuresInARow; ++i) EXPECT_FALSE(source.GetBlock(cid).ok());
+  EXPECT_TRUE(source.down());
+  EXPECT_TRUE(HasSubstr(source.down_reason(), "in a row"));
 }
 
 TEST(GatewaySourceTest, AStalledSourceTimesOutAndAnUnreachableOneIsAnIoError) {
@@ -163,7 +174,7 @@ TEST(GatewaySourceTest, AStalledSourceTimesOutAndAnUnreachableOneIsAnIoError) {
 
   GatewaySource nowhere("http://127.0.0.1:1", kTimeout);
   auto none = nowhere.GetBlock(cid);
-  EXPECT_EQ(none.status().code(), StatusCode::kIoError) << none.status().ToString();
+  EXPECT_EQ(none.status().code(), StatusCode::kUnavailable) << none.status().ToString();
   EXPECT_TRUE(HasSubstr(none.status().message(), "127.0.0.1:1"));
 
   GatewaySource bad_url("ftp://127.0.0.1", kTimeout);
@@ -223,8 +234,118 @@ TEST(SourceChainTest, NotFoundWhenNoSourceHasTheBlockAndAnErrorWhenSomeFailed) {
 
   b.set_mode(Mode::kServerError);
   auto failed = chain.GetBlock(cid);
-  EXPECT_EQ(failed.status().code(), StatusCode::kIoError) << failed.status().ToString();
+  EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable) << failed.status().ToString();
   EXPECT_FALSE(local.Has(cid));
+}
+
+// A file of 150000 bytes in 1 KiB leaves (about 150 blocks), imported into each of `servers`.
+store::Cid ImportFile(const std::string& content, std::vector<Remote*> servers) {
+  ThreadPool pool(2);
+  store::ImportOptions o = store::ImportOptions::ForProfile("unixfs-v1-2025").value();
+  o.chunk_size = 1024;
+  o.max_links = 16;
+  store::Cid root;
+  for (Remote* server : servers) {
+    store::Importer importer(o, &server->blocks(), &pool);
+    root = importer.AddBytes(test_util::Span(content)).value().cid;
+  }
+  return root;
+}
+
+std::string ReadFile(store::BlockSource& blocks, const store::Cid& root) {
+  store::UnixFsReader reader(&blocks);
+  std::string out;
+  Status s = reader.ReadFile(root, [&](std::span<const uint8_t> piece) {
+    out.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return out;
+}
+
+TEST(DagFetcherTest, FetchesAWholeDagWithManyRequestsInFlightAcrossSources) {
+  Remote a(false), b(false);
+  const std::string content = test_util::DistinctBytes(150000);
+  store::Cid root = ImportFile(content, {&a, &b});
+  GatewaySource sa(a.url(), kTimeout), sb(b.url(), kTimeout);
+  test_util::MemBlockStore local;
+  DagFetchProgress last;
+  Status s = FetchDagBlocks(
+      local, local, {&sa, &sb}, root, {.window = 6}, [&](const DagFetchProgress& p) { last = p; },
+      nullptr);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ReadFile(local, root), content);  // every block there, each verified on read
+  EXPECT_GT(last.blocks, 140u);
+  EXPECT_EQ(last.fetched_blocks, last.blocks);
+  EXPECT_EQ(a.requests() + b.requests(), static_cast<int>(last.blocks));  // each block once
+  EXPECT_GT(a.requests(), 0);  // both sources were scored and used
+  EXPECT_GT(b.requests(), 0);
+  EXPECT_GT(sa.stats().requests + sb.stats().requests, 0u);
+}
+
+TEST(DagFetcherTest, ACorruptAndAStalledSourceAreDroppedAndTheHealthyOneFinishes) {
+  Remote corrupt(false), stalled(false), good(false);
+  const std::string content = test_util::DistinctBytes(60000);
+  store::Cid root = ImportFile(content, {&corrupt, &stalled, &good});
+  corrupt.set_mode(Mode::kCorrupt);
+  stalled.set_mode(Mode::kStall);
+  const std::chrono::milliseconds short_timeout(300);
+  GatewaySource sc(corrupt.url(), short_timeout), ss(stalled.url(), short_timeout),
+      sg(good.url(), short_timeout);
+  test_util::MemBlockStore local;
+  Status s = FetchDagBlocks(
+      local, local, {&sc, &ss, &sg}, root,
+      {.window = 4, .retry = {.retries = 5, .backoff = std::chrono::milliseconds(10)}}, nullptr,
+      nullptr);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(ReadFile(local, root), content);  // nothing corrupt was stored
+  EXPECT_TRUE(sc.down());
+  EXPECT_TRUE(HasSubstr(sc.down_reason(), "do not hash"));
+  // The stalled source timed out, and its score keeps blocks away from it (or it is down).
+  EXPECT_GT(ss.stats().failures, 0u);
+  EXPECT_GT(sg.stats().requests, ss.stats().requests);
+  EXPECT_FALSE(sg.down());
+}
+
+TEST(DagFetcherTest, StoredBlocksAreNotAskedForAgain) {
+  Remote gw(false);
+  const std::string content = test_util::DistinctBytes(40000);
+  store::Cid root = ImportFile(content, {&gw});
+  GatewaySource source(gw.url(), kTimeout);
+  test_util::MemBlockStore local;
+  // A first fetch that stops after 10 blocks (cancelled), as a killed one would.
+  CancelToken cancel;
+  int seen = 0;
+  Status first = FetchDagBlocks(
+      local, local, {&source}, root, {.window = 1},
+      [&](const DagFetchProgress&) {
+        if (++seen == 10) cancel.Cancel();
+      },
+      &cancel);
+  EXPECT_EQ(first.code(), StatusCode::kCancelled) << first.ToString();
+  const int asked_first = gw.requests();
+  ASSERT_GE(asked_first, 10);
+  DagFetchProgress last;
+  Status second = FetchDagBlocks(
+      local, local, {&source}, root, {.window = 3}, [&](const DagFetchProgress& p) { last = p; },
+      nullptr);
+  ASSERT_TRUE(second.ok()) << second.ToString();
+  EXPECT_EQ(ReadFile(local, root), content);
+  EXPECT_EQ(last.blocks - last.fetched_blocks, static_cast<uint64_t>(asked_first));
+  EXPECT_EQ(gw.requests(), static_cast<int>(last.blocks));  // no block was asked for twice
+}
+
+TEST(DagFetcherTest, ABlockNoSourceHasIsNotFoundNamingEachSource) {
+  Remote a(false), b(false);
+  store::Cid root = ImportFile(test_util::DistinctBytes(5000), {&a});
+  GatewaySource sb(b.url(), kTimeout);
+  test_util::MemBlockStore local;
+  Status s = FetchDagBlocks(local, local, {&sb}, root, {}, nullptr, nullptr);
+  EXPECT_EQ(s.code(), StatusCode::kNotFound) << s.ToString();
+  EXPECT_TRUE(HasSubstr(s.message(), b.url()));
+  Status none = FetchDagBlocks(local, local, {}, root, {}, nullptr, nullptr);
+  EXPECT_EQ(none.code(), StatusCode::kNotFound);
+  EXPECT_TRUE(HasSubstr(none.message(), "--from"));
 }
 
 }  // namespace
