@@ -4,7 +4,8 @@
 #     `serve` (raw blocks, each verified by helia against its CID) and they hash as the originals;
 # (2) helia as a gateway: helia_gateway.mjs (node:http over verified-fetch, on a helia node that
 #     imported our CAR export) answers the trustless gateway's raw blocks and the bafkqaaa probe,
-#     and our `fetch --from` it gets the whole model into a fresh repository, byte for byte.
+#     and our `fetch --from` it gets the whole model into a fresh repository, byte for byte; its
+#     CAR of the whole DAG (?format=car&dag-scope=all) goes through our `car import`.
 # Every wait is bounded: servers 60 s to start, commands `timeout`.
 set -euo pipefail
 # shellcheck source=tests/interop/interop_lib.sh
@@ -54,6 +55,9 @@ for f in "${files[@]}"; do
 done
 succeeds "verify after the fetch" ia --repo repo-b verify "$ROOT"
 check "pinned" "$ROOT" "$(ia --repo repo-b pin ls 2>/dev/null | grep -o "$ROOT" | head -n 1)"
+curl -s -m 60 -o helia.car -H 'Accept: application/vnd.ipld.car' "$HELIA/ipfs/$ROOT?format=car&dag-scope=all" || true
+check "helia gateway's CAR of the whole DAG: car import gives its root" "$ROOT" "$(capture ia --repo repo-d car import helia.car)"
+succeeds "verify after that import" ia --repo repo-d verify "$ROOT"
 absent="$(echo "not on the helia gateway" | ia --repo repo-other add -Q)"
 fails_with "fetch of a CID the helia gateway lacks is an error" "$absent" \
   ia --repo repo-c fetch "$absent" --from "$HELIA" --timeout 30
