@@ -5,6 +5,7 @@
 
 #include "net/remote_source.h"
 #include "net/source_chain.h"
+#include "router/providers.h"
 #include "store/dag_walk.h"
 
 namespace ipfs_accelerate::router {
@@ -99,6 +100,8 @@ Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
                                const FetchRequest& request,
                                const std::function<void(const FetchProgress&)>& progress,
                                const CancelToken* cancel) {
+  // Delegated routers are asked for providers of the root first (router/providers.cc).
+  if (!request.routers.empty()) return FetchWithRouters(repo, root, request, progress, cancel);
   std::vector<std::unique_ptr<net::RemoteBlockSource>> owned;
   if (!request.local_node.empty()) {
     owned.push_back(std::make_unique<net::KuboRpcSource>(request.local_node, request.timeout));

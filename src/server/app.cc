@@ -10,6 +10,7 @@
 #include "core/parse_number.h"
 #include "router/store_ops.h"
 #include "server/kserve.h"
+#include "server/routing_routes.h"
 
 namespace ipfs_accelerate::server {
 namespace {
@@ -180,6 +181,15 @@ void App::Route(HttpRequest& request, Responder respond) {
   if (n >= 1 && s[0] == "ipfs") {
     if (!allow("GET", RouteClass::kUser)) return;
     return respond(GatewayBlock(request, s, router_.options().repo));
+  }
+  if (n >= 1 && s[0] == "routing") {  // Delegated Routing V1: a CORS preflight needs no key
+    if (method == "GET" && hooks_.authorize) {
+      if (auto refusal = hooks_.authorize(request, RouteClass::kUser)) {
+        refusal->headers.emplace_back("Access-Control-Allow-Origin", "*");
+        return respond(std::move(*refusal));
+      }
+    }
+    return respond(RoutingResponse(request, s, hooks_.providers));
   }
   if (n == 0 || s[0] != "v2") {
     return respond(
