@@ -61,7 +61,8 @@ int FindProvs(const FindProvsOpts& o) {
   }
   std::fflush(stdout);
   if (problems.empty()) return 0;
-  std::string message = answered == 0 ? "no router answered: " : "malformed routing answers: ";
+  std::string message =
+      answered == 0 ? "no router gave a usable answer: " : "malformed routing answers: ";
   for (size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
   return Fail(Status::InvalidArgument(message));
 }

@@ -13,11 +13,21 @@ constexpr size_t kMaxMultiaddrText = 1024;
 // Protocols by how many values follow them in the text form. Those not listed are unknown here.
 bool TakesValue(std::string_view name, bool* known) {
   static constexpr std::string_view kWithValue[] = {
-      "ip4", "ip6",  "dns",  "dns4", "dns6",      "dnsaddr",  "tcp", "udp",
-      "p2p", "ipfs", "sni",  "certhash", "http-path", "ip6zone", "garlic64", "onion3"};
-  static constexpr std::string_view kBare[] = {
-      "http", "https", "tls", "ws",           "wss",    "quic",          "quic-v1",
-      "noise", "webtransport", "webrtc", "webrtc-direct", "p2p-circuit", "p2p-webrtc-direct"};
+      "ip4", "ip6",  "dns", "dns4",     "dns6",      "dnsaddr", "tcp",      "udp",
+      "p2p", "ipfs", "sni", "certhash", "http-path", "ip6zone", "garlic64", "onion3"};
+  static constexpr std::string_view kBare[] = {"http",
+                                               "https",
+                                               "tls",
+                                               "ws",
+                                               "wss",
+                                               "quic",
+                                               "quic-v1",
+                                               "noise",
+                                               "webtransport",
+                                               "webrtc",
+                                               "webrtc-direct",
+                                               "p2p-circuit",
+                                               "p2p-webrtc-direct"};
   *known = true;
   for (std::string_view n : kWithValue) {
     if (n == name) return true;

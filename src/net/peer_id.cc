@@ -46,9 +46,8 @@ Result<std::string> RawKey(EVP_PKEY* key, bool is_private) {
 }
 
 Result<Pkey> PrivateKey(const std::string& seed) {
-  Pkey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr,
-                                        reinterpret_cast<const unsigned char*>(seed.data()),
-                                        seed.size()));
+  Pkey key(EVP_PKEY_new_raw_private_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
   if (!key) return Status::Internal("OpenSSL refused an Ed25519 private key");
   return key;
 }
@@ -98,8 +97,7 @@ Result<NodeIdentity> NodeIdentity::Generate() {
   return FromSeed(store::AsBytes(seed));
 }
 
-Result<NodeIdentity> NodeIdentity::FromProtobuf(std::string_view bytes,
-                                                const std::string& source) {
+Result<NodeIdentity> NodeIdentity::FromProtobuf(std::string_view bytes, const std::string& source) {
   auto bad = [&](const std::string& why) {
     return Status::Corruption(source + " is not a libp2p Ed25519 private key (" + why +
                               "); move it aside to make a new identity (the PeerID will change)");
@@ -138,8 +136,7 @@ Result<NodeIdentity> NodeIdentity::LoadOrCreate(const std::string& repo_path) {
   const std::string dir = DirName(path);
   IA_RETURN_IF_ERROR(MakeDirs(dir));
   if (chmod(dir.c_str(), 0700) != 0) return Status::FromErrno("cannot make private", dir, errno);
-  IA_ASSIGN_OR_RETURN(FileLock lock,
-                      FileLock::Acquire(path + ".lock", FileLock::Mode::kExclusive));
+  IA_ASSIGN_OR_RETURN(FileLock lock, FileLock::Acquire(path + ".lock", FileLock::Mode::kExclusive));
   auto bytes = ReadFile(path);
   if (bytes.ok()) return FromProtobuf(*bytes, path);
   if (bytes.status().code() != StatusCode::kNotFound) return bytes.status();
@@ -156,8 +153,7 @@ Result<std::string> NodeIdentity::Sign(std::string_view message) const {
   size_t size = signature.size();
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
       EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &size,
-                     reinterpret_cast<const unsigned char*>(message.data()),
-                     message.size()) != 1) {
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1) {
     return Status::Internal("OpenSSL could not sign with the node's Ed25519 key");
   }
   signature.resize(size);
@@ -167,8 +163,8 @@ Result<std::string> NodeIdentity::Sign(std::string_view message) const {
 bool VerifyEd25519(std::span<const uint8_t> public_key, std::string_view message,
                    std::string_view signature) {
   if (public_key.size() != kEd25519Size) return false;
-  Pkey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(),
-                                       public_key.size()));
+  Pkey key(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, public_key.data(), public_key.size()));
   std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
   if (!key || !ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
     return false;

@@ -103,16 +103,17 @@ Result<FetchRequest> WithRoutedGateways(const FetchRequest& request, const store
       out.gateways.push_back(url);
       ++added;
     }
-    Log(LogLevel::kInfo, "fetch: router " + router + " named " +
-                             std::to_string(answer->records.size()) + " provider(s) of " +
-                             root.ToString() + "; gateways: " +
-                             (urls.empty() ? std::string("none") : Join(urls, " ")) +
-                             (added < urls.size() ? " (some already configured)" : ""));
+    Log(LogLevel::kInfo,
+        "fetch: router " + router + " named " + std::to_string(answer->records.size()) +
+            " provider(s) of " + root.ToString() +
+            "; gateways: " + (urls.empty() ? std::string("none") : Join(urls, " ")) +
+            (added < urls.size() ? " (some already configured)" : ""));
     if (urls.empty()) {
       failures.push_back("router " + router + ": " +
-                         (answer->records.empty() ? std::string("no providers")
-                                                  : std::to_string(answer->records.size()) +
-                                                        " provider(s) but no HTTP gateway address") +
+                         (answer->records.empty()
+                              ? std::string("no providers")
+                              : std::to_string(answer->records.size()) +
+                                    " provider(s) but no HTTP gateway address") +
                          (problems.empty() ? "" : " (" + Join(problems, "; ") + ")"));
     }
   }

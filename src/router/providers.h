@@ -20,8 +20,8 @@ namespace ipfs_accelerate::router {
 
 // A node that may provide content: this node, or a peer it learnt of (peer discovery fills these).
 struct KnownProvider {
-  std::string peer_id;                // "12D3KooW…"
-  std::vector<std::string> addrs;     // multiaddrs, e.g. /ip4/127.0.0.1/tcp/8080/http
+  std::string peer_id;                 // "12D3KooW…"
+  std::vector<std::string> addrs;      // multiaddrs, e.g. /ip4/127.0.0.1/tcp/8080/http
   std::vector<std::string> protocols;  // e.g. transport-ipfs-gateway-http
   // Whether it holds the block of a CID. Called from server threads: must be thread-safe.
   std::function<bool(const store::Cid&)> holds;

@@ -12,8 +12,10 @@ namespace {
 
 // The spec: shorter for no results (15 s), longer for results (5 min); stale answers may be used
 // for an hour while revalidating or when we are down (what we hold changes only by add or gc).
-constexpr char kCacheFound[] = "public, max-age=300, stale-while-revalidate=3600, stale-if-error=3600";
-constexpr char kCacheNone[] = "public, max-age=15, stale-while-revalidate=3600, stale-if-error=3600";
+constexpr char kCacheFound[] =
+    "public, max-age=300, stale-while-revalidate=3600, stale-if-error=3600";
+constexpr char kCacheNone[] =
+    "public, max-age=15, stale-while-revalidate=3600, stale-if-error=3600";
 
 std::string HttpDateNow() {
   std::time_t now = std::time(nullptr);
@@ -121,8 +123,8 @@ HttpResponse Answer(const HttpRequest& request, const std::vector<std::string>& 
     return r;
   }
   if (request.method != "GET") {
-    HttpResponse r = HttpResponse::Error(
-        405, request.path + " takes GET (or OPTIONS), not " + request.method);
+    HttpResponse r =
+        HttpResponse::Error(405, request.path + " takes GET (or OPTIONS), not " + request.method);
     r.headers.emplace_back("Allow", "GET, OPTIONS");
     return r;
   }

@@ -18,7 +18,8 @@ using test_util::Unhex;
 constexpr char kSpecPrivateKey[] =
     "080112407e0830617c4a7de83925dfb2694556b12936c477a0e1feb2e148ec9da60fee7d1ed1e8fae2c4a144b8be8f"
     "d4b47bf3d3b34b871c3cacf6010f0e42d474fce27e";
-constexpr char kSpecPublicKey[] = "1ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e";
+constexpr char kSpecPublicKey[] =
+    "1ed1e8fae2c4a144b8be8fd4b47bf3d3b34b871c3cacf6010f0e42d474fce27e";
 // What @libp2p/peer-id's peerIdFromPrivateKey prints for it (and its CID form).
 constexpr char kSpecPeerId[] = "12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq";
 constexpr char kSpecPeerCid[] = "bafzaajaiaejcahwr5d5ofrfbis4l5d6uwr57hu5tjodrypfm6yaq6dsc2r2pzyt6";
@@ -50,7 +51,7 @@ TEST(PeerIdTest, TheIdentityIsMadeOnceKeptPrivateAndLoadedOnLaterStarts) {
   auto again = NodeIdentity::LoadOrCreate(dir.path());
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(first->peer_id(), again->peer_id());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat((dir / kIdentityFile).c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   ASSERT_EQ(stat((dir / "keystore").c_str(), &st), 0);

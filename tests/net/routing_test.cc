@@ -52,9 +52,10 @@ TEST(MultiaddrTest, OtherTransportsAreUnsupportedAndGarbageIsAnError) {
     auto r = GatewayUrlFromMultiaddr(other);
     EXPECT_EQ(r.status().code(), StatusCode::kUnsupported) << other << r.status().ToString();
   }
-  for (const char* garbage : {"", "garbage", "/ip4/999.1.1.1/tcp/80/http", "/ip4/1.2.3.4/tcp/x/http",
-                              "/ip4/1.2.3.4/tcp/99999/http", "/ip4/1.2.3.4/tcp/0/http", "/ip4",
-                              "/ip4//tcp/80/http", "/dns/a b/tcp/80/http", "/ip6/1.2.3.4/tcp/1/http"}) {
+  for (const char* garbage :
+       {"", "garbage", "/ip4/999.1.1.1/tcp/80/http", "/ip4/1.2.3.4/tcp/x/http",
+        "/ip4/1.2.3.4/tcp/99999/http", "/ip4/1.2.3.4/tcp/0/http", "/ip4", "/ip4//tcp/80/http",
+        "/dns/a b/tcp/80/http", "/ip6/1.2.3.4/tcp/1/http"}) {
     auto r = GatewayUrlFromMultiaddr(garbage);
     EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << garbage;
     EXPECT_TRUE(HasSubstr(r.status().message(), "malformed multiaddr")) << garbage;
@@ -87,8 +88,8 @@ TEST(RoutingRecordsTest, JsonAndNdjsonAnswersParseToTheSameRecords) {
 
 TEST(RoutingRecordsTest, UnknownSchemasAreSkippedAndLegacyOnesReadAsPeer) {
   std::string body = std::string("{\"Schema\":\"future\",\"X\":1}\n") +
-                     "{\"Schema\":\"bitswap\",\"Protocol\":\"transport-bitswap\",\"ID\":\"" + kPeer +
-                     "\",\"Addrs\":[\"/ip4/1.2.3.4/tcp/4001\"],\"extra\":{\"a\":1}}\n";
+                     "{\"Schema\":\"bitswap\",\"Protocol\":\"transport-bitswap\",\"ID\":\"" +
+                     kPeer + "\",\"Addrs\":[\"/ip4/1.2.3.4/tcp/4001\"],\"extra\":{\"a\":1}}\n";
   auto a = ParseProviders(body, kNdjsonType);
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->unknown_schema, 1u);
@@ -112,8 +113,7 @@ TEST(RoutingRecordsTest, MalformedRecordsAreReportedAndTheOthersKept) {
   EXPECT_TRUE(HasSubstr(a->problems[2], "not a JSON object"));
   EXPECT_TRUE(HasSubstr(a->problems[3], "no Schema"));
   std::vector<std::string> problems;
-  EXPECT_EQ(GatewayUrls(a->records[0], &problems),
-            std::vector<std::string>{"http://127.0.0.1:1"});
+  EXPECT_EQ(GatewayUrls(a->records[0], &problems), std::vector<std::string>{"http://127.0.0.1:1"});
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_TRUE(HasSubstr(problems[0], "malformed multiaddr \"garbage\""));
 
@@ -139,7 +139,8 @@ TEST(RoutingRecordsTest, AnswersThatAreNoProvidersListAreErrors) {
 TEST(RoutingRecordsTest, RecordsAndAddressesAreBounded) {
   std::string addrs = "[";
   for (size_t i = 0; i < kMaxRecordAddrs + 10; ++i) {
-    addrs += std::string(i ? "," : "") + "\"/ip4/127.0.0.1/tcp/" + std::to_string(i + 1) + "/http\"";
+    addrs +=
+        std::string(i ? "," : "") + "\"/ip4/127.0.0.1/tcp/" + std::to_string(i + 1) + "/http\"";
   }
   addrs += "]";
   std::string body;

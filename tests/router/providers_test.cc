@@ -32,7 +32,8 @@ store::Cid StoreBlock(const std::string& repo_path, const std::string& block) {
 TEST(ProviderDirectoryTest, ThisNodeProvidesWhatItsRepositoryHoldsOnceItListens) {
   test_util::TempDir dir;
   store::Cid held = StoreBlock(dir.path(), "held");
-  store::Cid absent = store::Cid::V1(store::kCodecRaw, store::Sha256Multihash(test_util::Span(std::string("x"))));
+  store::Cid absent =
+      store::Cid::V1(store::kCodecRaw, store::Sha256Multihash(test_util::Span(std::string("x"))));
   ProviderDirectory directory(dir.path());
   EXPECT_TRUE(directory.ProvidersOf(held).empty());  // not listening yet
   directory.SetSelf(kSelf, {"/ip4/127.0.0.1/tcp/1/http"});
@@ -91,7 +92,8 @@ TEST(WithRoutedGatewaysTest, ProviderGatewaysFollowTheConfiguredOnesWithoutDupli
   request.gateways = {"http://127.0.0.1:7000"};
   request.routers = {a.url(), b.url()};
   request.timeout = std::chrono::seconds(10);
-  auto routed = WithRoutedGateways(request, store::Cid::V1(store::kCodecRaw, std::string("\x12\x20", 2) + std::string(32, 'a')));
+  auto routed = WithRoutedGateways(
+      request, store::Cid::V1(store::kCodecRaw, std::string("\x12\x20", 2) + std::string(32, 'a')));
   ASSERT_TRUE(routed.ok()) << routed.status().ToString();
   EXPECT_EQ(routed->gateways,
             (std::vector<std::string>{"http://127.0.0.1:7000", "http://127.0.0.1:7001"}));
@@ -104,7 +106,8 @@ TEST(WithRoutedGatewaysTest, WithoutAnotherSourceBadRoutersAreAnErrorSayingWhy) 
   FetchRequest request;
   request.routers = {garbage_addrs.url(), garbage_json.url(), none.url()};
   request.timeout = std::chrono::seconds(10);
-  store::Cid cid = store::Cid::V1(store::kCodecRaw, std::string("\x12\x20", 2) + std::string(32, 'a'));
+  store::Cid cid =
+      store::Cid::V1(store::kCodecRaw, std::string("\x12\x20", 2) + std::string(32, 'a'));
   auto routed = WithRoutedGateways(request, cid);
   ASSERT_FALSE(routed.ok());
   const std::string& m = routed.status().message();

@@ -136,8 +136,7 @@ TEST_F(RoutingRoutesTest, PeersAnswersForThisNodeInEitherPeerIdForm) {
     ASSERT_EQ(j["Peers"].size(), 1u);
     EXPECT_EQ(j["Peers"][0]["ID"], kPeer);
   }
-  EXPECT_EQ(Ask("/routing/v1/peers/QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N").status,
-            404);
+  EXPECT_EQ(Ask("/routing/v1/peers/QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N").status, 404);
   EXPECT_EQ(Ask("/routing/v1/peers/nope").status, 422);
 }
 
