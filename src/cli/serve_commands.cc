@@ -154,6 +154,12 @@ int Serve(Context& ctx, const ServeOpts& o) {
 
   // The node's PeerID (made on the first start, REPO/keystore/identity) for its routing records.
   auto identity = net::NodeIdentity::LoadOrCreate(ctx.repo_flag);
+  if (!identity.ok() && identity.status().code() == StatusCode::kIoError) {
+    // A read-only repository can still be served; only the PeerID does not last.
+    Log(LogLevel::kWarning,
+        "serve: " + identity.status().message() + "; using a PeerID for this run only");
+    identity = net::NodeIdentity::Generate();
+  }
   if (!identity.ok()) return Fail(identity.status());
   router::ProviderDirectory providers(ctx.repo_flag);
 
