@@ -45,5 +45,6 @@ void RegisterHardwareCommands(CLI::App& app, Context& ctx);
 void RegisterBenchCommands(CLI::App& app, Context& ctx);
 void RegisterLoadgenCommands(CLI::App& app, Context& ctx);
 void RegisterServeCommands(CLI::App& app, Context& ctx);
+void RegisterRoutingCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

@@ -176,6 +176,7 @@ int main(int argc, char** argv) {
   RegisterBenchCommands(app, ctx);
   RegisterLoadgenCommands(app, ctx);
   RegisterServeCommands(app, ctx);
+  RegisterRoutingCommands(app, ctx);
   RegisterVersionCommand(app, ctx);
 
   // Kubo's habits, before CLI11 (which would answer each with "A subcommand is required"):

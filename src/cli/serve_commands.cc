@@ -13,6 +13,9 @@
 #include "core/parse_number.h"
 #include "core/progress.h"
 #include "core/terminal_text.h"
+#include "net/multiaddr.h"
+#include "net/peer_id.h"
+#include "router/providers.h"
 #include "router/router.h"
 #include "server/app.h"
 #include "server/auth.h"
@@ -149,6 +152,17 @@ int Serve(Context& ctx, const ServeOpts& o) {
           Status::InvalidArgument("--model-settings names '" + name + "', which no --model gives"));
   }
 
+  // The node's PeerID (made on the first start, REPO/keystore/identity) for its routing records.
+  auto identity = net::NodeIdentity::LoadOrCreate(ctx.repo_flag);
+  if (!identity.ok() && identity.status().code() == StatusCode::kIoError) {
+    // A read-only repository can still be served; only the PeerID does not last.
+    Log(LogLevel::kWarning,
+        "serve: " + identity.status().message() + "; using a PeerID for this run only");
+    identity = net::NodeIdentity::Generate();
+  }
+  if (!identity.ok()) return Fail(identity.status());
+  router::ProviderDirectory providers(ctx.repo_flag);
+
   std::atomic<server::HttpServer*> http_server{nullptr};  // set once it listens
   server::Metrics metrics([&router] { return router.Stats(); },
                           [&http_server] {
@@ -160,7 +174,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
                                         server::RouteClass a) { return auth->Authorize(r, a); },
                    .metrics = [&metrics] { return metrics.Text(); },
                    .count_response = [&metrics](int status) { metrics.CountResponse(status); },
-                   .log_request = [](const nlohmann::json& record) { LogJson(record); }});
+                   .log_request = [](const nlohmann::json& record) { LogJson(record); },
+                   .providers = &providers});
   server::HttpServerOptions http{.host = listen->first,
                                  .port = listen->second,
                                  .io_threads = o.io_threads,
@@ -177,6 +192,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
       });
   if (!server.ok()) return Fail(server.status());
   http_server = server->get();
+  providers.SetSelf(identity->peer_id(), {net::HttpMultiaddr(listen->first, (*server)->port(),
+                                                             !http.tls_cert_file.empty())});
 
   std::string scheme = http.tls_cert_file.empty() ? "http" : "https";
   std::string host =
@@ -187,6 +204,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
   std::fflush(stdout);
   Log(LogLevel::kInfo,
       "serve: listening on " + scheme + "://" + host + ":" + std::to_string((*server)->port()));
+  Log(LogLevel::kInfo, "serve: PeerID " + identity->peer_id() +
+                           " (GET /routing/v1/providers/{cid} lists it for what REPO holds)");
 
   CancelToken stop;
   ScopedSignalCancel on_signal(&stop);

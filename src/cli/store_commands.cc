@@ -556,6 +556,9 @@ void RegisterFetch(CLI::App& app, Context& ctx) {
   fetch->add_option("--local-node", request->local_node,
                     "A local IPFS node's RPC API (Kubo), asked before the gateways, "
                     "e.g. http://127.0.0.1:5001");
+  fetch->add_option("--router", request->routers,
+                    "Delegated routing URL (HTTP Routing V1) asked for providers of the CID; their "
+                    "gateways are tried after the --from ones; repeat for more");
   fetch->add_option("--timeout", *timeout_s, "Seconds each block request may take (default 30)")
       ->check(CLI::PositiveNumber);
   fetch
@@ -572,9 +575,10 @@ void RegisterFetch(CLI::App& app, Context& ctx) {
     ctx.run = [&ctx, root, request, timeout_s, json]() -> int {
       auto cid = Cid::Parse(*root);
       if (!cid.ok()) return Fail(cid.status());
-      if (request->gateways.empty() && request->local_node.empty()) {
+      if (request->gateways.empty() && request->local_node.empty() && request->routers.empty()) {
         return Fail(Status::InvalidArgument(
-            "fetch needs a source: --from GATEWAY_URL (repeatable) or --local-node URL"));
+            "fetch needs a source: --from GATEWAY_URL (repeatable), --local-node URL or --router "
+            "URL"));
       }
       auto repo = OpenRepo(ctx);
       if (!repo.ok()) return Fail(repo.status());

@@ -5,6 +5,7 @@
 
 #include "net/dag_fetcher.h"
 #include "net/remote_source.h"
+#include "router/providers.h"
 #include "store/dag_walk.h"
 #include "store/multihash.h"
 
@@ -79,6 +80,8 @@ Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
                                const FetchRequest& request,
                                const std::function<void(const FetchProgress&)>& progress,
                                const CancelToken* cancel) {
+  // Delegated routers are asked for providers of the root first (router/providers.cc).
+  if (!request.routers.empty()) return FetchWithRouters(repo, root, request, progress, cancel);
   std::vector<std::unique_ptr<net::RemoteBlockSource>> owned;
   if (!request.local_node.empty()) {
     owned.push_back(std::make_unique<net::KuboRpcSource>(request.local_node, request.timeout));

@@ -11,6 +11,7 @@
 #include "router/store_ops.h"
 #include "server/gateway.h"
 #include "server/kserve.h"
+#include "server/routing_routes.h"
 
 namespace ipfs_accelerate::server {
 namespace {
@@ -136,6 +137,15 @@ void App::Route(HttpRequest& request, Responder respond) {
   if (n >= 1 && s[0] == "ipfs") {
     if (!allow(method == "HEAD" ? "HEAD" : "GET", RouteClass::kUser)) return;
     return respond(ServeGateway(request, s, router_.options().repo));
+  }
+  if (n >= 1 && s[0] == "routing") {  // Delegated Routing V1: a CORS preflight needs no key
+    if (method == "GET" && hooks_.authorize) {
+      if (auto refusal = hooks_.authorize(request, RouteClass::kUser)) {
+        refusal->headers.emplace_back("Access-Control-Allow-Origin", "*");
+        return respond(std::move(*refusal));
+      }
+    }
+    return respond(RoutingResponse(request, s, hooks_.providers));
   }
   if (n == 0 || s[0] != "v2") {
     return respond(HttpResponse::Error(

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "router/providers.h"
 #include "router/router.h"
 #include "server/auth.h"
 #include "server/http_server.h"
@@ -26,6 +27,8 @@ struct AppHooks {
   std::function<void(int status)> count_response;
   // One JSON object per request, for the structured log (core/log.h). Unset: no request log.
   std::function<void(const nlohmann::json& record)> log_request;
+  // Who provides what, for GET /routing/v1/… (server/routing_routes.h). Unset: those answer 501.
+  const router::ProviderDirectory* providers = nullptr;
 };
 
 class App {

@@ -1,0 +1,100 @@
+// routing findprovs: the providers of a CID, as delegated routers (HTTP, Routing V1) name them.
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "cli/cli.h"
+#include "core/json_util.h"
+#include "core/terminal_text.h"
+#include "net/routing.h"
+#include "store/cid.h"
+
+namespace ipfs_accelerate::cli {
+namespace {
+
+struct FindProvsOpts {
+  std::string cid;
+  std::vector<std::string> routers;
+  double timeout_s = 30;
+  bool json = false;
+};
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : " ") + s;
+  return out;
+}
+
+int FindProvs(const FindProvsOpts& o) {
+  auto cid = store::Cid::Parse(o.cid);
+  if (!cid.ok()) return Fail(cid.status());
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
+  std::vector<net::ProviderRecord> all;
+  std::vector<std::string> problems;  // per router: failures, malformed records and addresses
+  size_t answered = 0;
+  for (const std::string& router : o.routers) {
+    auto answer = net::FindProviders(router, *cid, timeout);
+    if (!answer.ok()) {
+      problems.push_back(answer.status().message());
+      continue;
+    }
+    ++answered;
+    for (const std::string& p : answer->problems) problems.push_back("router " + router + ": " + p);
+    for (net::ProviderRecord& r : answer->records) {
+      std::vector<std::string> bad;
+      net::GatewayUrls(r, &bad);
+      for (const std::string& p : bad) problems.push_back("router " + router + ": " + p);
+      all.push_back(std::move(r));
+    }
+  }
+  if (o.json) {
+    std::printf("%s\n", net::EncodeProvidersJson(all).c_str());
+  } else {
+    for (const net::ProviderRecord& r : all) {
+      std::string line = r.id + " " + Join(r.addrs);
+      if (!r.protocols.empty()) line += " (" + Join(r.protocols) + ")";
+      std::printf("%s\n", TerminalSafe(line).c_str());
+    }
+    if (all.empty() && problems.empty()) {
+      std::fprintf(stderr, "no providers of %s\n", cid->ToString().c_str());
+    }
+  }
+  std::fflush(stdout);
+  if (problems.empty()) return 0;
+  std::string message =
+      answered == 0 ? "no router gave a usable answer: " : "malformed routing answers: ";
+  for (size_t i = 0; i < problems.size(); ++i) message += (i ? "; " : "") + problems[i];
+  return Fail(Status::InvalidArgument(message));
+}
+
+}  // namespace
+
+void RegisterRoutingCommands(CLI::App& app, Context& ctx) {
+  auto* routing = app.add_subcommand(
+      "routing", "Content routing through delegated routers (HTTP Routing V1), as `ipfs routing`");
+  routing->require_subcommand(1);
+  auto o = std::make_shared<FindProvsOpts>();
+  auto* findprovs = routing->add_subcommand(
+      "findprovs",
+      "List the providers of a CID that delegated routers know (GET "
+      "/routing/v1/providers/{cid}): one line per provider, its PeerID then its addresses");
+  findprovs->add_option("cid", o->cid, "The CID to find providers of")->required();
+  findprovs
+      ->add_option("--router", o->routers,
+                   "Delegated routing URL (e.g. http://127.0.0.1:8080, or another "
+                   "`ipfs-accelerate serve`); repeat for more")
+      ->required();
+  findprovs->add_option("--timeout", o->timeout_s, "Seconds each router may take (default 30)")
+      ->check(CLI::PositiveNumber);
+  findprovs->add_flag("--json", o->json,
+                      "Print {\"Providers\": [...]} as the routing API writes it");
+  findprovs->footer(
+      "Exit status 1 when a router cannot be reached or answers malformed records or addresses "
+      "(the well-formed providers are printed first).");
+  findprovs->callback([&ctx, o] {
+    ctx.needs_repo = false;
+    ctx.run = [o] { return FindProvs(*o); };
+  });
+}
+
+}  // namespace ipfs_accelerate::cli
