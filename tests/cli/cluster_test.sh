@@ -61,10 +61,10 @@ echo "A $A_URL, B $B_URL, C $C_URL"
 ONLY_A=(--set "ipfs.gateway=$A_URL" --set ipfs.local_node=)
 ONLY_B=(--set "ipfs.gateway=$B_URL" --set ipfs.local_node=)
 
-infer() {  # infer URL MODEL: the KServe v2 answer's outputs, as JSON
+infer() {  # infer URL MODEL [curl options]: the KServe v2 answer's outputs, as JSON
   local data
   data=$(python3 -c 'print([round(0.1 * i - 0.7, 3) for i in range(16)])')
-  curl -sf -H 'content-type: application/json' \
+  curl -sf "${@:3}" -H 'content-type: application/json' \
     -d "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,16],\"data\":$data}]}" \
     "$1/v2/models/$2/infer" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["outputs"]))'
 }
@@ -74,11 +74,11 @@ case_a_model_added_on_a_runs_on_c_by_cid() {
   on_a=$(infer "$A_URL" "$MODEL_CID")
   [[ -n "$on_a" ]] || fail "A did not run its own model"
   # C's serve fetches the model from A on the first request, verified block by block.
-  on_c=$(infer "$C_URL" "$MODEL_CID") || fail "C's infer failed: $(tail -n 3 "$T/C.log")"
+  on_c=$(infer "$C_URL" "$MODEL_CID" --max-time 300) || fail "C's infer failed: $(tail -n 3 "$T/C.log")"
   [[ "$on_c" == "$on_a" ]] || fail "outputs differ: A $on_a, C $on_c"
   (($(gateway_requests A) > 0)) || fail "C asked A for nothing"
   # `run` on C's repository by the directory's CID: what C lacks (the directory) comes from A.
-  run_capture run_c ia "$T/repo-c" "${ONLY_A[@]}" run "$ROOT" -o "$T/out-c" --json
+  run_capture run_c timeout 300 "$IA_BIN" --repo "$T/repo-c" "${ONLY_A[@]}" run "$ROOT" -o "$T/out-c" --json
   ((RC == 0)) || fail "run on C exited $RC: $(cat "$T/run_c.err")"
   run_capture run_a ia "$T/repo-a" run "$ROOT" -o "$T/out-a" --json
   ((RC == 0)) || fail "run on A exited $RC: $(cat "$T/run_a.err")"
@@ -122,7 +122,7 @@ case_a_killed_fetch_resumes_without_asking_for_stored_blocks() {
   sleep 0.3  # B writes each log line once its answer is out
   before_kill=$(gateway_requests B)
   # Resume through fetch on a miss (`get`): only what is missing is asked for.
-  run_capture resume ia "$E" "${ONLY_B[@]}" get "$BIG" -o "$T/big.resumed"
+  run_capture resume timeout 300 "$IA_BIN" --repo "$E" "${ONLY_B[@]}" get "$BIG" -o "$T/big.resumed"
   ((RC == 0)) || fail "resume exited $RC: $(cat "$T/resume.err")"
   cmp "$T/big.bin" "$T/big.resumed" || fail "resumed content differs"
   sleep 0.3
