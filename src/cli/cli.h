@@ -35,6 +35,16 @@ int Fail(const Status& status);
 // IPFS_ACCELERATE_* variables and --set, later over earlier (see Config::Load).
 Result<Config> LoadConfig(const Context& ctx);
 
+// Adds --offline to `cmd`: a CID the repository lacks is then an error instead of a fetch.
+void AddOfflineFlag(CLI::App* cmd, bool& offline);
+
+// Before a command reads `ref` from the store: fetches the DAG of a CID the repository does not
+// hold in full from the configured sources, unless `offline` (--offline) or ipfs.offline (see
+// router::EnsureRefLocal). Shows a progress bar on stderr for a fetch over a second and says on
+// stderr what it fetched, unless `quiet` (--json: nothing but the answer is printed).
+Status FetchIfMissing(const Context& ctx, const Config& config, const std::string& ref,
+                      bool offline, bool quiet);
+
 // kInvalidArgument when two --input NAME=FILE specs name the same input.
 Status CheckInputSpecs(const std::vector<std::string>& specs);
 

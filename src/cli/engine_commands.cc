@@ -109,7 +109,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
     std::vector<std::string> inputs, dims, backends;
     int threads = 0, repeat = 0, warmup = 1;
     uint64_t seed = 1;
-    bool profile = false, no_optimize = false, json = false;
+    bool profile = false, no_optimize = false, json = false, offline = false;
     std::string memory_limit;  // empty: engine.memory_limit, else 80% of the available memory
     double timeout = 0;        // seconds; 0: none
   };
@@ -144,6 +144,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
   run->add_option("--timeout", o->timeout,
                   "Stop the runs after SECONDS (Ctrl-C and SIGTERM stop them too)")
       ->check(CLI::NonNegativeNumber);
+  AddOfflineFlag(run, o->offline);
   run->add_flag("--no-optimize", o->no_optimize,
                 "Run the graph as written (no folding, fusion or layout pass)");
   run->add_flag("--op-profile", o->profile,
@@ -154,12 +155,15 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
                 "max, mean, first, …}}}");
   run->callback([&ctx, o] {
     ctx.run = [&ctx, o]() -> int {
+      auto config = LoadConfig(ctx);
+      if (!config.ok()) return Fail(config.status());
+      if (Status s = FetchIfMissing(ctx, *config, o->model, o->offline, o->json); !s.ok()) {
+        return Fail(s);
+      }
       auto model = router::LoadModelRef(ctx.repo_flag, o->model);
       if (!model.ok()) return Fail(model.status());
       auto feeds = RunFeeds(*model, o->inputs, o->dims, o->seed, /*quiet=*/false);
       if (!feeds.ok()) return Fail(feeds.status());
-      auto config = LoadConfig(ctx);
-      if (!config.ok()) return Fail(config.status());
       auto memory_limit = MemoryLimitSetting(o->memory_limit, *config);
       if (!memory_limit.ok()) return Fail(memory_limit.status());
       auto session =

@@ -83,6 +83,7 @@ void RegisterRoutingCommands(CLI::App& app, Context& ctx) {
       ->add_option("--router", o->routers,
                    "Delegated routing URL (e.g. http://127.0.0.1:8080, or another "
                    "`ipfs-accelerate serve`); repeat for more")
+      ->allow_extra_args(false)
       ->required();
   findprovs->add_option("--timeout", o->timeout_s, "Seconds each router may take (default 30)")
       ->check(CLI::PositiveNumber);

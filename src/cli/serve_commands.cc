@@ -15,6 +15,7 @@
 #include "core/terminal_text.h"
 #include "net/multiaddr.h"
 #include "net/peer_id.h"
+#include "router/fetch_config.h"
 #include "router/providers.h"
 #include "router/router.h"
 #include "server/app.h"
@@ -33,7 +34,7 @@ struct ServeOpts {
   std::vector<int64_t> preferred;
   double timeout = -1, grace = 30, header_timeout = 10;
   std::string max_body = "64MiB";
-  bool insecure_no_auth = false, no_optimize = false;
+  bool insecure_no_auth = false, no_optimize = false, offline = false;
 };
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT".
@@ -122,7 +123,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
       // free for the network.
       .caller_runs = std::max(0, o.io_threads - 1),
       .optimize = !o.no_optimize,
-      .defaults = defaults});
+      .defaults = defaults,
+      .on_miss = router::MissPolicyFromConfig(*config, o.offline)});
   router::Router& router = *router_owner;
   for (const std::string& spec : o.models) {
     size_t eq = spec.find('=');
@@ -134,6 +136,9 @@ int Serve(Context& ctx, const ServeOpts& o) {
     }
     std::string name = spec.substr(0, eq);
     std::string ref = spec.substr(eq + 1);
+    // Fetched now when missing, so that its serving.json is read and the first request waits for
+    // nothing.
+    if (Status s = FetchIfMissing(ctx, *config, ref, o.offline, false); !s.ok()) return Fail(s);
     // The flags, then a serving.json beside the model, then --model-settings.
     auto settings = router::ReadServingManifest(ctx.repo_flag, ref, defaults);
     if (settings.ok()) {
@@ -287,6 +292,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
                    "Seconds SIGTERM/SIGINT waits for requests in flight (default 30)")
       ->check(CLI::NonNegativeNumber);
   serve->add_flag("--no-optimize", o->no_optimize, "Run the graphs as written");
+  AddOfflineFlag(serve, o->offline);
   serve->callback([&ctx, o] { ctx.run = [&ctx, o] { return Serve(ctx, *o); }; });
 }
 

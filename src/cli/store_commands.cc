@@ -16,6 +16,8 @@
 #include "core/progress.h"
 #include "core/terminal_text.h"
 #include "core/thread_pool.h"
+#include "router/fetch_config.h"
+#include "router/fetch_on_miss.h"
 #include "router/store_ops.h"
 #include "store/car.h"
 #include "store/importer.h"
@@ -182,11 +184,18 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
   auto refs = std::make_shared<std::vector<std::string>>();
   auto offset = std::make_shared<uint64_t>(0);
   auto length = std::make_shared<int64_t>(-1);
+  auto offline = std::make_shared<bool>(false);
   cat->add_option("refs", *refs, "CID[/path] or alias[/path] of each file")->required();
   cat->add_option("-o,--offset", *offset, "Byte offset to begin reading from");
   cat->add_option("-l,--length", *length, "Maximum number of bytes to read");
-  cat->callback([&ctx, refs, offset, length] {
-    ctx.run = [&ctx, refs, offset, length]() -> int {
+  AddOfflineFlag(cat, *offline);
+  cat->callback([&ctx, refs, offset, length, offline] {
+    ctx.run = [&ctx, refs, offset, length, offline]() -> int {
+      auto config = LoadConfig(ctx);
+      if (!config.ok()) return Fail(config.status());
+      for (const std::string& ref : *refs) {
+        if (Status s = FetchIfMissing(ctx, *config, ref, *offline, false); !s.ok()) return Fail(s);
+      }
       auto repo = OpenRepo(ctx);
       if (!repo.ok()) return Fail(repo.status());
       // As Kubo does: the offset and length apply to the files' concatenation.
@@ -221,8 +230,12 @@ void RegisterReadCommands(CLI::App& app, Context& ctx) {
   auto* get = app.add_subcommand("get", "Write a file or directory from the store to disk");
   get->add_option("ref", *ref, "CID[/path] or alias[/path]")->required();
   get->add_option("-o,--output", *out, "Where to write it (must not exist; default: the CID)");
-  get->callback([&ctx, ref, out] {
-    ctx.run = [&ctx, ref, out]() -> int {
+  AddOfflineFlag(get, *offline);
+  get->callback([&ctx, ref, out, offline] {
+    ctx.run = [&ctx, ref, out, offline]() -> int {
+      auto config = LoadConfig(ctx);
+      if (!config.ok()) return Fail(config.status());
+      if (Status s = FetchIfMissing(ctx, *config, *ref, *offline, false); !s.ok()) return Fail(s);
       auto repo = OpenRepo(ctx);
       if (!repo.ok()) return Fail(repo.status());
       auto cid = ResolveRef(**repo, *ref);
@@ -550,44 +563,65 @@ void RegisterFetch(CLI::App& app, Context& ctx) {
       "IPFS node or trustless gateways (every block verified against its CID; a stopped fetch "
       "resumes where it stopped)");
   fetch->add_option("cid", *root, "CID of the DAG's root")->required();
-  fetch->add_option("--from", request->gateways,
-                    "Trustless gateway URL (e.g. http://127.0.0.1:8080), asked in the order given; "
-                    "repeat for more");
+  fetch
+      ->add_option("--from", request->gateways,
+                   "Trustless gateway URL (e.g. http://127.0.0.1:8080), asked in the order given; "
+                   "repeat for more (default: ipfs.gateway, and ipfs.local_node before it)")
+      ->allow_extra_args(false);
   fetch->add_option("--local-node", request->local_node,
                     "A local IPFS node's RPC API (Kubo), asked before the gateways, "
-                    "e.g. http://127.0.0.1:5001");
-  fetch->add_option("--router", request->routers,
-                    "Delegated routing URL (HTTP Routing V1) asked for providers of the CID; their "
-                    "gateways are tried after the --from ones; repeat for more");
-  fetch->add_option("--timeout", *timeout_s, "Seconds each block request may take (default 30)")
-      ->check(CLI::PositiveNumber);
+                    "e.g. http://127.0.0.1:5001 (default: ipfs.local_node unless --from is given)");
+  fetch
+      ->add_option("--router", request->routers,
+                   "Delegated routing URL (HTTP Routing V1) asked for providers of the CID; their "
+                   "gateways are tried after the --from ones; repeat for more")
+      ->allow_extra_args(false);
+  auto* timeout_option =
+      fetch
+          ->add_option("--timeout", *timeout_s,
+                       "Seconds each block request may take (default ipfs.timeout, 30)")
+          ->check(CLI::PositiveNumber);
   fetch
       ->add_option("--window", request->window,
                    "Block requests in flight at once, across sources (default 8)")
       ->check(CLI::Range(1, 256));
-  fetch
-      ->add_option("--retries", request->retries,
-                   "More tries of a block after a transient failure, with backoff (default 3)")
-      ->check(CLI::Range(0, 100));
+  auto* retries_option =
+      fetch
+          ->add_option("--retries", request->retries,
+                       "More tries of a block after a transient failure, with backoff (default "
+                       "ipfs.retry_count, 3)")
+          ->check(CLI::Range(0, 100));
   fetch->add_flag("--pin,!--no-pin", request->pin, "Pin the root once stored (default true)");
   fetch->add_flag("--json", *json, "Print the result as JSON");
-  fetch->callback([&ctx, root, request, timeout_s, json] {
-    ctx.run = [&ctx, root, request, timeout_s, json]() -> int {
+  fetch->callback([&ctx, root, request, timeout_s, timeout_option, retries_option, json] {
+    ctx.run = [&ctx, root, request, timeout_s, timeout_option, retries_option, json]() -> int {
       auto cid = Cid::Parse(*root);
       if (!cid.ok()) return Fail(cid.status());
-      if (request->gateways.empty() && request->local_node.empty() && request->routers.empty()) {
-        return Fail(Status::InvalidArgument(
-            "fetch needs a source: --from GATEWAY_URL (repeatable), --local-node URL or --router "
-            "URL"));
+      auto config = LoadConfig(ctx);
+      if (!config.ok()) return Fail(config.status());
+      // The sources on the command line, else the configured ones.
+      router::FetchRequest sources = router::FetchRequestFromConfig(*config);
+      if (!request->gateways.empty() || !request->local_node.empty() || !request->routers.empty()) {
+        sources.local_node = request->local_node;
+        sources.gateways.clear();
+        for (const std::string& url : request->gateways) {
+          sources.gateways.push_back(router::GatewayBaseUrl(url));
+        }
+        sources.routers = request->routers;
       }
+      if (timeout_option->count() > 0) {
+        sources.timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout_s * 1000));
+      }
+      if (retries_option->count() > 0) sources.retries = request->retries;
+      sources.window = request->window;
+      sources.pin = request->pin;
       auto repo = OpenRepo(ctx);
       if (!repo.ok()) return Fail(repo.status());
-      request->timeout = std::chrono::milliseconds(static_cast<int64_t>(*timeout_s * 1000));
       ProgressBar bar("fetching", 0, !*json);
       CancelToken cancel;
       ScopedSignalCancel on_signal(&cancel);  // Ctrl-C: what is stored stays for the next fetch
-      auto done = router::FetchDag(
-          **repo, *cid, *request,
+      auto done = router::FetchFromSources(
+          **repo, *cid, sources,
           [&bar](const router::FetchProgress& p) {
             std::string detail = std::to_string(p.blocks) + " blocks";
             if (!p.source.empty())

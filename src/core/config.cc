@@ -75,6 +75,9 @@ std::string Expected(const ConfigKey& k) {
       return "a size: a number of MiB (1000) or a string with a unit (\"2GB\", \"512MiB\")";
     case Type::kPath:
       return "a string";
+    case Type::kList:
+      return "a list of strings: a JSON array [\"a\", \"b\"] in files, \"a,b\" in variables and "
+             "--set";
   }
   return "?";
 }
@@ -98,6 +101,8 @@ std::string TypeName(const ConfigKey& k) {
       return "size";
     case Type::kPath:
       return "path";
+    case Type::kList:
+      return "list";
   }
   return "?";
 }
@@ -112,6 +117,15 @@ std::string Trim(const std::string& s) {
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
   return s.substr(b, e - b);
+}
+
+// The items of a list value: blanks around each dropped, empty items left out.
+json ListItems(const std::vector<std::string>& items) {
+  json out = json::array();
+  for (const std::string& item : items) {
+    if (std::string t = Trim(item); !t.empty()) out.push_back(t);
+  }
+  return out;
 }
 
 constexpr double kMiB = 1024.0 * 1024.0;
@@ -190,6 +204,16 @@ Result<json> Check(const ConfigKey& k, const json& v, const std::string& where,
       IA_ASSIGN_OR_RETURN(std::string path, ExpandHome(v.get<std::string>(), home, where, k.name));
       return json(path);
     }
+    case Type::kList: {
+      if (v.is_string()) return ListItems({v.get<std::string>()});  // the seed's one gateway
+      if (!v.is_array()) return bad();
+      std::vector<std::string> items;
+      for (const json& item : v) {
+        if (!item.is_string()) return bad();
+        items.push_back(item.get<std::string>());
+      }
+      return ListItems(items);
+    }
   }
   return bad();
 }
@@ -249,14 +273,23 @@ const std::vector<ConfigKey>& Config::Keys() {
         {"hardware.mixed_precision", Type::kBool, false, std::string("mixed precision") + kNotYet});
     keys.push_back({"hardware.max_memory", Type::kBytes, 0,
                     std::string("accelerator memory to use at most (0: all)") + kNotYet});
-    keys.push_back({"ipfs.gateway", Type::kString, "http://localhost:8080/ipfs/",
-                    std::string("IPFS gateway URL") + kNotYet});
+    // Where a CID the repository lacks is fetched from (fetch, and run/cat/get/serve on a miss).
+    keys.push_back({"ipfs.gateway", Type::kList, json::array({"http://localhost:8080/ipfs/"}),
+                    "trustless gateways asked for blocks not stored here, in order (a trailing "
+                    "/ipfs/ is ignored; empty: none; fetch --from)"});
     keys.push_back({"ipfs.local_node", Type::kString, "http://localhost:5001",
-                    std::string("local IPFS node's RPC URL") + kNotYet});
+                    "a local IPFS node's RPC API (Kubo), asked before the gateways (empty: none; "
+                    "fetch --local-node)"});
+    keys.push_back({"ipfs.routers", Type::kList, json::array(),
+                    "delegated routing v1 URLs asked for providers of a CID (empty: none)"});
     keys.push_back({"ipfs.timeout", Type::kNumber, 30,
-                    std::string("seconds an IPFS request may take") + kNotYet, 0, 0});
+                    "seconds each block request to a remote source may take (fetch --timeout)", 0,
+                    0});
     keys.push_back({"ipfs.retry_count", Type::kInt, 3,
-                    std::string("retries of a failed IPFS request") + kNotYet, 0, 100});
+                    "more tries of a block after a transient failure of its source", 0, 100});
+    keys.push_back({"ipfs.offline", Type::kBool, false,
+                    "never fetch: a CID the repository lacks is an error (run/cat/get/serve "
+                    "--offline)"});
     keys.push_back({"performance.cache_size", Type::kBytes, 0,
                     "memory for loaded models in `serve` (the router's budget; 0: 80% of the "
                     "available memory)"});
@@ -312,7 +345,10 @@ std::string Config::HelpText() {
       "refused in every file. Booleans: true/false in JSON; true, false, 1 or 0 in variables and\n"
       "--set. Sizes: a number is MiB (1000 = 1000 MiB); a string takes a unit: \"2GB\",\n"
       "\"512MiB\" (KiB/MiB/GiB powers of 1024, kB/MB/GB of 1000). Paths: a leading ~ is $HOME.\n"
-      "Choices (level, precision) match in any case. Unknown keys are errors.\n"
+      "Choices (level, precision) match in any case. Lists: a JSON array in files, "
+      "comma-separated\n"
+      "in variables and --set (ipfs.gateway=http://a:8080,http://b:8080). Unknown keys are\n"
+      "errors.\n"
       "Keys:\n";
   for (const ConfigKey& k : Keys()) {
     std::string type = TypeName(k);
@@ -398,6 +434,16 @@ Status Config::ApplyText(const ConfigKey& k, const std::string& text, const std:
       auto v = ParseNumber(t, where);
       if (!v.ok()) return bad();
       value = *v;
+      break;
+    }
+    case Type::kList: {
+      std::vector<std::string> items;
+      for (size_t begin = 0; begin <= text.size();) {
+        size_t comma = std::min(text.find(',', begin), text.size());
+        items.push_back(text.substr(begin, comma - begin));
+        begin = comma + 1;
+      }
+      value = ListItems(items);
       break;
     }
   }
@@ -487,6 +533,10 @@ bool Config::Bool(const std::string& key) const { return Get(key, Type::kBool).v
 
 uint64_t Config::Bytes(const std::string& key) const {
   return Get(key, Type::kBytes).value.get<uint64_t>();
+}
+
+std::vector<std::string> Config::List(const std::string& key) const {
+  return Get(key, Type::kList).value.get<std::vector<std::string>>();
 }
 
 ServerSettings Config::Server() const {

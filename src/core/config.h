@@ -34,7 +34,10 @@ struct ConfigKey {
   //   a unit as ParseByteSize reads it ("2GB", "512MiB"), a bare number in it again MiB; 0 or ""
   //   is 0 (the key's "automatic").
   // kPath: a string whose leading "~" (alone or before '/') is the home directory.
-  enum class Type { kInt, kNumber, kString, kBool, kBytes, kPath };
+  // kList: strings; a JSON array of strings (or one string, a list of one) in files, items
+  //   separated by commas in the environment and --set (blanks around items dropped; "" is the
+  //   empty list). Stored as an array.
+  enum class Type { kInt, kNumber, kString, kBool, kBytes, kPath, kList };
   std::string name;  // "priorities.cuda"
   Type type;
   nlohmann::json default_value;
@@ -89,6 +92,8 @@ class Config {
   bool Bool(const std::string& key) const;
   // The value of a size key, in bytes.
   uint64_t Bytes(const std::string& key) const;
+  // The value of a list key, in order.
+  std::vector<std::string> List(const std::string& key) const;
   // Which layer set `key`: "default", a file path, "IPFS_ACCELERATE_X" or "--set".
   std::string SourceOf(const std::string& key) const;
   // Every key with its value and source: {"key": {"value": …, "source": …}}.

@@ -7,7 +7,9 @@
 
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/log.h"
 #include "core/progress.h"
+#include "router/fetch_on_miss.h"
 #include "router/model_ref.h"
 
 namespace ipfs_accelerate::router {
@@ -118,6 +120,13 @@ Result<std::shared_ptr<LoadedModel>> ModelCache::Acquire(const std::string& cid,
   auto t0 = std::chrono::steady_clock::now();
   auto loaded = std::make_shared<LoadedModel>();
   Status status = [&]() -> Status {
+    IA_ASSIGN_OR_RETURN(FetchProgress fetched,
+                        EnsureRefLocal(options_.repo, ref, options_.on_miss, nullptr, nullptr));
+    if (fetched.fetched_blocks > 0) {
+      Log(LogLevel::kInfo, "fetched " + ref + ": " + Plural(fetched.fetched_blocks, "block") +
+                               ", " + HumanBytes(static_cast<double>(fetched.fetched_bytes)) +
+                               " from the network");
+    }
     std::string got_cid;
     IA_ASSIGN_OR_RETURN(engine::Model model, LoadModelRef(options_.repo, ref, &got_cid));
     if (got_cid != cid) {

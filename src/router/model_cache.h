@@ -13,6 +13,7 @@
 
 #include "core/status.h"
 #include "engine/session.h"
+#include "router/fetch_config.h"
 #include "router/model_stats.h"
 
 namespace ipfs_accelerate::router {
@@ -60,12 +61,16 @@ class ModelCache {
     std::string repo;
     uint64_t budget = 0;  // bytes; 0: no limit
     engine::SessionOptions session;
+    // A model named by a CID whose DAG is not all in `repo` is fetched first (see EnsureLocal),
+    // unless offline.
+    MissPolicy on_miss{.offline = true};
   };
   explicit ModelCache(Options options);
 
   // The model named by `ref` with CID `cid`, loading it (and unloading idle models to make room)
-  // when it is not loaded. kResourceExhausted when it cannot fit even with every idle model gone.
-  // Thread-safe; two callers asking for the same model load it once.
+  // when it is not loaded; a stored model the repository lacks is fetched first (on_miss).
+  // kResourceExhausted when it cannot fit even with every idle model gone. Thread-safe; two
+  // callers asking for the same model load (and fetch) it once.
   Result<std::shared_ptr<LoadedModel>> Acquire(const std::string& cid, const std::string& ref);
   // Unloads idle models, least recently used first, while the loaded models hold more than the
   // budget (their runs' memory grows after they load).

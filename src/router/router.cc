@@ -9,6 +9,7 @@
 #include "core/memory_budget.h"
 #include "core/thread_pool.h"
 #include "router/batch.h"
+#include "router/fetch_on_miss.h"
 #include "router/model_ref.h"
 #include "store/cid.h"
 
@@ -75,7 +76,8 @@ Router::Router(RouterOptions options)
       threads_per_run_(std::max(1, options_.cores / options_.parallel_requests)),
       cache_({.repo = options_.repo,
               .budget = options_.memory_budget,
-              .session = {.threads = threads_per_run_, .optimize = options_.optimize}}) {
+              .session = {.threads = threads_per_run_, .optimize = options_.optimize},
+              .on_miss = options_.on_miss}) {
   for (int i = 0; i < options_.parallel_requests; ++i) workers_.emplace_back([this] { Work(); });
 }
 
@@ -102,6 +104,8 @@ Status Router::AddModel(const std::string& name, const std::string& ref, ModelSe
   if (name.empty() || name.find('/') != std::string::npos) {
     return Status::InvalidArgument("model name '" + name + "' must be non-empty and have no '/'");
   }
+  IA_RETURN_IF_ERROR(
+      EnsureRefLocal(options_.repo, ref, options_.on_miss, nullptr, nullptr).status());
   IA_ASSIGN_OR_RETURN(FileRef file,
                       ReadFileRef(options_.repo, ref, "model.onnx", /*compute_cid=*/true));
   auto q = std::make_shared<Queue>();

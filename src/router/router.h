@@ -46,6 +46,10 @@ struct RouterOptions {
   // first use with `defaults` as their settings).
   bool serve_any_stored_cid = true;
   ModelSettings defaults;
+  // Models named by a CID the repository does not hold in full are fetched when they are
+  // registered or first loaded (router/fetch_on_miss.h), unless offline (the default here; a
+  // front end turns it on from the configuration).
+  MissPolicy on_miss{.offline = true};
 };
 
 // One inference request: inputs by name; `outputs` names the outputs wanted (empty: all).
@@ -94,7 +98,8 @@ class Router {
   Router& operator=(const Router&) = delete;
 
   // Registers `name` for `ref` (path, directory, CID[/path] or alias; see ClassifyRef).
-  // The reference is resolved to a CID now; the model is loaded on first use, or now with `load`.
+  // The reference is resolved to a CID now (fetched first as on_miss says); the model is loaded
+  // on first use, or now with `load`.
   Status AddModel(const std::string& name, const std::string& ref, ModelSettings settings,
                   bool load = false);
 

@@ -62,7 +62,8 @@ case_partial_repository_fetches_only_the_rest() {
 
 case_bad_sources_and_cids_are_clear_errors() {
   local E="$T/repo-e"
-  expect_error no_source "needs a source" ia "$E" fetch "$ROOT"
+  expect_error no_source "no source to fetch .*--set ipfs.gateway=" \
+    ia "$E" --set ipfs.gateway= --set ipfs.local_node= fetch "$ROOT"
   expect_error bad_cid "" ia "$E" fetch not-a-cid --from "$BASE"
   expect_error absent "does not have the block" ia "$E" fetch "$OTHER" --from "$BASE"
   expect_error unreachable "127\.0\.0\.1:1" ia "$E" fetch "$ROOT" --from http://127.0.0.1:1 --timeout 5

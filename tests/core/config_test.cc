@@ -110,7 +110,9 @@ TEST(ConfigTest, SeedExampleConfigLoadsAsWritten) {
   EXPECT_TRUE(c->Bool("hardware.mixed_precision"));
   EXPECT_EQ(c->String("hardware.precision"), "fp16");
   EXPECT_EQ(c->Bytes("hardware.max_memory"), 8'000'000'000u);  // GB: powers of 1000
-  EXPECT_EQ(c->String("ipfs.gateway"), "http://localhost:8080/ipfs/");
+  // The seed's one gateway is a list of one.
+  EXPECT_EQ(c->List("ipfs.gateway"), std::vector<std::string>{"http://localhost:8080/ipfs/"});
+  EXPECT_EQ(c->String("ipfs.local_node"), "http://localhost:5001");
   EXPECT_EQ(c->Number("ipfs.timeout"), 30);
   EXPECT_EQ(c->Int("ipfs.retry_count"), 3);
   EXPECT_TRUE(c->Bool("performance.enable_prefetch"));
@@ -237,8 +239,8 @@ TEST(ConfigTest, LeadingTildeIsTheHomeDirectory) {
   EXPECT_EQ(c->String("bench.db"), "/x/~/r.db");
   EXPECT_EQ(c->BenchDbPath(), "/x/~/r.db");
   // A plain string key keeps its "~".
-  s.overrides = {"ipfs.gateway=~/gw"};
-  EXPECT_EQ(Config::Load(s)->String("ipfs.gateway"), "~/gw");
+  s.overrides = {"ipfs.local_node=~/gw"};
+  EXPECT_EQ(Config::Load(s)->String("ipfs.local_node"), "~/gw");
 
   s.home = "";
   s.env = {};
@@ -440,10 +442,51 @@ TEST(ConfigTest, HelpListsLayersAndKeys) {
   EXPECT_TRUE(HasSubstr(help, "a number is MiB"));
   EXPECT_TRUE(HasSubstr(help, "hardware.prefer_cuda"));
   for (const ConfigKey& k : Config::Keys()) {
-    bool not_yet = k.name.starts_with("hardware.") || k.name.starts_with("ipfs.") ||
-                   k.name == "performance.enable_prefetch";
+    bool not_yet = k.name.starts_with("hardware.") || k.name == "performance.enable_prefetch";
     EXPECT_EQ(HasSubstr(k.help, "not used yet"), not_yet) << k.name;
   }
+}
+
+TEST(ConfigTest, ListsAreArraysInFilesAndCommaSeparatedElsewhere) {
+  Dirs d;
+  using List = std::vector<std::string>;
+  auto c = Config::Load(d.sources());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->List("ipfs.gateway"), List{"http://localhost:8080/ipfs/"});
+  EXPECT_EQ(c->List("ipfs.routers"), List{});
+  EXPECT_FALSE(c->Bool("ipfs.offline"));
+
+  MustWrite(d.home_file(), R"({"ipfs": {"gateway": ["http://a:1", " http://b:2 "],
+                                        "routers": "http://r:3"}})");
+  c = Config::Load(d.sources());
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->List("ipfs.gateway"), (List{"http://a:1", "http://b:2"}));
+  EXPECT_EQ(c->List("ipfs.routers"), List{"http://r:3"});
+  EXPECT_EQ(c->ToJson()["ipfs.gateway"]["value"],
+            nlohmann::json::array({"http://a:1", "http://b:2"}));
+
+  ConfigSources s = d.sources();
+  s.env = {{"IPFS_ACCELERATE_IPFS_GATEWAY", "http://e:1, http://e:2,,"}};
+  c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->List("ipfs.gateway"), (List{"http://e:1", "http://e:2"}));
+  EXPECT_EQ(c->SourceOf("ipfs.gateway"), "IPFS_ACCELERATE_IPFS_GATEWAY");
+  s.overrides = {"ipfs.gateway=", "ipfs.offline=true"};
+  c = Config::Load(s);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->List("ipfs.gateway"), List{});  // "" turns the gateways off
+  EXPECT_TRUE(c->Bool("ipfs.offline"));
+
+  for (const char* bad : {R"({"ipfs": {"gateway": 8080}})", R"({"ipfs": {"gateway": ["a", 1]}})",
+                          R"({"ipfs": {"routers": {"x": "y"}}})"}) {
+    MustWrite(d.home_file(), bad);
+    auto b = Config::Load(d.sources());
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_TRUE(HasSubstr(b.status().message(), "must be a list of strings"))
+        << b.status().ToString();
+    EXPECT_TRUE(HasSubstr(b.status().message(), d.home_file())) << b.status().ToString();
+  }
+  EXPECT_TRUE(HasSubstr(Config::HelpText(), "comma-separated"));
 }
 
 // A cloned repository can ship ./ipfs_accelerate.json: nesting deep enough to exhaust the stack
