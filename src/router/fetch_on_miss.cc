@@ -10,35 +10,6 @@
 namespace ipfs_accelerate::router {
 namespace {
 
-// `status` with its code and `message`.
-Status WithMessage(const Status& status, std::string message) {
-  switch (status.code()) {
-    case StatusCode::kOk:
-      return status;
-    case StatusCode::kInvalidArgument:
-      return Status::InvalidArgument(std::move(message));
-    case StatusCode::kNotFound:
-      return Status::NotFound(std::move(message));
-    case StatusCode::kCorruption:
-      return Status::Corruption(std::move(message));
-    case StatusCode::kIoError:
-      return Status::IoError(std::move(message));
-    case StatusCode::kUnsupported:
-      return Status::Unsupported(std::move(message));
-    case StatusCode::kBusy:
-      return Status::Busy(std::move(message));
-    case StatusCode::kResourceExhausted:
-      return Status::ResourceExhausted(std::move(message));
-    case StatusCode::kCancelled:
-      return Status::Cancelled(std::move(message));
-    case StatusCode::kDeadlineExceeded:
-      return Status::DeadlineExceeded(std::move(message));
-    case StatusCode::kInternal:
-      break;
-  }
-  return Status::Internal(std::move(message));
-}
-
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
@@ -101,9 +72,8 @@ Result<FetchProgress> FetchFromSources(store::Repo& repo, const store::Cid& root
   }
   Result<FetchProgress> done = FetchDag(repo, root, request, progress, cancel);
   if (done.ok() || done.status().code() == StatusCode::kCancelled) return done;
-  return WithMessage(done.status(),
-                     "fetching " + root.ToString() + " from " + SourcesText(request) +
-                         " failed: " + done.status().message() + ". " + kHowToConfigure);
+  return done.status().WithMessage("fetching " + root.ToString() + " from " + SourcesText(request) +
+                                   " failed: " + done.status().message() + ". " + kHowToConfigure);
 }
 
 Result<FetchProgress> EnsureLocal(store::Repo& repo, const store::Cid& root,
