@@ -19,17 +19,23 @@ Result<std::string> ReadFile(const std::string& path) {
     if (errno == ENOENT) return Status::NotFound("no such file: " + path);
     return Status::FromErrno("cannot open", path, errno);
   }
-  std::string out;
-  char buf[1 << 16];
+  // One allocation of the file's size, read into directly (blocks are read this way: growing a
+  // string 64 KiB at a time cost copies and page faults that halved the gateway's CAR rate).
+  struct stat st;
+  size_t expected = fstat(fd.get(), &st) == 0 && S_ISREG(st.st_mode) ? st.st_size : 0;
+  std::string out(expected, '\0');
+  size_t have = 0;
   for (;;) {
-    ssize_t n = read(fd.get(), buf, sizeof buf);
+    if (have == out.size()) out.resize(have + (have < (1 << 16) ? (1 << 16) : have));
+    ssize_t n = read(fd.get(), out.data() + have, out.size() - have);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Status::FromErrno("cannot read", path, errno);
     }
     if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+    have += static_cast<size_t>(n);
   }
+  out.resize(have);
   return out;
 }
 

@@ -83,8 +83,10 @@ Result<std::string> Repo::GetBlock(const Cid& cid) {
   if (auto bytes = IdentityDigest(cid.multihash())) return std::move(*bytes);
   if (auto hit = cache_.Get(cid.multihash())) return *hit;
   IA_ASSIGN_OR_RETURN(std::string bytes, blocks_.GetBlock(cid));
-  auto shared = std::make_shared<const std::string>(std::move(bytes));
+  auto shared = std::make_shared<std::string>(std::move(bytes));
   cache_.Put(cid.multihash(), shared);
+  // Not kept by the cache (too large for its budget): ours alone, so no copy.
+  if (shared.use_count() == 1) return std::move(*shared);
   return *shared;
 }
 
