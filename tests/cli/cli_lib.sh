@@ -20,6 +20,7 @@ BG_PIDS=()
 cleanup() {
   local pid
   for pid in "${BG_PIDS[@]}"; do
+    pkill -9 -P "$pid" 2>/dev/null || true  # a shell function started with & is a subshell
     kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done

@@ -12,7 +12,7 @@ echo '{"model_type": "test"}' >"$T/model/config.json"
 ROOT=$(ia "$A" add -Q -r "$T/model")
 OTHER=$(echo "not on the gateway" | ia "$T/repo-other" add -Q)
 
-ia "$A" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+"$IA_BIN" --repo "$A" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
 BG_PIDS+=($!)
 for _ in $(seq 1 100); do
   grep -q "listening on" "$T/serve.out" && break

@@ -24,7 +24,7 @@ head -c $((4096 * 12)) /dev/zero >"$ZEROS"
 SAME=$(ia "$A" add -Q --chunker size-4096 "$ZEROS")
 ABSENT=$(echo "not on this gateway" | ia "$T/repo-other" add -Q)
 
-ia "$A" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
+"$IA_BIN" --repo "$A" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
 BG_PIDS+=($!)
 for _ in $(seq 1 100); do
   grep -q "listening on" "$T/serve.out" && break

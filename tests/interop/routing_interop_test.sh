@@ -23,6 +23,7 @@ BG_PIDS=()
 cleanup() {
   local pid
   for pid in "${BG_PIDS[@]}"; do
+    pkill -P "$pid" 2>/dev/null || true  # `start ia …` runs the function in a subshell
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
@@ -56,7 +57,7 @@ cd "$T"
 gen routed $((1024 * 1024 + 4321)) >model.bin
 CID="$(ia "$A" add -Q model.bin)"
 ABSENT="$(echo "not here" | ia "$T/repo-other" add -Q)"
-start SERVE ia "$A" serve --listen 127.0.0.1:0
+start SERVE "$IA_BIN" --repo "$A" serve --listen 127.0.0.1:0
 PORT="${SERVE##*:}"
 ADDR="/ip4/127.0.0.1/tcp/$PORT/http"
 PEER="$(grep -oE 'PeerID 12D3KooW[1-9A-HJ-NP-Za-km-z]+' "$T/SERVE.err" | cut -d' ' -f2 || true)"
