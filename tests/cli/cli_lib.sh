@@ -76,6 +76,22 @@ ia() {
   "$IA_BIN" --repo "$repo" "$@"
 }
 
+# serve_bg REPO [ARGS...]: starts `serve` on REPO at a free port of 127.0.0.1 (the binary
+# itself, so that cleanup stops it), waits up to 10 s for it to listen and sets BASE to its URL;
+# exits the script when it does not start. Output in $T/serve.out and $T/serve.err.
+serve_bg() {
+  local repo="$1"
+  shift
+  "$IA_BIN" --repo "$repo" serve --listen 127.0.0.1:0 "$@" >"$T/serve.out" 2>"$T/serve.err" &
+  BG_PIDS+=($!)
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$T/serve.out" && break
+    sleep 0.1
+  done
+  BASE=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$T/serve.out" | head -n 1 || true)
+  [[ -n "$BASE" ]] || { echo "serve did not start: $(head -c 1000 "$T/serve.err")"; exit 1; }
+}
+
 # run_capture NAME cmd...: runs cmd with stdout in $T/NAME.out, stderr in $T/NAME.err; sets RC.
 run_capture() {
   local name="$1"

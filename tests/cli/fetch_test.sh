@@ -12,14 +12,7 @@ echo '{"model_type": "test"}' >"$T/model/config.json"
 ROOT=$(ia "$A" add -Q -r "$T/model")
 OTHER=$(echo "not on the gateway" | ia "$T/repo-other" add -Q)
 
-"$IA_BIN" --repo "$A" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
-BG_PIDS+=($!)
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$T/serve.out" && break
-  sleep 0.1
-done
-BASE=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$T/serve.out" | head -n 1 || true)
-[[ -n "$BASE" ]] || { echo "serve did not start: $(head -c 1000 "$T/serve.err")"; exit 1; }
+serve_bg "$A"
 echo "gateway at $BASE, root $ROOT"
 
 json_field() {  # json_field FILE EXPR: prints EXPR evaluated on the JSON in FILE as j

@@ -24,14 +24,7 @@ head -c $((4096 * 12)) /dev/zero >"$ZEROS"
 SAME=$(ia "$A" add -Q --chunker size-4096 "$ZEROS")
 ABSENT=$(echo "not on this gateway" | ia "$T/repo-other" add -Q)
 
-"$IA_BIN" --repo "$A" serve --listen 127.0.0.1:0 >"$T/serve.out" 2>"$T/serve.err" &
-BG_PIDS+=($!)
-for _ in $(seq 1 100); do
-  grep -q "listening on" "$T/serve.out" && break
-  sleep 0.1
-done
-BASE=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$T/serve.out" | head -n 1 || true)
-[[ -n "$BASE" ]] || { echo "serve did not start: $(head -c 1000 "$T/serve.err")"; exit 1; }
+serve_bg "$A"
 
 # car NAME URL [curl args]: fetches a CAR into $T/NAME.car (headers in $T/NAME.h) and reads it
 # with the reference library into $T/NAME.json.
