@@ -38,6 +38,9 @@ Result<Config> LoadConfig(const Context& ctx);
 // Adds --offline to `cmd`: a CID the repository lacks is then an error instead of a fetch.
 void AddOfflineFlag(CLI::App* cmd, bool& offline);
 
+// Adds --remote never|auto|PEER and --peer URL (repeatable) to `cmd` (router/remote.h).
+void AddRemoteFlags(CLI::App* cmd, std::string& remote, std::vector<std::string>& peers);
+
 // Before a command reads `ref` from the store: fetches the DAG of a CID the repository does not
 // hold in full from the configured sources, unless `offline` (--offline) or ipfs.offline (see
 // router::EnsureRefLocal). Shows a progress bar on stderr for a fetch over a second and says on

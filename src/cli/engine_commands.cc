@@ -11,6 +11,7 @@
 #include "core/cancel.h"
 #include "core/file_util.h"
 #include "core/json_util.h"
+#include "core/log.h"
 #include "core/memory_budget.h"
 #include "core/npy.h"
 #include "core/parse_number.h"
@@ -21,7 +22,11 @@
 #include "engine/onnx_loader.h"
 #include "engine/session.h"
 #include "models/tensor_file.h"
+#include "router/fetch_on_miss.h"
 #include "router/model_ref.h"
+#include "router/remote.h"
+#include "server/loadgen.h"
+#include "store/repo.h"
 
 namespace ipfs_accelerate::cli {
 namespace {
@@ -101,18 +106,139 @@ Result<std::map<std::string, Tensor>> RunFeeds(const engine::Model& model,
   return feeds;
 }
 
+struct RunOpts {
+  std::string model, output_dir;
+  std::vector<std::string> inputs, dims, backends;
+  int threads = 0, repeat = 0, warmup = 1;
+  uint64_t seed = 1;
+  bool profile = false, no_optimize = false, json = false, offline = false;
+  std::string memory_limit;  // empty: engine.memory_limit, else 80% of the available memory
+  double timeout = 0;        // seconds; 0: none
+  std::string remote;        // --remote; "" for the configuration's remote.mode
+  std::vector<std::string> peers;
+};
+
+// Writes each output to --output-dir and prints its summary, or the JSON of them with `extra`.
+int PrintOutputs(const RunOpts& o, const std::map<std::string, Tensor>& outputs,
+                 nlohmann::json extra) {
+  if (!o.output_dir.empty()) {
+    if (Status s = MakeDirs(o.output_dir); !s.ok()) return Fail(s);
+  }
+  nlohmann::json summaries = nlohmann::json::object();
+  for (const auto& [name, t] : outputs) {
+    if (!o.output_dir.empty()) {
+      Status s = WriteFileAtomic(o.output_dir + "/" + SafeFileName(name) + ".npy", EncodeNpy(t));
+      if (!s.ok()) return Fail(s);
+    }
+    TensorSummary summary = Summarize(t);
+    if (o.json) {
+      summaries[name] = SummaryJson(summary);
+    } else {
+      std::printf("%s: %s\n", TerminalSafe(name).c_str(), SummaryText(summary).c_str());
+    }
+  }
+  if (o.json) {
+    extra["outputs"] = summaries;
+    std::printf("%s\n", DumpJson(extra, 2).c_str());
+  }
+  return 0;
+}
+
+// --remote: runs the model on a peer when the plan puts one before this node (router/remote.h),
+// and prints its answer as a local run's. nullopt when the model is to run here: asked for, or
+// every peer before this node failed (each failure logged).
+std::optional<int> RunOnPeer(const Context& ctx, const Config& config, const RunOpts& o) {
+  auto policy = router::RemotePolicyFromConfig(config, o.remote, o.peers);
+  if (!policy.ok()) return Fail(policy.status());
+  if (policy->mode == router::RemoteMode::kNever) return std::nullopt;
+  if (o.repeat > 0 || o.profile || !o.backends.empty()) {
+    return Fail(Status::InvalidArgument(
+        "--repeat, --op-profile and --backends measure this node's engine: run them with "
+        "--remote never"));
+  }
+  auto kind = router::ClassifyRef(ctx.repo_flag, o.model);
+  if (!kind.ok()) return Fail(kind.status());
+  std::string text = o.model.rfind("/ipfs/", 0) == 0 ? o.model.substr(6) : o.model;
+  if (*kind == router::RefKind::kLocal || text.find('/') != std::string::npos) {
+    return Fail(Status::InvalidArgument(
+        "--remote sends a model to a peer by its CID: '" + o.model +
+        "' is a local file or a path below a CID (add it first: ipfs-accelerate add PATH)"));
+  }
+  std::string cid;
+  bool stored = false;
+  {
+    auto repo =
+        store::Repo::Open(store::Repo::DefaultPath(ctx.repo_flag), store::Repo::Access::kShared, 0);
+    if (!repo.ok()) return Fail(repo.status());
+    auto root = (*repo)->Resolve(text);
+    if (!root.ok()) return Fail(root.status());
+    cid = root->ToString();
+    auto whole = router::DagIsStored(**repo, *root);
+    stored = whole.ok() && *whole;
+  }
+  router::RemoteInference remote(*policy, nullptr);
+  std::vector<router::Choice> plan = remote.Plan(cid, stored);
+  if (!plan.front().peer) return std::nullopt;
+  for (const router::Choice& c : plan) Log(LogLevel::kInfo, "run: plan: " + c.why);
+
+  // The inputs, made as a local run makes them when the model is here, else from the metadata of
+  // the first peer of the plan.
+  router::InferRequest request;
+  if (stored) {
+    std::string file_cid;
+    auto model = router::LoadModelRef(ctx.repo_flag, o.model, &file_cid);
+    if (!model.ok()) return Fail(model.status());
+    auto feeds = RunFeeds(*model, o.inputs, o.dims, o.seed, o.json);
+    if (!feeds.ok()) return Fail(feeds.status());
+    request.inputs = std::move(feeds).value();
+    cid = file_cid;  // peers know a model by its ONNX file's CID
+  } else {
+    auto info = remote.Describe(*plan.front().peer, cid);
+    if (!info.ok()) return Fail(info.status());
+    if (Status s = CheckInputSpecs(o.inputs); !s.ok()) return Fail(s);
+    auto given = models::LoadInputSpecs(o.inputs);
+    if (!given.ok()) return Fail(given.status());
+    server::DynamicDims dims;
+    for (const std::string& d : o.dims) {
+      size_t eq = d.find('=');
+      auto n =
+          ParseInt(eq == std::string::npos ? "" : d.substr(eq + 1), "--dim " + d, 1, 1'000'000);
+      if (!n.ok()) return Fail(n.status());
+      std::string name = d.substr(0, eq);
+      (name == "batch"                       ? dims.batch
+       : name == "seq" || name == "sequence" ? dims.seq
+                                             : dims.exact[name]) = *n;
+    }
+    std::vector<std::string> synthesized;
+    auto inputs = server::MakeLoadgenInputs(*info, dims, *given, o.seed, &synthesized);
+    if (!inputs.ok()) return Fail(inputs.status());
+    for (auto& [name, t] : *inputs) request.inputs[name] = std::move(t);
+    for (const std::string& name : synthesized) {
+      if (!o.json) {
+        std::fprintf(stderr, "run: input %s is synthesized (give real data with --input %s=FILE)\n",
+                     TerminalSafe(name).c_str(), TerminalSafe(name).c_str());
+      }
+    }
+  }
+  request.model = cid;
+  request.timeout_s = o.timeout;
+  CancelToken cancel;
+  ScopedSignalCancel stop_on_signal(&cancel);
+  request.cancel = std::shared_ptr<CancelToken>(&cancel, [](CancelToken*) {});
+  std::string peer;
+  auto answer = remote.RunOnPeers(plan, cid, request, &peer);
+  if (!answer.ok()) return Fail(answer.status());
+  if (!*answer) {
+    if (!o.json) std::fprintf(stderr, "run: no peer answered; running here\n");
+    return std::nullopt;
+  }
+  if (!o.json) std::fprintf(stderr, "run: answered by peer %s\n", TerminalSafe(peer).c_str());
+  return PrintOutputs(o, (*answer)->outputs, {{"peer", peer}});
+}
+
 }  // namespace
 
 void RegisterEngineCommands(CLI::App& app, Context& ctx) {
-  struct RunOpts {
-    std::string model, output_dir;
-    std::vector<std::string> inputs, dims, backends;
-    int threads = 0, repeat = 0, warmup = 1;
-    uint64_t seed = 1;
-    bool profile = false, no_optimize = false, json = false, offline = false;
-    std::string memory_limit;  // empty: engine.memory_limit, else 80% of the available memory
-    double timeout = 0;        // seconds; 0: none
-  };
   auto o = std::make_shared<RunOpts>();
   auto* run = app.add_subcommand(
       "run",
@@ -145,6 +271,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
                   "Stop the runs after SECONDS (Ctrl-C and SIGTERM stop them too)")
       ->check(CLI::NonNegativeNumber);
   AddOfflineFlag(run, o->offline);
+  AddRemoteFlags(run, o->remote, o->peers);
   run->add_flag("--no-optimize", o->no_optimize,
                 "Run the graph as written (no folding, fusion or layout pass)");
   run->add_flag("--op-profile", o->profile,
@@ -157,6 +284,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
     ctx.run = [&ctx, o]() -> int {
       auto config = LoadConfig(ctx);
       if (!config.ok()) return Fail(config.status());
+      if (auto answered = RunOnPeer(ctx, *config, *o)) return *answered;
       if (Status s = FetchIfMissing(ctx, *config, o->model, o->offline, o->json); !s.ok()) {
         return Fail(s);
       }
@@ -203,37 +331,13 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
         std::fprintf(stderr, "optimizer: %s\n", (*session)->optimizer_summary().c_str());
         PrintProfile((*session)->profile());
       }
-      if (!o->output_dir.empty()) {
-        if (Status s = MakeDirs(o->output_dir); !s.ok()) return Fail(s);
+      nlohmann::json placement = nlohmann::json::object();
+      for (const auto& [name, n] : (*session)->placement().Counts((*session)->backends())) {
+        placement[name] = n;
       }
-      nlohmann::json summaries = nlohmann::json::object();
-      for (const auto& [name, t] : *outputs) {
-        if (!o->output_dir.empty()) {
-          Status s =
-              WriteFileAtomic(o->output_dir + "/" + SafeFileName(name) + ".npy", EncodeNpy(t));
-          if (!s.ok()) return Fail(s);
-        }
-        TensorSummary summary = Summarize(t);
-        if (o->json) {
-          summaries[name] = SummaryJson(summary);
-        } else {
-          std::printf("%s: %s\n", TerminalSafe(name).c_str(), SummaryText(summary).c_str());
-        }
-      }
-      if (o->json) {
-        nlohmann::json placement = nlohmann::json::object();
-        for (const auto& [name, n] : (*session)->placement().Counts((*session)->backends())) {
-          placement[name] = n;
-        }
-        std::printf(
-            "%s\n",
-            DumpJson(nlohmann::json{{"outputs", summaries},
-                                    {"placement", placement},
-                                    {"fallbacks", (*session)->placement().fallbacks.size()}},
-                     2)
-                .c_str());
-      }
-      return 0;
+      return PrintOutputs(
+          *o, *outputs,
+          {{"placement", placement}, {"fallbacks", (*session)->placement().fallbacks.size()}});
     };
   });
 

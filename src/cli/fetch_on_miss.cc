@@ -1,5 +1,5 @@
 // --offline and the fetch on a miss of run, cat, get and serve: the flag, a progress bar, and
-// router::EnsureRefLocal, which decides.
+// router::EnsureRefLocal, which decides. And --remote/--peer of run and serve.
 #include "router/fetch_on_miss.h"
 
 #include <cstdio>
@@ -15,6 +15,18 @@ void AddOfflineFlag(CLI::App* cmd, bool& offline) {
   cmd->add_flag("--offline", offline,
                 "Never fetch: a CID the repository lacks is an error (default: fetched from "
                 "ipfs.local_node and ipfs.gateway; also ipfs.offline)");
+}
+
+void AddRemoteFlags(CLI::App* cmd, std::string& remote, std::vector<std::string>& peers) {
+  cmd->add_option("--remote", remote,
+                  "Where inference runs: never (here), auto (here or the peer expected to answer "
+                  "soonest, from what each node measured and publishes), or a peer's URL; a "
+                  "failed peer falls back to the next choice and finally to here (default "
+                  "remote.mode: never)");
+  cmd->add_option("--peer", peers,
+                  "A node --remote may use: http[s]://[KEY@]HOST:PORT, once per peer (also the "
+                  "configuration's peers)")
+      ->allow_extra_args(false);
 }
 
 Status FetchIfMissing(const Context& ctx, const Config& config, const std::string& ref,

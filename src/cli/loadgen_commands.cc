@@ -18,7 +18,7 @@
 #include "core/terminal_text.h"
 #include "models/tensor_file.h"
 #include "router/bench_run.h"
-#include "server/kserve.h"
+#include "router/kserve.h"
 #include "server/loadgen.h"
 
 namespace ipfs_accelerate::cli {
@@ -129,7 +129,7 @@ int RunLoadgenCommand(const Context& ctx, const LoadgenFlags& f) {
                    DTypeName(t.dtype()).c_str(), shape.empty() ? "scalar" : shape.c_str());
     }
   }
-  auto body = server::EncodeInferRequest(
+  auto body = router::EncodeInferRequest(
       {.inputs = *inputs, .binary_inputs = f.binary, .binary_outputs = f.binary});
   if (!body.ok()) return Fail(body.status());
   const int64_t items = server::ItemsPerRequest(*inputs);

@@ -13,10 +13,12 @@
 #include "core/parse_number.h"
 #include "core/progress.h"
 #include "core/terminal_text.h"
+#include "hardware/platform.h"
 #include "net/multiaddr.h"
 #include "net/peer_id.h"
 #include "router/fetch_config.h"
 #include "router/providers.h"
+#include "router/remote.h"
 #include "router/router.h"
 #include "server/app.h"
 #include "server/auth.h"
@@ -35,6 +37,8 @@ struct ServeOpts {
   double timeout = -1, grace = 30, header_timeout = 10;
   std::string max_body = "64MiB";
   bool insecure_no_auth = false, no_optimize = false, offline = false;
+  std::string remote;              // "" for the configuration's remote.mode
+  std::vector<std::string> peers;  // --peer
 };
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT".
@@ -94,6 +98,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
       !s.ok()) {
     return Fail(s);
   }
+  auto gateway_auth = server::ParseGatewayAuth(config->String("serve.gateway_auth"));
+  if (!gateway_auth.ok()) return Fail(gateway_auth.status());
   uint64_t budget = config->Bytes("performance.cache_size");
   if (!o.memory_budget.empty()) {
     auto b = ParseByteSize(o.memory_budget, "--memory-budget");
@@ -168,19 +174,39 @@ int Serve(Context& ctx, const ServeOpts& o) {
   if (!identity.ok()) return Fail(identity.status());
   router::ProviderDirectory providers(ctx.repo_flag);
 
+  // Remote inference: what this node publishes for its peers, and where its requests may go.
+  auto policy = router::RemotePolicyFromConfig(*config, o.remote, o.peers);
+  if (!policy.ok()) return Fail(policy.status());
+  std::unique_ptr<router::RemoteInference> remote;
+  if (policy->mode != router::RemoteMode::kNever) {
+    remote = std::make_unique<router::RemoteInference>(*policy, &router);
+  }
+  hardware::HardwareReport hw = hardware::DetectHardware(*hardware::RealSystemView(), *config);
+  std::vector<hardware::PlatformInfo> usable = hardware::AvailableByPriority(hw);
+  std::string platform = usable.empty() ? "cpu" : usable.front().name;
+  nlohmann::json hw_json = hardware::ToJson(hw);
+
   std::atomic<server::HttpServer*> http_server{nullptr};  // set once it listens
   server::Metrics metrics([&router] { return router.Stats(); },
                           [&http_server] {
                             server::HttpServer* s = http_server.load();
                             return s ? s->open_connections() : 0;
                           });
-  server::App app(router,
-                  {.authorize = [&auth](const server::HttpRequest& r,
-                                        server::RouteClass a) { return auth->Authorize(r, a); },
-                   .metrics = [&metrics] { return metrics.Text(); },
-                   .count_response = [&metrics](int status) { metrics.CountResponse(status); },
-                   .log_request = [](const nlohmann::json& record) { LogJson(record); },
-                   .providers = &providers});
+  if (remote) metrics.set_remote([&remote] { return remote->Stats(); });
+  server::App app(
+      router, {.authorize = [&auth](const server::HttpRequest& r,
+                                    server::RouteClass a) { return auth->Authorize(r, a); },
+               .metrics = [&metrics] { return metrics.Text(); },
+               .count_response = [&metrics](int status) { metrics.CountResponse(status); },
+               .log_request = [](const nlohmann::json& record) { LogJson(record); },
+               .gateway_auth = *gateway_auth,
+               .providers = &providers,
+               .remote = remote.get(),
+               .node_status =
+                   [&] {
+                     return router::NodeStatusJson(
+                         router::LocalNodeStatus(router, identity->peer_id(), platform, hw_json));
+                   }});
   server::HttpServerOptions http{.host = listen->first,
                                  .port = listen->second,
                                  .io_threads = o.io_threads,
@@ -220,6 +246,7 @@ int Serve(Context& ctx, const ServeOpts& o) {
   (*server)->Stop(o.grace);
   // Requests still queued past the grace period are answered "shutting down" while the server's
   // io context still exists to take the answers (it drops them: their connections are closed).
+  remote.reset();  // its peer calls finish (each within remote.timeout) and answer
   router_owner.reset();
   Log(LogLevel::kInfo, "serve: stopped");
   return 0;  // a clean stop on SIGTERM/SIGINT is success
@@ -293,6 +320,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
       ->check(CLI::NonNegativeNumber);
   serve->add_flag("--no-optimize", o->no_optimize, "Run the graphs as written");
   AddOfflineFlag(serve, o->offline);
+  AddRemoteFlags(serve, o->remote, o->peers);
   serve->callback([&ctx, o] { ctx.run = [&ctx, o] { return Serve(ctx, *o); }; });
 }
 

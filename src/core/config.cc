@@ -290,6 +290,16 @@ const std::vector<ConfigKey>& Config::Keys() {
     keys.push_back({"ipfs.offline", Type::kBool, false,
                     "never fetch: a CID the repository lacks is an error (run/cat/get/serve "
                     "--offline)"});
+    // Remote inference: other nodes this one may send requests to (run/serve --remote).
+    keys.push_back({"peers", Type::kList, json::array(),
+                    "other nodes' URLs, http[s]://[KEY@]HOST:PORT (the key they want rides in the "
+                    "URL's user part); run/serve --peer"});
+    keys.push_back({"remote.mode", Type::kString, "never",
+                    "where inference runs: never (here), auto (here or the peer expected to answer "
+                    "soonest) or a peer's URL; run/serve --remote"});
+    keys.push_back({"remote.timeout", Type::kNumber, 30,
+                    "seconds a request sent to a peer may take before the next choice is tried", 0,
+                    0});
     keys.push_back({"performance.cache_size", Type::kBytes, 0,
                     "memory for loaded models in `serve` (the router's budget; 0: 80% of the "
                     "available memory)"});
@@ -312,6 +322,14 @@ const std::vector<ConfigKey>& Config::Keys() {
     keys.push_back({"serve.api_key_file", Type::kPath, "",
                     "file holding the API key clients must send (empty: none; serve "
                     "--api-key-file)"});
+    keys.push_back({"serve.gateway_auth",
+                    Type::kString,
+                    "auto",
+                    "whether /ipfs/ and /routing/v1/ want the API key: auto (not from clients on "
+                    "this machine, from all others), open or key",
+                    0,
+                    0,
+                    {"auto", "open", "key"}});
     keys.push_back({"serve.admin_key_file", Type::kPath, "",
                     "file holding the key of admin routes (load/unload; serve --admin-key-file)"});
     keys.push_back({"serve.tls_cert", Type::kPath, "",

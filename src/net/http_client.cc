@@ -2,8 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 namespace ipfs_accelerate::net {
 namespace {
@@ -48,6 +50,27 @@ size_t Write(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// Keeps each header line of the reply, by lower-case name (those of the last response: a status
+// line, after 100 Continue or a redirect, starts over).
+size_t Header(char* data, size_t size, size_t count, void* user) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  const size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.rfind("HTTP/", 0) == 0) headers->clear();
+  size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    std::string name(line.substr(0, colon));
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' '))
+      value.remove_suffix(1);
+    (*headers)[name] = std::string(value);
+  }
+  return n;
+}
+
 }  // namespace
 
 Result<HttpReply> HttpFetch(const HttpCall& call) {
@@ -61,7 +84,10 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   HttpReply reply;
   Sink sink{&reply.body, call.max_body_bytes, h};
   std::unique_ptr<curl_slist, CurlListDeleter> headers;
-  for (const std::string& header : call.headers) {
+  std::vector<std::string> lines = call.headers;
+  // No "Expect: 100-continue" round trip before a large body: the peers we post to read it anyway.
+  if (call.method == "POST" && !call.body.empty()) lines.push_back("Expect:");
+  for (const std::string& header : lines) {
     curl_slist* grown = curl_slist_append(headers.get(), header.c_str());
     if (!grown) return Status::ResourceExhausted("out of memory for request headers");
     headers.release();
@@ -76,14 +102,16 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, Header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &reply.headers);
   curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(call.max_body_bytes));
   if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   if (call.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (call.method == "POST") {
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(call.body.size()));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, call.body.data());
   } else if (call.method != "GET") {
     return Status::InvalidArgument("HTTP method " + call.method + " is not one HttpFetch sends");
   }

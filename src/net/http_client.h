@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,10 @@
 namespace ipfs_accelerate::net {
 
 struct HttpCall {
-  std::string method = "GET";  // GET, HEAD or POST (POST with an empty body, as Kubo's RPC)
+  std::string method = "GET";  // GET, HEAD or POST
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
+  std::string body;                  // what a POST sends (empty for Kubo's RPC)
   // A body longer than this is refused as it arrives (kResourceExhausted), never held whole.
   size_t max_body_bytes = size_t{64} << 20;
   std::chrono::milliseconds timeout{30000};  // the whole exchange, connecting included
@@ -23,7 +25,8 @@ struct HttpCall {
 
 struct HttpReply {
   int status = 0;
-  std::string content_type;  // as sent, parameters included; empty when absent
+  std::string content_type;                    // as sent, parameters included; empty when absent
+  std::map<std::string, std::string> headers;  // by lower-case name (the last of repeated ones)
   std::string body;
 };
 

@@ -31,6 +31,7 @@ struct ModelStats {
   uint64_t inference_count = 0;         // items inferred (a request of batch 4 counts 4)
   uint64_t execution_count = 0;         // Session::Run calls (a merged batch counts once)
   uint64_t last_inference_ms = 0;       // milliseconds since the epoch; 0: never
+  uint64_t queued = 0;                  // requests waiting now (for a batch or a worker)
   std::map<int64_t, Duration> batches;  // executions by batch size: compute_infer per size
   // The model cache.
   bool loaded = false;

@@ -569,6 +569,7 @@ StatsSnapshot Router::Stats() const {
   StatsSnapshot out;
   for (const auto& [name, q] : queues_) {
     ModelStats s = q->stats;
+    s.queued = q->waiting.size();
     cache_.FillStats(q->cid, s);
     out.push_back(std::move(s));
   }

@@ -8,9 +8,9 @@
 
 #include "core/build_info.h"
 #include "core/parse_number.h"
+#include "router/kserve.h"
 #include "router/store_ops.h"
 #include "server/gateway.h"
-#include "server/kserve.h"
 #include "server/routing_routes.h"
 
 namespace ipfs_accelerate::server {
@@ -135,23 +135,33 @@ void App::Route(HttpRequest& request, Responder respond) {
     return respond(std::move(r));
   }
   if (n >= 1 && s[0] == "ipfs") {
-    if (!allow(method == "HEAD" ? "HEAD" : "GET", RouteClass::kUser)) return;
+    if (!allow(method == "HEAD" ? "HEAD" : "GET",
+               GatewayRouteClass(hooks_.gateway_auth, request))) {
+      return;
+    }
     return respond(ServeGateway(request, s, router_.options().repo));
   }
   if (n >= 1 && s[0] == "routing") {  // Delegated Routing V1: a CORS preflight needs no key
     if (method == "GET" && hooks_.authorize) {
-      if (auto refusal = hooks_.authorize(request, RouteClass::kUser)) {
+      if (auto refusal =
+              hooks_.authorize(request, GatewayRouteClass(hooks_.gateway_auth, request))) {
         refusal->headers.emplace_back("Access-Control-Allow-Origin", "*");
         return respond(std::move(*refusal));
       }
     }
     return respond(RoutingResponse(request, s, hooks_.providers));
   }
+  if (n == 3 && s[0] == "ia" && s[1] == "v1" && s[2] == "node" && hooks_.node_status) {
+    if (!allow("GET", RouteClass::kUser)) return;
+    return respond(Json(200, hooks_.node_status()));
+  }
   if (n == 0 || s[0] != "v2") {
     return respond(HttpResponse::Error(
-        404, "no route " + request.path +
-                 " (the KServe v2 routes are under /v2; see "
-                 "GET /v2 and /metrics; blocks and CARs: GET /ipfs/{cid}?format=raw|car)"));
+        404,
+        "no route " + request.path +
+            " (the KServe v2 routes are under /v2; see "
+            "GET /v2 and /metrics; blocks and CARs: GET /ipfs/{cid}?format=raw|car; this node's "
+            "status for peers: GET /ia/v1/node)"));
   }
   if (n == 1) {
     if (!allow("GET", RouteClass::kUser)) return;
@@ -200,7 +210,7 @@ void App::Route(HttpRequest& request, Responder respond) {
   if (n == 3 && s[2] == "stats") {  // every model's statistics
     if (!allow("GET", RouteClass::kUser)) return;
     nlohmann::json all = nlohmann::json::array();
-    for (const auto& m : router_.Stats()) all.push_back(ModelStatistics(m));
+    for (const auto& m : router_.Stats()) all.push_back(router::ModelStatistics(m));
     return respond(Json(200, {{"model_stats", all}}));
   }
   // /v2/models/{m}[/versions/{v}][/ready|/infer|/stats]
@@ -231,7 +241,7 @@ void App::Route(HttpRequest& request, Responder respond) {
     for (const auto& m : router_.Stats()) {
       if (m.name == model || m.cid == model) {
         if (!check_version(m.cid)) return;
-        return respond(Json(200, {{"model_stats", {ModelStatistics(m)}}}));
+        return respond(Json(200, {{"model_stats", {router::ModelStatistics(m)}}}));
       }
     }
     return respond(HttpResponse::Error(404, "no model named '" + model + "'"));
@@ -248,7 +258,7 @@ void App::Route(HttpRequest& request, Responder respond) {
   auto info = router_.Describe(model);
   if (!info.ok()) return respond(ErrorFor(info.status()));
   if (!check_version(info->cid)) return;
-  HttpResponse r = Json(200, ModelMetadata(*info));
+  HttpResponse r = Json(200, router::ModelMetadata(*info));
   r.headers.emplace_back("x-model-cid", info->cid);
   respond(std::move(r));
 }
@@ -267,20 +277,20 @@ void App::Infer(HttpRequest& request, const std::string& model, const std::strin
     if (!n.ok()) return respond(HttpResponse::Error(400, n.status().message()));
     header_length = static_cast<uint64_t>(*n);
   }
-  auto call = DecodeInferRequest(request.body, header_length);
+  auto call = router::DecodeInferRequest(request.body, header_length);
   if (!call.ok()) return respond(HttpResponse::Error(400, call.status().message()));
   request.body.clear();
   request.body.shrink_to_fit();
-  auto shared = std::make_shared<InferCall>(std::move(call).value());
+  auto shared = std::make_shared<router::InferCall>(std::move(call).value());
   router::InferRequest r = shared->request;  // tensors share their buffers
   r.model = model;
   r.version = version;
   r.cancel = request.client_gone;
   std::string request_id = request.Header("x-request-id");
-  router_.Infer(std::move(r), [shared, request_id,
-                               respond = std::move(respond)](Result<router::InferResponse> result) {
+  auto answer = [shared, request_id,
+                 respond = std::move(respond)](Result<router::InferResponse> result) {
     if (!result.ok()) return respond(ErrorFor(result.status()));
-    EncodedBody encoded = EncodeInferResponse(*result, *shared);
+    router::EncodedBody encoded = router::EncodeInferResponse(*result, *shared);
     HttpResponse out;
     out.body = std::move(encoded.body);
     if (encoded.header_length) {
@@ -294,7 +304,12 @@ void App::Infer(HttpRequest& request, const std::string& model, const std::strin
     out.headers.emplace_back("x-batch-size", std::to_string(result->batch_size));
     if (!request_id.empty()) out.headers.emplace_back("x-request-id", request_id);
     respond(std::move(out));
-  });
+  };
+  // A request a peer sent here runs here: forwarding it again could make a loop.
+  if (hooks_.remote && !request.HasHeader(router::kForwardedHeader)) {
+    return hooks_.remote->Infer(std::move(r), std::move(answer));
+  }
+  router_.Infer(std::move(r), std::move(answer));
 }
 
 }  // namespace ipfs_accelerate::server

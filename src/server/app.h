@@ -11,6 +11,7 @@
 #include <string>
 
 #include "router/providers.h"
+#include "router/remote.h"
 #include "router/router.h"
 #include "server/auth.h"
 #include "server/http_server.h"
@@ -27,8 +28,15 @@ struct AppHooks {
   std::function<void(int status)> count_response;
   // One JSON object per request, for the structured log (core/log.h). Unset: no request log.
   std::function<void(const nlohmann::json& record)> log_request;
+  // Whether /ipfs/… and /routing/v1/… want the API key (server/auth.h).
+  GatewayAuth gateway_auth = GatewayAuth::kAuto;
   // Who provides what, for GET /routing/v1/… (server/routing_routes.h). Unset: those answer 501.
   const router::ProviderDirectory* providers = nullptr;
+  // Where inference requests go when they may run on peers (router/remote.h); unset: here. A
+  // request that a peer forwarded (header IA-Forwarded) always runs here.
+  router::RemoteInference* remote = nullptr;
+  // What this node publishes for its peers at GET /ia/v1/node (router::NodeStatusJson). Unset: 404.
+  std::function<nlohmann::json()> node_status;
 };
 
 class App {

@@ -165,26 +165,52 @@ std::optional<HttpResponse> AuthPolicy::Authorize(const HttpRequest& request,
   return Unauthorized("the API key sent is not valid for this server");
 }
 
-Status RequireAuthFor(const std::string& host, bool has_keys, bool insecure_no_auth) {
-  if (has_keys || insecure_no_auth) return Status::Ok();
+bool IsLoopbackHost(const std::string& host) {
   std::string bare = host;
   if (bare.size() >= 2 && bare.front() == '[' && bare.back() == ']') {
     bare = bare.substr(1, bare.size() - 2);
   }
-  if (EqualsNoCase(bare, "localhost")) return Status::Ok();
+  if (EqualsNoCase(bare, "localhost")) return true;
   boost::system::error_code ec;
   auto address = boost::asio::ip::make_address(bare, ec);
-  if (!ec) {
-    if (address.is_loopback()) return Status::Ok();
-    if (address.is_v6() && address.to_v6().is_v4_mapped() &&
-        boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
-            .is_loopback()) {
-      return Status::Ok();
-    }
-  }
+  if (ec) return false;
+  if (address.is_loopback()) return true;
+  return address.is_v6() && address.to_v6().is_v4_mapped() &&
+         boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+             .is_loopback();
+}
+
+Status RequireAuthFor(const std::string& host, bool has_keys, bool insecure_no_auth) {
+  if (has_keys || insecure_no_auth || IsLoopbackHost(host)) return Status::Ok();
   return Status::InvalidArgument("serve refuses to listen on " + (host.empty() ? "*" : host) +
                                  " without --api-key-file (or pass --insecure-no-auth to accept "
                                  "unauthenticated requests from the network)");
+}
+
+Result<GatewayAuth> ParseGatewayAuth(const std::string& text) {
+  if (text == "auto") return GatewayAuth::kAuto;
+  if (text == "open") return GatewayAuth::kOpen;
+  if (text == "key") return GatewayAuth::kKey;
+  return Status::InvalidArgument("serve.gateway_auth is '" + text +
+                                 "'; it takes auto (open to clients on this machine, the API key "
+                                 "from others), open or key");
+}
+
+RouteClass GatewayRouteClass(GatewayAuth auth, const HttpRequest& request) {
+  switch (auth) {
+    case GatewayAuth::kOpen:
+      return RouteClass::kPublic;
+    case GatewayAuth::kKey:
+      return RouteClass::kUser;
+    case GatewayAuth::kAuto:
+      break;
+  }
+  // "127.0.0.1:53422", "[::1]:53422": the address before the port.
+  const std::string& remote = request.remote;
+  size_t colon = remote.rfind(':');
+  return IsLoopbackHost(colon == std::string::npos ? remote : remote.substr(0, colon))
+             ? RouteClass::kPublic
+             : RouteClass::kUser;
 }
 
 }  // namespace ipfs_accelerate::server

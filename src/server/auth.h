@@ -72,6 +72,19 @@ class AuthPolicy {
   std::optional<ApiKeys> user_, admin_;
 };
 
+// Whether `host` ("127.0.0.1", "[::1]", "localhost", "::ffff:127.0.0.1") is this machine's
+// loopback.
+bool IsLoopbackHost(const std::string& host);
+
+// Who may read the trustless gateway and the routing API (serve.gateway_auth): kAuto (the
+// default) opens them to clients on loopback and wants the user key from anyone else (when keys
+// are configured), so nodes on one machine share content freely while a server on the network
+// does not serve its repository to strangers; kOpen never wants a key, kKey always does.
+enum class GatewayAuth { kAuto, kOpen, kKey };
+Result<GatewayAuth> ParseGatewayAuth(const std::string& text);
+// The route class of a gateway or routing request under `auth`: kPublic or kUser.
+RouteClass GatewayRouteClass(GatewayAuth auth, const HttpRequest& request);
+
 // Binding `host` without keys exposes the models to the network; that is refused unless it is a
 // loopback address (127.0.0.0/8, ::1, localhost) or `insecure_no_auth` says it is meant.
 // kInvalidArgument naming the host and both remedies otherwise.

@@ -59,9 +59,11 @@ Result<HttpUrl> ParseHttpUrl(const std::string& url) {
   return out;
 }
 
-Result<NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model, const DynamicDims& dims,
-                                       const std::map<std::string, Tensor>& given, uint64_t seed,
-                                       std::vector<std::string>* synthesized) {
+Result<router::NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model,
+                                               const DynamicDims& dims,
+                                               const std::map<std::string, Tensor>& given,
+                                               uint64_t seed,
+                                               std::vector<std::string>* synthesized) {
   std::string names;
   for (const auto& in : model.inputs) names += (names.empty() ? "" : ", ") + in.name;
   for (const auto& [name, t] : given) {
@@ -108,7 +110,7 @@ Result<NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model, const Dyn
     if (synthesized) synthesized->push_back(in.name);
   }
   IA_ASSIGN_OR_RETURN(auto made, bench::SynthesizeInputs(m, bench::InputShape{}, {}, seed));
-  NamedTensors out;
+  router::NamedTensors out;
   for (const auto& in : model.inputs) {
     auto g = given.find(in.name);
     out.emplace_back(in.name, g != given.end() ? g->second : made.at(in.name));
@@ -116,7 +118,7 @@ Result<NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model, const Dyn
   return out;
 }
 
-int64_t ItemsPerRequest(const NamedTensors& inputs) {
+int64_t ItemsPerRequest(const router::NamedTensors& inputs) {
   if (inputs.empty() || inputs[0].second.rank() == 0) return 1;
   return inputs[0].second.dim(0);
 }

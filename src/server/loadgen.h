@@ -20,8 +20,8 @@
 #include "core/cancel.h"
 #include "core/status.h"
 #include "core/tensor.h"
+#include "router/kserve.h"
 #include "router/router.h"
-#include "server/kserve.h"
 
 namespace ipfs_accelerate::server {
 
@@ -41,17 +41,19 @@ struct DynamicDims {
   std::map<std::string, int64_t> exact;
 };
 
-// Inputs for every input of `model` (its metadata: ParseModelMetadata): `given` ones as they are
-// (their dtype must match), the others synthesized as the benchmark does (bench::SynthesizeInputs:
-// floats normal, masks ones, other integers 0). `synthesized` (when not null) receives the names
-// made up. In metadata order.
-Result<NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model, const DynamicDims& dims,
-                                       const std::map<std::string, Tensor>& given, uint64_t seed,
-                                       std::vector<std::string>* synthesized);
+// Inputs for every input of `model` (its metadata: router::ParseModelMetadata): `given` ones as
+// they are (their dtype must match), the others synthesized as the benchmark does
+// (bench::SynthesizeInputs: floats normal, masks ones, other integers 0). `synthesized` (when not
+// null) receives the names made up. In metadata order.
+Result<router::NamedTensors> MakeLoadgenInputs(const router::ModelInfo& model,
+                                               const DynamicDims& dims,
+                                               const std::map<std::string, Tensor>& given,
+                                               uint64_t seed,
+                                               std::vector<std::string>* synthesized);
 
 // The items one request carries: the size of the first input's first axis (the batch); 1 when
 // it is a scalar or there are no inputs.
-int64_t ItemsPerRequest(const NamedTensors& inputs);
+int64_t ItemsPerRequest(const router::NamedTensors& inputs);
 
 // Exponential gaps between Poisson arrivals at `rate` per second, from a fixed seed.
 class PoissonArrivals {
@@ -101,11 +103,11 @@ Result<router::ModelInfo> FetchModelMetadata(const HttpUrl& url, const std::stri
 // Sends `body` (EncodeInferRequest's) once and checks it is answered with 200 (the server's
 // error otherwise), so that a request the server refuses fails before the run starts.
 Status TryInferRequest(const HttpUrl& url, const std::string& model, const std::string& api_key,
-                       const EncodedBody& body);
+                       const router::EncodedBody& body);
 
 // Runs the load, sending `body` again and again; stops early (interrupted) when `cancel` is
 // cancelled, keeping what was measured.
-Result<LoadgenResult> RunLoadgen(const LoadgenOptions& options, const EncodedBody& body,
+Result<LoadgenResult> RunLoadgen(const LoadgenOptions& options, const router::EncodedBody& body,
                                  CancelToken* cancel, const LoadgenProgress& progress);
 
 // The run as JSON: requests, ok, errors by status, dropped, throughput (req/s, items/s),

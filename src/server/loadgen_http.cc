@@ -200,11 +200,11 @@ Result<router::ModelInfo> FetchModelMetadata(const HttpUrl& url, const std::stri
                            ")");
   }
   IA_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(r.body, where));
-  return ParseModelMetadata(j);
+  return router::ParseModelMetadata(j);
 }
 
 Status TryInferRequest(const HttpUrl& url, const std::string& model, const std::string& api_key,
-                       const EncodedBody& body) {
+                       const router::EncodedBody& body) {
   Connection c(url, 60);
   std::string target = InferTarget(url, model);
   IA_ASSIGN_OR_RETURN(Response r,
@@ -214,7 +214,7 @@ Status TryInferRequest(const HttpUrl& url, const std::string& model, const std::
                                  "HTTP " + std::to_string(r.status) + " (" + ErrorText(r) + ")");
 }
 
-Result<LoadgenResult> RunLoadgen(const LoadgenOptions& o, const EncodedBody& body,
+Result<LoadgenResult> RunLoadgen(const LoadgenOptions& o, const router::EncodedBody& body,
                                  CancelToken* cancel, const LoadgenProgress& progress) {
   const bool open_loop = o.rate > 0;
   const int connections = open_loop ? o.open_connections : o.concurrency;

@@ -130,6 +130,39 @@ std::vector<MetricFamily> Metrics::Collect() const {
   }
   out.push_back(std::move(batches));
 
+  MetricFamily queued = Family("nv_inference_pending_request_count",
+                               "Requests waiting now for a batch or a worker", kGauge);
+  for (const auto& model : snapshot) {
+    Add(queued, {{"model", model.name}, {"version", model.cid}}, double(model.queued));
+  }
+  out.push_back(std::move(queued));
+
+  if (remote_) {
+    router::RemoteStats r = remote_();
+    MetricFamily calls = Family("ia_remote_requests_total",
+                                "Inference requests sent to peers, by peer and outcome", kCounter);
+    MetricFamily seconds =
+        Family("ia_remote_request_duration_seconds_total",
+               "Cumulative time of the successful requests sent to peers, in seconds", kCounter);
+    for (const auto& [peer, p] : r.peers) {
+      Add(calls, {{"peer", peer}, {"outcome", "success"}}, double(p.ok));
+      Add(calls, {{"peer", peer}, {"outcome", "failure"}}, double(p.failed));
+      Add(seconds, {{"peer", peer}}, double(p.ns) / 1e9);
+    }
+    out.push_back(std::move(calls));
+    out.push_back(std::move(seconds));
+    MetricFamily fallbacks = Family(
+        "ia_remote_fallbacks_total",
+        "Times a peer failed (error, timeout or an invalid answer) and the next choice was tried",
+        kCounter);
+    Add(fallbacks, {}, double(r.fallbacks));
+    out.push_back(std::move(fallbacks));
+    MetricFamily local = Family("ia_remote_local_total",
+                                "Requests that remote inference ran on this node", kCounter);
+    Add(local, {}, double(r.local));
+    out.push_back(std::move(local));
+  }
+
   MetricFamily models = Family("ia_models_loaded", "Models loaded in memory now", kGauge);
   Add(models, {}, loaded);
   out.push_back(std::move(models));

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "router/model_stats.h"
+#include "router/remote.h"
 
 namespace ipfs_accelerate::server {
 
@@ -23,6 +24,10 @@ class Metrics : public prometheus::Collectable {
   // `stats` is called at every scrape (from the scraping thread) and must be thread-safe;
   // `open_connections` likewise (HttpServer::open_connections). Either may be empty.
   Metrics(std::function<router::StatsSnapshot()> stats, std::function<int()> open_connections);
+
+  // The remote inference counters (router::RemoteInference::Stats), when this node sends requests
+  // to peers. Set before the server starts.
+  void set_remote(std::function<router::RemoteStats()> remote) { remote_ = std::move(remote); }
 
   // Counts one response sent with HTTP status `status`. Thread-safe and lock-free.
   void CountResponse(int status);
@@ -35,6 +40,7 @@ class Metrics : public prometheus::Collectable {
  private:
   std::function<router::StatsSnapshot()> stats_;
   std::function<int()> open_connections_;
+  std::function<router::RemoteStats()> remote_;
   std::array<std::atomic<uint64_t>, 600> responses_{};  // by status; [0]: out of range
 };
 

@@ -107,7 +107,7 @@ expect_error() {
   shift 2
   run_capture "$name" "$@"
   ((RC != 0)) || fail "$name: exit status 0, expected an error (stdout: $(head -c 300 "$T/$name.out"))"
-  grep -Eq "$pattern" "$T/$name.err" || fail "$name: stderr lacks /$pattern/: $(head -c 500 "$T/$name.err")"
+  grep -Eq -- "$pattern" "$T/$name.err" || fail "$name: stderr lacks /$pattern/: $(head -c 500 "$T/$name.err")"
   [[ ! -s "$T/$name.out" ]] || fail "$name: stdout should be empty on error: $(head -c 300 "$T/$name.out")"
   echo "    error as expected (exit $RC): $(head -n 1 "$T/$name.err" | head -c 300)"
 }

@@ -144,5 +144,27 @@ TEST(AuthTest, ListeningBeyondLoopbackNeedsKeysOrInsecureNoAuth) {
   EXPECT_TRUE(RequireAuthFor("0.0.0.0", false, true).ok());
 }
 
+TEST(AuthTest, TheGatewayIsOpenToThisMachineAndKeyedForOthersByDefault) {
+  auto from = [](const char* remote) {
+    HttpRequest r;
+    r.remote = remote;
+    return r;
+  };
+  for (const char* local :
+       {"127.0.0.1:4000", "127.9.9.9:1", "[::1]:4000", "[::ffff:127.0.0.1]:2"}) {
+    EXPECT_EQ(GatewayRouteClass(GatewayAuth::kAuto, from(local)), RouteClass::kPublic) << local;
+    EXPECT_EQ(GatewayRouteClass(GatewayAuth::kKey, from(local)), RouteClass::kUser) << local;
+  }
+  for (const char* other : {"10.0.0.2:4000", "[2001:db8::1]:80", "", "garbage"}) {
+    EXPECT_EQ(GatewayRouteClass(GatewayAuth::kAuto, from(other)), RouteClass::kUser) << other;
+    EXPECT_EQ(GatewayRouteClass(GatewayAuth::kOpen, from(other)), RouteClass::kPublic) << other;
+  }
+  EXPECT_EQ(*ParseGatewayAuth("auto"), GatewayAuth::kAuto);
+  EXPECT_EQ(*ParseGatewayAuth("key"), GatewayAuth::kKey);
+  auto bad = ParseGatewayAuth("sometimes");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(HasSubstr(bad.status().message(), "auto"));
+}
+
 }  // namespace
 }  // namespace ipfs_accelerate::server

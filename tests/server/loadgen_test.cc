@@ -85,7 +85,7 @@ TEST(LoadgenTest, UrlsAreHttpOnly) {
 }
 
 router::ModelInfo Bert() {
-  auto m = ParseModelMetadata(json::parse(R"({
+  auto m = router::ParseModelMetadata(json::parse(R"({
     "name": "bert", "versions": ["bafyfake"], "platform": "onnx",
     "inputs": [{"name": "input_ids", "datatype": "INT64", "shape": [-1, -1]},
                {"name": "attention_mask", "datatype": "INT64", "shape": [-1, -1]},
@@ -141,10 +141,10 @@ TEST(LoadgenTest, ARequestCarriesItsFirstInputsBatch) {
 }
 
 // A request body as loadgen sends it (the protocol's encoder; its bytes: kserve_test.cc).
-EncodedBody SmallBody(bool binary) {
+router::EncodedBody SmallBody(bool binary) {
   Tensor x = Tensor::Zeros(DType::kFloat32, {1, 2});
-  auto body =
-      EncodeInferRequest({.inputs = {{"x", x}}, .binary_inputs = binary, .binary_outputs = binary});
+  auto body = router::EncodeInferRequest(
+      {.inputs = {{"x", x}}, .binary_inputs = binary, .binary_outputs = binary});
   EXPECT_TRUE(body.ok()) << body.status().ToString();
   return *body;
 }
@@ -227,7 +227,7 @@ LoadgenOptions Options(uint16_t port) {
 
 TEST(LoadgenTest, ClosedLoopCountsEveryAnswer) {
   TinyServer server(200);
-  EncodedBody body = SmallBody(true);
+  router::EncodedBody body = SmallBody(true);
   LoadgenOptions o = Options(server.port());
   o.concurrency = 3;
   auto r = RunLoadgen(o, body, nullptr, nullptr);
@@ -243,7 +243,7 @@ TEST(LoadgenTest, ClosedLoopCountsEveryAnswer) {
 
 TEST(LoadgenTest, OpenLoopSendsPoissonArrivalsAndCountsErrorsByStatus) {
   TinyServer server(503);
-  EncodedBody body = SmallBody(false);
+  router::EncodedBody body = SmallBody(false);
   LoadgenOptions o = Options(server.port());
   o.rate = 100;
   o.open_connections = 4;
@@ -256,7 +256,7 @@ TEST(LoadgenTest, OpenLoopSendsPoissonArrivalsAndCountsErrorsByStatus) {
 
 TEST(LoadgenTest, CancelStopsAndKeepsWhatWasMeasured) {
   TinyServer server(200);
-  EncodedBody body = SmallBody(false);
+  router::EncodedBody body = SmallBody(false);
   LoadgenOptions o = Options(server.port());
   o.duration_s = 600;
   CancelToken cancel;

@@ -2,7 +2,7 @@
 // responses in JSON, with the binary tensor data extension, model metadata and statistics.
 // Pure translation between bytes and the router's types, both ways: the server's side (decode
 // requests, encode responses and metadata; the routes are in server/app.cc) and the client's
-// (encode requests, read metadata; server/loadgen.h).
+// (encode requests, decode responses, read metadata: server/loadgen.h, router/remote.h).
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@
 #include "core/tensor.h"
 #include "router/router.h"
 
-namespace ipfs_accelerate::server {
+namespace ipfs_accelerate::router {
 
 // "FP32", "INT64", "BOOL", …; "" for a dtype the protocol has no name for.
 std::string DatatypeName(DType dtype);
@@ -48,6 +48,11 @@ struct EncodedBody {
   std::optional<uint64_t> header_length;
 };
 EncodedBody EncodeInferResponse(const router::InferResponse& response, const InferCall& call);
+// Decodes the body of an inference response (ours or Triton's): outputs with inline "data" or
+// binary_data_size bytes after the JSON (`header_length` as for DecodeInferRequest). Every size
+// is checked against the shape and the bytes given; kInvalidArgument naming the output otherwise.
+Result<InferResponse> DecodeInferResponse(const std::string& body,
+                                          std::optional<uint64_t> header_length);
 
 // Named tensors in the order they go on the wire (and their binary data after the JSON).
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
@@ -76,4 +81,4 @@ Result<router::ModelInfo> ParseModelMetadata(const nlohmann::json& metadata);
 // One entry of the statistics extension's "model_stats" (Triton's layout).
 nlohmann::json ModelStatistics(const router::ModelStats& stats);
 
-}  // namespace ipfs_accelerate::server
+}  // namespace ipfs_accelerate::router

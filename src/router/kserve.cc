@@ -1,14 +1,15 @@
-#include "server/kserve.h"
+#include "router/kserve.h"
 
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 
 #include "core/half.h"
 #include "core/json_util.h"
 
-namespace ipfs_accelerate::server {
+namespace ipfs_accelerate::router {
 namespace {
 
 struct NamedType {
@@ -236,17 +237,119 @@ Result<DType> ParseDatatype(const std::string& name) {
   return Status::InvalidArgument("unknown datatype '" + name + "' (known: " + known + ", BYTES)");
 }
 
-Result<InferCall> DecodeInferRequest(const std::string& body,
-                                     std::optional<uint64_t> header_length) {
+namespace {
+
+// The JSON of a body that may carry binary tensor data after it (Inference-Header-Content-Length).
+Result<nlohmann::json> ParseHeaderJson(const std::string& body,
+                                       std::optional<uint64_t> header_length, const char* what) {
   uint64_t json_bytes = header_length.value_or(body.size());
   if (json_bytes > body.size()) {
     return Status::InvalidArgument("Inference-Header-Content-Length is " +
                                    std::to_string(json_bytes) + " but the body has only " +
                                    std::to_string(body.size()) + " bytes");
   }
-  std::string_view json_text(body.data(), json_bytes);
-  IA_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(json_text, "the inference request"));
-  if (!j.is_object()) return Status::InvalidArgument("the inference request must be a JSON object");
+  IA_ASSIGN_OR_RETURN(nlohmann::json j, ParseJson(std::string_view(body.data(), json_bytes), what));
+  if (!j.is_object()) return Status::InvalidArgument(std::string(what) + " must be a JSON object");
+  return j;
+}
+
+// Decodes a list of tensor objects ("inputs" of a request, "outputs" of a response; `kind` is
+// "input" or "output") into `out`. Binary data is read from body[*binary_at…], advancing it.
+// Every size is checked before anything is allocated.
+Status DecodeTensors(const nlohmann::json& list, const char* kind, const std::string& body,
+                     bool has_header_length, uint64_t* binary_at,
+                     std::map<std::string, Tensor>* out) {
+  const std::string kind_s = kind;
+  for (const auto& in : list) {
+    if (!in.is_object() || !in.contains("name") || !in["name"].is_string()) {
+      return Status::InvalidArgument("every " + kind_s + " needs a \"name\" (a string)");
+    }
+    std::string name = in["name"].get<std::string>();
+    const std::string what = kind_s + " '" + name + "'";
+    if (out->count(name)) return Status::InvalidArgument(what + " is given twice");
+    if (!in.contains("datatype") || !in["datatype"].is_string()) {
+      return Status::InvalidArgument(what + " needs a \"datatype\"");
+    }
+    auto dtype = ParseDatatype(in["datatype"].get<std::string>());
+    if (!dtype.ok()) return dtype.status().WithContext(what);
+    if (!in.contains("shape") || !in["shape"].is_array()) {
+      return Status::InvalidArgument(what + " needs a \"shape\" (a list of sizes)");
+    }
+    Shape shape;
+    for (const auto& d : in["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 0) {
+        return Status::InvalidArgument(what + ": shape " + in["shape"].dump() +
+                                       " must hold sizes ≥ 0");
+      }
+      shape.push_back(d.get<int64_t>());
+    }
+    auto bytes = TensorBytes(*dtype, shape);
+    if (!bytes.ok()) return bytes.status().WithContext(what + " of shape " + ShapeToString(shape));
+    uint64_t elements = static_cast<uint64_t>(NumElements(shape));
+    std::optional<uint64_t> binary_size;
+    if (in.contains("parameters")) {
+      const auto& p = in["parameters"];
+      if (!p.is_object())
+        return Status::InvalidArgument(what + ": \"parameters\" must be an object");
+      if (p.contains("binary_data_size")) {
+        if (!p["binary_data_size"].is_number_unsigned()) {
+          return Status::InvalidArgument(what + ": binary_data_size must be an integer ≥ 0");
+        }
+        binary_size = p["binary_data_size"].get<uint64_t>();
+      }
+    }
+    Tensor t;
+    if (binary_size) {
+      if (!has_header_length) {
+        return Status::InvalidArgument(what +
+                                       " has binary_data_size but the body comes without an "
+                                       "Inference-Header-Content-Length header");
+      }
+      if (*binary_size != *bytes) {
+        return Status::InvalidArgument(what + ": binary_data_size is " +
+                                       std::to_string(*binary_size) + " bytes but shape " +
+                                       ShapeToString(shape) + " of " + DatatypeName(*dtype) +
+                                       " needs " + std::to_string(*bytes));
+      }
+      if (*binary_size > body.size() - *binary_at) {
+        return Status::InvalidArgument(
+            what + ": binary_data_size is " + std::to_string(*binary_size) + " bytes but only " +
+            std::to_string(body.size() - *binary_at) + " remain in the body");
+      }
+      t = Tensor::Empty(*dtype, shape);
+      if (*binary_size) std::memcpy(t.raw(), body.data() + *binary_at, *binary_size);
+      *binary_at += *binary_size;
+    } else {
+      if (!in.contains("data")) {
+        return Status::InvalidArgument(what + " has no \"data\" (and no binary_data_size)");
+      }
+      std::vector<const nlohmann::json*> values;
+      IA_RETURN_IF_ERROR(Flatten(in["data"], values, elements, name));
+      if (values.size() != elements) {
+        return Status::InvalidArgument(what + " has " + std::to_string(values.size()) +
+                                       " values but shape " + ShapeToString(shape) + " holds " +
+                                       std::to_string(elements));
+      }
+      t = Tensor::Empty(*dtype, shape);
+      IA_RETURN_IF_ERROR(FillFromJson(t, values, name));
+    }
+    (*out)[name] = std::move(t);
+  }
+  if (*binary_at != body.size()) {
+    return Status::InvalidArgument("the body has " + std::to_string(body.size() - *binary_at) +
+                                   " bytes after the JSON header and the " + kind_s +
+                                   "s' binary data (check Inference-Header-Content-Length and "
+                                   "binary_data_size)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<InferCall> DecodeInferRequest(const std::string& body,
+                                     std::optional<uint64_t> header_length) {
+  IA_ASSIGN_OR_RETURN(nlohmann::json j,
+                      ParseHeaderJson(body, header_length, "the inference request"));
   InferCall call;
   if (j.contains("id")) {
     if (!j["id"].is_string()) return Status::InvalidArgument("\"id\" must be a string");
@@ -271,91 +374,9 @@ Result<InferCall> DecodeInferRequest(const std::string& body,
   if (!j.contains("inputs") || !j["inputs"].is_array() || j["inputs"].empty()) {
     return Status::InvalidArgument("the inference request needs \"inputs\": a non-empty list");
   }
-  uint64_t binary_at = json_bytes;
-  for (const auto& in : j["inputs"]) {
-    if (!in.is_object() || !in.contains("name") || !in["name"].is_string()) {
-      return Status::InvalidArgument("every input needs a \"name\" (a string)");
-    }
-    std::string name = in["name"].get<std::string>();
-    if (call.request.inputs.count(name)) {
-      return Status::InvalidArgument("input '" + name + "' is given twice");
-    }
-    if (!in.contains("datatype") || !in["datatype"].is_string()) {
-      return Status::InvalidArgument("input '" + name + "' needs a \"datatype\"");
-    }
-    auto dtype = ParseDatatype(in["datatype"].get<std::string>());
-    if (!dtype.ok()) return dtype.status().WithContext("input '" + name + "'");
-    if (!in.contains("shape") || !in["shape"].is_array()) {
-      return Status::InvalidArgument("input '" + name + "' needs a \"shape\" (a list of sizes)");
-    }
-    Shape shape;
-    for (const auto& d : in["shape"]) {
-      if (!d.is_number_integer() || d.get<int64_t>() < 0) {
-        return Status::InvalidArgument("input '" + name + "': shape " + in["shape"].dump() +
-                                       " must hold sizes ≥ 0");
-      }
-      shape.push_back(d.get<int64_t>());
-    }
-    auto bytes = TensorBytes(*dtype, shape);
-    if (!bytes.ok())
-      return bytes.status().WithContext("input '" + name + "' of shape " + ShapeToString(shape));
-    uint64_t elements = static_cast<uint64_t>(NumElements(shape));
-    std::optional<uint64_t> binary_size;
-    if (in.contains("parameters")) {
-      const auto& p = in["parameters"];
-      if (!p.is_object())
-        return Status::InvalidArgument("input '" + name + "': \"parameters\" must be an object");
-      if (p.contains("binary_data_size")) {
-        if (!p["binary_data_size"].is_number_unsigned()) {
-          return Status::InvalidArgument("input '" + name +
-                                         "': binary_data_size must be an integer ≥ 0");
-        }
-        binary_size = p["binary_data_size"].get<uint64_t>();
-      }
-    }
-    Tensor t;
-    if (binary_size) {
-      if (!header_length) {
-        return Status::InvalidArgument("input '" + name +
-                                       "' has binary_data_size but the request "
-                                       "has no Inference-Header-Content-Length header");
-      }
-      if (*binary_size != *bytes) {
-        return Status::InvalidArgument("input '" + name + "': binary_data_size is " +
-                                       std::to_string(*binary_size) + " bytes but shape " +
-                                       ShapeToString(shape) + " of " + DatatypeName(*dtype) +
-                                       " needs " + std::to_string(*bytes));
-      }
-      if (*binary_size > body.size() - binary_at) {
-        return Status::InvalidArgument(
-            "input '" + name + "': binary_data_size is " + std::to_string(*binary_size) +
-            " bytes but only " + std::to_string(body.size() - binary_at) + " remain in the body");
-      }
-      t = Tensor::Empty(*dtype, shape);
-      if (*binary_size) std::memcpy(t.raw(), body.data() + binary_at, *binary_size);
-      binary_at += *binary_size;
-    } else {
-      if (!in.contains("data")) {
-        return Status::InvalidArgument("input '" + name +
-                                       "' has no \"data\" (and no binary_data_size)");
-      }
-      std::vector<const nlohmann::json*> values;
-      IA_RETURN_IF_ERROR(Flatten(in["data"], values, elements, name));
-      if (values.size() != elements) {
-        return Status::InvalidArgument("input '" + name + "' has " + std::to_string(values.size()) +
-                                       " values but shape " + ShapeToString(shape) + " holds " +
-                                       std::to_string(elements));
-      }
-      t = Tensor::Empty(*dtype, shape);
-      IA_RETURN_IF_ERROR(FillFromJson(t, values, name));
-    }
-    call.request.inputs[name] = std::move(t);
-  }
-  if (binary_at != body.size()) {
-    return Status::InvalidArgument("the body has " + std::to_string(body.size() - binary_at) +
-                                   " bytes after the JSON header and the inputs' binary data "
-                                   "(check Inference-Header-Content-Length and binary_data_size)");
-  }
+  uint64_t binary_at = header_length.value_or(body.size());
+  IA_RETURN_IF_ERROR(DecodeTensors(j["inputs"], "input", body, header_length.has_value(),
+                                   &binary_at, &call.request.inputs));
   if (j.contains("outputs")) {
     if (!j["outputs"].is_array()) return Status::InvalidArgument("\"outputs\" must be a list");
     for (const auto& out : j["outputs"]) {
@@ -376,6 +397,28 @@ Result<InferCall> DecodeInferRequest(const std::string& body,
     }
   }
   return call;
+}
+
+Result<InferResponse> DecodeInferResponse(const std::string& body,
+                                          std::optional<uint64_t> header_length) {
+  IA_ASSIGN_OR_RETURN(nlohmann::json j,
+                      ParseHeaderJson(body, header_length, "the inference response"));
+  InferResponse response;
+  for (auto [key, field] :
+       {std::pair{"model_name", &response.model}, std::pair{"model_version", &response.cid},
+        std::pair{"id", &response.id}}) {
+    if (!j.contains(key)) continue;
+    if (!j[key].is_string())
+      return Status::InvalidArgument(std::string("\"") + key + "\" must be a string");
+    *field = j[key].get<std::string>();
+  }
+  if (!j.contains("outputs") || !j["outputs"].is_array()) {
+    return Status::InvalidArgument("the inference response needs \"outputs\": a list");
+  }
+  uint64_t binary_at = header_length.value_or(body.size());
+  IA_RETURN_IF_ERROR(DecodeTensors(j["outputs"], "output", body, header_length.has_value(),
+                                   &binary_at, &response.outputs));
+  return response;
 }
 
 EncodedBody EncodeInferResponse(const router::InferResponse& response, const InferCall& call) {
@@ -529,4 +572,4 @@ nlohmann::json ModelStatistics(const router::ModelStats& s) {
           {"memory_usage", {{{"type", "CPU"}, {"id", 0}, {"byte_size", s.memory_bytes}}}}};
 }
 
-}  // namespace ipfs_accelerate::server
+}  // namespace ipfs_accelerate::router

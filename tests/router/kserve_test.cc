@@ -1,15 +1,18 @@
 // The protocol's bytes both ways: datatype names, a client's request bodies (exact JSON and binary
 // layout, and what the server's decoder reads back from them), and model metadata written by the
 // server and read by a client.
-#include "server/kserve.h"
+#include "router/kserve.h"
 
 #include <gtest/gtest.h>
+
+#include <cstring>
+#include <optional>
 
 #include "../test_util.h"
 #include "core/half.h"
 #include "core/json_util.h"
 
-namespace ipfs_accelerate::server {
+namespace ipfs_accelerate::router {
 namespace {
 
 using test_util::HasSubstr;
@@ -113,6 +116,62 @@ TEST(KServeTest, TheServersDecoderReadsWhatTheClientEncodes) {
   }
 }
 
+TEST(KServeTest, AClientReadsBackTheResponsesTheServerWrites) {
+  InferResponse response{.model = "m", .cid = "bafkqaaa", .id = "r1"};
+  Tensor y = Tensor::Empty(DType::kFloat32, {2, 3});
+  for (int i = 0; i < 6; ++i) y.data<float>()[i] = 0.25f * i - 1;
+  Tensor n = Tensor::Empty(DType::kInt64, {2});
+  n.data<int64_t>()[0] = -7, n.data<int64_t>()[1] = int64_t{1} << 40;
+  response.outputs = {{"y", y}, {"n", n}};
+  for (bool binary : {false, true}) {
+    InferCall call;
+    call.request.id = "r1";
+    call.all_binary = binary;
+    EncodedBody body = EncodeInferResponse(response, call);
+    EXPECT_EQ(body.header_length.has_value(), binary);
+    auto back = DecodeInferResponse(body.body, body.header_length);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    EXPECT_EQ(back->model, "m");
+    EXPECT_EQ(back->cid, "bafkqaaa");
+    EXPECT_EQ(back->id, "r1");
+    ASSERT_EQ(back->outputs.size(), 2u);
+    EXPECT_EQ(back->outputs["y"].shape(), (Shape{2, 3}));
+    EXPECT_EQ(std::memcmp(back->outputs["y"].raw(), y.raw(), y.nbytes()), 0);
+    EXPECT_EQ(back->outputs["n"].data<int64_t>()[1], int64_t{1} << 40);
+  }
+  // Malformed answers are named, never trusted.
+  struct Bad {
+    std::string body;
+    std::optional<uint64_t> header_length;  // 0: the body's size
+    const char* says;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {"[]", std::nullopt, "JSON object"},
+           {R"({"model_name": "m"})", std::nullopt, "\"outputs\""},
+           {R"({"outputs": [{"name": "y", "datatype": "FP32", "shape": [2], "data": [1]}]})",
+            std::nullopt, "holds 2"},
+           {R"({"outputs": [{"name": "y", "datatype": "FP32", "shape": [4],)"
+            R"( "parameters": {"binary_data_size": 16}}]})",
+            std::nullopt, "Inference-Header-Content-Length"},
+           {R"({"outputs": [{"name": "y", "datatype": "FP32", "shape": [4],)"
+            R"( "parameters": {"binary_data_size": 12}}]})",
+            0, "needs 16"},
+           {R"({"outputs": [{"name": "y", "datatype": "FP32", "shape": [1],)"
+            R"( "parameters": {"binary_data_size": 4}}]})",
+            0, "only 0 remain"},
+           {R"({"outputs": [{"name": "y", "datatype": "FP32", "shape": [-1], "data": []}]})",
+            std::nullopt, "sizes"},
+           {R"({"outputs": [{"name": "y", "datatype": "STRING", "shape": [1], "data": [1]}]})",
+            std::nullopt, "unknown datatype"},
+       }) {
+    std::optional<uint64_t> header_length = b.header_length;
+    if (header_length == 0u) header_length = b.body.size();  // 0: the JSON is the whole body
+    auto r = DecodeInferResponse(b.body, header_length);
+    ASSERT_FALSE(r.ok()) << b.body;
+    EXPECT_TRUE(HasSubstr(r.status().message(), b.says)) << b.body;
+  }
+}
+
 TEST(KServeTest, ARequestRefusesTensorsTheProtocolCannotCarry) {
   auto strings = EncodeInferRequest({.inputs = {{"s", Tensor::Zeros(DType::kString, {2})}}});
   ASSERT_FALSE(strings.ok());
@@ -186,4 +245,4 @@ TEST(KServeTest, OtherServersMetadataIsReadAndMalformedMetadataIsNamed) {
 }
 
 }  // namespace
-}  // namespace ipfs_accelerate::server
+}  // namespace ipfs_accelerate::router

@@ -1,0 +1,173 @@
+#!/usr/bin/env bash
+# Remote inference between nodes on one machine: `serve` processes on 127.0.0.1, each with its own
+# repository. A serves a model openly, B the same model behind an API key; C holds nothing at
+# first. Checked:
+#  - `run CID --remote A` on C answers with exactly the outputs a local run on C gives (after C
+#    fetched the model), and says which peer answered;
+#  - `--remote auto` sends a model C does not hold to the peer that serves it;
+#  - a peer's key rides in its URL (http://KEY@host:port); without it the peer refuses, and the
+#    run falls back to C itself;
+#  - `serve --remote A` on C forwards KServe requests to A (A does not forward them again), and
+#    when A is killed C answers itself; /metrics counts the calls and the fallback;
+#  - bad --remote and --peer values are clear errors.
+source "$(dirname "$0")/cli_lib.sh"
+: "${IA_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+
+if ! /usr/bin/python3 "$IA_SOURCE_DIR/tools/gen_models/gen_models.py" --out "$T/models" \
+  --size test --only mlp >"$T/gen.log" 2>&1; then
+  tail -n 20 "$T/gen.log"
+  echo "remote_infer_test: generating the test model failed (run scripts/setup)"
+  exit 1
+fi
+for node in a b; do ROOT=$(ia "$T/repo-$node" add -Q -r "$T/models/mlp_test"); done
+MODEL_CID=$(ia "$T/repo-a" stat "$ROOT/model.onnx" --json |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["cid"])')
+/usr/bin/python3 - "$T/x.npy" <<'EOF'
+import sys, numpy as np
+np.save(sys.argv[1], (np.arange(32, dtype=np.float32).reshape(2, 16) * 0.05 - 0.6))
+EOF
+KEY=remote-test-key-0123456789
+echo "$KEY" >"$T/keys"
+
+# start_serve NAME REPO [serve args...]: sets NAME_URL and NAME_PID; stderr (the log) in $T/NAME.log.
+start_serve() {
+  local name="$1" repo="$2"
+  shift 2
+  "$IA_BIN" --repo "$repo" --set ipfs.local_node= serve --listen 127.0.0.1:0 "$@" \
+    >"$T/$name.out" 2>"$T/$name.log" &
+  local pid=$!
+  BG_PIDS+=("$pid")
+  for _ in $(seq 1 200); do
+    grep -q "listening on" "$T/$name.out" && break
+    sleep 0.05
+  done
+  local url
+  url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$T/$name.out" | head -n 1 || true)
+  [[ -n "$url" ]] || { echo "serve $name did not start: $(head -c 1000 "$T/$name.log")"; exit 1; }
+  printf -v "${name}_URL" '%s' "$url"
+  printf -v "${name}_PID" '%s' "$pid"
+}
+
+start_serve A "$T/repo-a" -m "mlp=$ROOT"
+start_serve B "$T/repo-b" -m "mlp=$ROOT" --api-key-file "$T/keys"
+B_HOSTPORT=${B_URL#http://}
+echo "A $A_URL, B $B_URL (keyed), model $ROOT (model.onnx $MODEL_CID)"
+C=(--set "ipfs.gateway=$A_URL" --set ipfs.local_node=)
+
+# infer URL MODEL: the KServe v2 answer's outputs as JSON (the same input as x.npy).
+infer() {
+  local data
+  data=$(python3 -c 'print([round(0.05 * i - 0.6, 6) for i in range(32)])')
+  curl -sf --max-time 60 -H 'content-type: application/json' \
+    -d "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2,16],\"data\":$data}]}" \
+    "$1/v2/models/$2/infer" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["outputs"]))'
+}
+
+# metric URL NAME [LABEL=VALUE...]: the value of that series of URL's /metrics, whatever the
+# order of its labels (0 when absent).
+metric() {
+  curl -sf "$1/metrics" | python3 -c '
+import re, sys
+name, want = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+for line in sys.stdin:
+    m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line.strip())
+    if m and m.group(1) == name and dict(re.findall(r"(\w+)=\"([^\"]*)\"", m.group(2) or "")) == want:
+        print(int(float(m.group(3)))); break
+else:
+    print(0)' "${@:2}"
+}
+
+case_run_on_a_peer_equals_a_local_run() {
+  run_capture remote ia "$T/repo-c" "${C[@]}" run "$MODEL_CID" --input "x=$T/x.npy" \
+    --remote "$A_URL" -o "$T/out-remote" --json
+  ((RC == 0)) || fail "run --remote exited $RC: $(cat "$T/remote.err")"
+  python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["peer"] == sys.argv[2], j' \
+    "$T/remote.out" "$A_URL" || fail "the answer does not name A: $(cat "$T/remote.out")"
+  (($(stored_count "$T/repo-c") == 0)) || fail "running on A stored blocks on C"
+  # The same run on C itself (it fetches the model from A first).
+  run_capture local ia "$T/repo-c" "${C[@]}" run "$MODEL_CID" --input "x=$T/x.npy" \
+    -o "$T/out-local" --json
+  ((RC == 0)) || fail "the local run exited $RC: $(cat "$T/local.err")"
+  for f in "$T/out-local"/*.npy; do
+    cmp "$f" "$T/out-remote/$(basename "$f")" || fail "$(basename "$f") differs from the local run"
+  done
+  # In words, the run says who answered.
+  run_capture words ia "$T/repo-c" run "$MODEL_CID" --input "x=$T/x.npy" --remote "$A_URL"
+  ((RC == 0)) || fail "run exited $RC"
+  assert_contains "$T/words.err" "answered by peer $A_URL"
+}
+
+case_auto_sends_a_model_it_lacks_to_the_peer_that_serves_it() {
+  run_capture auto ia "$T/repo-d" --set ipfs.offline=true run "$MODEL_CID" --input "x=$T/x.npy" \
+    --remote auto --peer "$A_URL" --json
+  ((RC == 0)) || fail "run --remote auto exited $RC: $(cat "$T/auto.err")"
+  python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["peer"] == sys.argv[2]' \
+    "$T/auto.out" "$A_URL" || fail "auto did not go to A: $(cat "$T/auto.out")"
+  # The peers can come from the configuration too.
+  run_capture auto_conf ia "$T/repo-d" --set ipfs.offline=true --set "peers=$A_URL" \
+    --set remote.mode=auto run "$MODEL_CID" --input "x=$T/x.npy" --json
+  ((RC == 0)) || fail "remote.mode=auto exited $RC: $(cat "$T/auto_conf.err")"
+  grep -q '"peer"' "$T/auto_conf.out" || fail "the configuration's peers were not used"
+}
+
+case_a_keyed_peer_wants_its_key() {
+  run_capture keyed ia "$T/repo-c" run "$MODEL_CID" --input "x=$T/x.npy" \
+    --remote "http://$KEY@$B_HOSTPORT" -o "$T/out-b" --json
+  ((RC == 0)) || fail "run on B with its key exited $RC: $(cat "$T/keyed.err")"
+  grep -q "\"peer\": \"$B_URL\"" "$T/keyed.out" || fail "B did not answer: $(cat "$T/keyed.out")"
+  ! grep -q "$KEY" "$T/keyed.out" "$T/keyed.err" || fail "the key was printed"
+  for f in "$T/out-local"/*.npy; do cmp "$f" "$T/out-b/$(basename "$f")" || fail "B's answer differs"; done
+  # Without the key B refuses; the run falls back to C, which holds the model now.
+  run_capture unkeyed ia "$T/repo-c" run "$MODEL_CID" --input "x=$T/x.npy" --remote "$B_URL"
+  ((RC == 0)) || fail "the fallback run exited $RC: $(cat "$T/unkeyed.err")"
+  assert_contains "$T/unkeyed.err" "answered 401"
+  assert_contains "$T/unkeyed.err" "running here"
+}
+
+case_serve_forwards_to_a_peer_and_falls_back_when_it_dies() {
+  start_serve C "$T/repo-c" --remote "$A_URL"
+  local on_a on_c before_a
+  on_a=$(infer "$A_URL" "$MODEL_CID") || fail "A did not answer"
+  before_a=$(metric "$A_URL" nv_inference_request_success model=mlp "version=$MODEL_CID")
+  on_c=$(infer "$C_URL" "$MODEL_CID") || fail "C did not answer: $(tail -n 3 "$T/C.log")"
+  [[ "$on_c" == "$on_a" ]] || fail "C's forwarded answer differs: $on_c vs $on_a"
+  (($(metric "$A_URL" nv_inference_request_success model=mlp "version=$MODEL_CID") == before_a + 1)) ||
+    fail "A did not run C's request"
+  (($(metric "$C_URL" ia_remote_requests_total outcome=success "peer=$A_URL") == 1)) ||
+    fail "C did not count the call: $(curl -s "$C_URL/metrics" | grep remote)"
+  # A's status for its peers names the model with what it measured.
+  curl -sf "$A_URL/ia/v1/node" | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+m = [m for m in j["models"] if m["cid"] == sys.argv[1]]
+assert m and m[0]["compute_ms"] > 0 and j["cores"] >= 1 and j["platform"], j' "$MODEL_CID" ||
+    fail "A's node status: $(curl -s "$A_URL/ia/v1/node")"
+  kill -9 "$A_PID"
+  on_c=$(infer "$C_URL" "$MODEL_CID") || fail "C did not answer with A dead: $(tail -n 3 "$T/C.log")"
+  [[ "$on_c" == "$on_a" ]] || fail "C's own answer differs: $on_c vs $on_a"
+  (($(metric "$C_URL" "ia_remote_fallbacks_total") == 1)) || fail "the fallback was not counted"
+  (($(metric "$C_URL" ia_remote_requests_total outcome=failure "peer=$A_URL") == 1)) ||
+    fail "the failed call was not counted"
+  assert_contains "$T/C.log" "trying the next choice"
+}
+
+case_bad_remote_values_are_clear_errors() {
+  expect_error no_peers "--remote auto needs peers" ia "$T/repo-c" run "$MODEL_CID" --remote auto
+  expect_error bad_mode "--remote wants never, auto or a peer's URL" \
+    ia "$T/repo-c" run "$MODEL_CID" --remote sometimes
+  expect_error bad_peer "peer 'ftp://x:1'.*scheme" \
+    ia "$T/repo-c" run "$MODEL_CID" --remote auto --peer ftp://x:1
+  expect_error local_file "--remote sends a model to a peer by its CID" \
+    ia "$T/repo-c" run "$T/models/mlp_test/model.onnx" --remote "$B_URL"
+  expect_error serve_bad "--remote wants never, auto or a peer's URL" \
+    ia "$T/repo-c" serve --remote maybe
+}
+
+stored_count() { find "$1/blocks" -name '*.data' -not -path '*/.tmp/*' 2>/dev/null | wc -l; }
+
+run_case "run on a peer gives exactly the outputs of a local run" case_run_on_a_peer_equals_a_local_run
+run_case "--remote auto sends a model this node lacks to the peer that serves it" case_auto_sends_a_model_it_lacks_to_the_peer_that_serves_it
+run_case "a keyed peer wants its key; without it the run falls back here" case_a_keyed_peer_wants_its_key
+run_case "serve forwards to its peer, and answers itself when the peer dies" case_serve_forwards_to_a_peer_and_falls_back_when_it_dies
+run_case "bad --remote and --peer values are clear errors" case_bad_remote_values_are_clear_errors
+summary
