@@ -135,9 +135,11 @@ class Expected {
 
 }  // namespace
 
-Status FetchCar(RemoteBlockSource& source, store::BlockSink& sink, const store::Cid& root,
-                const std::function<void(const store::Cid&, uint64_t bytes)>& on_block,
-                const CancelToken* cancel, CarFetchResult* result) {
+Status FetchCar(
+    RemoteBlockSource& source, store::BlockSource* local, store::BlockSink& sink,
+    const store::Cid& root,
+    const std::function<void(const store::Cid&, uint64_t bytes, bool fetched)>& on_block,
+    const CancelToken* cancel, CarFetchResult* result) {
   *result = CarFetchResult();
   SectionQueue parsed, verified;
   Buffers buffers;
@@ -165,6 +167,12 @@ Status FetchCar(RemoteBlockSource& source, store::BlockSink& sink, const store::
   });
   std::thread storer([&] {
     while (std::optional<store::CarSection> s = verified.Pop()) {
+      // Held already (a subtree whose root was missing while blocks below it were not).
+      if (local && local->GetBlock(s->cid).ok()) {
+        if (on_block) on_block(s->cid, s->block.size(), false);
+        buffers.Put(std::move(s->block));
+        continue;
+      }
       std::span<const uint8_t> parts[] = {store::AsBytes(s->block)};
       Status ok = sink.Put(s->cid, parts);
       if (!ok.ok()) {
@@ -175,7 +183,7 @@ Status FetchCar(RemoteBlockSource& source, store::BlockSink& sink, const store::
       }
       ++result->blocks;
       result->bytes += s->block.size();
-      if (on_block) on_block(s->cid, s->block.size());
+      if (on_block) on_block(s->cid, s->block.size(), true);
       buffers.Put(std::move(s->block));
     }
   });

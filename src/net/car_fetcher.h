@@ -29,7 +29,7 @@ inline constexpr uint64_t kCarQueueBytes = uint64_t{32} << 20;
 
 struct CarFetchResult {
   uint64_t blocks = 0;  // verified and stored (through the sink) from this CAR
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;   // (blocks `local` held already are not counted)
   // The roots of the subtrees still missing, in the order the walk met them: links of verified
   // blocks that the CAR did not bring (all of it: {root} when nothing came).
   std::vector<store::Cid> missing;
@@ -39,12 +39,16 @@ struct CarFetchResult {
   Status stream;
 };
 
-// Streams the CAR of the DAG below `root` from `source` into `sink`. `on_block` (may be empty)
-// is called on the store thread after each block is stored. Returns an error only for what
-// another source would not cure: the sink failing (the disk) or `cancel`; everything about the
-// source is in result->stream, with result->missing filled either way.
-Status FetchCar(RemoteBlockSource& source, store::BlockSink& sink, const store::Cid& root,
-                const std::function<void(const store::Cid&, uint64_t bytes)>& on_block,
-                const CancelToken* cancel, CarFetchResult* result);
+// Streams the CAR of the DAG below `root` from `source` into `sink`. A block `local` (may be
+// null) already holds is checked like any other but not written again. `on_block` (may be empty)
+// is called on the store thread after each block, with `fetched` false for one already held.
+// Returns an error only for what another source would not cure: the sink failing (the disk) or
+// `cancel`; everything about the source is in result->stream, with result->missing filled either
+// way.
+Status FetchCar(
+    RemoteBlockSource& source, store::BlockSource* local, store::BlockSink& sink,
+    const store::Cid& root,
+    const std::function<void(const store::Cid&, uint64_t bytes, bool fetched)>& on_block,
+    const CancelToken* cancel, CarFetchResult* result);
 
 }  // namespace ipfs_accelerate::net

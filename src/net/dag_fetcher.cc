@@ -226,13 +226,15 @@ Status FetchDag(store::BlockSource& local, store::BlockSink& sink,
     ++done.cars;
     CarFetchResult got;
     IA_RETURN_IF_ERROR(FetchCar(
-        *source, sink, subtree,
-        [&](const store::Cid&, uint64_t bytes) {
+        *source, &local, sink, subtree,
+        [&](const store::Cid&, uint64_t bytes, bool fetched) {
           ++done.blocks;
           done.bytes += bytes;
-          ++done.fetched_blocks;
-          done.fetched_bytes += bytes;
-          done.last_source = source->url();
+          if (fetched) {
+            ++done.fetched_blocks;
+            done.fetched_bytes += bytes;
+            done.last_source = source->url();
+          }
           if (progress) progress(done);
         },
         cancel, &got));
