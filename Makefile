@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CLANG_FORMAT ?= clang-format-14
-FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz repo_fuzz onnx_model_fuzz config_fuzz http_request_fuzz serve_handler_fuzz
+FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz car_parser_fuzz repo_fuzz onnx_model_fuzz config_fuzz http_request_fuzz serve_handler_fuzz
 
 .PHONY: all setup build demo test asan-build test-asan tsan-build test-tsan fuzz format format-check clean
 
@@ -65,13 +65,14 @@ test-asan: asan-build
 	    cat $(ASAN_REPORT).*; echo "test-asan: the sanitizers reported the errors above"; exit 1; fi; \
 	  exit $$rc
 
-# ThreadSanitizer over the tests of the engine's sessions, the router and the server (every
-# test of those suites, and any test with "Concurrent" in its name), and the serve and loadgen
-# scripts, which run the instrumented server binary under many clients. TSAN_TESTS=<ctest regex>
-# picks others. Reports, from the test binaries and from every server they start, go to
-# build-tsan/tsan-report.*; any report fails the target. Not in `make test` (the instrumented
-# build is slow); .ci/run runs it. tools/tsan.supp holds only third-party frames (why: there).
-TSAN_TESTS ?= ^(RouterTest|BatchTest|BenchRunTest|StoreOpsTest|AuthTest|HttpServerTest|KServeTest|LoadgenTest|MetricsTest|Session[A-Za-z]*Test)\.|Concurrent|script\.serve_test|script\.loadgen_test
+# ThreadSanitizer over the tests of the engine's sessions, the router, the server and the DAG
+# fetchers with their pipelines (every test of those suites, and any test with "Concurrent" in its
+# name), and the serve and loadgen scripts, which run the instrumented server binary under many
+# clients. TSAN_TESTS=<ctest regex> picks others. Reports, from the test binaries and from every
+# server they start, go to build-tsan/tsan-report.*; any report fails the target. Not in
+# `make test` (the instrumented build is slow); .ci/run runs it. tools/tsan.supp holds only
+# third-party frames (why: there).
+TSAN_TESTS ?= ^(RouterTest|BatchTest|BenchRunTest|StoreOpsTest|CarFetcherTest|DagFetcherTest|CarParserTest|AuthTest|HttpServerTest|KServeTest|LoadgenTest|MetricsTest|Session[A-Za-z]*Test)\.|Concurrent|script\.serve_test|script\.loadgen_test
 tsan-build: setup
 	@cmake -S . -B build-tsan -DIA_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target unit_tests ipfs-accelerate

@@ -579,11 +579,13 @@ void RegisterFetch(CLI::App& app, Context& ctx) {
   auto* timeout_option =
       fetch
           ->add_option("--timeout", *timeout_s,
-                       "Seconds each block request may take (default ipfs.timeout, 30)")
+                       "Seconds each block request may take, and a CAR stream may go without "
+                       "bytes (default ipfs.timeout, 30)")
           ->check(CLI::PositiveNumber);
   fetch
       ->add_option("--window", request->window,
-                   "Block requests in flight at once, across sources (default 8)")
+                   "Block requests in flight at once, across sources, for what is fetched "
+                   "block by block rather than as CARs (default 8)")
       ->check(CLI::Range(1, 256));
   auto* retries_option =
       fetch

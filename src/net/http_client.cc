@@ -2,9 +2,11 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 namespace ipfs_accelerate::net {
@@ -25,16 +27,48 @@ CURL* ThreadHandle() {
   return handle.get();
 }
 
+// Where a reply's body goes: whole into `body` (up to `limit`), or, for a streamed 2xx reply,
+// piece by piece to `on_body`.
 struct Sink {
-  std::string* body;
-  size_t limit;
+  std::string* body = nullptr;
+  size_t limit = 0;
   CURL* handle = nullptr;
   bool over = false;
+  const HttpBodyFn* on_body = nullptr;
+  std::optional<HttpReply> head;  // streamed replies: status and type, read at the first piece
+  Status stopped;                 // the error on_body returned
 };
+
+constexpr size_t kStreamErrorBodyBytes = 64 << 10;
+
+// Status and Content-Type of the reply being received.
+void ReadHead(CURL* h, HttpReply* reply) {
+  long status = 0;
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+  reply->status = static_cast<int>(status);
+  char* type = nullptr;
+  curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &type);
+  reply->content_type = type ? type : "";
+}
 
 size_t Write(char* data, size_t size, size_t count, void* user) {
   auto* sink = static_cast<Sink*>(user);
   const size_t n = size * count;
+  if (sink->on_body) {
+    if (!sink->head) {
+      sink->head.emplace();
+      ReadHead(sink->handle, &*sink->head);
+    }
+    if (sink->head->status >= 200 && sink->head->status < 300) {
+      sink->stopped = (*sink->on_body)(*sink->head, {reinterpret_cast<const uint8_t*>(data), n});
+      return sink->stopped.ok() ? n : 0;
+    }
+    // An error reply: its start is kept for the message, the rest dropped.
+    const size_t keep =
+        std::min(n, kStreamErrorBodyBytes - std::min(kStreamErrorBodyBytes, sink->body->size()));
+    sink->body->append(data, keep);
+    return n;
+  }
   if (sink->body->empty() && sink->handle) {
     // One allocation of the announced length (a 1 MiB block grown by appends cost copies and
     // page faults).
@@ -71,9 +105,7 @@ size_t Header(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-}  // namespace
-
-Result<HttpReply> HttpFetch(const HttpCall& call) {
+Result<HttpReply> Perform(const HttpCall& call, const HttpBodyFn* on_body) {
   if (call.url.rfind("http://", 0) != 0 && call.url.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("'" + call.url + "' is not an http:// or https:// URL");
   }
@@ -82,7 +114,11 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   curl_easy_reset(h);  // keeps the connection cache, drops the last call's options
 
   HttpReply reply;
-  Sink sink{&reply.body, call.max_body_bytes, h};
+  Sink sink;
+  sink.body = &reply.body;
+  sink.limit = call.max_body_bytes;
+  sink.handle = h;
+  sink.on_body = on_body;
   std::unique_ptr<curl_slist, CurlListDeleter> headers;
   std::vector<std::string> lines = call.headers;
   // No "Expect: 100-continue" round trip before a large body: the peers we post to read it anyway.
@@ -98,13 +134,22 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(call.timeout.count()));
+  const long timeout_ms = static_cast<long>(call.timeout.count());
+  if (on_body) {
+    // A stream may take as long as it takes while bytes keep coming.
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, std::max(1L, (timeout_ms + 999) / 1000));
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L << 10);  // fewer, larger pieces
+  } else {
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(call.max_body_bytes));
+  }
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, Write);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, Header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &reply.headers);
-  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(call.max_body_bytes));
   if (headers) curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   if (call.method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
@@ -118,24 +163,29 @@ Result<HttpReply> HttpFetch(const HttpCall& call) {
 
   const CURLcode rc = curl_easy_perform(h);
   const std::string what = call.method + " " + call.url;
+  if (!sink.stopped.ok()) return sink.stopped;
   if (sink.over || rc == CURLE_FILESIZE_EXCEEDED) {
     return Status::ResourceExhausted(what + ": the reply is over its limit of " +
                                      std::to_string(call.max_body_bytes) + " bytes");
   }
   if (rc == CURLE_OPERATION_TIMEDOUT) {
-    return Status::DeadlineExceeded(what + ": no complete reply within " +
-                                    std::to_string(call.timeout.count()) + " ms");
+    return Status::DeadlineExceeded(
+        what + (on_body ? ": no bytes arrived for " : ": no complete reply within ") +
+        std::to_string(call.timeout.count()) + " ms");
   }
   if (rc != CURLE_OK) {
     return Status::Unavailable(what + ": " + (error[0] ? error : curl_easy_strerror(rc)));
   }
-  long status = 0;
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-  reply.status = static_cast<int>(status);
-  char* type = nullptr;
-  curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &type);
-  if (type) reply.content_type = type;
+  ReadHead(h, &reply);
   return reply;
+}
+
+}  // namespace
+
+Result<HttpReply> HttpFetch(const HttpCall& call) { return Perform(call, nullptr); }
+
+Result<HttpReply> HttpStream(const HttpCall& call, const HttpBodyFn& on_body) {
+  return Perform(call, &on_body);
 }
 
 }  // namespace ipfs_accelerate::net

@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,5 +37,16 @@ struct HttpReply {
 // out, kResourceExhausted for a body over call.max_body_bytes, kInvalidArgument for a URL that is
 // not http(s). Any HTTP status is a reply, not an error: the caller decides what it means.
 Result<HttpReply> HttpFetch(const HttpCall& call);
+
+// The body of a 2xx reply, piece by piece as it arrives; `head` holds the status and Content-Type
+// (its body is empty). An error returned stops the transfer.
+using HttpBodyFn = std::function<Status(const HttpReply& head, std::span<const uint8_t> bytes)>;
+
+// Sends `call` and hands a 2xx reply's body to `on_body` as it arrives, never holding it whole
+// (for long streams such as CARs); the body of any other reply (its first 64 KiB) is returned in
+// the reply for the caller's message. Here call.timeout bounds connecting and every stretch with
+// no bytes arriving (a stalled stream, to the second), not the whole exchange; max_body_bytes is
+// not used. Errors as HttpFetch's, and any error `on_body` returns.
+Result<HttpReply> HttpStream(const HttpCall& call, const HttpBodyFn& on_body);
 
 }  // namespace ipfs_accelerate::net

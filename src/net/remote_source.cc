@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/multihash.h"
+#include "store/varint.h"
 
 namespace ipfs_accelerate::net {
 
@@ -62,6 +63,33 @@ void RemoteBlockSource::Record(bool ok, uint64_t bytes, double ms) {
   }
 }
 
+void RemoteBlockSource::RecordFailure(const Status& error, double ms) {
+  // Not having the block is an answer, and so is not serving CARs; anything else counts against
+  // the source.
+  const bool answered =
+      error.code() == StatusCode::kNotFound || error.code() == StatusCode::kUnsupported;
+  Record(answered, 0, ms);
+  if (answered) return;
+  bool give_up;
+  {
+    std::lock_guard lock(mu_);
+    give_up = failures_in_a_row_ >= kMaxFailuresInARow;
+  }
+  if (give_up) {
+    MarkDown(std::to_string(kMaxFailuresInARow) +
+             " requests in a row failed, the last: " + error.message());
+  }
+}
+
+Status RemoteBlockSource::Verify(const store::Cid& cid, std::span<const uint8_t> bytes) {
+  Status ok = store::VerifyMultihash(cid.multihash(), bytes);
+  if (ok.ok() || ok.code() != StatusCode::kCorruption) return ok;  // a hash we cannot check
+  const std::string why = "it sent " + std::to_string(bytes.size()) + " bytes for " +
+                          cid.ToString() + " that do not hash to that CID";
+  MarkDown(why);
+  return Status::Corruption(url_ + ": " + why + " (nothing stored; source marked down)");
+}
+
 Result<std::string> RemoteBlockSource::GetBlock(const store::Cid& cid) {
   if (down_) return Status::Unavailable(url_ + " is down: " + down_reason());
   {
@@ -73,34 +101,42 @@ Result<std::string> RemoteBlockSource::GetBlock(const store::Cid& cid) {
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   if (!got.ok()) {
-    // Not having the block is an answer; anything else counts against the source.
-    const bool answered = got.status().code() == StatusCode::kNotFound;
-    Record(answered, 0, ms);
-    if (!answered) {
-      bool give_up;
-      {
-        std::lock_guard lock(mu_);
-        give_up = failures_in_a_row_ >= kMaxFailuresInARow;
-      }
-      if (give_up) {
-        MarkDown(std::to_string(kMaxFailuresInARow) +
-                 " requests in a row failed, the last: " + got.status().message());
-      }
-    }
+    RecordFailure(got.status(), ms);
     return got.status();
   }
   std::string bytes = std::move(*got);
-  Status ok = store::VerifyMultihash(
-      cid.multihash(), {reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()});
+  Status ok = Verify(cid, store::AsBytes(bytes));
   Record(ok.ok(), bytes.size(), ms);
-  if (!ok.ok()) {
-    if (ok.code() != StatusCode::kCorruption) return ok;  // a hash we cannot check: not its fault
-    const std::string why = "it sent " + std::to_string(bytes.size()) + " bytes for " +
-                            cid.ToString() + " that do not hash to that CID";
-    MarkDown(why);
-    return Status::Corruption(url_ + ": " + why + " (nothing stored; source marked down)");
-  }
+  if (!ok.ok()) return ok;
   return bytes;
+}
+
+Status RemoteBlockSource::StreamCar(
+    const store::Cid& root, const std::function<Status(std::span<const uint8_t>)>& on_bytes) {
+  if (down_) return Status::Unavailable(url_ + " is down: " + down_reason());
+  {
+    std::lock_guard lock(mu_);
+    ++stats_.in_flight;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t bytes = 0;
+  Status s = RequestCar(root, [&](std::span<const uint8_t> piece) {
+    bytes += piece.size();
+    return on_bytes(piece);
+  });
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (s.ok()) {
+    Record(true, bytes, ms);
+  } else {
+    RecordFailure(s, ms);
+  }
+  return s;
+}
+
+Status RemoteBlockSource::RequestCar(const store::Cid&,
+                                     const std::function<Status(std::span<const uint8_t>)>&) {
+  return Status::Unsupported(url_ + " is not asked for CARs (a block at a time only)");
 }
 
 namespace {
@@ -143,6 +179,45 @@ Result<std::string> GatewaySource::Request(const store::Cid& cid) {
                                "', not application/vnd.ipld.raw (not a trustless gateway?)");
   }
   return std::move(reply.body);
+}
+
+Status GatewaySource::RequestCar(const store::Cid& root,
+                                 const std::function<Status(std::span<const uint8_t>)>& on_bytes) {
+  HttpCall call;
+  call.url = url_ + "/ipfs/" + root.ToString() + "?format=car&dag-scope=all&car-dups=n";
+  call.headers = {"Accept: application/vnd.ipld.car; version=1; order=dfs; dups=n"};
+  call.timeout = timeout_;
+  const std::string what = "gateway " + url_ + " for a CAR of " + root.ToString();
+  bool checked = false;
+  IA_ASSIGN_OR_RETURN(
+      HttpReply reply,
+      HttpStream(call, [&](const HttpReply& head, std::span<const uint8_t> bytes) -> Status {
+        if (!checked) {
+          checked = true;
+          if (MediaType(head.content_type) != "application/vnd.ipld.car") {
+            return Status::Unsupported(what + ": answered Content-Type '" + head.content_type +
+                                       "', not application/vnd.ipld.car");
+          }
+        }
+        return on_bytes(bytes);
+      }));
+  if (reply.status == 404 || reply.status == 410) {
+    return Status::NotFound(what + ": it does not have the root block (HTTP " +
+                            std::to_string(reply.status) + ")");
+  }
+  if (reply.status == 400 || reply.status == 406 || reply.status == 501) {
+    return Status::Unsupported(what + ": it does not serve this CAR (HTTP " +
+                               std::to_string(reply.status) + " " + Excerpt(reply.body) + ")");
+  }
+  if (reply.status != 200) {
+    return Status::Unavailable(what + ": HTTP " + std::to_string(reply.status) + " " +
+                               Excerpt(reply.body));
+  }
+  if (!checked && MediaType(reply.content_type) != "application/vnd.ipld.car") {
+    return Status::Unsupported(what + ": answered Content-Type '" + reply.content_type +
+                               "', not application/vnd.ipld.car");
+  }
+  return Status::Ok();
 }
 
 Result<std::string> KuboRpcSource::Request(const store::Cid& cid) {

@@ -1,13 +1,15 @@
-// Block sources on other machines: an HTTP trustless gateway (GET /ipfs/{cid}?format=raw) and a
-// local IPFS node's Kubo RPC API (POST /api/v0/block/get?arg={cid}). Both answer through
-// RemoteBlockSource::GetBlock, the one place remote bytes are checked against their CID: a block
-// that does not match is never returned (so never stored), and the source that sent it is marked
-// down and asked nothing more.
+// Block sources on other machines: an HTTP trustless gateway (GET /ipfs/{cid}?format=raw, and
+// whole subtrees as CARs) and a local IPFS node's Kubo RPC API (POST /api/v0/block/get?arg={cid}).
+// Every remote byte is checked against its CID in one place, RemoteBlockSource::Verify (GetBlock
+// and the CAR fetcher both call it): a block that does not match is never returned (so never
+// stored), and the source that sent it is marked down and asked nothing more.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "net/http_client.h"
@@ -27,6 +29,21 @@ class RemoteBlockSource : public store::BlockSource {
   // source cannot be reached, answers out of protocol or is down, kDeadlineExceeded on timeout,
   // kCorruption when it sent bytes that do not hash to `cid` (the source is then down).
   Result<std::string> GetBlock(const store::Cid& cid) final;
+
+  // The one check of bytes a source sent: Ok when `bytes` hash to `cid`; kCorruption when they do
+  // not, and the source is then marked down; kUnsupported for a hash function we cannot check.
+  Status Verify(const store::Cid& cid, std::span<const uint8_t> bytes);
+
+  // Streams a CAR of every block below `root` (dag-scope=all, order=dfs, dups=n) to `on_bytes`
+  // as it arrives; the bytes are not checked here (the caller parses them and calls Verify).
+  // kUnsupported when the source does not serve CARs (HTTP 400, 406, 501, or a kind of source
+  // without them), kNotFound when it lacks the root, kUnavailable when it is down or the stream
+  // breaks, kDeadlineExceeded when no bytes come for the timeout, or the error `on_bytes` returns.
+  Status StreamCar(const store::Cid& root,
+                   const std::function<Status(std::span<const uint8_t>)>& on_bytes);
+
+  // Asks the source nothing more, for `why` (the first reason given is kept).
+  void MarkDown(const std::string& why);
 
   const std::string& url() const { return url_; }
   bool down() const { return down_.load(); }
@@ -50,14 +67,18 @@ class RemoteBlockSource : public store::BlockSource {
  protected:
   // One request for the block's bytes as the source sent them (not yet verified).
   virtual Result<std::string> Request(const store::Cid& cid) = 0;
+  // One request for a CAR below `root` (see StreamCar); the base class serves none.
+  virtual Status RequestCar(const store::Cid& root,
+                            const std::function<Status(std::span<const uint8_t>)>& on_bytes);
 
   std::string url_;
   std::chrono::milliseconds timeout_;
 
  private:
-  void MarkDown(const std::string& why);
   // Counts one finished request: its outcome, bytes and time.
   void Record(bool ok, uint64_t bytes, double ms);
+  // Counts a request that failed with `error`; marks the source down after kMaxFailuresInARow.
+  void RecordFailure(const Status& error, double ms);
 
   std::atomic<bool> down_{false};
   mutable std::mutex mu_;  // guards what follows
@@ -70,13 +91,16 @@ class RemoteBlockSource : public store::BlockSource {
 // marked down for the rest of its life.
 inline constexpr int kMaxFailuresInARow = 3;
 
-// A trustless gateway (IPFS HTTP Gateway spec, application/vnd.ipld.raw responses).
+// A trustless gateway (IPFS HTTP Gateway spec: application/vnd.ipld.raw blocks and
+// application/vnd.ipld.car streams).
 class GatewaySource : public RemoteBlockSource {
  public:
   using RemoteBlockSource::RemoteBlockSource;
 
  protected:
   Result<std::string> Request(const store::Cid& cid) override;
+  Status RequestCar(const store::Cid& root,
+                    const std::function<Status(std::span<const uint8_t>)>& on_bytes) override;
 };
 
 // A local IPFS node through Kubo's RPC API (every call a POST; errors as JSON {"Message", ...}).

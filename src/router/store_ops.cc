@@ -99,7 +99,7 @@ Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
   options.window = request.window;
   options.retry.retries = request.retries;
   FetchProgress done;
-  IA_RETURN_IF_ERROR(net::FetchDagBlocks(
+  IA_RETURN_IF_ERROR(net::FetchDag(
       repo, *writer, remote, root, options,
       [&](const net::DagFetchProgress& p) {
         done.blocks = p.blocks;

@@ -61,13 +61,14 @@ Result<std::vector<store::Cid>> ImportCarFile(store::ByteReader& in, store::Repo
 
 // Where FetchDag asks for the blocks the repository does not have.
 struct FetchRequest {
-  std::string local_node;                    // a Kubo RPC API URL, asked first ("" = none)
-  std::vector<std::string> gateways;         // trustless gateway URLs, asked in this order
-  std::vector<std::string> routers;          // delegated routing v1 URLs asked for providers
-  std::chrono::milliseconds timeout{30000};  // for each block request
-  int retries = 3;                           // more tries of a block after a transient failure
-  int window = 8;                            // block requests in flight at once
-  bool pin = true;                           // pin the root once the whole DAG is stored
+  std::string local_node;             // a Kubo RPC API URL, asked first ("" = none)
+  std::vector<std::string> gateways;  // trustless gateway URLs, asked in this order
+  std::vector<std::string> routers;   // delegated routing v1 URLs asked for providers
+  // For each block request; for a CAR, connecting and any stretch without bytes.
+  std::chrono::milliseconds timeout{30000};
+  int retries = 3;  // more tries of a block after a transient failure
+  int window = 8;   // block requests in flight at once (what is not fetched as CARs)
+  bool pin = true;  // pin the root once the whole DAG is stored
 };
 
 struct FetchProgress {
@@ -78,14 +79,16 @@ struct FetchProgress {
   std::string source;  // the URL the last fetched block came from
 };
 
-// Makes the whole DAG below `root` present in `repo`: walks it with request.window block requests
-// in flight, taking each block from the repository when there and else from the source of
-// `request` expected to answer soonest (every block verified against its CID; a source that sends
-// a wrong block, or fails kMaxFailuresInARow times in a row, is dropped; transient failures are
-// retried with backoff), storing what it fetched durably as it goes.
-// A fetch that stops (error, `cancel`, SIGKILL) keeps what it stored, and the next one fetches
-// only the rest. Pins the root at the end when request.pin. `progress` (may be empty) is called
-// after each block, from the fetching threads, one at a time.
+// Makes the whole DAG below `root` present in `repo` (net::FetchDag): walks what is stored, asks
+// for each missing subtree as one streamed CAR from a gateway that serves them, and fetches what is
+// still missing block by block with request.window requests in flight, each from the source of
+// `request` expected to answer soonest. Every block is verified against its CID; a source that
+// sends a wrong or unlinked block, or fails kMaxFailuresInARow times in a row, is dropped;
+// transient failures are retried with backoff. Blocks are written as they arrive (each a
+// temporary file, synced in batches, renamed into place: never half-visible) and the root is
+// pinned only after the last sync (when request.pin). A fetch that stops (error, `cancel`,
+// SIGKILL) keeps what was synced, and the next one re-verifies it and fetches only the rest.
+// `progress` (may be empty) is called after each block, one call at a time.
 Result<FetchProgress> FetchDag(store::Repo& repo, const store::Cid& root,
                                const FetchRequest& request,
                                const std::function<void(const FetchProgress&)>& progress,

@@ -19,11 +19,13 @@
 namespace ipfs_accelerate::store {
 namespace {
 
-constexpr uint64_t kMaxHeaderBytes = 1 << 20;
-constexpr uint64_t kMaxSectionBytes = 8 << 20;  // blocks are at most 2 MiB in IPFS; leave room
+constexpr uint64_t kMaxHeaderBytes = kMaxCarHeaderBytes;
+constexpr uint64_t kMaxSectionBytes = kMaxCarSectionBytes;
 constexpr uint64_t kMaxRoots = 1024;
 
-Result<std::vector<Cid>> ParseHeader(std::span<const uint8_t> header) {
+}  // namespace
+
+Result<std::vector<Cid>> ParseCarHeader(std::span<const uint8_t> header) {
   CborReader r(header, "CAR header");
   int major;
   uint64_t n;
@@ -74,8 +76,6 @@ Result<std::vector<Cid>> ParseHeader(std::span<const uint8_t> header) {
   if (!roots) return Status::Corruption("CAR header has no roots");
   return std::move(*roots);
 }
-
-}  // namespace
 
 Result<size_t> FdReader::Read(uint8_t* buf, size_t n) {
   for (;;) {
@@ -139,7 +139,7 @@ Result<CarReader> CarReader::Open(ByteReader* in) {
   std::string header(*len, '\0');
   IA_RETURN_IF_ERROR(
       r.ReadExact(reinterpret_cast<uint8_t*>(header.data()), header.size(), "header"));
-  IA_ASSIGN_OR_RETURN(r.roots_, ParseHeader(AsBytes(header)));
+  IA_ASSIGN_OR_RETURN(r.roots_, ParseCarHeader(AsBytes(header)));
   return r;
 }
 

@@ -19,6 +19,15 @@ namespace ipfs_accelerate::store {
 
 class Repo;
 
+// Limits every CAR reader holds to before it allocates: a header's length, a section's length
+// (blocks are at most 2 MiB in IPFS; this leaves room).
+inline constexpr uint64_t kMaxCarHeaderBytes = uint64_t{1} << 20;
+inline constexpr uint64_t kMaxCarSectionBytes = uint64_t{8} << 20;
+
+// The roots of a CARv1 header's dag-cbor bytes (after its length varint). kCorruption naming what
+// is wrong; kUnsupported for a CARv2 header.
+Result<std::vector<Cid>> ParseCarHeader(std::span<const uint8_t> header);
+
 // A source of bytes: Read returns how many it put in `buf` (0 only at the end).
 class ByteReader {
  public:

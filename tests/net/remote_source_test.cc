@@ -1,102 +1,18 @@
 // The remote block sources against a real HTTP server on 127.0.0.1 that answers as a trustless
-// gateway or as Kubo's RPC API would, from blocks in memory, and can be told to misbehave.
+// gateway or as Kubo's RPC API would, from blocks in memory, and can be told to misbehave
+// (tests/net/test_gateway.h).
 #include "net/remote_source.h"
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <map>
-#include <mutex>
-
-#include "../test_util.h"
-#include "core/thread_pool.h"
 #include "net/dag_fetcher.h"
 #include "net/source_chain.h"
-#include "server/http_server.h"
-#include "store/importer.h"
-#include "store/unixfs_reader.h"
+#include "test_gateway.h"
 
 namespace ipfs_accelerate::net {
 namespace {
 
-using server::HttpRequest;
-using server::HttpResponse;
-using server::Responder;
 using test_util::HasSubstr;
-
-// How the server answers.
-enum class Mode { kGood, kCorrupt, kWrongType, kHuge, kStall, kServerError };
-
-class Remote {
- public:
-  explicit Remote(bool kubo) : kubo_(kubo) {
-    server::HttpServerOptions options;
-    options.port = 0;
-    options.io_threads = 2;
-    auto started = server::HttpServer::Start(
-        options, [this](HttpRequest r, Responder respond) { Answer(std::move(r), respond); });
-    EXPECT_TRUE(started.ok()) << started.status().ToString();
-    if (started.ok()) server_ = std::move(started).value();
-  }
-  ~Remote() {
-    if (server_) server_->Stop(0);
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(server_->port()); }
-  store::Cid Add(const std::string& block) { return blocks_.PutBlock(block, store::kCodecRaw); }
-  // Where the server's blocks live (import a DAG straight into it).
-  test_util::MemBlockStore& blocks() { return blocks_; }
-  void set_mode(Mode m) { mode_ = m; }
-  int requests() const { return requests_; }
-  const HttpRequest& last() {
-    std::lock_guard lock(mu_);
-    return last_;
-  }
-
- private:
-  void Answer(HttpRequest r, const Responder& respond) {
-    ++requests_;
-    {
-      std::lock_guard lock(mu_);
-      last_ = r;
-    }
-    if (mode_ == Mode::kStall) return;  // never answers; Stop closes the connection
-    std::string cid_text;
-    if (kubo_) {
-      if (r.method != "POST") return respond(HttpResponse::Error(405, "POST only"));
-      cid_text = r.query.substr(r.query.find("arg=") + 4);
-    } else {
-      cid_text = r.path.substr(std::string("/ipfs/").size());
-    }
-    auto cid = store::Cid::Parse(cid_text);
-    auto block = cid.ok() ? blocks_.GetBlock(*cid) : Result<std::string>(cid.status());
-    HttpResponse out;
-    if (mode_ == Mode::kServerError) return respond(HttpResponse::Error(502, "upstream broke"));
-    if (!block.ok()) {
-      if (!kubo_) return respond(HttpResponse::Error(404, "no such block"));
-      out.status = 500;
-      out.body = std::string("{\"Message\":\"block was not found locally (offline)\",") +
-                 "\"Code\":0,\"Type\":\"error\"}";
-      return respond(std::move(out));
-    }
-    out.content_type = kubo_ ? "text/plain" : "application/vnd.ipld.raw";
-    out.body = *block;
-    if (mode_ == Mode::kCorrupt) out.body[0] ^= 1;
-    if (mode_ == Mode::kWrongType) out.content_type = "text/html";
-    if (mode_ == Mode::kHuge) out.body.assign(kMaxRemoteBlockBytes + 1, 'x');
-    respond(std::move(out));
-  }
-
-  bool kubo_;
-  test_util::MemBlockStore blocks_;
-  std::atomic<Mode> mode_{Mode::kGood};
-  std::atomic<int> requests_{0};
-  std::mutex mu_;
-  HttpRequest last_;
-  std::unique_ptr<server::HttpServer> server_;
-};
-
-constexpr std::chrono::milliseconds kTimeout{5000};
 
 TEST(GatewaySourceTest, GetsAVerifiedRawBlockAsTheSpecAsks) {
   Remote gw(false);
@@ -236,31 +152,6 @@ TEST(SourceChainTest, NotFoundWhenNoSourceHasTheBlockAndAnErrorWhenSomeFailed) {
   auto failed = chain.GetBlock(cid);
   EXPECT_EQ(failed.status().code(), StatusCode::kUnavailable) << failed.status().ToString();
   EXPECT_FALSE(local.Has(cid));
-}
-
-// A file of 150000 bytes in 1 KiB leaves (about 150 blocks), imported into each of `servers`.
-store::Cid ImportFile(const std::string& content, std::vector<Remote*> servers) {
-  ThreadPool pool(2);
-  store::ImportOptions o = store::ImportOptions::ForProfile("unixfs-v1-2025").value();
-  o.chunk_size = 1024;
-  o.max_links = 16;
-  store::Cid root;
-  for (Remote* server : servers) {
-    store::Importer importer(o, &server->blocks(), &pool);
-    root = importer.AddBytes(test_util::Span(content)).value().cid;
-  }
-  return root;
-}
-
-std::string ReadFile(store::BlockSource& blocks, const store::Cid& root) {
-  store::UnixFsReader reader(&blocks);
-  std::string out;
-  Status s = reader.ReadFile(root, [&](std::span<const uint8_t> piece) {
-    out.append(reinterpret_cast<const char*>(piece.data()), piece.size());
-    return Status::Ok();
-  });
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return out;
 }
 
 TEST(DagFetcherTest, FetchesAWholeDagWithManyRequestsInFlightAcrossSources) {

@@ -24,12 +24,16 @@ using store::Repo;
 using test_util::HasSubstr;
 using test_util::TempDir;
 
-// A trustless gateway (raw blocks only) over the repository at `repo_path`; counts requests.
+// A trustless gateway over the repository at `repo_path` that serves raw blocks only (a CAR
+// request is answered 406, as by a gateway without CARs); counts block requests.
 class Gateway {
  public:
   explicit Gateway(std::string repo_path) : repo_path_(std::move(repo_path)) {
     auto started = server::HttpServer::Start(
         {.port = 0, .io_threads = 2}, [this](server::HttpRequest r, server::Responder respond) {
+          if (r.QueryParam("format") == "car") {
+            return respond(server::HttpResponse::Error(406, "raw blocks only"));
+          }
           ++requests_;
           auto cid = Cid::Parse(r.path.substr(std::string("/ipfs/").size()));
           auto block =
