@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "cli/cli.h"
@@ -75,6 +76,24 @@ Result<std::map<std::string, std::pair<std::string, std::string>>> ParseSettings
     out[name] = {text, where};
   }
   return out;
+}
+
+// Tells the routing directory of the configured peers that answer: each provides the models it
+// serves, at its URL's address.
+void RegisterPeers(router::RemoteInference& remote, router::ProviderDirectory& providers) {
+  for (auto& [peer, status] : remote.RefreshPeers()) {
+    if (status.peer_id.empty() || !net::ParsePeerId(status.peer_id).ok()) continue;
+    auto addr = net::HttpMultiaddrOfUrl(peer.url);
+    if (!addr.ok()) continue;
+    std::set<std::string> models;
+    for (const router::NodeModel& m : status.models) models.insert(m.cid);
+    providers.AddPeer({.peer_id = status.peer_id,
+                       .addrs = {*addr},
+                       .protocols = {"transport-ipfs-gateway-http"},
+                       .holds = [models = std::move(models)](const store::Cid& cid) {
+                         return models.count(cid.ToString()) > 0;
+                       }});
+  }
 }
 
 int Serve(Context& ctx, const ServeOpts& o) {
@@ -177,10 +196,14 @@ int Serve(Context& ctx, const ServeOpts& o) {
   // Remote inference: what this node publishes for its peers, and where its requests may go.
   auto policy = router::RemotePolicyFromConfig(*config, o.remote, o.peers);
   if (!policy.ok()) return Fail(policy.status());
+  policy->self_peer_id = identity->peer_id();
+  // Also without --remote, known peers are asked what they serve, so that this node's routing
+  // answers list them (GET /routing/v1/providers/{cid}).
   std::unique_ptr<router::RemoteInference> remote;
-  if (policy->mode != router::RemoteMode::kNever) {
+  if (policy->mode != router::RemoteMode::kNever || !policy->peers.empty()) {
     remote = std::make_unique<router::RemoteInference>(*policy, &router);
   }
+  const bool forwards = policy->mode != router::RemoteMode::kNever;
   hardware::HardwareReport hw = hardware::DetectHardware(*hardware::RealSystemView(), *config);
   std::vector<hardware::PlatformInfo> usable = hardware::AvailableByPriority(hw);
   std::string platform = usable.empty() ? "cpu" : usable.front().name;
@@ -192,7 +215,7 @@ int Serve(Context& ctx, const ServeOpts& o) {
                             server::HttpServer* s = http_server.load();
                             return s ? s->open_connections() : 0;
                           });
-  if (remote) metrics.set_remote([&remote] { return remote->Stats(); });
+  if (forwards) metrics.set_remote([&remote] { return remote->Stats(); });
   server::App app(
       router, {.authorize = [&auth](const server::HttpRequest& r,
                                     server::RouteClass a) { return auth->Authorize(r, a); },
@@ -240,7 +263,14 @@ int Serve(Context& ctx, const ServeOpts& o) {
 
   CancelToken stop;
   ScopedSignalCancel on_signal(&stop);
-  while (!stop.cancelled()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto next_refresh = std::chrono::steady_clock::now();
+  while (!stop.cancelled()) {
+    if (remote && std::chrono::steady_clock::now() >= next_refresh) {
+      RegisterPeers(*remote, providers);
+      next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   app.set_ready(false);
   std::fprintf(stderr, "serve: stopping; finishing requests in flight (up to %.0f s)\n", o.grace);
   (*server)->Stop(o.grace);

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cctype>
+#include <charconv>
 #include <vector>
 
 namespace ipfs_accelerate::net {
@@ -159,6 +160,38 @@ std::string HttpMultiaddr(const std::string& host, uint16_t port, bool tls) {
     out = "/dns/" + h;
   }
   return out + "/tcp/" + std::to_string(port) + (tls ? "/tls/http" : "/http");
+}
+
+Result<std::string> HttpMultiaddrOfUrl(std::string_view url) {
+  const bool tls = url.rfind("https://", 0) == 0;
+  if (!tls && url.rfind("http://", 0) != 0) {
+    return Status::InvalidArgument("'" + std::string(url) + "' is not an http:// or https:// URL");
+  }
+  std::string_view rest = url.substr(tls ? 8 : 7);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (size_t at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+  std::string_view host = rest, port_text;
+  if (!rest.empty() && rest.front() == '[') {  // [v6]:port
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) {
+      return Status::InvalidArgument("'" + std::string(url) + "' has an unclosed '['");
+    }
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size() && rest[close + 1] == ':') port_text = rest.substr(close + 2);
+  } else if (size_t colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    port_text = rest.substr(colon + 1);
+  }
+  if (host.empty()) return Status::InvalidArgument("'" + std::string(url) + "' has no host");
+  uint32_t port = tls ? 443 : 80;
+  if (!port_text.empty()) {
+    auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+        port > 65535) {
+      return Status::InvalidArgument("'" + std::string(url) + "' has a bad port");
+    }
+  }
+  return HttpMultiaddr(std::string(host), static_cast<uint16_t>(port), tls);
 }
 
 }  // namespace ipfs_accelerate::net

@@ -23,4 +23,9 @@ Result<std::string> GatewayUrlFromMultiaddr(std::string_view multiaddr);
 // `port`: "/ip4/127.0.0.1/tcp/8080/http", or ".../tls/http" when it speaks TLS.
 std::string HttpMultiaddr(const std::string& host, uint16_t port, bool tls);
 
+// The multiaddr of the server at an http(s) URL ("http://127.0.0.1:8001" ->
+// "/ip4/127.0.0.1/tcp/8001/http"; the default port when none is given; a path is ignored).
+// kInvalidArgument for a URL that is not http(s) or has a bad port.
+Result<std::string> HttpMultiaddrOfUrl(std::string_view url);
+
 }  // namespace ipfs_accelerate::net

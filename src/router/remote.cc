@@ -8,6 +8,7 @@
 #include "core/json_util.h"
 #include "core/log.h"
 #include "net/http_client.h"
+#include "net/routing.h"
 #include "router/fetch_on_miss.h"
 #include "router/kserve.h"
 #include "store/cid.h"
@@ -90,15 +91,17 @@ Result<Peer> ParsePeer(const std::string& text) {
 
 std::string PeerName(const Peer& peer) { return peer.url; }
 
-Result<RemotePolicy> ParseRemotePolicy(const std::string& mode, std::vector<Peer> peers) {
+Result<RemotePolicy> ParseRemotePolicy(const std::string& mode, std::vector<Peer> peers,
+                                       std::vector<std::string> routers) {
   RemotePolicy policy;
   policy.peers = std::move(peers);
+  policy.routers = std::move(routers);
   if (mode.empty() || mode == "never") return policy;
   if (mode == "auto") {
-    if (policy.peers.empty()) {
+    if (policy.peers.empty() && policy.routers.empty()) {
       return Status::InvalidArgument(
-          "--remote auto needs peers to choose among: give --peer URL or the configuration's "
-          "peers");
+          "--remote auto needs peers to choose among: give --peer URL, the configuration's "
+          "peers, or ipfs.routers to find them");
     }
     policy.mode = RemoteMode::kAuto;
     return policy;
@@ -130,7 +133,7 @@ Result<RemotePolicy> RemotePolicyFromConfig(const Config& config, const std::str
   IA_ASSIGN_OR_RETURN(
       RemotePolicy policy,
       ParseRemotePolicy(remote_flag.empty() ? config.String("remote.mode") : remote_flag,
-                        std::move(peers)));
+                        std::move(peers), config.List("ipfs.routers")));
   policy.timeout_s = config.Number("remote.timeout");
   return policy;
 }
@@ -252,8 +255,10 @@ Result<NodeStatus> RemoteInference::StatusOf(const Peer& peer) {
     if (status.ok()) status->rtt_ms = rtt_ms;
   }
   if (!status.ok()) {
-    Log(LogLevel::kWarning, "remote: cannot read the status of peer " + PeerName(peer) + ": " +
-                                status.status().message());
+    // A node a router named that is no ipfs-accelerate node (a plain gateway) answers 404.
+    Log(status.status().code() == StatusCode::kNotFound ? LogLevel::kInfo : LogLevel::kWarning,
+        "remote: cannot read the status of peer " + PeerName(peer) + ": " +
+            status.status().message());
   }
   std::lock_guard<std::mutex> lock(mu_);
   status_[peer.url] = {Clock::now(), status};
@@ -281,10 +286,17 @@ std::vector<Choice> RemoteInference::Plan(const std::string& cid, bool local_sto
     NodeStatus status;
     const NodeModel* model;
   };
+  std::vector<Peer> peers = policy_.peers;
+  for (Peer& found : Discover(cid)) {
+    bool known = false;
+    for (const Peer& p : peers) known |= p.url == found.url;
+    if (!known) peers.push_back(std::move(found));
+  }
   std::vector<Candidate> candidates;
-  for (const Peer& peer : policy_.peers) {
+  for (const Peer& peer : peers) {
     auto status = StatusOf(peer);
     if (!status.ok()) continue;
+    if (!policy_.self_peer_id.empty() && status->peer_id == policy_.self_peer_id) continue;
     Candidate c{peer, std::move(status).value(), nullptr};
     c.model = c.status.Find(cid);
     if (c.model) candidates.push_back(std::move(c));
@@ -325,6 +337,52 @@ std::vector<Choice> RemoteInference::Plan(const std::string& cid, bool local_sto
   auto it = std::find_if(plan.begin(), plan.end(), [](const Choice& c) { return !c.peer; });
   plan.erase(it + 1, plan.end());
   return plan;
+}
+
+std::vector<Peer> RemoteInference::Discover(const std::string& cid) {
+  if (policy_.routers.empty()) return {};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = discovered_.find(cid);
+    if (it != discovered_.end() && Clock::now() - it->second.at < Millis(policy_.status_ttl_s)) {
+      return it->second.peers;
+    }
+  }
+  std::vector<Peer> found;
+  auto root = store::Cid::Parse(cid);
+  for (const std::string& router : policy_.routers) {
+    if (!root.ok()) break;
+    auto answer = net::FindProviders(router, *root, Millis(std::min(policy_.timeout_s, 5.0)));
+    if (!answer.ok()) {
+      Log(LogLevel::kWarning, "remote: router " + router + ": " + answer.status().message());
+      continue;
+    }
+    for (const net::ProviderRecord& record : answer->records) {
+      if (!policy_.self_peer_id.empty() && record.id == policy_.self_peer_id) continue;
+      for (const std::string& url : net::GatewayUrls(record, nullptr)) {
+        auto peer = ParsePeer(url);
+        if (!peer.ok()) continue;
+        for (const Peer& known : policy_.peers) {
+          if (known.url == peer->url) peer->key = known.key;
+        }
+        bool dup = false;
+        for (const Peer& p : found) dup |= p.url == peer->url;
+        if (!dup) found.push_back(std::move(peer).value());
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  discovered_[cid] = {Clock::now(), found};
+  return found;
+}
+
+std::vector<std::pair<Peer, NodeStatus>> RemoteInference::RefreshPeers() {
+  std::vector<std::pair<Peer, NodeStatus>> out;
+  for (const Peer& peer : policy_.peers) {
+    auto status = StatusOf(peer);
+    if (status.ok()) out.emplace_back(peer, std::move(status).value());
+  }
+  return out;
 }
 
 Result<ModelInfo> RemoteInference::Describe(const Peer& peer, const std::string& cid) {

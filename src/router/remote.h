@@ -40,15 +40,22 @@ struct RemotePolicy {
   RemoteMode mode = RemoteMode::kNever;
   Peer peer;                // kPeer: the peer to try first
   std::vector<Peer> peers;  // kAuto: the peers to choose among
-  double timeout_s = 30;    // each call to a peer, connecting included
-  double status_ttl_s = 5;  // how long a peer's published status is used before it is asked again
+  // kAuto: delegated routers (ipfs.routers) asked which nodes provide a model; those that answer
+  // GET /ia/v1/node are candidates too.
+  std::vector<std::string> routers;
+  std::string self_peer_id;  // this node's PeerID, never chosen as a peer ("" when unknown)
+  double timeout_s = 30;     // each call to a peer, connecting included
+  double status_ttl_s = 5;   // how long a peer's published status is used before it is asked again
 };
 // `--remote` (or the configuration's `remote`): "never", "auto", or a peer ("URL", "KEY@URL", or
 // the URL of one of `peers`, whose key it then uses). kInvalidArgument otherwise.
-Result<RemotePolicy> ParseRemotePolicy(const std::string& mode, std::vector<Peer> peers);
+// `routers` (ipfs.routers) let auto find peers without any configured.
+Result<RemotePolicy> ParseRemotePolicy(const std::string& mode, std::vector<Peer> peers,
+                                       std::vector<std::string> routers = {});
 
 // The policy of the command line and the configuration: `remote_flag` ("" for the configuration's
-// remote.mode), the peers of `peer_flags` and then the configuration's `peers`, remote.timeout.
+// remote.mode), the peers of `peer_flags` and then the configuration's `peers`, remote.timeout,
+// and ipfs.routers for discovery.
 Result<RemotePolicy> RemotePolicyFromConfig(const Config& config, const std::string& remote_flag,
                                             const std::vector<std::string>& peer_flags);
 
@@ -137,6 +144,10 @@ class RemoteInference {
   // kept once read. The peer's error (kNotFound when it does not serve the model) otherwise.
   Result<ModelInfo> Describe(const Peer& peer, const std::string& cid);
 
+  // Asks every configured peer for its status (each at most once per status_ttl_s) and returns
+  // those that answered, for the routing directory (a node answers for the peers it knows).
+  std::vector<std::pair<Peer, NodeStatus>> RefreshPeers();
+
   RemoteStats Stats() const;
   const RemotePolicy& policy() const { return policy_; }
 
@@ -145,6 +156,9 @@ class RemoteInference {
   // not be read (and then not asked again for status_ttl_s).
   Result<NodeStatus> StatusOf(const Peer& peer);
   void Count(const Peer& peer, bool ok, uint64_t ns);
+  // The nodes the routers name as providers of `cid` that serve HTTP (each router asked at most
+  // once per status_ttl_s and CID); configured peers' keys are used for the same URL.
+  std::vector<Peer> Discover(const std::string& cid);
   // Whether the repository holds the whole model `cid` (running it here needs no fetch).
   bool HoldsHere(const std::string& cid) const;
   // The CID of a request's model: itself when it is one, else the registered model's.
@@ -160,6 +174,11 @@ class RemoteInference {
   };
   std::map<std::string, Cached> status_;        // by URL
   std::map<std::string, ModelInfo> described_;  // by URL + " " + CID
+  struct Discovered {
+    std::chrono::steady_clock::time_point at;
+    std::vector<Peer> peers;
+  };
+  std::map<std::string, Discovered> discovered_;  // by CID
   RemoteStats stats_;
 };
 

@@ -4,11 +4,13 @@
 # first. Checked:
 #  - `run CID --remote A` on C answers with exactly the outputs a local run on C gives (after C
 #    fetched the model), and says which peer answered;
-#  - `--remote auto` sends a model C does not hold to the peer that serves it;
+#  - `--remote auto` sends a model C does not hold to the peer that serves it, a peer given or
+#    found through a delegated router;
 #  - a peer's key rides in its URL (http://KEY@host:port); without it the peer refuses, and the
 #    run falls back to C itself;
 #  - `serve --remote A` on C forwards KServe requests to A (A does not forward them again), and
-#    when A is killed C answers itself; /metrics counts the calls and the fallback;
+#    when A is killed C answers itself; /metrics counts the calls and the fallback; C's routing
+#    answers list A for the model A serves;
 #  - bad --remote and --peer values are clear errors.
 source "$(dirname "$0")/cli_lib.sh"
 : "${IA_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -108,6 +110,12 @@ case_auto_sends_a_model_it_lacks_to_the_peer_that_serves_it() {
     --set remote.mode=auto run "$MODEL_CID" --input "x=$T/x.npy" --json
   ((RC == 0)) || fail "remote.mode=auto exited $RC: $(cat "$T/auto_conf.err")"
   grep -q '"peer"' "$T/auto_conf.out" || fail "the configuration's peers were not used"
+  # No peer configured, only a delegated router (A answers for what it holds): A is found.
+  run_capture auto_routed ia "$T/repo-d" --set ipfs.offline=true --set "ipfs.routers=$A_URL" \
+    run "$MODEL_CID" --input "x=$T/x.npy" --remote auto --json
+  ((RC == 0)) || fail "auto through a router exited $RC: $(cat "$T/auto_routed.err")"
+  python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["peer"] == sys.argv[2]' \
+    "$T/auto_routed.out" "$A_URL" || fail "the router's provider was not used: $(cat "$T/auto_routed.out")"
 }
 
 case_a_keyed_peer_wants_its_key() {
@@ -125,8 +133,8 @@ case_a_keyed_peer_wants_its_key() {
 }
 
 case_serve_forwards_to_a_peer_and_falls_back_when_it_dies() {
-  start_serve C "$T/repo-c" --remote "$A_URL"
-  local on_a on_c before_a
+  start_serve C "$T/repo-c" --remote "$A_URL" --peer "$A_URL"
+  local on_a on_c before_a a_id
   on_a=$(infer "$A_URL" "$MODEL_CID") || fail "A did not answer"
   before_a=$(metric "$A_URL" nv_inference_request_success model=mlp "version=$MODEL_CID")
   on_c=$(infer "$C_URL" "$MODEL_CID") || fail "C did not answer: $(tail -n 3 "$T/C.log")"
@@ -142,6 +150,14 @@ j = json.load(sys.stdin)
 m = [m for m in j["models"] if m["cid"] == sys.argv[1]]
 assert m and m[0]["compute_ms"] > 0 and j["cores"] >= 1 and j["platform"], j' "$MODEL_CID" ||
     fail "A's node status: $(curl -s "$A_URL/ia/v1/node")"
+  # C's routing answers list the peers it knows, for what they serve.
+  a_id=$(curl -sf "$A_URL/ia/v1/node" | python3 -c 'import json,sys; print(json.load(sys.stdin)["peer_id"])')
+  for _ in $(seq 1 50); do
+    curl -sf "$C_URL/routing/v1/providers/$MODEL_CID" | grep -q "$a_id" && break
+    sleep 0.1
+  done
+  curl -sf "$C_URL/routing/v1/providers/$MODEL_CID" | grep -q "$a_id" ||
+    fail "C's routing does not list A ($a_id): $(curl -s "$C_URL/routing/v1/providers/$MODEL_CID")"
   kill -9 "$A_PID"
   on_c=$(infer "$C_URL" "$MODEL_CID") || fail "C did not answer with A dead: $(tail -n 3 "$T/C.log")"
   [[ "$on_c" == "$on_a" ]] || fail "C's own answer differs: $on_c vs $on_a"

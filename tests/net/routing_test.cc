@@ -46,6 +46,20 @@ TEST(MultiaddrTest, HttpAddressesBecomeGatewayUrls) {
   EXPECT_EQ(HttpMultiaddr("localhost", 80, false), "/dns/localhost/tcp/80/http");
 }
 
+TEST(MultiaddrTest, AUrlsAddressRoundTripsThroughTheGatewayUrl) {
+  for (const char* url :
+       {"http://127.0.0.1:8001", "https://[::1]:8443", "http://node.example:80"}) {
+    auto addr = HttpMultiaddrOfUrl(url);
+    ASSERT_TRUE(addr.ok()) << url << addr.status().ToString();
+    EXPECT_EQ(*GatewayUrlFromMultiaddr(*addr), url) << *addr;
+  }
+  EXPECT_EQ(*HttpMultiaddrOfUrl("https://key@node.example/x"),
+            "/dns/node.example/tcp/443/tls/http");
+  for (const char* bad : {"ftp://x:1", "http://", "http://x:0", "http://x:70000", "http://[::1"}) {
+    EXPECT_EQ(HttpMultiaddrOfUrl(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 TEST(MultiaddrTest, OtherTransportsAreUnsupportedAndGarbageIsAnError) {
   for (const char* other : {"/ip4/1.2.3.4/tcp/4001", "/ip4/1.2.3.4/udp/4001/quic-v1",
                             "/ip4/1.2.3.4/tcp/4001/ws", "/unix/tmp/sock", "/p2p/x"}) {
