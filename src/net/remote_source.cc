@@ -220,16 +220,10 @@ Status GatewaySource::RequestCar(const store::Cid& root,
   return Status::Ok();
 }
 
-Result<std::string> KuboRpcSource::Request(const store::Cid& cid) {
-  HttpCall call;
-  call.method = "POST";
-  call.url = url_ + "/api/v0/block/get?arg=" + cid.ToString();
-  call.max_body_bytes = kMaxRemoteBlockBytes;
-  call.timeout = timeout_;
-  IA_ASSIGN_OR_RETURN(HttpReply reply, HttpFetch(call));
-  const std::string what = "IPFS node " + url_ + " for " + cid.ToString();
-  if (reply.status == 200) return std::move(reply.body);
-  // Kubo's errors: {"Message": "...", "Code": 0, "Type": "error"}.
+namespace {
+
+// Kubo's error body, {"Message": "...", "Code": 0, "Type": "error"}, as a status for `what`.
+Status KuboError(const std::string& what, const HttpReply& reply) {
   std::string message = Excerpt(reply.body);
   auto json = nlohmann::json::parse(reply.body, nullptr, false);
   if (json.is_object() && json.contains("Message") && json["Message"].is_string()) {
@@ -239,6 +233,49 @@ Result<std::string> KuboRpcSource::Request(const store::Cid& cid) {
     return Status::NotFound(what + ": " + message);
   }
   return Status::Unavailable(what + ": HTTP " + std::to_string(reply.status) + " " + message);
+}
+
+}  // namespace
+
+Status KuboRpcSource::RequestCar(const store::Cid& root,
+                                 const std::function<Status(std::span<const uint8_t>)>& on_bytes) {
+  HttpCall call;
+  call.method = "POST";
+  call.url = url_ + "/api/v0/dag/export?arg=" + root.ToString() + "&progress=false";
+  call.timeout = timeout_;
+  const std::string what = "IPFS node " + url_ + " for a CAR of " + root.ToString();
+  bool checked = false;
+  IA_ASSIGN_OR_RETURN(
+      HttpReply reply,
+      HttpStream(call, [&](const HttpReply& head, std::span<const uint8_t> bytes) -> Status {
+        if (!checked) {
+          checked = true;
+          // Kubo streams the CAR as its own type or as plain bytes; the parser checks the rest.
+          const std::string type = MediaType(head.content_type);
+          if (type != "application/vnd.ipld.car" && type != "application/octet-stream") {
+            return Status::Unsupported(what + ": answered Content-Type '" + head.content_type +
+                                       "', not a CAR");
+          }
+        }
+        return on_bytes(bytes);
+      }));
+  if (reply.status == 404 || reply.status == 405 || reply.status == 501) {
+    return Status::Unsupported(what + ": it does not export DAGs (HTTP " +
+                               std::to_string(reply.status) + ")");
+  }
+  if (reply.status != 200) return KuboError(what, reply);
+  return Status::Ok();
+}
+
+Result<std::string> KuboRpcSource::Request(const store::Cid& cid) {
+  HttpCall call;
+  call.method = "POST";
+  call.url = url_ + "/api/v0/block/get?arg=" + cid.ToString();
+  call.max_body_bytes = kMaxRemoteBlockBytes;
+  call.timeout = timeout_;
+  IA_ASSIGN_OR_RETURN(HttpReply reply, HttpFetch(call));
+  if (reply.status == 200) return std::move(reply.body);
+  return KuboError("IPFS node " + url_ + " for " + cid.ToString(), reply);
 }
 
 }  // namespace ipfs_accelerate::net

@@ -103,13 +103,16 @@ class GatewaySource : public RemoteBlockSource {
                     const std::function<Status(std::span<const uint8_t>)>& on_bytes) override;
 };
 
-// A local IPFS node through Kubo's RPC API (every call a POST; errors as JSON {"Message", ...}).
+// A local IPFS node through Kubo's RPC API (every call a POST; errors as JSON {"Message", ...}):
+// blocks with /api/v0/block/get, whole DAGs as a CAR with /api/v0/dag/export.
 class KuboRpcSource : public RemoteBlockSource {
  public:
   using RemoteBlockSource::RemoteBlockSource;
 
  protected:
   Result<std::string> Request(const store::Cid& cid) override;
+  Status RequestCar(const store::Cid& root,
+                    const std::function<Status(std::span<const uint8_t>)>& on_bytes) override;
 };
 
 }  // namespace ipfs_accelerate::net

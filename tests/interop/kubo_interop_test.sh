@@ -62,7 +62,7 @@ ia --repo repo-c cat "$ROOT/model.onnx" >got || true
 check "cat model.onnx after it: the original bytes" same "$(same_file model/model.onnx got)"
 succeeds "verify after it" ia --repo repo-c verify "$ROOT"
 
-echo "== a node that never answers block/get: a timeout error, and fetch exits"
+echo "== a node that never answers block/get or dag/export: a timeout error, and fetch exits"
 start_bg stall-kubo "${NODE_RUN[@]}" "$T/node/kubo_standin.mjs" --stall
 STALL="$BG_URL"
 start=$SECONDS

@@ -5,8 +5,9 @@
 // Blocks live in blockstore-core's MemoryBlockstore, filled by block/put and dag/import.
 // As Kubo: every call is a POST (anything else: 405); errors are JSON
 // {"Message", "Code", "Type": "error"}, status 500 (400 and Code 1 for a missing argument).
-// --corrupt CID: block/get of that CID answers other bytes (the test of our verification).
-// --stall:       block/get never answers (the test of our timeout).
+// --corrupt CID: block/get and dag/export answer other bytes for that CID (the test of our
+// verification).
+// --stall:       block/get and dag/export never answer (the test of our timeouts).
 import http from 'node:http'
 import { CarReader, CarWriter } from '@ipld/car'
 import * as dagCbor from '@ipld/dag-cbor'
@@ -143,11 +144,7 @@ const handlers = {
   async 'block/get' (url, req, res) {
     const cid = argCid(url)
     if (stall) return new Promise(() => {}) // never answers
-    let bytes = getBlock(cid)
-    if (corrupt.has(cid.toV1().toString())) {
-      bytes = Buffer.from(bytes)
-      bytes[0] ^= 0xff // same length, wrong hash
-    }
+    const bytes = spoiled(cid, getBlock(cid))
     res.writeHead(200, { 'Content-Type': 'text/plain', 'X-Stream-Output': '1' })
     res.end(bytes)
   },
@@ -173,13 +170,14 @@ const handlers = {
   },
   async 'dag/export' (url, req, res) {
     const root = argCid(url)
+    if (stall) return new Promise(() => {}) // never answers
     const blocks = [] // depth first, each block once, as Kubo; all found before the answer starts
     const seen = new Set()
     const visit = cid => {
       if (seen.has(cid.toString())) return
       seen.add(cid.toString())
       const bytes = getBlock(cid)
-      blocks.push({ cid, bytes })
+      blocks.push({ cid, bytes: spoiled(cid, bytes) })
       links(cid, bytes).forEach(visit)
     }
     visit(root)
@@ -193,6 +191,14 @@ const handlers = {
     await written
     res.end()
   }
+}
+
+// The bytes served for `cid`: as stored, or (--corrupt) the same length with a wrong hash.
+function spoiled (cid, bytes) {
+  if (!corrupt.has(cid.toV1().toString())) return bytes
+  const out = Buffer.from(bytes)
+  out[0] ^= 0xff
+  return out
 }
 
 const server = http.createServer(async (req, res) => {

@@ -172,7 +172,7 @@ TEST(CarFetcherTest, ASourceThatAnswers406ToCarsIsAskedBlockByBlock) {
   EXPECT_EQ(source.stats().failures, 0u);  // not serving CARs is an answer, not a failure
 }
 
-TEST(CarFetcherTest, AKuboNodeIsAskedBlockByBlock) {
+TEST(CarFetcherTest, AKuboNodeExportsTheDagAsOneCar) {
   Remote node(true);
   const std::string content = test_util::DistinctBytes(20000);
   store::Cid root = ImportFile(content, {&node});
@@ -181,7 +181,10 @@ TEST(CarFetcherTest, AKuboNodeIsAskedBlockByBlock) {
   Fetched got = Fetch(local, {&source}, root);
   ASSERT_TRUE(got.status.ok()) << got.status.ToString();
   EXPECT_EQ(ReadFile(local, root), content);
-  EXPECT_EQ(node.requests(), static_cast<int>(DagBlocks(node, root).size()));
+  EXPECT_EQ(node.requests(), 1);  // POST /api/v0/dag/export, nothing block by block
+  EXPECT_EQ(node.car_requests(), 1);
+  EXPECT_EQ(node.last().method, "POST");
+  EXPECT_EQ(node.last().path, "/api/v0/dag/export");
 }
 
 TEST(CarFetcherTest, AFetchStoppedMidCarResumesWithOnlyTheMissingBlocks) {

@@ -131,12 +131,13 @@ class Remote {
     std::string cid_text;
     if (kubo_) {
       if (r.method != "POST") return respond(server::HttpResponse::Error(405, "POST only"));
-      cid_text = r.query.substr(r.query.find("arg=") + 4);
+      cid_text = r.QueryParam("arg").value_or("");
     } else {
       cid_text = r.path.substr(std::string("/ipfs/").size());
     }
     auto cid = store::Cid::Parse(cid_text);
     if (!kubo_ && r.QueryParam("format") == "car" && cid.ok()) return AnswerCar(*cid, respond);
+    if (kubo_ && r.path == "/api/v0/dag/export" && cid.ok()) return AnswerCar(*cid, respond);
     {
       std::lock_guard lock(mu_);
       raw_asked_.push_back(cid_text);
