@@ -297,6 +297,9 @@ const std::vector<ConfigKey>& Config::Keys() {
     keys.push_back({"remote.mode", Type::kString, "never",
                     "where inference runs: never (here), auto (here or the peer expected to answer "
                     "soonest) or a peer's URL; run/serve --remote"});
+    keys.push_back({"remote.ca_file", Type::kPath, "",
+                    "PEM certificates https peers are verified against (empty: the system's; for a "
+                    "private CA or a self-signed peer)"});
     keys.push_back({"remote.timeout", Type::kNumber, 30,
                     "seconds a request sent to a peer may take before the next choice is tried", 0,
                     0});

@@ -134,6 +134,7 @@ Result<HttpReply> Perform(const HttpCall& call, const HttpBodyFn* on_body) {
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error);
+  if (!call.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, call.ca_file.c_str());
   const long timeout_ms = static_cast<long>(call.timeout.count());
   if (on_body) {
     // A stream may take as long as it takes while bytes keep coming.

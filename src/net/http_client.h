@@ -20,6 +20,9 @@ struct HttpCall {
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string body;                  // what a POST sends (empty for Kubo's RPC)
+  // PEM certificates that https servers are verified against ("": the system's); for peers with
+  // a private CA or a self-signed certificate.
+  std::string ca_file;
   // A body longer than this is refused as it arrives (kResourceExhausted), never held whole.
   size_t max_body_bytes = size_t{64} << 20;
   std::chrono::milliseconds timeout{30000};  // the whole exchange, connecting included

@@ -135,6 +135,7 @@ Result<RemotePolicy> RemotePolicyFromConfig(const Config& config, const std::str
       ParseRemotePolicy(remote_flag.empty() ? config.String("remote.mode") : remote_flag,
                         std::move(peers), config.List("ipfs.routers")));
   policy.timeout_s = config.Number("remote.timeout");
+  policy.ca_file = config.String("remote.ca_file");
   return policy;
 }
 
@@ -241,6 +242,7 @@ Result<NodeStatus> RemoteInference::StatusOf(const Peer& peer) {
   auto t0 = Clock::now();
   auto reply = net::HttpFetch({.url = peer.url + "/ia/v1/node",
                                .headers = AuthHeaders(peer),
+                               .ca_file = policy_.ca_file,
                                .max_body_bytes = size_t{8} << 20,
                                .timeout = Millis(std::min(policy_.timeout_s, 5.0))});
   double rtt_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -393,6 +395,7 @@ Result<ModelInfo> RemoteInference::Describe(const Peer& peer, const std::string&
   }
   auto reply = net::HttpFetch({.url = peer.url + "/v2/models/" + cid,
                                .headers = AuthHeaders(peer),
+                               .ca_file = policy_.ca_file,
                                .max_body_bytes = size_t{8} << 20,
                                .timeout = Millis(policy_.timeout_s)});
   if (!reply.ok()) return reply.status().WithContext("peer " + PeerName(peer));
@@ -423,6 +426,7 @@ Result<InferResponse> RemoteInference::CallPeer(const Peer& peer, const std::str
                                .url = peer.url + "/v2/models/" + cid + "/infer",
                                .headers = std::move(headers),
                                .body = std::move(body.body),
+                               .ca_file = policy_.ca_file,
                                .max_body_bytes = size_t{1} << 30,
                                .timeout = Millis(timeout_s)});
   if (!reply.ok()) return reply.status().WithContext("peer " + name);

@@ -46,6 +46,8 @@ struct RemotePolicy {
   std::string self_peer_id;  // this node's PeerID, never chosen as a peer ("" when unknown)
   double timeout_s = 30;     // each call to a peer, connecting included
   double status_ttl_s = 5;   // how long a peer's published status is used before it is asked again
+  // PEM certificates that https peers are verified against (remote.ca_file; "": the system's).
+  std::string ca_file;
 };
 // `--remote` (or the configuration's `remote`): "never", "auto", or a peer ("URL", "KEY@URL", or
 // the URL of one of `peers`, whose key it then uses). kInvalidArgument otherwise.
@@ -55,7 +57,7 @@ Result<RemotePolicy> ParseRemotePolicy(const std::string& mode, std::vector<Peer
 
 // The policy of the command line and the configuration: `remote_flag` ("" for the configuration's
 // remote.mode), the peers of `peer_flags` and then the configuration's `peers`, remote.timeout,
-// and ipfs.routers for discovery.
+// remote.ca_file, and ipfs.routers for discovery.
 Result<RemotePolicy> RemotePolicyFromConfig(const Config& config, const std::string& remote_flag,
                                             const std::vector<std::string>& peer_flags);
 

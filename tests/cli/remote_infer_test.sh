@@ -8,6 +8,8 @@
 #    found through a delegated router;
 #  - a peer's key rides in its URL (http://KEY@host:port); without it the peer refuses, and the
 #    run falls back to C itself;
+#  - an https peer with a self-signed certificate is trusted through remote.ca_file, and refused
+#    (the run falls back to C) without it;
 #  - `serve --remote A` on C forwards KServe requests to A (A does not forward them again), and
 #    when A is killed C answers itself; /metrics counts the calls and the fallback; C's routing
 #    answers list A for the model A serves;
@@ -44,7 +46,7 @@ start_serve() {
     sleep 0.05
   done
   local url
-  url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$T/$name.out" | head -n 1 || true)
+  url=$(grep -oE 'https?://127\.0\.0\.1:[0-9]+' "$T/$name.out" | head -n 1 || true)
   [[ -n "$url" ]] || { echo "serve $name did not start: $(head -c 1000 "$T/$name.log")"; exit 1; }
   printf -v "${name}_URL" '%s' "$url"
   printf -v "${name}_PID" '%s' "$pid"
@@ -132,6 +134,26 @@ case_a_keyed_peer_wants_its_key() {
   assert_contains "$T/unkeyed.err" "running here"
 }
 
+case_a_tls_peer_is_verified_against_the_configured_ca() {
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/tls.pem" -days 1 \
+    -subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" >/dev/null 2>&1 ||
+    fail "openssl could not make a certificate"
+  ia "$T/repo-t" add -Q -r "$T/models/mlp_test" >/dev/null
+  start_serve S "$T/repo-t" -m "mlp=$ROOT" --tls-cert "$T/tls.pem" --tls-key "$T/tls.key"
+  [[ "$S_URL" == https://* ]] || fail "the TLS node listens on $S_URL"
+  run_capture tls ia "$T/repo-c" --set "remote.ca_file=$T/tls.pem" run "$MODEL_CID" \
+    --input "x=$T/x.npy" --remote "$S_URL" -o "$T/out-tls" --json
+  ((RC == 0)) || fail "run on the TLS peer exited $RC: $(cat "$T/tls.err")"
+  grep -q "\"peer\": \"$S_URL\"" "$T/tls.out" || fail "the TLS peer did not answer: $(cat "$T/tls.out")"
+  for f in "$T/out-local"/*.npy; do cmp "$f" "$T/out-tls/$(basename "$f")" || fail "the TLS answer differs"; done
+  # Without the CA its certificate is not trusted: refused, and the run falls back here.
+  run_capture untrusted ia "$T/repo-c" run "$MODEL_CID" --input "x=$T/x.npy" --remote "$S_URL"
+  ((RC == 0)) || fail "the fallback run exited $RC: $(cat "$T/untrusted.err")"
+  grep -qiE "certificate|SSL" "$T/untrusted.err" || fail "no certificate error: $(cat "$T/untrusted.err")"
+  assert_contains "$T/untrusted.err" "running here"
+  kill "$S_PID"
+}
+
 case_serve_forwards_to_a_peer_and_falls_back_when_it_dies() {
   start_serve C "$T/repo-c" --remote "$A_URL" --peer "$A_URL"
   local on_a on_c before_a a_id
@@ -184,6 +206,7 @@ stored_count() { find "$1/blocks" -name '*.data' -not -path '*/.tmp/*' 2>/dev/nu
 run_case "run on a peer gives exactly the outputs of a local run" case_run_on_a_peer_equals_a_local_run
 run_case "--remote auto sends a model this node lacks to the peer that serves it" case_auto_sends_a_model_it_lacks_to_the_peer_that_serves_it
 run_case "a keyed peer wants its key; without it the run falls back here" case_a_keyed_peer_wants_its_key
+run_case "a TLS peer is verified against remote.ca_file; untrusted, the run falls back here" case_a_tls_peer_is_verified_against_the_configured_ca
 run_case "serve forwards to its peer, and answers itself when the peer dies" case_serve_forwards_to_a_peer_and_falls_back_when_it_dies
 run_case "bad --remote and --peer values are clear errors" case_bad_remote_values_are_clear_errors
 summary
