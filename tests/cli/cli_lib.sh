@@ -33,6 +33,16 @@ PASSED=0
 FAILED=0
 FAILED_NAMES=()
 
+# Stops what a case started in the background (BG_PIDS from index $1 on) and their children: a
+# case runs in a subshell, whose additions to BG_PIDS the script's cleanup never sees.
+case_cleanup() {
+  local p
+  for p in "${BG_PIDS[@]:$1}"; do
+    pkill -P "$p" 2>/dev/null || true
+    kill "$p" 2>/dev/null || true
+  done
+}
+
 # run_case "description" function [args...]
 run_case() {
   local name="$1"
@@ -42,6 +52,7 @@ run_case() {
   set +e
   (
     set -e
+    trap "case_cleanup ${#BG_PIDS[@]}" EXIT
     "$@"
   )
   rc=$?
