@@ -156,6 +156,33 @@ std::string Excerpt(const std::string& body) {
   return out;
 }
 
+// Streams a 2xx answer's body to `on_bytes` once its Content-Type says it is a CAR
+// (application/vnd.ipld.car; also application/octet-stream with `octet_ok`); kUnsupported
+// otherwise. Other statuses come back as the reply, for the caller to read.
+Result<HttpReply> StreamCarReply(const HttpCall& call, const std::string& what, bool octet_ok,
+                                 const std::function<Status(std::span<const uint8_t>)>& on_bytes) {
+  auto check = [&](const std::string& content_type) -> Status {
+    const std::string type = MediaType(content_type);
+    if (type == "application/vnd.ipld.car" || (octet_ok && type == "application/octet-stream")) {
+      return Status::Ok();
+    }
+    return Status::Unsupported(what + ": answered Content-Type '" + content_type +
+                               "', not application/vnd.ipld.car");
+  };
+  bool checked = false;
+  IA_ASSIGN_OR_RETURN(
+      HttpReply reply,
+      HttpStream(call, [&](const HttpReply& head, std::span<const uint8_t> bytes) -> Status {
+        if (!checked) {
+          checked = true;
+          IA_RETURN_IF_ERROR(check(head.content_type));
+        }
+        return on_bytes(bytes);
+      }));
+  if (reply.status == 200 && !checked) IA_RETURN_IF_ERROR(check(reply.content_type));
+  return reply;
+}
+
 }  // namespace
 
 Result<std::string> GatewaySource::Request(const store::Cid& cid) {
@@ -188,19 +215,7 @@ Status GatewaySource::RequestCar(const store::Cid& root,
   call.headers = {"Accept: application/vnd.ipld.car; version=1; order=dfs; dups=n"};
   call.timeout = timeout_;
   const std::string what = "gateway " + url_ + " for a CAR of " + root.ToString();
-  bool checked = false;
-  IA_ASSIGN_OR_RETURN(
-      HttpReply reply,
-      HttpStream(call, [&](const HttpReply& head, std::span<const uint8_t> bytes) -> Status {
-        if (!checked) {
-          checked = true;
-          if (MediaType(head.content_type) != "application/vnd.ipld.car") {
-            return Status::Unsupported(what + ": answered Content-Type '" + head.content_type +
-                                       "', not application/vnd.ipld.car");
-          }
-        }
-        return on_bytes(bytes);
-      }));
+  IA_ASSIGN_OR_RETURN(HttpReply reply, StreamCarReply(call, what, false, on_bytes));
   if (reply.status == 404 || reply.status == 410) {
     return Status::NotFound(what + ": it does not have the root block (HTTP " +
                             std::to_string(reply.status) + ")");
@@ -212,10 +227,6 @@ Status GatewaySource::RequestCar(const store::Cid& root,
   if (reply.status != 200) {
     return Status::Unavailable(what + ": HTTP " + std::to_string(reply.status) + " " +
                                Excerpt(reply.body));
-  }
-  if (!checked && MediaType(reply.content_type) != "application/vnd.ipld.car") {
-    return Status::Unsupported(what + ": answered Content-Type '" + reply.content_type +
-                               "', not application/vnd.ipld.car");
   }
   return Status::Ok();
 }
@@ -244,21 +255,8 @@ Status KuboRpcSource::RequestCar(const store::Cid& root,
   call.url = url_ + "/api/v0/dag/export?arg=" + root.ToString() + "&progress=false";
   call.timeout = timeout_;
   const std::string what = "IPFS node " + url_ + " for a CAR of " + root.ToString();
-  bool checked = false;
-  IA_ASSIGN_OR_RETURN(
-      HttpReply reply,
-      HttpStream(call, [&](const HttpReply& head, std::span<const uint8_t> bytes) -> Status {
-        if (!checked) {
-          checked = true;
-          // Kubo streams the CAR as its own type or as plain bytes; the parser checks the rest.
-          const std::string type = MediaType(head.content_type);
-          if (type != "application/vnd.ipld.car" && type != "application/octet-stream") {
-            return Status::Unsupported(what + ": answered Content-Type '" + head.content_type +
-                                       "', not a CAR");
-          }
-        }
-        return on_bytes(bytes);
-      }));
+  // Kubo streams the CAR as its own type or as plain bytes; the parser checks the rest.
+  IA_ASSIGN_OR_RETURN(HttpReply reply, StreamCarReply(call, what, true, on_bytes));
   if (reply.status == 404 || reply.status == 405 || reply.status == 501) {
     return Status::Unsupported(what + ": it does not export DAGs (HTTP " +
                                std::to_string(reply.status) + ")");

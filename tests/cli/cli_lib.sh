@@ -87,20 +87,42 @@ ia() {
   "$IA_BIN" --repo "$repo" "$@"
 }
 
-# serve_bg REPO [ARGS...]: starts `serve` on REPO at a free port of 127.0.0.1 (the binary
-# itself, so that cleanup stops it), waits up to 10 s for it to listen and sets BASE to its URL;
-# exits the script when it does not start. Output in $T/serve.out and $T/serve.err.
+# start_serve NAME REPO [GLOBAL_ARGS...] [-- SERVE_ARGS...]: starts `serve` on REPO at a free port
+# of 127.0.0.1 (the binary itself, so that cleanup stops it), with GLOBAL_ARGS before the command
+# (--set ...) and SERVE_ARGS after it; waits up to 10 s for it to listen and sets NAME_URL (http or
+# https) and NAME_PID. stdout in $T/NAME.out, stderr (the log: one JSON line per request) in
+# $T/NAME.log. Exits the script (or the case) when it does not start.
+start_serve() {
+  local name="$1" repo="$2"
+  shift 2
+  local global=()
+  while (($# > 0)) && [[ "$1" != "--" ]]; do
+    global+=("$1")
+    shift
+  done
+  (($# > 0)) && shift
+  "$IA_BIN" --repo "$repo" "${global[@]}" serve --listen 127.0.0.1:0 "$@" \
+    >"$T/$name.out" 2>"$T/$name.log" &
+  local pid=$!
+  BG_PIDS+=("$pid")
+  for _ in $(seq 1 200); do
+    grep -q "listening on" "$T/$name.out" && break
+    sleep 0.05
+  done
+  local url
+  url=$(grep -oE 'https?://127\.0\.0\.1:[0-9]+' "$T/$name.out" | head -n 1 || true)
+  [[ -n "$url" ]] || { echo "serve $name did not start: $(head -c 1000 "$T/$name.log")"; exit 1; }
+  printf -v "${name}_URL" '%s' "$url"
+  printf -v "${name}_PID" '%s' "$pid"
+}
+
+# serve_bg REPO [SERVE_ARGS...]: start_serve with its URL in BASE (output in $T/serve.out and
+# $T/serve.log).
 serve_bg() {
   local repo="$1"
   shift
-  "$IA_BIN" --repo "$repo" serve --listen 127.0.0.1:0 "$@" >"$T/serve.out" 2>"$T/serve.err" &
-  BG_PIDS+=($!)
-  for _ in $(seq 1 100); do
-    grep -q "listening on" "$T/serve.out" && break
-    sleep 0.1
-  done
-  BASE=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$T/serve.out" | head -n 1 || true)
-  [[ -n "$BASE" ]] || { echo "serve did not start: $(head -c 1000 "$T/serve.err")"; exit 1; }
+  start_serve serve "$repo" -- "$@"
+  BASE="$serve_URL"
 }
 
 # run_capture NAME cmd...: runs cmd with stdout in $T/NAME.out, stderr in $T/NAME.err; sets RC.

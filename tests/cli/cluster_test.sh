@@ -34,25 +34,6 @@ MODEL_CID=$(ia "$T/repo-a" stat "$ROOT/model.onnx" --json |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["cid"])')
 echo "model $ROOT (model.onnx $MODEL_CID), big file $BIG"
 
-# start_serve NAME REPO [--set ...]: starts `serve` on a free port; sets NAME_URL and NAME_PID.
-# Its access log (one JSON line per request) is $T/NAME.log.
-start_serve() {
-  local name="$1" repo="$2"
-  shift 2
-  "$IA_BIN" --repo "$repo" "$@" serve --listen 127.0.0.1:0 >"$T/$name.out" 2>"$T/$name.log" &
-  local pid=$!
-  BG_PIDS+=("$pid")
-  for _ in $(seq 1 200); do
-    grep -q "listening on" "$T/$name.out" && break
-    sleep 0.05
-  done
-  local url
-  url=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$T/$name.out" | head -n 1 || true)
-  [[ -n "$url" ]] || { echo "serve $name did not start: $(head -c 1000 "$T/$name.log")"; exit 1; }
-  printf -v "${name}_URL" '%s' "$url"
-  printf -v "${name}_PID" '%s' "$pid"
-}
-
 # stored_blocks REPO: the names of the block files REPO holds (not the writers' temporary files).
 stored_blocks() { find "$1/blocks" -name '*.data' -not -path '*/.tmp/*' -printf '%f\n' 2>/dev/null || true; }
 

@@ -33,27 +33,8 @@ EOF
 KEY=remote-test-key-0123456789
 echo "$KEY" >"$T/keys"
 
-# start_serve NAME REPO [serve args...]: sets NAME_URL and NAME_PID; stderr (the log) in $T/NAME.log.
-start_serve() {
-  local name="$1" repo="$2"
-  shift 2
-  "$IA_BIN" --repo "$repo" --set ipfs.local_node= serve --listen 127.0.0.1:0 "$@" \
-    >"$T/$name.out" 2>"$T/$name.log" &
-  local pid=$!
-  BG_PIDS+=("$pid")
-  for _ in $(seq 1 200); do
-    grep -q "listening on" "$T/$name.out" && break
-    sleep 0.05
-  done
-  local url
-  url=$(grep -oE 'https?://127\.0\.0\.1:[0-9]+' "$T/$name.out" | head -n 1 || true)
-  [[ -n "$url" ]] || { echo "serve $name did not start: $(head -c 1000 "$T/$name.log")"; exit 1; }
-  printf -v "${name}_URL" '%s' "$url"
-  printf -v "${name}_PID" '%s' "$pid"
-}
-
-start_serve A "$T/repo-a" -m "mlp=$ROOT"
-start_serve B "$T/repo-b" -m "mlp=$ROOT" --api-key-file "$T/keys"
+start_serve A "$T/repo-a" --set ipfs.local_node= -- -m "mlp=$ROOT"
+start_serve B "$T/repo-b" --set ipfs.local_node= -- -m "mlp=$ROOT" --api-key-file "$T/keys"
 B_HOSTPORT=${B_URL#http://}
 echo "A $A_URL, B $B_URL (keyed), model $ROOT (model.onnx $MODEL_CID)"
 C=(--set "ipfs.gateway=$A_URL" --set ipfs.local_node=)
@@ -139,7 +120,7 @@ case_a_tls_peer_is_verified_against_the_configured_ca() {
     -subj /CN=localhost -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" >/dev/null 2>&1 ||
     fail "openssl could not make a certificate"
   ia "$T/repo-t" add -Q -r "$T/models/mlp_test" >/dev/null
-  start_serve S "$T/repo-t" -m "mlp=$ROOT" --tls-cert "$T/tls.pem" --tls-key "$T/tls.key"
+  start_serve S "$T/repo-t" --set ipfs.local_node= -- -m "mlp=$ROOT" --tls-cert "$T/tls.pem" --tls-key "$T/tls.key"
   [[ "$S_URL" == https://* ]] || fail "the TLS node listens on $S_URL"
   run_capture tls ia "$T/repo-c" --set "remote.ca_file=$T/tls.pem" run "$MODEL_CID" \
     --input "x=$T/x.npy" --remote "$S_URL" -o "$T/out-tls" --json
@@ -155,7 +136,7 @@ case_a_tls_peer_is_verified_against_the_configured_ca() {
 }
 
 case_serve_forwards_to_a_peer_and_falls_back_when_it_dies() {
-  start_serve C "$T/repo-c" --remote "$A_URL" --peer "$A_URL"
+  start_serve C "$T/repo-c" --set ipfs.local_node= -- --remote "$A_URL" --peer "$A_URL"
   local on_a on_c before_a a_id
   on_a=$(infer "$A_URL" "$MODEL_CID") || fail "A did not answer"
   before_a=$(metric "$A_URL" nv_inference_request_success model=mlp "version=$MODEL_CID")
