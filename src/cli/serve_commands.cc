@@ -1,4 +1,5 @@
 // serve: the models over HTTP (KServe v2), on the router.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include "core/progress.h"
 #include "core/terminal_text.h"
 #include "hardware/platform.h"
+#include "net/mdns.h"
 #include "net/multiaddr.h"
 #include "net/peer_id.h"
 #include "router/fetch_config.h"
@@ -40,6 +42,7 @@ struct ServeOpts {
   bool insecure_no_auth = false, no_optimize = false, offline = false;
   std::string remote;              // "" for the configuration's remote.mode
   std::vector<std::string> peers;  // --peer
+  bool mdns = false;               // --mdns (or discovery.mdns)
 };
 
 // "HOST:PORT", "[::1]:PORT" or ":PORT".
@@ -78,22 +81,21 @@ Result<std::map<std::string, std::pair<std::string, std::string>>> ParseSettings
   return out;
 }
 
-// Tells the routing directory of the configured peers that answer: each provides the models it
-// serves, at its URL's address.
-void RegisterPeers(router::RemoteInference& remote, router::ProviderDirectory& providers) {
-  for (auto& [peer, status] : remote.RefreshPeers()) {
-    if (status.peer_id.empty() || !net::ParsePeerId(status.peer_id).ok()) continue;
-    auto addr = net::HttpMultiaddrOfUrl(peer.url);
-    if (!addr.ok()) continue;
-    std::set<std::string> models;
-    for (const router::NodeModel& m : status.models) models.insert(m.cid);
-    providers.AddPeer({.peer_id = status.peer_id,
-                       .addrs = {*addr},
-                       .protocols = {"transport-ipfs-gateway-http"},
-                       .holds = [models = std::move(models)](const store::Cid& cid) {
-                         return models.count(cid.ToString()) > 0;
-                       }});
+// What mDNS uses when `serve` listens on `host`: the interface of that address, or every one when
+// it listens on all (0.0.0.0); discovery.mdns_interfaces overrides. A loopback address is an
+// error: no other machine could reach what would be announced.
+Result<net::MdnsOptions> MdnsOptionsFor(const Config& config, const std::string& host) {
+  if (server::IsLoopbackHost(host) || host == "localhost") {
+    return Status::InvalidArgument(
+        "--mdns announces this node to the local network, but it listens on " + host +
+        ", which no other machine can reach: listen on the LAN address (--listen 0.0.0.0:8000 or "
+        "the interface's address) and give the server API keys (--api-key-file)");
   }
+  net::MdnsOptions options{.interfaces = config.List("discovery.mdns_interfaces")};
+  if (options.interfaces.empty() && host != "0.0.0.0" && host != "::") {
+    options.interfaces = {host};
+  }
+  return options;
 }
 
 int Serve(Context& ctx, const ServeOpts& o) {
@@ -110,6 +112,13 @@ int Serve(Context& ctx, const ServeOpts& o) {
 
   auto listen = ParseListen(pick(o.listen, "serve.listen"));
   if (!listen.ok()) return Fail(listen.status());
+  const bool mdns = o.mdns || config->Bool("discovery.mdns");
+  net::MdnsOptions mdns_options;
+  if (mdns) {
+    auto options = MdnsOptionsFor(*config, listen->first);
+    if (!options.ok()) return Fail(options.status());
+    mdns_options = std::move(options).value();
+  }
   auto auth = server::AuthPolicy::Load(pick(o.api_key_file, "serve.api_key_file"),
                                        pick(o.admin_key_file, "serve.admin_key_file"));
   if (!auth.ok()) return Fail(auth.status());
@@ -194,13 +203,13 @@ int Serve(Context& ctx, const ServeOpts& o) {
   router::ProviderDirectory providers(ctx.repo_flag);
 
   // Remote inference: what this node publishes for its peers, and where its requests may go.
-  auto policy = router::RemotePolicyFromConfig(*config, o.remote, o.peers);
+  auto policy = router::RemotePolicyFromConfig(*config, o.remote, o.peers, mdns);
   if (!policy.ok()) return Fail(policy.status());
   policy->self_peer_id = identity->peer_id();
   // Also without --remote, known peers are asked what they serve, so that this node's routing
   // answers list them (GET /routing/v1/providers/{cid}).
   std::unique_ptr<router::RemoteInference> remote;
-  if (policy->mode != router::RemoteMode::kNever || !policy->peers.empty()) {
+  if (policy->mode != router::RemoteMode::kNever || !policy->peers.empty() || mdns) {
     remote = std::make_unique<router::RemoteInference>(*policy, &router);
   }
   const bool forwards = policy->mode != router::RemoteMode::kNever;
@@ -246,6 +255,15 @@ int Serve(Context& ctx, const ServeOpts& o) {
       });
   if (!server.ok()) return Fail(server.status());
   http_server = server->get();
+  // Nodes on the local network: this one announced, the others found (mDNS, off by default).
+  std::unique_ptr<net::MdnsNode> lan;
+  if (mdns) {
+    mdns_options.announce =
+        net::MdnsAnnouncement{identity->peer_id(), (*server)->port(), !http.tls_cert_file.empty()};
+    auto started = net::MdnsNode::Start(std::move(mdns_options));
+    if (!started.ok()) return Fail(started.status());
+    lan = std::move(started).value();
+  }
   providers.SetSelf(identity->peer_id(), {net::HttpMultiaddr(listen->first, (*server)->port(),
                                                              !http.tls_cert_file.empty())});
 
@@ -264,13 +282,36 @@ int Serve(Context& ctx, const ServeOpts& o) {
   CancelToken stop;
   ScopedSignalCancel on_signal(&stop);
   auto next_refresh = std::chrono::steady_clock::now();
+  std::vector<std::string> lan_seen;
   while (!stop.cancelled()) {
-    if (remote && std::chrono::steady_clock::now() >= next_refresh) {
-      RegisterPeers(*remote, providers);
+    // A node that appears or leaves on the LAN is published at once, the rest every 10 s.
+    bool changed = false;
+    if (lan) {
+      std::vector<router::Peer> peers;
+      std::vector<std::string> urls;
+      for (const net::MdnsPeer& p : lan->Peers()) {
+        if (p.peer_id == identity->peer_id()) continue;
+        peers.push_back({.url = p.Url(), .key = config->String("discovery.key")});
+        urls.push_back(p.Url());
+      }
+      if (urls != lan_seen) {
+        for (const std::string& url : urls) {
+          if (std::find(lan_seen.begin(), lan_seen.end(), url) == lan_seen.end()) {
+            Log(LogLevel::kInfo, "serve: found " + url + " on the local network (mDNS)");
+          }
+        }
+        lan_seen = urls;
+        remote->SetLanPeers(std::move(peers));
+        changed = true;
+      }
+    }
+    if (remote && (changed || std::chrono::steady_clock::now() >= next_refresh)) {
+      remote->PublishPeers(providers);
       next_refresh = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  lan.reset();  // goodbye to the local network first
   app.set_ready(false);
   std::fprintf(stderr, "serve: stopping; finishing requests in flight (up to %.0f s)\n", o.grace);
   (*server)->Stop(o.grace);
@@ -351,6 +392,10 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
   serve->add_flag("--no-optimize", o->no_optimize, "Run the graphs as written");
   AddOfflineFlag(serve, o->offline);
   AddRemoteFlags(serve, o->remote, o->peers);
+  serve->add_flag("--mdns", o->mdns,
+                  "Announce this node on the local network and use the nodes found there as "
+                  "peers (multicast DNS, _ipfs-accelerate._tcp; default discovery.mdns, off). "
+                  "Needs --listen on an address other machines reach");
   serve->callback([&ctx, o] { ctx.run = [&ctx, o] { return Serve(ctx, *o); }; });
 }
 

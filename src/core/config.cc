@@ -294,6 +294,15 @@ const std::vector<ConfigKey>& Config::Keys() {
     keys.push_back({"peers", Type::kList, json::array(),
                     "other nodes' URLs, http[s]://[KEY@]HOST:PORT (the key they want rides in the "
                     "URL's user part); run/serve --peer"});
+    keys.push_back({"discovery.mdns", Type::kBool, false,
+                    "announce `serve` on the local network and use the nodes found there as peers "
+                    "(multicast DNS; serve --mdns)"});
+    keys.push_back({"discovery.mdns_interfaces", Type::kList, json::array(),
+                    "IPv4 addresses of the interfaces mDNS uses (empty: the one `serve` listens "
+                    "on, or every multicast-capable one when it listens on 0.0.0.0)"});
+    keys.push_back({"discovery.key", Type::kString, "",
+                    "API key sent to the nodes found on the local network (a cluster's shared "
+                    "key; a configured peer's own key wins for its URL)"});
     keys.push_back({"remote.mode", Type::kString, "never",
                     "where inference runs: never (here), auto (here or the peer expected to answer "
                     "soonest) or a peer's URL; run/serve --remote"});

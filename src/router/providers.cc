@@ -36,6 +36,7 @@ void ProviderDirectory::SetSelf(std::string peer_id, std::vector<std::string> ad
                        return r.ok() && (*r)->HasBlock(cid);
                      }};
   std::lock_guard lock(mu_);
+  self_peer_id_ = self.peer_id;
   if (!providers_.empty() && providers_[0].peer_id == self.peer_id) {
     providers_[0] = std::move(self);
   } else {
@@ -52,6 +53,16 @@ void ProviderDirectory::AddPeer(KnownProvider peer) {
     }
   }
   providers_.push_back(std::move(peer));
+}
+
+void ProviderDirectory::SetPeers(std::vector<KnownProvider> peers) {
+  std::lock_guard lock(mu_);
+  std::erase_if(providers_, [&](const KnownProvider& p) {
+    return self_peer_id_.empty() || p.peer_id != self_peer_id_;
+  });
+  for (KnownProvider& p : peers) {
+    if (p.peer_id != self_peer_id_) providers_.push_back(std::move(p));
+  }
 }
 
 std::vector<net::ProviderRecord> ProviderDirectory::ProvidersOf(const store::Cid& cid) const {

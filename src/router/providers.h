@@ -41,6 +41,8 @@ class ProviderDirectory {
   void SetSelf(std::string peer_id, std::vector<std::string> addrs);
   // A peer (replacing one of the same PeerID).
   void AddPeer(KnownProvider peer);
+  // Every peer at once: those not in `peers` are forgotten (this node stays).
+  void SetPeers(std::vector<KnownProvider> peers);
 
   // The providers of `cid`, this node first: every one that holds its block.
   std::vector<net::ProviderRecord> ProvidersOf(const store::Cid& cid) const;
@@ -51,6 +53,7 @@ class ProviderDirectory {
   std::string repo_path_;
   mutable std::mutex mu_;
   std::vector<KnownProvider> providers_;  // this node first, once set
+  std::string self_peer_id_;              // "" until SetSelf
 };
 
 // What FetchDag fetches from once the routers have been asked: `request` with the gateway URLs of

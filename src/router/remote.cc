@@ -4,10 +4,13 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <set>
 
 #include "core/json_util.h"
 #include "core/log.h"
 #include "net/http_client.h"
+#include "net/multiaddr.h"
+#include "net/peer_id.h"
 #include "net/routing.h"
 #include "router/fetch_on_miss.h"
 #include "router/kserve.h"
@@ -92,16 +95,17 @@ Result<Peer> ParsePeer(const std::string& text) {
 std::string PeerName(const Peer& peer) { return peer.url; }
 
 Result<RemotePolicy> ParseRemotePolicy(const std::string& mode, std::vector<Peer> peers,
-                                       std::vector<std::string> routers) {
+                                       std::vector<std::string> routers, bool lan) {
   RemotePolicy policy;
   policy.peers = std::move(peers);
   policy.routers = std::move(routers);
   if (mode.empty() || mode == "never") return policy;
   if (mode == "auto") {
-    if (policy.peers.empty() && policy.routers.empty()) {
+    if (policy.peers.empty() && policy.routers.empty() && !lan) {
       return Status::InvalidArgument(
           "--remote auto needs peers to choose among: give --peer URL, the configuration's "
-          "peers, or ipfs.routers to find them");
+          "peers, ipfs.routers to find them, or (serve) --mdns to find them on the local "
+          "network");
     }
     policy.mode = RemoteMode::kAuto;
     return policy;
@@ -120,7 +124,7 @@ Result<RemotePolicy> ParseRemotePolicy(const std::string& mode, std::vector<Peer
 }
 
 Result<RemotePolicy> RemotePolicyFromConfig(const Config& config, const std::string& remote_flag,
-                                            const std::vector<std::string>& peer_flags) {
+                                            const std::vector<std::string>& peer_flags, bool lan) {
   std::vector<Peer> peers;
   std::vector<std::string> texts = peer_flags;
   for (const std::string& t : config.List("peers")) texts.push_back(t);
@@ -133,7 +137,7 @@ Result<RemotePolicy> RemotePolicyFromConfig(const Config& config, const std::str
   IA_ASSIGN_OR_RETURN(
       RemotePolicy policy,
       ParseRemotePolicy(remote_flag.empty() ? config.String("remote.mode") : remote_flag,
-                        std::move(peers), config.List("ipfs.routers")));
+                        std::move(peers), config.List("ipfs.routers"), lan));
   policy.timeout_s = config.Number("remote.timeout");
   policy.ca_file = config.String("remote.ca_file");
   return policy;
@@ -288,7 +292,7 @@ std::vector<Choice> RemoteInference::Plan(const std::string& cid, bool local_sto
     NodeStatus status;
     const NodeModel* model;
   };
-  std::vector<Peer> peers = policy_.peers;
+  std::vector<Peer> peers = KnownPeers();
   for (Peer& found : Discover(cid)) {
     bool known = false;
     for (const Peer& p : peers) known |= p.url == found.url;
@@ -380,9 +384,49 @@ std::vector<Peer> RemoteInference::Discover(const std::string& cid) {
 
 std::vector<std::pair<Peer, NodeStatus>> RemoteInference::RefreshPeers() {
   std::vector<std::pair<Peer, NodeStatus>> out;
-  for (const Peer& peer : policy_.peers) {
+  for (const Peer& peer : KnownPeers()) {
     auto status = StatusOf(peer);
     if (status.ok()) out.emplace_back(peer, std::move(status).value());
+  }
+  return out;
+}
+
+void RemoteInference::PublishPeers(ProviderDirectory& directory) {
+  std::vector<KnownProvider> known;
+  for (auto& [peer, status] : RefreshPeers()) {
+    if (status.peer_id.empty() || !net::ParsePeerId(status.peer_id).ok()) continue;
+    if (status.peer_id == policy_.self_peer_id) continue;
+    auto addr = net::HttpMultiaddrOfUrl(peer.url);
+    if (!addr.ok()) continue;
+    std::set<std::string> models;
+    for (const NodeModel& m : status.models) models.insert(m.cid);
+    known.push_back({.peer_id = status.peer_id,
+                     .addrs = {*addr},
+                     .protocols = {net::kGatewayProtocol},
+                     .holds = [models = std::move(models)](const store::Cid& cid) {
+                       return models.count(cid.ToString()) > 0;
+                     }});
+  }
+  directory.SetPeers(std::move(known));
+}
+
+void RemoteInference::SetLanPeers(std::vector<Peer> peers) {
+  for (Peer& p : peers) {
+    for (const Peer& configured : policy_.peers) {
+      if (configured.url == p.url && !configured.key.empty()) p.key = configured.key;
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  lan_peers_ = std::move(peers);
+}
+
+std::vector<Peer> RemoteInference::KnownPeers() const {
+  std::vector<Peer> out = policy_.peers;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const Peer& p : lan_peers_) {
+    bool dup = false;
+    for (const Peer& q : out) dup |= q.url == p.url;
+    if (!dup) out.push_back(p);
   }
   return out;
 }

@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
+#include "router/providers.h"
 #include "router/router.h"
 
 namespace ipfs_accelerate::router {
@@ -51,15 +52,18 @@ struct RemotePolicy {
 };
 // `--remote` (or the configuration's `remote`): "never", "auto", or a peer ("URL", "KEY@URL", or
 // the URL of one of `peers`, whose key it then uses). kInvalidArgument otherwise.
-// `routers` (ipfs.routers) let auto find peers without any configured.
+// `routers` (ipfs.routers), or `lan` (peers found on the local network, SetLanPeers), let auto
+// find peers without any configured.
 Result<RemotePolicy> ParseRemotePolicy(const std::string& mode, std::vector<Peer> peers,
-                                       std::vector<std::string> routers = {});
+                                       std::vector<std::string> routers = {}, bool lan = false);
 
 // The policy of the command line and the configuration: `remote_flag` ("" for the configuration's
 // remote.mode), the peers of `peer_flags` and then the configuration's `peers`, remote.timeout,
-// remote.ca_file, and ipfs.routers for discovery.
+// remote.ca_file, and ipfs.routers for discovery; `lan`: peers are also found on the local
+// network.
 Result<RemotePolicy> RemotePolicyFromConfig(const Config& config, const std::string& remote_flag,
-                                            const std::vector<std::string>& peer_flags);
+                                            const std::vector<std::string>& peer_flags,
+                                            bool lan = false);
 
 // What a node publishes for its peers (GET /ia/v1/node).
 struct NodeModel {
@@ -146,9 +150,16 @@ class RemoteInference {
   // kept once read. The peer's error (kNotFound when it does not serve the model) otherwise.
   Result<ModelInfo> Describe(const Peer& peer, const std::string& cid);
 
-  // Asks every configured peer for its status (each at most once per status_ttl_s) and returns
-  // those that answered, for the routing directory (a node answers for the peers it knows).
+  // Asks every known peer (configured, then found on the local network) for its status (each at
+  // most once per status_ttl_s) and returns those that answered.
   std::vector<std::pair<Peer, NodeStatus>> RefreshPeers();
+  // Tells `directory` of the known peers that answer (RefreshPeers), each providing the models
+  // it serves at its URL's address, and forgets those that do not: a node's routing answers
+  // list the peers it knows (GET /routing/v1/providers/{cid}).
+  void PublishPeers(ProviderDirectory& directory);
+  // The peers found on the local network (mDNS), replacing those found before; a configured
+  // peer's key is used for the same URL. Candidates for kAuto like configured peers.
+  void SetLanPeers(std::vector<Peer> peers);
 
   RemoteStats Stats() const;
   const RemotePolicy& policy() const { return policy_; }
@@ -161,6 +172,8 @@ class RemoteInference {
   // The nodes the routers name as providers of `cid` that serve HTTP (each router asked at most
   // once per status_ttl_s and CID); configured peers' keys are used for the same URL.
   std::vector<Peer> Discover(const std::string& cid);
+  // The configured peers, then those found on the local network.
+  std::vector<Peer> KnownPeers() const;
   // Whether the repository holds the whole model `cid` (running it here needs no fetch).
   bool HoldsHere(const std::string& cid) const;
   // The CID of a request's model: itself when it is one, else the registered model's.
@@ -181,6 +194,7 @@ class RemoteInference {
     std::vector<Peer> peers;
   };
   std::map<std::string, Discovered> discovered_;  // by CID
+  std::vector<Peer> lan_peers_;
   RemoteStats stats_;
 };
 

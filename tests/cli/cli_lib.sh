@@ -101,8 +101,11 @@ start_serve() {
     shift
   done
   (($# > 0)) && shift
-  "$IA_BIN" --repo "$repo" "${global[@]}" serve --listen 127.0.0.1:0 "$@" \
-    >"$T/$name.out" 2>"$T/$name.log" &
+  # SERVE_PREFIX (an array set before the call, e.g. (ip netns exec NS)) runs the server through
+  # another command;
+  # SERVE_LISTEN picks its address (default 127.0.0.1:0).
+  ${SERVE_PREFIX[@]+"${SERVE_PREFIX[@]}"} "$IA_BIN" --repo "$repo" "${global[@]}" serve \
+    --listen "${SERVE_LISTEN:-127.0.0.1:0}" "$@" >"$T/$name.out" 2>"$T/$name.log" &
   local pid=$!
   BG_PIDS+=("$pid")
   for _ in $(seq 1 200); do
@@ -110,10 +113,37 @@ start_serve() {
     sleep 0.05
   done
   local url
-  url=$(grep -oE 'https?://127\.0\.0\.1:[0-9]+' "$T/$name.out" | head -n 1 || true)
+  url=$(grep -oE 'https?://[0-9.]+:[0-9]+' "$T/$name.out" | head -n 1 || true)
   [[ -n "$url" ]] || { echo "serve $name did not start: $(head -c 1000 "$T/$name.log")"; exit 1; }
   printf -v "${name}_URL" '%s' "$url"
   printf -v "${name}_PID" '%s' "$pid"
+}
+
+# infer URL MODEL [CURL_OPTIONS...]: the outputs (JSON) of the KServe v2 answer of the test
+# models' MLP (input x: FP32 [2,16]), the same input every time.
+infer() {
+  local data
+  data=$(python3 -c 'print([round(0.05 * i - 0.6, 6) for i in range(32)])')
+  curl -sf --max-time 60 "${@:3}" -H 'content-type: application/json' \
+    -d "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2,16],\"data\":$data}]}" \
+    "$1/v2/models/$2/infer" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["outputs"]))'
+}
+
+# stored_count REPO: how many blocks REPO holds (finished writes only).
+stored_count() { find "$1/blocks" -name '*.data' -not -path '*/.tmp/*' 2>/dev/null | wc -l; }
+
+# metric URL NAME [LABEL=VALUE...]: the value of that series of URL's /metrics, whatever the
+# order of its labels (0 when absent).
+metric() {
+  curl -sf "$1/metrics" | python3 -c '
+import re, sys
+name, want = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+for line in sys.stdin:
+    m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line.strip())
+    if m and m.group(1) == name and dict(re.findall(r"(\w+)=\"([^\"]*)\"", m.group(2) or "")) == want:
+        print(int(float(m.group(3)))); break
+else:
+    print(0)' "${@:2}"
 }
 
 # serve_bg REPO [SERVE_ARGS...]: start_serve with its URL in BASE (output in $T/serve.out and

@@ -47,14 +47,6 @@ echo "A $A_URL, B $B_URL, C $C_URL"
 ONLY_A=(--set "ipfs.gateway=$A_URL" --set ipfs.local_node=)
 ONLY_B=(--set "ipfs.gateway=$B_URL" --set ipfs.local_node=)
 
-infer() {  # infer URL MODEL [curl options]: the KServe v2 answer's outputs, as JSON
-  local data
-  data=$(python3 -c 'print([round(0.1 * i - 0.7, 3) for i in range(16)])')
-  curl -sf "${@:3}" -H 'content-type: application/json' \
-    -d "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[1,16],\"data\":$data}]}" \
-    "$1/v2/models/$2/infer" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["outputs"]))'
-}
-
 case_a_model_added_on_a_runs_on_c_by_cid() {
   local on_a on_c
   on_a=$(infer "$A_URL" "$MODEL_CID")

@@ -39,29 +39,6 @@ B_HOSTPORT=${B_URL#http://}
 echo "A $A_URL, B $B_URL (keyed), model $ROOT (model.onnx $MODEL_CID)"
 C=(--set "ipfs.gateway=$A_URL" --set ipfs.local_node=)
 
-# infer URL MODEL: the KServe v2 answer's outputs as JSON (the same input as x.npy).
-infer() {
-  local data
-  data=$(python3 -c 'print([round(0.05 * i - 0.6, 6) for i in range(32)])')
-  curl -sf --max-time 60 -H 'content-type: application/json' \
-    -d "{\"inputs\":[{\"name\":\"x\",\"datatype\":\"FP32\",\"shape\":[2,16],\"data\":$data}]}" \
-    "$1/v2/models/$2/infer" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["outputs"]))'
-}
-
-# metric URL NAME [LABEL=VALUE...]: the value of that series of URL's /metrics, whatever the
-# order of its labels (0 when absent).
-metric() {
-  curl -sf "$1/metrics" | python3 -c '
-import re, sys
-name, want = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
-for line in sys.stdin:
-    m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$", line.strip())
-    if m and m.group(1) == name and dict(re.findall(r"(\w+)=\"([^\"]*)\"", m.group(2) or "")) == want:
-        print(int(float(m.group(3)))); break
-else:
-    print(0)' "${@:2}"
-}
-
 case_run_on_a_peer_equals_a_local_run() {
   run_capture remote ia "$T/repo-c" "${C[@]}" run "$MODEL_CID" --input "x=$T/x.npy" \
     --remote "$A_URL" -o "$T/out-remote" --json
@@ -182,7 +159,6 @@ case_bad_remote_values_are_clear_errors() {
     ia "$T/repo-c" serve --remote maybe
 }
 
-stored_count() { find "$1/blocks" -name '*.data' -not -path '*/.tmp/*' 2>/dev/null | wc -l; }
 
 run_case "run on a peer gives exactly the outputs of a local run" case_run_on_a_peer_equals_a_local_run
 run_case "--remote auto sends a model this node lacks to the peer that serves it" case_auto_sends_a_model_it_lacks_to_the_peer_that_serves_it

@@ -52,6 +52,12 @@ TEST(ProviderDirectoryTest, ThisNodeProvidesWhatItsRepositoryHoldsOnceItListens)
   ASSERT_TRUE(directory.FindPeer(kOther).has_value());
   EXPECT_EQ(directory.FindPeer(kSelf)->addrs[0], "/ip4/127.0.0.1/tcp/1/http");
   EXPECT_FALSE(directory.FindPeer("nope").has_value());
+
+  // Replacing the peers (a node that left the network) keeps this node.
+  directory.SetPeers({});
+  EXPECT_TRUE(directory.ProvidersOf(absent).empty());
+  EXPECT_FALSE(directory.FindPeer(kOther).has_value());
+  ASSERT_EQ(directory.ProvidersOf(held).size(), 1u);
 }
 
 // A router on 127.0.0.1 that answers one fixed NDJSON body (or a status).
