@@ -1,5 +1,6 @@
 #include "server/gateway.h"
 
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -92,6 +93,25 @@ HttpResponse Refuse(int status, const Status& why) {
   return HttpResponse::Error(status, why.message());
 }
 
+// The path of a request, as it goes into an Etag: "/a/b", with '"', '%' and bytes outside
+// printable ASCII escaped as %XX (an Etag is a quoted string).
+std::string EtagPath(const std::vector<std::string>& path) {
+  std::string out;
+  for (const std::string& name : path) {
+    out += '/';
+    for (unsigned char c : name) {
+      if (c < 0x21 || c > 0x7e || c == '"' || c == '%') {
+        char hex[4];
+        std::snprintf(hex, sizeof hex, "%%%02X", c);
+        out += hex;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 HttpResponse ServeGateway(const HttpRequest& request, const std::vector<std::string>& segments,
@@ -105,10 +125,11 @@ HttpResponse ServeGateway(const HttpRequest& request, const std::vector<std::str
     return Refuse(wanted.status().code() == StatusCode::kUnsupported && !no_accept ? 406 : 400,
                   wanted.status());
   }
-  if (segments.size() > 2) {
+  if (segments.size() > 2 && !wanted->car) {
     return HttpResponse::Error(
-        400, wanted->car ? "paths below a CID are not served yet: ask for the CID the path leads to"
-                         : "raw block requests take no path: ask for /ipfs/{cid}?format=raw");
+        400,
+        "raw block requests take no path: ask for /ipfs/{cid}?format=raw, or for the path's "
+        "blocks as a CAR (/ipfs/{cid}/{path}?format=car)");
   }
   auto cid = store::Cid::Parse(segments[1]);
   if (!cid.ok()) return HttpResponse::Error(400, cid.status().message());
@@ -132,6 +153,7 @@ HttpResponse ServeGateway(const HttpRequest& request, const std::vector<std::str
       return HttpResponse::Error(400, "car-dups must be y or n, not " + wanted->dups.substr(0, 20));
     }
     selection.dups = wanted->dups == "y";
+    selection.path.assign(segments.begin() + 2, segments.end());
     if (auto scope = request.QueryParam("dag-scope")) {
       auto parsed = store::ParseDagScope(*scope);
       if (!parsed.ok()) return Refuse(400, parsed.status());
@@ -144,7 +166,7 @@ HttpResponse ServeGateway(const HttpRequest& request, const std::vector<std::str
       selection.scope = store::DagScope::kEntity;
     }
     const char* dups = selection.dups ? "y" : "n";
-    etag = "\"" + name + ".car." + store::DagScopeName(selection.scope) +
+    etag = "\"" + name + EtagPath(selection.path) + ".car." + store::DagScopeName(selection.scope) +
            (selection.entity_bytes ? "." + selection.entity_bytes->ToString() : "") + ".dfs." +
            dups + "\"";
     r.content_type = std::string(kCar) + "; version=1; order=dfs; dups=" + dups;

@@ -90,15 +90,22 @@ CarStream::CarStream(BlockSource& source, const Cid& root, const CarSelection& s
 Result<std::unique_ptr<CarStream>> CarStream::Start(BlockSource& source, const Cid& root,
                                                     const CarSelection& selection) {
   std::unique_ptr<CarStream> car(new CarStream(source, root, selection));
-  if (IsIdentity(root)) return car;  // the header alone (the bafkqaaa probe)
+  if (IsIdentity(root) && selection.path.empty()) return car;  // the header alone (bafkqaaa)
+  Cid target = root;
   IA_ASSIGN_OR_RETURN(std::string block, source.GetBlock(root));
-  Pending top{root};
+  for (const std::string& name : selection.path) {
+    IA_ASSIGN_OR_RETURN(Cid next, DirectoryEntry(target, block, name));
+    car->path_blocks_.emplace_back(target, std::move(block));
+    target = next;
+    IA_ASSIGN_OR_RETURN(block, source.GetBlock(target));
+  }
+  Pending top{target};
   if (car->selection_.scope == DagScope::kEntity && car->selection_.entity_bytes) {
     // The file's size, to resolve negative offsets and "*"; not a file: the range is ignored.
     std::optional<uint64_t> size;
-    if (root.codec() == kCodecRaw) {
+    if (target.codec() == kCodecRaw) {
       size = block.size();
-    } else if (root.codec() == kCodecDagPb) {
+    } else if (target.codec() == kCodecDagPb) {
       auto node = DecodeUnixFsNode(AsBytes(block));
       if (node.ok() && (node->fs.type == UnixFsType::kFile || node->fs.type == UnixFsType::kRaw)) {
         uint64_t total = node->fs.data ? node->fs.data->size() : 0;
@@ -113,7 +120,7 @@ Result<std::unique_ptr<CarStream>> CarStream::Start(BlockSource& source, const C
       int64_t last = !r.to ? n - 1 : (*r.to < 0 ? n + *r.to : std::min<int64_t>(*r.to, n - 1));
       if (r.from >= 0 && n > 0 && first >= n) {
         return Status::InvalidArgument("entity-bytes " + r.ToString() +
-                                       " starts after the end of " + root.ToString() + " (" +
+                                       " starts after the end of " + target.ToString() + " (" +
                                        std::to_string(n) + " bytes)");
       }
       if (last < first) {
@@ -167,6 +174,15 @@ Result<bool> CarStream::Next(std::string* out) {
   if (!header_sent_) {
     header_sent_ = true;
     *out += EncodeCarHeader({root_});
+    return true;
+  }
+  while (next_path_block_ < path_blocks_.size()) {
+    auto& [cid, block] = path_blocks_[next_path_block_++];
+    if (!selection_.dups) seen_.Insert(cid);
+    if (IsIdentity(cid)) continue;
+    ++sections_;
+    AppendCarSection(*out, cid, block);
+    std::string().swap(block);
     return true;
   }
   while (!stack_.empty()) {

@@ -42,6 +42,9 @@ struct CarSelection {
   DagScope scope = DagScope::kAll;
   std::optional<EntityBytes> entity_bytes;  // implies kEntity; only narrows UnixFS files
   bool dups = false;  // true: a block is sent every time the walk meets it (dups=y)
+  // Names below the root through UnixFS directories ("models", "bert", "model.onnx"): the
+  // blocks of those directories come first, then the selection of what the path leads to.
+  std::vector<std::string> path;
 };
 
 // The most sections one CAR may carry (dups=y on a DAG that links the same nodes from many places
@@ -50,8 +53,10 @@ inline constexpr uint64_t kMaxCarSections = uint64_t{1} << 24;
 
 class CarStream {
  public:
-  // Reads the root block first, so a caller learns kNotFound (or kInvalidArgument: entity-bytes
-  // entirely outside the file) before it has sent anything. `source` must outlive the stream.
+  // Reads the root block (and resolves the path) first, so a caller learns kNotFound (no root
+  // block, no such path), kUnsupported (a path through a HAMT-sharded directory) or
+  // kInvalidArgument (entity-bytes entirely outside the file) before it has sent anything.
+  // `source` must outlive the stream.
   static Result<std::unique_ptr<CarStream>> Start(BlockSource& source, const Cid& root,
                                                   const CarSelection& selection);
 
@@ -78,7 +83,10 @@ class CarStream {
   uint64_t range_first_ = 0, range_last_ = 0;  // resolved entity-bytes, inclusive
   bool header_sent_ = false;
   std::vector<Pending> stack_;
-  std::optional<std::string> root_block_;  // read by Start, sent first
+  // The directories the path goes through, with their blocks, sent first.
+  std::vector<std::pair<Cid, std::string>> path_blocks_;
+  size_t next_path_block_ = 0;
+  std::optional<std::string> root_block_;  // what the path leads to, read by Start
   CidSet seen_;
   uint64_t sections_ = 0;
 };

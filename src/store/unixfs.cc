@@ -151,6 +151,24 @@ Result<UnixFsData> DecodeUnixFs(std::span<const uint8_t> bytes) {
   return d;
 }
 
+Result<Cid> DirectoryEntry(const Cid& dir, std::string_view block, const std::string& name) {
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(block.data()), block.size());
+  auto node = dir.codec() == kCodecDagPb ? DecodeUnixFsNode(bytes)
+                                         : Result<UnixFsNode>(Status::NotFound("raw"));
+  if (node.ok() && node->fs.type == UnixFsType::kHamtShard) {
+    return Status::Unsupported(dir.ToString() +
+                               " is a HAMT-sharded directory; paths through these are not "
+                               "supported yet");
+  }
+  if (!node.ok() || node->fs.type != UnixFsType::kDirectory) {
+    return Status::NotFound("\"" + name + "\": " + dir.ToString() + " is not a directory");
+  }
+  for (const PbLink& link : node->pb.links) {
+    if (link.name && *link.name == name) return link.hash;
+  }
+  return Status::NotFound("no entry \"" + name + "\" in directory " + dir.ToString());
+}
+
 Result<UnixFsNode> DecodeUnixFsNode(std::span<const uint8_t> block) {
   UnixFsNode node;
   IA_ASSIGN_OR_RETURN(node.pb, DecodeDagPb(block));

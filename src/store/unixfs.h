@@ -48,6 +48,11 @@ struct UnixFsNode {
 };
 Result<UnixFsNode> DecodeUnixFsNode(std::span<const uint8_t> block);
 
+// The CID that the entry `name` of the directory `dir` (whose block is `block`) links to.
+// kNotFound when `dir` is no directory or has no such entry; kUnsupported for a HAMT-sharded
+// directory.
+Result<Cid> DirectoryEntry(const Cid& dir, std::string_view block, const std::string& name);
+
 // The bytes around a chunk in a dag-pb file leaf {Data: UnixFS{File, Data: chunk, filesize}},
 // so the leaf can be hashed and written without copying the chunk: prefix + chunk + suffix.
 struct LeafFraming {

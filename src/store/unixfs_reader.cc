@@ -53,26 +53,8 @@ Result<Cid> UnixFsReader::Resolve(const Cid& root, const std::string& path) {
         path.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
     pos = slash == std::string::npos ? path.size() : slash + 1;
     if (name.empty()) continue;
-    if (cur.codec() != kCodecDagPb)
-      return Status::NotFound("\"" + name + "\": " + cur.ToString() + " is not a directory");
-    std::string block;
-    IA_ASSIGN_OR_RETURN(UnixFsNode node, LoadNode(source_, cur, &block));
-    if (node.fs.type == UnixFsType::kHamtShard) {
-      return Status::Unsupported(cur.ToString() +
-                                 " is a HAMT-sharded directory; these are not supported yet");
-    }
-    if (node.fs.type != UnixFsType::kDirectory) {
-      return Status::NotFound("\"" + name + "\": " + cur.ToString() + " is not a directory");
-    }
-    bool found = false;
-    for (const PbLink& link : node.pb.links) {
-      if (link.name && *link.name == name) {
-        cur = link.hash;
-        found = true;
-        break;
-      }
-    }
-    if (!found) return Status::NotFound("no entry \"" + name + "\" in directory " + cur.ToString());
+    IA_ASSIGN_OR_RETURN(std::string block, source_->GetBlock(cur));
+    IA_ASSIGN_OR_RETURN(cur, DirectoryEntry(cur, block, name));
   }
   return cur;
 }

@@ -83,6 +83,24 @@ case_entity_bytes_sends_the_blocks_of_the_range() {
   [[ $(code "$BASE/ipfs/$FILE?format=car&entity-bytes=abc") == 400 ]] || fail "a malformed range is 400"
 }
 
+case_a_path_below_the_cid() {
+  # The directory's block first (to verify the path), then the file's DAG; the header names $DIR.
+  car path "$BASE/ipfs/$DIR/weights.bin?format=car"
+  [[ $(roots path) == "$DIR" && $(first path) == "$DIR" ]] || fail "path CAR: $(head -c 300 "$T/path.json")"
+  car file_all "$BASE/ipfs/$FILE?format=car"
+  (($(count path) == $(count file_all) + 1)) || fail "the path's CAR has $(count path) blocks, the file $(count file_all)"
+  # After the directory, exactly the file's CAR, block for block (a CAR of part of a DAG: `car
+  # import` refuses it, as it should, since the directory's other entries are not in it).
+  python3 -c "import json,sys; p=json.load(open(sys.argv[1]))['blocks']; f=json.load(open(sys.argv[2]))['blocks']; assert p[1:] == f, (p[:3], f[:2])" \
+    "$T/path.json" "$T/file_all.json" || fail "after the directory's block, the path's CAR is not the file's"
+  grep -qi "^etag: \"$DIR/weights.bin.car.all.dfs.n\"" "$T/path.h" || fail "Etag: $(grep -i etag "$T/path.h")"
+  car path_block "$BASE/ipfs/$DIR/weights.bin?format=car&dag-scope=block"
+  [[ $(count path_block) == 2 ]] || fail "dag-scope=block of a path: the directory and the file's root"
+  [[ $(code "$BASE/ipfs/$DIR/absent.bin?format=car") == 404 ]] || fail "a missing name is 404"
+  [[ $(code "$BASE/ipfs/$FILE/x?format=car") == 404 ]] || fail "a name below a file is 404"
+  [[ $(code "$BASE/ipfs/$DIR/weights.bin?format=raw") == 400 ]] || fail "a raw request with a path is 400"
+}
+
 case_dups() {
   car once "$BASE/ipfs/$SAME?format=car"
   car every "$BASE/ipfs/$SAME?format=car&car-dups=y"
@@ -131,6 +149,7 @@ case_errors_as_the_spec_says() {
 run_case "dag-scope=all is the DAG's CAR, the same bytes as car export" case_dag_scope_all_is_the_car_export
 run_case "dag-scope=block and entity" case_dag_scope_block_and_entity
 run_case "entity-bytes sends the blocks of the range" case_entity_bytes_sends_the_blocks_of_the_range
+run_case "a path below the CID: the directories' blocks, then the DAG" case_a_path_below_the_cid
 run_case "car-dups=y sends a repeated block each time" case_dups
 run_case "HEAD, the bafkqaaa probe and If-None-Match" case_head_probe_and_conditional
 run_case "bad requests get the spec's status codes" case_errors_as_the_spec_says

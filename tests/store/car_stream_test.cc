@@ -102,6 +102,20 @@ TEST_F(CarStreamTest, AllIsTheDagWalk) {
   EXPECT_GT(walked.size(), 1100u);  // 1094 leaves of the file, its inner nodes, `same`, the dir
 }
 
+TEST_F(CarStreamTest, APathSendsItsDirectoriesThenWhatItLeadsTo) {
+  std::vector<Cid> expected{dir_};
+  for (const Cid& c : Cids(file_, {})) expected.push_back(c);
+  EXPECT_EQ(Cids(dir_, {.path = {"file"}}), expected);
+  EXPECT_EQ(Cids(dir_, {.scope = DagScope::kBlock, .path = {"same"}}),
+            (std::vector<Cid>{dir_, same_}));
+  Status error;
+  EXPECT_TRUE(Cids(dir_, {.path = {"absent"}}, &error).empty());
+  EXPECT_EQ(error.code(), StatusCode::kNotFound);
+  EXPECT_TRUE(HasSubstr(error.message(), "no entry \"absent\""));
+  EXPECT_TRUE(Cids(dir_, {.path = {"file", "below"}}, &error).empty());
+  EXPECT_TRUE(HasSubstr(error.message(), "is not a directory"));
+}
+
 TEST_F(CarStreamTest, BlockIsTheRootAlone) {
   EXPECT_EQ(Cids(dir_, {.scope = DagScope::kBlock}), std::vector<Cid>{dir_});
   EXPECT_EQ(Cids(file_, {.scope = DagScope::kBlock}), std::vector<Cid>{file_});
