@@ -54,6 +54,7 @@ Status CheckInputSpecs(const std::vector<std::string>& specs);
 void RegisterStoreCommands(CLI::App& app, Context& ctx);
 void RegisterEngineCommands(CLI::App& app, Context& ctx);
 void RegisterOcrCommands(CLI::App& app, Context& ctx);
+void RegisterWakeWordCommands(CLI::App& app, Context& ctx);
 void RegisterHardwareCommands(CLI::App& app, Context& ctx);
 void RegisterBenchCommands(CLI::App& app, Context& ctx);
 void RegisterLoadgenCommands(CLI::App& app, Context& ctx);

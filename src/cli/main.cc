@@ -172,6 +172,7 @@ int main(int argc, char** argv) {
   RegisterStoreCommands(app, ctx);
   RegisterEngineCommands(app, ctx);
   RegisterOcrCommands(app, ctx);
+  RegisterWakeWordCommands(app, ctx);
   RegisterHardwareCommands(app, ctx);
   RegisterBenchCommands(app, ctx);
   RegisterLoadgenCommands(app, ctx);
