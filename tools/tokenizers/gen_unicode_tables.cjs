@@ -4,6 +4,8 @@
 // read off the reference itself, tokenizers@0.23.2 from npm, one code point at a time:
 //   - BertNormalizer(clean_text) removes the character  -> kBertCleanedChars
 //   - StripAccents removes the character                -> kStripAccentsMarks
+//   - BertNormalizer(strip_accents) removes it after NFD  -> kBertAccentMarks (another table:
+//     the two normalizers disagree on spacing marks such as Devanagari vowel signs)
 //   - Punctuation pre-tokenizer isolates the character  -> kPunctuation
 // Everything else (normalization forms, case, White_Space, letters, numbers) comes from utf8proc.
 //
@@ -17,13 +19,18 @@ const t = require(path.join(modules, 'tokenizers'));
 const clean = t.bertNormalizer(
     {cleanText: true, handleChineseChars: false, stripAccents: false, lowercase: false});
 const strip = t.stripAccentsNormalizer();
+const bertStrip = t.bertNormalizer(
+    {cleanText: false, handleChineseChars: false, stripAccents: true, lowercase: false});
+const nfd = t.nfdNormalizer();
 const punct = t.punctuationPreTokenizer();
-const sets = {cleaned: [], marks: [], punct: []};
+const sets = {cleaned: [], marks: [], bertMarks: [], punct: []};
 for (let c = 0; c <= 0x10ffff; c++) {
   if (c >= 0xd800 && c <= 0xdfff) continue;  // not characters: JS strings cannot carry them alone
   const s = String.fromCodePoint(c);
   if (clean.normalizeString(s) === '') sets.cleaned.push(c);
   if (strip.normalizeString(s) === '') sets.marks.push(c);
+  // Only characters NFD leaves alone can reach the filter.
+  if (nfd.normalizeString(s) === s && bertStrip.normalizeString(s) === '') sets.bertMarks.push(c);
   if (punct.preTokenizeString(s + s).length === 2) sets.punct.push(c);
 }
 
@@ -51,5 +58,7 @@ process.stdout.write(
           'Removed by BertNormalizer clean_text (NUL, U+FFFD, Cc/Cf/Co but tab, LF, CR)') + '\n' +
     table('kStripAccentsMarks', sets.marks,
           'Removed by StripAccents (the crate\'s "non-spacing marks")') + '\n' +
+    table('kBertAccentMarks', sets.bertMarks,
+          'Removed by BertNormalizer strip_accents after NFD') + '\n' +
     table('kPunctuation', sets.punct, 'Punctuation for BertPreTokenizer and Punctuation') +
     `\n}  // namespace ipfs_accelerate::models::tokenizers\n`);

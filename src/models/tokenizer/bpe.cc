@@ -277,7 +277,7 @@ Result<std::unique_ptr<Model>> ParseBpe(const nlohmann::json& j, const std::stri
     return Status::InvalidArgument(o.PathOf("merges") + ": missing");
   }
   auto bpe = Bpe::Create(std::move(vocab), merges, std::move(options));
-  if (!bpe.ok()) return bpe.status().WithContext(path);
+  if (!bpe.ok()) return bpe.status().WithMessage(path + "." + bpe.status().message());
   return std::unique_ptr<Model>(std::move(bpe).value());
 }
 

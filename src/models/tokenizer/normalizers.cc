@@ -13,6 +13,7 @@ char32_t WhitespaceToSpace(char32_t c) {
   return c == '\t' || c == '\n' || c == '\r' || IsWhitespace(c) ? U' ' : c;
 }
 bool IsNotStripAccentsMark(char32_t c) { return !IsStripAccentsMark(c); }
+bool IsNotBertAccentMark(char32_t c) { return !IsBertAccentMark(c); }
 
 class BertNormalizer : public Normalizer {
  public:
@@ -30,7 +31,7 @@ class BertNormalizer : public Normalizer {
     if (chinese_) PadChineseChars(s);
     if (strip_accents_) {
       s->Normalize(NormalizationForm::kNfd);
-      s->Filter(IsNotStripAccentsMark);
+      s->Filter(IsNotBertAccentMark);
     }
     if (lowercase_) s->Lowercase();
     return Status::Ok();

@@ -321,6 +321,11 @@ bool IsStripAccentsMark(char32_t c) {
   return InRanges(kStripAccentsMarks, kStripAccentsMarksSize, c);
 }
 
+bool IsBertAccentMark(char32_t c) {
+  if (c < 0x300) return false;
+  return InRanges(kBertAccentMarks, kBertAccentMarksSize, c);
+}
+
 bool IsPunctuation(char32_t c) {
   if (c < 0x80) {
     return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||

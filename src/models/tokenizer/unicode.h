@@ -61,8 +61,10 @@ bool IsWhitespace(char32_t c);
 // What BertNormalizer's clean_text removes: NUL, U+FFFD and the reference's control, format
 // and private-use characters (tab, LF and CR are kept).
 bool IsBertCleaned(char32_t c);
-// What StripAccents (and BertNormalizer's strip_accents) removes after NFD.
+// What the StripAccents normalizer removes.
 bool IsStripAccentsMark(char32_t c);
+// What BertNormalizer's strip_accents removes after NFD (not the same set).
+bool IsBertAccentMark(char32_t c);
 // ASCII punctuation or the reference's Unicode punctuation (BertPreTokenizer, Punctuation).
 bool IsPunctuation(char32_t c);
 // Rust's char::is_numeric: general categories Nd, Nl and No.

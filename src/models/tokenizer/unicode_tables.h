@@ -16,6 +16,8 @@ extern const CodeRange kBertCleanedChars[];
 extern const size_t kBertCleanedCharsSize;
 extern const CodeRange kStripAccentsMarks[];
 extern const size_t kStripAccentsMarksSize;
+extern const CodeRange kBertAccentMarks[];
+extern const size_t kBertAccentMarksSize;
 extern const CodeRange kPunctuation[];
 extern const size_t kPunctuationSize;
 

@@ -182,7 +182,7 @@ Result<std::unique_ptr<Model>> ParseUnigram(const nlohmann::json& j, const std::
   }
   IA_ASSIGN_OR_RETURN(bool byte_fallback, o.BoolOr("byte_fallback", false));
   auto model = Unigram::Create(std::move(pieces), unk_id, byte_fallback);
-  if (!model.ok()) return model.status().WithContext(path);
+  if (!model.ok()) return model.status().WithContext(o.PathOf("unk_id"));
   return std::unique_ptr<Model>(std::move(model).value());
 }
 
