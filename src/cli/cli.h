@@ -60,5 +60,6 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx);
 void RegisterLoadgenCommands(CLI::App& app, Context& ctx);
 void RegisterServeCommands(CLI::App& app, Context& ctx);
 void RegisterRoutingCommands(CLI::App& app, Context& ctx);
+void RegisterTokenizeCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

@@ -178,6 +178,7 @@ int main(int argc, char** argv) {
   RegisterLoadgenCommands(app, ctx);
   RegisterServeCommands(app, ctx);
   RegisterRoutingCommands(app, ctx);
+  RegisterTokenizeCommands(app, ctx);
   RegisterVersionCommand(app, ctx);
 
   // Kubo's habits, before CLI11 (which would answer each with "A subcommand is required"):
