@@ -55,6 +55,7 @@ void RegisterStoreCommands(CLI::App& app, Context& ctx);
 void RegisterEngineCommands(CLI::App& app, Context& ctx);
 void RegisterOcrCommands(CLI::App& app, Context& ctx);
 void RegisterWakeWordCommands(CLI::App& app, Context& ctx);
+void RegisterTaskCommands(CLI::App& app, Context& ctx);
 void RegisterHardwareCommands(CLI::App& app, Context& ctx);
 void RegisterBenchCommands(CLI::App& app, Context& ctx);
 void RegisterLoadgenCommands(CLI::App& app, Context& ctx);

@@ -173,6 +173,7 @@ int main(int argc, char** argv) {
   RegisterEngineCommands(app, ctx);
   RegisterOcrCommands(app, ctx);
   RegisterWakeWordCommands(app, ctx);
+  RegisterTaskCommands(app, ctx);
   RegisterHardwareCommands(app, ctx);
   RegisterBenchCommands(app, ctx);
   RegisterLoadgenCommands(app, ctx);

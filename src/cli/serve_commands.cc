@@ -23,6 +23,7 @@
 #include "router/providers.h"
 #include "router/remote.h"
 #include "router/router.h"
+#include "router/task_models.h"
 #include "server/app.h"
 #include "server/auth.h"
 #include "server/http_server.h"
@@ -160,6 +161,7 @@ int Serve(Context& ctx, const ServeOpts& o) {
       .defaults = defaults,
       .on_miss = router::MissPolicyFromConfig(*config, o.offline)});
   router::Router& router = *router_owner;
+  router::TaskModels tasks;
   for (const std::string& spec : o.models) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
@@ -173,6 +175,13 @@ int Serve(Context& ctx, const ServeOpts& o) {
     // Fetched now when missing, so that its serving.json is read and the first request waits for
     // nothing.
     if (Status s = FetchIfMissing(ctx, *config, ref, o.offline, false); !s.ok()) return Fail(s);
+    // A package with a tokenizer serves its task (OpenAI-compatible routes), not tensors.
+    if (router::IsTaskPackage(ctx.repo_flag, ref)) {
+      if (Status s = tasks.Add(name, ctx.repo_flag, ref, {.threads = o.threads}); !s.ok()) {
+        return Fail(s.WithContext("--model " + name));
+      }
+      continue;
+    }
     // The flags, then a serving.json beside the model, then --model-settings.
     auto settings = router::ReadServingManifest(ctx.repo_flag, ref, defaults);
     if (settings.ok()) {
@@ -238,7 +247,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
                    [&] {
                      return router::NodeStatusJson(
                          router::LocalNodeStatus(router, identity->peer_id(), platform, hw_json));
-                   }});
+                   },
+               .tasks = &tasks});
   server::HttpServerOptions http{.host = listen->first,
                                  .port = listen->second,
                                  .io_threads = o.io_threads,
@@ -336,7 +346,9 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
                     "free port, printed on stdout)");
   serve->add_option("-m,--model", o->models,
                     "NAME=REF, once per model: REF is a file, a directory with model.onnx, or a "
-                    "CID/alias in the store (models stored here are also served by CID)");
+                    "CID/alias in the store (models stored here are also served by CID); a "
+                    "model package with tokenizer.json serves its task on the OpenAI-compatible "
+                    "routes (/v1/completions, /v1/chat/completions, /v1/embeddings)");
   serve->add_option("--model-settings", o->settings,
                     "NAME=JSON or NAME=@FILE: that model's batching settings "
                     "({\"max_batch_size\": 8, \"max_queue_delay_us\": 500, …})");

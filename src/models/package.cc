@@ -159,6 +159,13 @@ Result<PackageManifest> ParsePackage(const PackageFiles& files) {
     }
     if (auto it = a.find("generation"); it != a.end()) IA_RETURN_IF_ERROR(ReadGeneration(*it, &m));
     IA_RETURN_IF_ERROR(Number(a, "", "max_batch", 1, 1024, &m.max_batch));
+    if (auto it = a.find("chat_format"); it != a.end()) {
+      const std::string f = it->is_string() ? it->get<std::string>() : "";
+      if (f != "chatml" && f != "llama3" && f != "plain") {
+        return Bad("chat_format", "is " + it->dump() + "; known: chatml, llama3, plain");
+      }
+      m.chat_format = f;
+    }
     IA_RETURN_IF_ERROR(Number(a, "", "max_positions", 1, 1 << 24, &m.max_positions));
   }
   if (!task_known) {

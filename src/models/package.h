@@ -7,7 +7,8 @@
 //    "embedding": {"pooling": "mean", "normalize": true},       // feature-extraction
 //    "generation": {"max_new_tokens": 64, "temperature": 0, "top_k": 0, "top_p": 1,
 //                   "repetition_penalty": 1, "eos_token_id": [50256], "stop": ["\n\n"]},
-//    "max_batch": 8}                                  // rows decoded or embedded together
+//    "max_batch": 8,                                  // rows decoded or embedded together
+//    "chat_format": "chatml"}                         // chat messages → prompt: chatml, llama3, plain
 //
 // Without accelerate.json the task is read from config.json's model_type (gpt2, llama, … generate;
 // bert, … embed) and sentence-transformers' 1_Pooling/config.json gives the pooling.
@@ -40,6 +41,9 @@ struct PackageManifest {
   std::vector<std::string> stop;  // stop strings
   int max_batch = 8;
   int64_t max_positions = 0;  // the model's context (config.json), 0 when not said
+  // How chat messages become a prompt (server/openai.h): "chatml", "llama3" or "plain"; "" to
+  // tell from the tokenizer's special tokens.
+  std::string chat_format;
 };
 
 // The files a manifest is read from; each "" when the package lacks it.

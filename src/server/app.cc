@@ -11,6 +11,7 @@
 #include "router/kserve.h"
 #include "router/store_ops.h"
 #include "server/gateway.h"
+#include "server/openai.h"
 #include "server/routing_routes.h"
 
 namespace ipfs_accelerate::server {
@@ -133,6 +134,14 @@ void App::Route(HttpRequest& request, Responder respond) {
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = hooks_.metrics();
     return respond(std::move(r));
+  }
+  if (hooks_.tasks && n >= 1 && (s[0] == "v1" || s[0] == "embed" || s[0] == "tokenize")) {
+    if (hooks_.authorize) {
+      if (auto refusal = hooks_.authorize(request, RouteClass::kUser)) {
+        return respond(std::move(*refusal));
+      }
+    }
+    if (ServeOpenAi(request, s, *hooks_.tasks, respond)) return;
   }
   if (n >= 1 && s[0] == "ipfs") {
     if (!allow(method == "HEAD" ? "HEAD" : "GET",

@@ -13,6 +13,7 @@
 #include "router/providers.h"
 #include "router/remote.h"
 #include "router/router.h"
+#include "router/task_models.h"
 #include "server/auth.h"
 #include "server/http_server.h"
 
@@ -37,6 +38,9 @@ struct AppHooks {
   router::RemoteInference* remote = nullptr;
   // What this node publishes for its peers at GET /ia/v1/node (router::NodeStatusJson). Unset: 404.
   std::function<nlohmann::json()> node_status;
+  // The task models behind the OpenAI-compatible and TEI routes (server/openai.h). Unset: those
+  // paths are 404.
+  router::TaskModels* tasks = nullptr;
 };
 
 class App {

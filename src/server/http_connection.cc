@@ -384,7 +384,8 @@ class ConnectionImpl : public Connection,
     Streaming& s = *streaming_;
     s.piece.clear();
     bool more = true;
-    while (more && s.piece.size() < kStreamPiece) {
+    const bool live = s.body->live();
+    while (more && s.piece.size() < kStreamPiece && (!live || s.piece.empty())) {
       Result<bool> next = Status::Internal("the body stream failed");
       try {
         next = s.body->Next(&s.piece);
@@ -397,6 +398,15 @@ class ConnectionImpl : public Connection,
         return OnWritten(net::error::operation_aborted);
       }
       more = *next;
+      if (live && more && s.piece.empty()) {
+        // Nothing yet: come back when the producer says there is more (the producer holds the
+        // connection until then; it always calls, at the latest when its stream ends).
+        s.body->WhenReady([self = Self()] {
+          auto ex = self->stream_.get_executor();
+          net::post(ex, [self] { self->Pump(); });
+        });
+        return;
+      }
     }
     s.res.body().data = s.piece.empty() ? nullptr : s.piece.data();
     s.res.body().size = s.piece.size();

@@ -49,6 +49,12 @@ class BodyStream {
   // Appends the next piece to `*out`; false once the body is complete. An error ends the answer
   // early: the connection closes, and the client sees an incomplete body.
   virtual Result<bool> Next(std::string* out) = 0;
+  // A live stream (server-sent events: pieces made on another thread as they come) is written
+  // piece by piece as soon as each is there. Its Next never blocks: appending nothing (and
+  // answering true) means "not yet", and the server then asks WhenReady to call `wake` (once,
+  // from any thread) when there is more, instead of holding an I/O thread.
+  virtual bool live() const { return false; }
+  virtual void WhenReady(std::function<void()> wake) { wake(); }
 };
 
 struct HttpResponse {

