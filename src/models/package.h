@@ -8,7 +8,8 @@
 //    "generation": {"max_new_tokens": 64, "temperature": 0, "top_k": 0, "top_p": 1,
 //                   "repetition_penalty": 1, "eos_token_id": [50256], "stop": ["\n\n"]},
 //    "max_batch": 8,                                  // rows decoded or embedded together
-//    "chat_format": "chatml"}                         // chat messages → prompt: chatml, llama3, plain
+//    "chat_format": "chatml"}                         // chat messages → prompt: chatml, llama3,
+//    plain
 //
 // Without accelerate.json the task is read from config.json's model_type (gpt2, llama, … generate;
 // bert, … embed) and sentence-transformers' 1_Pooling/config.json gives the pooling.
