@@ -30,6 +30,12 @@ PACKAGES = {
     "gpt2-lm": dict(vocab=50257, hidden=64, layers=2, heads=4, max_pos=256, seed=4242),
     "bert-embed": dict(vocab=30522, hidden=64, layers=2, heads=4, inter=128, max_pos=128, seed=4343),
 }
+# --size bench: all-MiniLM-L6-v2's architecture (6 layers, hidden 384, 12 heads) and a GPT-2 of
+# 6 layers at hidden 512, for the speed comparison (bench/text_tasks).
+BENCH = {
+    "gpt2-lm": dict(vocab=50257, hidden=512, layers=6, heads=8, max_pos=1024, seed=4242),
+    "bert-embed": dict(vocab=30522, hidden=384, layers=6, heads=12, inter=1536, max_pos=512, seed=4343),
+}
 
 
 def gpt2_module(cfg):
@@ -198,7 +204,11 @@ def main():
     ap.add_argument("--tokenizer", action="append", default=[], help="NAME=tokenizer.json (build)")
     ap.add_argument("--ids", help="JSON list of id lists (generate, embed)")
     ap.add_argument("--max-new-tokens", type=int, default=32)
+    ap.add_argument("--size", choices=("test", "bench"), default="test",
+                    help="test: tiny (default); bench: MiniLM-L6's architecture and a 6-layer GPT-2")
     args = ap.parse_args()
+    if args.size == "bench":
+        PACKAGES.update(BENCH)
     import torch
 
     torch.set_num_threads(1)
