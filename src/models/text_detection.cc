@@ -163,6 +163,13 @@ Result<std::unique_ptr<TextDetector>> TextDetector::Create(engine::Model model,
                                  "pages of any size (multiples of 32)");
     }
   }
+  const engine::ValueInfo& out = g.outputs[0];
+  if (out.shape && out.shape->size() != 4) {
+    return Status::InvalidArgument("the model's output \"" + out.name + "\" has " +
+                                   std::to_string(out.shape->size()) +
+                                   " dimensions; a DB text detector gives an N x 1 x H x W "
+                                   "probability map: is this a det model?");
+  }
   std::string input_name = in.name;
   IA_ASSIGN_OR_RETURN(auto s, engine::Session::Create(std::move(model), session));
   return std::unique_ptr<TextDetector>(new TextDetector(std::move(s), options, input_name));

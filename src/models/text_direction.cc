@@ -28,11 +28,14 @@ Result<std::unique_ptr<TextDirectionClassifier>> TextDirectionClassifier::Create
     if (d[3].value > 0) shape.fixed_width = static_cast<int>(d[3].value);
   }
   const engine::ValueInfo& out = g.outputs[0];
-  if (out.shape && out.shape->size() == 2 && (*out.shape)[1].value > 0 &&
-      (*out.shape)[1].value != 2) {
+  if (out.shape &&
+      (out.shape->size() != 2 || ((*out.shape)[1].value > 0 && (*out.shape)[1].value != 2))) {
     return Status::InvalidArgument(
-        "the model scores " + std::to_string((*out.shape)[1].value) +
-        " classes; a text direction model scores two (0° and 180°): is this a cls model?");
+        "the model's output \"" + out.name + "\" has " + std::to_string(out.shape->size()) +
+        " dimensions" +
+        (out.shape->size() == 2 ? " and " + std::to_string((*out.shape)[1].value) + " classes"
+                                : std::string()) +
+        "; a text direction model gives N x 2 scores (0° and 180°): is this a cls model?");
   }
   std::string input_name = in.name;
   IA_ASSIGN_OR_RETURN(auto session, engine::Session::Create(std::move(model), options));
