@@ -34,7 +34,7 @@ constexpr char kDefaultAlias[] = "ppocr-v4";  // what `make demo` names the mode
 
 struct OcrOpts {
   std::string image, model = kDefaultModel, det, cls, dict;
-  int threads = 0, repeat = 0, max_side = 0;
+  int threads = 0, repeat = 0, max_side = 0, batch = 6;
   bool json = false, line = false, no_cls = false, no_merge = false;
 };
 
@@ -241,6 +241,8 @@ int RunPage(const Context& ctx, const OcrOpts& o, const models::RgbImage& image,
   const engine::SessionOptions session{.threads = o.threads};
   models::PageOcrOptions options;
   options.merge_lines = !o.no_merge;
+  options.recognition_batch = o.batch;
+  options.direction_batch = o.batch;
   if (o.max_side > 0) {
     options.detection.limit_type = models::SideLimit::kMax;
     options.detection.limit_side_len = o.max_side;
@@ -263,7 +265,15 @@ int RunPage(const Context& ctx, const OcrOpts& o, const models::RgbImage& image,
 
   models::PageOcrStats stats;
   auto lines = ocr.Read(image, &stats);
-  if (!lines.ok()) return Fail(lines.status().WithContext(o.image));
+  if (!lines.ok()) {
+    Status s = lines.status().WithContext(o.image);
+    if (s.code() == StatusCode::kResourceExhausted && o.max_side == 0) {
+      s = s.WithMessage(s.message() + " (the page is " + std::to_string(image.width) + "x" +
+                        std::to_string(image.height) +
+                        " pixels: --max-side 1600 scales it down for detection)");
+    }
+    return Fail(s);
+  }
   std::vector<double> totals;
   for (int i = 0; i < o.repeat; ++i) {
     t0 = std::chrono::steady_clock::now();
@@ -365,6 +375,10 @@ void RegisterOcrCommands(CLI::App& app, Context& ctx) {
                   "Scale a page down for detection so that its longer side is at most N pixels "
                   "(default 0: the page as it is, sides rounded up to multiples of 32)")
       ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--batch", o->batch,
+                  "Lines per run of the direction and recognition models (default 6, as PaddleOCR; "
+                  "lines of like width go together, padded to the widest)")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--threads", o->threads, "Threads (default: the number of cores)")
       ->check(CLI::Range(0, 256));
   cmd->add_option("--repeat", o->repeat,

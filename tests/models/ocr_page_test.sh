@@ -137,7 +137,7 @@ PY
 help_text() {
   ia "$R" ocr --help >"$T/help.out"
   local flag
-  for flag in --line --det --cls --no-cls --no-merge --max-side --json; do
+  for flag in --line --det --cls --no-cls --no-merge --max-side --batch --json; do
     assert_contains "$T/help.out" "$flag"
   done
 }
