@@ -22,6 +22,7 @@ struct PngInput {
   size_t size;
   size_t pos;
   char error[256];
+  char warning[256];  // the last one: libpng often explains an error in a warning just before
 };
 
 void OnPngError(png_structp png, png_const_charp message) {
@@ -30,7 +31,11 @@ void OnPngError(png_structp png, png_const_charp message) {
   png_longjmp(png, 1);
 }
 
-void OnPngWarning(png_structp, png_const_charp) {}  // ancillary-chunk problems: not our business
+// Ancillary-chunk problems are not our business, unless an error follows (see DecodePng).
+void OnPngWarning(png_structp png, png_const_charp message) {
+  auto* in = static_cast<PngInput*>(png_get_error_ptr(png));
+  std::snprintf(in->warning, sizeof in->warning, "%s", message);
+}
 
 void OnPngRead(png_structp png, png_bytep out, png_size_t n) {
   auto* in = static_cast<PngInput*>(png_get_io_ptr(png));
@@ -89,7 +94,7 @@ Result<RgbImage> DecodePng(std::span<const uint8_t> bytes) {
         "not a PNG file (it does not start with the PNG signature); only PNG images are "
         "supported: convert it first, e.g. `convert in.jpg out.png`");
   }
-  PngInput in{bytes.data(), bytes.size(), 0, {}};
+  PngInput in{bytes.data(), bytes.size(), 0, {}, {}};
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &in, OnPngError, OnPngWarning);
   if (png == nullptr) return Status::Internal("libpng could not create a read structure");
   png_infop info = png_create_info_struct(png);
@@ -98,7 +103,9 @@ Result<RgbImage> DecodePng(std::span<const uint8_t> bytes) {
   png_set_read_fn(png, &in, OnPngRead);
 
   auto corrupt = [&in] {
-    return Status::Corruption(std::string("corrupt or truncated PNG: ") + in.error);
+    std::string message = std::string("corrupt or truncated PNG: ") + in.error;
+    if (in.warning[0] != '\0') message += std::string(" (") + in.warning + ")";
+    return Status::Corruption(message);
   };
   png_uint_32 width = 0, height = 0;
   int channels = 0;

@@ -13,41 +13,6 @@ double MsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// OpenCV's INTER_LINEAR taps for one axis: the two source indices and their weights in 1/2048ths
-// (OpenCV's fixed point), with the half-pixel centre convention and clamping at the borders.
-struct LinearTaps {
-  std::vector<int> i0, i1;
-  std::vector<int32_t> w0, w1;
-};
-
-LinearTaps MakeTaps(int src, int dst) {
-  constexpr int kScale = 2048;
-  LinearTaps t;
-  t.i0.resize(dst);
-  t.i1.resize(dst);
-  t.w0.resize(dst);
-  t.w1.resize(dst);
-  const double scale = static_cast<double>(src) / dst;
-  for (int d = 0; d < dst; ++d) {
-    double f = (d + 0.5) * scale - 0.5;
-    int s = static_cast<int>(std::floor(f));
-    f -= s;
-    if (s < 0) {
-      s = 0;
-      f = 0;
-    }
-    if (s >= src - 1) {
-      s = src - 1;
-      f = 0;
-    }
-    t.i0[d] = s;
-    t.i1[d] = std::min(s + 1, src - 1);
-    t.w0[d] = static_cast<int32_t>(std::lround((1.0 - f) * kScale));
-    t.w1[d] = kScale - t.w0[d];
-  }
-  return t;
-}
-
 }  // namespace
 
 Result<CharDictionary> CharDictionary::Parse(std::string_view text) {
@@ -105,23 +70,37 @@ Tensor PreprocessTextLine(const RgbImage& image, const TextLineShape& shape) {
 
   Tensor out = Tensor::Zeros(DType::kFloat32, {1, 3, h, width});
   float* data = out.data<float>();
-  const LinearTaps xs = MakeTaps(image.width, resized);
-  const LinearTaps ys = MakeTaps(image.height, h);
+  const RgbImage scaled = Resize(image, resized, h, shape.resampling);
   const size_t plane = static_cast<size_t>(h) * width;
   for (int y = 0; y < h; ++y) {
-    const uint8_t* r0 = image.Pixel(0, ys.i0[y]);
-    const uint8_t* r1 = image.Pixel(0, ys.i1[y]);
     for (int x = 0; x < resized; ++x) {
-      const int a = xs.i0[x] * 3, b = xs.i1[x] * 3;
+      const uint8_t* p = scaled.Pixel(x, y);
       for (int c = 0; c < 3; ++c) {
-        const int64_t top = int64_t{r0[a + c]} * xs.w0[x] + int64_t{r0[b + c]} * xs.w1[x];
-        const int64_t bottom = int64_t{r1[a + c]} * xs.w0[x] + int64_t{r1[b + c]} * xs.w1[x];
-        const int64_t v = (top * ys.w0[y] + bottom * ys.w1[y] + (1 << 21)) >> 22;
         // PaddleOCR's models read BGR (OpenCV's order): channel 0 is blue.
         data[(2 - c) * plane + static_cast<size_t>(y) * width + x] =
-            (static_cast<float>(v) / 255.0f - 0.5f) / 0.5f;
+            (static_cast<float>(p[c]) / 255.0f - 0.5f) / 0.5f;
       }
     }
+  }
+  return out;
+}
+
+Tensor PreprocessTextLines(std::span<const RgbImage* const> images, const TextLineShape& shape) {
+  const int h = shape.height;
+  TextLineShape common = shape;
+  if (common.fixed_width <= 0) {
+    double widest = static_cast<double>(shape.min_width) / h;
+    for (const RgbImage* image : images) {
+      widest = std::max(widest, static_cast<double>(image->width) / image->height);
+    }
+    common.fixed_width = std::clamp(static_cast<int>(h * widest), 1, std::max(shape.max_width, 1));
+  }
+  const int64_t n = static_cast<int64_t>(images.size());
+  Tensor out = Tensor::Empty(DType::kFloat32, {n, 3, h, common.fixed_width});
+  const size_t each = static_cast<size_t>(3) * h * common.fixed_width;
+  for (int64_t i = 0; i < n; ++i) {
+    Tensor one = PreprocessTextLine(*images[i], common);
+    std::copy(one.data<float>(), one.data<float>() + each, out.data<float>() + i * each);
   }
   return out;
 }
@@ -194,28 +173,57 @@ Result<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(engine::Model mod
 
 Result<RecognizedText> TextRecognizer::Recognize(const RgbImage& image,
                                                  RecognitionTimings* timings) {
-  if (image.width <= 0 || image.height <= 0) return Status::InvalidArgument("the image is empty");
-  auto t0 = std::chrono::steady_clock::now();
-  Tensor input = PreprocessTextLine(image, shape_);
-  const double preprocess_ms = MsSince(t0);
-
-  t0 = std::chrono::steady_clock::now();
-  IA_ASSIGN_OR_RETURN(auto outputs, session_->Run({{input_name_, std::move(input)}}));
-  const double inference_ms = MsSince(t0);
-
-  t0 = std::chrono::steady_clock::now();
-  auto it = outputs.find(session_->model().graph.outputs[0].name);
-  if (it == outputs.end()) return Status::Internal("the model produced no scores");
-  const Tensor& probs = it->second;
-  if (probs.rank() == 3 && probs.dim(2) != dict_.num_classes()) {
-    IA_RETURN_IF_ERROR(dict_.MatchClasses(probs.dim(2)));
-  }
-  IA_ASSIGN_OR_RETURN(auto texts, CtcGreedyDecode(probs, dict_));
-  if (texts.size() != 1)
-    return Status::Internal("expected scores for one text line, got " +
-                            ShapeToString(probs.shape()));
-  if (timings) *timings = {preprocess_ms, inference_ms, MsSince(t0)};
+  IA_ASSIGN_OR_RETURN(auto texts, RecognizeBatch({&image, 1}, 1, timings));
   return std::move(texts[0]);
+}
+
+Result<std::vector<RecognizedText>> TextRecognizer::RecognizeBatch(std::span<const RgbImage> images,
+                                                                   int batch_size,
+                                                                   RecognitionTimings* timings) {
+  RecognitionTimings total;
+  std::vector<size_t> order(images.size());
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (images[i].width <= 0 || images[i].height <= 0) {
+      return Status::InvalidArgument("text line image " + std::to_string(i) + " is empty");
+    }
+    order[i] = i;
+  }
+  // Lines of like shape together: little padding in each batch (PaddleOCR sorts the same way).
+  auto ratio = [&](size_t i) { return static_cast<double>(images[i].width) / images[i].height; };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return ratio(a) < ratio(b); });
+  std::vector<RecognizedText> results(images.size());
+  const size_t step = static_cast<size_t>(std::max(batch_size, 1));
+  for (size_t begin = 0; begin < order.size(); begin += step) {
+    const size_t end = std::min(order.size(), begin + step);
+    std::vector<const RgbImage*> batch;
+    for (size_t i = begin; i < end; ++i) batch.push_back(&images[order[i]]);
+
+    auto t0 = std::chrono::steady_clock::now();
+    Tensor input = PreprocessTextLines(batch, shape_);
+    total.preprocess_ms += MsSince(t0);
+
+    t0 = std::chrono::steady_clock::now();
+    IA_ASSIGN_OR_RETURN(auto outputs, session_->Run({{input_name_, std::move(input)}}));
+    total.inference_ms += MsSince(t0);
+
+    t0 = std::chrono::steady_clock::now();
+    auto it = outputs.find(session_->model().graph.outputs[0].name);
+    if (it == outputs.end()) return Status::Internal("the model produced no scores");
+    const Tensor& probs = it->second;
+    if (probs.rank() == 3 && probs.dim(2) != dict_.num_classes()) {
+      IA_RETURN_IF_ERROR(dict_.MatchClasses(probs.dim(2)));
+    }
+    IA_ASSIGN_OR_RETURN(auto texts, CtcGreedyDecode(probs, dict_));
+    if (texts.size() != batch.size()) {
+      return Status::Internal("expected scores for " + std::to_string(batch.size()) +
+                              " text lines, got " + ShapeToString(probs.shape()));
+    }
+    for (size_t i = begin; i < end; ++i) results[order[i]] = std::move(texts[i - begin]);
+    total.decode_ms += MsSince(t0);
+  }
+  if (timings) *timings = total;
+  return results;
 }
 
 }  // namespace ipfs_accelerate::models

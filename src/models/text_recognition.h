@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "engine/graph.h"
 #include "engine/session.h"
 #include "models/image.h"
+#include "models/image_ops.h"
 
 namespace ipfs_accelerate::models {
 
@@ -47,12 +49,18 @@ struct TextLineShape {
   int min_width = 320;   // the input is at least this wide; lines are never squeezed to fit it
   int fixed_width = 0;   // > 0 for a model with a fixed input width: lines are squeezed into it
   int max_width = 4096;  // wider lines are squeezed to this width
+  Resampling resampling = Resampling::kBilinear;  // how lines are scaled (PaddleOCR: bilinear)
 };
 
 // The model input for one text line: 1x3xHxW float32, BGR channel order, (x/255 - 0.5) / 0.5.
-// The image is resized (bilinear, as OpenCV's INTER_LINEAR) to `height` keeping its aspect ratio,
+// The image is resized (`resampling`) to `height` keeping its aspect ratio,
 // W = max(min_width, floor(height * w / h)), and padded on the right with zeros.
 Tensor PreprocessTextLine(const RgbImage& image, const TextLineShape& shape = {});
+
+// The model input for several lines at once (N x 3 x H x W, as PaddleOCR batches them): W is the
+// width the widest line would get alone (or `fixed_width`), every line resized to its own width
+// and padded to W. No line may be empty.
+Tensor PreprocessTextLines(std::span<const RgbImage* const> images, const TextLineShape& shape);
 
 struct RecognizedText {
   std::string text;
@@ -81,8 +89,15 @@ class TextRecognizer {
   // Reads the text of one line image.
   Result<RecognizedText> Recognize(const RgbImage& image, RecognitionTimings* timings = nullptr);
 
+  // Reads the text of each line image, in up to `batch_size` lines per run of the model (lines
+  // of like aspect ratio together; the results in the order of `images`). Timings are summed.
+  Result<std::vector<RecognizedText>> RecognizeBatch(std::span<const RgbImage> images,
+                                                     int batch_size,
+                                                     RecognitionTimings* timings = nullptr);
+
   const engine::Session& session() const { return *session_; }
   const TextLineShape& shape() const { return shape_; }
+  void set_resampling(Resampling r) { shape_.resampling = r; }
 
  private:
   TextRecognizer(std::unique_ptr<engine::Session> session, CharDictionary dict, TextLineShape shape,

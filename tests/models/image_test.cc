@@ -4,6 +4,7 @@
 
 #include <array>
 #include <functional>
+#include <tuple>
 
 #include "../test_util.h"
 
@@ -190,6 +191,17 @@ TEST(PngTest, HugeDimensionsAreRefusedBeforeAllocating) {
   ASSERT_FALSE(too_wide.ok());
   EXPECT_EQ(too_wide.status().code(), StatusCode::kCorruption);
   EXPECT_TRUE(HasSubstr(too_wide.status().message(), "IHDR")) << too_wide.status().ToString();
+}
+
+TEST(PngTest, ZeroSizeSaysWhy) {
+  std::string bytes = test_util::MustRead(DataPath("grey8.png"));
+  for (auto [w, h, why] : {std::tuple{0u, uint32_t{kH}, "width is zero"},
+                           std::tuple{uint32_t{kW}, 0u, "height is zero"}}) {
+    auto r = DecodePng(Bytes(WithSize(bytes, w, h)));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+    EXPECT_TRUE(HasSubstr(r.status().message(), why)) << r.status().message();
+  }
 }
 
 }  // namespace

