@@ -1,4 +1,5 @@
-// generate, embed: the text tasks of a model package (tokenizer.json + model + accelerate.json).
+// generate, embed, classify: the tasks of a model package (tokenizer.json or image settings, a
+// model, accelerate.json).
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -7,6 +8,7 @@
 #include "cli/cli.h"
 #include "core/json_util.h"
 #include "core/parse_number.h"
+#include "models/image.h"
 #include "router/task_package.h"
 
 namespace ipfs_accelerate::cli {
@@ -176,6 +178,38 @@ int Embed(const Context& ctx, const EmbedOpts& o) {
   return 0;
 }
 
+struct ClassifyOpts {
+  std::string package;
+  std::vector<std::string> images;
+  int top = 5, threads = 0;
+  bool json = false;
+};
+
+int Classify(const Context& ctx, const ClassifyOpts& o) {
+  auto package = router::LoadTaskPackage(ctx.repo_flag, o.package);
+  if (!package.ok()) return Fail(package.status());
+  auto classifier = router::MakeImageClassifier(std::move(package).value(), {.threads = o.threads});
+  if (!classifier.ok()) return Fail(classifier.status().WithContext(o.package));
+  nlohmann::json out = nlohmann::json::array();
+  for (const std::string& path : o.images) {
+    auto image = models::ReadPng(path);
+    if (!image.ok()) return Fail(image.status());
+    auto classes = (*classifier)->Classify(*image, o.top);
+    if (!classes.ok()) return Fail(classes.status().WithContext(path));
+    nlohmann::json top = nlohmann::json::array();
+    for (const auto& c : *classes) {
+      top.push_back({{"index", c.index}, {"label", c.label}, {"probability", c.probability}});
+      if (!o.json) {
+        std::printf("%s\t%.4f\t%s\n", path.c_str(), c.probability,
+                    c.label.empty() ? std::to_string(c.index).c_str() : c.label.c_str());
+      }
+    }
+    out.push_back({{"image", path}, {"classes", top}});
+  }
+  if (o.json) std::printf("%s\n", DumpJson(nlohmann::json{{"results", out}}).c_str());
+  return 0;
+}
+
 }  // namespace
 
 void RegisterTaskCommands(CLI::App& app, Context& ctx) {
@@ -214,6 +248,23 @@ void RegisterTaskCommands(CLI::App& app, Context& ctx) {
       "One prompt prints its continuation as it comes, then the prefill and decode speeds on "
       "stderr; several print one JSON line each.");
   gen->callback([&ctx, g] { ctx.run = [&ctx, g] { return Generate(ctx, *g); }; });
+
+  auto c = std::make_shared<ClassifyOpts>();
+  auto* cls = app.add_subcommand(
+      "classify",
+      "Name what is in images with an image-classification package: resized, center-cropped "
+      "and normalized as the package says; the top classes by probability");
+  cls->add_option("package", c->package, "Package directory: path or CID/alias[/path]")->required();
+  cls->add_option("image", c->images, "PNG images")->required();
+  cls->add_option("--top", c->top, "Classes to print per image (default 5)")
+      ->check(CLI::Range(1, 100000));
+  cls->add_option("--threads", c->threads, "Threads (default: the number of cores)")
+      ->check(CLI::Range(0, 256));
+  cls->add_flag(
+      "--json", c->json,
+      "Print {\"results\": [{\"image\", \"classes\": [{\"index\", \"label\", \"probability\"}]}]}");
+  cls->footer("Without --json: one line per class, IMAGE<tab>PROBABILITY<tab>LABEL.");
+  cls->callback([&ctx, c] { ctx.run = [&ctx, c] { return Classify(ctx, *c); }; });
 
   auto e = std::make_shared<EmbedOpts>();
   auto* emb = app.add_subcommand(

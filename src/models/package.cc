@@ -1,5 +1,6 @@
 #include "models/package.h"
 
+#include <map>
 #include <set>
 
 #include "core/json_util.h"
@@ -66,10 +67,40 @@ Status ReadGeneration(const json& g, PackageManifest* m) {
   return Status::Ok();
 }
 
+Status ReadImage(const json& image, PackageManifest* m) {
+  if (!image.is_object()) return Bad("image", "must be an object");
+  IA_RETURN_IF_ERROR(Number(image, "image.", "resize", 1, 8192, &m->resize));
+  IA_RETURN_IF_ERROR(Number(image, "image.", "crop", 1, 8192, &m->crop));
+  for (auto [key, out] : {std::pair{"mean", m->mean}, std::pair{"std", m->std}}) {
+    auto it = image.find(key);
+    if (it == image.end()) continue;
+    if (!it->is_array() || it->size() != 3) {
+      return Bad(std::string("image.") + key, "must be 3 numbers (R, G, B)");
+    }
+    for (size_t c = 0; c < 3; ++c) {
+      if (!(*it)[c].is_number()) return Bad(std::string("image.") + key, "must be 3 numbers");
+      out[c] = (*it)[c].get<float>();
+      if (std::string(key) == "std" && !(out[c] > 0)) {
+        return Bad("image.std", "must be above 0");
+      }
+    }
+  }
+  if (m->crop > m->resize) return Bad("image.crop", "must be at most image.resize");
+  return Status::Ok();
+}
+
 }  // namespace
 
 const char* TaskName(Task task) {
-  return task == Task::kTextGeneration ? "text-generation" : "feature-extraction";
+  switch (task) {
+    case Task::kTextGeneration:
+      return "text-generation";
+    case Task::kFeatureExtraction:
+      return "feature-extraction";
+    case Task::kImageClassification:
+      return "image-classification";
+  }
+  return "?";
 }
 
 const char* PoolingName(Pooling pooling) {
@@ -102,6 +133,21 @@ Result<PackageManifest> ParsePackage(const PackageFiles& files) {
         break;
       }
     }
+    if (auto it = config.find("id2label"); it != config.end() && it->is_object()) {
+      // {"0": "cat", "1": "dog"}: names by index, as transformers writes them.
+      std::map<int64_t, std::string> by_index;
+      for (auto& [k, v] : it->items()) {
+        if (!v.is_string() || k.empty() || k.size() > 9 ||
+            k.find_first_not_of("0123456789") != std::string::npos) {
+          return Status::InvalidArgument("config.json: id2label wants {\"0\": \"name\", ...}");
+        }
+        by_index[std::stoll(k)] = v.get<std::string>();
+      }
+      if (!by_index.empty() && by_index.rbegin()->first < (1 << 20)) {
+        m.labels.assign(static_cast<size_t>(by_index.rbegin()->first + 1), "");
+        for (auto& [i, name] : by_index) m.labels[static_cast<size_t>(i)] = name;
+      }
+    }
     if (auto it = config.find("eos_token_id"); it != config.end()) {
       json ids = it->is_array() ? *it : json::array({*it});
       for (const json& id : ids) {
@@ -124,8 +170,12 @@ Result<PackageManifest> ParsePackage(const PackageFiles& files) {
         m.task = Task::kTextGeneration;
       } else if (task == "feature-extraction" || task == "embeddings") {
         m.task = Task::kFeatureExtraction;
+      } else if (task == "image-classification") {
+        m.task = Task::kImageClassification;
       } else {
-        return Bad("task", "is " + it->dump() + "; known: text-generation, feature-extraction");
+        return Bad("task", "is " + it->dump() +
+                               "; known: text-generation, feature-extraction, "
+                               "image-classification");
       }
       task_known = true;
     }
@@ -158,6 +208,15 @@ Result<PackageManifest> ParsePackage(const PackageFiles& files) {
       }
     }
     if (auto it = a.find("generation"); it != a.end()) IA_RETURN_IF_ERROR(ReadGeneration(*it, &m));
+    if (auto it = a.find("image"); it != a.end()) IA_RETURN_IF_ERROR(ReadImage(*it, &m));
+    if (auto it = a.find("labels"); it != a.end()) {
+      if (!it->is_array()) return Bad("labels", "must be a list of class names");
+      m.labels.clear();
+      for (const json& l : *it) {
+        if (!l.is_string()) return Bad("labels", "must be a list of class names");
+        m.labels.push_back(l.get<std::string>());
+      }
+    }
     IA_RETURN_IF_ERROR(Number(a, "", "max_batch", 1, 1024, &m.max_batch));
     if (auto it = a.find("chat_format"); it != a.end()) {
       const std::string f = it->is_string() ? it->get<std::string>() : "";

@@ -26,8 +26,9 @@
 
 namespace ipfs_accelerate::models {
 
-enum class Task { kTextGeneration, kFeatureExtraction };
-const char* TaskName(Task task);  // "text-generation", "feature-extraction"
+enum class Task { kTextGeneration, kFeatureExtraction, kImageClassification };
+// "text-generation", "feature-extraction", "image-classification"
+const char* TaskName(Task task);
 
 enum class Pooling { kMean, kCls, kLast };
 const char* PoolingName(Pooling pooling);  // "mean", "cls", "last"
@@ -45,6 +46,12 @@ struct PackageManifest {
   // How chat messages become a prompt (server/openai.h): "chatml", "llama3" or "plain"; "" to
   // tell from the tokenizer's special tokens.
   std::string chat_format;
+  // image-classification: the shorter side resized to `resize`, the center `crop` × `crop`
+  // kept, x/255 then (x - mean) / std per RGB channel; class names from "labels" (or
+  // config.json's id2label).
+  int resize = 256, crop = 224;
+  float mean[3] = {0.485f, 0.456f, 0.406f}, std[3] = {0.229f, 0.224f, 0.225f};
+  std::vector<std::string> labels;
 };
 
 // The files a manifest is read from; each "" when the package lacks it.

@@ -27,13 +27,15 @@ Result<TaskPackage> LoadTaskPackage(const std::string& repo_flag, const std::str
   if (!manifest.ok()) return manifest.status().WithContext("the package " + ref);
   TaskPackage p;
   p.manifest = std::move(manifest).value();
-  auto tokenizer_file = ReadFileRef(repo_flag, base + "/" + p.manifest.tokenizer, "");
-  if (!tokenizer_file.ok()) {
-    return tokenizer_file.status().WithContext("the package " + ref + " needs " +
-                                               p.manifest.tokenizer);
+  if (p.manifest.task != models::Task::kImageClassification) {  // text tasks need a tokenizer
+    auto tokenizer_file = ReadFileRef(repo_flag, base + "/" + p.manifest.tokenizer, "");
+    if (!tokenizer_file.ok()) {
+      return tokenizer_file.status().WithContext("the package " + ref + " needs " +
+                                                 p.manifest.tokenizer);
+    }
+    IA_ASSIGN_OR_RETURN(p.tokenizer, models::Tokenizer::FromJson(tokenizer_file->bytes,
+                                                                 ref + "/" + p.manifest.tokenizer));
   }
-  IA_ASSIGN_OR_RETURN(p.tokenizer, models::Tokenizer::FromJson(tokenizer_file->bytes,
-                                                               ref + "/" + p.manifest.tokenizer));
   IA_ASSIGN_OR_RETURN(p.model,
                       LoadModelRef(repo_flag, base + "/" + p.manifest.model, &p.model_cid));
   return p;
@@ -44,6 +46,12 @@ Result<std::unique_ptr<models::TextGenerationPipeline>> MakeTextGeneration(
   return models::TextGenerationPipeline::Create(std::move(package.model),
                                                 std::move(package.tokenizer),
                                                 std::move(package.manifest), std::move(options));
+}
+
+Result<std::unique_ptr<models::ImageClassifier>> MakeImageClassifier(
+    TaskPackage package, engine::SessionOptions options) {
+  return models::ImageClassifier::Create(std::move(package.model), std::move(package.manifest),
+                                         std::move(options));
 }
 
 Result<std::unique_ptr<models::EmbeddingPipeline>> MakeEmbedding(TaskPackage package,

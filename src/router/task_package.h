@@ -9,6 +9,7 @@
 #include "engine/graph.h"
 #include "engine/session.h"
 #include "models/embedding.h"
+#include "models/image_classification.h"
 #include "models/package.h"
 #include "models/text_generation.h"
 #include "models/tokenizer/tokenizer.h"
@@ -27,6 +28,8 @@ struct TaskPackage {
 Result<TaskPackage> LoadTaskPackage(const std::string& repo_flag, const std::string& ref);
 
 Result<std::unique_ptr<models::TextGenerationPipeline>> MakeTextGeneration(
+    TaskPackage package, engine::SessionOptions options = {});
+Result<std::unique_ptr<models::ImageClassifier>> MakeImageClassifier(
     TaskPackage package, engine::SessionOptions options = {});
 Result<std::unique_ptr<models::EmbeddingPipeline>> MakeEmbedding(
     TaskPackage package, engine::SessionOptions options = {});

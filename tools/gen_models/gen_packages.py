@@ -29,7 +29,11 @@ sys.path.insert(0, HERE)
 PACKAGES = {
     "gpt2-lm": dict(vocab=50257, hidden=64, layers=2, heads=4, max_pos=256, seed=4242),
     "bert-embed": dict(vocab=30522, hidden=64, layers=2, heads=4, inter=128, max_pos=128, seed=4343),
+    "vit-classify": dict(image=64, patch=8, hidden=64, layers=2, heads=4, inter=128, classes=10, resize=72,
+                         seed=4444),
 }
+LABELS = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
 # --size bench: all-MiniLM-L6-v2's architecture (6 layers, hidden 384, 12 heads) and a GPT-2 of
 # 6 layers at hidden 512, for the speed comparison (bench/text_tasks).
 BENCH = {
@@ -78,12 +82,18 @@ def bert_module(cfg):
     return Encoder()
 
 
+def vit_module(cfg):
+    from transformer_models import Vit
+
+    return Vit(cfg["image"], cfg["patch"], cfg["hidden"], cfg["layers"], cfg["heads"], cfg["inter"], cfg["classes"])
+
+
 def make(name, cfg):
     import torch
     from gen_models import init_weights
 
     torch.manual_seed(cfg["seed"])
-    module = gpt2_module(cfg) if name == "gpt2-lm" else bert_module(cfg)
+    module = {"gpt2-lm": gpt2_module, "bert-embed": bert_module, "vit-classify": vit_module}[name](cfg)
     init_weights(module, torch)
     module.eval()
     return module
@@ -126,6 +136,14 @@ def build(out, name, tokenizer):
                   "bos_token_id": 50256, "eos_token_id": 50256}
         manifest = {"task": "text-generation",
                     "generation": {"max_new_tokens": 32, "eos_token_id": [50256]}}
+    elif name == "vit-classify":
+        feeds = {"pixel_values": torch.randn(2, 3, cfg["image"], cfg["image"])}
+        outputs = ["logits"]
+        axes = {"pixel_values": {0: "batch"}, "logits": {0: "batch"}}
+        config = {"model_type": "vit", "image_size": cfg["image"], "patch_size": cfg["patch"],
+                  "id2label": {str(i): label for i, label in enumerate(LABELS)}}
+        manifest = {"task": "image-classification",
+                    "image": {"resize": cfg["resize"], "crop": cfg["image"], "mean": MEAN, "std": STD}}
     else:
         b, s = 2, 7
         feeds = {"input_ids": torch.randint(0, cfg["vocab"], (b, s)),
@@ -196,9 +214,44 @@ def embed(out, ids_list):
     return {"embeddings": vectors}
 
 
+def classify(out, image_path):
+    """PyTorch's probabilities for a PNG: the preprocessing written again in numpy (bilinear with
+    half-pixel centres, rounded to 8 bits, as OpenCV's INTER_LINEAR), the model, softmax."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    cfg = PACKAGES["vit-classify"]
+    img = np.asarray(Image.open(image_path).convert("RGB"), dtype=np.float64)
+    h, w = img.shape[:2]
+    short = min(h, w)
+    nw, nh = max(cfg["image"], round(w * cfg["resize"] / short)), max(cfg["image"], round(h * cfg["resize"] / short))
+
+    def axis(n_out, n_in):
+        x = (np.arange(n_out) + 0.5) * n_in / n_out - 0.5
+        x0 = np.floor(x).astype(int)
+        f = x - x0
+        return np.clip(x0, 0, n_in - 1), np.clip(x0 + 1, 0, n_in - 1), f
+
+    y0, y1, fy = axis(nh, h)
+    x0, x1, fx = axis(nw, w)
+    top = img[y0][:, x0] * (1 - fx)[None, :, None] + img[y0][:, x1] * fx[None, :, None]
+    bot = img[y1][:, x0] * (1 - fx)[None, :, None] + img[y1][:, x1] * fx[None, :, None]
+    resized = np.floor(top * (1 - fy)[:, None, None] + bot * fy[:, None, None] + 0.5)
+    c = cfg["image"]
+    left, up = (nw - c) // 2, (nh - c) // 2
+    crop = resized[up : up + c, left : left + c] / 255.0
+    x = ((crop - np.array(MEAN)) / np.array(STD)).transpose(2, 0, 1)[None].astype(np.float32)
+    module = load(out, "vit-classify")
+    with torch.no_grad():
+        p = torch.softmax(module(torch.from_numpy(x))[0].double(), dim=0)
+    return {"probabilities": p.tolist(), "labels": LABELS}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("command", choices=("build", "generate", "embed"))
+    ap.add_argument("command", choices=("build", "generate", "embed", "classify"))
+    ap.add_argument("--image", help="PNG (classify)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default=",".join(PACKAGES))
     ap.add_argument("--tokenizer", action="append", default=[], help="NAME=tokenizer.json (build)")
@@ -217,6 +270,9 @@ def main():
         os.makedirs(args.out, exist_ok=True)
         for name in args.only.split(","):
             build(args.out, name, tokenizers.get(name))
+        return
+    if args.command == "classify":
+        print(json.dumps(classify(args.out, args.image)))
         return
     ids = json.loads(args.ids)
     result = generate(args.out, ids, args.max_new_tokens) if args.command == "generate" else embed(args.out, ids)
