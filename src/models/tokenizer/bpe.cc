@@ -14,6 +14,16 @@ uint64_t PairKey(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b; }
 
 }  // namespace
 
+void Bpe::AddMerge(uint64_t pair, uint32_t rank, uint32_t new_id) {
+  for (size_t i = (pair * 0x9E3779B97F4A7C15ULL) >> merge_shift_;; i = (i + 1) & merge_mask_) {
+    Merge& m = merge_slots_[i];
+    if (m.rank == kNoRank || m.pair == pair) {  // a pair listed twice keeps its last rank
+      m = {pair, rank, new_id};
+      return;
+    }
+  }
+}
+
 Result<std::unique_ptr<Bpe>> Bpe::Create(
     Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
     BpeOptions options) {
@@ -21,7 +31,11 @@ Result<std::unique_ptr<Bpe>> Bpe::Create(
   const Vocab& v = bpe->vocab_;
   size_t prefix_len =
       bpe->options_.continuing_subword_prefix ? bpe->options_.continuing_subword_prefix->size() : 0;
-  bpe->merges_.reserve(merges.size());
+  size_t slots = 16;
+  while (slots < merges.size() * 2) slots *= 2;  // at most half full
+  bpe->merge_slots_.assign(slots, Merge{0, kNoRank, 0});
+  bpe->merge_mask_ = slots - 1;
+  bpe->merge_shift_ = 64 - __builtin_ctzll(slots);
   std::string merged;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
@@ -43,8 +57,7 @@ Result<std::unique_ptr<Bpe>> Bpe::Create(
                                      "\" is not in the vocabulary");
     }
     // A pair listed twice keeps its last rank, as the reference's map does.
-    bpe->merges_.insert_or_assign(PairKey(*a_id, *b_id),
-                                  std::make_pair(static_cast<uint32_t>(rank), *new_id));
+    bpe->AddMerge(PairKey(*a_id, *b_id), static_cast<uint32_t>(rank), *new_id);
   }
   if (bpe->options_.unk_token) bpe->unk_id_ = v.Find(*bpe->options_.unk_token);
   for (int b = 0; b < 256; ++b) {
@@ -119,7 +132,7 @@ Status Bpe::MergeWord(std::string_view word, std::vector<Piece>* out) const {
 
 void Bpe::MergeAll(std::vector<Piece>* pieces) const {
   const size_t n = pieces->size();
-  if (n < 2 || merges_.empty()) return;
+  if (n < 2) return;
   struct Symbol {
     uint32_t id;
     uint32_t len;  // 0: merged into the symbol on its left
@@ -144,9 +157,8 @@ void Bpe::MergeAll(std::vector<Piece>* pieces) const {
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue(
       std::greater<Candidate>(), std::move(heap_storage));
   for (size_t i = 0; i + 1 < n; ++i) {
-    auto it = merges_.find(PairKey(symbols[i].id, symbols[i + 1].id));
-    if (it != merges_.end()) {
-      queue.push({it->second.first, static_cast<uint32_t>(i), it->second.second});
+    if (const Merge* m = FindMerge(symbols[i].id, symbols[i + 1].id)) {
+      queue.push({m->rank, static_cast<uint32_t>(i), m->new_id});
     }
   }
   while (!queue.empty()) {
@@ -155,8 +167,8 @@ void Bpe::MergeAll(std::vector<Piece>* pieces) const {
     Symbol& left = symbols[top.pos];
     if (left.len == 0 || left.next == -1) continue;
     Symbol right = symbols[left.next];
-    auto it = merges_.find(PairKey(left.id, right.id));
-    if (it == merges_.end() || it->second.second != top.new_id) continue;  // stale entry
+    const Merge* m = FindMerge(left.id, right.id);
+    if (!m || m->new_id != top.new_id) continue;  // a stale entry
     int32_t right_pos = left.next;
     left.id = top.new_id;
     left.len += right.len;
@@ -164,15 +176,14 @@ void Bpe::MergeAll(std::vector<Piece>* pieces) const {
     symbols[right_pos].len = 0;
     if (right.next >= 0) symbols[right.next].prev = static_cast<int32_t>(top.pos);
     if (left.prev >= 0) {
-      const Symbol& prev = symbols[left.prev];
-      auto p = merges_.find(PairKey(prev.id, left.id));
-      if (p != merges_.end()) {
-        queue.push({p->second.first, static_cast<uint32_t>(left.prev), p->second.second});
+      if (const Merge* p = FindMerge(symbols[left.prev].id, left.id)) {
+        queue.push({p->rank, static_cast<uint32_t>(left.prev), p->new_id});
       }
     }
     if (left.next >= 0) {
-      auto p = merges_.find(PairKey(left.id, symbols[left.next].id));
-      if (p != merges_.end()) queue.push({p->second.first, top.pos, p->second.second});
+      if (const Merge* p = FindMerge(left.id, symbols[left.next].id)) {
+        queue.push({p->rank, top.pos, p->new_id});
+      }
     }
   }
   pieces->clear();
@@ -189,30 +200,30 @@ Status Bpe::Tokenize(std::string_view text, std::vector<Token>* out) const {
       return Status::Ok();
     }
   }
-  std::vector<Piece> pieces;
-  bool cached = false;
+  auto emit = [&](const std::vector<Piece>& pieces) {
+    size_t pos = 0;
+    for (const Piece& p : pieces) {
+      const std::string* token = vocab_.Token(p.id);
+      out->push_back({p.id, token ? *token : std::string(), pos, pos + p.len});
+      pos += p.len;
+    }
+  };
   {
     std::unique_lock<std::mutex> lock(cache_mu_, std::try_to_lock);
     if (lock.owns_lock()) {
       auto it = cache_.find(text);
       if (it != cache_.end()) {
-        pieces = it->second;
-        cached = true;
+        emit(it->second);
+        return Status::Ok();
       }
     }
   }
-  if (!cached) {
-    IA_RETURN_IF_ERROR(MergeWord(text, &pieces));
-    if (text.size() < kCacheWordBytes) {
-      std::unique_lock<std::mutex> lock(cache_mu_, std::try_to_lock);
-      if (lock.owns_lock() && cache_.size() < kCacheCapacity) cache_.emplace(text, pieces);
-    }
-  }
-  size_t pos = 0;
-  for (const Piece& p : pieces) {
-    const std::string* token = vocab_.Token(p.id);
-    out->push_back({p.id, token ? *token : std::string(), pos, pos + p.len});
-    pos += p.len;
+  std::vector<Piece> pieces;
+  IA_RETURN_IF_ERROR(MergeWord(text, &pieces));
+  emit(pieces);
+  if (text.size() < kCacheWordBytes) {
+    std::unique_lock<std::mutex> lock(cache_mu_, std::try_to_lock);
+    if (lock.owns_lock() && cache_.size() < kCacheCapacity) cache_.emplace(text, std::move(pieces));
   }
   return Status::Ok();
 }

@@ -17,6 +17,27 @@ bool InRanges(const CodeRange* ranges, size_t n, char32_t c) {
   return it != ranges && c <= (it - 1)->last;
 }
 
+// A set of code points: a bitmap for the Basic Multilingual Plane, the ranges above it.
+class RangeSet {
+ public:
+  RangeSet(const CodeRange* ranges, size_t n) : ranges_(ranges), n_(n) {
+    for (size_t i = 0; i < n; ++i) {
+      for (char32_t c = ranges[i].first; c <= ranges[i].last && c < 0x10000; ++c) {
+        bits_[c >> 6] |= uint64_t{1} << (c & 63);
+      }
+    }
+  }
+  bool Contains(char32_t c) const {
+    if (c < 0x10000) return (bits_[c >> 6] >> (c & 63)) & 1;
+    return InRanges(ranges_, n_, c);
+  }
+
+ private:
+  const CodeRange* ranges_;
+  size_t n_;
+  uint64_t bits_[0x10000 / 64] = {};
+};
+
 utf8proc_category_t Category(char32_t c) {
   return utf8proc_category(static_cast<utf8proc_int32_t>(c));
 }
@@ -313,17 +334,20 @@ bool IsWhitespace(char32_t c) {
 
 bool IsBertCleaned(char32_t c) {
   if (c < 0x80) return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
-  return InRanges(kBertCleanedChars, kBertCleanedCharsSize, c);
+  static const RangeSet set(kBertCleanedChars, kBertCleanedCharsSize);
+  return set.Contains(c);
 }
 
 bool IsStripAccentsMark(char32_t c) {
   if (c < 0x300) return false;
-  return InRanges(kStripAccentsMarks, kStripAccentsMarksSize, c);
+  static const RangeSet set(kStripAccentsMarks, kStripAccentsMarksSize);
+  return set.Contains(c);
 }
 
 bool IsBertAccentMark(char32_t c) {
   if (c < 0x300) return false;
-  return InRanges(kBertAccentMarks, kBertAccentMarksSize, c);
+  static const RangeSet set(kBertAccentMarks, kBertAccentMarksSize);
+  return set.Contains(c);
 }
 
 bool IsPunctuation(char32_t c) {
@@ -331,7 +355,8 @@ bool IsPunctuation(char32_t c) {
     return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
            (c >= 0x7B && c <= 0x7E);
   }
-  return InRanges(kPunctuation, kPunctuationSize, c);
+  static const RangeSet set(kPunctuation, kPunctuationSize);
+  return set.Contains(c);
 }
 
 bool IsNumeric(char32_t c) {
