@@ -234,7 +234,14 @@ Status ParseMerges(const nlohmann::json& j, const std::string& path,
                    std::vector<std::pair<std::string, std::string>>* merges) {
   if (!j.is_array()) return JsonTypeError(path, "an array of merges", j);
   merges->reserve(j.size());
+  // All "a b" strings (the older form) or all [a, b] pairs, as the reference reads them.
+  bool strings = !j.empty() && j[0].is_string();
   for (size_t i = 0; i < j.size(); ++i) {
+    if (j[i].is_string() != strings) {
+      return Status::InvalidArgument(path + "[" + std::to_string(i) +
+                                     "]: the merges mix \"a b\" strings and [\"a\", \"b\"] "
+                                     "pairs; write them all in one form");
+    }
     const nlohmann::json& m = j[i];
     auto where = [&] { return path + "[" + std::to_string(i) + "]"; };
     if (m.is_string()) {

@@ -78,6 +78,8 @@ uint64_t PairKey(char32_t a, char32_t b) { return (uint64_t{a} << 32) | b; }
 // is (NFC of all but the last decomposed character, the last one).
 const std::unordered_map<uint64_t, char32_t>& CompositionPairs() {
   static const std::unordered_map<uint64_t, char32_t> pairs = [] {
+    // STABLE leaves composition exclusions decomposed.
+    constexpr auto kCompose = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE);
     std::unordered_map<uint64_t, char32_t> m;
     utf8proc_int32_t buf[8];
     for (utf8proc_int32_t c = 0xC0; c <= 0x10FFFF; ++c) {
@@ -92,10 +94,10 @@ const std::unordered_map<uint64_t, char32_t>& CompositionPairs() {
       if (n < 2 || n > 8) continue;
       utf8proc_int32_t composed[8];
       std::copy(buf, buf + n, composed);
-      utf8proc_ssize_t m2 = utf8proc_normalize_utf32(composed, n, UTF8PROC_COMPOSE);
+      utf8proc_ssize_t m2 = utf8proc_normalize_utf32(composed, n, kCompose);
       if (m2 != 1 || composed[0] != c) continue;  // excluded from composition, or a singleton
       std::copy(buf, buf + n - 1, composed);
-      utf8proc_ssize_t first_len = utf8proc_normalize_utf32(composed, n - 1, UTF8PROC_COMPOSE);
+      utf8proc_ssize_t first_len = utf8proc_normalize_utf32(composed, n - 1, kCompose);
       if (first_len != 1) continue;
       m.emplace(PairKey(static_cast<char32_t>(composed[0]), static_cast<char32_t>(buf[n - 1])),
                 static_cast<char32_t>(c));
@@ -144,7 +146,8 @@ void Decompose(std::string_view s, bool compat, std::vector<Decomposed>* out) {
   for (size_t i = 0; i < s.size();) {
     char32_t c = DecodeUtf8(s, &i);
     int last_boundclass = 0;
-    utf8proc_ssize_t n = c < 0xC0 ? 0
+    // Nothing below U+00A0 decomposes (U+00A0..U+00BF only under compatibility).
+    utf8proc_ssize_t n = c < 0xA0 ? 0
                                   : utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf,
                                                             32, options, &last_boundclass);
     if (n <= 0 || n > 32) {
