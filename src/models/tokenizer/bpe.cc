@@ -130,9 +130,40 @@ Status Bpe::MergeWord(std::string_view word, std::vector<Piece>* out) const {
   return Status::Ok();
 }
 
+void Bpe::MergeShort(std::vector<Piece>* pieces) const {
+  std::vector<Piece>& p = *pieces;
+  // ranks[i]: the rank of (p[i], p[i + 1]), kNoRank when they do not merge.
+  uint32_t ranks[kShortWord];
+  uint32_t new_ids[kShortWord];
+  size_t n = p.size();
+  auto rank_at = [&](size_t i) {
+    const Merge* m = FindMerge(p[i].id, p[i + 1].id);
+    ranks[i] = m ? m->rank : kNoRank;
+    new_ids[i] = m ? m->new_id : 0;
+  };
+  for (size_t i = 0; i + 1 < n; ++i) rank_at(i);
+  while (n > 1) {
+    size_t best = 0;
+    for (size_t i = 1; i + 1 < n; ++i) {
+      if (ranks[i] < ranks[best]) best = i;
+    }
+    if (ranks[best] == kNoRank) break;
+    p[best] = {new_ids[best], p[best].len + p[best + 1].len};
+    p.erase(p.begin() + best + 1);
+    if (best + 2 < n) {  // the pairs right of the merged one move one place left
+      std::copy(ranks + best + 2, ranks + n - 1, ranks + best + 1);
+      std::copy(new_ids + best + 2, new_ids + n - 1, new_ids + best + 1);
+    }
+    --n;
+    if (best + 1 < n) rank_at(best);
+    if (best > 0) rank_at(best - 1);
+  }
+}
+
 void Bpe::MergeAll(std::vector<Piece>* pieces) const {
   const size_t n = pieces->size();
   if (n < 2) return;
+  if (n <= kShortWord) return MergeShort(pieces);
   struct Symbol {
     uint32_t id;
     uint32_t len;  // 0: merged into the symbol on its left
@@ -211,9 +242,15 @@ Status Bpe::Tokenize(std::string_view text, std::vector<Token>* out) const {
   {
     std::unique_lock<std::mutex> lock(cache_mu_, std::try_to_lock);
     if (lock.owns_lock()) {
-      auto it = cache_.find(text);
-      if (it != cache_.end()) {
-        emit(it->second);
+      if (auto entry = cache_index_.Find(text)) {
+        auto [first, count] = cache_entries_[*entry];
+        size_t pos = 0;
+        for (size_t k = first; k < first + count; ++k) {
+          const Piece& p = cache_pieces_[k];
+          const std::string* token = vocab_.Token(p.id);
+          out->push_back({p.id, token ? *token : std::string(), pos, pos + p.len});
+          pos += p.len;
+        }
         return Status::Ok();
       }
     }
@@ -223,7 +260,12 @@ Status Bpe::Tokenize(std::string_view text, std::vector<Token>* out) const {
   emit(pieces);
   if (text.size() < kCacheWordBytes) {
     std::unique_lock<std::mutex> lock(cache_mu_, std::try_to_lock);
-    if (lock.owns_lock() && cache_.size() < kCacheCapacity) cache_.emplace(text, std::move(pieces));
+    if (lock.owns_lock() && cache_index_.size() < kCacheCapacity) {
+      cache_index_.Set(text, static_cast<uint32_t>(cache_entries_.size()));
+      cache_entries_.push_back(
+          {static_cast<uint32_t>(cache_pieces_.size()), static_cast<uint32_t>(pieces.size())});
+      cache_pieces_.insert(cache_pieces_.end(), pieces.begin(), pieces.end());
+    }
   }
   return Status::Ok();
 }

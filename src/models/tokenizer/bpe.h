@@ -49,6 +49,9 @@ class Bpe : public Model {
   // The merged pieces of `word`.
   Status MergeWord(std::string_view word, std::vector<Piece>* out) const;
   void MergeAll(std::vector<Piece>* pieces) const;
+  // MergeAll for short words: scans the ranks of the adjacent pairs instead of keeping a heap
+  // (the same order: lowest rank, then leftmost).
+  void MergeShort(std::vector<Piece>* pieces) const;
 
   Vocab vocab_;
   BpeOptions options_;
@@ -62,6 +65,7 @@ class Bpe : public Model {
     uint32_t new_id;
   };
   static constexpr uint32_t kNoRank = UINT32_MAX;
+  static constexpr size_t kShortWord = 48;
   void AddMerge(uint64_t pair, uint32_t rank, uint32_t new_id);
   const Merge* FindMerge(uint32_t left, uint32_t right) const {
     uint64_t pair = (uint64_t{left} << 32) | right;
@@ -80,7 +84,9 @@ class Bpe : public Model {
   static constexpr size_t kCacheCapacity = 10000;
   static constexpr size_t kCacheWordBytes = 256;
   mutable std::mutex cache_mu_;
-  mutable StringMap<std::vector<Piece>> cache_;
+  mutable StringIndex cache_index_;  // word -> index into cache_entries_
+  mutable std::vector<std::pair<uint32_t, uint32_t>> cache_entries_;  // (first piece, count)
+  mutable std::vector<Piece> cache_pieces_;
 };
 
 Result<std::unique_ptr<Model>> ParseBpe(const nlohmann::json& j, const std::string& path);

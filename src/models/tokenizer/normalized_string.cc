@@ -92,6 +92,11 @@ void NormalizedString::TransformRange(size_t start, size_t end, const std::vecto
     AppendUtf8(cc.c, &text);
     aligns.insert(aligns.end(), text.size() - before, a);
   }
+  if (start == 0 && end == normalized_.size()) {  // the whole text, the common case
+    normalized_ = std::move(text);
+    alignments_ = std::move(aligns);
+    return;
+  }
   normalized_.replace(start, end - start, text);
   alignments_.erase(alignments_.begin() + start, alignments_.begin() + end);
   alignments_.insert(alignments_.begin() + start, aligns.begin(), aligns.end());
