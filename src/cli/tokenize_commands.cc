@@ -131,7 +131,9 @@ void RegisterTokenizeCommands(CLI::App& app, Context& ctx) {
       "does");
   cmd->add_option("text", o->texts,
                   "Texts to encode, one output line each (default: every line of stdin)");
-  cmd->add_option("-t,--tokenizer", o->tokenizer, "The tokenizer.json file")->required();
+  cmd->add_option("-t,--tokenizer", o->tokenizer, "The tokenizer.json file")
+      ->required()
+      ->type_name("FILE");
   cmd->add_flag("--json", o->json,
                 "Print one JSON object per text: ids, tokens, offsets ([start, end) in "
                 "characters), attention_mask, type_ids, special_tokens_mask, words");
@@ -149,7 +151,7 @@ void RegisterTokenizeCommands(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-truncation", o->no_truncation, "Ignore the file's truncation");
   cmd->add_option("--pad-to", o->pad_to,
                   "Pad every text to this many tokens (default: the file's padding, if any)")
-      ->check(CLI::Range(1, 1 << 24));
+      ->check(CLI::Range(size_t{1}, models::kMaxPaddedLength));
   cmd->add_flag("--no-padding", o->no_padding, "Ignore the file's padding");
   cmd->add_option("--repeat", o->repeat,
                   "Then encode the texts N more times and print the rate on stderr (benchmark)")

@@ -14,6 +14,16 @@ uint64_t PairKey(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b; }
 
 }  // namespace
 
+void Bpe::AddMerge(uint64_t pair, uint32_t rank, uint32_t new_id) {
+  for (size_t i = (pair * 0x9E3779B97F4A7C15ULL) >> merge_shift_;; i = (i + 1) & merge_mask_) {
+    Merge& m = merge_slots_[i];
+    if (m.rank == kNoRank || m.pair == pair) {  // a pair listed twice keeps its last rank
+      m = {pair, rank, new_id};
+      return;
+    }
+  }
+}
+
 Result<std::unique_ptr<Bpe>> Bpe::Create(
     Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
     BpeOptions options) {
@@ -21,7 +31,11 @@ Result<std::unique_ptr<Bpe>> Bpe::Create(
   const Vocab& v = bpe->vocab_;
   size_t prefix_len =
       bpe->options_.continuing_subword_prefix ? bpe->options_.continuing_subword_prefix->size() : 0;
-  bpe->merges_.reserve(merges.size());
+  size_t slots = 16;
+  while (slots < merges.size() * 2) slots *= 2;  // at most half full
+  bpe->merge_slots_.assign(slots, Merge{0, kNoRank, 0});
+  bpe->merge_mask_ = slots - 1;
+  bpe->merge_shift_ = 64 - __builtin_ctzll(slots);
   std::string merged;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
     const auto& [a, b] = merges[rank];
@@ -43,8 +57,7 @@ Result<std::unique_ptr<Bpe>> Bpe::Create(
                                      "\" is not in the vocabulary");
     }
     // A pair listed twice keeps its last rank, as the reference's map does.
-    bpe->merges_.insert_or_assign(PairKey(*a_id, *b_id),
-                                  std::make_pair(static_cast<uint32_t>(rank), *new_id));
+    bpe->AddMerge(PairKey(*a_id, *b_id), static_cast<uint32_t>(rank), *new_id);
   }
   if (bpe->options_.unk_token) bpe->unk_id_ = v.Find(*bpe->options_.unk_token);
   for (int b = 0; b < 256; ++b) {
@@ -117,9 +130,40 @@ Status Bpe::MergeWord(std::string_view word, std::vector<Piece>* out) const {
   return Status::Ok();
 }
 
+void Bpe::MergeShort(std::vector<Piece>* pieces) const {
+  std::vector<Piece>& p = *pieces;
+  // ranks[i]: the rank of (p[i], p[i + 1]), kNoRank when they do not merge.
+  uint32_t ranks[kShortWord];
+  uint32_t new_ids[kShortWord];
+  size_t n = p.size();
+  auto rank_at = [&](size_t i) {
+    const Merge* m = FindMerge(p[i].id, p[i + 1].id);
+    ranks[i] = m ? m->rank : kNoRank;
+    new_ids[i] = m ? m->new_id : 0;
+  };
+  for (size_t i = 0; i + 1 < n; ++i) rank_at(i);
+  while (n > 1) {
+    size_t best = 0;
+    for (size_t i = 1; i + 1 < n; ++i) {
+      if (ranks[i] < ranks[best]) best = i;
+    }
+    if (ranks[best] == kNoRank) break;
+    p[best] = {new_ids[best], p[best].len + p[best + 1].len};
+    p.erase(p.begin() + best + 1);
+    if (best + 2 < n) {  // the pairs right of the merged one move one place left
+      std::copy(ranks + best + 2, ranks + n - 1, ranks + best + 1);
+      std::copy(new_ids + best + 2, new_ids + n - 1, new_ids + best + 1);
+    }
+    --n;
+    if (best + 1 < n) rank_at(best);
+    if (best > 0) rank_at(best - 1);
+  }
+}
+
 void Bpe::MergeAll(std::vector<Piece>* pieces) const {
   const size_t n = pieces->size();
-  if (n < 2 || merges_.empty()) return;
+  if (n < 2) return;
+  if (n <= kShortWord) return MergeShort(pieces);
   struct Symbol {
     uint32_t id;
     uint32_t len;  // 0: merged into the symbol on its left
@@ -144,9 +188,8 @@ void Bpe::MergeAll(std::vector<Piece>* pieces) const {
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue(
       std::greater<Candidate>(), std::move(heap_storage));
   for (size_t i = 0; i + 1 < n; ++i) {
-    auto it = merges_.find(PairKey(symbols[i].id, symbols[i + 1].id));
-    if (it != merges_.end()) {
-      queue.push({it->second.first, static_cast<uint32_t>(i), it->second.second});
+    if (const Merge* m = FindMerge(symbols[i].id, symbols[i + 1].id)) {
+      queue.push({m->rank, static_cast<uint32_t>(i), m->new_id});
     }
   }
   while (!queue.empty()) {
@@ -155,8 +198,8 @@ void Bpe::MergeAll(std::vector<Piece>* pieces) const {
     Symbol& left = symbols[top.pos];
     if (left.len == 0 || left.next == -1) continue;
     Symbol right = symbols[left.next];
-    auto it = merges_.find(PairKey(left.id, right.id));
-    if (it == merges_.end() || it->second.second != top.new_id) continue;  // stale entry
+    const Merge* m = FindMerge(left.id, right.id);
+    if (!m || m->new_id != top.new_id) continue;  // a stale entry
     int32_t right_pos = left.next;
     left.id = top.new_id;
     left.len += right.len;
@@ -164,15 +207,14 @@ void Bpe::MergeAll(std::vector<Piece>* pieces) const {
     symbols[right_pos].len = 0;
     if (right.next >= 0) symbols[right.next].prev = static_cast<int32_t>(top.pos);
     if (left.prev >= 0) {
-      const Symbol& prev = symbols[left.prev];
-      auto p = merges_.find(PairKey(prev.id, left.id));
-      if (p != merges_.end()) {
-        queue.push({p->second.first, static_cast<uint32_t>(left.prev), p->second.second});
+      if (const Merge* p = FindMerge(symbols[left.prev].id, left.id)) {
+        queue.push({p->rank, static_cast<uint32_t>(left.prev), p->new_id});
       }
     }
     if (left.next >= 0) {
-      auto p = merges_.find(PairKey(left.id, symbols[left.next].id));
-      if (p != merges_.end()) queue.push({p->second.first, top.pos, p->second.second});
+      if (const Merge* p = FindMerge(left.id, symbols[left.next].id)) {
+        queue.push({p->rank, top.pos, p->new_id});
+      }
     }
   }
   pieces->clear();
@@ -189,30 +231,41 @@ Status Bpe::Tokenize(std::string_view text, std::vector<Token>* out) const {
       return Status::Ok();
     }
   }
-  std::vector<Piece> pieces;
-  bool cached = false;
+  auto emit = [&](const std::vector<Piece>& pieces) {
+    size_t pos = 0;
+    for (const Piece& p : pieces) {
+      const std::string* token = vocab_.Token(p.id);
+      out->push_back({p.id, token ? *token : std::string(), pos, pos + p.len});
+      pos += p.len;
+    }
+  };
   {
     std::unique_lock<std::mutex> lock(cache_mu_, std::try_to_lock);
     if (lock.owns_lock()) {
-      auto it = cache_.find(text);
-      if (it != cache_.end()) {
-        pieces = it->second;
-        cached = true;
+      if (auto entry = cache_index_.Find(text)) {
+        auto [first, count] = cache_entries_[*entry];
+        size_t pos = 0;
+        for (size_t k = first; k < first + count; ++k) {
+          const Piece& p = cache_pieces_[k];
+          const std::string* token = vocab_.Token(p.id);
+          out->push_back({p.id, token ? *token : std::string(), pos, pos + p.len});
+          pos += p.len;
+        }
+        return Status::Ok();
       }
     }
   }
-  if (!cached) {
-    IA_RETURN_IF_ERROR(MergeWord(text, &pieces));
-    if (text.size() < kCacheWordBytes) {
-      std::unique_lock<std::mutex> lock(cache_mu_, std::try_to_lock);
-      if (lock.owns_lock() && cache_.size() < kCacheCapacity) cache_.emplace(text, pieces);
+  std::vector<Piece> pieces;
+  IA_RETURN_IF_ERROR(MergeWord(text, &pieces));
+  emit(pieces);
+  if (text.size() < kCacheWordBytes) {
+    std::unique_lock<std::mutex> lock(cache_mu_, std::try_to_lock);
+    if (lock.owns_lock() && cache_index_.size() < kCacheCapacity) {
+      cache_index_.Set(text, static_cast<uint32_t>(cache_entries_.size()));
+      cache_entries_.push_back(
+          {static_cast<uint32_t>(cache_pieces_.size()), static_cast<uint32_t>(pieces.size())});
+      cache_pieces_.insert(cache_pieces_.end(), pieces.begin(), pieces.end());
     }
-  }
-  size_t pos = 0;
-  for (const Piece& p : pieces) {
-    const std::string* token = vocab_.Token(p.id);
-    out->push_back({p.id, token ? *token : std::string(), pos, pos + p.len});
-    pos += p.len;
   }
   return Status::Ok();
 }
@@ -223,7 +276,14 @@ Status ParseMerges(const nlohmann::json& j, const std::string& path,
                    std::vector<std::pair<std::string, std::string>>* merges) {
   if (!j.is_array()) return JsonTypeError(path, "an array of merges", j);
   merges->reserve(j.size());
+  // All "a b" strings (the older form) or all [a, b] pairs, as the reference reads them.
+  bool strings = !j.empty() && j[0].is_string();
   for (size_t i = 0; i < j.size(); ++i) {
+    if (j[i].is_string() != strings) {
+      return Status::InvalidArgument(path + "[" + std::to_string(i) +
+                                     "]: the merges mix \"a b\" strings and [\"a\", \"b\"] "
+                                     "pairs; write them all in one form");
+    }
     const nlohmann::json& m = j[i];
     auto where = [&] { return path + "[" + std::to_string(i) + "]"; };
     if (m.is_string()) {

@@ -1,7 +1,6 @@
 #include "models/tokenizer/byte_level.h"
 
 #include <array>
-#include <vector>
 
 namespace ipfs_accelerate::models::tokenizers {
 namespace {
@@ -35,19 +34,6 @@ char32_t ByteToChar(uint8_t b) { return GetTables().to_char[b]; }
 
 int CharToByte(char32_t c) { return c < 0x144 ? GetTables().to_byte[c] : -1; }
 
-void ByteLevelTransform(NormalizedString* s) {
-  const std::string& text = s->get();
-  std::vector<CharChange> dest;
-  dest.reserve(text.size());
-  const Tables& t = GetTables();
-  for (size_t i = 0; i < text.size();) {
-    size_t n = Utf8SequenceLength(static_cast<unsigned char>(text[i]));
-    for (size_t k = 0; k < n; ++k) {
-      dest.push_back({t.to_char[static_cast<unsigned char>(text[i + k])], k == 0 ? 0 : 1});
-    }
-    i += n;
-  }
-  s->Transform(dest, 0);
-}
+void ByteLevelTransform(NormalizedString* s) { s->MapBytes(GetTables().to_char.data()); }
 
 }  // namespace ipfs_accelerate::models::tokenizers

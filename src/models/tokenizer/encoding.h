@@ -52,6 +52,9 @@ struct TruncationParams {
   Direction direction = Direction::kRight;
 };
 
+// The longest an encoding is padded to (a guard against files asking for absurd lengths).
+inline constexpr size_t kMaxPaddedLength = size_t{1} << 20;
+
 struct PaddingParams {
   bool fixed = false;  // false: pad to the longest of the batch (one text: itself)
   size_t length = 0;   // with `fixed`

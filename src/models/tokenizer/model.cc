@@ -1,5 +1,7 @@
 #include "models/tokenizer/model.h"
 
+#include <algorithm>
+
 #include "models/tokenizer/json_fields.h"
 
 namespace ipfs_accelerate::models::tokenizers {
@@ -18,7 +20,8 @@ void Vocab::Add(std::string token, uint32_t id) {
   } else {
     sparse_[id] = token;
   }
-  ids_.insert_or_assign(std::move(token), id);
+  max_token_bytes_ = std::max(max_token_bytes_, token.size());
+  ids_.Set(token, id);
 }
 
 const std::string* Vocab::Token(uint32_t id) const {

@@ -13,13 +13,14 @@
 
 #include "core/status.h"
 #include "models/tokenizer/pre_tokenized_string.h"
+#include "models/tokenizer/string_index.h"
 
 namespace ipfs_accelerate::models::tokenizers {
 
 // Hashes std::string and std::string_view alike, so maps of strings are searched without a copy.
 struct StringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  size_t operator()(std::string_view s) const { return StringIndex::Hash(s); }
 };
 template <typename V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
@@ -29,17 +30,16 @@ class Vocab {
  public:
   // Adds `token` with `id` (a later token with the same text replaces the earlier one).
   void Add(std::string token, uint32_t id);
-  std::optional<uint32_t> Find(std::string_view token) const {
-    auto it = ids_.find(token);
-    if (it == ids_.end()) return std::nullopt;
-    return it->second;
-  }
+  std::optional<uint32_t> Find(std::string_view token) const { return ids_.Find(token); }
   // The token of `id`, or null.
   const std::string* Token(uint32_t id) const;
   size_t size() const { return ids_.size(); }
+  // The length in bytes of the longest token.
+  size_t MaxTokenBytes() const { return max_token_bytes_; }
 
  private:
-  StringMap<uint32_t> ids_;
+  size_t max_token_bytes_ = 0;
+  StringIndex ids_;
   std::vector<std::string> by_id_;                    // dense ids
   std::unordered_map<uint32_t, std::string> sparse_;  // ids far past the vocabulary size
   std::vector<bool> has_id_;

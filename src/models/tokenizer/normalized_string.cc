@@ -92,6 +92,11 @@ void NormalizedString::TransformRange(size_t start, size_t end, const std::vecto
     AppendUtf8(cc.c, &text);
     aligns.insert(aligns.end(), text.size() - before, a);
   }
+  if (start == 0 && end == normalized_.size()) {  // the whole text, the common case
+    normalized_ = std::move(text);
+    alignments_ = std::move(aligns);
+    return;
+  }
   normalized_.replace(start, end - start, text);
   alignments_.erase(alignments_.begin() + start, alignments_.begin() + end);
   alignments_.insert(alignments_.begin() + start, aligns.begin(), aligns.end());
@@ -111,6 +116,40 @@ void NormalizedString::Transform(const std::vector<CharChange>& dest, size_t ini
   }
   if (first == alignments_.size()) first = alignments_.size();
   TransformRange(first, alignments_.size(), dest, initial_offset);
+}
+
+void NormalizedString::MapBytes(const char32_t* table) {
+  if (!alignments_.empty() && alignments_[0].start == alignments_[0].end) {
+    // Text that starts with characters of no original width: Transform's range rules apply.
+    std::vector<CharChange> dest;
+    for (size_t i = 0; i < normalized_.size();) {
+      size_t n = Utf8SequenceLength(static_cast<unsigned char>(normalized_[i]));
+      for (size_t k = 0; k < n && i + k < normalized_.size(); ++k) {
+        dest.push_back({table[static_cast<unsigned char>(normalized_[i + k])], k == 0 ? 0 : 1});
+      }
+      i += n;
+    }
+    Transform(dest, 0);
+    return;
+  }
+  std::string text;
+  std::vector<Alignment> aligns;
+  text.reserve(normalized_.size() * 2);
+  aligns.reserve(normalized_.size() * 2);
+  for (size_t i = 0; i < normalized_.size(); ++i) {
+    char32_t c = table[static_cast<unsigned char>(normalized_[i])];
+    if (c < 0x80) {
+      text.push_back(static_cast<char>(c));
+      aligns.push_back(alignments_[i]);
+    } else {
+      text.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      text.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+      aligns.push_back(alignments_[i]);
+      aligns.push_back(alignments_[i]);
+    }
+  }
+  normalized_ = std::move(text);
+  alignments_ = std::move(aligns);
 }
 
 void NormalizedString::Filter(bool (*keep)(char32_t)) {

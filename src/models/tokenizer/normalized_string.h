@@ -58,6 +58,10 @@ class NormalizedString {
   // TransformRange over the normalized range that the whole original text maps to.
   void Transform(const std::vector<CharChange>& dest, size_t initial_offset);
 
+  // Replaces every byte b of the text by the character table[b] (below U+0800), which keeps the
+  // offsets of the character b is a byte of: the ByteLevel transform, without the general
+  // bookkeeping.
+  void MapBytes(const char32_t* table);
   // Keeps the characters for which `keep` is true.
   void Filter(bool (*keep)(char32_t));
   // Replaces every character by `map`(character).

@@ -64,7 +64,7 @@ Status PreTokenizedString::Tokenize(
   return Status::Ok();
 }
 
-Encoding PreTokenizedString::IntoEncoding(uint32_t type_id, OffsetUnit unit) const {
+Encoding PreTokenizedString::IntoEncoding(uint32_t type_id, OffsetUnit unit) {
   Encoding out;
   // Byte -> character index of the original, when characters are asked for and differ.
   std::vector<uint32_t> char_of;
@@ -100,17 +100,17 @@ Encoding PreTokenizedString::IntoEncoding(uint32_t type_id, OffsetUnit unit) con
   out.attention_mask.reserve(total);
   out.words.reserve(total);
   for (size_t i = 0; i < pieces_.size(); ++i) {
-    const PreToken& piece = pieces_[i];
+    PreToken& piece = pieces_[i];
     if (!piece.tokens) continue;
     size_t shift = piece.normalized.OffsetsOriginalStart();
-    for (const Token& token : *piece.tokens) {
+    for (Token& token : *piece.tokens) {
       size_t o_start, o_end;
       TokenOffsets offsets{token.start, token.end};
       if (piece.normalized.NormalizedToOriginal(token.start, token.end, &o_start, &o_end)) {
         offsets = {shift + o_start, shift + o_end};
       }
-      out.Push(token.id, token.value, to_chars(offsets), static_cast<int64_t>(i), type_id,
-               /*special=*/false);
+      out.Push(token.id, std::move(token.value), to_chars(offsets), static_cast<int64_t>(i),
+               type_id, /*special=*/false);
     }
   }
   return out;

@@ -50,8 +50,8 @@ class PreTokenizedString {
 
   // The tokens of all pieces, in order, with offsets in the original text in `unit` (the
   // reference's into_encoding: each token's word is the index of its piece). Pieces must all be
-  // tokenized.
-  Encoding IntoEncoding(uint32_t type_id, OffsetUnit unit) const;
+  // tokenized. Moves the token strings out: call it last.
+  Encoding IntoEncoding(uint32_t type_id, OffsetUnit unit);
 
   const std::vector<PreToken>& pieces() const { return pieces_; }
   const std::string& original() const { return original_; }

@@ -87,6 +87,11 @@ Result<Encoding> Tokenizer::PostProcess(Encoding first, std::optional<Encoding> 
     for (size_t i = 1; i < parts.size(); ++i) out.Append(parts[i]);
   }
   if (padding_ && options.pad) {
+    size_t target = padding_->fixed ? padding_->length : out.size();
+    if (target > kMaxPaddedLength || padding_->pad_to_multiple_of > kMaxPaddedLength) {
+      return Status::InvalidArgument("padding to " + std::to_string(target) + " tokens: at most " +
+                                     std::to_string(kMaxPaddedLength) + " are padded to");
+    }
     std::vector<Encoding> batch;
     batch.push_back(std::move(out));
     PadBatch(&batch, *padding_);

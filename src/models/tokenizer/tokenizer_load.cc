@@ -54,14 +54,14 @@ Result<PaddingParams> ParsePadding(const nlohmann::json& j) {
       p.fixed = false;
     } else if (s->is_object() && s->contains("Fixed")) {
       IA_ASSIGN_OR_RETURN(JsonObject fixed, JsonObject::From(*s, "padding.strategy"));
-      IA_ASSIGN_OR_RETURN(p.length, fixed.Uint("Fixed", 1 << 24));
+      IA_ASSIGN_OR_RETURN(p.length, fixed.Uint("Fixed", kMaxPaddedLength));
       p.fixed = true;
     } else {
       return JsonTypeError("padding.strategy", "\"BatchLongest\" or {\"Fixed\": N}", *s);
     }
   }
   IA_ASSIGN_OR_RETURN(p.direction, ParseDirection(o));
-  IA_ASSIGN_OR_RETURN(p.pad_to_multiple_of, o.UintOr("pad_to_multiple_of", 0, 1 << 24));
+  IA_ASSIGN_OR_RETURN(p.pad_to_multiple_of, o.UintOr("pad_to_multiple_of", 0, kMaxPaddedLength));
   IA_ASSIGN_OR_RETURN(uint64_t pad_id, o.UintOr("pad_id", 0));
   IA_ASSIGN_OR_RETURN(uint64_t pad_type_id, o.UintOr("pad_type_id", 0));
   p.pad_id = static_cast<uint32_t>(pad_id);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "models/tokenizer/unicode_tables.h"
 
@@ -16,6 +17,27 @@ bool InRanges(const CodeRange* ranges, size_t n, char32_t c) {
       std::upper_bound(ranges, end, c, [](char32_t v, const CodeRange& r) { return v < r.first; });
   return it != ranges && c <= (it - 1)->last;
 }
+
+// A set of code points: a bitmap for the Basic Multilingual Plane, the ranges above it.
+class RangeSet {
+ public:
+  RangeSet(const CodeRange* ranges, size_t n) : ranges_(ranges), n_(n) {
+    for (size_t i = 0; i < n; ++i) {
+      for (char32_t c = ranges[i].first; c <= ranges[i].last && c < 0x10000; ++c) {
+        bits_[c >> 6] |= uint64_t{1} << (c & 63);
+      }
+    }
+  }
+  bool Contains(char32_t c) const {
+    if (c < 0x10000) return (bits_[c >> 6] >> (c & 63)) & 1;
+    return InRanges(ranges_, n_, c);
+  }
+
+ private:
+  const CodeRange* ranges_;
+  size_t n_;
+  uint64_t bits_[0x10000 / 64] = {};
+};
 
 utf8proc_category_t Category(char32_t c) {
   return utf8proc_category(static_cast<utf8proc_int32_t>(c));
@@ -55,9 +77,17 @@ uint64_t PairKey(char32_t a, char32_t b) { return (uint64_t{a} << 32) | b; }
 // The canonical compositions (a, b) -> c of every primary composite but Hangul, derived from
 // utf8proc once: c composes back from its decomposition (NFC(c) == c), and its first-level pair
 // is (NFC of all but the last decomposed character, the last one).
-const std::unordered_map<uint64_t, char32_t>& CompositionPairs() {
-  static const std::unordered_map<uint64_t, char32_t> pairs = [] {
-    std::unordered_map<uint64_t, char32_t> m;
+struct CompositionData {
+  std::unordered_map<uint64_t, char32_t> pairs;
+  std::unordered_set<char32_t> seconds;     // characters that compose with the one before
+  std::unordered_set<char32_t> composites;  // characters that compositions produce
+};
+
+const CompositionData& Compositions() {
+  static const CompositionData data = [] {
+    // STABLE leaves composition exclusions decomposed.
+    constexpr auto kCompose = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+    CompositionData d;
     utf8proc_int32_t buf[8];
     for (utf8proc_int32_t c = 0xC0; c <= 0x10FFFF; ++c) {
       if (c >= static_cast<utf8proc_int32_t>(kHangulS) &&
@@ -71,17 +101,66 @@ const std::unordered_map<uint64_t, char32_t>& CompositionPairs() {
       if (n < 2 || n > 8) continue;
       utf8proc_int32_t composed[8];
       std::copy(buf, buf + n, composed);
-      utf8proc_ssize_t m2 = utf8proc_normalize_utf32(composed, n, UTF8PROC_COMPOSE);
+      utf8proc_ssize_t m2 = utf8proc_normalize_utf32(composed, n, kCompose);
       if (m2 != 1 || composed[0] != c) continue;  // excluded from composition, or a singleton
       std::copy(buf, buf + n - 1, composed);
-      utf8proc_ssize_t first_len = utf8proc_normalize_utf32(composed, n - 1, UTF8PROC_COMPOSE);
+      utf8proc_ssize_t first_len = utf8proc_normalize_utf32(composed, n - 1, kCompose);
       if (first_len != 1) continue;
-      m.emplace(PairKey(static_cast<char32_t>(composed[0]), static_cast<char32_t>(buf[n - 1])),
-                static_cast<char32_t>(c));
+      char32_t second = static_cast<char32_t>(buf[n - 1]);
+      d.pairs.emplace(PairKey(static_cast<char32_t>(composed[0]), second),
+                      static_cast<char32_t>(c));
+      d.seconds.insert(second);
+      d.composites.insert(static_cast<char32_t>(c));
     }
-    return m;
+    return d;
   }();
-  return pairs;
+  return data;
+}
+
+// Whether `form` leaves `c` as it is whatever surrounds it: a starter that does not decompose
+// (under the form) and that no composition takes as its second character.
+bool IsInertSlow(char32_t c, NormalizationForm form) {
+  bool compose = form == NormalizationForm::kNfc || form == NormalizationForm::kNfkc;
+  if (c >= kHangulS && c < kHangulS + kHangulSCount) return compose;
+  if ((c >= kHangulV && c < kHangulV + kHangulVCount) ||
+      (c > kHangulT && c < kHangulT + kHangulTCount)) {
+    return !compose;
+  }
+  if (CombiningClass(c) != 0) return false;
+  if (compose && Compositions().seconds.count(c)) return false;
+  // The character alone, normalized by utf8proc: unchanged?
+  utf8proc_option_t options = static_cast<utf8proc_option_t>(
+      UTF8PROC_STABLE | (compose ? UTF8PROC_COMPOSE : UTF8PROC_DECOMPOSE) |
+      (form == NormalizationForm::kNfkc || form == NormalizationForm::kNfkd ? UTF8PROC_COMPAT : 0));
+  utf8proc_int32_t buf[32];
+  int last_boundclass = 0;
+  utf8proc_ssize_t n =
+      utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf, 32, options, &last_boundclass);
+  if (n <= 0 || n > 32) return false;
+  if (compose) n = utf8proc_normalize_utf32(buf, n, options);
+  return n == 1 && buf[0] == static_cast<utf8proc_int32_t>(c);
+}
+
+// IsInertSlow for the Basic Multilingual Plane, one bitmap per form.
+struct InertBits {
+  uint64_t bits[4][0x10000 / 64] = {};
+};
+
+bool IsInert(char32_t c, NormalizationForm form) {
+  if (c < 0x80) return true;
+  if (c >= 0x10000) return IsInertSlow(c, form);
+  static const InertBits inert = [] {
+    InertBits b;
+    for (int f = 0; f < 4; ++f) {
+      for (char32_t x = 0; x < 0x10000; ++x) {
+        if ((x < 0xD800 || x > 0xDFFF) && IsInertSlow(x, static_cast<NormalizationForm>(f))) {
+          b.bits[f][x >> 6] |= uint64_t{1} << (x & 63);
+        }
+      }
+    }
+    return b;
+  }();
+  return (inert.bits[static_cast<int>(form)][c >> 6] >> (c & 63)) & 1;
 }
 
 bool Compose(char32_t a, char32_t b, char32_t* out) {
@@ -95,7 +174,7 @@ bool Compose(char32_t a, char32_t b, char32_t* out) {
     return true;
   }
   if (b < 0x300) return false;  // no composition has a second character below U+0300
-  const auto& pairs = CompositionPairs();
+  const auto& pairs = Compositions().pairs;
   auto it = pairs.find(PairKey(a, b));
   if (it == pairs.end()) return false;
   *out = it->second;
@@ -123,7 +202,8 @@ void Decompose(std::string_view s, bool compat, std::vector<Decomposed>* out) {
   for (size_t i = 0; i < s.size();) {
     char32_t c = DecodeUtf8(s, &i);
     int last_boundclass = 0;
-    utf8proc_ssize_t n = c < 0xC0 ? 0
+    // Nothing below U+00A0 decomposes (U+00A0..U+00BF only under compatibility).
+    utf8proc_ssize_t n = c < 0xA0 ? 0
                                   : utf8proc_decompose_char(static_cast<utf8proc_int32_t>(c), buf,
                                                             32, options, &last_boundclass);
     if (n <= 0 || n > 32) {
@@ -313,17 +393,20 @@ bool IsWhitespace(char32_t c) {
 
 bool IsBertCleaned(char32_t c) {
   if (c < 0x80) return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
-  return InRanges(kBertCleanedChars, kBertCleanedCharsSize, c);
+  static const RangeSet set(kBertCleanedChars, kBertCleanedCharsSize);
+  return set.Contains(c);
 }
 
 bool IsStripAccentsMark(char32_t c) {
   if (c < 0x300) return false;
-  return InRanges(kStripAccentsMarks, kStripAccentsMarksSize, c);
+  static const RangeSet set(kStripAccentsMarks, kStripAccentsMarksSize);
+  return set.Contains(c);
 }
 
 bool IsBertAccentMark(char32_t c) {
   if (c < 0x300) return false;
-  return InRanges(kBertAccentMarks, kBertAccentMarksSize, c);
+  static const RangeSet set(kBertAccentMarks, kBertAccentMarksSize);
+  return set.Contains(c);
 }
 
 bool IsPunctuation(char32_t c) {
@@ -331,7 +414,8 @@ bool IsPunctuation(char32_t c) {
     return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
            (c >= 0x7B && c <= 0x7E);
   }
-  return InRanges(kPunctuation, kPunctuationSize, c);
+  static const RangeSet set(kPunctuation, kPunctuationSize);
+  return set.Contains(c);
 }
 
 bool IsNumeric(char32_t c) {
@@ -387,15 +471,39 @@ bool Normalize(std::string_view s, NormalizationForm form, std::vector<CharChang
     }
   }
   if (simple) return false;
-  std::vector<Decomposed> decomposed;
-  decomposed.reserve(s.size());
+  // Text splits before every inert character into parts that normalize independently: only
+  // the parts with other characters need the work.
   bool compat = form == NormalizationForm::kNfkc || form == NormalizationForm::kNfkd;
-  Decompose(s, compat, &decomposed);
-  if (form == NormalizationForm::kNfd || form == NormalizationForm::kNfkd) {
-    out->reserve(decomposed.size());
-    for (const Decomposed& d : decomposed) out->push_back({d.c, d.change});
-  } else {
-    Recompose(decomposed, out);
+  bool compose = form == NormalizationForm::kNfc || form == NormalizationForm::kNfkc;
+  bool any = false;
+  std::vector<Decomposed> decomposed;
+  for (size_t i = 0; i < s.size();) {
+    size_t start = i;
+    char32_t c = DecodeUtf8(s, &i);
+    bool inert = IsInert(c, form);
+    size_t end = i;
+    while (end < s.size()) {
+      size_t next = end;
+      if (IsInert(DecodeUtf8(s, &next), form)) break;
+      end = next;
+    }
+    if (inert && end == i) {
+      out->push_back({c, 0});
+      continue;
+    }
+    any = true;
+    decomposed.clear();
+    Decompose(s.substr(start, end - start), compat, &decomposed);
+    if (compose) {
+      Recompose(decomposed, out);
+    } else {
+      for (const Decomposed& d : decomposed) out->push_back({d.c, d.change});
+    }
+    i = end;
+  }
+  if (!any) {
+    out->clear();
+    return false;
   }
   // Unchanged text (the same characters, so every change is 0) needs no transform.
   size_t i = 0;

@@ -33,7 +33,7 @@ Result<std::unique_ptr<Unigram>> Unigram::Create(std::vector<std::pair<std::stri
   u->terminal_.push_back(-1);
   for (uint32_t id = 0; id < pieces.size(); ++id) {
     const std::string& piece = pieces[id].first;
-    u->ids_.insert_or_assign(piece, id);
+    u->ids_.Set(piece, id);
     u->min_score_ = std::min(u->min_score_, pieces[id].second);
     uint32_t node = 0;
     for (char ch : piece) {
@@ -49,9 +49,7 @@ Result<std::unique_ptr<Unigram>> Unigram::Create(std::vector<std::pair<std::stri
 }
 
 std::optional<uint32_t> Unigram::TokenToId(std::string_view token) const {
-  auto it = ids_.find(token);
-  if (it == ids_.end()) return std::nullopt;
-  return it->second;
+  return ids_.Find(token);
 }
 
 template <typename F>
@@ -63,8 +61,7 @@ void Unigram::PrefixSearch(std::string_view text, F&& found) const {
     node = it->second;
     if (terminal_[node] >= 0) {
       // The reference keeps the id of the last piece with this text.
-      auto id = ids_.find(text.substr(0, i + 1));
-      found(id->second, i + 1);
+      found(*ids_.Find(text.substr(0, i + 1)), i + 1);
     }
   }
 }

@@ -35,7 +35,7 @@ class Unigram : public Model {
   void PrefixSearch(std::string_view text, F&& found) const;
 
   std::vector<std::pair<std::string, double>> pieces_;
-  StringMap<uint32_t> ids_;
+  StringIndex ids_;
   std::optional<uint32_t> unk_id_;
   bool byte_fallback_ = false;
   double min_score_ = 0;

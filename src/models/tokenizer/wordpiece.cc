@@ -1,9 +1,19 @@
 #include "models/tokenizer/wordpiece.h"
 
+#include <algorithm>
+
 #include "models/tokenizer/json_fields.h"
 #include "models/tokenizer/unicode.h"
 
 namespace ipfs_accelerate::models::tokenizers {
+
+WordPiece::WordPiece(Vocab vocab, std::string unk_token, std::string prefix, size_t max_chars)
+    : vocab_(std::move(vocab)),
+      unk_token_(std::move(unk_token)),
+      prefix_(std::move(prefix)),
+      max_chars_(max_chars) {
+  max_token_bytes_ = vocab_.MaxTokenBytes();
+}
 
 Status WordPiece::Unknown(std::string_view text, std::vector<Token>* out) const {
   auto id = vocab_.Find(unk_token_);
@@ -22,7 +32,13 @@ Status WordPiece::Tokenize(std::string_view text, std::vector<Token>* out) const
   std::string candidate;
   size_t start = 0;
   while (start < text.size()) {
-    size_t end = text.size();
+    // The longest candidate that can be in the vocabulary, cut back to a character boundary.
+    size_t limit = max_token_bytes_ - (start > 0 ? std::min(max_token_bytes_, prefix_.size()) : 0);
+    size_t end = text.size() - start > limit ? start + limit : text.size();
+    while (end > start && end < text.size() &&
+           (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+      --end;
+    }
     bool found = false;
     while (start < end) {
       std::string_view piece = text.substr(start, end - start);

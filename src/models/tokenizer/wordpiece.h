@@ -11,11 +11,7 @@ namespace ipfs_accelerate::models::tokenizers {
 
 class WordPiece : public Model {
  public:
-  WordPiece(Vocab vocab, std::string unk_token, std::string prefix, size_t max_chars)
-      : vocab_(std::move(vocab)),
-        unk_token_(std::move(unk_token)),
-        prefix_(std::move(prefix)),
-        max_chars_(max_chars) {}
+  WordPiece(Vocab vocab, std::string unk_token, std::string prefix, size_t max_chars);
 
   Status Tokenize(std::string_view text, std::vector<Token>* out) const override;
   std::optional<uint32_t> TokenToId(std::string_view token) const override {
@@ -31,6 +27,8 @@ class WordPiece : public Model {
   std::string unk_token_;
   std::string prefix_;
   size_t max_chars_;
+  // The longest token of the vocabulary, in bytes: longer candidates need no lookup.
+  size_t max_token_bytes_ = 0;
 };
 
 Result<std::unique_ptr<Model>> ParseWordPiece(const nlohmann::json& j, const std::string& path);
