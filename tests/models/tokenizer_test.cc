@@ -87,6 +87,22 @@ TEST_F(TokenizerCasesTest, EncodingsMatchTheReference) {
   EXPECT_GE(n, 40);
 }
 
+TEST_F(TokenizerCasesTest, BatchesMatchTheReference) {
+  int n = Run("encode_batch", [&](const nlohmann::json& c) {
+    std::vector<std::string> texts = c["texts"];
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    auto batch = Get(c["tokenizer"]).EncodeBatch(views);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    ASSERT_EQ(batch->size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      EXPECT_EQ((*batch)[i].ids, c["expect"]["ids"][i].get<std::vector<uint32_t>>());
+      EXPECT_EQ((*batch)[i].attention_mask,
+                c["expect"]["attention_mask"][i].get<std::vector<uint32_t>>());
+    }
+  });
+  EXPECT_GE(n, 3);
+}
+
 TEST_F(TokenizerCasesTest, DecodingsMatchTheReference) {
   int n = Run("decode", [&](const nlohmann::json& c) {
     auto text =
