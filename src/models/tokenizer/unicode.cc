@@ -69,8 +69,7 @@ int CombiningClass(char32_t c) {
 }
 
 constexpr char32_t kHangulS = 0xAC00, kHangulL = 0x1100, kHangulV = 0x1161, kHangulT = 0x11A7;
-constexpr int kHangulVCount = 21, kHangulTCount = 28, kHangulNCount = 21 * 28,
-              kHangulSCount = 11172;
+constexpr int kHangulVCount = 21, kHangulTCount = 28, kHangulSCount = 11172;
 
 uint64_t PairKey(char32_t a, char32_t b) { return (uint64_t{a} << 32) | b; }
 
