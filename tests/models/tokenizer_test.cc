@@ -12,6 +12,7 @@
 
 #include "../test_util.h"
 #include "core/file_util.h"
+#include "models/tokenizer/normalization.h"
 #include "models/tokenizer/normalizers.h"
 #include "models/tokenizer/pattern.h"
 #include "models/tokenizer/pre_tokenizers.h"
