@@ -12,6 +12,7 @@
 
 #include "../test_util.h"
 #include "core/file_util.h"
+#include "models/tokenizer/normalization.h"
 #include "models/tokenizer/normalizers.h"
 #include "models/tokenizer/pattern.h"
 #include "models/tokenizer/pre_tokenizers.h"
@@ -85,6 +86,22 @@ TEST_F(TokenizerCasesTest, EncodingsMatchTheReference) {
     EXPECT_EQ(e->special_tokens_mask, want["special_tokens_mask"].get<std::vector<uint32_t>>());
   });
   EXPECT_GE(n, 40);
+}
+
+TEST_F(TokenizerCasesTest, BatchesMatchTheReference) {
+  int n = Run("encode_batch", [&](const nlohmann::json& c) {
+    std::vector<std::string> texts = c["texts"];
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    auto batch = Get(c["tokenizer"]).EncodeBatch(views);
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    ASSERT_EQ(batch->size(), texts.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      EXPECT_EQ((*batch)[i].ids, c["expect"]["ids"][i].get<std::vector<uint32_t>>());
+      EXPECT_EQ((*batch)[i].attention_mask,
+                c["expect"]["attention_mask"][i].get<std::vector<uint32_t>>());
+    }
+  });
+  EXPECT_GE(n, 3);
 }
 
 TEST_F(TokenizerCasesTest, DecodingsMatchTheReference) {

@@ -271,6 +271,11 @@ const encodeCases = [
   ['added_tokens', '<mask> hi <mask>there\t<mask>\t<mask>\u2000 a<mask>'],
   ['added_tokens', 'ony ponyony ony'], ['added_tokens', 'MY name<new>'],
 ];
+const batchCases = [
+  ['wordpiece_left', ['hello', 'hello world', 'hello world hello world hello']],
+  ['wordpiece_truncate_pad', ['hello', 'hello world hello world hello world']],
+  ['wordpiece', ['hello', 'unwanted worlds']],
+];
 const decodeCases = [
   ['wordpiece', [2, 5, 11, 6, 7, 12, 8, 9, 10, 3], false],
   ['wordpiece', [2, 5, 11, 6, 7, 12, 8, 9, 10, 3, 999], true],
@@ -297,6 +302,13 @@ const decodeCases = [
                 expect: {ids: e.getIds(), tokens: e.getTokens(), offsets: e.getOffsets(),
                          type_ids: e.getTypeIds(), attention_mask: e.getAttentionMask(),
                          special_tokens_mask: e.getSpecialTokensMask()}});
+  }
+  for (const [name, texts] of batchCases) {
+    const t = Tokenizer.fromString(JSON.stringify(tokenizers[name]));
+    const encodings = await t.encodeBatch(texts);
+    cases.push({kind: 'encode_batch', tokenizer: name, texts,
+                expect: {ids: encodings.map((e) => e.getIds()),
+                         attention_mask: encodings.map((e) => e.getAttentionMask())}});
   }
   for (const [name, ids, skip] of decodeCases) {
     const t = Tokenizer.fromString(JSON.stringify(tokenizers[name]));

@@ -38,7 +38,8 @@ Result<std::unique_ptr<Bpe>> Bpe::Create(
   bpe->merge_shift_ = 64 - __builtin_ctzll(slots);
   std::string merged;
   for (size_t rank = 0; rank < merges.size(); ++rank) {
-    const auto& [a, b] = merges[rank];
+    const std::string& a = merges[rank].first;
+    const std::string& b = merges[rank].second;
     auto where = [&] { return "merges[" + std::to_string(rank) + "] \"" + a + " " + b + "\": "; };
     auto a_id = v.Find(a);
     if (!a_id) return Status::InvalidArgument(where() + "\"" + a + "\" is not in the vocabulary");

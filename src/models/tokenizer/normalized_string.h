@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "models/tokenizer/normalization.h"
 #include "models/tokenizer/pattern.h"
 #include "models/tokenizer/unicode.h"
 

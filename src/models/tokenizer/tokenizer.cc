@@ -112,6 +112,19 @@ Result<Encoding> Tokenizer::EncodePair(std::string_view first, std::string_view 
   return PostProcess(std::move(a), std::move(b), options);
 }
 
+Result<std::vector<Encoding>> Tokenizer::EncodeBatch(const std::vector<std::string_view>& texts,
+                                                     const EncodeOptions& options) const {
+  std::vector<Encoding> batch;
+  batch.reserve(texts.size());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto e = Encode(texts[i], options);
+    if (!e.ok()) return e.status().WithContext("text " + std::to_string(i));
+    batch.push_back(std::move(e).value());
+  }
+  if (padding_) PadBatch(&batch, *padding_);
+  return batch;
+}
+
 Result<std::string> Tokenizer::Decode(const std::vector<uint32_t>& ids,
                                       bool skip_special_tokens) const {
   std::vector<std::string> tokens;

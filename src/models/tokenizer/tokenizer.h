@@ -67,6 +67,12 @@ class Tokenizer {
   Result<Encoding> EncodePair(std::string_view first, std::string_view second,
                               const EncodeOptions& options = {}) const;
 
+  // Encodes every text as Encode does, then pads them together: the file's "BatchLongest"
+  // padding takes them all to the length of the longest (the reference's encode_batch). One
+  // thread; a text that fails fails the batch, naming its index.
+  Result<std::vector<Encoding>> EncodeBatch(const std::vector<std::string_view>& texts,
+                                            const EncodeOptions& options = {}) const;
+
   // The text of `ids`; ids that are in no vocabulary are left out, and special tokens too with
   // `skip_special_tokens`.
   Result<std::string> Decode(const std::vector<uint32_t>& ids, bool skip_special_tokens) const;

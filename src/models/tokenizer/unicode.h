@@ -1,8 +1,7 @@
 // Text as the Hugging Face tokenizers see it: UTF-8 decoding and validation, the character
-// classes their normalizers and pre-tokenizers test, lowercasing and the four normalization forms
-// with the per-character bookkeeping that keeps offsets pointing into the original text.
-// Unicode data comes from utf8proc; the classes HF takes from older tables come from
-// unicode_tables.h.
+// classes their normalizers and pre-tokenizers test, and lowercasing (normalization forms:
+// normalization.h). Unicode data comes from utf8proc; the classes HF takes from older tables come
+// from unicode_tables.h.
 #pragma once
 
 #include <cstddef>
@@ -80,22 +79,5 @@ bool IsChineseChar(char32_t c);
 // Appends the lowercase form of `c` (Rust's char::to_lowercase: full mapping, no context; only
 // U+0130 maps to two characters) to `out`.
 void AppendLowercase(char32_t c, std::vector<char32_t>* out);
-
-enum class NormalizationForm { kNfc, kNfd, kNfkc, kNfkd };
-
-// One output character of a normalization and how it relates to the input, as HF's
-// NormalizedString::transform takes it: 0 replaces the next input character, 1 is inserted
-// after the previous one, -N replaces the next input character and removes the N after it.
-struct CharChange {
-  char32_t c;
-  int change;
-};
-
-// Normalizes valid UTF-8 `s` to `form` into `out` (cleared first), with the changes the
-// reference's alignment-tracking normalizer reports: a decomposition's first character replaces
-// its source and the rest are inserted; characters composed together replace the first of them
-// and remove the others. Returns false (leaving `out` empty) when `s` is already in `form`, the
-// common case, which needs no transform.
-bool Normalize(std::string_view s, NormalizationForm form, std::vector<CharChange>* out);
 
 }  // namespace ipfs_accelerate::models::tokenizers
