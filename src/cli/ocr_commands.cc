@@ -34,7 +34,7 @@ constexpr char kDefaultAlias[] = "ppocr-v4";  // what `make demo` names the mode
 
 struct OcrOpts {
   std::string image, model = kDefaultModel, det, cls, dict;
-  int threads = 0, repeat = 0, max_side = 0, batch = 6;
+  int threads = 0, repeat = 0, max_side = 0, batch = 1;
   bool json = false, line = false, no_cls = false, no_merge = false;
 };
 
@@ -255,7 +255,6 @@ int RunPage(const Context& ctx, const OcrOpts& o, const models::RgbImage& image,
   models::PageOcrOptions options;
   options.merge_lines = !o.no_merge;
   options.recognition_batch = o.batch;
-  options.direction_batch = o.batch;
   if (o.max_side > 0) {
     options.detection.limit_type = models::SideLimit::kMax;
     options.detection.limit_side_len = o.max_side;
@@ -390,8 +389,8 @@ void RegisterOcrCommands(CLI::App& app, Context& ctx) {
                   "(default 0: the page as it is, sides rounded up to multiples of 32)")
       ->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--batch", o->batch,
-                  "Lines per run of the direction and recognition models (default 6, as PaddleOCR; "
-                  "lines of like width go together, padded to the widest)")
+                  "Lines per run of the recognition model (default 1; PaddleOCR batches 6: lines "
+                  "of like width go together, padded to the widest, which on a CPU only adds work)")
       ->check(CLI::Range(1, 1024));
   cmd->add_option("--threads", o->threads, "Threads (default: the number of cores)")
       ->check(CLI::Range(0, 256));

@@ -21,10 +21,12 @@ struct PageOcrOptions {
   // A line the classifier finds upside down with at least this probability is turned before it
   // is read (PaddleOCR's cls_thresh).
   float direction_threshold = 0.9f;
-  int direction_batch = 6;    // lines per run of the direction classifier
-  int recognition_batch = 6;  // lines per run of the recognizer (1: each line alone)
-  float drop_score = 0.5f;    // lines read with a lower confidence are left out
-  bool merge_lines = true;    // join the boxes of one line into one (as the reference does)
+  int direction_batch = 6;  // lines per run of the direction classifier (PaddleOCR's cls_batch_num)
+  // Lines per run of the recognizer. 1: each line alone, padded to 320 columns at most; on a
+  // CPU a batch only adds the padding of its shorter lines (PaddleOCR batches 6, for GPUs).
+  int recognition_batch = 1;
+  float drop_score = 0.5f;  // lines read with a lower confidence are left out
+  bool merge_lines = true;  // join the boxes of one line into one (as the reference does)
   // How lines are scaled to the classifier's and the recognizer's height: Lanczos-3 keeps the
   // spaces between small words that bilinear (PaddleOCR) loses.
   Resampling line_resampling = Resampling::kLanczos3;

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Compares `ipfs-accelerate ocr --json` with the reference (tools/ocr/ocr_page_reference.mjs).
 
-  ocr_page_compare.py REFERENCE.jsonl OURS_DIR [--min-iou 0.9]
+  ocr_page_compare.py REFERENCE.jsonl OURS_DIR [--min-iou 0.9] [--truth TRUTH.json]
 
 REFERENCE.jsonl has one line per image; OURS_DIR/<image file name>.json is our output for it. The
 reference reports boxes in its detector input (the page scaled and padded to multiples of 32);
 they are mapped back to the page (x = (x - left) / scale - shift) and both boxes clipped to it. Per image:
 the same number of lines, the same text line by line, and each pair of boxes with an intersection
-over union of at least --min-iou. Prints one line per image; exits 1 on any mismatch.
+over union of at least --min-iou. With --truth ({file name: [line, ...]}, what was rendered),
+our lines must also be exactly those (the reference's are only reported). Prints one line per
+image; exits 1 on any mismatch.
 """
 import argparse
 import json
@@ -66,7 +68,9 @@ def main():
     ap.add_argument("reference")
     ap.add_argument("ours_dir")
     ap.add_argument("--min-iou", type=float, default=0.9)
+    ap.add_argument("--truth")
     a = ap.parse_args()
+    truth = json.load(open(a.truth)) if a.truth else {}
     failed = 0
     for row in open(a.reference):
         ref = json.loads(row)
@@ -99,6 +103,15 @@ def main():
         print(f"{status} {name}: {matched}/{len(ref_lines)} lines matched (ours {len(our_lines)}), "
               f"text {'equal' if all(r['text'] == o['text'] for r, o in zip(ref_lines, our_lines)) and len(ref_lines) == len(our_lines) else 'differs'}, "
               f"min IoU {min_iou:.3f}")
+        if name in truth:
+            want = truth[name]
+            ours_text = [o["text"] for o in our_lines]
+            ref_wrong = sum(r != t for r, t in zip([r["text"] for r in ref_lines], want))
+            ref_wrong += abs(len(ref_lines) - len(want))
+            print(f"       the rendered text: ours {'exact' if ours_text == want else 'DIFFERS'}, "
+                  f"the reference {'exact' if not ref_wrong else f'{ref_wrong} lines differ'}")
+            if ours_text != want:
+                problems.append(f"ours {ours_text}, rendered {want}")
         for p in problems:
             print(f"       {p}")
         failed += bool(problems)

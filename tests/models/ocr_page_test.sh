@@ -3,7 +3,8 @@
 # @gutenye/ocr-node 1.4.8 (npm, installed by scripts/setup): on the shipped line and on three
 # rendered pages (tests/models/data/page_*.png, from tools/ocr/make_pages.py) both give the same
 # lines with the same text, and boxes with an intersection over union of at least 0.9
-# (tests/models/ocr_page_compare.py prints, per image, the lines matched and the least IoU). Also:
+# (tests/models/ocr_page_compare.py prints, per image, the lines matched and the least IoU); and
+# ours is exactly the text that was rendered. Also:
 # models by CID, upside-down lines, --no-merge, and bad images as clear errors.
 #
 #   IA_BIN=build/ipfs-accelerate IA_SOURCE_DIR=. bash tests/models/ocr_page_test.sh
@@ -45,7 +46,12 @@ agrees_with_the_reference() {
     >"$T/reference.jsonl" || fail "the reference failed"
   local image
   for image in "${PAGES[@]}"; do ours "$image"; done
-  "$PY" "$IA_SOURCE_DIR/tests/models/ocr_page_compare.py" "$T/reference.jsonl" "$T/ours" --min-iou 0.9
+  # What was rendered: ours must read it exactly too.
+  "$PY" "$IA_SOURCE_DIR/tools/ocr/make_pages.py" --print-lines |
+    "$PY" -c 'import json, sys; t = json.load(sys.stdin); t["text_line.png"] = [sys.argv[1]]; print(json.dumps(t))' \
+      "$WANT" >"$T/truth.json"
+  "$PY" "$IA_SOURCE_DIR/tests/models/ocr_page_compare.py" "$T/reference.jsonl" "$T/ours" --min-iou 0.9 \
+    --truth "$T/truth.json"
 }
 
 reads_the_line_of_the_demo() {
@@ -69,6 +75,7 @@ reads_a_page_from_the_store() {
   ia "$R" ocr "$DATA/page_letter.png" --threads 2 >"$T/page.out"  # the default: alias ppocr-v4
   cat "$T/page.out"
   assert_contains "$T/page.out" "line 1: Content addressed models"
+  assert_contains "$T/page.out" "line 7: Due on 7 January 2026"
   assert_contains "$T/page.out" "line 8: Total: 1,284.50 EUR"
   assert_contains "$T/page.out" "lines: 8 ("
   local det
