@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "models/image_ops.h"
+#include "models/model_inputs.h"
 
 namespace ipfs_accelerate::models {
 
@@ -37,10 +38,7 @@ Result<std::unique_ptr<ImageClassifier>> ImageClassifier::Create(engine::Model m
                                    ", not image-classification");
   }
   const engine::Graph& g = model.graph;
-  std::vector<const engine::ValueInfo*> inputs;
-  for (const auto& in : g.inputs) {
-    if (!g.initializers.count(in.name)) inputs.push_back(&in);
-  }
+  std::vector<const engine::ValueInfo*> inputs = FedInputs(g);
   if (inputs.size() != 1 || g.outputs.empty() ||
       (inputs[0]->shape && (inputs[0]->shape->size() != 4 || (*inputs[0]->shape)[1].value != 3))) {
     return Status::InvalidArgument(

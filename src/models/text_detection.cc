@@ -6,6 +6,7 @@
 
 #include "models/contours.h"
 #include "models/image_ops.h"
+#include "models/model_inputs.h"
 
 namespace ipfs_accelerate::models {
 namespace {
@@ -140,10 +141,7 @@ Result<std::unique_ptr<TextDetector>> TextDetector::Create(engine::Model model,
                                                            DetectionOptions options,
                                                            engine::SessionOptions session) {
   const engine::Graph& g = model.graph;
-  std::vector<const engine::ValueInfo*> inputs;
-  for (const auto& in : g.inputs) {
-    if (!g.initializers.count(in.name)) inputs.push_back(&in);
-  }
+  std::vector<const engine::ValueInfo*> inputs = FedInputs(g);
   if (inputs.size() != 1 || g.outputs.empty()) {
     return Status::InvalidArgument(
         "a text detection model has one image input and a probability map output; this one "

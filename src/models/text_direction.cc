@@ -2,15 +2,14 @@
 
 #include <algorithm>
 
+#include "models/model_inputs.h"
+
 namespace ipfs_accelerate::models {
 
 Result<std::unique_ptr<TextDirectionClassifier>> TextDirectionClassifier::Create(
     engine::Model model, engine::SessionOptions options) {
   const engine::Graph& g = model.graph;
-  std::vector<const engine::ValueInfo*> inputs;
-  for (const auto& in : g.inputs) {
-    if (!g.initializers.count(in.name)) inputs.push_back(&in);
-  }
+  std::vector<const engine::ValueInfo*> inputs = FedInputs(g);
   if (inputs.size() != 1 || g.outputs.empty()) {
     return Status::InvalidArgument(
         "a text direction model has one image input and a score output; this one has " +

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/file_util.h"
+#include "models/model_inputs.h"
 
 namespace ipfs_accelerate::models {
 namespace {
@@ -141,10 +142,7 @@ Result<std::unique_ptr<TextRecognizer>> TextRecognizer::Create(engine::Model mod
                                                                CharDictionary dict,
                                                                engine::SessionOptions options) {
   const engine::Graph& g = model.graph;
-  std::vector<const engine::ValueInfo*> inputs;
-  for (const auto& in : g.inputs) {
-    if (!g.initializers.count(in.name)) inputs.push_back(&in);
-  }
+  std::vector<const engine::ValueInfo*> inputs = FedInputs(g);
   if (inputs.size() != 1 || g.outputs.empty()) {
     return Status::InvalidArgument(
         "a text recognition model has one image input and a score output; this one has " +

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "models/model_inputs.h"
+
 namespace ipfs_accelerate::models {
 namespace {
 
@@ -21,10 +23,7 @@ double MsSince(std::chrono::steady_clock::time_point t0) {
 Result<std::pair<std::string, std::vector<int64_t>>> OnlyInput(const engine::Model& model,
                                                                const std::string& what) {
   const engine::Graph& g = model.graph;
-  std::vector<const engine::ValueInfo*> inputs;
-  for (const auto& in : g.inputs) {
-    if (!g.initializers.count(in.name)) inputs.push_back(&in);
-  }
+  std::vector<const engine::ValueInfo*> inputs = FedInputs(g);
   if (inputs.size() != 1 || g.outputs.size() != 1) {
     return Status::InvalidArgument("the " + what + " model should have one input and one output; " +
                                    "it has " + std::to_string(inputs.size()) + " and " +
