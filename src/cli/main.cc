@@ -146,23 +146,9 @@ void RegisterVersionCommand(CLI::App& app, Context& ctx) {
 }  // namespace
 }  // namespace ipfs_accelerate::cli
 
-// oneDNN runs its kernels on a GNU OpenMP team beside the engine's own thread pool, and OpenMP's
-// workers spin for ~3 ms after each parallel region by default, taking the cores the pool's
-// threads need: on 2 cores a GPT-2 decode step took 180 ms instead of 19 ms with passive waiting
-// (docs/BENCHMARKS.md, "Text tasks"). libgomp reads OMP_WAIT_POLICY once, as it is loaded, before
-// main (not even a .preinit_array setenv comes early enough), so the process starts itself again
-// with the variable set, unless the user chose a value. (The fix at the root is one thread pool
-// for the engine and oneDNN: issue 13.)
-void PassiveOpenMpByDefault(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: then run with OpenMP's default
-}
-
 int main(int argc, char** argv) {
   using namespace ipfs_accelerate;
   using namespace ipfs_accelerate::cli;
-  PassiveOpenMpByDefault(argv);
   signal(SIGBUS, OnSigbus);
   CLI::App app{
       "ipfs-accelerate: machine-learning inference whose models travel by content address.\n"

@@ -5,15 +5,16 @@
 // SessionOptions::backends, in priority order, whether it runs a node (SupportsOp, with the
 // dtypes of the node's inputs); the first that does gets the node, and a node the first backend
 // refuses is a counted and logged fallback. Prepare is called once per placed node; Run for every
-// execution, from several threads at once. What a backend must not do: restate an operator's
-// meaning (its attributes and shape rules live in engine/ops/), or keep state outside the
-// backend object and the per-node KernelState.
+// execution, from several threads at once (through the kernel Resolve returned, when it did). What
+// a backend must not do: restate an operator's meaning (its attributes and shape rules live in
+// engine/ops/), or keep state outside the backend object and the per-node KernelState.
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -82,6 +83,14 @@ class Backend {
   // SupportsOp with every input type unknown: whether the op is supported at all.
   bool SupportsOp(const Node& node) const { return SupportsOp(node, {}); }
 
+  // A graph pass of the backend's own: rewrites `graph` in place, counting its rewrites.
+  using GraphPass = Status (*)(Graph& graph, int64_t* rewrites);
+  // The backend's own graph passes, by name, in order: a layout of its own or ops that only it
+  // runs (the CPU backend runs 2-D convolutions channels-last). The optimizer runs them once,
+  // after the shared passes, for the session's first backend only, so another backend never
+  // meets their ops. Default: none.
+  virtual std::vector<std::pair<std::string, GraphPass>> GraphPasses() const { return {}; }
+
   // One-time work for a node placed here, before its first run: `constants` holds the node's
   // inputs that are initializers (null for the others). What it returns is the node's first
   // KernelState (null for none), owned by the session and seen by every Run through
@@ -90,6 +99,11 @@ class Backend {
       const Node& node, const std::vector<const Tensor*>& constants) const {
     return std::shared_ptr<const KernelState>();
   }
+
+  // The kernel that runs `node` here, found once when the session is created so that runs look
+  // nothing up; null: the session calls Run for the node. A backend that dispatches through a
+  // table returns the table's entry (the same function Run would call).
+  virtual KernelFn Resolve(const Node& node) const { return nullptr; }
 
   // Runs the node: reads ctx's inputs, fills its outputs. Reentrant: the runs of a session call
   // it from several threads at once, so it changes nothing but the outputs, the node's state

@@ -25,6 +25,16 @@ struct Attribute {
   std::vector<std::string> strings;
   Tensor t;
   std::shared_ptr<Graph> g;
+
+  // Attributes of each kind, as node builders (the optimizer, tests) write them.
+  static Attribute Int(int64_t v);
+  static Attribute Float(float v);
+  static Attribute String(std::string v);
+  static Attribute Ints(std::vector<int64_t> v);
+  static Attribute Floats(std::vector<float> v);
+  static Attribute Strings(std::vector<std::string> v);
+  static Attribute OfTensor(Tensor v);
+  static Attribute OfGraph(Graph v);
 };
 
 struct Node {

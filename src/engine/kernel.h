@@ -17,6 +17,10 @@
 namespace ipfs_accelerate::engine {
 
 class Backend;
+class KernelContext;
+
+// A kernel: runs one node, reading its inputs and filling its outputs through the context.
+using KernelFn = Status (*)(KernelContext& ctx);
 
 // What a kernel keeps for one node between runs (packed weights, built primitives). The session
 // owns one slot per top-level node; nodes inside subgraphs have none, so kernels must work

@@ -385,15 +385,6 @@ Result<Graph> ConvertGraph(onnx::GraphProto& gp, const std::map<std::string, int
   return g;
 }
 
-}  // namespace
-
-std::string Node::Describe() const {
-  return op_type + " (node '" + name + "', domain " + (domain.empty() ? "ai.onnx" : domain) +
-         ", opset " + std::to_string(opset) + ")";
-}
-
-namespace {
-
 Result<Model> ConvertModel(onnx::ModelProto& proto, ExternalData* external) {
   if (!proto.has_graph()) return Status::InvalidArgument("ONNX model has no graph");
   Model m;

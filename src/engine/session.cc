@@ -213,6 +213,7 @@ void Session::Plan() {
     for (const std::string& in : n.inputs) steps_[i].ins.push_back(in.empty() ? -1 : slot(in));
     for (const std::string& out : n.outputs) steps_[i].outs.push_back(out.empty() ? -1 : slot(out));
     for (const auto& [key, attr] : n.attributes) steps_[i].has_subgraphs |= attr.g != nullptr;
+    steps_[i].kernel = placement_.backend_of[i]->Resolve(n);
   }
   for (const ValueInfo& out : g.outputs) output_slots_.push_back(slot(out.name));
   slot_constants_.resize(slot_names_.size());
@@ -240,12 +241,12 @@ void Session::Plan() {
 
 namespace {
 
-// Runs one node on `runner`: its kernel's errors and exceptions become a Status naming the node,
-// and every named output must have been produced.
-Status RunNode(const Node& node, const Backend& runner, KernelContext& ctx) {
+// Runs one node with `kernel` (its backend's Resolve), or `runner`'s Run when null: the
+// kernel's errors and exceptions become a Status naming the node.
+Status RunNode(const Node& node, const Backend& runner, KernelFn kernel, KernelContext& ctx) {
   Status status;
   try {
-    status = runner.Run(ctx);
+    status = kernel ? kernel(ctx) : runner.Run(ctx);
   } catch (const AllocationError& e) {
     status = e.status().WithContext(node.Describe());
   } catch (const std::bad_alloc&) {
@@ -288,7 +289,7 @@ Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
     KernelContext ctx(node, std::move(ins), &outs, pool, &backend, &values);
     ctx.set_graph(&graph);
     ctx.set_cancel(cancel);
-    IA_RETURN_IF_ERROR(RunNode(node, backend, ctx));
+    IA_RETURN_IF_ERROR(RunNode(node, backend, nullptr, ctx));
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k].empty()) continue;
       IA_RETURN_IF_ERROR(CheckProducedOutput(node, k, outs[k]));
@@ -353,7 +354,7 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
     ctx.set_cancel(options.cancel);
     auto t0 =
         profiling_ ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
-    status = RunNode(node, runner, ctx);
+    status = RunNode(node, runner, step.kernel, ctx);
     if (!status.ok()) break;
     if (profiling_) {
       node_ms[i] =

@@ -95,7 +95,7 @@ class Session {
   Session(Model model, std::vector<std::unique_ptr<Backend>> backends, int threads);
   Status CheckInputs(const std::map<std::string, Tensor>& inputs) const;
   // Resolves the top-level graph's values to slots and its nodes' inputs and outputs to slot
-  // indices (steps_), with the slots each node frees.
+  // indices (steps_), with the slots each node frees and the kernel that runs it.
   void Plan();
 
   Model model_;
@@ -110,6 +110,7 @@ class Session {
     std::vector<int> outs;       // slot of each output (-1: an unnamed output)
     std::vector<int> release;    // slots whose last reader this node is
     bool has_subgraphs = false;  // reads outer values by name: gets the scope as a map
+    KernelFn kernel = nullptr;   // its backend's Resolve (null: call the backend's Run)
   };
   std::vector<std::string> slot_names_;
   std::vector<Tensor> slot_constants_;  // the initializers in their slots (the rest undefined)

@@ -6,27 +6,17 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <random>
 
 #include "engine/session.h"
+#include "model_builder.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
 
-Tensor Random(Shape shape, uint32_t seed) {
-  Tensor t = Tensor::Empty(DType::kFloat32, shape);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
-
-Attribute Ints(std::vector<int64_t> v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
+using test::IntAttr;
+using test::IntsAttr;
+using test::OneNode;
+using test::Random;
 
 struct ConvCase {
   Shape x, w;
@@ -35,31 +25,15 @@ struct ConvCase {
   bool bias = true;
 };
 
+// Conv with `c`'s attributes, reading x, w (and b) and writing y, all declared float32.
 Model ConvModel(const ConvCase& c) {
-  Model m;
-  m.opsets[""] = 17;
-  Node node;
-  node.op_type = "Conv";
-  node.opset = 17;
-  node.inputs = {"x", "w"};
-  if (c.bias) node.inputs.push_back("b");
-  node.outputs = {"y"};
-  node.attributes["group"].i = c.group;
-  if (!c.strides.empty()) node.attributes["strides"] = Ints(c.strides);
-  if (!c.pads.empty()) node.attributes["pads"] = Ints(c.pads);
-  if (!c.dilations.empty()) node.attributes["dilations"] = Ints(c.dilations);
-  for (const auto& name : node.inputs) {
-    ValueInfo vi;
-    vi.name = name;
-    vi.dtype = DType::kFloat32;
-    m.graph.inputs.push_back(vi);
-  }
-  m.graph.nodes.push_back(node);
-  ValueInfo out;
-  out.name = "y";
-  out.dtype = DType::kFloat32;
-  m.graph.outputs.push_back(out);
-  return m;
+  std::vector<std::string> inputs = {"x", "w"};
+  if (c.bias) inputs.push_back("b");
+  std::map<std::string, Attribute> attrs = {{"group", IntAttr(c.group)}};
+  if (!c.strides.empty()) attrs["strides"] = IntsAttr(c.strides);
+  if (!c.pads.empty()) attrs["pads"] = IntsAttr(c.pads);
+  if (!c.dilations.empty()) attrs["dilations"] = IntsAttr(c.dilations);
+  return OneNode("Conv", inputs, {"y"}, attrs, 17, DType::kFloat32);
 }
 
 // The convolution by its definition, in double.
@@ -119,7 +93,8 @@ TEST(ConvTest, MatchesDirectLoop) {
   };
   uint32_t seed = 10;
   for (const ConvCase& c : cases) {
-    Tensor x = Random(c.x, seed++), w = Random(c.w, seed++), b = Random({c.w[0]}, seed++);
+    Tensor x = Random(c.x, seed++, -1.f, 1.f), w = Random(c.w, seed++, -1.f, 1.f),
+           b = Random({c.w[0]}, seed++, -1.f, 1.f);
     std::map<std::string, Tensor> in = {{"x", x}, {"w", w}};
     if (c.bias) in["b"] = b;
     auto session = Session::Create(ConvModel(c), SessionOptions{2});
@@ -141,8 +116,9 @@ TEST(ConvTest, RejectsChannelsThatDoNotMatchTheWeight) {
   ConvCase c{{1, 3, 8, 8}, {4, 5, 3, 3}};
   auto session = Session::Create(ConvModel(c), SessionOptions{1});
   ASSERT_TRUE(session.ok());
-  auto outs =
-      (*session)->Run({{"x", Random(c.x, 1)}, {"w", Random(c.w, 2)}, {"b", Random({4}, 3)}});
+  auto outs = (*session)->Run({{"x", Random(c.x, 1, -1.f, 1.f)},
+                               {"w", Random(c.w, 2, -1.f, 1.f)},
+                               {"b", Random({4}, 3, -1.f, 1.f)}});
   ASSERT_FALSE(outs.ok());
   EXPECT_NE(outs.status().ToString().find("input has 3 channels"), std::string::npos)
       << outs.status().ToString();
@@ -151,8 +127,9 @@ TEST(ConvTest, RejectsChannelsThatDoNotMatchTheWeight) {
 // Prints GFLOP/s for ResNet's 3x3 64->64 layer on 56x56; a figure for people, not an assertion.
 TEST(ConvTest, PrintsConvThroughput) {
   ConvCase c{{1, 64, 56, 56}, {64, 64, 3, 3}, 1, {1, 1}, {1, 1, 1, 1}};
-  std::map<std::string, Tensor> in = {
-      {"x", Random(c.x, 1)}, {"w", Random(c.w, 2)}, {"b", Random({64}, 3)}};
+  std::map<std::string, Tensor> in = {{"x", Random(c.x, 1, -1.f, 1.f)},
+                                      {"w", Random(c.w, 2, -1.f, 1.f)},
+                                      {"b", Random({64}, 3, -1.f, 1.f)}};
   for (int threads : {1, 2}) {
     auto session = Session::Create(ConvModel(c), SessionOptions{threads});
     ASSERT_TRUE(session.ok());

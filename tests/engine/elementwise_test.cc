@@ -7,29 +7,21 @@
 
 #include "core/thread_pool.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/kernel.h"
+#include "model_builder.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
 
-Tensor Floats(Shape shape, const std::vector<float>& values) {
-  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
-  std::copy(values.begin(), values.end(), t.data<float>());
-  return t;
-}
+using test::Floats;
 
-// Runs one node of `op_type` on the CPU backend; returns its status and fills `out`.
+// Runs one node of `op_type` on the CPU backend, its inputs named x0, x1, ...; returns its status
+// and fills `out`.
 Status RunOp(const std::string& op_type, const std::vector<const Tensor*>& inputs,
              std::vector<Tensor>* out, ThreadPool* pool, int64_t opset = 17) {
-  Node node;
-  node.op_type = op_type;
-  node.opset = opset;
-  for (size_t i = 0; i < inputs.size(); ++i) node.inputs.push_back("x" + std::to_string(i));
-  node.outputs = {"y"};
-  out->assign(1, Tensor());
-  cpu::CpuBackend backend;
-  KernelContext ctx(node, inputs, out, pool, &backend);
-  return backend.Run(ctx);
+  std::vector<std::string> names;
+  for (size_t i = 0; i < inputs.size(); ++i) names.push_back("x" + std::to_string(i));
+  return test::RunNode(cpu::CpuBackend(), test::MakeNode(op_type, names, {"y"}, {}, opset), inputs,
+                       out, pool);
 }
 
 TEST(ElementwiseTest, AddBroadcastsRowsAndColumns) {
@@ -81,16 +73,8 @@ TEST(ElementwiseTest, Float16IsComputedAndRoundedToNearestEven) {
   ThreadPool pool(1);
   Tensor x = Floats({3}, {1.0f + 1.0f / 2048, 65504.0f, 1e-8f});  // tie, max half, tiny
   std::vector<Tensor> out;
-  Node cast;  // Cast to float16 via the attribute
-  cast.op_type = "Cast";
-  cast.opset = 17;
-  cast.inputs = {"x"};
-  cast.outputs = {"y"};
-  cast.attributes["to"].i = 10;
-  out.assign(1, Tensor());
-  cpu::CpuBackend backend;
-  KernelContext ctx(cast, {&x}, &out, &pool, &backend);
-  ASSERT_TRUE(backend.Run(ctx).ok());
+  Node cast = test::MakeNode("Cast", {"x"}, {"y"}, {{"to", test::IntAttr(10)}});  // to float16
+  ASSERT_TRUE(test::RunNode(cpu::CpuBackend(), cast, {&x}, &out, &pool).ok());
   ASSERT_EQ(out[0].dtype(), DType::kFloat16);
   const uint16_t* h = out[0].data<uint16_t>();
   EXPECT_EQ(h[0], 0x3c00);  // the tie goes to the even mantissa (1.0)

@@ -5,51 +5,18 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <random>
 
 #include "engine/session.h"
+#include "model_builder.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
 
-Tensor Random(Shape shape, uint32_t seed) {
-  Tensor t = Tensor::Empty(DType::kFloat32, shape);
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-1.f, 1.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
-
-// A one-node model with inputs a, b (, c) and output y.
-Model OneNode(const std::string& op, int n_inputs, std::map<std::string, Attribute> attrs = {}) {
-  Model m;
-  m.opsets[""] = 17;
-  Node node;
-  node.op_type = op;
-  node.opset = 17;
-  const char* names[] = {"a", "b", "c"};
-  for (int i = 0; i < n_inputs; ++i) {
-    node.inputs.push_back(names[i]);
-    ValueInfo vi;
-    vi.name = names[i];
-    vi.dtype = DType::kFloat32;
-    m.graph.inputs.push_back(vi);
-  }
-  node.outputs = {"y"};
-  node.attributes = std::move(attrs);
-  m.graph.nodes.push_back(node);
-  ValueInfo out;
-  out.name = "y";
-  out.dtype = DType::kFloat32;
-  m.graph.outputs.push_back(out);
-  return m;
-}
-
-Result<Tensor> RunOne(Model model, std::map<std::string, Tensor> inputs, int threads = 2) {
-  IA_ASSIGN_OR_RETURN(auto session, Session::Create(std::move(model), SessionOptions{threads}));
-  IA_ASSIGN_OR_RETURN(auto outs, session->Run(inputs));
-  return outs.at("y");
-}
+using test::FloatAttr;
+using test::IntAttr;
+using test::OneNode;
+using test::Random;
+using test::RunModel;
 
 // Numpy matmul of float tensors by definition (double accumulation).
 Tensor NaiveMatMul(const Tensor& a, const Tensor& b) {
@@ -116,17 +83,19 @@ TEST(LinalgTest, MatMulMatchesNaiveLoop) {
   uint32_t seed = 1;
   for (auto& [as, bs] : cases) {
     for (int threads : {1, 2}) {
-      Tensor a = Random(as, seed++), b = Random(bs, seed++);
-      auto y = RunOne(OneNode("MatMul", 2), {{"a", a}, {"b", b}}, threads);
+      Tensor a = Random(as, seed++, -1.f, 1.f), b = Random(bs, seed++, -1.f, 1.f);
+      auto y = RunModel(OneNode("MatMul", {"a", "b"}, {"y"}, {}, 17, DType::kFloat32),
+                        {{"a", a}, {"b", b}}, threads);
       ASSERT_TRUE(y.ok()) << y.status().ToString();
       SCOPED_TRACE(ShapeToString(as) + " x " + ShapeToString(bs));
-      ExpectClose(NaiveMatMul(a, b), *y);
+      ExpectClose(NaiveMatMul(a, b), y->at("y"));
     }
   }
 }
 
 TEST(LinalgTest, MatMulRejectsMismatchedInnerDimensions) {
-  auto y = RunOne(OneNode("MatMul", 2), {{"a", Random({2, 3}, 1)}, {"b", Random({4, 5}, 2)}});
+  auto y = RunModel(OneNode("MatMul", {"a", "b"}, {"y"}, {}, 17, DType::kFloat32),
+                    {{"a", Random({2, 3}, 1, -1.f, 1.f)}, {"b", Random({4, 5}, 2, -1.f, 1.f)}}, 2);
   ASSERT_FALSE(y.ok());
   EXPECT_NE(y.status().ToString().find("inner dimensions differ: [2, 3] x [4, 5]"),
             std::string::npos)
@@ -138,17 +107,15 @@ TEST(LinalgTest, GemmMatchesNaiveLoop) {
     for (int tb : {0, 1}) {
       for (Shape cs : {Shape{}, Shape{1}, Shape{17}, Shape{9, 1}, Shape{9, 17}}) {
         int64_t M = 9, N = 17, K = 33;
-        Tensor a = Random(ta ? Shape{K, M} : Shape{M, K}, 3),
-               b = Random(tb ? Shape{N, K} : Shape{K, N}, 4);
-        Tensor c = Random(cs, 5);
-        std::map<std::string, Attribute> attrs;
-        attrs["transA"].i = ta;
-        attrs["transB"].i = tb;
-        attrs["alpha"].kind = Attribute::Kind::kFloat;
-        attrs["alpha"].f = 0.5f;
-        attrs["beta"].kind = Attribute::Kind::kFloat;
-        attrs["beta"].f = 2.f;
-        auto y = RunOne(OneNode("Gemm", 3, attrs), {{"a", a}, {"b", b}, {"c", c}});
+        Tensor a = Random(ta ? Shape{K, M} : Shape{M, K}, 3, -1.f, 1.f),
+               b = Random(tb ? Shape{N, K} : Shape{K, N}, 4, -1.f, 1.f);
+        Tensor c = Random(cs, 5, -1.f, 1.f);
+        std::map<std::string, Attribute> attrs = {{"transA", IntAttr(ta)},
+                                                  {"transB", IntAttr(tb)},
+                                                  {"alpha", FloatAttr(0.5f)},
+                                                  {"beta", FloatAttr(2.f)}};
+        auto y = RunModel(OneNode("Gemm", {"a", "b", "c"}, {"y"}, attrs, 17, DType::kFloat32),
+                          {{"a", a}, {"b", b}, {"c", c}}, 2);
         ASSERT_TRUE(y.ok()) << y.status().ToString();
         Tensor want = Tensor::Empty(DType::kFloat32, {M, N});
         for (int64_t i = 0; i < M; ++i) {
@@ -167,14 +134,15 @@ TEST(LinalgTest, GemmMatchesNaiveLoop) {
         }
         SCOPED_TRACE("transA " + std::to_string(ta) + " transB " + std::to_string(tb) + " C " +
                      ShapeToString(cs));
-        ExpectClose(want, *y);
+        ExpectClose(want, y->at("y"));
       }
     }
   }
 }
 
 TEST(LinalgTest, GemmRejectsMismatchedInnerDimensions) {
-  auto y = RunOne(OneNode("Gemm", 2), {{"a", Random({2, 3}, 1)}, {"b", Random({4, 5}, 2)}});
+  auto y = RunModel(OneNode("Gemm", {"a", "b"}, {"y"}, {}, 17, DType::kFloat32),
+                    {{"a", Random({2, 3}, 1, -1.f, 1.f)}, {"b", Random({4, 5}, 2, -1.f, 1.f)}}, 2);
   ASSERT_FALSE(y.ok());
   EXPECT_NE(y.status().ToString().find("inner dimensions differ"), std::string::npos)
       << y.status().ToString();
@@ -182,9 +150,10 @@ TEST(LinalgTest, GemmRejectsMismatchedInnerDimensions) {
 
 // Prints GFLOP/s for a BERT-sized MatMul; a figure for people, not an assertion.
 TEST(LinalgTest, PrintsMatMulThroughput) {
-  Tensor a = Random({128, 768}, 1), b = Random({768, 3072}, 2);
+  Tensor a = Random({128, 768}, 1, -1.f, 1.f), b = Random({768, 3072}, 2, -1.f, 1.f);
   for (int threads : {1, 2}) {
-    auto session = Session::Create(OneNode("MatMul", 2), SessionOptions{threads});
+    auto session = Session::Create(OneNode("MatMul", {"a", "b"}, {"y"}, {}, 17, DType::kFloat32),
+                                   SessionOptions{threads});
     ASSERT_TRUE(session.ok());
     std::map<std::string, Tensor> in = {{"a", a}, {"b", b}};
     ASSERT_TRUE((*session)->Run(in).ok());

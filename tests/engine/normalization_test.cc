@@ -3,74 +3,23 @@
 
 #include <cmath>
 #include <cstring>
-#include <random>
 
 #include "../test_util.h"
 #include "engine/backends/cpu/reduce_util.h"
 #include "engine/session.h"
+#include "model_builder.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
 
 using test_util::HasSubstr;
 
-Attribute Int(int64_t v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-
-Attribute Float(float v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kFloat;
-  a.f = v;
-  return a;
-}
-
-// A model of one node whose inputs are all graph inputs.
-Model OneNode(const std::string& op, std::vector<std::string> inputs,
-              std::vector<std::string> outputs, std::map<std::string, Attribute> attrs = {},
-              int64_t opset = 17) {
-  Model m;
-  m.opsets[""] = opset;
-  Node n;
-  n.op_type = op;
-  n.name = "n";
-  n.inputs = inputs;
-  n.outputs = outputs;
-  n.attributes = std::move(attrs);
-  n.opset = opset;
-  m.graph.nodes.push_back(n);
-  for (const auto& in : inputs) {
-    if (!in.empty()) m.graph.inputs.push_back({in, DType::kUndefined, true, std::nullopt});
-  }
-  for (const auto& out : outputs) {
-    if (!out.empty()) m.graph.outputs.push_back({out, DType::kUndefined, true, std::nullopt});
-  }
-  return m;
-}
-
-Result<std::map<std::string, Tensor>> RunOne(Model m, const std::map<std::string, Tensor>& feeds,
-                                             int threads = 1) {
-  auto s = Session::Create(std::move(m), {.threads = threads});
-  if (!s.ok()) return s.status();
-  return (*s)->Run(feeds);
-}
-
-Tensor Random(Shape shape, float scale = 3.0f, unsigned seed = 1) {
-  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> d(-scale, scale);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = d(rng);
-  return t;
-}
-
-Tensor Floats(Shape shape, std::vector<float> v) {
-  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
-  std::copy(v.begin(), v.end(), t.data<float>());
-  return t;
-}
+using test::FloatAttr;
+using test::Floats;
+using test::IntAttr;
+using test::OneNode;
+using test::Random;
+using test::RunModel;
 
 TEST(FastExpTest, MatchesStdExpAcrossTheFloatRange) {
   double worst = 0;
@@ -85,8 +34,8 @@ TEST(FastExpTest, MatchesStdExpAcrossTheFloatRange) {
 }
 
 TEST(SoftmaxTest, RowsSumToOneAndMatchADoubleReference) {
-  Tensor x = Random({5, 7, 37});
-  auto r = RunOne(OneNode("Softmax", {"x"}, {"y"}), {{"x", x}});
+  Tensor x = Random({5, 7, 37}, 1, -3.f, 3.f);
+  auto r = RunModel(OneNode("Softmax", {"x"}, {"y"}), {{"x", x}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const float* y = r->at("y").data<float>();
   const float* px = x.data<float>();
@@ -105,7 +54,7 @@ TEST(SoftmaxTest, RowsSumToOneAndMatchADoubleReference) {
 
 TEST(SoftmaxTest, IsStableForLargeInputs) {
   auto r =
-      RunOne(OneNode("Softmax", {"x"}, {"y"}), {{"x", Floats({1, 3}, {1000.f, 1001.f, 1002.f})}});
+      RunModel(OneNode("Softmax", {"x"}, {"y"}), {{"x", Floats({1, 3}, {1000.f, 1001.f, 1002.f})}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const float* y = r->at("y").data<float>();
   double e0 = 1, e1 = std::exp(1.0), e2 = std::exp(2.0), s = e0 + e1 + e2;
@@ -114,14 +63,14 @@ TEST(SoftmaxTest, IsStableForLargeInputs) {
   EXPECT_NEAR(y[2], e2 / s, 1e-6);
 
   auto l =
-      RunOne(OneNode("LogSoftmax", {"x"}, {"y"}), {{"x", Floats({3}, {1000.f, 1001.f, 1002.f})}});
+      RunModel(OneNode("LogSoftmax", {"x"}, {"y"}), {{"x", Floats({3}, {1000.f, 1001.f, 1002.f})}});
   ASSERT_TRUE(l.ok()) << l.status().ToString();
   EXPECT_NEAR(l->at("y").data<float>()[2], 2.0 - std::log(s), 1e-5);
 }
 
 TEST(SoftmaxTest, BeforeOpset13FlattensAtTheAxis) {
-  Tensor x = Random({2, 3, 4});
-  auto r = RunOne(OneNode("Softmax", {"x"}, {"y"}, {{"axis", Int(1)}}, 11), {{"x", x}});
+  Tensor x = Random({2, 3, 4}, 1, -3.f, 3.f);
+  auto r = RunModel(OneNode("Softmax", {"x"}, {"y"}, {{"axis", IntAttr(1)}}, 11), {{"x", x}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const float* y = r->at("y").data<float>();
   for (int b = 0; b < 2; ++b) {
@@ -130,7 +79,7 @@ TEST(SoftmaxTest, BeforeOpset13FlattensAtTheAxis) {
     EXPECT_NEAR(s, 1.0, 1e-5);
   }
   // From opset 13 the same axis means the middle axis alone.
-  auto r13 = RunOne(OneNode("Softmax", {"x"}, {"y"}, {{"axis", Int(1)}}, 13), {{"x", x}});
+  auto r13 = RunModel(OneNode("Softmax", {"x"}, {"y"}, {{"axis", IntAttr(1)}}, 13), {{"x", x}});
   ASSERT_TRUE(r13.ok()) << r13.status().ToString();
   const float* y13 = r13->at("y").data<float>();
   for (int b = 0; b < 2; ++b) {
@@ -143,14 +92,16 @@ TEST(SoftmaxTest, BeforeOpset13FlattensAtTheAxis) {
 }
 
 TEST(SoftmaxTest, HardmaxMarksTheFirstMaximum) {
-  auto r = RunOne(OneNode("Hardmax", {"x"}, {"y"}), {{"x", Floats({2, 3}, {1, 3, 3, -1, -2, -5})}});
+  auto r =
+      RunModel(OneNode("Hardmax", {"x"}, {"y"}), {{"x", Floats({2, 3}, {1, 3, 3, -1, -2, -5})}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::vector<float> got(r->at("y").data<float>(), r->at("y").data<float>() + 6);
   EXPECT_EQ(got, (std::vector<float>{0, 1, 0, 1, 0, 0}));
 }
 
 TEST(SoftmaxTest, OutOfRangeAxisIsAnError) {
-  auto r = RunOne(OneNode("Softmax", {"x"}, {"y"}, {{"axis", Int(3)}}), {{"x", Random({2, 3})}});
+  auto r = RunModel(OneNode("Softmax", {"x"}, {"y"}, {{"axis", IntAttr(3)}}),
+                    {{"x", Random({2, 3}, 1, -3.f, 3.f)}});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(
@@ -159,13 +110,13 @@ TEST(SoftmaxTest, OutOfRangeAxisIsAnError) {
 
 TEST(LayerNormTest, MatchesADoubleReference) {
   const int rows = 6, h = 67;
-  Tensor x = Random({2, 3, h}, 5.0f, 2);
+  Tensor x = Random({2, 3, h}, 2, -5.f, 5.f);
   for (int64_t i = 0; i < x.numel(); ++i)
     x.data<float>()[i] += 100.0f;  // an offset a naive E[x^2] would lose
-  Tensor scale = Random({h}, 1.0f, 3), bias = Random({h}, 1.0f, 4);
-  auto r = RunOne(OneNode("LayerNormalization", {"x", "s", "b"}, {"y", "mean", "inv"},
-                          {{"epsilon", Float(1e-5f)}}),
-                  {{"x", x}, {"s", scale}, {"b", bias}});
+  Tensor scale = Random({h}, 3, -1.f, 1.f), bias = Random({h}, 4, -1.f, 1.f);
+  auto r = RunModel(OneNode("LayerNormalization", {"x", "s", "b"}, {"y", "mean", "inv"},
+                            {{"epsilon", FloatAttr(1e-5f)}}),
+                    {{"x", x}, {"s", scale}, {"b", bias}});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   const float* y = r->at("y").data<float>();
   EXPECT_EQ(r->at("mean").shape(), (Shape{2, 3, 1}));
@@ -187,15 +138,15 @@ TEST(LayerNormTest, MatchesADoubleReference) {
 }
 
 TEST(LayerNormTest, MismatchedScaleIsAnError) {
-  auto r = RunOne(OneNode("LayerNormalization", {"x", "s"}, {"y"}),
-                  {{"x", Random({2, 8})}, {"s", Random({7})}});
+  auto r = RunModel(OneNode("LayerNormalization", {"x", "s"}, {"y"}),
+                    {{"x", Random({2, 8}, 1, -3.f, 3.f)}, {"s", Random({7}, 1, -3.f, 3.f)}});
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(HasSubstr(r.status().message(), "Scale has shape [7]"));
 }
 
 TEST(NormalizationTest, MultithreadedEqualsSingleThreaded) {
-  Tensor x = Random({32, 128, 256}, 4.0f, 5);
-  Tensor scale = Random({256}, 1.0f, 6), bias = Random({256}, 1.0f, 7);
+  Tensor x = Random({32, 128, 256}, 5, -4.f, 4.f);
+  Tensor scale = Random({256}, 6, -1.f, 1.f), bias = Random({256}, 7, -1.f, 1.f);
   for (const char* op : {"Softmax", "LogSoftmax", "LayerNormalization"}) {
     bool ln = std::string(op) == "LayerNormalization";
     std::vector<std::string> ins =
@@ -205,8 +156,8 @@ TEST(NormalizationTest, MultithreadedEqualsSingleThreaded) {
       feeds["s"] = scale;
       feeds["b"] = bias;
     }
-    auto one = RunOne(OneNode(op, ins, {"y"}), feeds, 1);
-    auto many = RunOne(OneNode(op, ins, {"y"}), feeds, 8);
+    auto one = RunModel(OneNode(op, ins, {"y"}), feeds, 1);
+    auto many = RunModel(OneNode(op, ins, {"y"}), feeds, 8);
     ASSERT_TRUE(one.ok() && many.ok()) << op;
     EXPECT_EQ(std::memcmp(one->at("y").raw(), many->at("y").raw(), x.nbytes()), 0) << op;
   }
@@ -219,9 +170,9 @@ TEST(BatchNormTest, NormalizesPerChannelInInferenceAndTrainingMode) {
                                       {"b", Floats({2}, {0, 1})},
                                       {"m", Floats({2}, {2, 15})},
                                       {"v", Floats({2}, {1, 25})}};
-  auto r = RunOne(
-      OneNode("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"}, {{"epsilon", Float(0)}}, 15),
-      feeds);
+  auto r = RunModel(OneNode("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y"},
+                            {{"epsilon", FloatAttr(0)}}, 15),
+                    feeds);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   std::vector<float> got(r->at("y").data<float>(), r->at("y").data<float>() + 4);
   EXPECT_EQ(got, (std::vector<float>{-1, 1, -1, 3}));
@@ -230,9 +181,9 @@ TEST(BatchNormTest, NormalizesPerChannelInInferenceAndTrainingMode) {
   // moves the running ones toward them: 0.9 * input + 0.1 * batch.
   feeds["m"] = Floats({2}, {0, 0});
   feeds["v"] = Floats({2}, {4, 4});
-  auto t = RunOne(OneNode("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y", "rm", "rv"},
-                          {{"training_mode", Int(1)}, {"epsilon", Float(0)}}, 15),
-                  feeds);
+  auto t = RunModel(OneNode("BatchNormalization", {"x", "s", "b", "m", "v"}, {"y", "rm", "rv"},
+                            {{"training_mode", IntAttr(1)}, {"epsilon", FloatAttr(0)}}, 15),
+                    feeds);
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   std::vector<float> y(t->at("y").data<float>(), t->at("y").data<float>() + 4);
   EXPECT_EQ(y, (std::vector<float>{-1, 1, -1, 3}));

@@ -8,6 +8,7 @@
 #include <random>
 
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/layout_nhwc.h"
 #include "engine/optimizer/passes.h"
 #include "engine/session.h"
 #include "model_builder.h"
@@ -242,6 +243,7 @@ TEST(OptimizerTest, FusesEveryActivationIntoMatMulAndGemm) {
   std::vector<Case> cases = {{"Relu", {}, {}},
                              {"Sigmoid", {}, {}},
                              {"Tanh", {}, {}},
+                             {"HardSwish", {}, {}},
                              {"HardSigmoid", {{"alpha", FloatAttr(0.3f)}}, {}},
                              {"LeakyRelu", {{"alpha", FloatAttr(0.1f)}}, {}},
                              {"Clip", {}, {"lo", "hi"}}};
@@ -452,10 +454,10 @@ TEST(OptimizerTest, OptimizesATransformerBlockEndToEnd) {
 Graph CheckNhwc(const Builder& b, int64_t converted, int64_t fused) {
   Builder after = b;
   Graph g = CheckPass(
-      b, [](Graph& g, int64_t* n) { return ConvertToNhwc(g, n); }, converted);
+      b, [](Graph& g, int64_t* n) { return cpu::ConvertToNhwc(g, n); }, converted);
   after.mutable_model().graph = g;
   return CheckPass(
-      after, [](Graph& g, int64_t* n) { return FuseNhwcConvEpilogue(g, n); }, fused);
+      after, [](Graph& g, int64_t* n) { return cpu::FuseNhwcConvEpilogue(g, n); }, fused);
 }
 
 TEST(OptimizerTest, RunsAResidualBlockChannelsLast) {

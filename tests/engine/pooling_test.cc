@@ -4,56 +4,31 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "core/thread_pool.h"
 #include "engine/backends/cpu/cpu_backend.h"
-#include "engine/kernel.h"
+#include "model_builder.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
 
-Attribute Ints(std::vector<int64_t> v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(v);
-  return a;
-}
+using test::IntAttr;
+using test::IntsAttr;
+using test::Random;
 
-Attribute Int(int64_t v) {
-  Attribute a;
-  a.kind = Attribute::Kind::kInt;
-  a.i = v;
-  return a;
-}
-
-// Runs one pooling node; `outputs` 2 asks for Indices too.
+// Runs one pooling node at opset 19 on the CPU backend; `outputs` 2 asks for Indices too.
 std::vector<Tensor> RunPool(const std::string& op, const Tensor& x,
                             const std::map<std::string, Attribute>& attrs, int outputs,
                             ThreadPool* pool) {
-  Node node;
-  node.op_type = op;
-  node.opset = 19;
-  node.inputs = {"x"};
-  node.outputs = {"y"};
-  if (outputs == 2) node.outputs.push_back("i");
-  node.attributes = attrs;
-  std::vector<Tensor> out(outputs);
-  cpu::CpuBackend backend;
-  KernelContext ctx(node, {&x}, &out, pool, &backend);
-  Status s = backend.Run(ctx);
+  std::vector<std::string> names = {"y"};
+  if (outputs == 2) names.push_back("i");
+  std::vector<Tensor> out;
+  Status s = test::RunNode(cpu::CpuBackend(), test::MakeNode(op, {"x"}, names, attrs, 19), {&x},
+                           &out, pool);
   EXPECT_TRUE(s.ok()) << s.message();
   return out;
-}
-
-Tensor RandomFloats(Shape shape, uint32_t seed) {
-  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(-2.f, 2.f);
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
 }
 
 Tensor ToDouble(const Tensor& t) {
@@ -80,18 +55,18 @@ std::vector<Case> Cases() {
 }
 
 std::map<std::string, Attribute> Attrs(const Case& c) {
-  return {{"kernel_shape", Ints(c.kernel)},
-          {"strides", Ints(c.strides)},
-          {"pads", Ints(c.pads)},
-          {"dilations", Ints(c.dilations)},
-          {"ceil_mode", Int(c.ceil_mode)}};
+  return {{"kernel_shape", IntsAttr(c.kernel)},
+          {"strides", IntsAttr(c.strides)},
+          {"pads", IntsAttr(c.pads)},
+          {"dilations", IntsAttr(c.dilations)},
+          {"ceil_mode", IntAttr(c.ceil_mode)}};
 }
 
 TEST(PoolingTest, FloatMaxPoolMatchesTheDirectLoop) {
   ThreadPool pool(2);
   uint32_t seed = 1;
   for (const Case& c : Cases()) {
-    Tensor x = RandomFloats(c.shape, seed++);
+    Tensor x = Random(c.shape, seed++);
     x.data<float>()[x.numel() / 2] = std::nanf("");  // a NaN wins its windows in both paths
     std::vector<Tensor> fast = RunPool("MaxPool", x, Attrs(c), 1, &pool);
     std::vector<Tensor> direct = RunPool("MaxPool", x, Attrs(c), 2, &pool);
@@ -112,9 +87,9 @@ TEST(PoolingTest, FloatAveragePoolMatchesTheDirectLoop) {
   uint32_t seed = 100;
   for (const Case& c : Cases()) {
     for (int64_t include_pad : {0, 1}) {
-      Tensor x = RandomFloats(c.shape, seed++);
+      Tensor x = Random(c.shape, seed++);
       auto attrs = Attrs(c);
-      attrs["count_include_pad"] = Int(include_pad);
+      attrs["count_include_pad"] = IntAttr(include_pad);
       std::vector<Tensor> fast = RunPool("AveragePool", x, attrs, 1, &pool);
       std::vector<Tensor> direct = RunPool("AveragePool", ToDouble(x), attrs, 1, &pool);
       ASSERT_EQ(fast[0].shape(), direct[0].shape());
@@ -131,7 +106,7 @@ TEST(PoolingTest, FloatGlobalPoolsMatchTheDirectLoop) {
   ThreadPool pool(2);
   for (Shape shape :
        {Shape{2, 3, 7, 9}, Shape{1, 4, 1, 1}, Shape{1, 2, 100}, Shape{1, 1, 70, 71}}) {
-    Tensor x = RandomFloats(shape, 7);
+    Tensor x = Random(shape, 7);
     std::vector<Tensor> avg = RunPool("GlobalAveragePool", x, {}, 1, &pool);
     std::vector<Tensor> avg_ref = RunPool("GlobalAveragePool", ToDouble(x), {}, 1, &pool);
     std::vector<Tensor> max = RunPool("GlobalMaxPool", x, {}, 1, &pool);

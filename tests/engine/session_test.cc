@@ -14,6 +14,8 @@
 namespace ipfs_accelerate::engine {
 namespace {
 
+using test::Floats;
+
 // y = x + b with x a float32 [2, 3] input and b a [3] initializer (or missing when `with_b` is
 // false).
 std::string AddModel(bool with_b = true, const std::string& op = "Add",
@@ -49,12 +51,6 @@ std::string AddModel(bool with_b = true, const std::string& op = "Add",
     for (float v : {10.f, 20.f, 30.f}) b->add_float_data(v);
   }
   return m.SerializeAsString();
-}
-
-Tensor Floats(Shape shape, std::vector<float> values) {
-  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
-  std::copy(values.begin(), values.end(), t.data<float>());
-  return t;
 }
 
 TEST(SessionTest, RunsAModel) {

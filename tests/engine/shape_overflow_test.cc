@@ -31,10 +31,7 @@ constexpr int64_t k2To62 = int64_t{1} << 62;
 Status CreateAndRun(const ModelBuilder& b, bool optimize,
                     std::map<std::string, Tensor> inputs = {}) {
   if (inputs.empty()) inputs = b.Inputs();
-  IA_ASSIGN_OR_RETURN(auto session,
-                      Session::Create(b.model(), {.threads = 2, .optimize = optimize}));
-  IA_ASSIGN_OR_RETURN(auto outputs, session->Run(inputs));
-  return Status::Ok();
+  return test::RunModel(b.model(), inputs, 2, optimize).status();
 }
 
 // x [1, 1, 4, 4] through `op` (with W [1, 1, 3, 3] for the convolutions) and `attrs`.

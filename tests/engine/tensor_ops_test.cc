@@ -6,57 +6,19 @@
 #include <random>
 
 #include "engine/session.h"
+#include "model_builder.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
 
-Node MakeNode(const std::string& op, std::vector<std::string> in, std::vector<std::string> out,
-              int64_t opset = 17) {
-  Node n;
-  n.op_type = op;
-  n.name = op;
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  n.opset = opset;
-  return n;
-}
-
-ValueInfo Info(const std::string& name, DType dtype) {
-  ValueInfo v;
-  v.name = name;
-  v.dtype = dtype;
-  return v;
-}
-
-Tensor Ints(Shape shape, std::vector<int64_t> values) {
-  Tensor t = Tensor::Empty(DType::kInt64, std::move(shape));
-  std::copy(values.begin(), values.end(), t.data<int64_t>());
-  return t;
-}
-
-Tensor Iota(Shape shape) {
-  Tensor t = Tensor::Empty(DType::kFloat32, std::move(shape));
-  for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = static_cast<float>(i);
-  return t;
-}
-
-// A one-node model: inputs `ins` (fed at run time), outputs `outs`, initializers `inits`.
-Model OneNode(Node node, std::vector<ValueInfo> ins, std::vector<ValueInfo> outs,
-              std::map<std::string, Tensor> inits = {}) {
-  Model m;
-  m.opsets[""] = node.opset;
-  m.graph.nodes.push_back(std::move(node));
-  m.graph.inputs = std::move(ins);
-  m.graph.outputs = std::move(outs);
-  m.graph.initializers = std::move(inits);
-  return m;
-}
-
-Result<std::map<std::string, Tensor>> RunModel(Model m, const std::map<std::string, Tensor>& feeds,
-                                               int threads = 1) {
-  IA_ASSIGN_OR_RETURN(auto session, Session::Create(std::move(m), {.threads = threads}));
-  return session->Run(feeds);
-}
+using test::GraphAttr;
+using test::Info;
+using test::Ints;
+using test::IntsAttr;
+using test::Iota;
+using test::MakeNode;
+using test::OneNode;
+using test::RunModel;
 
 TEST(TensorOpsTest, ReshapeSharesTheInputBuffer) {
   Model m = OneNode(MakeNode("Reshape", {"x", "shape"}, {"y"}), {Info("x", DType::kFloat32)},
@@ -112,9 +74,7 @@ TEST(TensorOpsTest, TransposeMatchesANaiveReference) {
     for (int64_t i = 0; i < x.numel(); ++i) x.data<float>()[i] = dist(rng);
     for (std::vector<int64_t> perm :
          {std::vector<int64_t>{0, 2, 1, 3}, {3, 1, 0, 2}, {0, 2, 3, 1}, {1, 0, 3, 2}}) {
-      Node n = MakeNode("Transpose", {"x"}, {"y"});
-      n.attributes["perm"].kind = Attribute::Kind::kInts;
-      n.attributes["perm"].ints = perm;
+      Node n = MakeNode("Transpose", {"x"}, {"y"}, {{"perm", IntsAttr(perm)}});
       auto out = RunModel(OneNode(n, {Info("x", DType::kFloat32)}, {Info("y", DType::kFloat32)}),
                           {{"x", x}}, 4);
       ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -128,17 +88,14 @@ TEST(TensorOpsTest, TransposeMatchesANaiveReference) {
 
 TEST(TensorOpsTest, IfRunsTheChosenBranchWithOuterValues) {
   auto branch = [](const std::string& name, const std::string& source) {
-    auto g = std::make_shared<Graph>();
-    g->name = name;
-    g->nodes.push_back(MakeNode("Identity", {source}, {name + "_out"}));
-    g->outputs.push_back(Info(name + "_out", DType::kFloat32));
-    return g;
+    Graph g;
+    g.name = name;
+    g.nodes.push_back(MakeNode("Identity", {source}, {name + "_out"}));
+    g.outputs.push_back(Info(name + "_out", DType::kFloat32));
+    return GraphAttr(std::move(g));
   };
-  Node n = MakeNode("If", {"cond"}, {"y"});
-  n.attributes["then_branch"].kind = Attribute::Kind::kGraph;
-  n.attributes["then_branch"].g = branch("then", "a");
-  n.attributes["else_branch"].kind = Attribute::Kind::kGraph;
-  n.attributes["else_branch"].g = branch("else", "b");
+  Node n = MakeNode("If", {"cond"}, {"y"},
+                    {{"then_branch", branch("then", "a")}, {"else_branch", branch("else", "b")}});
   Model m = OneNode(n, {Info("cond", DType::kBool)}, {Info("y", DType::kFloat32)},
                     {{"a", Tensor::Scalar<float>(DType::kFloat32, 1.f)},
                      {"b", Tensor::Scalar<float>(DType::kFloat32, 2.f)}});
@@ -151,17 +108,16 @@ TEST(TensorOpsTest, IfRunsTheChosenBranchWithOuterValues) {
 
 TEST(TensorOpsTest, LoopCarriesStateAndStacksScanOutputs) {
   // body(i, cond, v) -> (cond, v, i): v passes through, i is collected each iteration.
-  auto body = std::make_shared<Graph>();
-  body->name = "body";
-  body->inputs = {Info("i", DType::kInt64), Info("c", DType::kBool), Info("v", DType::kFloat32)};
-  body->nodes.push_back(MakeNode("Identity", {"c"}, {"c_out"}));
-  body->nodes.push_back(MakeNode("Identity", {"v"}, {"v_out"}));
-  body->nodes.push_back(MakeNode("Identity", {"i"}, {"i_out"}));
-  body->outputs = {Info("c_out", DType::kBool), Info("v_out", DType::kFloat32),
-                   Info("i_out", DType::kInt64)};
-  Node n = MakeNode("Loop", {"M", "", "v0"}, {"v_final", "iters"});
-  n.attributes["body"].kind = Attribute::Kind::kGraph;
-  n.attributes["body"].g = body;
+  Graph body;
+  body.name = "body";
+  body.inputs = {Info("i", DType::kInt64), Info("c", DType::kBool), Info("v", DType::kFloat32)};
+  body.nodes.push_back(MakeNode("Identity", {"c"}, {"c_out"}));
+  body.nodes.push_back(MakeNode("Identity", {"v"}, {"v_out"}));
+  body.nodes.push_back(MakeNode("Identity", {"i"}, {"i_out"}));
+  body.outputs = {Info("c_out", DType::kBool), Info("v_out", DType::kFloat32),
+                  Info("i_out", DType::kInt64)};
+  Node n = MakeNode("Loop", {"M", "", "v0"}, {"v_final", "iters"},
+                    {{"body", GraphAttr(std::move(body))}});
   Model m = OneNode(n, {Info("M", DType::kInt64)},
                     {Info("v_final", DType::kFloat32), Info("iters", DType::kInt64)},
                     {{"v0", Iota({2})}});
@@ -227,9 +183,7 @@ TEST(TensorOpsTest, BadShapesAndIndicesAreErrorsNotCrashes) {
 TEST(TensorOpsTest, PrintsTransposeThroughput) {
   Tensor x = Iota({1, 128, 12, 64});
   for (std::vector<int64_t> perm : {std::vector<int64_t>{0, 2, 1, 3}, {0, 2, 3, 1}}) {
-    Node n = MakeNode("Transpose", {"x"}, {"y"});
-    n.attributes["perm"].kind = Attribute::Kind::kInts;
-    n.attributes["perm"].ints = perm;
+    Node n = MakeNode("Transpose", {"x"}, {"y"}, {{"perm", IntsAttr(perm)}});
     auto session =
         Session::Create(OneNode(n, {Info("x", DType::kFloat32)}, {Info("y", DType::kFloat32)}));
     ASSERT_TRUE(session.ok());

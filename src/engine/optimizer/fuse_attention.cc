@@ -1,6 +1,5 @@
-// Scaled dot-product attention as exporters write it -> one Attention node
-// (domain ai.ipfs_accelerate): inputs Q, K^T, V, mask, where_condition, where_other (the last
-// three optional, "" when absent); attributes scale, softmax_axis, softmax_opset.
+// Scaled dot-product attention as exporters write it -> one Attention node (its schema:
+// engine/ops/fused.h).
 #include <algorithm>
 
 #include "engine/optimizer/graph_util.h"
@@ -21,10 +20,10 @@ std::optional<int64_t> SoftmaxAxis(const Node& n) {
 }  // namespace
 
 Status FuseAttention(Graph& g, int64_t* count) {
-  GraphIndex index(g);
+  Rewriter rw(g);
+  const GraphIndex& index = rw.index();
+  const std::vector<bool>& removed = rw.removed();
   auto dtypes = InferDTypes(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  int64_t fused = 0;
   // The live producer of `v` when only one node reads `v`.
   auto inner = [&](const std::string& v) -> std::optional<size_t> {
     auto p = index.Producer(v);
@@ -117,32 +116,13 @@ Status FuseAttention(Graph& g, int64_t* count) {
     }
     if (!IsFloat32(dtypes, mm2.inputs[1]) && !scaled) ok = false;
     if (!ok) continue;
-    size_t last = *std::max_element(nodes.begin(), nodes.end());
-    Node att;
-    att.name = mm2.name.empty() ? mm2.outputs[0] + "_attention" : mm2.name + "_attention";
-    att.op_type = "Attention";
-    att.domain = kFusedDomain;
-    att.opset = 1;
-    att.inputs = {mm1.inputs[0], mm1.inputs[1], mm2.inputs[1], mask, cond, other};
-    while (!att.inputs.empty() && att.inputs.back().empty()) att.inputs.pop_back();
-    att.outputs = {mm2.outputs[0]};
-    Attribute a;
-    a.kind = Attribute::Kind::kFloat;
-    a.f = static_cast<float>(scale);
-    att.attributes["scale"] = a;
-    Attribute ax, ao;
-    ax.kind = ao.kind = Attribute::Kind::kInt;
-    ax.i = *softmax_axis;
-    ao.i = softmax.opset;
-    att.attributes["softmax_axis"] = ax;
-    att.attributes["softmax_opset"] = ao;
-    for (size_t k : nodes) removed[k] = true;
-    removed[last] = false;
-    g.nodes[last] = std::move(att);
-    ++fused;
+    Node att = ops::MakeAttention(
+        mm2.name.empty() ? mm2.outputs[0] + "_attention" : mm2.name + "_attention",
+        {mm1.inputs[0], mm1.inputs[1], mm2.inputs[1], mask, cond, other}, mm2.outputs[0],
+        {static_cast<float>(scale), *softmax_axis, softmax.opset});
+    rw.Replace(nodes, std::move(att));
   }
-  if (fused) RemoveNodes(g, removed);
-  if (count) *count = fused;
+  if (count) *count = rw.Finish();
   return Status::Ok();
 }
 

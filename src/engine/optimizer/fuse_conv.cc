@@ -64,9 +64,9 @@ std::vector<float> PerChannel(const Tensor& c, int64_t rank, int64_t channels) {
 }  // namespace
 
 Status FuseConvBatchNorm(Graph& g, int64_t* count) {
-  GraphIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  int64_t fused = 0;
+  Rewriter rw(g);
+  const GraphIndex& index = rw.index();
+  const std::vector<bool>& removed = rw.removed();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& bn = g.nodes[i];
     if (!IsOp(bn, "BatchNormalization") || bn.inputs.size() != 5) continue;
@@ -88,7 +88,7 @@ Status FuseConvBatchNorm(Graph& g, int64_t* count) {
     double eps = bn.attr("epsilon") ? bn.attr("epsilon")->f : 1e-5;
     const float *scale = p[0]->data<float>(), *beta = p[1]->data<float>();
     const float *mean = p[2]->data<float>(), *var = p[3]->data<float>();
-    Node& conv = g.nodes[*ci];
+    Node conv = g.nodes[*ci];
     std::vector<float> bias = ConvBias(g, conv, m);
     Tensor nw = w->Clone();
     int64_t per = w->numel() / m;
@@ -102,15 +102,11 @@ Status FuseConvBatchNorm(Graph& g, int64_t* count) {
     g.initializers[wname] = std::move(nw);
     conv.inputs[1] = wname;
     SetBias(g, conv, bias, bn.outputs[0]);
-    // The Conv now produces the BatchNormalization's output: move it to the BN's position.
-    g.nodes[i] = std::move(conv);
-    removed[*ci] = true;
-    ++fused;
+    // The Conv now produces the BatchNormalization's output, at the BN's position.
+    rw.Replace({*ci, i}, std::move(conv));
   }
-  if (fused) {
-    RemoveNodes(g, removed);
-    RemoveUnusedInitializers(g);
-  }
+  const int64_t fused = rw.Finish();
+  if (fused) RemoveUnusedInitializers(g);
   if (count) *count = fused;
   return Status::Ok();
 }
@@ -122,9 +118,9 @@ namespace {
 using FoldFn = void (*)(Graph& g, Node& conv, const Tensor& w, const std::vector<float>& values);
 
 Status FoldPerChannel(Graph& g, const char* op_type, FoldFn fold, int64_t* count) {
-  GraphIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  int64_t fused = 0;
+  Rewriter rw(g);
+  const GraphIndex& index = rw.index();
+  const std::vector<bool>& removed = rw.removed();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& op = g.nodes[i];
     if (!IsOp(op, op_type) || op.inputs.size() != 2 || op.outputs.size() != 1) continue;
@@ -136,21 +132,16 @@ Status FoldPerChannel(Graph& g, const char* op_type, FoldFn fold, int64_t* count
       const Tensor* w = FindInitializer(g, g.nodes[*ci].inputs[1]);
       std::vector<float> values = PerChannel(*c, w->rank(), w->dim(0));
       if (values.empty()) continue;
-      Node& conv = g.nodes[*ci];
-      std::string output = op.outputs[0];
+      Node conv = g.nodes[*ci];
       fold(g, conv, *w, values);
-      conv.outputs[0] = output;
-      // The Conv now produces the op's output: move it to the op's position.
-      g.nodes[i] = std::move(conv);
-      removed[*ci] = true;
-      ++fused;
+      conv.outputs[0] = op.outputs[0];
+      // The Conv now produces the op's output, at the op's position.
+      rw.Replace({*ci, i}, std::move(conv));
       break;
     }
   }
-  if (fused) {
-    RemoveNodes(g, removed);
-    RemoveUnusedInitializers(g);
-  }
+  const int64_t fused = rw.Finish();
+  if (fused) RemoveUnusedInitializers(g);
   if (count) *count = fused;
   return Status::Ok();
 }

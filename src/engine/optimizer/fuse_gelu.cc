@@ -1,4 +1,4 @@
-// GELU written out in elementwise ops -> one Gelu node (domain ai.ipfs_accelerate).
+// GELU written out in elementwise ops -> one Gelu node (its schema: engine/ops/fused.h).
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -186,10 +186,10 @@ std::string MatchTanh(const Matcher& m, const Node& tanh, size_t tanh_at, std::s
 }  // namespace
 
 Status FuseGelu(Graph& g, int64_t* count) {
-  GraphIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
+  Rewriter rw(g);
+  const GraphIndex& index = rw.index();
+  const std::vector<bool>& removed = rw.removed();
   Matcher m{g, index, removed};
-  int64_t fused = 0;
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     if (removed[i]) continue;
     const Node& n = g.nodes[i];
@@ -200,24 +200,11 @@ Status FuseGelu(Graph& g, int64_t* count) {
     std::string y = erf ? MatchErf(m, n, i, &x, &nodes) : MatchTanh(m, n, i, &x, &nodes);
     if (y.empty() || x.empty()) continue;
     size_t last = *std::max_element(nodes.begin(), nodes.end());
-    Node gelu;
-    gelu.name = g.nodes[last].name.empty() ? y + "_gelu" : g.nodes[last].name + "_gelu";
-    gelu.op_type = "Gelu";
-    gelu.domain = kFusedDomain;
-    gelu.opset = 1;
-    gelu.inputs = {x};
-    gelu.outputs = {y};
-    Attribute a;
-    a.kind = Attribute::Kind::kString;
-    a.s = erf ? "none" : "tanh";
-    gelu.attributes["approximate"] = a;
-    for (size_t k : nodes) removed[k] = true;
-    removed[last] = false;
-    g.nodes[last] = std::move(gelu);
-    ++fused;
+    Node gelu = ops::MakeGelu(
+        g.nodes[last].name.empty() ? y + "_gelu" : g.nodes[last].name + "_gelu", x, y, tanh);
+    rw.Replace(nodes, std::move(gelu));
   }
-  if (fused) RemoveNodes(g, removed);
-  if (count) *count = fused;
+  if (count) *count = rw.Finish();
   return Status::Ok();
 }
 

@@ -39,9 +39,9 @@ const Tensor* Vector(const Graph& g, const std::string& name) {
 }  // namespace
 
 Status FuseLayerNorm(Graph& g, int64_t* count) {
-  GraphIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  int64_t fused = 0;
+  Rewriter rw(g);
+  const GraphIndex& index = rw.index();
+  const std::vector<bool>& removed = rw.removed();
   // The single live consumer of `v` when it is `op`, with its index.
   auto next = [&](const std::string& v, const char* op, size_t* at) -> const Node* {
     auto c = index.SingleConsumer(v);
@@ -132,20 +132,11 @@ Status FuseLayerNorm(Graph& g, int64_t* count) {
     ln.inputs = {x, gamma};
     if (!beta.empty()) ln.inputs.push_back(beta);
     ln.outputs = {y};
-    Attribute axis, epsilon;
-    axis.kind = Attribute::Kind::kInt;
-    axis.i = -1;
-    epsilon.kind = Attribute::Kind::kFloat;
-    epsilon.f = static_cast<float>(*eps);
-    ln.attributes["axis"] = axis;
-    ln.attributes["epsilon"] = epsilon;
-    for (size_t k : nodes) removed[k] = true;
-    removed[last] = false;
-    g.nodes[last] = std::move(ln);
-    ++fused;
+    ln.attributes["axis"] = Attribute::Int(-1);
+    ln.attributes["epsilon"] = Attribute::Float(static_cast<float>(*eps));
+    rw.Replace(nodes, std::move(ln));
   }
-  if (fused) RemoveNodes(g, removed);
-  if (count) *count = fused;
+  if (count) *count = rw.Finish();
   return Status::Ok();
 }
 

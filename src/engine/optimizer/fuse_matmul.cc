@@ -1,6 +1,5 @@
-// MatMul/Gemm with a bias and an activation -> FusedMatMul (domain ai.ipfs_accelerate):
-// inputs A, B, optional bias [N]; attributes activation, activation_params, trans_b, alpha.
-#include <limits>
+// MatMul/Gemm with a bias and an activation -> FusedMatMul (its schema: engine/ops/fused.h).
+#include <optional>
 
 #include "engine/optimizer/graph_util.h"
 #include "engine/optimizer/passes.h"
@@ -8,94 +7,18 @@
 namespace ipfs_accelerate::engine::optimizer {
 namespace {
 
-Attribute StringAttr(const std::string& s) {
-  Attribute a;
-  a.kind = Attribute::Kind::kString;
-  a.s = s;
-  return a;
-}
-
 // A float32 2-D constant weight, or null.
 const Tensor* Weight(const Graph& g, const std::string& name) {
   const Tensor* t = FindInitializer(g, name);
   return t && t->dtype() == DType::kFloat32 && t->rank() == 2 ? t : nullptr;
 }
 
-Node MakeFused(const std::string& name, std::vector<std::string> inputs, const std::string& out) {
-  Node n;
-  n.name = name;
-  n.op_type = "FusedMatMul";
-  n.domain = kFusedDomain;
-  n.opset = 1;
-  n.inputs = std::move(inputs);
-  n.outputs = {out};
-  n.attributes["activation"] = StringAttr("");
-  return n;
-}
-
-// The FusedMatMul activation name and parameters for activation node `n`; false when `n` is
-// no activation FusedMatMul applies.
-bool Activation(const Graph& g, const Node& n, std::string* name, std::vector<float>* params) {
-  auto fattr = [&](const char* key, float fallback) {
-    const Attribute* a = n.attr(key);
-    return a ? a->f : fallback;
-  };
-  if (n.domain == kFusedDomain && n.op_type == "Gelu") {
-    const Attribute* a = n.attr("approximate");
-    std::string approx = a ? a->s : "none";
-    if (approx != "none" && approx != "tanh") return false;
-    *name = approx == "tanh" ? "GeluTanh" : "Gelu";
-    return true;
-  }
-  if (!n.domain.empty() || n.inputs.empty() || n.outputs.size() != 1) return false;
-  const std::string& op = n.op_type;
-  if (op == "Relu" || op == "Sigmoid" || op == "Tanh") {
-    *name = op;
-    return true;
-  }
-  if (op == "Gelu") {
-    const Attribute* a = n.attr("approximate");
-    std::string approx = a ? a->s : "none";
-    if (approx != "none" && approx != "tanh") return false;
-    *name = approx == "tanh" ? "GeluTanh" : "Gelu";
-    return true;
-  }
-  if (op == "HardSigmoid") {
-    *name = op;
-    *params = {fattr("alpha", 0.2f), fattr("beta", 0.5f)};
-    return true;
-  }
-  if (op == "LeakyRelu") {
-    *name = op;
-    *params = {fattr("alpha", 0.01f)};
-    return true;
-  }
-  if (op == "Clip") {
-    float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
-    if (n.opset < 11) {
-      lo = fattr("min", lo);
-      hi = fattr("max", hi);
-    } else {
-      for (size_t k = 1; k < n.inputs.size() && k < 3; ++k) {
-        if (n.inputs[k].empty()) continue;
-        const Tensor* t = FindInitializer(g, n.inputs[k]);
-        if (!t || t->dtype() != DType::kFloat32 || t->numel() != 1) return false;
-        (k == 1 ? lo : hi) = *t->data<float>();
-      }
-    }
-    *name = op;
-    *params = {lo, hi};
-    return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Status FuseMatMulBias(Graph& g, int64_t* count) {
-  GraphIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  int64_t fused = 0;
+  Rewriter rw(g);
+  const GraphIndex& index = rw.index();
+  const std::vector<bool>& removed = rw.removed();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& add = g.nodes[i];
     if (!IsOp(add, "Add") || add.inputs.size() != 2 || add.outputs.size() != 1) continue;
@@ -108,47 +31,48 @@ Status FuseMatMulBias(Graph& g, int64_t* count) {
       if (!IsOp(mm, "MatMul") || mm.inputs.size() != 2 || mm.outputs.size() != 1) continue;
       const Tensor* b = Weight(g, mm.inputs[1]);
       if (!b || b->dim(1) != bias->numel()) continue;
-      Node f = MakeFused(mm.name.empty() ? add.outputs[0] + "_fused" : mm.name + "_fused",
-                         {mm.inputs[0], mm.inputs[1], add.inputs[1 - side]}, add.outputs[0]);
-      removed[*p] = true;
-      g.nodes[i] = std::move(f);
-      ++fused;
+      Node f = ops::MakeFusedMatMul(
+          mm.name.empty() ? add.outputs[0] + "_fused" : mm.name + "_fused",
+          {mm.inputs[0], mm.inputs[1], add.inputs[1 - side]}, add.outputs[0], {});
+      rw.Replace({*p, i}, std::move(f));
       break;
     }
   }
-  if (fused) RemoveNodes(g, removed);
-  if (count) *count = fused;
+  if (count) *count = rw.Finish();
   return Status::Ok();
 }
 
 Status FuseMatMulActivation(Graph& g, int64_t* count) {
-  GraphIndex index(g);
-  std::vector<bool> removed(g.nodes.size(), false);
-  int64_t fused = 0;
+  Rewriter rw(g);
+  const GraphIndex& index = rw.index();
+  const std::vector<bool>& removed = rw.removed();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& act = g.nodes[i];
-    std::string name;
-    std::vector<float> params;
-    if (removed[i] || !Activation(g, act, &name, &params)) continue;
+    if (removed[i]) continue;
+    std::optional<ops::Activation> activation = ops::ActivationOfNode(g, act);
+    if (!activation) continue;
     const std::string& x = act.inputs[0];
     auto p = index.Producer(x);
     if (!p || removed[*p] || !index.HasSingleConsumer(x)) continue;
     const Node& mm = g.nodes[*p];
     if (mm.outputs.size() != 1) continue;
     Node f;
+    ops::FusedMatMulAttrs attrs;
     if (mm.domain == kFusedDomain && mm.op_type == "FusedMatMul") {
-      const Attribute* a = mm.attr("activation");
-      if (a && !a->s.empty()) continue;
+      auto read = ops::ReadFusedMatMul(mm);
+      if (!read.ok() || read->activation.kind != ops::ActivationKind::kNone) continue;
+      attrs = *read;
       f = mm;
     } else if (IsOp(mm, "MatMul") && mm.inputs.size() == 2 && Weight(g, mm.inputs[1])) {
-      f = MakeFused(mm.name + "_fused", {mm.inputs[0], mm.inputs[1]}, x);
+      f = ops::MakeFusedMatMul(mm.name + "_fused", {mm.inputs[0], mm.inputs[1]}, x, {});
     } else if (IsOp(mm, "Gemm") && mm.inputs.size() >= 2 && Weight(g, mm.inputs[1])) {
       auto iattr = [&](const char* k, int64_t d) { return mm.attr(k) ? mm.attr(k)->i : d; };
       auto fattr = [&](const char* k, float d) { return mm.attr(k) ? mm.attr(k)->f : d; };
       if (iattr("transA", 0) != 0) continue;
-      bool tb = iattr("transB", 0) != 0;
+      attrs.trans_b = iattr("transB", 0) != 0;
+      attrs.alpha = fattr("alpha", 1.f);
       const Tensor* b = Weight(g, mm.inputs[1]);
-      int64_t n = tb ? b->dim(0) : b->dim(1);
+      int64_t n = attrs.trans_b ? b->dim(0) : b->dim(1);
       std::vector<std::string> ins = {mm.inputs[0], mm.inputs[1]};
       if (mm.inputs.size() > 2 && !mm.inputs[2].empty()) {
         const Tensor* c = FindInitializer(g, mm.inputs[2]);
@@ -157,31 +81,15 @@ Status FuseMatMulActivation(Graph& g, int64_t* count) {
         if (!bias_like || fattr("beta", 1.f) != 1.f) continue;
         ins.push_back(mm.inputs[2]);
       }
-      f = MakeFused(mm.name + "_fused", ins, x);
-      Attribute t, alpha;
-      t.kind = Attribute::Kind::kInt;
-      t.i = tb ? 1 : 0;
-      alpha.kind = Attribute::Kind::kFloat;
-      alpha.f = fattr("alpha", 1.f);
-      f.attributes["trans_b"] = t;
-      f.attributes["alpha"] = alpha;
+      f = ops::MakeFusedMatMul(mm.name + "_fused", ins, x, attrs);
     } else {
       continue;
     }
-    f.attributes["activation"] = StringAttr(name);
-    if (!params.empty()) {
-      Attribute ap;
-      ap.kind = Attribute::Kind::kFloats;
-      ap.floats = params;
-      f.attributes["activation_params"] = ap;
-    }
+    ops::WriteActivation(f, *activation);
     f.outputs = {act.outputs[0]};
-    removed[*p] = true;
-    g.nodes[i] = std::move(f);
-    ++fused;
+    rw.Replace({*p, i}, std::move(f));
   }
-  if (fused) RemoveNodes(g, removed);
-  if (count) *count = fused;
+  if (count) *count = rw.Finish();
   return Status::Ok();
 }
 

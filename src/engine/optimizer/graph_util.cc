@@ -1,5 +1,6 @@
 #include "engine/optimizer/graph_util.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace ipfs_accelerate::engine::optimizer {
@@ -114,6 +115,22 @@ std::string UniqueName(const Graph& graph, const std::string& base) {
     std::string name = base + "_" + std::to_string(i);
     if (!used.count(name)) return name;
   }
+}
+
+Rewriter::Rewriter(Graph& graph)
+    : graph_(graph), index_(graph), removed_(graph.nodes.size(), false) {}
+
+void Rewriter::Replace(const std::vector<size_t>& absorbed, Node node) {
+  const size_t last = *std::max_element(absorbed.begin(), absorbed.end());
+  for (size_t k : absorbed) removed_[k] = true;
+  removed_[last] = false;
+  graph_.nodes[last] = std::move(node);
+  ++rewrites_;
+}
+
+int64_t Rewriter::Finish() {
+  if (rewrites_ > 0) RemoveNodes(graph_, removed_);
+  return rewrites_;
 }
 
 void RemoveNodes(Graph& graph, const std::vector<bool>& removed) {

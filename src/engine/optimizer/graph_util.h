@@ -11,11 +11,12 @@
 
 #include "core/tensor.h"
 #include "engine/graph.h"
+#include "engine/ops/fused.h"
 
 namespace ipfs_accelerate::engine::optimizer {
 
-// The domain of the fused operators the passes emit and the CPU backend implements.
-inline constexpr char kFusedDomain[] = "ai.ipfs_accelerate";
+// The domain of the fused operators the passes emit (their schema: engine/ops/fused.h).
+using ops::kFusedDomain;
 
 // Producers and consumers of the values of a graph's top level, as of construction. A node whose
 // subgraph (If/Loop/Scan body) reads an outer value counts as a consumer of that value.
@@ -64,6 +65,35 @@ std::string UniqueName(const Graph& graph, const std::string& base);
 // Removes the nodes flagged in `removed` (same length as graph.nodes), keeping the order of the
 // others. Replacements are written over a pattern's last node, so order stays topological.
 void RemoveNodes(Graph& graph, const std::vector<bool>& removed);
+
+// The loop of a fusion pass: it visits the nodes in order against an index of the graph as it
+// was, replaces each matched group of nodes by one node, and at the end drops the nodes absorbed,
+// keeping the order. A matcher skips nodes removed() says are gone.
+//
+//   Rewriter rw(g);
+//   for (size_t i = 0; i < g.nodes.size(); ++i) {
+//     if (rw.removed()[i] || ...) continue;
+//     ... rw.Replace({i, j, k}, std::move(fused));
+//   }
+//   if (count) *count = rw.Finish();
+class Rewriter {
+ public:
+  explicit Rewriter(Graph& graph);
+  const GraphIndex& index() const { return index_; }
+  // Per node: whether a Replace of this pass absorbed it.
+  const std::vector<bool>& removed() const { return removed_; }
+  // Replaces the nodes `absorbed` (none absorbed before) by `node`, which takes the place of the
+  // last of them, where every value it reads exists.
+  void Replace(const std::vector<size_t>& absorbed, Node node);
+  // Drops the absorbed nodes; returns how many Replace calls there were.
+  int64_t Finish();
+
+ private:
+  Graph& graph_;
+  GraphIndex index_;
+  std::vector<bool> removed_;
+  int64_t rewrites_ = 0;
+};
 
 // Removes initializers no node (or subgraph) reads and no graph output names; returns how many.
 int64_t RemoveUnusedInitializers(Graph& graph);

@@ -77,14 +77,12 @@ Status Optimize(Graph& graph, const Backend& backend, const OptimizeOptions& opt
     st.iterations = it + 1;
     if (!changed) break;
   }
-  // The layout pass runs once, on the fused graph: Convs channels-last, then their epilogues.
-  if (options.fuse && options.nhwc && Supports(backend, "NhwcConv", kFusedDomain, 1)) {
-    const std::pair<const char*, Status (*)(Graph&, int64_t*)> layout[] = {
-        {"ConvertToNhwc", ConvertToNhwc}, {"FuseNhwcConvEpilogue", FuseNhwcConvEpilogue}};
-    for (auto [name, fn] : layout) {
+  // The backend's own passes run once, on the fused graph (the CPU backend's layout).
+  if (options.fuse && options.backend_passes) {
+    for (const auto& [name, fn] : backend.GraphPasses()) {
       int64_t before = static_cast<int64_t>(graph.nodes.size()), count = 0;
       Status s = fn(graph, &count);
-      if (!s.ok()) return s.WithContext(std::string("optimizer pass ") + name);
+      if (!s.ok()) return s.WithContext(backend.name() + " pass " + name);
       st.passes[name].rewrites += count;
       st.passes[name].nodes_removed += before - static_cast<int64_t>(graph.nodes.size());
     }

@@ -16,7 +16,7 @@ namespace ipfs_accelerate::engine::optimizer {
 struct OptimizeOptions {
   bool fold_constants = true;
   bool fuse = true;
-  bool nhwc = true;  // run 2-D convolutions channels-last (ConvertToNhwc), with fuse
+  bool backend_passes = true;  // the backend's own passes (Backend::GraphPasses), with fuse
   // Fixed shapes for graph inputs, when known (lets Shape/Size of them fold).
   std::map<std::string, std::vector<int64_t>> input_shapes;
   // The backend that computes folded constants; null: the one Optimize is given. A session

@@ -60,15 +60,4 @@ Status FuseMatMulBias(Graph& graph, int64_t* count = nullptr);
 // Sigmoid, Tanh, HardSigmoid, LeakyRelu or Clip -> FusedMatMul with that activation.
 Status FuseMatMulActivation(Graph& graph, int64_t* count = nullptr);
 
-// Runs regions of 2-D float convolutions channels-last: Conv -> NhwcConv, and element-wise ops,
-// pooling (-> NhwcMaxPool, NhwcAveragePool, NhwcGlobalAveragePool), channel Concat and Resize with
-// constant scales between them follow (domain ai.ipfs_accelerate); Transposes enter and leave the
-// regions. `count` receives the number of nodes converted.
-Status ConvertToNhwc(Graph& graph, int64_t* count = nullptr);
-
-// NhwcConv followed by a residual Add (of an NHWC value) and/or an activation (Relu, LeakyRelu,
-// Clip, Sigmoid, Tanh, HardSigmoid, HardSwish, or HardSwish written out as
-// x*Clip(x+3,0,6)/6) -> one NhwcConv with input Z and attributes activation, activation_params.
-Status FuseNhwcConvEpilogue(Graph& graph, int64_t* count = nullptr);
-
 }  // namespace ipfs_accelerate::engine::optimizer

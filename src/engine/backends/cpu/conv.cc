@@ -5,6 +5,8 @@
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/onednn_util.h"
+#include "engine/backends/cpu/packed_weights.h"
+#include "engine/ops/fused.h"
 #include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -43,47 +45,55 @@ memory::format_tag PlainTag(int rank) {
   }
 }
 
-// What a fused convolution applies after the sum: ONNX activation names (see FusedActivation).
+// What a fused convolution applies after the sum (engine/ops/fused.h).
 struct ConvEpilogue {
-  bool sum = false;        // dst += Z (a residual Add)
-  std::string activation;  // "" or Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish
-  std::vector<float> params;
+  bool sum = false;  // dst += Z (a residual Add)
+  ops::Activation activation;
 
   std::string Key() const {
-    std::string k = (sum ? "+z" : "") + activation;
-    for (float p : params) k += "," + std::to_string(p);
-    return k;
+    return std::string(sum ? "+z" : "") + ops::ActivationName(activation.kind) + "," +
+           std::to_string(activation.p0) + "," + std::to_string(activation.p1);
   }
 };
 
-// The oneDNN post-ops for `e`; false when an activation has no oneDNN form.
-bool AppendPostOps(const ConvEpilogue& e, dnnl::post_ops* ops) {
+// The oneDNN post-ops for `e`.
+void AppendPostOps(const ConvEpilogue& e, dnnl::post_ops* post) {
   using alg = dnnl::algorithm;
-  auto param = [&](size_t i, float fallback) {
-    return i < e.params.size() ? e.params[i] : fallback;
-  };
-  if (e.sum) ops->append_sum(1.0f);
-  const std::string& a = e.activation;
-  if (a.empty()) return true;
-  if (a == "Relu") {
-    ops->append_eltwise(1.0f, alg::eltwise_relu, 0.0f, 0.0f);
-  } else if (a == "LeakyRelu") {
-    ops->append_eltwise(1.0f, alg::eltwise_relu, param(0, 0.01f), 0.0f);
-  } else if (a == "Clip") {
-    ops->append_eltwise(1.0f, alg::eltwise_clip_v2, param(0, -3.4e38f), param(1, 3.4e38f));
-  } else if (a == "Sigmoid") {
-    ops->append_eltwise(1.0f, alg::eltwise_logistic, 0.0f, 0.0f);
-  } else if (a == "Tanh") {
-    ops->append_eltwise(1.0f, alg::eltwise_tanh, 0.0f, 0.0f);
-  } else if (a == "HardSigmoid") {  // clip(alpha * x + beta, 0, 1)
-    ops->append_eltwise(1.0f, alg::eltwise_linear, param(0, 0.2f), param(1, 0.5f));
-    ops->append_eltwise(1.0f, alg::eltwise_clip_v2, 0.0f, 1.0f);
-  } else if (a == "HardSwish") {  // x * clip(x / 6 + 1/2, 0, 1)
-    ops->append_eltwise(1.0f, alg::eltwise_hardswish, 0.0f, 0.0f);
-  } else {
-    return false;
+  using ActivationKind = ops::ActivationKind;
+  if (e.sum) post->append_sum(1.0f);
+  const float p0 = e.activation.p0, p1 = e.activation.p1;
+  switch (e.activation.kind) {
+    case ActivationKind::kNone:
+      return;
+    case ActivationKind::kRelu:
+      post->append_eltwise(1.0f, alg::eltwise_relu, 0.0f, 0.0f);
+      return;
+    case ActivationKind::kLeakyRelu:
+      post->append_eltwise(1.0f, alg::eltwise_relu, p0, 0.0f);
+      return;
+    case ActivationKind::kClip:
+      post->append_eltwise(1.0f, alg::eltwise_clip_v2, p0, p1);
+      return;
+    case ActivationKind::kSigmoid:
+      post->append_eltwise(1.0f, alg::eltwise_logistic, 0.0f, 0.0f);
+      return;
+    case ActivationKind::kTanh:
+      post->append_eltwise(1.0f, alg::eltwise_tanh, 0.0f, 0.0f);
+      return;
+    case ActivationKind::kHardSigmoid:  // clip(alpha * x + beta, 0, 1)
+      post->append_eltwise(1.0f, alg::eltwise_linear, p0, p1);
+      post->append_eltwise(1.0f, alg::eltwise_clip_v2, 0.0f, 1.0f);
+      return;
+    case ActivationKind::kHardSwish:  // x * clip(x / 6 + 1/2, 0, 1)
+      post->append_eltwise(1.0f, alg::eltwise_hardswish, 0.0f, 0.0f);
+      return;
+    case ActivationKind::kGelu:
+      post->append_eltwise(1.0f, alg::eltwise_gelu_erf, 0.0f, 0.0f);
+      return;
+    case ActivationKind::kGeluTanh:
+      post->append_eltwise(1.0f, alg::eltwise_gelu_tanh, 0.0f, 0.0f);
+      return;
   }
-  return true;
 }
 
 // `x`, `w` and `y` are logical NCHW(-like) shapes; `act_tag` is the layout of src and dst
@@ -118,10 +128,10 @@ ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_
                        : dnnl::convolution_forward::desc(kind, alg, src_any, w_any, dst_any,
                                                          ToDims(g.strides), dil,
                                                          ToDims(g.pads_begin), ToDims(g.pads_end));
-  dnnl::post_ops ops;
-  if (!AppendPostOps(epilogue, &ops)) throw dnnl::error(dnnl_unimplemented, "activation");
+  dnnl::post_ops post;
+  AppendPostOps(epilogue, &post);
   dnnl::primitive_attr attr;
-  attr.set_post_ops(ops);
+  attr.set_post_ops(post);
   dnnl::convolution_forward::primitive_desc pd(desc, onednn::UserScratchpad(attr),
                                                onednn::Engine());
   p.conv = dnnl::convolution_forward(pd);
@@ -139,15 +149,6 @@ std::string ConvKey(const Shape& x, const Shape& w, int64_t group, bool bias,
                     ShapeToString(g.pads_begin) + ShapeToString(g.pads_end);
   return key;
 }
-
-// Per-node state for a convolution whose weights are an initializer: the weights already in the
-// primitive's layout, reordered on the first run instead of every run. Read-only once published
-// (concurrent runs execute with the same `weights`).
-struct ConvState : KernelState {
-  std::string key;  // the shapes and attributes `prim` was built for
-  std::shared_ptr<const ConvPrimitive> prim;
-  memory weights;
-};
 
 // Runs a cached oneDNN convolution; false when oneDNN cannot do this one.
 // Copies `z` into `y`, repeating z's size-1 dimensions (both 4-D; the caller checked).
@@ -181,40 +182,16 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
   std::string key = ConvKey(xs, w.shape(), group, b != nullptr, g) + "/" +
                     std::to_string(static_cast<int>(act_tag)) + epilogue.Key();
-  StateSlot* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
-  // Held for the whole call: another run may replace the slot's state meanwhile.
-  std::shared_ptr<const KernelState> held = slot ? slot->Get() : nullptr;
-  auto* state = dynamic_cast<const ConvState*>(held.get());
   try {
     onednn::SetThreads(threads);
     dnnl::engine& eng = onednn::Engine();
     dnnl::stream stream(eng);
-    std::shared_ptr<const ConvPrimitive> prim;
     memory weights;
-    if (state && state->key == key) {
-      prim = state->prim;
-      weights = state->weights;
-    } else {
-      prim = onednn::PrimitiveCache::Get<ConvPrimitive>(
-          PrimitivesOf(ctx), "conv", key, threads,
-          [&] { return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue); });
-      if (!prim) return false;
-      weights = memory(prim->weights_plain, eng, const_cast<void*>(w.raw()));
-      if (prim->weights_md != prim->weights_plain) {
-        memory packed(prim->weights_md, eng);
-        dnnl::reorder(weights, packed).execute(stream, weights, packed);
-        weights = packed;
-      }
-      if (slot) {
-        auto fresh = std::make_shared<ConvState>();
-        fresh->key = key;
-        fresh->prim = prim;
-        // Owned copy: the plain weights belong to the graph and stay alive, but a packed
-        // buffer is ours; either way the memory object keeps what it needs.
-        fresh->weights = weights;
-        slot->Set(std::move(fresh));
-      }
-    }
+    std::shared_ptr<const ConvPrimitive> prim = PrimitiveWithWeights<ConvPrimitive>(
+        ctx, "conv", key, threads, w, stream,
+        [&] { return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue); },
+        &weights);
+    if (!prim) return false;
     memory src_plain(prim->src_plain, eng, const_cast<void*>(x.raw()));
     memory dst_plain(prim->dst_plain, eng, y.raw());
     memory src = src_plain, dst = dst_plain;
@@ -357,11 +334,12 @@ Status NhwcConv(KernelContext& ctx) {
     }
   }
   if (y.numel() == 0) return Status::Ok();
-  ConvEpilogue e{z != nullptr, ctx.GetString("activation", ""), ctx.GetFloats("activation_params")};
+  IA_ASSIGN_OR_RETURN(ops::Activation activation, ops::ReadActivation(ctx.node()));
+  ConvEpilogue e{z != nullptr, activation};
   if (!RunOnednnConv(ctx, *x, xs, *w, b, group, g, y, ys, memory::format_tag::nhwc, e, z)) {
     return ctx.Unsupported("oneDNN has no NHWC convolution for X " + ShapeToString(x->shape()) +
-                           " W " + ShapeToString(w->shape()) + " activation '" + e.activation +
-                           "'");
+                           " W " + ShapeToString(w->shape()) + " activation '" +
+                           ops::ActivationName(activation.kind) + "'");
   }
   return Status::Ok();
 }
@@ -370,7 +348,7 @@ Status NhwcConv(KernelContext& ctx) {
 
 void RegisterConvKernels(KernelRegistry& r) {
   r.Add("Conv", Conv).Types({DType::kFloat32, DType::kFloat64});
-  r.Add("NhwcConv", NhwcConv, 1, 1000, "ai.ipfs_accelerate");
+  r.Add("NhwcConv", NhwcConv, 1, 1000, ops::kFusedDomain);
   RegisterConvTransposeKernels(r);
   RegisterPoolKernels(r);
   RegisterQuantizedConvKernels(r);

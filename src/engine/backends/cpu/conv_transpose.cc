@@ -6,6 +6,7 @@
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/onednn_util.h"
+#include "engine/backends/cpu/packed_weights.h"
 #include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -71,14 +72,6 @@ struct DeconvPrimitive {
   memory::desc src_md, weights_md, dst_md, scratchpad_md;
 };
 
-// Per-node state when W is an initializer: the primitive and W in its layout (read-only once
-// published, like ConvState).
-struct DeconvState : KernelState {
-  std::string key;
-  std::shared_ptr<const DeconvPrimitive> prim;
-  memory weights;
-};
-
 memory::dims Dims(const Shape& s) { return memory::dims(s.begin(), s.end()); }
 
 // 2-D only (the case models use); ONNX W is [C, M/group, kh, kw]: oneDNN's "iohw" order.
@@ -128,40 +121,19 @@ bool RunOnednnDeconv(KernelContext& ctx, const Tensor& x, const Tensor& w, const
                     (b ? "b" : "") + ShapeToString(strides) + ShapeToString(dil) +
                     ShapeToString(pb) + ShapeToString(pe);
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
-  StateSlot* slot = ctx.is_constant(1) ? ctx.state() : nullptr;
-  // Held for the whole call: another run may replace the slot's state meanwhile.
-  std::shared_ptr<const KernelState> held = slot ? slot->Get() : nullptr;
-  auto* state = dynamic_cast<const DeconvState*>(held.get());
   try {
     onednn::SetThreads(threads);
     dnnl::engine& eng = onednn::Engine();
     dnnl::stream stream(eng);
-    std::shared_ptr<const DeconvPrimitive> prim;
     memory weights;
-    if (state && state->key == key) {
-      prim = state->prim;
-      weights = state->weights;
-    } else {
-      prim = onednn::PrimitiveCache::Get<DeconvPrimitive>(
-          PrimitivesOf(ctx), "deconv", key, threads, [&] {
-            return BuildDeconv(x.shape(), w.shape(), group, b != nullptr, strides, dil, pb, pe,
-                               y.shape());
-          });
-      if (!prim) return false;
-      weights = memory(prim->weights_plain, eng, const_cast<void*>(w.raw()));
-      if (prim->weights_md != prim->weights_plain) {
-        memory packed(prim->weights_md, eng);
-        dnnl::reorder(weights, packed).execute(stream, weights, packed);
-        weights = packed;
-      }
-      if (slot) {
-        auto fresh = std::make_shared<DeconvState>();
-        fresh->key = key;
-        fresh->prim = prim;
-        fresh->weights = weights;
-        slot->Set(std::move(fresh));
-      }
-    }
+    std::shared_ptr<const DeconvPrimitive> prim = PrimitiveWithWeights<DeconvPrimitive>(
+        ctx, "deconv", key, threads, w, stream,
+        [&] {
+          return BuildDeconv(x.shape(), w.shape(), group, b != nullptr, strides, dil, pb, pe,
+                             y.shape());
+        },
+        &weights);
+    if (!prim) return false;
     memory src(prim->src_plain, eng, const_cast<void*>(x.raw()));
     memory dst_plain(prim->dst_plain, eng, y.raw());
     memory dst = dst_plain;

@@ -1,5 +1,7 @@
 #include "engine/backends/cpu/cpu_backend.h"
 
+#include "engine/backends/cpu/layout_nhwc.h"
+
 namespace ipfs_accelerate::engine::cpu {
 
 KernelRegistry::Entry& KernelRegistry::Add(const std::string& op_type, KernelFn fn,
@@ -50,6 +52,15 @@ bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dt
     return false;
   }
   return true;
+}
+
+std::vector<std::pair<std::string, Backend::GraphPass>> CpuBackend::GraphPasses() const {
+  return {{"ConvertToNhwc", ConvertToNhwc}, {"FuseNhwcConvEpilogue", FuseNhwcConvEpilogue}};
+}
+
+KernelFn CpuBackend::Resolve(const Node& node) const {
+  const KernelRegistry::Entry* e = registry_.Find(node);
+  return e ? e->fn : nullptr;
 }
 
 Status CpuBackend::Run(KernelContext& ctx) const {

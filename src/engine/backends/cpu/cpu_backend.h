@@ -11,8 +11,6 @@
 
 namespace ipfs_accelerate::engine::cpu {
 
-using KernelFn = Status (*)(KernelContext& ctx);
-
 class KernelRegistry {
  public:
   struct Entry {
@@ -61,7 +59,10 @@ class CpuBackend : public Backend {
   const std::string& name() const override { return name_; }
   bool SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,
                   std::string* why = nullptr) const override;
+  KernelFn Resolve(const Node& node) const override;
   Status Run(KernelContext& ctx) const override;
+  // ConvertToNhwc and FuseNhwcConvEpilogue (layout_nhwc.h).
+  std::vector<std::pair<std::string, GraphPass>> GraphPasses() const override;
   const KernelRegistry& registry() const { return registry_; }
   // The oneDNN primitives this backend's kernels built (thread-safe).
   onednn::PrimitiveCache& primitives() const { return primitives_; }

@@ -16,6 +16,7 @@
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/dtype_dispatch.h"
 #include "engine/kernel.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -106,66 +107,6 @@ inline __attribute__((always_inline)) void ForEachRow(const BroadcastPlan<K>& p,
       idx[d] = 0;
     }
   }
-}
-
-// Type tags and dtype sets for dispatch.
-template <typename T>
-struct Tag {
-  using type = T;
-};
-enum TypeSet : unsigned {
-  kFloats = 1,    // float32, float64
-  kSigned = 2,    // int8, int16, int32, int64
-  kUnsigned = 4,  // uint8, uint16, uint32, uint64
-  kBool = 8,
-  kInts = kSigned | kUnsigned,
-  kNumeric = kFloats | kInts,
-  kAll = kNumeric | kBool,
-};
-
-// Calls fn(Tag<T>{}) for the C++ type of `d` when `d` is in kSet, else returns an Unsupported
-// error naming the dtype. Booleans are read as uint8_t; float16 and bfloat16 are not listed
-// (WithFloat16AsFloat32 widens them first).
-template <unsigned kSet, typename Fn>
-Status Visit(const KernelContext& ctx, DType d, Fn&& fn) {
-  switch (d) {
-    case DType::kFloat32:
-      if constexpr ((kSet & kFloats) != 0) return fn(Tag<float>{});
-      break;
-    case DType::kFloat64:
-      if constexpr ((kSet & kFloats) != 0) return fn(Tag<double>{});
-      break;
-    case DType::kInt8:
-      if constexpr ((kSet & kSigned) != 0) return fn(Tag<int8_t>{});
-      break;
-    case DType::kInt16:
-      if constexpr ((kSet & kSigned) != 0) return fn(Tag<int16_t>{});
-      break;
-    case DType::kInt32:
-      if constexpr ((kSet & kSigned) != 0) return fn(Tag<int32_t>{});
-      break;
-    case DType::kInt64:
-      if constexpr ((kSet & kSigned) != 0) return fn(Tag<int64_t>{});
-      break;
-    case DType::kUInt8:
-      if constexpr ((kSet & kUnsigned) != 0) return fn(Tag<uint8_t>{});
-      break;
-    case DType::kUInt16:
-      if constexpr ((kSet & kUnsigned) != 0) return fn(Tag<uint16_t>{});
-      break;
-    case DType::kUInt32:
-      if constexpr ((kSet & kUnsigned) != 0) return fn(Tag<uint32_t>{});
-      break;
-    case DType::kUInt64:
-      if constexpr ((kSet & kUnsigned) != 0) return fn(Tag<uint64_t>{});
-      break;
-    case DType::kBool:
-      if constexpr ((kSet & kBool) != 0) return fn(Tag<uint8_t>{});
-      break;
-    default:
-      break;
-  }
-  return ctx.Unsupported("input dtype " + DTypeName(d) + " is not supported by this operator");
 }
 
 // A float32 copy of a float16 or bfloat16 tensor, and back.

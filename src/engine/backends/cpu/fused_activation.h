@@ -1,60 +1,19 @@
-// The activations FusedMatMul applies to its rows (and Gelu on its own), written once.
+// The activations of the fused ops (engine/ops/fused.h) applied to rows of float32, written once
+// for FusedMatMul and Gelu.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
-#include <string>
-#include <vector>
 
 #include "engine/backends/cpu/vec_math.h"
+#include "engine/ops/fused.h"
 
 namespace ipfs_accelerate::engine::cpu {
 
-enum class ActivationKind {
-  kNone,
-  kRelu,
-  kGelu,
-  kGeluTanh,
-  kSigmoid,
-  kTanh,
-  kHardSigmoid,
-  kLeakyRelu,
-  kClip
-};
-
-struct Activation {
-  ActivationKind kind = ActivationKind::kNone;
-  float p0 = 0, p1 = 0;  // HardSigmoid alpha, beta; LeakyRelu alpha; Clip min, max
-};
-
-// The activation named `name` ("" for none) with `params`; false for an unknown name.
-inline bool ParseActivation(const std::string& name, const std::vector<float>& params,
-                            Activation* out) {
-  static const std::pair<const char*, ActivationKind> kNames[] = {
-      {"", ActivationKind::kNone},
-      {"Relu", ActivationKind::kRelu},
-      {"Gelu", ActivationKind::kGelu},
-      {"GeluTanh", ActivationKind::kGeluTanh},
-      {"Sigmoid", ActivationKind::kSigmoid},
-      {"Tanh", ActivationKind::kTanh},
-      {"HardSigmoid", ActivationKind::kHardSigmoid},
-      {"LeakyRelu", ActivationKind::kLeakyRelu},
-      {"Clip", ActivationKind::kClip}};
-  for (const auto& [n, k] : kNames) {
-    if (name != n) continue;
-    out->kind = k;
-    size_t need = k == ActivationKind::kHardSigmoid || k == ActivationKind::kClip ? 2
-                  : k == ActivationKind::kLeakyRelu                               ? 1
-                                                                                  : 0;
-    if (params.size() < need) return false;
-    if (need > 0) out->p0 = params[0];
-    if (need > 1) out->p1 = params[1];
-    return true;
-  }
-  return false;
-}
+using ops::Activation;
+using ops::ActivationKind;
 
 // Vector forms of the GELUs for vec::Map.
 struct GeluErfOp {
@@ -97,6 +56,9 @@ inline void BiasActivationRow(float* y, const float* bias, int64_t n, const Acti
       return;
     case ActivationKind::kHardSigmoid:
       for (int64_t i = 0; i < n; ++i) y[i] = std::clamp(a.p0 * y[i] + a.p1, 0.f, 1.f);
+      return;
+    case ActivationKind::kHardSwish:  // x * clip(x / 6 + 1/2, 0, 1)
+      for (int64_t i = 0; i < n; ++i) y[i] *= std::clamp(y[i] / 6.f + 0.5f, 0.f, 1.f);
       return;
     case ActivationKind::kLeakyRelu:
       for (int64_t i = 0; i < n; ++i) y[i] = y[i] >= 0.f ? y[i] : a.p0 * y[i];

@@ -1,8 +1,5 @@
-// Attention (domain ai.ipfs_accelerate): softmax(Q x K^T * scale [+ mask] [where(cond, ., other)])
-// x V along the last axis, as the unfused graph computes it. Inputs Q [..., S, D], K^T [..., D, T],
-// V [..., T, Dv], then optional mask, where_condition, where_other, each broadcast numpy-style
-// to the scores [..., S, T]; softmax_axis and softmax_opset are the original Softmax's (the
-// tiled path runs when that axis is the last one, else the unfused ops run). Works per (batch,
+// Attention (its schema: engine/ops/fused.h), as the unfused graph computes it: the tiled path
+// runs when the softmax is over the last axis, else the unfused ops run. Works per (batch,
 // block of query rows): the scores of a block are the only intermediate, never the whole [S, T]
 // matrix of every head.
 #include <algorithm>
@@ -13,6 +10,7 @@
 #include "engine/backends/cpu/onednn_util.h"
 #include "engine/backends/cpu/reduce_util.h"
 #include "engine/ops/broadcast.h"
+#include "engine/ops/fused.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -61,30 +59,11 @@ Status Unfused(KernelContext& ctx, float scale, int64_t softmax_axis, int64_t so
   if (cond) {
     IA_ASSIGN_OR_RETURN(s, RunOp(ctx, "Where", 16, {cond, &s, other}));
   }
-  Attribute axis;
-  axis.kind = Attribute::Kind::kInt;
-  axis.i = softmax_axis;
-  IA_ASSIGN_OR_RETURN(s, RunOp(ctx, "Softmax", softmax_opset, {&s}, {{"axis", axis}}));
+  IA_ASSIGN_OR_RETURN(
+      s, RunOp(ctx, "Softmax", softmax_opset, {&s}, {{"axis", Attribute::Int(softmax_axis)}}));
   IA_ASSIGN_OR_RETURN(Tensor y, RunOp(ctx, "MatMul", 13, {&s, v}));
   ctx.SetOutput(0, std::move(y));
   return Status::Ok();
-}
-
-// The row's maximum as Softmax takes it (NaN-propagation included), in 16 lanes.
-float RowMax(const float* x, int64_t n) {
-  constexpr int kLanes = 16;
-  float m = -std::numeric_limits<float>::infinity();
-  int64_t i = 0;
-  if (n >= kLanes) {
-    float acc[kLanes];
-    for (int j = 0; j < kLanes; ++j) acc[j] = x[j];
-    for (i = kLanes; i + kLanes <= n; i += kLanes) {
-      for (int j = 0; j < kLanes; ++j) acc[j] = acc[j] > x[i + j] ? acc[j] : x[i + j];
-    }
-    for (int j = 0; j < kLanes; ++j) m = m > acc[j] ? m : acc[j];
-  }
-  for (; i < n; ++i) m = m > x[i] ? m : x[i];
-  return m;
 }
 
 // Per batch of the scores: where each operand's matrix (or broadcast block) starts.
@@ -120,8 +99,9 @@ Status Attention(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* v, ctx.Required(2));
   const Tensor *mask = Optional(ctx, 3), *cond = Optional(ctx, 4), *other = Optional(ctx, 5);
   if (cond && !other) return ctx.Error("where_condition needs where_other");
-  float scale = ctx.GetFloat("scale", 1.f);
-  int64_t axis = ctx.GetInt("softmax_axis", -1), opset = ctx.GetInt("softmax_opset", 13);
+  IA_ASSIGN_OR_RETURN(ops::AttentionAttrs attrs, ops::ReadAttention(ctx.node()));
+  const float scale = attrs.scale;
+  const int64_t axis = attrs.softmax_axis, opset = attrs.softmax_opset;
   bool f32 = q->dtype() == DType::kFloat32 && kt->dtype() == DType::kFloat32 &&
              v->dtype() == DType::kFloat32 && (!mask || mask->dtype() == DType::kFloat32) &&
              (!cond || cond->dtype() == DType::kBool) &&
@@ -219,12 +199,7 @@ Status Attention(KernelContext& ctx) {
           const float* o = po + off.other[b] + i * os;
           for (int64_t j = 0; j < T; ++j) row[j] = c[j * ct] ? row[j] : o[j * ot];
         }
-        float mx = RowMax(row, T);
-        if (std::isinf(mx) && mx < 0) mx = 0;  // as Softmax: an all -inf row gives no NaN
-        ExpShiftedRow(row, row, T, mx);
-        double sum = LaneSum(row, T, [](float x) { return x; });
-        float inv = static_cast<float>(1.0 / sum);
-        for (int64_t j = 0; j < T; ++j) row[j] *= inv;
+        SoftmaxRow(row, row, T);
       }
       float* yb = py + (b * S + i0) * Dv;
       const float* vb = pv + off.v[b];
@@ -248,7 +223,7 @@ Status Attention(KernelContext& ctx) {
 }  // namespace
 
 void RegisterAttentionKernels(KernelRegistry& r) {
-  r.Add("Attention", Attention, 1, 1000, "ai.ipfs_accelerate");
+  r.Add("Attention", Attention, 1, 1000, ops::kFusedDomain);
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

@@ -16,7 +16,6 @@ void RegisterAttentionKernels(KernelRegistry& r);
 
 namespace {
 
-constexpr char kDomain[] = "ai.ipfs_accelerate";
 // Rows per block: the block's output (rows x N floats) should stay within about 256 KiB.
 int64_t BlockRows(int64_t n) {
   return std::clamp<int64_t>((64 << 10) / std::max<int64_t>(1, n), 8, 256);
@@ -44,28 +43,16 @@ Status FusedMatMul(KernelContext& ctx) {
     return ctx.Unsupported("only float32 is supported, got A " + DTypeName(a->dtype()) + ", B " +
                            DTypeName(b->dtype()));
   }
-  if (b->rank() != 2 || a->rank() < 1) {
-    return ctx.Error("B must be 2-D and A at least 1-D, got " + ShapeToString(a->shape()) + " x " +
-                     ShapeToString(b->shape()));
-  }
-  bool tb = ctx.GetInt("trans_b", 0) != 0;
-  float alpha = ctx.GetFloat("alpha", 1.f);
-  int64_t k = tb ? b->dim(1) : b->dim(0), n = tb ? b->dim(0) : b->dim(1);
-  if (a->dim(-1) != k) {
-    return ctx.Error("inner dimensions differ: " + ShapeToString(a->shape()) + " x " +
-                     ShapeToString(b->shape()) + (tb ? "^T" : ""));
-  }
+  IA_ASSIGN_OR_RETURN(ops::FusedMatMulAttrs attrs, ops::ReadFusedMatMul(ctx.node()));
+  IA_ASSIGN_OR_RETURN(Shape out_shape, ops::FusedMatMulShape(ctx.node(), a->shape(), b->shape()));
+  const bool tb = attrs.trans_b;
+  const float alpha = attrs.alpha;
+  const Activation& act = attrs.activation;
+  const int64_t k = a->dim(-1), n = out_shape.back();
   if (bias && bias->numel() != n) {
     return ctx.Error("bias has " + std::to_string(bias->numel()) + " values; expected " +
                      std::to_string(n));
   }
-  Activation act;
-  if (!ParseActivation(ctx.GetString("activation", ""), ctx.GetFloats("activation_params"), &act)) {
-    return ctx.Error("unknown activation '" + ctx.GetString("activation", "") +
-                     "' or missing activation_params");
-  }
-  Shape out_shape(a->shape().begin(), a->shape().end() - 1);
-  out_shape.push_back(n);
   int64_t rows = NumElements(Shape(a->shape().begin(), a->shape().end() - 1));
   const float* pbias = bias ? bias->data<float>() : nullptr;
   if (!tb && alpha == 1.f && ctx.backend()) {
@@ -119,7 +106,7 @@ Status FusedMatMul(KernelContext& ctx) {
 }  // namespace
 
 void RegisterFusedKernels(KernelRegistry& r) {
-  r.Add("FusedMatMul", FusedMatMul, 1, 1000, kDomain);
+  r.Add("FusedMatMul", FusedMatMul, 1, 1000, ops::kFusedDomain);
   RegisterGeluKernels(r);
   RegisterAttentionKernels(r);
 }

@@ -1,4 +1,4 @@
-// Gelu (domain ai.ipfs_accelerate; attribute approximate = "none" | "tanh"), float32.
+// Gelu (its schema: engine/ops/fused.h), float32.
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/fused_activation.h"
@@ -11,14 +11,10 @@ Status Gelu(KernelContext& ctx) {
   if (x->dtype() != DType::kFloat32) {
     return ctx.Unsupported("only float32 is supported, got " + DTypeName(x->dtype()));
   }
-  std::string approx = ctx.GetString("approximate", "none");
-  if (approx != "none" && approx != "tanh") {
-    return ctx.Error("approximate must be \"none\" or \"tanh\", got \"" + approx + "\"");
-  }
+  IA_ASSIGN_OR_RETURN(const bool tanh, ops::ReadGeluTanh(ctx.node()));
   Tensor& y = ctx.Allocate(0, DType::kFloat32, x->shape());
   const float* px = x->data<float>();
   float* py = y.data<float>();
-  bool tanh = approx == "tanh";
   ParallelFor(ctx.pool(), x->numel(), cost::kTranscendental, [&](int64_t b, int64_t e) {
     if (tanh) {
       vec::Map(px + b, py + b, e - b, GeluTanhOp{});
@@ -32,7 +28,7 @@ Status Gelu(KernelContext& ctx) {
 }  // namespace
 
 void RegisterGeluKernels(KernelRegistry& r) {
-  r.Add("Gelu", Gelu, 1, 1000, "ai.ipfs_accelerate").Types({DType::kFloat32});
+  r.Add("Gelu", Gelu, 1, 1000, ops::kFusedDomain).Types({DType::kFloat32});
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

@@ -8,6 +8,7 @@
 #include "engine/backends/cpu/linalg_plan.h"
 #include "engine/backends/cpu/onednn_util.h"
 #include "engine/ops/broadcast.h"
+#include "engine/ops/shape_rules.h"
 
 namespace ipfs_accelerate::engine::cpu {
 
@@ -92,9 +93,8 @@ Status MatMul(KernelContext& ctx) {
     return ctx.Error("input dtypes differ: " + DTypeName(a->dtype()) + " and " +
                      DTypeName(b->dtype()));
   }
-  std::string error;
-  auto plan_or = PlanMatMul(a->shape(), b->shape(), &error);
-  if (!plan_or) return ctx.Error(error);
+  auto plan_or = PlanMatMul(ctx.node(), a->shape(), b->shape());
+  if (!plan_or.ok()) return plan_or.status();
   const MatMulPlan& plan = *plan_or;
   int64_t m = plan.m, n = plan.n, k = plan.k;
   DType dt = a->dtype();
@@ -169,22 +169,14 @@ Status Gemm(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
   const Tensor* c = ctx.input(2);
   if (c && !c->defined()) c = nullptr;
-  if (a->rank() != 2 || b->rank() != 2) {
-    return ctx.Error("A and B must be 2-D, got " + ShapeToString(a->shape()) + " and " +
-                     ShapeToString(b->shape()));
-  }
   if (a->dtype() != b->dtype() || (c && c->dtype() != a->dtype())) {
     return ctx.Error("input dtypes differ: " + DTypeName(a->dtype()) + ", " +
                      DTypeName(b->dtype()) + (c ? ", " + DTypeName(c->dtype()) : ""));
   }
   bool ta = ctx.GetInt("transA", 0) != 0, tb = ctx.GetInt("transB", 0) != 0;
   float alpha = ctx.GetFloat("alpha", 1.f), beta = ctx.GetFloat("beta", 1.f);
-  int64_t M = ta ? a->dim(1) : a->dim(0), K = ta ? a->dim(0) : a->dim(1);
-  int64_t K2 = tb ? b->dim(1) : b->dim(0), N = tb ? b->dim(0) : b->dim(1);
-  if (K != K2) {
-    return ctx.Error("inner dimensions differ: " + ShapeToString(a->shape()) + (ta ? "^T" : "") +
-                     " x " + ShapeToString(b->shape()) + (tb ? "^T" : ""));
-  }
+  IA_ASSIGN_OR_RETURN(Shape mn, ops::GemmShape(ctx.node(), a->shape(), b->shape(), ta, tb));
+  const int64_t M = mn[0], N = mn[1], K = ta ? a->dim(0) : a->dim(1);
   if (c) {
     if (c->rank() > 2) return ctx.Error("C must have rank <= 2, got " + ShapeToString(c->shape()));
     auto shape = ops::BroadcastShapes({c->shape(), Shape{M, N}});

@@ -1,13 +1,14 @@
-// The shape rule of MatMul-like ops (MatMul, MatMulInteger, QLinearMatMul), written once:
-// 1-D operands promoted, batch dimensions broadcast numpy-style.
+// How the CPU kernels of MatMul-like ops (MatMul, MatMulInteger, QLinearMatMul) walk their
+// batches; the shape rule itself is ops::MatMulShape.
 #pragma once
 
-#include <optional>
-#include <string>
 #include <vector>
 
+#include "core/status.h"
 #include "core/tensor.h"
+#include "engine/graph.h"
 #include "engine/ops/broadcast.h"
+#include "engine/ops/shape_rules.h"
 
 namespace ipfs_accelerate::engine::cpu {
 
@@ -19,37 +20,19 @@ struct MatMulPlan {
   bool a_contiguous = false;  // batch t reads A's matrix t
 };
 
-// The plan for A x B, or an error message naming the shapes.
-inline std::optional<MatMulPlan> PlanMatMul(const Shape& a_shape, const Shape& b_shape,
-                                            std::string* error) {
-  Shape as = a_shape, bs = b_shape;
-  if (as.empty() || bs.empty()) {
-    *error = "inputs must have rank >= 1, got " + ShapeToString(a_shape) + " x " +
-             ShapeToString(b_shape);
-    return std::nullopt;
-  }
-  bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
-  if (a_vec) as.insert(as.begin(), 1);
-  if (b_vec) bs.push_back(1);
+// The plan for `node`'s A x B (shapes checked by ops::MatMulShape), or its error.
+inline Result<MatMulPlan> PlanMatMul(const Node& node, const Shape& a_shape, const Shape& b_shape) {
   MatMulPlan p;
+  IA_ASSIGN_OR_RETURN(p.out_shape, ops::MatMulShape(node, a_shape, b_shape));
+  Shape as = a_shape, bs = b_shape;
+  if (as.size() == 1) as.insert(as.begin(), 1);
+  if (bs.size() == 1) bs.push_back(1);
   p.m = as[as.size() - 2];
   p.k = as.back();
   p.n = bs.back();
-  if (p.k != bs[bs.size() - 2]) {
-    *error = "inner dimensions differ: " + ShapeToString(a_shape) + " x " + ShapeToString(b_shape);
-    return std::nullopt;
-  }
   Shape abatch(as.begin(), as.end() - 2), bbatch(bs.begin(), bs.end() - 2);
-  auto batch_or = ops::BroadcastShapes({abatch, bbatch});
-  if (!batch_or.ok()) {
-    *error = "batch dimensions do not broadcast: " + ShapeToString(a_shape) + " x " +
-             ShapeToString(b_shape);
-    return std::nullopt;
-  }
-  const Shape& batch = *batch_or;
-  p.out_shape = batch;
-  if (!a_vec) p.out_shape.push_back(p.m);
-  if (!b_vec) p.out_shape.push_back(p.n);
+  const Shape batch(p.out_shape.begin(),
+                    p.out_shape.end() - (a_shape.size() > 1) - (b_shape.size() > 1));
   auto sa = ops::BroadcastStrides(abatch, batch);
   auto sb = ops::BroadcastStrides(bbatch, batch);
   int64_t batches = NumElements(batch);

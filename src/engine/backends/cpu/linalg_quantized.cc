@@ -85,9 +85,8 @@ Status MatMulInteger(KernelContext& ctx) {
     return ctx.Error("A and B must be uint8 or int8, got " + DTypeName(a->dtype()) + " and " +
                      DTypeName(b->dtype()));
   }
-  std::string error;
-  auto plan = PlanMatMul(a->shape(), b->shape(), &error);
-  if (!plan) return ctx.Error(error);
+  auto plan = PlanMatMul(ctx.node(), a->shape(), b->shape());
+  if (!plan.ok()) return plan.status();
   const Tensor* azp_t = ctx.input(2);
   const Tensor* bzp_t = ctx.input(3);
   PerAxis azp, bzp;
@@ -119,9 +118,8 @@ Status QLinearMatMul(KernelContext& ctx) {
     if (in[i]->dtype() != DType::kFloat32)
       return ctx.Error("scales must be float32, got " + DTypeName(in[i]->dtype()));
   }
-  std::string error;
-  auto plan = PlanMatMul(a.shape(), b.shape(), &error);
-  if (!plan) return ctx.Error(error);
+  auto plan = PlanMatMul(ctx.node(), a.shape(), b.shape());
+  if (!plan.ok()) return plan.status();
   const MatMulPlan& p = *plan;
   PerAxis as, azp, bs, bzp, ys, yzp;
   IA_RETURN_IF_ERROR(CheckPerAxis(ctx, in[1], p.m, "a_scale", &as));

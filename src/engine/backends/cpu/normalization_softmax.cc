@@ -16,22 +16,6 @@ constexpr int kLanes = 16;
 inline float Exp(float x) { return FastExp(x); }
 inline double Exp(double x) { return std::exp(x); }
 
-template <typename T>
-T RowMax(const T* __restrict x, int64_t n) {
-  T m = -std::numeric_limits<T>::infinity();
-  int64_t i = 0;
-  if (n >= kLanes) {
-    T acc[kLanes];
-    for (int j = 0; j < kLanes; ++j) acc[j] = x[j];
-    for (i = kLanes; i + kLanes <= n; i += kLanes) {
-      for (int j = 0; j < kLanes; ++j) acc[j] = acc[j] > x[i + j] ? acc[j] : x[i + j];
-    }
-    for (int j = 0; j < kLanes; ++j) m = m > acc[j] ? m : acc[j];
-  }
-  for (; i < n; ++i) m = m > x[i] ? m : x[i];
-  return m;
-}
-
 // y = exp(x - m); returns the sum of y.
 template <typename T>
 double ExpShifted(const T* __restrict x, T* __restrict y, int64_t n, T m) {
@@ -75,8 +59,7 @@ void Row(const T* __restrict x, T* __restrict y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] = 0;
     y[best] = 1;
   } else {
-    T m = RowMax(x, n);
-    if (std::isinf(m) && m < 0) m = 0;  // an all -inf row: exp(-inf) = 0, no NaN from -inf - -inf
+    const T m = SoftmaxShift(RowMax(x, n));
     if constexpr (K == Kind::kSoftmax) {
       double sum = ExpShifted(x, y, n, m);
       Scale(y, n, static_cast<T>(1.0 / sum));

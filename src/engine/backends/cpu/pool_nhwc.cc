@@ -4,6 +4,7 @@
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/onednn_util.h"
+#include "engine/ops/fused.h"
 #include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -118,9 +119,9 @@ Status NhwcGlobalAveragePool(KernelContext& ctx) {
 }  // namespace
 
 void RegisterNhwcPoolKernels(KernelRegistry& r) {
-  r.Add("NhwcMaxPool", NhwcMaxPool, 1, 1000, "ai.ipfs_accelerate");
-  r.Add("NhwcAveragePool", NhwcAveragePool, 1, 1000, "ai.ipfs_accelerate");
-  r.Add("NhwcGlobalAveragePool", NhwcGlobalAveragePool, 1, 1000, "ai.ipfs_accelerate");
+  r.Add("NhwcMaxPool", NhwcMaxPool, 1, 1000, ops::kFusedDomain);
+  r.Add("NhwcAveragePool", NhwcAveragePool, 1, 1000, ops::kFusedDomain);
+  r.Add("NhwcGlobalAveragePool", NhwcGlobalAveragePool, 1, 1000, ops::kFusedDomain);
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

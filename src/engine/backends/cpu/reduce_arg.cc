@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/dtype_dispatch.h"
 #include "engine/backends/cpu/reduce_util.h"
 
 namespace ipfs_accelerate::engine::cpu {
@@ -14,45 +15,6 @@ template <typename T>
 bool IsNan(T v) {
   if constexpr (std::is_floating_point_v<T>) return std::isnan(v);
   return false;
-}
-
-// Calls fn.template operator()<T>() for the dtypes these kernels accept; false for others.
-template <typename F>
-bool Dispatch(DType t, F&& fn) {
-  switch (t) {
-    case DType::kFloat32:
-      fn.template operator()<float>();
-      return true;
-    case DType::kFloat64:
-      fn.template operator()<double>();
-      return true;
-    case DType::kInt32:
-      fn.template operator()<int32_t>();
-      return true;
-    case DType::kInt64:
-      fn.template operator()<int64_t>();
-      return true;
-    case DType::kUInt32:
-      fn.template operator()<uint32_t>();
-      return true;
-    case DType::kUInt64:
-      fn.template operator()<uint64_t>();
-      return true;
-    case DType::kInt8:
-      fn.template operator()<int8_t>();
-      return true;
-    case DType::kUInt8:
-      fn.template operator()<uint8_t>();
-      return true;
-    case DType::kInt16:
-      fn.template operator()<int16_t>();
-      return true;
-    case DType::kUInt16:
-      fn.template operator()<uint16_t>();
-      return true;
-    default:
-      return false;
-  }
 }
 
 // ---- ArgMax / ArgMin ----
@@ -75,7 +37,8 @@ Status ArgReduce(KernelContext& ctx) {
   else
     out_shape.erase(out_shape.begin() + axis);
   int64_t* y = ctx.Allocate(0, DType::kInt64, out_shape).data<int64_t>();
-  bool ok = Dispatch(x->dtype(), [&]<typename T>() {
+  bool ok = Dispatch<kNumeric>(x->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
     const T* px = x->data<T>();
     for (int64_t o = 0; o < outer; ++o) {
       for (int64_t i = 0; i < inner; ++i) {
@@ -129,7 +92,8 @@ Status TopK(KernelContext& ctx) {
   out_shape[axis] = k;
   Tensor& values = ctx.Allocate(0, x->dtype(), out_shape);
   int64_t* indices = ctx.Allocate(1, DType::kInt64, out_shape).data<int64_t>();
-  bool ok = Dispatch(x->dtype(), [&]<typename T>() {
+  bool ok = Dispatch<kNumeric>(x->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
     const T* px = x->data<T>();
     T* pv = values.data<T>();
     std::vector<int64_t> order(n);
@@ -176,7 +140,8 @@ Status CumSum(KernelContext& ctx) {
   const Shape& s = x->shape();
   int64_t outer = Product(s, 0, axis), n = s[axis], inner = Product(s, axis + 1, x->rank());
   Tensor& y = ctx.Allocate(0, x->dtype(), s);
-  bool ok = Dispatch(x->dtype(), [&]<typename T>() {
+  bool ok = Dispatch<kNumeric>(x->dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
     using A = std::conditional_t<std::is_floating_point_v<T>, double, T>;
     const T* px = x->data<T>();
     T* py = y.data<T>();

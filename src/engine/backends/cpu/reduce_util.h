@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -118,6 +120,39 @@ inline void ExpShiftedRow(const float* x, float* y, int64_t n, float shift) {
     std::memcpy(y + i + 4, &b, sizeof b);
   }
   for (; i < n; ++i) y[i] = FastExp(x[i] - shift);
+}
+
+// The largest of x[0..n) as Softmax takes it (a NaN propagates), in 16 lanes; -inf for n = 0.
+template <typename T>
+T RowMax(const T* x, int64_t n) {
+  constexpr int kLanes = 16;
+  T m = -std::numeric_limits<T>::infinity();
+  int64_t i = 0;
+  if (n >= kLanes) {
+    T acc[kLanes];
+    for (int j = 0; j < kLanes; ++j) acc[j] = x[j];
+    for (i = kLanes; i + kLanes <= n; i += kLanes) {
+      for (int j = 0; j < kLanes; ++j) acc[j] = acc[j] > x[i + j] ? acc[j] : x[i + j];
+    }
+    for (int j = 0; j < kLanes; ++j) m = m > acc[j] ? m : acc[j];
+  }
+  for (; i < n; ++i) m = m > x[i] ? m : x[i];
+  return m;
+}
+
+// The shift Softmax subtracts before exponentiating a row whose maximum is `m`: m, but 0 for a
+// row of -inf (exp(-inf) = 0 then, and no NaN from -inf - -inf).
+template <typename T>
+T SoftmaxShift(T m) {
+  return std::isinf(m) && m < 0 ? T(0) : m;
+}
+
+// y = softmax(x) over one row of n floats; y may be x.
+inline void SoftmaxRow(const float* x, float* y, int64_t n) {
+  if (n == 0) return;
+  ExpShiftedRow(x, y, n, SoftmaxShift(RowMax(x, n)));
+  const float inv = static_cast<float>(1.0 / LaneSum(y, n, [](float v) { return v; }));
+  for (int64_t i = 0; i < n; ++i) y[i] *= inv;
 }
 
 // Registration of the kernels split into their own files; RegisterNormalizationKernels and

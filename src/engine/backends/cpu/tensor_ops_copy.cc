@@ -4,6 +4,7 @@
 
 #include "engine/backends/cpu/tensor_ops_util.h"
 #include "engine/ops/broadcast.h"
+#include "engine/ops/shape_rules.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -13,28 +14,11 @@ using namespace tensor_ops;  // NOLINT: this file's own helpers
 Status Transpose(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   int rank = x->rank();
-  std::vector<int64_t> perm = ctx.GetInts("perm");
-  if (perm.empty()) {
-    for (int i = rank - 1; i >= 0; --i) perm.push_back(i);
-  }
-  if (static_cast<int>(perm.size()) != rank) {
-    return ctx.Error("perm has " + std::to_string(perm.size()) + " entries for an input of rank " +
-                     std::to_string(rank));
-  }
-  std::vector<bool> seen(rank, false);
-  for (int64_t& p : perm) {
-    IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(ctx, p, rank, "perm entry"));
-    if (seen[ax])
-      return ctx.Error("perm is not a permutation (axis " + std::to_string(ax) + " repeats)");
-    seen[ax] = true;
-    p = ax;
-  }
+  IA_ASSIGN_OR_RETURN(std::vector<int64_t> perm,
+                      ops::TransposePerm(ctx.node(), rank, ctx.GetInts("perm")));
   std::vector<int64_t> in_strides = ContiguousStrides(x->shape()), strides(rank);
-  Shape shape(rank);
-  for (int i = 0; i < rank; ++i) {
-    shape[i] = x->dim(static_cast<int>(perm[i]));
-    strides[i] = in_strides[perm[i]];
-  }
+  Shape shape = ops::TransposeShape(x->shape(), perm);
+  for (int i = 0; i < rank; ++i) strides[i] = in_strides[perm[i]];
   Tensor& out = ctx.Allocate(0, x->dtype(), shape);
   StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), shape, strides, 0, ctx.pool());
   return Status::Ok();
@@ -43,22 +27,18 @@ Status Transpose(KernelContext& ctx) {
 Status Concat(KernelContext& ctx) {
   if (!ctx.HasAttr("axis")) return ctx.Error("the axis attribute is required");
   IA_ASSIGN_OR_RETURN(const Tensor* first, ctx.Required(0));
-  IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, ctx.GetInt("axis", 0), first->rank()));
-  Shape shape = first->shape();
-  int64_t total = 0;
+  std::vector<Shape> shapes;
   for (size_t i = 0; i < ctx.num_inputs(); ++i) {
     IA_ASSIGN_OR_RETURN(const Tensor* t, ctx.Required(i));
-    bool ok = t->rank() == first->rank() && t->dtype() == first->dtype();
-    for (int d = 0; ok && d < t->rank(); ++d) ok = d == axis || t->dim(d) == shape[d];
-    if (!ok) {
-      return ctx.Error("input " + std::to_string(i) + " (" + DTypeName(t->dtype()) + " " +
-                       ShapeToString(t->shape()) + ") does not match input 0 (" +
-                       DTypeName(first->dtype()) + " " + ShapeToString(shape) + ") outside axis " +
-                       std::to_string(axis));
+    if (t->dtype() != first->dtype()) {
+      return ctx.Error("input " + std::to_string(i) + " is " + DTypeName(t->dtype()) +
+                       ", input 0 " + DTypeName(first->dtype()));
     }
-    total += t->dim(axis);
+    shapes.push_back(t->shape());
   }
-  shape[axis] = total;
+  IA_ASSIGN_OR_RETURN(Shape shape, ops::ConcatShape(ctx.node(), shapes, ctx.GetInt("axis", 0)));
+  IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, ctx.GetInt("axis", 0), first->rank()));
+  const int64_t total = shape[axis];
   Tensor& out = ctx.Allocate(0, first->dtype(), shape);
   int64_t outer = 1, inner = DTypeSize(first->dtype());
   for (int d = 0; d < axis; ++d) outer *= shape[d];
@@ -88,27 +68,9 @@ Status Split(KernelContext& ctx) {
   } else if (const Tensor* s = ctx.input(1)) {
     IA_ASSIGN_OR_RETURN(split, ReadInts(ctx, *s, "split"));
   }
-  int64_t n = static_cast<int64_t>(ctx.num_outputs()), dim = x->dim(axis);
-  if (split.empty()) {
-    if (n == 0 || dim % n != 0) {
-      return ctx.Error("cannot split dimension " + std::to_string(dim) + " into " +
-                       std::to_string(n) + " equal parts");
-    }
-    split.assign(n, dim / n);
-  }
-  if (static_cast<int64_t>(split.size()) != n) {
-    return ctx.Error("split has " + std::to_string(split.size()) + " entries for " +
-                     std::to_string(n) + " outputs");
-  }
-  int64_t sum = 0;
-  for (int64_t s : split) {
-    if (s < 0) return ctx.Error("split has a negative entry");
-    sum += s;
-  }
-  if (sum != dim) {
-    return ctx.Error("split sums to " + std::to_string(sum) + " but axis " + std::to_string(axis) +
-                     " has size " + std::to_string(dim));
-  }
+  const int64_t n = static_cast<int64_t>(ctx.num_outputs()), dim = x->dim(axis);
+  IA_ASSIGN_OR_RETURN(split,
+                      ops::SplitSizes(ctx.node(), dim, split, n, ctx.GetInt("num_outputs", 0)));
   int64_t outer = 1, inner = DTypeSize(x->dtype());
   for (int d = 0; d < axis; ++d) outer *= x->dim(d);
   for (int d = axis + 1; d < x->rank(); ++d) inner *= x->dim(d);
@@ -131,7 +93,6 @@ Status Split(KernelContext& ctx) {
 
 Status Slice(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  int rank = x->rank();
   std::vector<int64_t> starts, ends, axes, steps;
   if (ctx.node().opset < 10) {
     starts = ctx.GetInts("starts");
@@ -149,42 +110,14 @@ Status Slice(KernelContext& ctx) {
       IA_ASSIGN_OR_RETURN(steps, ReadInts(ctx, *st, "steps"));
     }
   }
-  if (starts.size() != ends.size()) return ctx.Error("starts and ends differ in length");
-  if (axes.empty()) {
-    for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
-  }
-  if (steps.empty()) steps.assign(starts.size(), 1);
-  if (axes.size() != starts.size() || steps.size() != starts.size()) {
-    return ctx.Error("starts, ends, axes and steps must have the same length");
-  }
-  Shape shape = x->shape();
+  IA_ASSIGN_OR_RETURN(std::vector<ops::SliceAxis> cut,
+                      ops::SliceAxes(ctx.node(), x->shape(), starts, ends, axes, steps));
+  const Shape shape = ops::SliceShape(x->shape(), cut);
   std::vector<int64_t> in_strides = ContiguousStrides(x->shape()), strides = in_strides;
-  std::vector<bool> seen(rank, false);
   int64_t offset = 0;
-  for (size_t i = 0; i < starts.size(); ++i) {
-    IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(ctx, axes[i], rank, "axes entry"));
-    if (seen[ax]) return ctx.Error("axes repeat axis " + std::to_string(ax));
-    seen[ax] = true;
-    int64_t dim = x->dim(ax), step = steps[i];
-    if (step == 0) return ctx.Error("steps must not be 0");
-    int64_t start = starts[i], end = ends[i];
-    if (start < 0) start = start < -dim ? -1 : start + dim;
-    if (end < 0) end = end < -dim ? -1 : end + dim;
-    int64_t count;
-    if (step > 0) {
-      start = std::clamp<int64_t>(start, 0, dim);
-      end = std::clamp<int64_t>(end, 0, dim);
-      count = end > start ? (end - start + step - 1) / step : 0;
-    } else if (dim == 0) {
-      count = 0;
-    } else {
-      start = std::clamp<int64_t>(start, 0, dim - 1);
-      end = std::clamp<int64_t>(end, -1, dim - 1);
-      count = start > end ? (start - end + (-step) - 1) / (-step) : 0;
-    }
-    shape[ax] = count;
-    if (count > 0) offset += start * in_strides[ax];
-    strides[ax] = in_strides[ax] * step;
+  for (const ops::SliceAxis& a : cut) {
+    offset += a.start * in_strides[a.axis];
+    strides[a.axis] = in_strides[a.axis] * a.step;
   }
   Tensor& out = ctx.Allocate(0, x->dtype(), shape);
   StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), shape, strides, offset, ctx.pool());
@@ -195,11 +128,8 @@ Status Expand(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   IA_ASSIGN_OR_RETURN(const Tensor* s, ctx.Required(1));
   IA_ASSIGN_OR_RETURN(Shape target, ReadInts(ctx, *s, "shape"));
-  for (int64_t d : target) {
-    if (d < 0) return ctx.Error("shape " + ShapeToString(target) + " has a negative dimension");
-  }
-  auto shape = ops::BroadcastShapes({x->shape(), target});
-  if (!shape.ok()) return ctx.Error(shape.status().message());
+  auto shape = ops::ExpandShape(ctx.node(), x->shape(), target);
+  if (!shape.ok()) return shape.status();
   IA_RETURN_IF_ERROR(CheckOutputSize(ctx, *shape, x->dtype()));
   Tensor& out = ctx.Allocate(0, x->dtype(), *shape);
   StridedCopy(out.raw(), x->raw(), DTypeSize(x->dtype()), *shape,
@@ -242,8 +172,8 @@ std::vector<uint8_t> ValueBytes(DType dtype, double v) {
     uint16_t h = FloatToBFloat16(static_cast<float>(v));
     std::memcpy(b.data(), &h, 2);
   } else {
-    DispatchNumeric(dtype, [&](auto x) {
-      auto t = static_cast<decltype(x)>(v);
+    Dispatch<kAll>(dtype, [&](auto x) {
+      auto t = static_cast<typename decltype(x)::type>(v);
       std::memcpy(b.data(), &t, sizeof(t));
     });
   }
@@ -481,7 +411,7 @@ Status ReverseSequence(KernelContext& ctx) {
 void RegisterCopyKernels(KernelRegistry& r) {
   r.Add("Transpose", Transpose);
   r.Add("Concat", Concat);
-  r.Add("Split", Split, 2, 17);
+  r.Add("Split", Split, 2);
   r.Add("Slice", Slice);
   r.Add("Expand", Expand, 8);
   r.Add("Tile", Tile, 6);

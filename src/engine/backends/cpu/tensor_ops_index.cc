@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "engine/backends/cpu/tensor_ops_util.h"
+#include "engine/ops/shape_rules.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -33,13 +34,11 @@ Result<std::vector<int64_t>> ReadIndices(const KernelContext& ctx, const Tensor&
 Status Gather(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* data, ctx.Required(0));
   IA_ASSIGN_OR_RETURN(const Tensor* ind, ctx.Required(1));
-  if (data->rank() == 0) return ctx.Error("data must have rank >= 1");
+  IA_ASSIGN_OR_RETURN(Shape shape, ops::GatherShape(ctx.node(), data->shape(), ind->shape(),
+                                                    ctx.GetInt("axis", 0)));
   IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, ctx.GetInt("axis", 0), data->rank()));
   int64_t dim = data->dim(axis);
   IA_ASSIGN_OR_RETURN(std::vector<int64_t> idx, ReadIndices(ctx, *ind, dim, "indices"));
-  Shape shape(data->shape().begin(), data->shape().begin() + axis);
-  shape.insert(shape.end(), ind->shape().begin(), ind->shape().end());
-  shape.insert(shape.end(), data->shape().begin() + axis + 1, data->shape().end());
   int64_t outer = 1, inner = DTypeSize(data->dtype());
   for (int d = 0; d < axis; ++d) outer *= data->dim(d);
   for (int d = axis + 1; d < data->rank(); ++d) inner *= data->dim(d);
@@ -108,8 +107,8 @@ Status Combine(const KernelContext& ctx, DType dtype, const std::string& reducti
   if (reduction != "add" && reduction != "mul" && reduction != "max" && reduction != "min") {
     return ctx.Error("unknown reduction '" + reduction + "'");
   }
-  bool ok = dtype != DType::kBool && DispatchNumeric(dtype, [&](auto x) {
-              using T = decltype(x);
+  bool ok = dtype != DType::kBool && Dispatch<kAll>(dtype, [&](auto x) {
+              using T = typename decltype(x)::type;
               T* d = static_cast<T*>(dst);
               const T* s = static_cast<const T*>(src);
               for (int64_t i = 0; i < n; ++i) {
@@ -240,8 +239,9 @@ Result<std::vector<double>> ReadDoubles(const KernelContext& ctx, const Tensor& 
     return std::vector<double>(f.begin(), f.end());
   }
   std::vector<double> v(t.numel());
-  bool ok = DispatchNumeric(t.dtype(), [&](auto x) {
-    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(t.data<decltype(x)>()[i]);
+  bool ok = Dispatch<kAll>(t.dtype(), [&](auto x) {
+    for (size_t i = 0; i < v.size(); ++i)
+      v[i] = static_cast<double>(t.data<typename decltype(x)::type>()[i]);
   });
   if (!ok) return ctx.Error(std::string(what) + " must be numeric");
   return v;
@@ -288,8 +288,9 @@ std::vector<bool> NonZeroMask(const Tensor& t) {
     for (size_t i = 0; i < m.size(); ++i) m[i] = (t.data<uint16_t>()[i] & 0x7fff) != 0;
     return m;
   }
-  DispatchNumeric(t.dtype(), [&](auto x) {
-    for (size_t i = 0; i < m.size(); ++i) m[i] = t.data<decltype(x)>()[i] != decltype(x){};
+  Dispatch<kAll>(t.dtype(), [&](auto x) {
+    for (size_t i = 0; i < m.size(); ++i)
+      m[i] = t.data<typename decltype(x)::type>()[i] != typename decltype(x)::type{};
   });
   return m;
 }
@@ -372,8 +373,8 @@ Status Unique(KernelContext& ctx) {
   // Slice j holds elements (o, j, i); compare slices element by element.
   auto compare = [&](int64_t a, int64_t b) -> int {
     int r = 0;
-    auto cmp = [&](auto z) {
-      using T = decltype(z);
+    auto cmp = [&](auto tag) {
+      using T = typename decltype(tag)::type;
       const T* p = in.data<T>();
       for (int64_t o = 0; o < outer && r == 0; ++o) {
         for (int64_t i = 0; i < inner; ++i) {
@@ -389,7 +390,7 @@ Status Unique(KernelContext& ctx) {
         }
       }
     };
-    if (!DispatchNumeric(in.dtype(), cmp)) cmp(uint16_t{});
+    if (!Dispatch<kAll>(in.dtype(), cmp)) cmp(Tag<uint16_t>{});
     return r;
   };
   if (in.dtype() == DType::kFloat16 || in.dtype() == DType::kBFloat16) {

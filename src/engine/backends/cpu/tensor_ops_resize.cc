@@ -121,8 +121,8 @@ void StoreValue(DType dtype, double v, void* dst) {
     uint16_t h = FloatToBFloat16(static_cast<float>(v));
     std::memcpy(dst, &h, 2);
   } else {
-    DispatchNumeric(dtype, [&](auto x) {
-      using T = decltype(x);
+    Dispatch<kAll>(dtype, [&](auto x) {
+      using T = typename decltype(x)::type;
       T r;
       if constexpr (std::is_floating_point_v<T>) {
         r = static_cast<T>(v);
@@ -218,9 +218,9 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
       in_f = ToFloats(x);
     } else {
       in_f.resize(x.numel());
-      bool ok = x.dtype() != DType::kBool && DispatchNumeric(x.dtype(), [&](auto z) {
+      bool ok = x.dtype() != DType::kBool && Dispatch<kAll>(x.dtype(), [&](auto z) {
                   for (size_t i = 0; i < in_f.size(); ++i)
-                    in_f[i] = static_cast<float>(x.data<decltype(z)>()[i]);
+                    in_f[i] = static_cast<float>(x.data<typename decltype(z)::type>()[i]);
                 });
       if (!ok)
         return ctx.Error(p.mode + " resize needs a numeric input, got " + DTypeName(x.dtype()));

@@ -27,34 +27,8 @@ Status Reshape(KernelContext& ctx) {
       return ctx.Error("shape must be a 1-D tensor, got " + ShapeToString(s->shape()));
     IA_ASSIGN_OR_RETURN(shape, ReadInts(ctx, *s, "shape"));
   }
-  bool allowzero = ctx.GetInt("allowzero", 0) != 0;
-  int infer = -1;
-  int64_t known = 1;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 0 && !allowzero) {
-      if (static_cast<int>(i) >= x->rank())
-        return ctx.Error("0 in shape refers past the input's rank");
-      shape[i] = x->dim(static_cast<int>(i));
-    }
-    if (shape[i] == -1) {
-      if (infer >= 0) return ctx.Error("shape has more than one -1");
-      infer = static_cast<int>(i);
-    } else if (shape[i] < 0) {
-      return ctx.Error("invalid dimension " + std::to_string(shape[i]) + " in shape");
-    } else {
-      known *= shape[i];
-    }
-  }
-  if (infer >= 0) {
-    if (known == 0 || x->numel() % known != 0) {
-      return ctx.Error("cannot reshape " + ShapeToString(x->shape()) + " to " +
-                       ShapeToString(shape));
-    }
-    shape[infer] = x->numel() / known;
-  }
-  if (NumElements(shape) != x->numel()) {
-    return ctx.Error("cannot reshape " + ShapeToString(x->shape()) + " to " + ShapeToString(shape));
-  }
+  IA_ASSIGN_OR_RETURN(shape, ops::ReshapeShape(ctx.node(), x->shape(), std::move(shape),
+                                               ctx.GetInt("allowzero", 0) != 0));
   ctx.SetOutput(0, x->Reshaped(shape));
   return Status::Ok();
 }
@@ -154,8 +128,8 @@ Status Range(KernelContext& ctx) {
   int64_t n = std::max<int64_t>(static_cast<int64_t>(count), 0);
   IA_RETURN_IF_ERROR(CheckOutputSize(ctx, {n}, s->dtype()));
   Tensor& out = ctx.Allocate(0, s->dtype(), {n});
-  bool ok = DispatchNumeric(s->dtype(), [&](auto x) {
-    using T = decltype(x);
+  bool ok = Dispatch<kAll>(s->dtype(), [&](auto x) {
+    using T = typename decltype(x)::type;
     T v = *s->data<T>(), step = *d->data<T>();
     for (int64_t i = 0; i < n; ++i, v = static_cast<T>(v + step)) out.data<T>()[i] = v;
   });
@@ -170,8 +144,9 @@ void SetOne(Tensor& t, int64_t i) {
   else if (t.dtype() == DType::kBFloat16)
     t.data<uint16_t>()[i] = 0x3f80;
   else
-    DispatchNumeric(t.dtype(),
-                    [&](auto x) { t.data<decltype(x)>()[i] = static_cast<decltype(x)>(1); });
+    Dispatch<kAll>(t.dtype(), [&](auto x) {
+      t.data<typename decltype(x)::type>()[i] = static_cast<typename decltype(x)::type>(1);
+    });
 }
 
 Status EyeLike(KernelContext& ctx) {

@@ -64,8 +64,8 @@ Result<double> ReadScalar(const KernelContext& ctx, const Tensor& t, const char*
   if (t.dtype() == DType::kFloat16) return static_cast<double>(HalfToFloat(*t.data<uint16_t>()));
   if (t.dtype() == DType::kBFloat16)
     return static_cast<double>(BFloat16ToFloat(*t.data<uint16_t>()));
-  bool ok =
-      DispatchNumeric(t.dtype(), [&](auto x) { v = static_cast<double>(*t.data<decltype(x)>()); });
+  bool ok = Dispatch<kAll>(
+      t.dtype(), [&](auto x) { v = static_cast<double>(*t.data<typename decltype(x)::type>()); });
   if (!ok) return ctx.Error(std::string(what) + " must be numeric, got " + DTypeName(t.dtype()));
   return v;
 }

@@ -10,6 +10,7 @@
 #include "core/half.h"
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/dtype_dispatch.h"
 
 namespace ipfs_accelerate::engine::cpu {
 
@@ -46,49 +47,6 @@ std::vector<int64_t> ContiguousStrides(const Shape& shape);
 // memcpy and splits large copies over `pool`.
 void StridedCopy(void* dst, const void* src, size_t elem_size, const Shape& shape,
                  const std::vector<int64_t>& src_strides, int64_t src_offset, ThreadPool* pool);
-
-// Calls fn(T{}) with T the C++ type of a numeric dtype (float16/bfloat16 excluded); false when
-// none.
-template <typename F>
-bool DispatchNumeric(DType dtype, F&& fn) {
-  switch (dtype) {
-    case DType::kFloat32:
-      fn(float{});
-      return true;
-    case DType::kFloat64:
-      fn(double{});
-      return true;
-    case DType::kInt8:
-      fn(int8_t{});
-      return true;
-    case DType::kUInt8:
-      fn(uint8_t{});
-      return true;
-    case DType::kInt16:
-      fn(int16_t{});
-      return true;
-    case DType::kUInt16:
-      fn(uint16_t{});
-      return true;
-    case DType::kInt32:
-      fn(int32_t{});
-      return true;
-    case DType::kUInt32:
-      fn(uint32_t{});
-      return true;
-    case DType::kInt64:
-      fn(int64_t{});
-      return true;
-    case DType::kUInt64:
-      fn(uint64_t{});
-      return true;
-    case DType::kBool:
-      fn(bool{});
-      return true;
-    default:
-      return false;
-  }
-}
 
 // A tensor's values converted to float / stored back from float (float, double, half types).
 bool IsFloatType(DType t);

@@ -30,6 +30,11 @@ bool ReferenceBackend::SupportsOp(const Node& node, const std::vector<DType>& in
   return true;
 }
 
+KernelFn ReferenceBackend::Resolve(const Node& node) const {
+  auto it = ops_.find({node.domain, node.op_type});
+  return it == ops_.end() ? nullptr : it->second.fn;
+}
+
 Status ReferenceBackend::Run(KernelContext& ctx) const {
   auto it = ops_.find({ctx.node().domain, ctx.node().op_type});
   if (it == ops_.end()) {

@@ -13,8 +13,6 @@
 
 namespace ipfs_accelerate::engine::reference {
 
-using KernelFn = Status (*)(KernelContext& ctx);
-
 // One op this backend runs: the opsets and dtypes (of input `type_input`) it accepts.
 struct OpEntry {
   KernelFn fn;
@@ -29,6 +27,7 @@ class ReferenceBackend : public Backend {
   const std::string& name() const override { return name_; }
   bool SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,
                   std::string* why = nullptr) const override;
+  KernelFn Resolve(const Node& node) const override;
   Status Run(KernelContext& ctx) const override;
   // Every op it runs, by (domain, op type).
   const std::map<std::pair<std::string, std::string>, OpEntry>& ops() const { return ops_; }

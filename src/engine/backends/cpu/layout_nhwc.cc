@@ -5,14 +5,18 @@
 // 2-D float Convs become NhwcConv, and the ops between them that do not care about the layout
 // (element-wise ops, pooling, channel Concat, Resize) follow. A Transpose enters a region and one
 // leaves it where an NCHW consumer (or a graph output) needs the value.
+#include "engine/backends/cpu/layout_nhwc.h"
+
 #include <algorithm>
 #include <cstring>
 #include <set>
 
 #include "engine/optimizer/graph_util.h"
-#include "engine/optimizer/passes.h"
 
-namespace ipfs_accelerate::engine::optimizer {
+namespace ipfs_accelerate::engine::cpu {
+
+using namespace optimizer;  // NOLINT: the optimizer's graph helpers (GraphIndex, IsOp, ...)
+
 namespace {
 
 const std::set<std::string> kUnary = {
@@ -50,10 +54,7 @@ Node MakeTranspose(const std::string& in, const std::string& out, std::vector<in
   t.inputs = {in};
   t.outputs = {out};
   t.opset = opset;
-  Attribute a;
-  a.kind = Attribute::Kind::kInts;
-  a.ints = std::move(perm);
-  t.attributes["perm"] = a;
+  t.attributes["perm"] = Attribute::Ints(std::move(perm));
   return t;
 }
 
@@ -266,42 +267,6 @@ class NhwcRewriter {
   std::set<std::string> names_;                   // every value name in use
 };
 
-// The activation a node applies, as NhwcConv's `activation` attribute; empty when none fits.
-std::string ActivationOf(const Graph& g, const Node& n, std::vector<float>* params) {
-  if (!n.domain.empty() || n.inputs.empty()) return "";
-  const std::string& op = n.op_type;
-  auto attr = [&](const char* key, float fallback) {
-    const Attribute* a = n.attr(key);
-    return a ? a->f : fallback;
-  };
-  if (op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "HardSwish") return op;
-  if (op == "LeakyRelu") {
-    *params = {attr("alpha", 0.01f)};
-    return op;
-  }
-  if (op == "HardSigmoid") {
-    *params = {attr("alpha", 0.2f), attr("beta", 0.5f)};
-    return op;
-  }
-  if (op == "Clip") {
-    float lo = -3.4e38f, hi = 3.4e38f;
-    if (n.opset < 11) {
-      lo = attr("min", lo);
-      hi = attr("max", hi);
-    } else {
-      for (size_t i = 1; i < n.inputs.size() && i < 3; ++i) {
-        if (n.inputs[i].empty()) continue;
-        auto v = ScalarConstant(g, n.inputs[i]);
-        if (!v) return "";
-        (i == 1 ? lo : hi) = static_cast<float>(*v);
-      }
-    }
-    *params = {lo, hi};
-    return op;
-  }
-  return "";
-}
-
 // x -> Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6): HardSwish written out (Paddle's
 // export). Returns the indices of the four nodes, starting from the consumers of `x`.
 std::optional<std::vector<size_t>> HardSwishPattern(const Graph& g, const GraphIndex& index,
@@ -317,8 +282,11 @@ std::optional<std::vector<size_t>> HardSwishPattern(const Graph& g, const GraphI
     auto ci = index.SingleConsumer(add.outputs[0]);
     if (!ci) continue;
     const Node& clip = g.nodes[*ci];
-    std::vector<float> p;
-    if (ActivationOf(g, clip, &p) != "Clip" || p[0] != 0.0f || p[1] != 6.0f) continue;
+    auto relu6 = ops::ActivationOfNode(g, clip);
+    if (!relu6 || relu6->kind != ops::ActivationKind::kClip || relu6->p0 != 0.0f ||
+        relu6->p1 != 6.0f) {
+      continue;
+    }
     if (!((mul.inputs[0] == x && mul.inputs[1] == clip.outputs[0]) ||
           (mul.inputs[1] == x && mul.inputs[0] == clip.outputs[0]))) {
       continue;
@@ -373,36 +341,25 @@ Status FuseNhwcConvEpilogue(Graph& g, int64_t* count) {
           }
         }
       }
-      std::vector<float> params;
-      std::string activation;
+      ops::Activation activation;
       if (auto hs = HardSwishPattern(g, index, y)) {
-        activation = "HardSwish";
+        activation.kind = ops::ActivationKind::kHardSwish;
         absorbed.insert(absorbed.end(), hs->begin(), hs->end());
         y = g.nodes[hs->back()].outputs[0];
       } else if (auto ci = index.SingleConsumer(y)) {
-        activation = ActivationOf(g, g.nodes[*ci], &params);
-        if (!activation.empty() && g.nodes[*ci].outputs.size() == 1) {
+        if (auto a = ops::ActivationOfNode(g, g.nodes[*ci])) {
+          activation = *a;
           absorbed.push_back(*ci);
           y = g.nodes[*ci].outputs[0];
-        } else {
-          activation.clear();
         }
       }
-      if (!sum && activation.empty()) continue;
+      const bool activated = activation.kind != ops::ActivationKind::kNone;
+      if (!sum && !activated) continue;
       // The fused node takes the place of the last absorbed node (all its inputs exist there).
       size_t last = *std::max_element(absorbed.begin(), absorbed.end());
       Node fusedn = conv;
       fusedn.outputs = {y};
-      if (!activation.empty()) {
-        Attribute a;
-        a.kind = Attribute::Kind::kString;
-        a.s = activation;
-        fusedn.attributes["activation"] = a;
-        Attribute p;
-        p.kind = Attribute::Kind::kFloats;
-        p.floats = params;
-        fusedn.attributes["activation_params"] = p;
-      }
+      ops::WriteActivation(fusedn, activation);
       for (size_t k : absorbed) removed[k] = true;
       removed[i] = true;
       removed[last] = false;
@@ -417,4 +374,4 @@ Status FuseNhwcConvEpilogue(Graph& g, int64_t* count) {
   return Status::Ok();
 }
 
-}  // namespace ipfs_accelerate::engine::optimizer
+}  // namespace ipfs_accelerate::engine::cpu
