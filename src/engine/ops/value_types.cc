@@ -25,6 +25,8 @@ const std::map<std::string, int>& SameAsInput() {
           "Slice", "Softmax", "Softplus", "Softsign", "SpaceToDepth", "Split", "Sqrt", "Squeeze",
           "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Tile", "Transpose", "Trilu", "Unsqueeze",
           "Upsample",
+          // the recurrent operators
+          "GRU", "LSTM", "RNN",
           // the fused operators of ai.ipfs_accelerate
           "Attention", "FusedMatMul", "NhwcConv", "NhwcMaxPool", "NhwcAveragePool",
           "NhwcGlobalAveragePool"}) {

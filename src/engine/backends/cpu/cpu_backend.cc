@@ -33,6 +33,7 @@ CpuBackend::CpuBackend() {
   RegisterConvKernels(registry_);
   RegisterNormalizationKernels(registry_);
   RegisterReduceKernels(registry_);
+  RegisterRecurrentKernels(registry_);
   RegisterFusedKernels(registry_);
 }
 

@@ -50,6 +50,7 @@ void RegisterLinalgKernels(KernelRegistry& r);
 void RegisterConvKernels(KernelRegistry& r);
 void RegisterNormalizationKernels(KernelRegistry& r);
 void RegisterReduceKernels(KernelRegistry& r);
+void RegisterRecurrentKernels(KernelRegistry& r);
 // The fused operators of the ai.ipfs_accelerate domain that the optimizer emits.
 void RegisterFusedKernels(KernelRegistry& r);
 
