@@ -198,9 +198,36 @@ ConformanceResult RunConformanceCase(const std::string& dir, int threads) {
 
 namespace {
 
+// Cases whose expected outputs no runtime can reproduce or whose data contradict their model,
+// with the reason the report prints; everything else must pass.
+const char* KnownUncomparable(const std::string& name) {
+  static const std::pair<const char*, const char*> kCases[] = {
+      {"test_bernoulli",
+       "random output: the expected values are one draw of numpy's generator "
+       "(Bernoulli and RandomUniformLike are not implemented)"},
+      {"test_training_dropout",
+       "random output: training-mode Dropout draws a random mask (not "
+       "implemented; inference-mode Dropout is)"},
+      {"test_cast_FLOAT_to_BFLOAT16",
+       "the test data (onnx 1.12) truncates to bfloat16; we round "
+       "to nearest even, as onnx 1.14+ and ONNX Runtime do"},
+      {"test_castlike_FLOAT_to_BFLOAT16",
+       "the test data give input 'like' as uint16 [1] where "
+       "the model declares bfloat16 [3, 4]"},
+      {"test_castlike_BFLOAT16_to_FLOAT",
+       "the test data give input 'like' as float [1] where "
+       "the model declares [3, 4]"},
+  };
+  for (const auto& [prefix, why] : kCases) {
+    if (name.starts_with(prefix)) return why;
+  }
+  return nullptr;
+}
+
 ConformanceResult RunCaseHere(const std::string& dir, int threads) {
   ConformanceResult r;
   r.name = fs::path(dir).filename().string();
+  if (const char* why = KnownUncomparable(r.name)) return Skip(r, why);
   auto model = LoadModel(dir + "/model.onnx");
   if (!model.ok()) {
     if (model.status().message().find("string tensors") != std::string::npos)
