@@ -284,4 +284,13 @@ Result<Shape> GemmShape(const Node& node, const Shape& a, const Shape& b, bool t
   return Shape{trans_a ? a[1] : a[0], trans_b ? b[0] : b[1]};
 }
 
+Result<Shape> DetShape(const Node& node, const Shape& x) {
+  if (x.size() < 2 || x[x.size() - 1] != x[x.size() - 2]) {
+    return Invalid(node,
+                   "X must be [..., M, M] (square matrices in its last two dimensions), got " +
+                       ShapeToString(x));
+  }
+  return Shape(x.begin(), x.end() - 2);
+}
+
 }  // namespace ipfs_accelerate::engine::ops

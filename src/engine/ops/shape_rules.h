@@ -1,5 +1,5 @@
 // The output shapes of the ops that rearrange, cut, join or multiply tensors (Squeeze, Unsqueeze,
-// Flatten, Transpose, Reshape, Gather, Concat, Slice, Split, MatMul, Gemm), written once for
+// Flatten, Transpose, Reshape, Gather, Concat, Slice, Split, MatMul, Gemm, Det), written once for
 // every backend's kernels and the optimizer's shape inference, so they cannot disagree. Errors
 // name the node and what is wrong. (Convolution and pooling windows: ops/window.h; broadcasting:
 // ops/broadcast.h; Resize: ops/resize.h; the fused ops: ops/fused.h.)
@@ -72,5 +72,8 @@ Result<Shape> MatMulShape(const Node& node, const Shape& a, const Shape& b);
 // Gemm of 2-D `a` and `b`, each transposed when its flag is set: [M, N].
 Result<Shape> GemmShape(const Node& node, const Shape& a, const Shape& b, bool trans_a,
                         bool trans_b);
+
+// Det of `x` [..., M, M] (rank >= 2, the last two dimensions equal): x's leading dimensions.
+Result<Shape> DetShape(const Node& node, const Shape& x);
 
 }  // namespace ipfs_accelerate::engine::ops

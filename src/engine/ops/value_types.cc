@@ -27,6 +27,8 @@ const std::map<std::string, int>& SameAsInput() {
           "Upsample",
           // the recurrent operators
           "GRU", "LSTM", "RNN",
+          // detection and geometry
+          "Det", "GridSample", "MaxUnpool", "RoiAlign",
           // the fused operators of ai.ipfs_accelerate
           "Attention", "FusedMatMul", "NhwcConv", "NhwcMaxPool", "NhwcAveragePool",
           "NhwcGlobalAveragePool"}) {
@@ -47,7 +49,8 @@ const std::set<std::string>& BoolOutputs() {
 }
 
 const std::set<std::string>& Int64Outputs() {
-  static const std::set<std::string> ops = {"Shape", "Size", "NonZero", "ArgMax", "ArgMin"};
+  static const std::set<std::string> ops = {"Shape",  "Size",   "NonZero",
+                                            "ArgMax", "ArgMin", "NonMaxSuppression"};
   return ops;
 }
 

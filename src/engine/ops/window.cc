@@ -297,4 +297,65 @@ Result<WindowGeometry> ConvTransposeWindow(const Node& n, const Shape& x, const 
   return g;
 }
 
+Result<WindowGeometry> MaxUnpoolWindow(const Node& n, const Shape& x, const Shape* output_shape) {
+  if (x.size() < 3) return Error(n, "X must be [N, C, spatial...], got " + S(x));
+  if (!n.attr("kernel_shape")) return Error(n, "kernel_shape is required");
+  size_t nd = x.size() - 2;
+  WindowGeometry g;
+  g.nd = static_cast<int>(nd);
+  g.in.assign(x.begin() + 2, x.end());
+  g.kernel = IntsAttr(n, "kernel_shape", {});
+  g.strides = IntsAttr(n, "strides", std::vector<int64_t>(nd, 1));
+  g.dilations.assign(nd, 1);
+  std::vector<int64_t> pads = IntsAttr(n, "pads", std::vector<int64_t>(2 * nd, 0));
+  IA_RETURN_IF_ERROR(CheckList(n, "kernel_shape", g.kernel, nd, 1, nd));
+  IA_RETURN_IF_ERROR(CheckList(n, "strides", g.strides, nd, 1, nd));
+  IA_RETURN_IF_ERROR(CheckList(n, "pads", pads, 2 * nd, 0, nd));
+  g.pads_begin.assign(pads.begin(), pads.begin() + nd);
+  g.pads_end.assign(pads.begin() + nd, pads.end());
+  if (output_shape && output_shape->size() != x.size()) {
+    return Error(n, "output_shape " + S(*output_shape) + " must have X's rank " +
+                        std::to_string(x.size()) + " (X " + S(x) + ")");
+  }
+  g.out.resize(nd);
+  for (size_t i = 0; i < nd; ++i) {
+    if (g.in[i] < 1) return Error(n, "X " + S(x) + " has an empty spatial axis" + OnAxis(i));
+    // (in - 1) * strides + kernel_shape - pads_begin - pads_end, one step at a time.
+    int64_t out;
+    if (__builtin_mul_overflow(g.in[i] - 1, g.strides[i], &out) ||
+        __builtin_add_overflow(out, g.kernel[i], &out)) {
+      return Error(n, "strides " + S(g.strides) + " and kernel_shape " + S(g.kernel) +
+                          " make the output larger than a 64-bit size holds" + OnAxis(i));
+    }
+    out -= g.pads_begin[i];  // pads are non-negative, out positive: no overflow
+    out -= g.pads_end[i];
+    if (out < 1) {
+      return Error(
+          n, "pads " + S(pads) + " leave no output (size " + std::to_string(out) + ")" + OnAxis(i));
+    }
+    g.out[i] = out;
+  }
+  IA_RETURN_IF_ERROR(
+      SetOutput(n, g, x[0], x[1], "kernel_shape " + S(g.kernel) + ", strides " + S(g.strides)));
+  if (output_shape) {
+    for (size_t i = 0; i < x.size(); ++i) {
+      if ((*output_shape)[i] < g.output[i]) {
+        return Error(n, "output_shape " + S(*output_shape) +
+                            " is smaller than the unpooled shape " + S(g.output) + " (X " + S(x) +
+                            ", kernel_shape " + S(g.kernel) + ", strides " + S(g.strides) +
+                            ", pads " + S(pads) + ")");
+      }
+    }
+    int64_t count = 1;
+    for (int64_t d : *output_shape) {
+      if (__builtin_mul_overflow(count, d, &count)) {
+        return Error(
+            n, "output_shape " + S(*output_shape) + " has more elements than a 64-bit count holds");
+      }
+    }
+    g.output = *output_shape;
+  }
+  return g;
+}
+
 }  // namespace ipfs_accelerate::engine::ops

@@ -39,4 +39,11 @@ Result<WindowGeometry> PoolWindow(const Node& node, const Shape& x);
 // from strides, dilations, output_padding and pads, or from auto_pad or output_shape.
 Result<WindowGeometry> ConvTransposeWindow(const Node& node, const Shape& x, const Shape& w);
 
+// MaxUnpool: the pooling window it inverts, from kernel_shape (required), strides and pads. X
+// [N, C, in...] unpools to [N, C, out...] with out = (in - 1) * strides + kernel_shape - pads
+// (begin and end): the block I's flat indices address. `output` is that block's shape, or
+// `output_shape` when given (of X's rank and at least the block's size on every axis, N and C
+// too): the block then sits at its start and zeros fill the rest, as in the ONNX reference.
+Result<WindowGeometry> MaxUnpoolWindow(const Node& node, const Shape& x, const Shape* output_shape);
+
 }  // namespace ipfs_accelerate::engine::ops

@@ -26,6 +26,11 @@ KernelRegistry::All() const {
   return {kernels_.begin(), kernels_.end()};
 }
 
+// Detection and geometry (detection.cc, grid_sample.cc) and Det (linalg_det.cc).
+void RegisterDetectionKernels(KernelRegistry& r);
+void RegisterGridSampleKernels(KernelRegistry& r);
+void RegisterDetKernels(KernelRegistry& r);
+
 CpuBackend::CpuBackend() {
   RegisterElementwiseKernels(registry_);
   RegisterTensorKernels(registry_);
@@ -34,6 +39,9 @@ CpuBackend::CpuBackend() {
   RegisterNormalizationKernels(registry_);
   RegisterReduceKernels(registry_);
   RegisterRecurrentKernels(registry_);
+  RegisterDetectionKernels(registry_);
+  RegisterGridSampleKernels(registry_);
+  RegisterDetKernels(registry_);
   RegisterFusedKernels(registry_);
 }
 
