@@ -26,6 +26,9 @@ KernelRegistry::All() const {
   return {kernels_.begin(), kernels_.end()};
 }
 
+// Registered here rather than in cpu_backend.h, as the newer kernel files do.
+void RegisterTfIdfVectorizerKernels(KernelRegistry& r);
+
 CpuBackend::CpuBackend() {
   RegisterElementwiseKernels(registry_);
   RegisterTensorKernels(registry_);
@@ -35,6 +38,7 @@ CpuBackend::CpuBackend() {
   RegisterReduceKernels(registry_);
   RegisterRecurrentKernels(registry_);
   RegisterFusedKernels(registry_);
+  RegisterTfIdfVectorizerKernels(registry_);
 }
 
 bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,
