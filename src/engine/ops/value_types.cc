@@ -103,6 +103,8 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
     out[0] = DType::kInt32;
   } else if (op == "QLinearMatMul" || op == "QLinearConv") {
     out[0] = At(in, 7);
+  } else if (op == "TfIdfVectorizer") {
+    out[0] = DType::kFloat32;
   } else if (op == "MaxPool") {
     out[0] = At(in, 0);
     if (out.size() > 1) out[1] = DType::kInt64;

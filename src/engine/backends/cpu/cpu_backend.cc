@@ -26,10 +26,13 @@ KernelRegistry::All() const {
   return {kernels_.begin(), kernels_.end()};
 }
 
-// Detection and geometry (detection.cc, grid_sample.cc) and Det (linalg_det.cc).
+// Registration functions of the kernel files declared here rather than in cpu_backend.h (a
+// change there recompiles every kernel): detection.cc, grid_sample.cc, linalg_det.cc and
+// tfidf_vectorizer.cc.
 void RegisterDetectionKernels(KernelRegistry& r);
 void RegisterGridSampleKernels(KernelRegistry& r);
 void RegisterDetKernels(KernelRegistry& r);
+void RegisterTfIdfVectorizerKernels(KernelRegistry& r);
 
 CpuBackend::CpuBackend() {
   RegisterElementwiseKernels(registry_);
@@ -43,6 +46,7 @@ CpuBackend::CpuBackend() {
   RegisterGridSampleKernels(registry_);
   RegisterDetKernels(registry_);
   RegisterFusedKernels(registry_);
+  RegisterTfIdfVectorizerKernels(registry_);
 }
 
 bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,
