@@ -51,6 +51,7 @@ void RegisterConvKernels(KernelRegistry& r);
 void RegisterNormalizationKernels(KernelRegistry& r);
 void RegisterReduceKernels(KernelRegistry& r);
 void RegisterRecurrentKernels(KernelRegistry& r);
+void RegisterSignalKernels(KernelRegistry& r);
 // The fused operators of the ai.ipfs_accelerate domain that the optimizer emits.
 void RegisterFusedKernels(KernelRegistry& r);
 
