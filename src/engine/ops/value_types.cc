@@ -29,6 +29,8 @@ const std::map<std::string, int>& SameAsInput() {
           "GRU", "LSTM", "RNN",
           // detection and geometry
           "Det", "GridSample", "MaxUnpool", "RoiAlign",
+          // the signal operators that transform their input
+          "DFT", "STFT",
           // the fused operators of ai.ipfs_accelerate
           "Attention", "FusedMatMul", "NhwcConv", "NhwcMaxPool", "NhwcAveragePool",
           "NhwcGlobalAveragePool"}) {
@@ -105,6 +107,9 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
     out[0] = At(in, 7);
   } else if (op == "TfIdfVectorizer") {
     out[0] = DType::kFloat32;
+  } else if (op == "HannWindow" || op == "HammingWindow" || op == "BlackmanWindow" ||
+             op == "MelWeightMatrix") {
+    out[0] = AttrType(node, "output_datatype", DType::kFloat32);
   } else if (op == "MaxPool") {
     out[0] = At(in, 0);
     if (out.size() > 1) out[1] = DType::kInt64;

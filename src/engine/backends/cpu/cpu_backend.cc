@@ -27,9 +27,10 @@ KernelRegistry::All() const {
 }
 
 // Registration functions of the kernel files declared here rather than in cpu_backend.h (a
-// change there recompiles every kernel): detection.cc, grid_sample.cc, linalg_det.cc and
-// tfidf_vectorizer.cc.
+// change there recompiles every kernel): detection.cc, grid_sample.cc, linalg_det.cc, signal.cc
+// and tfidf_vectorizer.cc.
 void RegisterDetectionKernels(KernelRegistry& r);
+void RegisterSignalKernels(KernelRegistry& r);
 void RegisterGridSampleKernels(KernelRegistry& r);
 void RegisterDetKernels(KernelRegistry& r);
 void RegisterTfIdfVectorizerKernels(KernelRegistry& r);
@@ -45,6 +46,7 @@ CpuBackend::CpuBackend() {
   RegisterDetectionKernels(registry_);
   RegisterGridSampleKernels(registry_);
   RegisterDetKernels(registry_);
+  RegisterSignalKernels(registry_);
   RegisterFusedKernels(registry_);
   RegisterTfIdfVectorizerKernels(registry_);
 }
