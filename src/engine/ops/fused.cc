@@ -3,6 +3,7 @@
 #include <limits>
 #include <utility>
 
+#include "engine/ops/attributes.h"
 #include "engine/ops/broadcast.h"
 
 namespace ipfs_accelerate::engine::ops {
@@ -31,26 +32,6 @@ size_t ParamCount(ActivationKind kind) {
     default:
       return 0;
   }
-}
-
-Status Invalid(const Node& n, const std::string& message) {
-  return Status::InvalidArgument(n.Describe() + ": " + message);
-}
-
-// Attribute `name` of `n` when it has kind `kind`; null when absent; an error when of another kind.
-Result<const Attribute*> Typed(const Node& n, const char* name, Attribute::Kind kind) {
-  const Attribute* a = n.attr(name);
-  if (a && a->kind != kind)
-    return Invalid(n, std::string("attribute ") + name + " has the wrong type");
-  return a;
-}
-Result<int64_t> IntOr(const Node& n, const char* name, int64_t fallback) {
-  IA_ASSIGN_OR_RETURN(const Attribute* a, Typed(n, name, Attribute::Kind::kInt));
-  return a ? a->i : fallback;
-}
-Result<float> FloatOr(const Node& n, const char* name, float fallback) {
-  IA_ASSIGN_OR_RETURN(const Attribute* a, Typed(n, name, Attribute::Kind::kFloat));
-  return a ? a->f : fallback;
 }
 
 Node MakeNode(const std::string& op, const std::string& name, std::vector<std::string> inputs,
@@ -122,7 +103,7 @@ std::optional<Activation> ActivationOfNode(const Graph& g, const Node& n) {
 }
 
 Result<Activation> ReadActivation(const Node& n) {
-  IA_ASSIGN_OR_RETURN(const Attribute* word, Typed(n, "activation", Attribute::Kind::kString));
+  IA_ASSIGN_OR_RETURN(const Attribute* word, TypedAttr(n, "activation", Attribute::Kind::kString));
   const std::string name = word ? word->s : "";
   Activation a;
   bool known = false;
@@ -132,12 +113,13 @@ Result<Activation> ReadActivation(const Node& n) {
       known = true;
     }
   }
-  if (!known) return Invalid(n, "unknown activation '" + name + "'");
-  IA_ASSIGN_OR_RETURN(const Attribute* p, Typed(n, "activation_params", Attribute::Kind::kFloats));
+  if (!known) return NodeError(n, "unknown activation '" + name + "'");
+  IA_ASSIGN_OR_RETURN(const Attribute* p,
+                      TypedAttr(n, "activation_params", Attribute::Kind::kFloats));
   const size_t need = ParamCount(a.kind), have = p ? p->floats.size() : 0;
   if (have < need) {
-    return Invalid(n, "activation " + name + " needs " + std::to_string(need) +
-                          " activation_params, got " + std::to_string(have));
+    return NodeError(n, "activation " + name + " needs " + std::to_string(need) +
+                            " activation_params, got " + std::to_string(have));
   }
   if (need > 0) a.p0 = p->floats[0];
   if (need > 1) a.p1 = p->floats[1];
@@ -167,9 +149,9 @@ Node MakeFusedMatMul(const std::string& name, std::vector<std::string> inputs,
 
 Result<FusedMatMulAttrs> ReadFusedMatMul(const Node& n) {
   FusedMatMulAttrs a;
-  IA_ASSIGN_OR_RETURN(int64_t tb, IntOr(n, "trans_b", 0));
+  IA_ASSIGN_OR_RETURN(int64_t tb, IntAttrOr(n, "trans_b", 0));
   a.trans_b = tb != 0;
-  IA_ASSIGN_OR_RETURN(a.alpha, FloatOr(n, "alpha", 1.f));
+  IA_ASSIGN_OR_RETURN(a.alpha, FloatAttrOr(n, "alpha", 1.f));
   IA_ASSIGN_OR_RETURN(a.activation, ReadActivation(n));
   return a;
 }
@@ -177,13 +159,13 @@ Result<FusedMatMulAttrs> ReadFusedMatMul(const Node& n) {
 Result<Shape> FusedMatMulShape(const Node& n, const Shape& a, const Shape& b) {
   IA_ASSIGN_OR_RETURN(FusedMatMulAttrs attrs, ReadFusedMatMul(n));
   if (a.empty() || b.size() != 2) {
-    return Invalid(n, "wants A of rank >= 1 and a 2-D B, got " + ShapeToString(a) + " and " +
-                          ShapeToString(b));
+    return NodeError(n, "wants A of rank >= 1 and a 2-D B, got " + ShapeToString(a) + " and " +
+                            ShapeToString(b));
   }
   const int64_t k = attrs.trans_b ? b[1] : b[0], cols = attrs.trans_b ? b[0] : b[1];
   if (a.back() != k) {
-    return Invalid(n, "inner dimensions differ: " + ShapeToString(a) + " x " + ShapeToString(b) +
-                          (attrs.trans_b ? "^T" : ""));
+    return NodeError(n, "inner dimensions differ: " + ShapeToString(a) + " x " + ShapeToString(b) +
+                            (attrs.trans_b ? "^T" : ""));
   }
   Shape out(a.begin(), a.end() - 1);
   out.push_back(cols);
@@ -202,29 +184,29 @@ Node MakeAttention(const std::string& name, std::vector<std::string> inputs,
 
 Result<AttentionAttrs> ReadAttention(const Node& n) {
   AttentionAttrs a;
-  IA_ASSIGN_OR_RETURN(a.scale, FloatOr(n, "scale", 1.f));
-  IA_ASSIGN_OR_RETURN(a.softmax_axis, IntOr(n, "softmax_axis", -1));
-  IA_ASSIGN_OR_RETURN(a.softmax_opset, IntOr(n, "softmax_opset", 13));
+  IA_ASSIGN_OR_RETURN(a.scale, FloatAttrOr(n, "scale", 1.f));
+  IA_ASSIGN_OR_RETURN(a.softmax_axis, IntAttrOr(n, "softmax_axis", -1));
+  IA_ASSIGN_OR_RETURN(a.softmax_opset, IntAttrOr(n, "softmax_opset", 13));
   return a;
 }
 
 Result<AttentionShapes> AttentionShape(const Node& n, const std::vector<const Shape*>& in) {
-  if (in.size() < 3 || !in[0] || !in[1] || !in[2]) return Invalid(n, "needs Q, K and V");
+  if (in.size() < 3 || !in[0] || !in[1] || !in[2]) return NodeError(n, "needs Q, K and V");
   if (in.size() > 4 && in[4] && (in.size() < 6 || !in[5])) {
-    return Invalid(n, "the where condition (input 4) needs its other value (input 5)");
+    return NodeError(n, "the where condition (input 4) needs its other value (input 5)");
   }
   const Shape &q = *in[0], &k = *in[1], &v = *in[2];
   if (q.size() < 2 || k.size() < 2 || v.size() < 2) {
-    return Invalid(n, "Q, K and V must have rank >= 2, got " + ShapeToString(q) + ", " +
-                          ShapeToString(k) + ", " + ShapeToString(v));
+    return NodeError(n, "Q, K and V must have rank >= 2, got " + ShapeToString(q) + ", " +
+                            ShapeToString(k) + ", " + ShapeToString(v));
   }
   if (k[k.size() - 2] != q.back() || v[v.size() - 2] != k.back()) {
-    return Invalid(n, "Q " + ShapeToString(q) + ", K " + ShapeToString(k) + " and V " +
-                          ShapeToString(v) + " do not chain");
+    return NodeError(n, "Q " + ShapeToString(q) + ", K " + ShapeToString(k) + " and V " +
+                            ShapeToString(v) + " do not chain");
   }
   auto batch = [](const Shape& t) { return Shape(t.begin(), t.end() - 2); };
   auto qk = BroadcastShapes({batch(q), batch(k)});
-  if (!qk.ok()) return Invalid(n, "the batch dimensions of Q and K do not broadcast");
+  if (!qk.ok()) return NodeError(n, "the batch dimensions of Q and K do not broadcast");
   Shape scores = *qk;
   scores.push_back(q[q.size() - 2]);
   scores.push_back(k.back());
@@ -234,9 +216,9 @@ Result<AttentionShapes> AttentionShape(const Node& n, const std::vector<const Sh
   }
   auto full = BroadcastShapes(all);
   if (!full.ok())
-    return Invalid(n, "the masks do not broadcast to the scores " + ShapeToString(scores));
+    return NodeError(n, "the masks do not broadcast to the scores " + ShapeToString(scores));
   auto out = BroadcastShapes({batch(*full), batch(v)});
-  if (!out.ok()) return Invalid(n, "V's batch dimensions do not broadcast with the scores'");
+  if (!out.ok()) return NodeError(n, "V's batch dimensions do not broadcast with the scores'");
   AttentionShapes r{*full, *out};
   r.output.push_back(q[q.size() - 2]);
   r.output.push_back(v.back());
@@ -251,10 +233,10 @@ Node MakeGelu(const std::string& name, const std::string& input, const std::stri
 }
 
 Result<bool> ReadGeluTanh(const Node& n) {
-  IA_ASSIGN_OR_RETURN(const Attribute* a, Typed(n, "approximate", Attribute::Kind::kString));
+  IA_ASSIGN_OR_RETURN(const Attribute* a, TypedAttr(n, "approximate", Attribute::Kind::kString));
   const std::string approx = a ? a->s : "none";
   if (approx != "none" && approx != "tanh") {
-    return Invalid(n, "approximate must be \"none\" or \"tanh\", got \"" + approx + "\"");
+    return NodeError(n, "approximate must be \"none\" or \"tanh\", got \"" + approx + "\"");
   }
   return approx == "tanh";
 }

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <limits>
 
+#include "engine/ops/attributes.h"
+
 namespace ipfs_accelerate::engine::ops {
 namespace {
 
@@ -29,18 +31,6 @@ constexpr ActivationInfo kActivations[] = {
     {"Softsign", RnnActivationKind::kSoftsign, false, false, 0.f, 0.f},
     {"Softplus", RnnActivationKind::kSoftplus, false, false, 0.f, 0.f}};
 
-Status Invalid(const Node& n, const std::string& message) {
-  return Status::InvalidArgument(n.Describe() + ": " + message);
-}
-
-// Attribute `name` of `n` when it has kind `kind`; null when absent; an error when of another kind.
-Result<const Attribute*> Typed(const Node& n, const char* name, Attribute::Kind kind) {
-  const Attribute* a = n.attr(name);
-  if (a && a->kind != kind)
-    return Invalid(n, std::string("attribute ") + name + " has the wrong type");
-  return a;
-}
-
 // The entry of kActivations named `word`, compared without regard to case; null if none.
 const ActivationInfo* FindActivation(const std::string& word) {
   auto lower = [](std::string s) {
@@ -63,7 +53,8 @@ Result<std::vector<std::vector<std::string>>> ActivationNames(const Node& n,
       : a.op == RecurrentOp::kGru ? std::vector<std::string>{"Sigmoid", "Tanh"}
                                   : std::vector<std::string>{"Sigmoid", "Tanh", "Tanh"};
   const size_t per = defaults.size(), dirs = static_cast<size_t>(a.num_directions);
-  IA_ASSIGN_OR_RETURN(const Attribute* attr, Typed(n, "activations", Attribute::Kind::kStrings));
+  IA_ASSIGN_OR_RETURN(const Attribute* attr,
+                      TypedAttr(n, "activations", Attribute::Kind::kStrings));
   std::vector<std::string> names = attr ? attr->strings : std::vector<std::string>{};
   if (names.empty()) {
     for (size_t d = 0; d < dirs; ++d) names.insert(names.end(), defaults.begin(), defaults.end());
@@ -72,10 +63,10 @@ Result<std::vector<std::vector<std::string>>> ActivationNames(const Node& n,
   // the first.
   if (a.op == RecurrentOp::kRnn && dirs == 1 && names.size() == 2) names.resize(1);
   if (names.size() != per * dirs) {
-    return Invalid(n, "activations lists " + std::to_string(names.size()) + " functions; " +
-                          n.op_type + " takes " + std::to_string(per) + " per direction (" +
-                          std::to_string(per * dirs) + " for " + std::to_string(dirs) +
-                          " direction" + (dirs > 1 ? "s)" : ")"));
+    return NodeError(n, "activations lists " + std::to_string(names.size()) + " functions; " +
+                            n.op_type + " takes " + std::to_string(per) + " per direction (" +
+                            std::to_string(per * dirs) + " for " + std::to_string(dirs) +
+                            " direction" + (dirs > 1 ? "s)" : ")"));
   }
   std::vector<std::vector<std::string>> out(dirs);
   for (size_t d = 0; d < dirs; ++d)
@@ -88,9 +79,9 @@ Result<std::vector<std::vector<std::string>>> ActivationNames(const Node& n,
 Status ReadActivations(const Node& n, RecurrentAttrs& a) {
   IA_ASSIGN_OR_RETURN(auto names, ActivationNames(n, a));
   IA_ASSIGN_OR_RETURN(const Attribute* alpha_attr,
-                      Typed(n, "activation_alpha", Attribute::Kind::kFloats));
+                      TypedAttr(n, "activation_alpha", Attribute::Kind::kFloats));
   IA_ASSIGN_OR_RETURN(const Attribute* beta_attr,
-                      Typed(n, "activation_beta", Attribute::Kind::kFloats));
+                      TypedAttr(n, "activation_beta", Attribute::Kind::kFloats));
   const std::vector<float> alphas = alpha_attr ? alpha_attr->floats : std::vector<float>{};
   const std::vector<float> betas = beta_attr ? beta_attr->floats : std::vector<float>{};
   size_t next_alpha = 0, next_beta = 0;
@@ -99,10 +90,10 @@ Status ReadActivations(const Node& n, RecurrentAttrs& a) {
     for (const std::string& name : direction) {
       const ActivationInfo* info = FindActivation(name);
       if (!info) {
-        return Invalid(n, "unknown activation '" + name +
-                              "' (expected Relu, Tanh, Sigmoid, Affine, LeakyRelu, "
-                              "ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign or "
-                              "Softplus)");
+        return NodeError(n, "unknown activation '" + name +
+                                "' (expected Relu, Tanh, Sigmoid, Affine, LeakyRelu, "
+                                "ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign or "
+                                "Softplus)");
       }
       RnnActivation act{info->kind, info->alpha, info->beta};
       if (info->takes_alpha && next_alpha < alphas.size()) act.alpha = alphas[next_alpha++];
@@ -130,16 +121,17 @@ Result<RecurrentAttrs> ReadRecurrent(const Node& n) {
     a.op = RecurrentOp::kLstm;
     a.gates = 4;
   } else {
-    return Invalid(n, "is not RNN, GRU or LSTM");
+    return NodeError(n, "is not RNN, GRU or LSTM");
   }
-  IA_ASSIGN_OR_RETURN(const Attribute* hidden, Typed(n, "hidden_size", Attribute::Kind::kInt));
+  IA_ASSIGN_OR_RETURN(const Attribute* hidden, TypedAttr(n, "hidden_size", Attribute::Kind::kInt));
   if (hidden) {
     if (hidden->i <= 0) {
-      return Invalid(n, "hidden_size must be positive, got " + std::to_string(hidden->i));
+      return NodeError(n, "hidden_size must be positive, got " + std::to_string(hidden->i));
     }
     a.hidden_size = hidden->i;
   }
-  IA_ASSIGN_OR_RETURN(const Attribute* direction, Typed(n, "direction", Attribute::Kind::kString));
+  IA_ASSIGN_OR_RETURN(const Attribute* direction,
+                      TypedAttr(n, "direction", Attribute::Kind::kString));
   const std::string dir = direction ? direction->s : "forward";
   if (dir == "forward") {
     a.direction = RnnDirection::kForward;
@@ -149,28 +141,29 @@ Result<RecurrentAttrs> ReadRecurrent(const Node& n) {
     a.direction = RnnDirection::kBidirectional;
     a.num_directions = 2;
   } else {
-    return Invalid(n, "direction '" + dir + "' is not forward, reverse or bidirectional");
+    return NodeError(n, "direction '" + dir + "' is not forward, reverse or bidirectional");
   }
   // Opsets before 14 have no layout attribute.
-  IA_ASSIGN_OR_RETURN(const Attribute* layout, Typed(n, "layout", Attribute::Kind::kInt));
+  IA_ASSIGN_OR_RETURN(const Attribute* layout, TypedAttr(n, "layout", Attribute::Kind::kInt));
   if (layout && n.opset >= 14) {
     if (layout->i != 0 && layout->i != 1) {
-      return Invalid(n, "layout must be 0 or 1, got " + std::to_string(layout->i));
+      return NodeError(n, "layout must be 0 or 1, got " + std::to_string(layout->i));
     }
     a.layout = layout->i;
   }
-  IA_ASSIGN_OR_RETURN(const Attribute* clip, Typed(n, "clip", Attribute::Kind::kFloat));
+  IA_ASSIGN_OR_RETURN(const Attribute* clip, TypedAttr(n, "clip", Attribute::Kind::kFloat));
   if (clip) {
     if (!(clip->f > 0.f))
-      return Invalid(n, "clip must be positive, got " + std::to_string(clip->f));
+      return NodeError(n, "clip must be positive, got " + std::to_string(clip->f));
     a.clip = clip->f;
   }
   if (a.op == RecurrentOp::kLstm) {
-    IA_ASSIGN_OR_RETURN(const Attribute* f, Typed(n, "input_forget", Attribute::Kind::kInt));
+    IA_ASSIGN_OR_RETURN(const Attribute* f, TypedAttr(n, "input_forget", Attribute::Kind::kInt));
     a.input_forget = f && f->i != 0;
   }
   if (a.op == RecurrentOp::kGru) {
-    IA_ASSIGN_OR_RETURN(const Attribute* l, Typed(n, "linear_before_reset", Attribute::Kind::kInt));
+    IA_ASSIGN_OR_RETURN(const Attribute* l,
+                        TypedAttr(n, "linear_before_reset", Attribute::Kind::kInt));
     a.linear_before_reset = l && l->i != 0;
   }
   IA_RETURN_IF_ERROR(ReadActivations(n, a));
@@ -181,14 +174,14 @@ Result<RecurrentShapes> RecurrentShape(const Node& n, const RecurrentAttrs& a,
                                        const std::vector<const Shape*>& inputs) {
   auto in = [&](size_t i) { return i < inputs.size() ? inputs[i] : nullptr; };
   const Shape *x = in(0), *w = in(1), *r = in(2);
-  if (!x || !w || !r) return Invalid(n, "needs inputs X, W and R");
+  if (!x || !w || !r) return NodeError(n, "needs inputs X, W and R");
   const char* x_dims = a.layout == 0 ? "[seq_length, batch_size, input_size]"
                                      : "[batch_size, seq_length, input_size] (layout 1)";
   if (x->size() != 3)
-    return Invalid(n, "X must have rank 3 " + std::string(x_dims) + ", got " + S(*x));
+    return NodeError(n, "X must have rank 3 " + std::string(x_dims) + ", got " + S(*x));
   if (r->size() != 3) {
-    return Invalid(n, "R must have rank 3 [num_directions, " + std::to_string(a.gates) +
-                          "*hidden_size, hidden_size], got " + S(*r));
+    return NodeError(n, "R must have rank 3 [num_directions, " + std::to_string(a.gates) +
+                            "*hidden_size, hidden_size], got " + S(*r));
   }
   RecurrentShapes s;
   s.seq_length = (*x)[a.layout == 0 ? 0 : 1];
@@ -197,9 +190,9 @@ Result<RecurrentShapes> RecurrentShape(const Node& n, const RecurrentAttrs& a,
   s.hidden_size = a.hidden_size > 0 ? a.hidden_size : (*r)[2];
   const int64_t dirs = a.num_directions, h = s.hidden_size, g = a.gates;
   if (h <= 0 || h > std::numeric_limits<int32_t>::max()) {
-    return Invalid(n, "hidden_size " + std::to_string(h) + " (from " +
-                          (a.hidden_size > 0 ? "the attribute" : "R's shape " + S(*r)) +
-                          ") is out of range");
+    return NodeError(n, "hidden_size " + std::to_string(h) + " (from " +
+                            (a.hidden_size > 0 ? "the attribute" : "R's shape " + S(*r)) +
+                            ") is out of range");
   }
   s.y =
       a.layout == 0 ? Shape{s.seq_length, dirs, s.batch, h} : Shape{s.batch, s.seq_length, dirs, h};
@@ -208,7 +201,8 @@ Result<RecurrentShapes> RecurrentShape(const Node& n, const RecurrentAttrs& a,
     int64_t count = 1;
     for (int64_t v : s.y) {
       if (__builtin_mul_overflow(count, v, &count)) {
-        return Invalid(n, "Y of shape " + S(s.y) + " has more elements than a 64-bit count holds");
+        return NodeError(n,
+                         "Y of shape " + S(s.y) + " has more elements than a 64-bit count holds");
       }
     }
   }
@@ -219,8 +213,8 @@ Result<RecurrentShapes> RecurrentShape(const Node& n, const RecurrentAttrs& a,
   auto check = [&](size_t i, const char* name, const Shape& want, const std::string& dims) {
     const Shape* got = in(i);
     if (!got || *got == want) return Status::Ok();
-    return Invalid(n, std::string(name) + " has shape " + S(*got) + "; expected " + S(want) + " (" +
-                          dims + with_h + ")");
+    return NodeError(n, std::string(name) + " has shape " + S(*got) + "; expected " + S(want) +
+                            " (" + dims + with_h + ")");
   };
   IA_RETURN_IF_ERROR(
       check(1, "W", {dirs, g * h, s.input_size}, "[num_directions, " + gh + ", input_size]"));
@@ -240,9 +234,9 @@ Result<RecurrentShapes> RecurrentShape(const Node& n, const RecurrentAttrs& a,
 Status CheckSequenceLengths(const Node& n, const int32_t* lens, int64_t batch, int64_t seq_length) {
   for (int64_t b = 0; b < batch; ++b) {
     if (lens[b] < 0 || lens[b] > seq_length) {
-      return Invalid(n, "sequence_lens[" + std::to_string(b) + "] is " + std::to_string(lens[b]) +
-                            "; each length must lie in [0, " + std::to_string(seq_length) +
-                            "] (seq_length)");
+      return NodeError(n, "sequence_lens[" + std::to_string(b) + "] is " + std::to_string(lens[b]) +
+                              "; each length must lie in [0, " + std::to_string(seq_length) +
+                              "] (seq_length)");
     }
   }
   return Status::Ok();

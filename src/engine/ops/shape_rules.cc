@@ -3,15 +3,12 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/ops/attributes.h"
 #include "engine/ops/axis.h"
 #include "engine/ops/broadcast.h"
 
 namespace ipfs_accelerate::engine::ops {
 namespace {
-
-Status Invalid(const Node& node, const std::string& message) {
-  return Status::InvalidArgument(node.Describe() + ": " + message);
-}
 
 std::string Ints(const std::vector<int64_t>& v) { return ShapeToString(v); }
 
@@ -26,8 +23,8 @@ Result<Shape> SqueezeShape(const Node& node, const Shape& x, const std::vector<i
     for (int64_t a : *axes) {
       IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(node, a, rank, "axes entry"));
       if (x[ax] != 1) {
-        return Invalid(node, "cannot squeeze axis " + std::to_string(a) + " of shape " +
-                                 ShapeToString(x) + ": its size is not 1");
+        return NodeError(node, "cannot squeeze axis " + std::to_string(a) + " of shape " +
+                                   ShapeToString(x) + ": its size is not 1");
       }
       drop[ax] = true;
     }
@@ -45,7 +42,7 @@ Result<Shape> UnsqueezeShape(const Node& node, const Shape& x, const std::vector
   for (int64_t a : axes) {
     IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(node, a, rank, "axes entry"));
     if (added[ax]) {
-      return Invalid(node, "axes repeat axis " + std::to_string(a));
+      return NodeError(node, "axes repeat axis " + std::to_string(a));
     }
     added[ax] = true;
   }
@@ -58,7 +55,7 @@ Result<Shape> UnsqueezeShape(const Node& node, const Shape& x, const std::vector
 Result<Shape> FlattenShape(const Node& node, const Shape& x, int64_t axis) {
   const auto rank = static_cast<int64_t>(x.size());
   if (axis < -rank || axis > rank) {
-    return Invalid(
+    return NodeError(
         node, "axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
   }
   if (axis < 0) axis += rank;
@@ -74,14 +71,14 @@ Result<std::vector<int64_t>> TransposePerm(const Node& node, int64_t rank,
     for (int64_t i = rank - 1; i >= 0; --i) perm.push_back(i);
   }
   if (static_cast<int64_t>(perm.size()) != rank) {
-    return Invalid(node, "perm has " + std::to_string(perm.size()) +
-                             " entries for an input of rank " + std::to_string(rank));
+    return NodeError(node, "perm has " + std::to_string(perm.size()) +
+                               " entries for an input of rank " + std::to_string(rank));
   }
   std::vector<bool> seen(static_cast<size_t>(rank), false);
   for (int64_t& p : perm) {
     IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(node, p, rank, "perm entry"));
     if (seen[ax]) {
-      return Invalid(node, "perm is not a permutation (axis " + std::to_string(ax) + " repeats)");
+      return NodeError(node, "perm is not a permutation (axis " + std::to_string(ax) + " repeats)");
     }
     seen[ax] = true;
     p = ax;
@@ -101,40 +98,40 @@ Result<Shape> ReshapeShape(const Node& node, const Shape& x, Shape target, bool 
   int infer = -1;
   for (size_t i = 0; i < target.size(); ++i) {
     if (target[i] == 0 && !allowzero) {
-      if (i >= x.size()) return Invalid(node, "0 in shape refers past the input's rank");
+      if (i >= x.size()) return NodeError(node, "0 in shape refers past the input's rank");
       target[i] = x[i];
     }
     if (target[i] == -1) {
-      if (infer >= 0) return Invalid(node, "shape has more than one -1");
+      if (infer >= 0) return NodeError(node, "shape has more than one -1");
       infer = static_cast<int>(i);
     } else if (target[i] < 0) {
-      return Invalid(node, "invalid dimension " + std::to_string(target[i]) + " in shape");
+      return NodeError(node, "invalid dimension " + std::to_string(target[i]) + " in shape");
     } else if (__builtin_mul_overflow(known, target[i], &known)) {
-      return Invalid(node, "shape " + Ints(target) + " has too many elements");
+      return NodeError(node, "shape " + Ints(target) + " has too many elements");
     }
   }
   if (infer >= 0) {
     if (known == 0 || numel % known != 0) {
-      return Invalid(node, "cannot reshape " + ShapeToString(x) + " to " + Ints(target));
+      return NodeError(node, "cannot reshape " + ShapeToString(x) + " to " + Ints(target));
     }
     target[infer] = numel / known;
   } else if (known != numel) {
-    return Invalid(node, "cannot reshape " + ShapeToString(x) + " to " + Ints(target));
+    return NodeError(node, "cannot reshape " + ShapeToString(x) + " to " + Ints(target));
   }
   return target;
 }
 
 Result<Shape> ExpandShape(const Node& node, const Shape& x, const Shape& target) {
   for (int64_t d : target) {
-    if (d < 0) return Invalid(node, "shape " + Ints(target) + " has a negative dimension");
+    if (d < 0) return NodeError(node, "shape " + Ints(target) + " has a negative dimension");
   }
   auto out = BroadcastShapes({x, target});
-  if (!out.ok()) return Invalid(node, out.status().message());
+  if (!out.ok()) return NodeError(node, out.status().message());
   return out;
 }
 
 Result<Shape> GatherShape(const Node& node, const Shape& data, const Shape& indices, int64_t axis) {
-  if (data.empty()) return Invalid(node, "data must have rank >= 1");
+  if (data.empty()) return NodeError(node, "data must have rank >= 1");
   IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(node, axis, static_cast<int64_t>(data.size())));
   Shape out(data.begin(), data.begin() + ax);
   out.insert(out.end(), indices.begin(), indices.end());
@@ -143,7 +140,7 @@ Result<Shape> GatherShape(const Node& node, const Shape& data, const Shape& indi
 }
 
 Result<Shape> ConcatShape(const Node& node, const std::vector<Shape>& inputs, int64_t axis) {
-  if (inputs.empty()) return Invalid(node, "needs at least one input");
+  if (inputs.empty()) return NodeError(node, "needs at least one input");
   const Shape& first = inputs[0];
   IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(node, axis, static_cast<int64_t>(first.size())));
   Shape out = first;
@@ -152,12 +149,12 @@ Result<Shape> ConcatShape(const Node& node, const std::vector<Shape>& inputs, in
     bool ok = s.size() == first.size();
     for (size_t d = 0; ok && d < s.size(); ++d) ok = static_cast<int>(d) == ax || s[d] == first[d];
     if (!ok) {
-      return Invalid(node, "input " + std::to_string(i) + " " + ShapeToString(s) +
-                               " does not match input 0 " + ShapeToString(first) +
-                               " outside axis " + std::to_string(ax));
+      return NodeError(node, "input " + std::to_string(i) + " " + ShapeToString(s) +
+                                 " does not match input 0 " + ShapeToString(first) +
+                                 " outside axis " + std::to_string(ax));
     }
     if (__builtin_add_overflow(out[ax], s[ax], &out[ax])) {
-      return Invalid(node, "the concatenated axis is too long");
+      return NodeError(node, "the concatenated axis is too long");
     }
   }
   return out;
@@ -167,23 +164,23 @@ Result<std::vector<SliceAxis>> SliceAxes(const Node& node, const Shape& x,
                                          const std::vector<int64_t>& starts,
                                          const std::vector<int64_t>& ends,
                                          std::vector<int64_t> axes, std::vector<int64_t> steps) {
-  if (starts.size() != ends.size()) return Invalid(node, "starts and ends differ in length");
+  if (starts.size() != ends.size()) return NodeError(node, "starts and ends differ in length");
   if (axes.empty()) {
     for (size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<int64_t>(i));
   }
   if (steps.empty()) steps.assign(starts.size(), 1);
   if (axes.size() != starts.size() || steps.size() != starts.size()) {
-    return Invalid(node, "starts, ends, axes and steps must have the same length");
+    return NodeError(node, "starts, ends, axes and steps must have the same length");
   }
   const auto rank = static_cast<int64_t>(x.size());
   std::vector<bool> seen(x.size(), false);
   std::vector<SliceAxis> out;
   for (size_t i = 0; i < starts.size(); ++i) {
     IA_ASSIGN_OR_RETURN(int ax, NormalizeAxis(node, axes[i], rank, "axes entry"));
-    if (seen[ax]) return Invalid(node, "axes repeat axis " + std::to_string(ax));
+    if (seen[ax]) return NodeError(node, "axes repeat axis " + std::to_string(ax));
     seen[ax] = true;
     const int64_t dim = x[ax], step = steps[i];
-    if (step == 0) return Invalid(node, "steps must not be 0");
+    if (step == 0) return NodeError(node, "steps must not be 0");
     int64_t start = starts[i], end = ends[i];
     if (start < 0) start = start < -dim ? -1 : start + dim;
     if (end < 0) end = end < -dim ? -1 : end + dim;
@@ -211,13 +208,13 @@ Shape SliceShape(const Shape& x, const std::vector<SliceAxis>& axes) {
 Result<std::vector<int64_t>> SplitSizes(const Node& node, int64_t dim,
                                         const std::vector<int64_t>& split, int64_t outputs,
                                         int64_t num_outputs) {
-  if (outputs <= 0) return Invalid(node, "names no outputs");
+  if (outputs <= 0) return NodeError(node, "names no outputs");
   if (!split.empty() && num_outputs > 0) {
-    return Invalid(node, "gives both the split input and the num_outputs attribute");
+    return NodeError(node, "gives both the split input and the num_outputs attribute");
   }
   if (num_outputs > 0 && num_outputs != outputs) {
-    return Invalid(node, "num_outputs is " + std::to_string(num_outputs) + " but the node has " +
-                             std::to_string(outputs) + " outputs");
+    return NodeError(node, "num_outputs is " + std::to_string(num_outputs) + " but the node has " +
+                               std::to_string(outputs) + " outputs");
   }
   std::vector<int64_t> sizes = split;
   if (sizes.empty() && num_outputs > 0) {
@@ -227,41 +224,42 @@ Result<std::vector<int64_t>> SplitSizes(const Node& node, int64_t dim,
     }
   } else if (sizes.empty()) {
     if (dim % outputs != 0) {
-      return Invalid(node, "cannot split dimension " + std::to_string(dim) + " into " +
-                               std::to_string(outputs) + " equal parts");
+      return NodeError(node, "cannot split dimension " + std::to_string(dim) + " into " +
+                                 std::to_string(outputs) + " equal parts");
     }
     sizes.assign(outputs, dim / outputs);
   }
   if (static_cast<int64_t>(sizes.size()) != outputs) {
-    return Invalid(node, "split has " + std::to_string(sizes.size()) + " entries for " +
-                             std::to_string(outputs) + " outputs");
+    return NodeError(node, "split has " + std::to_string(sizes.size()) + " entries for " +
+                               std::to_string(outputs) + " outputs");
   }
   int64_t sum = 0;
   for (int64_t s : sizes) {
-    if (s < 0) return Invalid(node, "split has a negative entry");
-    if (__builtin_add_overflow(sum, s, &sum)) return Invalid(node, "split's sum overflows");
+    if (s < 0) return NodeError(node, "split has a negative entry");
+    if (__builtin_add_overflow(sum, s, &sum)) return NodeError(node, "split's sum overflows");
   }
   if (sum != dim) {
-    return Invalid(node, "split " + Ints(sizes) + " sums to " + std::to_string(sum) +
-                             " but the axis has size " + std::to_string(dim));
+    return NodeError(node, "split " + Ints(sizes) + " sums to " + std::to_string(sum) +
+                               " but the axis has size " + std::to_string(dim));
   }
   return sizes;
 }
 
 Result<Shape> MatMulShape(const Node& node, const Shape& a, const Shape& b) {
   if (a.empty() || b.empty()) {
-    return Invalid(
+    return NodeError(
         node, "inputs must have rank >= 1, got " + ShapeToString(a) + " x " + ShapeToString(b));
   }
   Shape as = a, bs = b;
   if (a.size() == 1) as.insert(as.begin(), 1);
   if (b.size() == 1) bs.push_back(1);
   if (as.back() != bs[bs.size() - 2]) {
-    return Invalid(node, "inner dimensions differ: " + ShapeToString(a) + " x " + ShapeToString(b));
+    return NodeError(node,
+                     "inner dimensions differ: " + ShapeToString(a) + " x " + ShapeToString(b));
   }
   auto batch = BroadcastShapes({Shape(as.begin(), as.end() - 2), Shape(bs.begin(), bs.end() - 2)});
   if (!batch.ok()) {
-    return Invalid(
+    return NodeError(
         node, "batch dimensions do not broadcast: " + ShapeToString(a) + " x " + ShapeToString(b));
   }
   Shape out = *batch;
@@ -273,22 +271,22 @@ Result<Shape> MatMulShape(const Node& node, const Shape& a, const Shape& b) {
 Result<Shape> GemmShape(const Node& node, const Shape& a, const Shape& b, bool trans_a,
                         bool trans_b) {
   if (a.size() != 2 || b.size() != 2) {
-    return Invalid(node,
-                   "A and B must be 2-D, got " + ShapeToString(a) + " and " + ShapeToString(b));
+    return NodeError(node,
+                     "A and B must be 2-D, got " + ShapeToString(a) + " and " + ShapeToString(b));
   }
   const int64_t k = trans_a ? a[0] : a[1], k2 = trans_b ? b[1] : b[0];
   if (k != k2) {
-    return Invalid(node, "inner dimensions differ: " + ShapeToString(a) + (trans_a ? "^T" : "") +
-                             " x " + ShapeToString(b) + (trans_b ? "^T" : ""));
+    return NodeError(node, "inner dimensions differ: " + ShapeToString(a) + (trans_a ? "^T" : "") +
+                               " x " + ShapeToString(b) + (trans_b ? "^T" : ""));
   }
   return Shape{trans_a ? a[1] : a[0], trans_b ? b[0] : b[1]};
 }
 
 Result<Shape> DetShape(const Node& node, const Shape& x) {
   if (x.size() < 2 || x[x.size() - 1] != x[x.size() - 2]) {
-    return Invalid(node,
-                   "X must be [..., M, M] (square matrices in its last two dimensions), got " +
-                       ShapeToString(x));
+    return NodeError(node,
+                     "X must be [..., M, M] (square matrices in its last two dimensions), got " +
+                         ShapeToString(x));
   }
   return Shape(x.begin(), x.end() - 2);
 }

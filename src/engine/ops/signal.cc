@@ -2,35 +2,24 @@
 
 #include <string>
 
+#include "engine/ops/attributes.h"
+
 namespace ipfs_accelerate::engine::ops {
 namespace {
 
-Status Invalid(const Node& n, const std::string& message) {
-  return Status::InvalidArgument(n.Describe() + ": " + message);
-}
-
 std::string S(const Shape& s) { return ShapeToString(s); }
-
-// Integer attribute `name` of `n`, `fallback` when absent; an error when of another kind.
-Result<int64_t> IntAttr(const Node& n, const char* name, int64_t fallback) {
-  const Attribute* a = n.attr(name);
-  if (!a) return fallback;
-  if (a->kind != Attribute::Kind::kInt)
-    return Invalid(n, std::string("attribute ") + name + " has the wrong type");
-  return a->i;
-}
 
 // A 0/1 attribute.
 Result<bool> FlagAttr(const Node& n, const char* name, int64_t fallback) {
-  IA_ASSIGN_OR_RETURN(int64_t v, IntAttr(n, name, fallback));
+  IA_ASSIGN_OR_RETURN(int64_t v, IntAttrOr(n, name, fallback));
   if (v != 0 && v != 1)
-    return Invalid(n, std::string(name) + " must be 0 or 1, got " + std::to_string(v));
+    return NodeError(n, std::string(name) + " must be 0 or 1, got " + std::to_string(v));
   return v == 1;
 }
 
 // output_datatype (default float32): one of the numeric types the ops' T2/T3 allow.
 Result<DType> OutputDatatype(const Node& n) {
-  IA_ASSIGN_OR_RETURN(int64_t v, IntAttr(n, "output_datatype", 1));
+  IA_ASSIGN_OR_RETURN(int64_t v, IntAttrOr(n, "output_datatype", 1));
   const DType d = v >= 0 && v <= 64 ? DTypeFromOnnx(static_cast<int32_t>(v)) : DType::kUndefined;
   switch (d) {
     case DType::kFloat32:
@@ -47,8 +36,8 @@ Result<DType> OutputDatatype(const Node& n) {
     case DType::kUInt64:
       return d;
     default:
-      return Invalid(n, "output_datatype " + std::to_string(v) +
-                            " is not a numeric tensor type (an integer or floating-point type)");
+      return NodeError(n, "output_datatype " + std::to_string(v) +
+                              " is not a numeric tensor type (an integer or floating-point type)");
   }
 }
 
@@ -77,7 +66,7 @@ Result<WindowAttrs> ReadWindow(const Node& n) {
   } else if (n.op_type == "BlackmanWindow") {
     a.kind = WindowKind::kBlackman;
   } else {
-    return Invalid(n, "is not HannWindow, HammingWindow or BlackmanWindow");
+    return NodeError(n, "is not HannWindow, HammingWindow or BlackmanWindow");
   }
   IA_ASSIGN_OR_RETURN(a.periodic, FlagAttr(n, "periodic", 1));
   IA_ASSIGN_OR_RETURN(a.output, OutputDatatype(n));
@@ -85,7 +74,7 @@ Result<WindowAttrs> ReadWindow(const Node& n) {
 }
 
 Result<Shape> WindowShape(const Node& n, int64_t size) {
-  if (size < 0) return Invalid(n, "size must not be negative, got " + std::to_string(size));
+  if (size < 0) return NodeError(n, "size must not be negative, got " + std::to_string(size));
   return Shape{size};
 }
 
@@ -103,16 +92,16 @@ Result<int> DftAxis(const Node& n, int64_t rank, const int64_t* axis_input) {
     axis = axis_input ? *axis_input : -2;
     what = "axis (input 2)";
   } else {
-    IA_ASSIGN_OR_RETURN(axis, IntAttr(n, "axis", 1));
+    IA_ASSIGN_OR_RETURN(axis, IntAttrOr(n, "axis", 1));
     what = "axis";
   }
   const int64_t normalized = axis < 0 ? axis + rank : axis;
   if (rank < 2 || normalized < 0 || normalized > rank - 2) {
-    return Invalid(n, std::string(what) + " " + std::to_string(axis) +
-                          " is out of range for an input of rank " + std::to_string(rank) +
-                          " (expected [" + std::to_string(-rank) + ", -2] or [0, " +
-                          std::to_string(rank - 2) +
-                          "]: the last dim holds the real and imaginary parts)");
+    return NodeError(n, std::string(what) + " " + std::to_string(axis) +
+                            " is out of range for an input of rank " + std::to_string(rank) +
+                            " (expected [" + std::to_string(-rank) + ", -2] or [0, " +
+                            std::to_string(rank - 2) +
+                            "]: the last dim holds the real and imaginary parts)");
   }
   return static_cast<int>(normalized);
 }
@@ -121,11 +110,11 @@ Result<DftGeometry> DftShape(const Node& n, const DftAttrs& a, const Shape& x, i
                              const int64_t* dft_length) {
   const int64_t rank = static_cast<int64_t>(x.size());
   if (rank < 2 || (x.back() != 1 && x.back() != 2)) {
-    return Invalid(n,
-                   "input must be [batch, signal dims..., 1 (real) or 2 (complex)], got " + S(x));
+    return NodeError(n,
+                     "input must be [batch, signal dims..., 1 (real) or 2 (complex)], got " + S(x));
   }
   if (axis < 0 || axis > rank - 2) {
-    return Invalid(n, "axis " + std::to_string(axis) + " is out of range for input " + S(x));
+    return NodeError(n, "axis " + std::to_string(axis) + " is out of range for input " + S(x));
   }
   DftGeometry g;
   g.axis = axis;
@@ -133,12 +122,12 @@ Result<DftGeometry> DftShape(const Node& n, const DftAttrs& a, const Shape& x, i
   g.length = x[axis];
   if (dft_length) {
     if (*dft_length < 1)
-      return Invalid(n, "dft_length must be at least 1, got " + std::to_string(*dft_length));
+      return NodeError(n, "dft_length must be at least 1, got " + std::to_string(*dft_length));
     g.n = *dft_length;
   } else {
     if (g.length < 1)
-      return Invalid(n, "the signal along axis " + std::to_string(axis) + " of input " + S(x) +
-                            " is empty and no dft_length is given");
+      return NodeError(n, "the signal along axis " + std::to_string(axis) + " of input " + S(x) +
+                              " is empty and no dft_length is given");
     g.n = g.length;
   }
   g.bins = a.onesided ? g.n / 2 + 1 : g.n;
@@ -151,7 +140,8 @@ Result<DftGeometry> DftShape(const Node& n, const DftAttrs& a, const Shape& x, i
 Result<StftGeometry> StftShape(const Node& n, const Shape& signal, int64_t frame_step,
                                const Shape* window, const int64_t* frame_length) {
   if (signal.size() != 3 || (signal[2] != 1 && signal[2] != 2)) {
-    return Invalid(n, "signal must be [batch, length, 1 (real) or 2 (complex)], got " + S(signal));
+    return NodeError(n,
+                     "signal must be [batch, length, 1 (real) or 2 (complex)], got " + S(signal));
   }
   StftGeometry g;
   IA_ASSIGN_OR_RETURN(g.onesided, FlagAttr(n, "onesided", 1));
@@ -159,20 +149,21 @@ Result<StftGeometry> StftShape(const Node& n, const Shape& signal, int64_t frame
   g.length = signal[1];
   g.complex = signal[2] == 2;
   if (frame_step < 1)
-    return Invalid(n, "frame_step must be at least 1, got " + std::to_string(frame_step));
+    return NodeError(n, "frame_step must be at least 1, got " + std::to_string(frame_step));
   g.frame_step = frame_step;
   if (window && window->size() != 1)
-    return Invalid(n, "window must have rank 1 [frame_length], got " + S(*window));
+    return NodeError(n, "window must have rank 1 [frame_length], got " + S(*window));
   if (window && frame_length && (*window)[0] != *frame_length) {
-    return Invalid(n, "window has " + std::to_string((*window)[0]) + " samples; frame_length is " +
-                          std::to_string(*frame_length) + " (they must be equal)");
+    return NodeError(n, "window has " + std::to_string((*window)[0]) +
+                            " samples; frame_length is " + std::to_string(*frame_length) +
+                            " (they must be equal)");
   }
   g.frame_length = frame_length ? *frame_length : window ? (*window)[0] : g.length;
   if (g.frame_length < 1)
-    return Invalid(n, "frame_length must be at least 1, got " + std::to_string(g.frame_length));
+    return NodeError(n, "frame_length must be at least 1, got " + std::to_string(g.frame_length));
   if (g.frame_length > g.length) {
-    return Invalid(n, "frame_length " + std::to_string(g.frame_length) +
-                          " is longer than the signal (" + S(signal) + ")");
+    return NodeError(n, "frame_length " + std::to_string(g.frame_length) +
+                            " is longer than the signal (" + S(signal) + ")");
   }
   g.frames = (g.length - g.frame_length) / g.frame_step + 1;
   g.bins = g.onesided ? g.frame_length / 2 + 1 : g.frame_length;
@@ -186,8 +177,9 @@ Result<MelGeometry> MelShape(const Node& n, int64_t num_mel_bins, int64_t dft_le
   MelGeometry g;
   IA_ASSIGN_OR_RETURN(g.output, OutputDatatype(n));
   auto positive = [&](const char* name, int64_t v) {
-    return v >= 1 ? Status::Ok()
-                  : Invalid(n, std::string(name) + " must be at least 1, got " + std::to_string(v));
+    return v >= 1
+               ? Status::Ok()
+               : NodeError(n, std::string(name) + " must be at least 1, got " + std::to_string(v));
   };
   IA_RETURN_IF_ERROR(positive("num_mel_bins", num_mel_bins));
   IA_RETURN_IF_ERROR(positive("dft_length", dft_length));
@@ -195,13 +187,13 @@ Result<MelGeometry> MelShape(const Node& n, int64_t num_mel_bins, int64_t dft_le
   // Past these, the edges would not fit in memory anyway; the bounds keep the arithmetic exact.
   constexpr int64_t kLimit = int64_t{1} << 40;
   if (num_mel_bins > kLimit || dft_length > kLimit) {
-    return Invalid(n, "num_mel_bins " + std::to_string(num_mel_bins) + " or dft_length " +
-                          std::to_string(dft_length) + " is too large");
+    return NodeError(n, "num_mel_bins " + std::to_string(num_mel_bins) + " or dft_length " +
+                            std::to_string(dft_length) + " is too large");
   }
   if (!std::isfinite(lower_edge_hertz) || !std::isfinite(upper_edge_hertz)) {
-    return Invalid(n, "lower_edge_hertz and upper_edge_hertz must be finite, got " +
-                          std::to_string(lower_edge_hertz) + " and " +
-                          std::to_string(upper_edge_hertz));
+    return NodeError(n, "lower_edge_hertz and upper_edge_hertz must be finite, got " +
+                            std::to_string(lower_edge_hertz) + " and " +
+                            std::to_string(upper_edge_hertz));
   }
   g.num_mel_bins = num_mel_bins;
   g.spectrogram_bins = dft_length / 2 + 1;
@@ -218,11 +210,11 @@ Result<MelGeometry> MelShape(const Node& n, int64_t num_mel_bins, int64_t dft_le
     // The last edge only ends the last triangle (exclusive): it may be one past the last bin.
     const int64_t limit = g.spectrogram_bins + (i == num_mel_bins + 1 ? 1 : 0);
     if (!(bin >= 0 && bin < static_cast<double>(limit))) {
-      return Invalid(n, "edge " + std::to_string(i) + " of the filter bank (" + std::to_string(hz) +
-                            " Hz) falls outside the " + std::to_string(g.spectrogram_bins) +
-                            " bins of a " + std::to_string(dft_length) + "-point DFT at " +
-                            std::to_string(sample_rate) +
-                            " Hz: the edges must lie in [0, sample_rate / 2]");
+      return NodeError(
+          n, "edge " + std::to_string(i) + " of the filter bank (" + std::to_string(hz) +
+                 " Hz) falls outside the " + std::to_string(g.spectrogram_bins) + " bins of a " +
+                 std::to_string(dft_length) + "-point DFT at " + std::to_string(sample_rate) +
+                 " Hz: the edges must lie in [0, sample_rate / 2]");
     }
     g.edges[static_cast<size_t>(i)] = static_cast<int64_t>(bin);
   }
