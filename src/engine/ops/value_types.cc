@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "engine/ops/quantize.h"
+
 namespace ipfs_accelerate::engine::ops {
 namespace {
 
@@ -100,6 +102,14 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
     out[0] = DType::kInt32;
   } else if (op == "QLinearMatMul" || op == "QLinearConv") {
     out[0] = At(in, 7);
+  } else if (op == "QuantizeLinear") {
+    out[0] = QuantizeOutputTypeOrUndefined(node, At(in, 2));
+  } else if (op == "DequantizeLinear") {
+    out[0] = At(in, 1);  // the scale's type
+  } else if (op == "DynamicQuantizeLinear") {
+    out[0] = DType::kUInt8;
+    if (out.size() > 1) out[1] = DType::kFloat32;
+    if (out.size() > 2) out[2] = DType::kUInt8;
   } else if (op == "MaxPool") {
     out[0] = At(in, 0);
     if (out.size() > 1) out[1] = DType::kInt64;

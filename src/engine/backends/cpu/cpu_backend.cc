@@ -34,6 +34,7 @@ CpuBackend::CpuBackend() {
   RegisterNormalizationKernels(registry_);
   RegisterReduceKernels(registry_);
   RegisterRecurrentKernels(registry_);
+  RegisterQuantizeKernels(registry_);
   RegisterFusedKernels(registry_);
 }
 

@@ -51,6 +51,8 @@ void RegisterConvKernels(KernelRegistry& r);
 void RegisterNormalizationKernels(KernelRegistry& r);
 void RegisterReduceKernels(KernelRegistry& r);
 void RegisterRecurrentKernels(KernelRegistry& r);
+// QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear (backends/cpu/quantize.cc).
+void RegisterQuantizeKernels(KernelRegistry& r);
 // The fused operators of the ai.ipfs_accelerate domain that the optimizer emits.
 void RegisterFusedKernels(KernelRegistry& r);
 
