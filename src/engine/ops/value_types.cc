@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "engine/ops/quantize.h"
+
 namespace ipfs_accelerate::engine::ops {
 namespace {
 
@@ -110,6 +112,14 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
   } else if (op == "HannWindow" || op == "HammingWindow" || op == "BlackmanWindow" ||
              op == "MelWeightMatrix") {
     out[0] = AttrType(node, "output_datatype", DType::kFloat32);
+  } else if (op == "QuantizeLinear") {
+    out[0] = QuantizeOutputTypeOrUndefined(node, At(in, 2));
+  } else if (op == "DequantizeLinear") {
+    out[0] = At(in, 1);  // the scale's type
+  } else if (op == "DynamicQuantizeLinear") {
+    out[0] = DType::kUInt8;
+    if (out.size() > 1) out[1] = DType::kFloat32;
+    if (out.size() > 2) out[2] = DType::kUInt8;
   } else if (op == "MaxPool") {
     out[0] = At(in, 0);
     if (out.size() > 1) out[1] = DType::kInt64;

@@ -51,7 +51,10 @@ const std::set<std::string> kSameShape = {"Relu",
                                           "Sign",
                                           "IsNaN",
                                           "Gelu",
-                                          "Mish"};
+                                          "Mish",
+                                          "QuantizeLinear",
+                                          "DequantizeLinear",
+                                          "DynamicQuantizeLinear"};
 const std::set<std::string> kBroadcast = {"Add",     "Sub",   "Mul",         "Div",
                                           "Pow",     "Max",   "Min",         "Sum",
                                           "Mean",    "Where", "Equal",       "Less",

@@ -27,10 +27,11 @@ KernelRegistry::All() const {
 }
 
 // Registration functions of the kernel files declared here rather than in cpu_backend.h (a
-// change there recompiles every kernel): detection.cc, grid_sample.cc, linalg_det.cc, signal.cc
-// and tfidf_vectorizer.cc.
+// change there recompiles every kernel): detection.cc, grid_sample.cc, linalg_det.cc, signal.cc,
+// quantize.cc and tfidf_vectorizer.cc.
 void RegisterDetectionKernels(KernelRegistry& r);
 void RegisterSignalKernels(KernelRegistry& r);
+void RegisterQuantizeKernels(KernelRegistry& r);
 void RegisterGridSampleKernels(KernelRegistry& r);
 void RegisterDetKernels(KernelRegistry& r);
 void RegisterTfIdfVectorizerKernels(KernelRegistry& r);
@@ -47,6 +48,7 @@ CpuBackend::CpuBackend() {
   RegisterGridSampleKernels(registry_);
   RegisterDetKernels(registry_);
   RegisterSignalKernels(registry_);
+  RegisterQuantizeKernels(registry_);
   RegisterFusedKernels(registry_);
   RegisterTfIdfVectorizerKernels(registry_);
 }
