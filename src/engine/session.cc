@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/memory_budget.h"
 #include "engine/optimizer/optimizer.h"
+#include "engine/optimizer/passes.h"
 
 namespace ipfs_accelerate::engine {
 namespace {
@@ -110,6 +111,11 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
   IA_RETURN_IF_ERROR(CheckOutputsNamed(model.graph));
   std::string summary;
   if (options.optimize) {
+    // A 16-bit float model whose types the backends do not all run computes in float32.
+    int64_t widened = 0;
+    if (optimizer::NeedsFloat32Compute(model.graph, ptrs)) {
+      IA_RETURN_IF_ERROR(optimizer::ComputeHalfFloatsInFloat32(model.graph, &widened));
+    }
     // Unsupported ops are reported on the graph as the model wrote it.
     IA_RETURN_IF_ERROR(PlaceNodes(model.graph, ptrs).status());
     optimizer::OptimizeOptions opt;
@@ -118,6 +124,7 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
       if (b->name() == "cpu") opt.evaluator = b;  // folds with the backend that runs every op
     }
     optimizer::OptimizeStats stats;
+    if (widened > 0) stats.passes["HalfFloatsToFloat32"].rewrites = widened;
     try {
       IA_RETURN_IF_ERROR(optimizer::Optimize(model.graph, *ptrs[0], opt, &stats));
     } catch (const AllocationError& e) {

@@ -25,6 +25,17 @@ Status FoldConstants(Graph& graph, const Backend& backend,
                      const std::map<std::string, std::vector<int64_t>>& input_shapes,
                      int64_t* count = nullptr);
 
+// Whether some node of `graph` reads a 16-bit float (float16, bfloat16) that none of `backends`
+// runs at that type (SupportsOp with the inputs' inferred types).
+bool NeedsFloat32Compute(const Graph& graph, const std::vector<const Backend*>& backends);
+
+// Computes a 16-bit float model in float32, with 16-bit floats only at its edges: initializers
+// and constant attributes widened, Casts and dtype attributes that name a 16-bit type made
+// float32, each 16-bit graph input read through a Cast to float32 and each 16-bit graph output
+// cast back from float32 at the end; subgraphs declare float32 inside. The model's inputs and
+// outputs keep their names and types. `count` receives the number of changes.
+Status ComputeHalfFloatsInFloat32(Graph& graph, int64_t* count = nullptr);
+
 // Removes nodes none of whose outputs reach a graph output, then initializers nothing reads.
 // `count` receives the number of nodes removed.
 Status EliminateDeadNodes(Graph& graph, int64_t* count = nullptr);
