@@ -1,12 +1,16 @@
 // Quantized matrix products: MatMulInteger (int32 out) and QLinearMatMul (requantized out).
-// Plain int32-accumulating loops spread over the pool; zero points and scales are per tensor,
-// per row of A or per column of B.
+// The int32 product runs through oneDNN's integer GEMM, the zero points folded in afterwards; a
+// plain int32-accumulating loop spread over the pool is the fallback. Zero points and scales are
+// per tensor, per row of A or per column of B.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/linalg_plan.h"
+#include "engine/backends/cpu/onednn_util.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -78,6 +82,167 @@ void IntegerProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, const 
               });
 }
 
+// ---- oneDNN fast path -------------------------------------------------------------------------
+// The product runs through dnnl_gemm_u8s8s32 (uint8 A) or dnnl_gemm_s8s8s32 (int8 A) with no
+// offsets, and the zero points are folded into the int32 result here, exactly (mod 2^32, as the
+// loop's int32 accumulation):
+//   sum_p (A_ip - az_i)(B_pj - bz_j) = A.B - az_i * colsum(B)_j - bz_j * rowsum(A)_i + K az_i bz_j
+// oneDNN wants B as int8: uint8 B is shifted to B - 128 and the shift folded back as
+// 128 * rowsum(A)_i. Without VNNI, oneDNN's kernels add pairs of uint8 x int8 products in int16
+// with saturation; there B is split into 64 * (B >> 6) + (B & 63), whose halves cannot saturate (2
+// * 255 * 64 < 32768), and the two products are recombined.
+
+// Whether oneDNN's int8 GEMM accumulates in int32 without int16 saturation here (VNNI).
+bool GemmHasVnni() {
+  static const bool vnni = [] {
+    const unsigned isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
+    return (isa & (static_cast<unsigned>(dnnl_cpu_isa_avx512_core_vnni) &
+                   ~static_cast<unsigned>(dnnl_cpu_isa_avx512_core))) != 0 ||
+           (isa & (static_cast<unsigned>(dnnl_cpu_isa_avx2_vnni) &
+                   ~static_cast<unsigned>(dnnl_cpu_isa_avx2))) != 0;
+  }();
+  return vnni;
+}
+
+// y (m x n, row-major) = A (m x k) . B (k x n) in int32, on up to `threads` threads.
+bool Gemm8(bool a_signed, const void* a, const int8_t* b, int64_t m, int64_t n, int64_t k,
+           int32_t* y, int threads) {
+  const int64_t macs = m * n * k;
+  threads = static_cast<int>(
+      std::clamp<int64_t>(macs / onednn::kMinMacsPerThread, 1, std::max(threads, 1)));
+  onednn::SetThreads(threads);
+  const int32_t co = 0;
+  dnnl_status_t st =
+      a_signed ? dnnl_gemm_s8s8s32('N', 'N', 'F', m, n, k, 1.f, static_cast<const int8_t*>(a), k, 0,
+                                   b, n, 0, 0.f, y, n, &co)
+               : dnnl_gemm_u8s8s32('N', 'N', 'F', m, n, k, 1.f, static_cast<const uint8_t*>(a), k,
+                                   0, b, n, 0, 0.f, y, n, &co);
+  return st == dnnl_success;
+}
+
+// The product through oneDNN into y (the output's layout); false when it did not run (the caller
+// then uses the loop).
+bool GemmProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, const PerAxis& azp,
+                 const PerAxis& bzp, const MatMulPlan& p, int32_t* y) {
+  const int64_t m = p.m, n = p.n, k = p.k;
+  const int64_t batches = static_cast<int64_t>(p.a.size());
+  if (m <= 0 || n <= 0 || k <= 0 || batches == 0) return false;
+  const bool b_unsigned = b.dtype() == DType::kUInt8;
+  const bool split = !GemmHasVnni();
+  // Without VNNI, int8 A goes in as uint8 A + 128 (its zero points moved by 128 too): oneDNN's
+  // int8 x int8 kernels may shift B instead, where the split above does not keep them exact.
+  const int32_t a_move = split && a.dtype() == DType::kInt8 ? 128 : 0;
+  const bool a_signed = a.dtype() == DType::kInt8 && a_move == 0;
+  const int threads = ctx.pool() ? ctx.pool()->size() : 1;
+
+  std::vector<int32_t> az(azp.t ? azp.count : 0), bz(bzp.t ? bzp.count : 0);
+  for (size_t i = 0; i < az.size(); ++i) az[i] = LoadQ(*azp.t, static_cast<int64_t>(i));
+  for (size_t j = 0; j < bz.size(); ++j) bz[j] = LoadQ(*bzp.t, static_cast<int64_t>(j));
+  if (a_move != 0 && az.empty()) az.push_back(0);
+  for (int32_t& v : az) v += a_move;
+  const bool any_az = std::any_of(az.begin(), az.end(), [](int32_t v) { return v != 0; });
+  const bool any_bz = std::any_of(bz.begin(), bz.end(), [](int32_t v) { return v != 0; });
+  const int32_t shift = b_unsigned ? 128 : 0;
+
+  // The B matrices the batches read, as int8 operands (high and low parts when split), and their
+  // column sums (original values) when some A zero point is not 0.
+  int64_t b_count = 0;
+  for (int64_t off : p.b) b_count = std::max(b_count, off + 1);
+  const bool b_direct = !b_unsigned && !split;
+  std::vector<int8_t> bhi, blo;
+  if (!b_direct) {
+    bhi.resize(b_count * k * n);
+    if (split) blo.resize(b_count * k * n);
+  }
+  std::vector<int32_t> colsum(any_az ? b_count * n : 0);
+  constexpr int64_t kBlock = 64;  // columns per item: rows of B are walked contiguously
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+  ParallelFor(
+      ctx.pool(), b_count * blocks, k * kBlock * cost::kCheap * 2, [&](int64_t begin, int64_t end) {
+        int32_t sums[kBlock];
+        for (int64_t item = begin; item < end; ++item) {
+          const int64_t mat = item / blocks, j0 = (item % blocks) * kBlock;
+          const int64_t width = std::min(kBlock, n - j0);
+          std::fill(sums, sums + width, 0);
+          for (int64_t q = 0; q < k; ++q) {
+            const int64_t row = mat * k * n + q * n + j0;
+            for (int64_t j = 0; j < width; ++j) {
+              const int32_t v = b_unsigned ? static_cast<int32_t>(b.data<uint8_t>()[row + j])
+                                           : static_cast<int32_t>(b.data<int8_t>()[row + j]);
+              sums[j] += v;
+              if (b_direct) continue;
+              const int32_t s = v - shift;  // in [-128, 127]
+              if (split) {
+                bhi[row + j] = static_cast<int8_t>(s >> 6);  // floor: in [-2, 1]
+                blo[row + j] = static_cast<int8_t>(s & 63);
+              } else {
+                bhi[row + j] = static_cast<int8_t>(s);
+              }
+            }
+          }
+          if (any_az) std::copy(sums, sums + width, colsum.data() + mat * n + j0);
+        }
+      });
+  const int8_t* bmain = b_direct ? b.data<int8_t>() : bhi.data();
+
+  // The raw products, batch by batch (one GEMM when B is shared and A's batches are contiguous).
+  const uint8_t* abytes = static_cast<const uint8_t*>(a.raw());
+  std::vector<uint8_t> moved;
+  if (a_move != 0) {
+    moved.resize(a.numel());
+    const int8_t* src = a.data<int8_t>();
+    for (int64_t e = 0; e < a.numel(); ++e) moved[e] = static_cast<uint8_t>(src[e] + a_move);
+    abytes = moved.data();
+  }
+  std::vector<int32_t> low(split ? m * n * (p.b_single && p.a_contiguous ? batches : 1) : 0);
+  auto run = [&](int64_t a_off, int64_t b_mat, int64_t rows, int32_t* out) {
+    const void* pa = abytes + a_off * m * k;
+    if (!Gemm8(a_signed, pa, bmain + b_mat * k * n, rows, n, k, out, threads)) return false;
+    if (!split) return true;
+    if (!Gemm8(a_signed, pa, blo.data() + b_mat * k * n, rows, n, k, low.data(), threads))
+      return false;
+    for (int64_t e = 0; e < rows * n; ++e) {
+      out[e] =
+          static_cast<int32_t>(static_cast<uint32_t>(out[e]) * 64u + static_cast<uint32_t>(low[e]));
+    }
+    return true;
+  };
+  if (p.b_single && p.a_contiguous) {
+    if (!run(0, p.b[0], batches * m, y)) return false;
+  } else {
+    for (int64_t t = 0; t < batches; ++t) {
+      if (!run(p.a[t], p.b[t], m, y + t * m * n)) return false;
+    }
+  }
+
+  // Fold the zero points and the shift in.
+  if (!any_az && !any_bz && shift == 0) return true;
+  const bool need_rowsum = any_bz || shift != 0;
+  ParallelFor(ctx.pool(), batches * m, n * cost::kCheap + (need_rowsum ? k : 0),
+              [&](int64_t begin, int64_t end) {
+                for (int64_t r = begin; r < end; ++r) {
+                  const int64_t t = r / m, i = r % m;
+                  int64_t rowsum = a_move * k;
+                  if (need_rowsum) {
+                    const int64_t abase = (p.a[t] * m + i) * k;
+                    for (int64_t q = 0; q < k; ++q) rowsum += LoadQ(a, abase + q);
+                  }
+                  const int64_t a_zero = az.empty() ? 0 : az[az.size() == 1 ? 0 : i];
+                  const int32_t* cs = any_az ? colsum.data() + p.b[t] * n : nullptr;
+                  int32_t* row = y + r * n;
+                  const int64_t base = shift * rowsum;
+                  for (int64_t j = 0; j < n; ++j) {
+                    const int64_t b_zero = bz.empty() ? 0 : bz[bz.size() == 1 ? 0 : j];
+                    int64_t fix = base - b_zero * rowsum + k * a_zero * b_zero;
+                    if (cs) fix -= a_zero * cs[j];
+                    row[j] = static_cast<int32_t>(static_cast<uint32_t>(row[j]) +
+                                                  static_cast<uint32_t>(fix));
+                  }
+                }
+              });
+  return true;
+}
+
 Status MatMulInteger(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* a, ctx.Required(0));
   IA_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
@@ -97,6 +262,7 @@ Status MatMulInteger(KernelContext& ctx) {
   Tensor& out = ctx.Allocate(0, DType::kInt32, plan->out_shape);
   int32_t* y = out.data<int32_t>();
   const MatMulPlan& p = *plan;
+  if (GemmProduct(ctx, *a, *b, azp, bzp, p, y)) return Status::Ok();
   IntegerProduct(ctx, *a, *b, azp, bzp, p, [&](int64_t t, int64_t i, int64_t j, int32_t v) {
     y[(t * p.m + i) * p.n + j] = v;
   });
@@ -133,7 +299,7 @@ Status QLinearMatMul(KernelContext& ctx) {
   float y_scale = ys.At(0, LoadF);
   int32_t y_zero = yzp.At(0, LoadQ);
   int32_t lo = yt == DType::kUInt8 ? 0 : -128, hi = yt == DType::kUInt8 ? 255 : 127;
-  IntegerProduct(ctx, a, b, azp, bzp, p, [&](int64_t t, int64_t i, int64_t j, int32_t v) {
+  auto store = [&](int64_t t, int64_t i, int64_t j, int32_t v) {
     float scale = as.At(i, LoadF) * bs.At(j, LoadF) / y_scale;
     float q = std::nearbyint(static_cast<float>(v) * scale) + static_cast<float>(y_zero);
     int32_t r = static_cast<int32_t>(std::clamp(q, static_cast<float>(lo), static_cast<float>(hi)));
@@ -143,7 +309,19 @@ Status QLinearMatMul(KernelContext& ctx) {
     } else {
       out.data<int8_t>()[o] = static_cast<int8_t>(r);
     }
-  });
+  };
+  Tensor acc = Tensor::Empty(DType::kInt32, p.out_shape);
+  if (GemmProduct(ctx, a, b, azp, bzp, p, acc.data<int32_t>())) {
+    const int32_t* v = acc.data<int32_t>();
+    const int64_t rows = static_cast<int64_t>(p.a.size()) * p.m;
+    ParallelFor(ctx.pool(), rows, p.n * cost::kScalarMac, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        for (int64_t j = 0; j < p.n; ++j) store(r / p.m, r % p.m, j, v[r * p.n + j]);
+      }
+    });
+    return Status::Ok();
+  }
+  IntegerProduct(ctx, a, b, azp, bzp, p, store);
   return Status::Ok();
 }
 
