@@ -236,6 +236,31 @@ TEST_P(QuantizedMatMulTest, MatMulIntegerMatchesPlainInt32Product) {
   }
 }
 
+// Weights that are initializers are prepared once (their int8 operand and column sums kept in
+// the node's state): later runs with other activations still match the plain product.
+TEST_P(QuantizedMatMulTest, ConstantWeightsPreparedOnceServeEveryRun) {
+  const int threads = GetParam();
+  for (DType bt : {DType::kInt8, DType::kUInt8}) {
+    const Case c{{}, {}, 9, 70, 33, DType::kUInt8, bt, {131}, {3}};
+    Inputs first = MakeInputs(c, 7);
+    Model m =
+        test::OneNode(test::MakeNode("MatMulInteger", {"a", "b", "azp", "bzp"}, {"y"}, {}, 10),
+                      {test::Info("a", DType::kUInt8), test::Info("azp", DType::kUInt8)},
+                      {test::Info("y")}, {{"b", first.b}, {"bzp", first.bzp}});
+    auto session = Session::Create(m, {.threads = threads});
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    for (uint32_t seed : {11u, 12u, 13u}) {
+      Inputs in = MakeInputs(c, seed);
+      auto out = (*session)->Run({{"a", in.a}, {"azp", in.azp}});
+      ASSERT_TRUE(out.ok()) << out.status().message();
+      const Tensor& y = out->at("y");
+      std::vector<int32_t> got(y.data<int32_t>(), y.data<int32_t>() + y.numel());
+      ASSERT_EQ(got, Reference(in.a, first.b, &in.azp, &first.bzp, in.batches, c.m, c.k, c.n))
+          << DTypeName(bt) << " seed " << seed;
+    }
+  }
+}
+
 TEST_P(QuantizedMatMulTest, QLinearMatMulMatchesPlainProductRequantized) {
   const int threads = GetParam();
   uint32_t seed = 7000;

@@ -120,41 +120,27 @@ bool Gemm8(bool a_signed, const void* a, const int8_t* b, int64_t m, int64_t n, 
   return st == dnnl_success;
 }
 
-// The product through oneDNN into y (the output's layout); false when it did not run (the caller
-// then uses the loop).
-bool GemmProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, const PerAxis& azp,
-                 const PerAxis& bzp, const MatMulPlan& p, int32_t* y) {
-  const int64_t m = p.m, n = p.n, k = p.k;
-  const int64_t batches = static_cast<int64_t>(p.a.size());
-  if (m <= 0 || n <= 0 || k <= 0 || batches == 0) return false;
+// B prepared for the integer GEMM: its int8 operand (B - 128 for uint8 B; high and low parts
+// when split, see above) and its column sums, per matrix. Kept in the node's state when B is an
+// initializer, so a dynamically quantized model's weights are prepared once.
+struct PreparedB : KernelState {
+  std::vector<int8_t> hi, lo;   // empty when B is read as it is (int8 B, no split)
+  std::vector<int32_t> colsum;  // [matrix][column], of B's original values
+};
+
+std::shared_ptr<const PreparedB> PrepareB(KernelContext& ctx, const Tensor& b, int64_t b_count,
+                                          int64_t k, int64_t n, bool b_direct, bool split) {
+  auto prep = std::make_shared<PreparedB>();
   const bool b_unsigned = b.dtype() == DType::kUInt8;
-  const bool split = !GemmHasVnni();
-  // Without VNNI, int8 A goes in as uint8 A + 128 (its zero points moved by 128 too): oneDNN's
-  // int8 x int8 kernels may shift B instead, where the split above does not keep them exact.
-  const int32_t a_move = split && a.dtype() == DType::kInt8 ? 128 : 0;
-  const bool a_signed = a.dtype() == DType::kInt8 && a_move == 0;
-  const int threads = ctx.pool() ? ctx.pool()->size() : 1;
-
-  std::vector<int32_t> az(azp.t ? azp.count : 0), bz(bzp.t ? bzp.count : 0);
-  for (size_t i = 0; i < az.size(); ++i) az[i] = LoadQ(*azp.t, static_cast<int64_t>(i));
-  for (size_t j = 0; j < bz.size(); ++j) bz[j] = LoadQ(*bzp.t, static_cast<int64_t>(j));
-  if (a_move != 0 && az.empty()) az.push_back(0);
-  for (int32_t& v : az) v += a_move;
-  const bool any_az = std::any_of(az.begin(), az.end(), [](int32_t v) { return v != 0; });
-  const bool any_bz = std::any_of(bz.begin(), bz.end(), [](int32_t v) { return v != 0; });
   const int32_t shift = b_unsigned ? 128 : 0;
-
-  // The B matrices the batches read, as int8 operands (high and low parts when split), and their
-  // column sums (original values) when some A zero point is not 0.
-  int64_t b_count = 0;
-  for (int64_t off : p.b) b_count = std::max(b_count, off + 1);
-  const bool b_direct = !b_unsigned && !split;
-  std::vector<int8_t> bhi, blo;
   if (!b_direct) {
-    bhi.resize(b_count * k * n);
-    if (split) blo.resize(b_count * k * n);
+    prep->hi.resize(b_count * k * n);
+    if (split) prep->lo.resize(b_count * k * n);
   }
-  std::vector<int32_t> colsum(any_az ? b_count * n : 0);
+  prep->colsum.resize(b_count * n);
+  int8_t* bhi = prep->hi.data();
+  int8_t* blo = prep->lo.data();
+  int32_t* colsum = prep->colsum.data();
   constexpr int64_t kBlock = 64;  // columns per item: rows of B are walked contiguously
   const int64_t blocks = (n + kBlock - 1) / kBlock;
   ParallelFor(
@@ -180,10 +166,49 @@ bool GemmProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, const Per
               }
             }
           }
-          if (any_az) std::copy(sums, sums + width, colsum.data() + mat * n + j0);
+          std::copy(sums, sums + width, colsum + mat * n + j0);
         }
       });
-  const int8_t* bmain = b_direct ? b.data<int8_t>() : bhi.data();
+  return prep;
+}
+
+// The product through oneDNN into y (the output's layout); false when it did not run (the caller
+// then uses the loop). B is the node's input `b_input`.
+bool GemmProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, size_t b_input,
+                 const PerAxis& azp, const PerAxis& bzp, const MatMulPlan& p, int32_t* y) {
+  const int64_t m = p.m, n = p.n, k = p.k;
+  const int64_t batches = static_cast<int64_t>(p.a.size());
+  if (m <= 0 || n <= 0 || k <= 0 || batches == 0) return false;
+  const bool b_unsigned = b.dtype() == DType::kUInt8;
+  const bool split = !GemmHasVnni();
+  // Without VNNI, int8 A goes in as uint8 A + 128 (its zero points moved by 128 too): oneDNN's
+  // int8 x int8 kernels may shift B instead, where the split above does not keep them exact.
+  const int32_t a_move = split && a.dtype() == DType::kInt8 ? 128 : 0;
+  const bool a_signed = a.dtype() == DType::kInt8 && a_move == 0;
+  const int threads = ctx.pool() ? ctx.pool()->size() : 1;
+
+  std::vector<int32_t> az(azp.t ? azp.count : 0), bz(bzp.t ? bzp.count : 0);
+  for (size_t i = 0; i < az.size(); ++i) az[i] = LoadQ(*azp.t, static_cast<int64_t>(i));
+  for (size_t j = 0; j < bz.size(); ++j) bz[j] = LoadQ(*bzp.t, static_cast<int64_t>(j));
+  if (a_move != 0 && az.empty()) az.push_back(0);
+  for (int32_t& v : az) v += a_move;
+  const bool any_az = std::any_of(az.begin(), az.end(), [](int32_t v) { return v != 0; });
+  const bool any_bz = std::any_of(bz.begin(), bz.end(), [](int32_t v) { return v != 0; });
+  const int32_t shift = b_unsigned ? 128 : 0;
+
+  // B as the GEMM reads it, from the node's state when B is an initializer (prepared once).
+  int64_t b_count = 0;
+  for (int64_t off : p.b) b_count = std::max(b_count, off + 1);
+  const bool b_direct = !b_unsigned && !split;
+  StateSlot* slot = ctx.is_constant(b_input) ? ctx.state() : nullptr;
+  std::shared_ptr<const PreparedB> prep =
+      slot ? std::dynamic_pointer_cast<const PreparedB>(slot->Get()) : nullptr;
+  if (!prep || prep->colsum.size() != static_cast<size_t>(b_count * n)) {
+    prep = PrepareB(ctx, b, b_count, k, n, b_direct, split);
+    if (slot) slot->Set(prep);
+  }
+  const std::vector<int32_t>& colsum = prep->colsum;
+  const int8_t* bmain = b_direct ? b.data<int8_t>() : prep->hi.data();
 
   // The raw products, batch by batch (one GEMM when B is shared and A's batches are contiguous).
   const uint8_t* abytes = static_cast<const uint8_t*>(a.raw());
@@ -199,7 +224,7 @@ bool GemmProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, const Per
     const void* pa = abytes + a_off * m * k;
     if (!Gemm8(a_signed, pa, bmain + b_mat * k * n, rows, n, k, out, threads)) return false;
     if (!split) return true;
-    if (!Gemm8(a_signed, pa, blo.data() + b_mat * k * n, rows, n, k, low.data(), threads))
+    if (!Gemm8(a_signed, pa, prep->lo.data() + b_mat * k * n, rows, n, k, low.data(), threads))
       return false;
     for (int64_t e = 0; e < rows * n; ++e) {
       out[e] =
@@ -262,7 +287,7 @@ Status MatMulInteger(KernelContext& ctx) {
   Tensor& out = ctx.Allocate(0, DType::kInt32, plan->out_shape);
   int32_t* y = out.data<int32_t>();
   const MatMulPlan& p = *plan;
-  if (GemmProduct(ctx, *a, *b, azp, bzp, p, y)) return Status::Ok();
+  if (GemmProduct(ctx, *a, *b, 1, azp, bzp, p, y)) return Status::Ok();
   IntegerProduct(ctx, *a, *b, azp, bzp, p, [&](int64_t t, int64_t i, int64_t j, int32_t v) {
     y[(t * p.m + i) * p.n + j] = v;
   });
@@ -311,7 +336,7 @@ Status QLinearMatMul(KernelContext& ctx) {
     }
   };
   Tensor acc = Tensor::Empty(DType::kInt32, p.out_shape);
-  if (GemmProduct(ctx, a, b, azp, bzp, p, acc.data<int32_t>())) {
+  if (GemmProduct(ctx, a, b, 3, azp, bzp, p, acc.data<int32_t>())) {
     const int32_t* v = acc.data<int32_t>();
     const int64_t rows = static_cast<int64_t>(p.a.size()) * p.m;
     ParallelFor(ctx.pool(), rows, p.n * cost::kScalarMac, [&](int64_t begin, int64_t end) {
