@@ -35,6 +35,7 @@ void RegisterQuantizeKernels(KernelRegistry& r);
 void RegisterGridSampleKernels(KernelRegistry& r);
 void RegisterDetKernels(KernelRegistry& r);
 void RegisterTfIdfVectorizerKernels(KernelRegistry& r);
+void RegisterGroupNormKernels(KernelRegistry& r);
 
 CpuBackend::CpuBackend() {
   RegisterElementwiseKernels(registry_);
@@ -51,6 +52,7 @@ CpuBackend::CpuBackend() {
   RegisterQuantizeKernels(registry_);
   RegisterFusedKernels(registry_);
   RegisterTfIdfVectorizerKernels(registry_);
+  RegisterGroupNormKernels(registry_);
 }
 
 bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,

@@ -1,0 +1,120 @@
+// GroupNormalization (opsets 18 and 21) on the CPU backend: what opset18_ort_test.sh does not hold
+// it to (float64, rank 2, threads, errors). Its float32 values are checked against
+// onnxruntime-node there.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/session.h"
+#include "model_builder.h"
+
+namespace ipfs_accelerate::engine {
+namespace {
+
+using test::MakeNode;
+using test::OneNode;
+using test::RunModel;
+using ::testing::HasSubstr;
+
+// y = (x - mean) / sqrt(var + eps) * scale + bias per (n, group), scale/bias per group or channel.
+std::vector<double> Naive(const std::vector<double>& x, int64_t n, int64_t c, int64_t inner,
+                          int64_t groups, const std::vector<double>& s,
+                          const std::vector<double>& b, bool per_channel, double eps) {
+  std::vector<double> y(x.size());
+  const int64_t pg = c / groups, m = pg * inner;
+  for (int64_t r = 0; r < n * groups; ++r) {
+    double mean = 0, var = 0;
+    for (int64_t i = 0; i < m; ++i) mean += x[r * m + i] / m;
+    for (int64_t i = 0; i < m; ++i) var += (x[r * m + i] - mean) * (x[r * m + i] - mean) / m;
+    for (int64_t i = 0; i < m; ++i) {
+      int64_t p = per_channel ? (r % groups) * pg + i / inner : r % groups;
+      y[r * m + i] = (x[r * m + i] - mean) / std::sqrt(var + eps) * s[p] + b[p];
+    }
+  }
+  return y;
+}
+
+Tensor Doubles(Shape shape, const std::vector<double>& v) {
+  Tensor t = Tensor::Empty(DType::kFloat64, std::move(shape));
+  std::copy(v.begin(), v.end(), t.data<double>());
+  return t;
+}
+
+std::vector<double> Seq(int64_t n, double a, double b) {
+  std::vector<double> v(n);
+  for (int64_t i = 0; i < n; ++i) v[i] = std::sin(a * i + b) * 2 + 0.1 * i;
+  return v;
+}
+
+Model GroupNorm(int64_t opset, std::map<std::string, Attribute> attrs) {
+  return OneNode("GroupNormalization", {"x", "s", "b"}, {"y"}, std::move(attrs), opset);
+}
+
+TEST(GroupNormTest, Float64MatchesTheDefinitionAtOpsets18And21) {
+  const int64_t n = 2, c = 6, inner = 5, groups = 3;
+  const auto x = Seq(n * c * inner, 0.37, 0.2);
+  for (int64_t opset : {18, 21}) {
+    const int64_t k = opset >= 21 ? c : groups;
+    const auto s = Seq(k, 1.1, 0.5), b = Seq(k, 0.7, 1.3);
+    for (int threads : {1, 4}) {
+      auto out = RunModel(
+          GroupNorm(opset,
+                    {{"num_groups", Attribute::Int(groups)}, {"epsilon", Attribute::Float(1e-3f)}}),
+          {{"x", Doubles({n, c, inner}, x)}, {"s", Doubles({k}, s)}, {"b", Doubles({k}, b)}},
+          threads);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      const Tensor& y = out->at("y");
+      ASSERT_EQ(y.shape(), (Shape{n, c, inner}));
+      const auto want = Naive(x, n, c, inner, groups, s, b, opset >= 21, double(1e-3f));
+      for (size_t i = 0; i < want.size(); ++i)
+        EXPECT_NEAR(y.data<double>()[i], want[i], 1e-12) << i;
+    }
+  }
+}
+
+TEST(GroupNormTest, RankTwoInputNormalisesOverTheGroupsChannels) {
+  const auto x = Seq(8, 0.9, 0.1);
+  auto out = RunModel(GroupNorm(21, {{"num_groups", Attribute::Int(2)}}),
+                      {{"x", test::Floats({2, 4}, std::vector<float>(x.begin(), x.end()))},
+                       {"s", test::Floats({4}, {1, 2, 3, 4})},
+                       {"b", test::Floats({4}, {0, 0.5f, -1, 2})}});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  std::vector<double> xr;
+  for (float v : std::vector<float>(x.begin(), x.end())) xr.push_back(v);
+  const auto want = Naive(xr, 2, 4, 1, 2, {1, 2, 3, 4}, {0, 0.5, -1, 2}, true, double(1e-5f));
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(out->at("y").data<float>()[i], want[i], 1e-5);
+}
+
+TEST(GroupNormTest, ErrorsNameTheProblem) {
+  auto run = [](int64_t opset, std::map<std::string, Attribute> attrs, int64_t c, int64_t k) {
+    return RunModel(GroupNorm(opset, std::move(attrs)), {{"x", test::Random({1, c, 3}, 1)},
+                                                         {"s", test::Random({k}, 2)},
+                                                         {"b", test::Random({k}, 3)}});
+  };
+  auto r = run(18, {{"num_groups", Attribute::Int(4)}}, 6, 4);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("not a multiple of num_groups"));
+  r = run(18, {{"num_groups", Attribute::Int(2)}}, 6, 6);  // opset 18: one per group
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("one per group"));
+  r = run(21, {{"num_groups", Attribute::Int(2)}}, 6, 2);  // opset 21: one per channel
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("one per channel"));
+  r = run(21, {}, 6, 6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("num_groups is required"));
+  r = run(21, {{"num_groups", Attribute::Int(0)}}, 6, 6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("num_groups must be positive"));
+  r = run(21, {{"num_groups", Attribute::Int(2)}, {"stash_type", Attribute::Int(0)}}, 6, 6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("stash_type"));
+}
+
+}  // namespace
+}  // namespace ipfs_accelerate::engine
