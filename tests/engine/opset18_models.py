@@ -23,12 +23,6 @@ CASES = []
 # Cases the engine fails (unsupported or wrong): written only when named on the command line, so
 # that the test holds every case that passes and these can be rerun as support arrives.
 PENDING = {
-    "reducemax_bool_20", "reducemin_bool_20",  # bool ReduceMax/ReduceMin (opset 20): unsupported
-    "pad19_wrap", "pad19_wrap_axes",  # Pad mode wrap: unsupported
-    "resize18_antialias_linear", "resize18_antialias_cubic",  # antialias ignored: wrong values
-    "resize18_axes_scales", "resize18_axes_sizes_nearest",  # Resize axes: refused
-    "resize18_not_larger", "resize18_not_smaller",  # keep_aspect_ratio_policy (needs axes)
-    "resize19_half_pixel_symmetric",  # unsupported coordinate_transformation_mode
     "col2im18", "col2im18_strides_pads",  # no Col2Im kernel
     "centercroppad18", "centercroppad18_axes",  # no CenterCropPad kernel
     "affinegrid20_2d_align0", "affinegrid20_2d_align1", "affinegrid20_3d",  # no AffineGrid kernel
@@ -110,6 +104,8 @@ def reduce_ops(w):
     xb = rng.random((3, 4)) > 0.5
     w.model("reducemax_bool_20", 20, [h.make_node("ReduceMax", ["x", "axes"], ["y"])],
             {"x": xb}, {"y": TP.BOOL}, {"axes": i64(1)})
+    w.model("reducemax_bool_20_all", 20, [h.make_node("ReduceMax", ["x"], ["y"], keepdims=0)],
+            {"x": xb}, {"y": TP.BOOL})
     w.model("reducemin_bool_20", 20, [h.make_node("ReduceMin", ["x", "axes"], ["y"], keepdims=0)],
             {"x": xb}, {"y": TP.BOOL}, {"axes": i64(0)})
 
@@ -127,6 +123,8 @@ def pad(w):
             {"x": x}, {"y": TP.FLOAT}, {"pads": i64(0, 0, 2, 3, 0, 1, 3, 4)})
     w.model("pad19_wrap_axes", 19, [h.make_node("Pad", ["x", "pads", "", "axes"], ["y"], mode="wrap")],
             {"x": x}, {"y": TP.FLOAT}, {"pads": i64(1, 4, -1, 2), "axes": i64(2, 3)})
+    w.model("pad19_wrap_crop_start", 19, [h.make_node("Pad", ["x", "pads"], ["y"], mode="wrap")],
+            {"x": x}, {"y": TP.FLOAT}, {"pads": i64(0, 0, -1, 3, 0, 0, 2, -1)})
     w.model("pad21_edge", 21, [h.make_node("Pad", ["x", "pads"], ["y"], mode="edge")],
             {"x": x}, {"y": TP.FLOAT}, {"pads": i64(0, 1, 1, 1, 0, 0, 2, 0)})
 
@@ -139,6 +137,17 @@ def resize(w):
         w.model(f"resize18_antialias_{mode}", 18,
                 [h.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode, antialias=1)],
                 {"x": x}, {"y": TP.FLOAT}, {"scales": np.array([1, 1, 0.5, 0.6], np.float32)})
+    w.model("resize18_antialias_linear_up", 18,
+            [h.make_node("Resize", ["x", "", "scales"], ["y"], mode="linear", antialias=1)],
+            {"x": x}, {"y": TP.FLOAT}, {"scales": np.array([1, 1, 2, 1.5], np.float32)})
+    w.model("resize18_antialias_cubic_exclude", 18,
+            [h.make_node("Resize", ["x", "", "scales"], ["y"], mode="cubic", antialias=1,
+                         exclude_outside=1, cubic_coeff_a=-0.5)],
+            {"x": x}, {"y": TP.FLOAT}, {"scales": np.array([1, 1, 0.3, 0.45], np.float32)})
+    w.model("resize18_antialias_sizes_axes", 18,
+            [h.make_node("Resize", ["x", "", "", "sizes"], ["y"], mode="linear", antialias=1,
+                         axes=[3, 2], coordinate_transformation_mode="pytorch_half_pixel")],
+            {"x": x}, {"y": TP.FLOAT}, {"sizes": i64(3, 5)})
     w.model("resize18_axes_scales", 18,
             [h.make_node("Resize", ["x", "", "scales"], ["y"], mode="linear", axes=[2, 3])],
             {"x": x}, {"y": TP.FLOAT}, {"scales": np.array([1.5, 0.8], np.float32)})
@@ -153,7 +162,12 @@ def resize(w):
     w.model("resize19_half_pixel_symmetric", 19,
             [h.make_node("Resize", ["x", "", "scales"], ["y"], mode="linear",
                          coordinate_transformation_mode="half_pixel_symmetric")],
-            {"x": x}, {"y": TP.FLOAT}, {"scales": np.array([1, 1, 1.5, 0.7], np.float32)})
+            {"x": x}, {"y": TP.FLOAT}, {"scales": np.array([1, 1, 1.5, 0.75], np.float32)})
+    for mode in ["cubic", "nearest"]:
+        w.model(f"resize19_half_pixel_symmetric_{mode}", 19,
+                [h.make_node("Resize", ["x", "", "scales"], ["y"], mode=mode,
+                             coordinate_transformation_mode="half_pixel_symmetric")],
+                {"x": x}, {"y": TP.FLOAT}, {"scales": np.array([1, 1, 0.75, 1.7], np.float32)})
     w.model("resize19_nearest_roi_empty", 19,
             [h.make_node("Resize", ["x", "roi", "scales"], ["y"], mode="nearest")],
             {"x": x}, {"y": TP.FLOAT}, {"roi": e, "scales": np.array([1, 1, 2, 2], np.float32)})

@@ -1,6 +1,7 @@
-// GroupNormalization (opsets 18 and 21) on the CPU backend: what opset18_ort_test.sh does not hold
-// it to (float64, rank 2, threads, errors). Its float32 values are checked against
-// onnxruntime-node there.
+// Operators at opsets 18 to 21 on the CPU backend: what opset18_ort_test.sh (which holds them to
+// onnxruntime-node) does not check: GroupNormalization in float64, rank 2 and its errors; Resize's
+// axes and keep_aspect_ratio_policy errors and antialias's tap limit; Pad's wrap errors; bool
+// ReduceMax/ReduceMin before opset 20.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -114,6 +115,89 @@ TEST(GroupNormTest, ErrorsNameTheProblem) {
   r = run(21, {{"num_groups", Attribute::Int(2)}, {"stash_type", Attribute::Int(0)}}, 6, 6);
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().ToString(), HasSubstr("stash_type"));
+}
+
+TEST(Opset18Test, ResizeAxesAndAspectPolicyErrorsNameTheProblem) {
+  auto run = [](std::map<std::string, Attribute> attrs, std::vector<int64_t> sizes) {
+    Model m = OneNode(MakeNode("Resize", {"x", "", "", "sizes"}, {"y"}, std::move(attrs), 18),
+                      {test::Info("x")}, {test::Info("y")},
+                      {{"sizes", test::Ints({static_cast<int64_t>(sizes.size())}, sizes)}});
+    return RunModel(std::move(m), {{"x", test::Random({1, 2, 4, 6}, 1)}});
+  };
+  auto r = run({{"axes", Attribute::Ints({2, 3})}}, {8, 12, 3});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("one entry per axis in axes (2)"));
+  r = run({{"axes", Attribute::Ints({2, 4})}}, {8, 12});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("outside rank 4"));
+  r = run({{"axes", Attribute::Ints({3, -1})}}, {8, 12});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("repeat a dimension"));
+  r = run({{"keep_aspect_ratio_policy", Attribute::String("fit")}}, {1, 2, 8, 8});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("keep_aspect_ratio_policy must be"));
+  // not_larger over axes 2 and 3: min(8 / 4, 9 / 6) = 1.5, so [1, 2, 6, 9].
+  r = run({{"axes", Attribute::Ints({2, 3})},
+           {"keep_aspect_ratio_policy", Attribute::String("not_larger")},
+           {"mode", Attribute::String("linear")}},
+          {8, 9});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->at("y").shape(), (Shape{1, 2, 6, 9}));
+}
+
+TEST(Opset18Test, ResizeAntialiasRefusesMoreTapsThanItHolds) {
+  Model m = OneNode(
+      MakeNode("Resize", {"x", "", "scales"}, {"y"},
+               {{"mode", Attribute::String("linear")}, {"antialias", Attribute::Int(1)}}, 18),
+      {test::Info("x")}, {test::Info("y")}, {{"scales", test::Floats({2}, {1, 0.004f})}});
+  auto r = RunModel(std::move(m), {{"x", test::Random({2, 1000}, 1)}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("antialias shrinking dimension 1"));
+}
+
+TEST(Opset18Test, PadWrapNeedsOpset19AndSomethingToWrap) {
+  auto run = [](int64_t opset, std::vector<int64_t> pads) {
+    Model m =
+        OneNode(MakeNode("Pad", {"x", "pads"}, {"y"}, {{"mode", Attribute::String("wrap")}}, opset),
+                {test::Info("x")}, {test::Info("y")}, {{"pads", test::Ints({4}, pads)}});
+    return RunModel(std::move(m), {{"x", test::Random({2, 3}, 1)}});
+  };
+  auto r = run(18, {0, 1, 0, 1});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("mode 'wrap'"));
+  r = run(19, {0, -3, 0, 2});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("leave nothing of dimension 1 to wrap"));
+  r = run(19, {0, 4, 0, 0});  // a pad longer than the dimension repeats it again
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Tensor& y = r->at("y");
+  ASSERT_EQ(y.shape(), (Shape{2, 7}));
+  const Tensor x = test::Random({2, 3}, 1);
+  for (int64_t i = 0; i < 2; ++i) {
+    for (int64_t j = 0; j < 7; ++j) {
+      EXPECT_EQ(y.data<float>()[i * 7 + j], x.data<float>()[i * 3 + ((j - 4) % 3 + 3) % 3]);
+    }
+  }
+}
+
+TEST(Opset18Test, BoolReduceMaxAndMinFromOpset20) {
+  Tensor x = Tensor::Empty(DType::kBool, {2, 3});
+  const uint8_t v[] = {0, 1, 0, 1, 1, 1};
+  std::copy(v, v + 6, static_cast<uint8_t*>(x.raw()));
+  for (const char* op : {"ReduceMax", "ReduceMin"}) {
+    auto r = RunModel(OneNode(op, {"x"}, {"y"}, {{"axes", Attribute::Ints({1})}}, 17), {{"x", x}});
+    ASSERT_FALSE(r.ok()) << op;
+    EXPECT_THAT(r.status().ToString(), HasSubstr("dtype bool (from opset 20)"));
+    Model m = OneNode(MakeNode(op, {"x", "axes"}, {"y"}, {{"keepdims", Attribute::Int(0)}}, 20),
+                      {test::Info("x")}, {test::Info("y")}, {{"axes", test::Ints({1}, {1})}});
+    r = RunModel(std::move(m), {{"x", x}});
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const Tensor& y = r->at("y");
+    ASSERT_EQ(y.dtype(), DType::kBool);
+    const auto* p = static_cast<const uint8_t*>(y.raw());
+    EXPECT_EQ(p[0], std::string(op) == "ReduceMax" ? 1 : 0) << op;
+    EXPECT_EQ(p[1], 1) << op;
+  }
 }
 
 }  // namespace
