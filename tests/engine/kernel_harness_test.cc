@@ -252,7 +252,10 @@ const std::map<std::string, std::string>& FusedCoverage() {
 // checked against onnxruntime-node by the script test named here.
 const std::map<std::string, std::string>& OrtCoverage() {
   static const std::map<std::string, std::string> m = {
-      {"GroupNormalization", "tests/engine/opset18_ort_test.sh"}};
+      {"GroupNormalization", "tests/engine/opset18_ort_test.sh"},
+      {"CenterCropPad", "tests/engine/opset18_ort_test.sh"},
+      {"Col2Im", "tests/engine/opset18_ort_test.sh"},
+      {"AffineGrid", "tests/engine/opset18_ort_test.sh"}};
   return m;
 }
 

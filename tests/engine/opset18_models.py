@@ -21,12 +21,8 @@ NP2TP = {np.float32: TP.FLOAT, np.int64: TP.INT64, np.int32: TP.INT32, np.uint8:
          np.bool_: TP.BOOL}
 CASES = []
 # Cases the engine fails (unsupported or wrong): written only when named on the command line, so
-# that the test holds every case that passes and these can be rerun as support arrives.
-PENDING = {
-    "col2im18", "col2im18_strides_pads",  # no Col2Im kernel
-    "centercroppad18", "centercroppad18_axes",  # no CenterCropPad kernel
-    "affinegrid20_2d_align0", "affinegrid20_2d_align1", "affinegrid20_3d",  # no AffineGrid kernel
-}
+# that the test holds every case that passes and these can be rerun as support arrives. None now.
+PENDING = set()
 
 
 def case(fn):
@@ -219,6 +215,10 @@ def col2im(w):
             [h.make_node("Col2Im", ["x", "img", "blk"], ["y"], strides=[2, 2], pads=[1, 1, 1, 1],
                          dilations=[1, 1])],
             {"x": x2}, {"y": TP.FLOAT}, {"img": i64(5, 6), "blk": i64(3, 3)})
+    x3 = randn(1, 3 * 2 * 2, 6)  # dilations 2: blocks span 3; 5 x 6 image -> 3 x 2 at stride 1, 2
+    w.model("col2im18_dilations", 18,
+            [h.make_node("Col2Im", ["x", "img", "blk"], ["y"], dilations=[2, 2], strides=[1, 2])],
+            {"x": x3}, {"y": TP.FLOAT}, {"img": i64(5, 6), "blk": i64(2, 2)})
 
 
 @case
@@ -243,6 +243,9 @@ def centercroppad(w):
     w.model("centercroppad18_axes", 18,
             [h.make_node("CenterCropPad", ["x", "shape"], ["y"], axes=[0, -2])],
             {"x": x}, {"y": TP.FLOAT}, {"shape": i64(8, 3)})
+    w.model("centercroppad18_int64", 18, [h.make_node("CenterCropPad", ["x", "shape"], ["y"])],
+            {"x": rng.integers(-100, 100, (4, 7)).astype(np.int64)}, {"y": TP.INT64},
+            {"shape": i64(7, 2)})
 
 
 @case
@@ -299,6 +302,9 @@ def affine_grid(w):
                 {"theta": theta}, {"y": TP.FLOAT}, {"size": i64(2, 3, 4, 5)})
     w.model("affinegrid20_3d", 20, [h.make_node("AffineGrid", ["theta", "size"], ["y"])],
             {"theta": randn(2, 3, 4)}, {"y": TP.FLOAT}, {"size": i64(2, 1, 3, 4, 5)})
+    w.model("affinegrid20_3d_align1", 20,
+            [h.make_node("AffineGrid", ["theta", "size"], ["y"], align_corners=1)],
+            {"theta": randn(1, 3, 4)}, {"y": TP.FLOAT}, {"size": i64(1, 2, 2, 3, 6)})
 
 
 @case

@@ -1,7 +1,7 @@
 // Operators at opsets 18 to 21 on the CPU backend: what opset18_ort_test.sh (which holds them to
 // onnxruntime-node) does not check: GroupNormalization in float64, rank 2 and its errors; Resize's
 // axes and keep_aspect_ratio_policy errors and antialias's tap limit; Pad's wrap errors; bool
-// ReduceMax/ReduceMin before opset 20.
+// ReduceMax/ReduceMin before opset 20; CenterCropPad, Col2Im and AffineGrid errors and float64.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -198,6 +198,86 @@ TEST(Opset18Test, BoolReduceMaxAndMinFromOpset20) {
     EXPECT_EQ(p[0], std::string(op) == "ReduceMax" ? 1 : 0) << op;
     EXPECT_EQ(p[1], 1) << op;
   }
+}
+
+TEST(Opset18Test, CenterCropPadCol2ImAffineGridErrorsNameTheProblem) {
+  auto one = [](const char* op, int64_t opset, std::map<std::string, Attribute> attrs,
+                std::map<std::string, Tensor> inits, Tensor x, std::vector<std::string> inputs) {
+    std::vector<std::string> all = {"x"};
+    all.insert(all.end(), inputs.begin(), inputs.end());
+    Model m = OneNode(MakeNode(op, all, {"y"}, std::move(attrs), opset), {test::Info("x")},
+                      {test::Info("y")}, std::move(inits));
+    return RunModel(std::move(m), {{"x", std::move(x)}});
+  };
+  auto r =
+      one("CenterCropPad", 18, {}, {{"s", test::Ints({1}, {3})}}, test::Random({4, 5}, 1), {"s"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("one entry per axis (2)"));
+  r = one("CenterCropPad", 18, {{"axes", Attribute::Ints({1, -1})}},
+          {{"s", test::Ints({2}, {3, 3})}}, test::Random({4, 5}, 1), {"s"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("twice"));
+  r = one("CenterCropPad", 18, {}, {{"s", test::Ints({2}, {3, -1})}}, test::Random({4, 5}, 1),
+          {"s"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("negative size"));
+
+  std::map<std::string, Tensor> col = {{"img", test::Ints({2}, {4, 5})},
+                                       {"blk", test::Ints({2}, {2, 2})}};
+  r = one("Col2Im", 18, {}, col, test::Random({1, 8, 11}, 1), {"img", "blk"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("must be the 12 sliding blocks"));
+  r = one("Col2Im", 18, {}, col, test::Random({1, 6, 12}, 1), {"img", "blk"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("not a multiple of prod(block_shape) (4)"));
+  r = one("Col2Im", 18, {{"strides", Attribute::Ints({0, 1})}}, col, test::Random({1, 8, 12}, 1),
+          {"img", "blk"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("must be positive"));
+  r = one("Col2Im", 18, {}, {{"img", test::Ints({2}, {1, 5})}, {"blk", test::Ints({2}, {2, 2})}},
+          test::Random({1, 8, 4}, 1), {"img", "blk"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("does not fit the padded image"));
+
+  r = one("AffineGrid", 20, {}, {{"size", test::Ints({4}, {2, 1, 3, 4})}},
+          test::Random({2, 3, 4}, 1), {"size"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("theta must be [N, 2, 3]"));
+  r = one("AffineGrid", 20, {}, {{"size", test::Ints({3}, {2, 1, 3})}}, test::Random({2, 2, 3}, 1),
+          {"size"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().ToString(), HasSubstr("size must be [N, C, H, W]"));
+}
+
+TEST(Opset18Test, Col2ImAndAffineGridInFloat64) {
+  // Col2Im of a 1-D image: blocks of 2 at stride 1 over 3 values, each value summed where blocks
+  // overlap: [a0, a1 + b0, b1] for columns (a0, b0), (a1, b1).
+  Tensor x = Tensor::Empty(DType::kFloat64, {1, 2, 2});
+  const double v[] = {1, 10, 2, 20};  // block offset 0: (1, 10); offset 1: (2, 20)
+  std::copy(v, v + 4, x.data<double>());
+  Model m =
+      OneNode(MakeNode("Col2Im", {"x", "img", "blk"}, {"y"}, {}, 18), {test::Info("x")},
+              {test::Info("y")}, {{"img", test::Ints({1}, {3})}, {"blk", test::Ints({1}, {2})}});
+  auto r = RunModel(std::move(m), {{"x", x}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->at("y").shape(), (Shape{1, 1, 3}));
+  EXPECT_EQ(r->at("y").data<double>()[0], 1);
+  EXPECT_EQ(r->at("y").data<double>()[1], 12);
+  EXPECT_EQ(r->at("y").data<double>()[2], 20);
+  // AffineGrid with the identity theta: the pixel centres of a 2 x 4 image.
+  Tensor theta = Tensor::Empty(DType::kFloat64, {1, 2, 3});
+  const double id[] = {1, 0, 0, 0, 1, 0};
+  std::copy(id, id + 6, theta.data<double>());
+  m = OneNode(MakeNode("AffineGrid", {"theta", "size"}, {"y"}, {}, 20), {test::Info("theta")},
+              {test::Info("y")}, {{"size", test::Ints({4}, {1, 1, 2, 4})}});
+  r = RunModel(std::move(m), {{"theta", theta}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Tensor& g = r->at("y");
+  ASSERT_EQ(g.shape(), (Shape{1, 2, 4, 2}));
+  EXPECT_DOUBLE_EQ(g.data<double>()[0], -0.75);  // x of (0, 0)
+  EXPECT_DOUBLE_EQ(g.data<double>()[1], -0.5);   // y of (0, 0)
+  EXPECT_DOUBLE_EQ(g.data<double>()[14], 0.75);  // x of (1, 3)
+  EXPECT_DOUBLE_EQ(g.data<double>()[15], 0.5);   // y of (1, 3)
 }
 
 }  // namespace

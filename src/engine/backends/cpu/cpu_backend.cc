@@ -36,6 +36,7 @@ void RegisterGridSampleKernels(KernelRegistry& r);
 void RegisterDetKernels(KernelRegistry& r);
 void RegisterTfIdfVectorizerKernels(KernelRegistry& r);
 void RegisterGroupNormKernels(KernelRegistry& r);
+void RegisterImage18Kernels(KernelRegistry& r);
 
 CpuBackend::CpuBackend() {
   RegisterElementwiseKernels(registry_);
@@ -53,6 +54,7 @@ CpuBackend::CpuBackend() {
   RegisterFusedKernels(registry_);
   RegisterTfIdfVectorizerKernels(registry_);
   RegisterGroupNormKernels(registry_);
+  RegisterImage18Kernels(registry_);
 }
 
 bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,
