@@ -16,7 +16,10 @@ struct ResizeShape {
 };
 
 // The output of resizing X of shape `x`: `sizes` when not empty (one non-negative entry per
-// dimension), else floor(x[d] * scales[d]) (one positive, finite entry per dimension). Errors
+// dimension), else floor(x[d] * scales[d]) (one positive, finite entry per dimension). From
+// opset 18, attribute `axes` makes them one entry per listed axis (the others unchanged), and
+// keep_aspect_ratio_policy not_larger / not_smaller gives every such axis the one scale
+// min / max(sizes / x) and the size round(scale * x[d]) (as the operator document says). Errors
 // name the node and `sizes` or `scales`: a wrong count, a bad value, or an output whose size or
 // element count passes 64 bits (scales of 1e30 are an error here; 1e9 is the memory budget's).
 Result<ResizeShape> ResizeOutputShape(const Node& node, const Shape& x,

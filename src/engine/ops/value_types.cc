@@ -12,12 +12,13 @@ const std::map<std::string, int>& SameAsInput() {
   static const std::map<std::string, int> ops = [] {
     std::map<std::string, int> m;
     for (const char* op :
-         {"Abs", "Acos", "Acosh", "Add", "Asin", "Asinh", "Atan", "Atanh", "AveragePool",
-          "BatchNormalization", "BitShift", "BitwiseAnd", "BitwiseNot", "BitwiseOr", "BitwiseXor",
-          "Ceil", "Celu", "Clip", "Compress", "Concat", "Conv", "ConvTranspose", "Cos", "Cosh",
-          "CumSum", "DepthToSpace", "Div", "Einsum", "Elu", "Erf", "Exp", "Expand", "Flatten",
-          "Floor", "Gather", "GatherElements", "GatherND", "Gelu", "Gemm", "GlobalAveragePool",
-          "GlobalLpPool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Hardmax", "Identity",
+         {"Abs", "Acos", "Acosh", "Add", "AffineGrid", "Asin", "Asinh", "Atan", "Atanh",
+          "AveragePool", "BatchNormalization", "BitShift", "BitwiseAnd", "BitwiseNot", "BitwiseOr",
+          "BitwiseXor", "Ceil", "Celu", "CenterCropPad", "Clip", "Col2Im", "Compress", "Concat",
+          "Conv", "ConvTranspose", "Cos", "Cosh", "CumSum", "DepthToSpace", "Div", "Einsum", "Elu",
+          "Erf", "Exp", "Expand", "Flatten", "Floor", "Gather", "GatherElements", "GatherND",
+          "Gelu", "Gemm", "GlobalAveragePool", "GlobalLpPool", "GlobalMaxPool",
+          "GroupNormalization", "HardSigmoid", "HardSwish", "Hardmax", "Identity",
           "InstanceNormalization", "LRN", "LeakyRelu", "Log", "LogSoftmax", "LpNormalization",
           "LpPool", "MatMul", "Max", "Mean", "MeanVarianceNormalization", "Min", "Mish", "Mod",
           "Mul", "Neg", "PRelu", "Pad", "Pow", "Reciprocal", "ReduceL1", "ReduceL2", "ReduceLogSum",

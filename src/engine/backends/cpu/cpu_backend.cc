@@ -35,6 +35,8 @@ void RegisterQuantizeKernels(KernelRegistry& r);
 void RegisterGridSampleKernels(KernelRegistry& r);
 void RegisterDetKernels(KernelRegistry& r);
 void RegisterTfIdfVectorizerKernels(KernelRegistry& r);
+void RegisterGroupNormKernels(KernelRegistry& r);
+void RegisterImage18Kernels(KernelRegistry& r);
 
 CpuBackend::CpuBackend() {
   RegisterElementwiseKernels(registry_);
@@ -51,6 +53,8 @@ CpuBackend::CpuBackend() {
   RegisterQuantizeKernels(registry_);
   RegisterFusedKernels(registry_);
   RegisterTfIdfVectorizerKernels(registry_);
+  RegisterGroupNormKernels(registry_);
+  RegisterImage18Kernels(registry_);
 }
 
 bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,

@@ -1,4 +1,4 @@
-// Gelu (its schema: engine/ops/fused.h), float32.
+// Gelu (its schema: engine/ops/fused.h; also ai.onnx's Gelu of opset 20, the same op), float32.
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/fused_activation.h"
@@ -29,6 +29,7 @@ Status Gelu(KernelContext& ctx) {
 
 void RegisterGeluKernels(KernelRegistry& r) {
   r.Add("Gelu", Gelu, 1, 1000, ops::kFusedDomain).Types({DType::kFloat32});
+  r.Add("Gelu", Gelu, 20).Types({DType::kFloat32});  // ai.onnx Gelu 20: the same op
 }
 
 }  // namespace ipfs_accelerate::engine::cpu

@@ -284,6 +284,18 @@ Status Reduce(KernelContext& ctx) {
     case DType::kUInt8:
       ReduceTyped<uint8_t, O>(pool, x->data<uint8_t>(), y.data<uint8_t>(), plan);
       break;
+    case DType::kBool:
+      // Opset 20: ReduceMax is any, ReduceMin all (bytes 0 and 1; an empty min is true).
+      if constexpr (O == Op::kMax || O == Op::kMin) {
+        if (ctx.node().opset >= 20) {
+          auto* out = static_cast<uint8_t*>(y.raw());
+          ReduceTyped<uint8_t, O>(pool, static_cast<const uint8_t*>(x->raw()), out, plan);
+          for (int64_t i = 0; i < y.numel(); ++i) out[i] = out[i] != 0;
+          break;
+        }
+      }
+      return ctx.Unsupported("dtype bool" +
+                             std::string(O == Op::kMax || O == Op::kMin ? " (from opset 20)" : ""));
     default:
       return ctx.Unsupported("dtype " + DTypeName(x->dtype()));
   }

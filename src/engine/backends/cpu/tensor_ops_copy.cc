@@ -214,8 +214,10 @@ Status Pad(KernelContext& ctx) {
     return ctx.Error("pads has " + std::to_string(pads.size()) + " entries for an input of rank " +
                      std::to_string(rank) + " (expected " + std::to_string(2 * rank) + ")");
   }
-  if (mode != "constant" && mode != "reflect" && mode != "edge")
+  if (mode != "constant" && mode != "reflect" && mode != "edge" &&
+      !(mode == "wrap" && ctx.node().opset >= 19)) {
     return ctx.Unsupported("mode '" + mode + "'");
+  }
   Shape shape(rank);
   for (int d = 0; d < rank; ++d) {
     int64_t dim = x->dim(d);
@@ -231,6 +233,11 @@ Status Pad(KernelContext& ctx) {
     if (shape[d] < 0) return ctx.Error("pads make dimension " + std::to_string(d) + " negative");
     if (mode != "constant" && dim == 0 && shape[d] > 0)
       return ctx.Error("cannot " + mode + "-pad an empty dimension");
+    if (mode == "wrap" && shape[d] > 0 &&
+        dim - std::max<int64_t>(0, -pads[d]) - std::max<int64_t>(0, -pads[d + rank]) <= 0) {
+      return ctx.Error("pads " + ShapeToString(pads) + " leave nothing of dimension " +
+                       std::to_string(d) + " to wrap");
+    }
   }
   Tensor& out = ctx.Allocate(0, x->dtype(), shape);
   int64_t n = out.numel();
@@ -257,6 +264,11 @@ Status Pad(KernelContext& ctx) {
           s = -1;
         } else if (mode == "edge") {
           s = std::clamp<int64_t>(s, 0, dim - 1);
+        } else if (mode == "wrap") {
+          // Opset 19: the input repeated; what negative pads keep of it (as onnxruntime does).
+          const int64_t lo = std::max<int64_t>(0, -pads[d]);
+          const int64_t kept = dim - lo - std::max<int64_t>(0, -pads[d + rank]);
+          s = lo + (((s - lo) % kept) + kept) % kept;
         } else if (dim == 1) {
           s = 0;
         } else {

@@ -17,6 +17,7 @@ struct ResizeParams {
   std::string nearest_mode = "round_prefer_floor";  // "simple": ORT's opset-10 rule
   double cubic_a = -0.75;
   bool exclude_outside = false;
+  bool antialias = false;  // opset 18
   double extrapolation = 0;
   std::vector<double> scales;  // per dim
   Shape out_shape;
@@ -36,10 +37,12 @@ std::vector<double> CubicCoeffs(double r, double a) {
           ((a + 2) * r2 - (a + 3)) * r2 * r2 + 1, ((a * r3 - 5 * a) * r3 + 8 * a) * r3 - 4 * a};
 }
 
-Taps ComputeTaps(const ResizeParams& p, int d, int64_t x, int64_t in, int64_t out) {
+// The input coordinate of output index x along dim d (coordinate_transformation_mode); sets
+// *outside where tf_crop_and_resize maps it outside the input.
+double OriginalCoord(const ResizeParams& p, int d, int64_t x, int64_t in, int64_t out,
+                     bool* outside) {
   double scale = p.scales[d], out_w = scale * static_cast<double>(in), xo = 0;
   const std::string& c = p.coord;
-  Taps t;
   if (c == "align_corners") {
     xo = out_w == 1 ? 0 : x * static_cast<double>(in - 1) / (out_w - 1);
   } else if (c == "asymmetric") {
@@ -48,17 +51,25 @@ Taps ComputeTaps(const ResizeParams& p, int d, int64_t x, int64_t in, int64_t ou
     double s = p.roi.empty() ? 0 : p.roi[d], e = p.roi.empty() ? 1 : p.roi[d + p.scales.size()];
     xo = out_w == 1 ? (e - s) * (in - 1) / 2.0 : x * (e - s) * (in - 1) / (out_w - 1);
     xo += s * (in - 1);
-    if (!(xo >= 0 && xo <= in - 1)) {  // NaN from a NaN roi is outside too
-      t.outside = true;
-      return t;
-    }
+    if (!(xo >= 0 && xo <= in - 1)) *outside = true;  // NaN from a NaN roi is outside too
   } else if (c == "pytorch_half_pixel") {
     xo = out_w == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
+  } else if (c == "half_pixel_symmetric") {  // opset 19: half_pixel about the input's centre
+    double offset = static_cast<double>(in) / 2 * (1 - static_cast<double>(out) / out_w);
+    xo = offset + (x + 0.5) / scale - 0.5;
   } else if (c == "tf_half_pixel_for_nn") {
     xo = (x + 0.5) / scale;
   } else {  // half_pixel
     xo = (x + 0.5) / scale - 0.5;
   }
+  return xo;
+}
+
+Taps ComputeTaps(const ResizeParams& p, int d, int64_t x, int64_t in, int64_t out) {
+  const double scale = p.scales[d];
+  Taps t;
+  const double xo = OriginalCoord(p, d, x, in, out, &t.outside);
+  if (t.outside) return t;
   auto clamp = [&](int64_t i) { return std::clamp<int64_t>(i, 0, in - 1); };
   if (p.mode == "nearest" && p.nearest_mode == "simple") {
     t.idx = {clamp(static_cast<int64_t>(scale < 1 ? std::ceil(xo) : std::floor(xo)))};
@@ -108,6 +119,58 @@ Taps ComputeTaps(const ResizeParams& p, int d, int64_t x, int64_t in, int64_t ou
     if (w[k] == 0) continue;
     t.idx.push_back(clamp(first + static_cast<int64_t>(k)));
     t.w.push_back(w[k]);
+  }
+  return t;
+}
+
+// Opset 18's antialias (linear and cubic): the filter widened by 1 / scale when shrinking, over a
+// window of AntialiasWidth taps about the input coordinate, its weights normalised to sum 1 (as
+// Pillow and onnxruntime do). Taps before 0 or past the end read the edge, or are dropped with
+// exclude_outside.
+double AntialiasSupport(const ResizeParams& p, int d) {
+  const double half = p.mode == "cubic" ? 2.0 : 1.0;  // the filter's half width
+  const double inv = 1.0 / p.scales[d];
+  return inv >= 1 ? half * inv : half;
+}
+int64_t AntialiasWidth(const ResizeParams& p, int d) {
+  return static_cast<int64_t>(std::ceil(AntialiasSupport(p, d))) * 2 + 1;
+}
+
+Taps AntialiasTaps(const ResizeParams& p, int d, int64_t x, int64_t in, int64_t out) {
+  Taps t;
+  if (p.scales[d] == 1) {  // unchanged: the filter is 1 at the centre, 0 at every other tap
+    t.idx = {x};
+    t.w = {1};
+    return t;
+  }
+  const double center = OriginalCoord(p, d, x, in, out, &t.outside) + 0.5;
+  if (t.outside) return t;
+  const double support = AntialiasSupport(p, d);
+  const double inv = p.scales[d] < 1 ? p.scales[d] : 1.0;
+  const double a = p.cubic_a;
+  auto filter = [&](double v) {
+    v = std::fabs(v);
+    if (p.mode == "linear") return v < 1 ? 1 - v : 0.0;
+    if (v < 1) return ((a + 2) * v - (a + 3)) * v * v + 1;
+    if (v < 2) return (((v - 5) * v + 8) * v - 4) * a;
+    return 0.0;
+  };
+  int64_t lo = static_cast<int64_t>(std::floor(center - support + 0.5));
+  int64_t hi = static_cast<int64_t>(std::floor(center + support + 0.5));
+  hi = lo + std::clamp<int64_t>(hi - lo, 0, AntialiasWidth(p, d));
+  if (p.exclude_outside) {
+    lo = std::clamp<int64_t>(lo, 0, in);
+    hi = std::clamp<int64_t>(hi, 0, in);
+  }
+  double total = 0;
+  for (int64_t i = lo; i < hi; ++i) {
+    double w = filter((static_cast<double>(i) - center + 0.5) * inv);
+    t.idx.push_back(std::clamp<int64_t>(i, 0, in - 1));
+    t.w.push_back(w);
+    total += w;
+  }
+  if (total != 0) {
+    for (double& w : t.w) w /= total;
   }
   return t;
 }
@@ -176,12 +239,13 @@ struct AxisTaps {
 
 AxisTaps ComputeAxisTaps(const ResizeParams& p, int d, int64_t in, int64_t out) {
   AxisTaps a;
-  a.width = p.mode == "nearest" ? 1 : p.mode == "linear" ? 2 : 4;
+  const bool antialias = p.antialias && p.mode != "nearest";
+  a.width = antialias ? AntialiasWidth(p, d) : p.mode == "nearest" ? 1 : p.mode == "linear" ? 2 : 4;
   a.idx = Tensor::Zeros(DType::kInt64, {out, a.width});
   a.w = Tensor::Zeros(DType::kFloat64, {out, a.width});
   a.count = Tensor::Empty(DType::kUInt8, {out});
   for (int64_t o = 0; o < out; ++o) {
-    Taps t = ComputeTaps(p, d, o, in, out);
+    Taps t = antialias ? AntialiasTaps(p, d, o, in, out) : ComputeTaps(p, d, o, in, out);
     a.count.data<uint8_t>()[o] =
         t.outside ? AxisTaps::kOutside : static_cast<uint8_t>(t.idx.size());
     std::copy(t.idx.begin(), t.idx.end(), a.idx.data<int64_t>() + o * a.width);
@@ -203,6 +267,15 @@ Status RunResize(KernelContext& ctx, const Tensor& x, const ResizeParams& p) {
   if (rank == 0) {
     std::memcpy(out.raw(), x.raw(), es);
     return Status::Ok();
+  }
+  if (p.antialias && p.mode != "nearest") {
+    for (int d = 0; d < rank; ++d) {
+      if (AntialiasWidth(p, d) >= AxisTaps::kOutside) {
+        return ctx.Unsupported("antialias shrinking dimension " + std::to_string(d) + " by " +
+                               std::to_string(1 / p.scales[d]) +
+                               " (more taps per output than this kernel holds)");
+      }
+    }
   }
   std::vector<AxisTaps> taps(rank);
   for (int d = 0; d < rank; ++d) taps[d] = ComputeAxisTaps(p, d, x.dim(d), p.out_shape[d]);
@@ -336,8 +409,9 @@ Status SetScales(const KernelContext& ctx, const Tensor& x, const Tensor* scales
 Status CheckMode(const KernelContext& ctx, const ResizeParams& p) {
   if (p.mode != "nearest" && p.mode != "linear" && p.mode != "cubic")
     return ctx.Unsupported("mode '" + p.mode + "'");
-  static const char* kCoords[] = {"half_pixel", "pytorch_half_pixel",   "align_corners",
-                                  "asymmetric", "tf_half_pixel_for_nn", "tf_crop_and_resize"};
+  static const char* kCoords[] = {
+      "half_pixel",           "pytorch_half_pixel", "align_corners",       "asymmetric",
+      "tf_half_pixel_for_nn", "tf_crop_and_resize", "half_pixel_symmetric"};
   if (std::find(std::begin(kCoords), std::end(kCoords), p.coord) == std::end(kCoords)) {
     return ctx.Unsupported("coordinate_transformation_mode '" + p.coord + "'");
   }
@@ -363,6 +437,7 @@ Status Resize(KernelContext& ctx) {
     p.cubic_a = ctx.GetFloat("cubic_coeff_a", -0.75f);
     p.exclude_outside = ctx.GetInt("exclude_outside", 0) != 0;
     p.extrapolation = ctx.GetFloat("extrapolation_value", 0);
+    p.antialias = ctx.node().opset >= 18 && ctx.GetInt("antialias", 0) != 0;
     IA_RETURN_IF_ERROR(SetScales(ctx, *x, ctx.input(2), ctx.input(3), &p));
     if (p.coord == "tf_crop_and_resize") {
       const Tensor* roi = ctx.input(1);
