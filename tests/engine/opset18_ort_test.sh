@@ -35,29 +35,8 @@ check() {
     rm -rf "$T/ours_$name"
     log=$("$IA_BIN" run "$T/models/$name.onnx" "${inputs[@]}" --output-dir "$T/ours_$name" \
       --threads "$threads" 2>&1) || fail "ipfs-accelerate run (threads $threads) failed: $(tail -n 4 <<<"$log")"
-    "$py" - "$T/ort_$name" "$T/ours_$name" <<'PY' || fail "threads $threads: outputs differ from onnxruntime-node"
-import json, os, sys
-import numpy as np
-ref, ours = sys.argv[1], sys.argv[2]
-bad = 0
-for o in json.load(open(os.path.join(ref, "manifest.json")))["outputs"]:
-    want = np.load(os.path.join(ref, o["file"]))
-    got = np.load(os.path.join(ours, o["name"] + ".npy"))
-    if want.dtype != got.dtype or want.shape != got.shape:
-        print(f"    {o['name']}: {got.dtype} {list(got.shape)}, onnxruntime {want.dtype} {list(want.shape)}")
-        bad += 1
-        continue
-    if want.dtype.kind == "f":
-        ok = np.isclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True)
-    else:
-        ok = got == want
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
-        print(f"    {o['name']}: {int((~ok).sum())} of {want.size} values differ; first at {i}: "
-              f"{got.flat[i]}, onnxruntime {want.flat[i]}")
-        bad += 1
-sys.exit(1 if bad else 0)
-PY
+    "$py" "$IA_SOURCE_DIR/tests/engine/compare_ort.py" "$T/ort_$name" "$T/ours_$name" ||
+      fail "threads $threads: outputs differ from onnxruntime-node"
   done
 }
 

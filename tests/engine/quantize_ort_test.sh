@@ -43,26 +43,7 @@ while read -r name input; do
       failed=$((failed + 1))
       continue
     fi
-    if diff_log=$("$py" - "$work/ort_$name" "$work/ours_$name" <<'EOF'
-import json, os, sys
-import numpy as np
-ref, ours = sys.argv[1], sys.argv[2]
-bad = 0
-for o in json.load(open(os.path.join(ref, "manifest.json")))["outputs"]:
-    want = np.load(os.path.join(ref, o["file"]))
-    got = np.load(os.path.join(ours, o["name"] + ".npy"))
-    if want.dtype != got.dtype or want.shape != got.shape:
-        print(f"  {o['name']}: {got.dtype} {got.shape}, onnxruntime {want.dtype} {want.shape}")
-        bad += 1
-    elif not np.array_equal(want, got, equal_nan=want.dtype.kind == "f"):
-        n = int(np.sum(want != got))
-        i = int(np.flatnonzero(want != got)[0])
-        print(f"  {o['name']}: {n} of {want.size} values differ; first at {i}: "
-              f"{got.flat[i]}, onnxruntime {want.flat[i]}")
-        bad += 1
-sys.exit(1 if bad else 0)
-EOF
-    ); then
+    if diff_log=$("$py" "$here/compare_ort.py" --exact "$work/ort_$name" "$work/ours_$name"); then
       echo "ok   $name (threads $threads): every output identical to onnxruntime-node"
       passed=$((passed + 1))
     else
