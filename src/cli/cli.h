@@ -38,6 +38,9 @@ Result<Config> LoadConfig(const Context& ctx);
 // Adds --offline to `cmd`: a CID the repository lacks is then an error instead of a fetch.
 void AddOfflineFlag(CLI::App* cmd, bool& offline);
 
+// Adds --precision fp32|bf16|int8 to `cmd` (engine::SessionOptions::precision).
+void AddPrecisionOption(CLI::App* cmd, std::string& precision);
+
 // Adds --remote never|auto|PEER and --peer URL (repeatable) to `cmd` (router/remote.h).
 void AddRemoteFlags(CLI::App* cmd, std::string& remote, std::vector<std::string>& peers);
 

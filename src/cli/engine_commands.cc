@@ -106,6 +106,18 @@ Result<std::map<std::string, Tensor>> RunFeeds(const engine::Model& model,
   return feeds;
 }
 
+}  // namespace
+
+void AddPrecisionOption(CLI::App* cmd, std::string& precision) {
+  cmd->add_option("--precision", precision,
+                  "Arithmetic of the matrix products with constant weights: fp32 (as the model "
+                  "has it), bf16 (AVX512-BF16/AMX) or int8 (weights quantized per column at load, "
+                  "activations per run; VNNI); the conversion is printed (default fp32)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+}
+
+namespace {
+
 struct RunOpts {
   std::string model, output_dir;
   std::vector<std::string> inputs, dims, backends;
@@ -113,8 +125,9 @@ struct RunOpts {
   uint64_t seed = 1;
   bool profile = false, no_optimize = false, json = false, offline = false;
   std::string memory_limit;  // empty: engine.memory_limit, else 80% of the available memory
-  double timeout = 0;        // seconds; 0: none
-  std::string remote;        // --remote; "" for the configuration's remote.mode
+  std::string precision = "fp32";
+  double timeout = 0;  // seconds; 0: none
+  std::string remote;  // --remote; "" for the configuration's remote.mode
   std::vector<std::string> peers;
 };
 
@@ -274,6 +287,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
   AddRemoteFlags(run, o->remote, o->peers);
   run->add_flag("--no-optimize", o->no_optimize,
                 "Run the graph as written (no folding, fusion or layout pass)");
+  AddPrecisionOption(run, o->precision);
   run->add_flag("--op-profile", o->profile,
                 "Print what the optimizer did, the time per operator type and the slowest nodes "
                 "to stderr");
@@ -294,13 +308,19 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       if (!feeds.ok()) return Fail(feeds.status());
       auto memory_limit = MemoryLimitSetting(o->memory_limit, *config);
       if (!memory_limit.ok()) return Fail(memory_limit.status());
+      auto precision = engine::ParsePrecision(o->precision);
+      if (!precision.ok()) return Fail(precision.status());
       auto session =
           engine::Session::Create(std::move(model).value(), {.threads = o->threads,
                                                              .profile = o->profile,
                                                              .optimize = !o->no_optimize,
+                                                             .precision = *precision,
                                                              .memory_limit = *memory_limit,
                                                              .backends = o->backends});
       if (!session.ok()) return Fail(session.status());
+      if (!o->json && !(*session)->precision_summary().empty()) {
+        std::fprintf(stderr, "precision: %s\n", (*session)->precision_summary().c_str());
+      }
       if (!o->json && !o->backends.empty()) {
         std::fprintf(stderr, "placement: %s\n", (*session)->placement_summary().c_str());
       }

@@ -43,14 +43,6 @@ uint16_t DoubleToHalf(double d) {
   return sign | static_cast<uint16_t>((static_cast<uint32_t>(exp + 15) << 10) + (q - 1024));
 }
 
-uint16_t FloatToBFloat16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  if ((x & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((x >> 16) | 0x40);  // quiet NaN
-  x += 0x7fff + ((x >> 16) & 1);
-  return static_cast<uint16_t>(x >> 16);
-}
-
 uint16_t DoubleToBFloat16(double d) {
   // Rounding to float first could round twice; round to 8 mantissa bits in double instead.
   if (std::isnan(d)) return FloatToBFloat16(static_cast<float>(d));

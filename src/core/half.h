@@ -35,7 +35,14 @@ inline float BFloat16ToFloat(uint16_t b) {
   std::memcpy(&f, &bits, 4);
   return f;
 }
-uint16_t FloatToBFloat16(float f);
+// Inline so that kernels converting arrays vectorize it.
+inline uint16_t FloatToBFloat16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, 4);
+  if ((x & 0x7fffffff) > 0x7f800000) return static_cast<uint16_t>((x >> 16) | 0x40);  // quiet NaN
+  x += 0x7fff + ((x >> 16) & 1);
+  return static_cast<uint16_t>(x >> 16);
+}
 uint16_t DoubleToBFloat16(double d);
 
 }  // namespace ipfs_accelerate

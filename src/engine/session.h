@@ -16,6 +16,7 @@
 #include "engine/backend_registry.h"
 #include "engine/graph.h"
 #include "engine/placement.h"
+#include "engine/precision.h"
 
 namespace ipfs_accelerate::engine {
 
@@ -23,6 +24,11 @@ struct SessionOptions {
   int threads = 0;       // 0: one per core
   bool profile = false;  // time every node (see Session::profile)
   bool optimize = true;  // fold constants and fuse (engine/optimizer) before placing nodes
+  // The arithmetic of the matrix products with constant weights (optimizer::LowerPrecision; needs
+  // optimize): fp32 as the model has it, bf16, or int8 with activations quantized per run. What
+  // was converted is in optimizer_summary ("LowerPrecision(int8): 73 products, weights 324 MiB
+  // -> 81 MiB").
+  Precision precision = Precision::kFp32;
   // Fixed shapes of graph inputs, when the caller promises them: shape computations on them
   // fold away, and Run then refuses other shapes.
   std::map<std::string, std::vector<int64_t>> input_shapes;
@@ -73,6 +79,9 @@ class Session {
   const Model& model() const { return model_; }  // as optimized
   // What the optimizer did ("FuseGelu: 12, ..."), empty when it did not run.
   const std::string& optimizer_summary() const { return optimizer_summary_; }
+  // What SessionOptions::precision converted ("LowerPrecision(int8): 73 products, weights …"),
+  // empty at fp32. Also the end of optimizer_summary.
+  const std::string& precision_summary() const { return precision_summary_; }
   // The session's backends in priority order.
   const std::vector<const Backend*>& backends() const { return backend_ptrs_; }
   // Which backend runs each top-level node, and the fallbacks (also logged at Create).
@@ -121,6 +130,7 @@ class Session {
   mutable std::mutex profile_mu_;
   std::vector<NodeProfile> profile_;  // guarded by profile_mu_
   std::string optimizer_summary_;
+  std::string precision_summary_;
   std::map<std::string, std::vector<int64_t>> fixed_shapes_;  // SessionOptions::input_shapes
   std::vector<StateSlot> states_;  // per top-level node; each slot guards itself
   // The session's arena: buffers freed in one run (from 16 KiB up, 1 GiB kept at most) serve the

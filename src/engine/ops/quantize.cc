@@ -192,15 +192,15 @@ DType QuantizeOutputTypeOrUndefined(const Node& node, DType zero_point) {
   return t.ok() ? *t : DType::kUndefined;
 }
 
-DynamicQuantParams DynamicQuantizeParams(float min, float max) {
+DynamicQuantParams DynamicQuantizeParams(float min, float max, float qmax) {
   // The range includes 0 (written so that NaN leaves the bound at 0).
   min = min < 0.f ? min : 0.f;
   max = max > 0.f ? max : 0.f;
   DynamicQuantParams p;
-  p.scale = max == min ? 1.f : (max - min) / 255.f;
+  p.scale = max == min ? 1.f : (max - min) / qmax;
   float zp = 0.f - min / p.scale;  // qmin - min / scale, qmin = 0
   zp = zp > 0.f ? zp : 0.f;
-  zp = zp < 255.f ? zp : 255.f;
+  zp = zp < qmax ? zp : qmax;
   p.zero_point = static_cast<uint8_t>(std::nearbyint(zp));
   return p;
 }

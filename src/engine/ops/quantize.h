@@ -86,6 +86,8 @@ struct DynamicQuantParams {
   float scale = 1.f;
   uint8_t zero_point = 0;
 };
-DynamicQuantParams DynamicQuantizeParams(float min, float max);
+// `qmax` narrows the range to [0, qmax] (127 keeps uint8 x int8 products from saturating int16
+// on CPUs without VNNI); ONNX's operator is qmax 255.
+DynamicQuantParams DynamicQuantizeParams(float min, float max, float qmax = 255.f);
 
 }  // namespace ipfs_accelerate::engine::ops

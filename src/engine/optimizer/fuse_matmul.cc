@@ -15,6 +15,32 @@ const Tensor* Weight(const Graph& g, const std::string& name) {
 
 }  // namespace
 
+std::optional<Node> AsFusedMatMul(const Graph& g, const Node& mm) {
+  if (mm.outputs.size() != 1) return std::nullopt;
+  if (IsOp(mm, "MatMul") && mm.inputs.size() == 2 && Weight(g, mm.inputs[1])) {
+    return ops::MakeFusedMatMul(mm.name + "_fused", {mm.inputs[0], mm.inputs[1]}, mm.outputs[0],
+                                {});
+  }
+  if (!IsOp(mm, "Gemm") || mm.inputs.size() < 2) return std::nullopt;
+  const Tensor* b = Weight(g, mm.inputs[1]);
+  auto iattr = [&](const char* k, int64_t d) { return mm.attr(k) ? mm.attr(k)->i : d; };
+  auto fattr = [&](const char* k, float d) { return mm.attr(k) ? mm.attr(k)->f : d; };
+  if (!b || iattr("transA", 0) != 0) return std::nullopt;
+  ops::FusedMatMulAttrs attrs;
+  attrs.trans_b = iattr("transB", 0) != 0;
+  attrs.alpha = fattr("alpha", 1.f);
+  int64_t n = attrs.trans_b ? b->dim(0) : b->dim(1);
+  std::vector<std::string> ins = {mm.inputs[0], mm.inputs[1]};
+  if (mm.inputs.size() > 2 && !mm.inputs[2].empty()) {
+    const Tensor* c = FindInitializer(g, mm.inputs[2]);
+    bool bias_like = c && c->dtype() == DType::kFloat32 && c->numel() == n &&
+                     (c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1));
+    if (!bias_like || fattr("beta", 1.f) != 1.f) return std::nullopt;
+    ins.push_back(mm.inputs[2]);
+  }
+  return ops::MakeFusedMatMul(mm.name + "_fused", ins, mm.outputs[0], attrs);
+}
+
 Status FuseMatMulBias(Graph& g, int64_t* count) {
   Rewriter rw(g);
   const GraphIndex& index = rw.index();
@@ -57,31 +83,12 @@ Status FuseMatMulActivation(Graph& g, int64_t* count) {
     const Node& mm = g.nodes[*p];
     if (mm.outputs.size() != 1) continue;
     Node f;
-    ops::FusedMatMulAttrs attrs;
     if (mm.domain == kFusedDomain && mm.op_type == "FusedMatMul") {
       auto read = ops::ReadFusedMatMul(mm);
       if (!read.ok() || read->activation.kind != ops::ActivationKind::kNone) continue;
-      attrs = *read;
       f = mm;
-    } else if (IsOp(mm, "MatMul") && mm.inputs.size() == 2 && Weight(g, mm.inputs[1])) {
-      f = ops::MakeFusedMatMul(mm.name + "_fused", {mm.inputs[0], mm.inputs[1]}, x, {});
-    } else if (IsOp(mm, "Gemm") && mm.inputs.size() >= 2 && Weight(g, mm.inputs[1])) {
-      auto iattr = [&](const char* k, int64_t d) { return mm.attr(k) ? mm.attr(k)->i : d; };
-      auto fattr = [&](const char* k, float d) { return mm.attr(k) ? mm.attr(k)->f : d; };
-      if (iattr("transA", 0) != 0) continue;
-      attrs.trans_b = iattr("transB", 0) != 0;
-      attrs.alpha = fattr("alpha", 1.f);
-      const Tensor* b = Weight(g, mm.inputs[1]);
-      int64_t n = attrs.trans_b ? b->dim(0) : b->dim(1);
-      std::vector<std::string> ins = {mm.inputs[0], mm.inputs[1]};
-      if (mm.inputs.size() > 2 && !mm.inputs[2].empty()) {
-        const Tensor* c = FindInitializer(g, mm.inputs[2]);
-        bool bias_like = c && c->dtype() == DType::kFloat32 && c->numel() == n &&
-                         (c->rank() == 1 || (c->rank() == 2 && c->dim(0) == 1));
-        if (!bias_like || fattr("beta", 1.f) != 1.f) continue;
-        ins.push_back(mm.inputs[2]);
-      }
-      f = ops::MakeFusedMatMul(mm.name + "_fused", ins, x, attrs);
+    } else if (std::optional<Node> as_fused = AsFusedMatMul(g, mm)) {
+      f = std::move(*as_fused);
     } else {
       continue;
     }

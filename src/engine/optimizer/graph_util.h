@@ -56,6 +56,11 @@ const Tensor* FindInitializer(const Graph& graph, const std::string& name);
 // The value of a one-element float32/float64/int initializer, as double; nullopt otherwise.
 std::optional<double> ScalarConstant(const Graph& graph, const std::string& name);
 
+// The FusedMatMul that computes what `mm` does, when `mm` is a MatMul or a Gemm (no transA, C
+// absent or a bias of N values with beta 1) whose B is a float32 2-D initializer; nullopt
+// otherwise. It keeps `mm`'s output name.
+std::optional<Node> AsFusedMatMul(const Graph& graph, const Node& mm);
+
 // Whether `name` is a one-element float32 initializer close to `expected` (relative 1e-4).
 bool IsFloatScalar(const Graph& graph, const std::string& name, double expected);
 

@@ -58,42 +58,8 @@ struct ConvEpilogue {
 
 // The oneDNN post-ops for `e`.
 void AppendPostOps(const ConvEpilogue& e, dnnl::post_ops* post) {
-  using alg = dnnl::algorithm;
-  using ActivationKind = ops::ActivationKind;
   if (e.sum) post->append_sum(1.0f);
-  const float p0 = e.activation.p0, p1 = e.activation.p1;
-  switch (e.activation.kind) {
-    case ActivationKind::kNone:
-      return;
-    case ActivationKind::kRelu:
-      post->append_eltwise(1.0f, alg::eltwise_relu, 0.0f, 0.0f);
-      return;
-    case ActivationKind::kLeakyRelu:
-      post->append_eltwise(1.0f, alg::eltwise_relu, p0, 0.0f);
-      return;
-    case ActivationKind::kClip:
-      post->append_eltwise(1.0f, alg::eltwise_clip_v2, p0, p1);
-      return;
-    case ActivationKind::kSigmoid:
-      post->append_eltwise(1.0f, alg::eltwise_logistic, 0.0f, 0.0f);
-      return;
-    case ActivationKind::kTanh:
-      post->append_eltwise(1.0f, alg::eltwise_tanh, 0.0f, 0.0f);
-      return;
-    case ActivationKind::kHardSigmoid:  // clip(alpha * x + beta, 0, 1)
-      post->append_eltwise(1.0f, alg::eltwise_linear, p0, p1);
-      post->append_eltwise(1.0f, alg::eltwise_clip_v2, 0.0f, 1.0f);
-      return;
-    case ActivationKind::kHardSwish:  // x * clip(x / 6 + 1/2, 0, 1)
-      post->append_eltwise(1.0f, alg::eltwise_hardswish, 0.0f, 0.0f);
-      return;
-    case ActivationKind::kGelu:
-      post->append_eltwise(1.0f, alg::eltwise_gelu_erf, 0.0f, 0.0f);
-      return;
-    case ActivationKind::kGeluTanh:
-      post->append_eltwise(1.0f, alg::eltwise_gelu_tanh, 0.0f, 0.0f);
-      return;
-  }
+  onednn::AppendActivation(e.activation, post);
 }
 
 // `x`, `w` and `y` are logical NCHW(-like) shapes; `act_tag` is the layout of src and dst

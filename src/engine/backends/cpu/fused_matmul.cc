@@ -13,6 +13,9 @@ namespace ipfs_accelerate::engine::cpu {
 
 void RegisterGeluKernels(KernelRegistry& r);
 void RegisterAttentionKernels(KernelRegistry& r);
+Status LowPrecisionFusedMatMul(KernelContext& ctx, const Tensor& a, const Tensor& b,
+                               const Tensor* bias, const ops::FusedMatMulAttrs& attrs,
+                               const Shape& out_shape);
 
 namespace {
 
@@ -38,21 +41,23 @@ Status FusedMatMul(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* b, ctx.Required(1));
   const Tensor* bias = ctx.input(2);
   if (bias && !bias->defined()) bias = nullptr;
-  if (a->dtype() != DType::kFloat32 || b->dtype() != DType::kFloat32 ||
+  const bool low = b->dtype() == DType::kBFloat16 || b->dtype() == DType::kInt8;
+  if (a->dtype() != DType::kFloat32 || (b->dtype() != DType::kFloat32 && !low) ||
       (bias && bias->dtype() != DType::kFloat32)) {
-    return ctx.Unsupported("only float32 is supported, got A " + DTypeName(a->dtype()) + ", B " +
-                           DTypeName(b->dtype()));
+    return ctx.Unsupported("A and bias must be float32 and B float32, bfloat16 or int8, got A " +
+                           DTypeName(a->dtype()) + ", B " + DTypeName(b->dtype()));
   }
   IA_ASSIGN_OR_RETURN(ops::FusedMatMulAttrs attrs, ops::ReadFusedMatMul(ctx.node()));
   IA_ASSIGN_OR_RETURN(Shape out_shape, ops::FusedMatMulShape(ctx.node(), a->shape(), b->shape()));
+  if (bias && bias->numel() != out_shape.back()) {
+    return ctx.Error("bias has " + std::to_string(bias->numel()) + " values; expected " +
+                     std::to_string(out_shape.back()));
+  }
+  if (low) return LowPrecisionFusedMatMul(ctx, *a, *b, bias, attrs, out_shape);
   const bool tb = attrs.trans_b;
   const float alpha = attrs.alpha;
   const Activation& act = attrs.activation;
   const int64_t k = a->dim(-1), n = out_shape.back();
-  if (bias && bias->numel() != n) {
-    return ctx.Error("bias has " + std::to_string(bias->numel()) + " values; expected " +
-                     std::to_string(n));
-  }
   int64_t rows = NumElements(Shape(a->shape().begin(), a->shape().end() - 1));
   const float* pbias = bias ? bias->data<float>() : nullptr;
   if (!tb && alpha == 1.f && ctx.backend()) {
@@ -106,7 +111,8 @@ Status FusedMatMul(KernelContext& ctx) {
 }  // namespace
 
 void RegisterFusedKernels(KernelRegistry& r) {
-  r.Add("FusedMatMul", FusedMatMul, 1, 1000, ops::kFusedDomain);
+  r.Add("FusedMatMul", FusedMatMul, 1, 1000, ops::kFusedDomain)
+      .Types({DType::kFloat32, DType::kBFloat16, DType::kInt8}, 1);
   RegisterGeluKernels(r);
   RegisterAttentionKernels(r);
 }

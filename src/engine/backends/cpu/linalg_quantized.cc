@@ -92,18 +92,6 @@ void IntegerProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, const 
 // with saturation; there B is split into 64 * (B >> 6) + (B & 63), whose halves cannot saturate (2
 // * 255 * 64 < 32768), and the two products are recombined.
 
-// Whether oneDNN's int8 GEMM accumulates in int32 without int16 saturation here (VNNI).
-bool GemmHasVnni() {
-  static const bool vnni = [] {
-    const unsigned isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
-    return (isa & (static_cast<unsigned>(dnnl_cpu_isa_avx512_core_vnni) &
-                   ~static_cast<unsigned>(dnnl_cpu_isa_avx512_core))) != 0 ||
-           (isa & (static_cast<unsigned>(dnnl_cpu_isa_avx2_vnni) &
-                   ~static_cast<unsigned>(dnnl_cpu_isa_avx2))) != 0;
-  }();
-  return vnni;
-}
-
 // y (m x n, row-major) = A (m x k) . B (k x n) in int32, on up to `threads` threads.
 bool Gemm8(bool a_signed, const void* a, const int8_t* b, int64_t m, int64_t n, int64_t k,
            int32_t* y, int threads) {
@@ -180,7 +168,7 @@ bool GemmProduct(KernelContext& ctx, const Tensor& a, const Tensor& b, size_t b_
   const int64_t batches = static_cast<int64_t>(p.a.size());
   if (m <= 0 || n <= 0 || k <= 0 || batches == 0) return false;
   const bool b_unsigned = b.dtype() == DType::kUInt8;
-  const bool split = !GemmHasVnni();
+  const bool split = !onednn::HasVnni();
   // Without VNNI, int8 A goes in as uint8 A + 128 (its zero points moved by 128 too): oneDNN's
   // int8 x int8 kernels may shift B instead, where the split above does not keep them exact.
   const int32_t a_move = split && a.dtype() == DType::kInt8 ? 128 : 0;

@@ -38,6 +38,54 @@ void Execute(const dnnl::primitive& prim, const dnnl::memory::desc& scratchpad,
   stream.wait();
 }
 
+bool HasVnni() {
+  static const bool vnni = [] {
+    const unsigned isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());
+    return (isa & (static_cast<unsigned>(dnnl_cpu_isa_avx512_core_vnni) &
+                   ~static_cast<unsigned>(dnnl_cpu_isa_avx512_core))) != 0 ||
+           (isa & (static_cast<unsigned>(dnnl_cpu_isa_avx2_vnni) &
+                   ~static_cast<unsigned>(dnnl_cpu_isa_avx2))) != 0;
+  }();
+  return vnni;
+}
+
+void AppendActivation(const ops::Activation& activation, dnnl::post_ops* post) {
+  using alg = dnnl::algorithm;
+  const float p0 = activation.p0, p1 = activation.p1;
+  switch (activation.kind) {
+    case ops::ActivationKind::kNone:
+      return;
+    case ops::ActivationKind::kRelu:
+      post->append_eltwise(1.0f, alg::eltwise_relu, 0.0f, 0.0f);
+      return;
+    case ops::ActivationKind::kLeakyRelu:
+      post->append_eltwise(1.0f, alg::eltwise_relu, p0, 0.0f);
+      return;
+    case ops::ActivationKind::kClip:
+      post->append_eltwise(1.0f, alg::eltwise_clip_v2, p0, p1);
+      return;
+    case ops::ActivationKind::kSigmoid:
+      post->append_eltwise(1.0f, alg::eltwise_logistic, 0.0f, 0.0f);
+      return;
+    case ops::ActivationKind::kTanh:
+      post->append_eltwise(1.0f, alg::eltwise_tanh, 0.0f, 0.0f);
+      return;
+    case ops::ActivationKind::kHardSigmoid:  // clip(alpha * x + beta, 0, 1)
+      post->append_eltwise(1.0f, alg::eltwise_linear, p0, p1);
+      post->append_eltwise(1.0f, alg::eltwise_clip_v2, 0.0f, 1.0f);
+      return;
+    case ops::ActivationKind::kHardSwish:  // x * clip(x / 6 + 1/2, 0, 1)
+      post->append_eltwise(1.0f, alg::eltwise_hardswish, 0.0f, 0.0f);
+      return;
+    case ops::ActivationKind::kGelu:
+      post->append_eltwise(1.0f, alg::eltwise_gelu_erf, 0.0f, 0.0f);
+      return;
+    case ops::ActivationKind::kGeluTanh:
+      post->append_eltwise(1.0f, alg::eltwise_gelu_tanh, 0.0f, 0.0f);
+      return;
+  }
+}
+
 bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
            int threads) {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "core/thread_pool.h"
+#include "engine/ops/fused.h"
 
 namespace ipfs_accelerate::engine::cpu::onednn {
 
@@ -36,6 +37,14 @@ dnnl::primitive_attr UserScratchpad(dnnl::primitive_attr attr = {});
 // AllocationError when the scratchpad is refused.
 void Execute(const dnnl::primitive& prim, const dnnl::memory::desc& scratchpad,
              dnnl::stream& stream, std::unordered_map<int, dnnl::memory> args);
+
+// Whether oneDNN's int8 kernels accumulate uint8 x int8 products in int32 without int16
+// saturation on this CPU (VNNI). Without it, pairs of products are added in int16 with
+// saturation: callers keep one operand within 7 bits.
+bool HasVnni();
+
+// Appends the oneDNN post-ops that compute `activation` (none for kNone).
+void AppendActivation(const ops::Activation& activation, dnnl::post_ops* post);
 
 // Multiply-adds worth one more thread in Sgemm (about 15 µs of one core's work).
 inline constexpr int64_t kMinMacsPerThread = 256 * 1024;

@@ -20,6 +20,7 @@
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/elementwise_common.h"
+#include "engine/backends/cpu/quantize_dynamic.h"
 #include "engine/backends/cpu/vec_math.h"
 
 // GCC's -O2 cost model vectorises almost no loop with a run-time trip count; these loops run on
@@ -355,18 +356,15 @@ IA_TARGET_AVX2 void MinMaxAvx2(const float* x, int64_t n, float* lo, float* hi) 
   MinMaxLoop<vec::F8>(x, n, lo, hi);
 }
 
-Status DynamicQuantizeLinear(KernelContext& ctx) {
-  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
-  if (x->dtype() != DType::kFloat32) {
-    return ctx.Unsupported("x of type " + DTypeName(x->dtype()) + " is not supported (float32)");
-  }
-  const int64_t n = x->numel();
-  const float* px = x->data<float>();
+}  // namespace
+
+ops::DynamicQuantParams QuantizeDynamicUInt8(ThreadPool* pool, const float* px, int64_t n,
+                                             uint8_t* py, float qmax) {
   // The range over chunks, each combined under the lock (a handful per run).
   float lo = 0.f, hi = 0.f;  // the range includes 0 whatever x holds
   std::mutex mu;
   const vec::Isa isa = vec::BestIsa();
-  ParallelFor(ctx.pool(), n, cost::kCheap, [&](int64_t begin, int64_t end) {
+  ParallelFor(pool, n, cost::kCheap, [&](int64_t begin, int64_t end) {
     float mn = 0.f, mx = 0.f;
 #if IA_VEC_HAS_TARGETS
     if (isa == vec::Isa::kAvx512) {
@@ -383,18 +381,32 @@ Status DynamicQuantizeLinear(KernelContext& ctx) {
     lo = std::min(lo, mn);
     hi = std::max(hi, mx);
   });
-  const ops::DynamicQuantParams p = ops::DynamicQuantizeParams(lo, hi);
-  Tensor& y = ctx.Allocate(0, DType::kUInt8, x->shape());
-  ctx.Allocate(1, DType::kFloat32, {}).data<float>()[0] = p.scale;
-  ctx.Allocate(2, DType::kUInt8, {}).data<uint8_t>()[0] = p.zero_point;
+  const ops::DynamicQuantParams p = ops::DynamicQuantizeParams(lo, hi, qmax);
   const float zero = p.zero_point;
   QuantJob job;
   job.scale = &p.scale;
   job.zero_point = &zero;
   job.qmin = 0.f;
-  job.qmax = 255.f;
+  job.qmax = qmax;
   job.layout.axis_dim = n;
-  RunSplit(ctx.pool(), n, kQuantizeCost, QuantizeChunk<float, uint8_t>{job, px, y.data<uint8_t>()});
+  RunSplit(pool, n, kQuantizeCost, QuantizeChunk<float, uint8_t>{job, px, py});
+  return p;
+}
+
+namespace {
+
+Status DynamicQuantizeLinear(KernelContext& ctx) {
+  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  if (x->dtype() != DType::kFloat32) {
+    return ctx.Unsupported("x of type " + DTypeName(x->dtype()) + " is not supported (float32)");
+  }
+  Tensor& y = ctx.Allocate(0, DType::kUInt8, x->shape());
+  Tensor& scale = ctx.Allocate(1, DType::kFloat32, {});
+  Tensor& zero_point = ctx.Allocate(2, DType::kUInt8, {});
+  const ops::DynamicQuantParams p =
+      QuantizeDynamicUInt8(ctx.pool(), x->data<float>(), x->numel(), y.data<uint8_t>(), 255.f);
+  scale.data<float>()[0] = p.scale;
+  zero_point.data<uint8_t>()[0] = p.zero_point;
   return Status::Ok();
 }
 

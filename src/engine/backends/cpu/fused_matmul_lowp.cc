@@ -1,0 +1,197 @@
+// FusedMatMul with bfloat16 or int8 weights (engine/ops/fused.h; the optimizer's LowerPrecision
+// writes them): oneDNN's matmul primitive (brgemm on AVX512-BF16/AMX for bf16, VNNI for int8)
+// with the weights packed into its layout once per node (PrimitiveWithWeights) and the column
+// scales, bias and activation as post-ops on the float32 result. A is converted on every run:
+// rounded to bfloat16, or quantized to uint8 with the scale and zero point of its range.
+#include <algorithm>
+#include <mutex>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+
+#include "core/half.h"
+#include "core/log.h"
+#include "core/parallel_for.h"
+#include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/fused_activation.h"
+#include "engine/backends/cpu/onednn_util.h"
+#include "engine/backends/cpu/packed_weights.h"
+#include "engine/backends/cpu/quantize_dynamic.h"
+
+namespace ipfs_accelerate::engine::cpu {
+namespace {
+
+using dnnl::memory;
+
+// One built product: rows x K (bf16 or u8 with a zero point) times K x N (bf16 or s8) -> rows x
+// N float32, then * scale[column] and + bias[column] (binary post-ops), then the activation.
+struct LowpPrimitive {
+  dnnl::matmul matmul;
+  memory::desc src, weights_plain, weights_md, dst, column, scratchpad_md;
+  bool scale = false, bias = false;
+};
+
+LowpPrimitive BuildLowp(bool int8, int64_t rows, int64_t k, int64_t n, bool trans_b, bool scale,
+                        bool bias, const Activation& activation) {
+  using dt = memory::data_type;
+  using tag = memory::format_tag;
+  LowpPrimitive p;
+  const dt weights_type = int8 ? dt::s8 : dt::bf16;
+  p.src = memory::desc({rows, k}, int8 ? dt::u8 : dt::bf16, tag::ab);
+  p.weights_plain = memory::desc({k, n}, weights_type, trans_b ? tag::ba : tag::ab);
+  p.dst = memory::desc({rows, n}, dt::f32, tag::ab);
+  p.column = memory::desc({1, n}, dt::f32, tag::ab);
+  p.scale = scale;
+  p.bias = bias;
+  dnnl::post_ops post;
+  if (scale) post.append_binary(dnnl::algorithm::binary_mul, p.column);
+  if (bias) post.append_binary(dnnl::algorithm::binary_add, p.column);
+  onednn::AppendActivation(activation, &post);
+  dnnl::primitive_attr attr;
+  attr.set_post_ops(post);
+  if (int8) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  auto pd = dnnl::matmul::primitive_desc(
+      dnnl::matmul::desc(p.src, memory::desc({k, n}, weights_type, tag::any), p.dst),
+      onednn::UserScratchpad(attr), onednn::Engine());
+  p.weights_md = pd.weights_desc();
+  p.scratchpad_md = pd.scratchpad_desc();
+  p.matmul = dnnl::matmul(pd);
+  return p;
+}
+
+// The product without oneDNN (which refuses bf16 or int8 on CPUs without AVX-512), on A as
+// converted: y[i, j] = sum_p a(i, p) * w(p, j) * column_scale[j], then bias and activation.
+template <typename A, typename W>
+void ReferenceLowp(ThreadPool* pool, const A* a, float a_offset, const W* w, bool trans_b,
+                   const float* column_scale, const float* bias, const Activation& act,
+                   int64_t rows, int64_t k, int64_t n, float* y) {
+  auto value = [](auto v) {
+    if constexpr (std::is_same_v<decltype(v), uint16_t>) {
+      return BFloat16ToFloat(v);
+    } else {
+      return static_cast<float>(v);
+    }
+  };
+  ParallelFor(pool, rows, n * k * cost::kScalarMac, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int64_t p = 0; p < k; ++p) {
+          acc += double(value(a[i * k + p]) - a_offset) * value(w[trans_b ? j * k + p : p * n + j]);
+        }
+        y[i * n + j] = static_cast<float>(acc) * (column_scale ? column_scale[j] : 1.f);
+      }
+      BiasActivationRow(y + i * n, bias, n, act);
+    }
+  });
+}
+
+void LogReferenceOnce(const std::string& what) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    Log(LogLevel::kWarning, "oneDNN does not run " + what +
+                                " on this CPU: a plain loop computes it (much slower than fp32; "
+                                "use --precision fp32 here)");
+  });
+}
+
+}  // namespace
+
+// Called by FusedMatMul (fused_matmul.cc) when B is bfloat16 or int8.
+Status LowPrecisionFusedMatMul(KernelContext& ctx, const Tensor& a, const Tensor& b,
+                               const Tensor* bias, const ops::FusedMatMulAttrs& attrs,
+                               const Shape& out_shape) {
+  const bool int8 = b.dtype() == DType::kInt8;
+  const int64_t k = a.dim(-1), n = out_shape.back();
+  const int64_t rows = NumElements(Shape(a.shape().begin(), a.shape().end() - 1));
+  const Tensor* b_scale = int8 ? ctx.input(3) : nullptr;
+  if (int8 && (!b_scale || !b_scale->defined() || b_scale->dtype() != DType::kFloat32 ||
+               b_scale->numel() != n)) {
+    return ctx.Error("int8 B needs b_scale (input 3): " + std::to_string(n) +
+                     " float32 values, one per column");
+  }
+  Tensor& y = ctx.Allocate(0, DType::kFloat32, out_shape);
+  if (y.numel() == 0) return Status::Ok();
+  float* py = y.data<float>();
+  const float* pbias = bias ? bias->data<float>() : nullptr;
+  ThreadPool* pool = ctx.pool();
+
+  // A in the weights' type.
+  Tensor a_low = Tensor::Empty(int8 ? DType::kUInt8 : DType::kBFloat16, {rows, k});
+  const float* pa = a.data<float>();
+  ops::DynamicQuantParams q;
+  if (int8) {
+    q = QuantizeDynamicUInt8(pool, pa, rows * k, a_low.data<uint8_t>(),
+                             onednn::HasVnni() ? 255.f : 127.f);
+  } else {
+    uint16_t* dst = a_low.data<uint16_t>();
+    ParallelFor(pool, rows * k, cost::kCheap, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) dst[i] = FloatToBFloat16(pa[i]);
+    });
+  }
+  // What multiplies each column: alpha, times A's and B's scales for int8.
+  const bool scaled = int8 || attrs.alpha != 1.f;
+  Tensor column_scale;
+  if (scaled) {
+    column_scale = Tensor::Empty(DType::kFloat32, {1, n});
+    float* s = column_scale.data<float>();
+    for (int64_t j = 0; j < n; ++j) {
+      s[j] = attrs.alpha * (int8 ? q.scale * b_scale->data<float>()[j] : 1.f);
+    }
+  }
+
+  const int threads = pool ? pool->size() : 1;
+  const std::string key =
+      std::string(int8 ? "s8" : "bf16") + ":" + std::to_string(rows) + "x" + std::to_string(k) +
+      "x" + std::to_string(n) + (attrs.trans_b ? "T" : "") + (scaled ? "s" : "") +
+      (pbias ? "b" : "") + ops::ActivationName(attrs.activation.kind) + "," +
+      std::to_string(attrs.activation.p0) + "," + std::to_string(attrs.activation.p1);
+  try {
+    onednn::SetThreads(threads);
+    dnnl::engine& eng = onednn::Engine();
+    dnnl::stream stream(eng);
+    memory weights;
+    std::shared_ptr<const LowpPrimitive> prim = PrimitiveWithWeights<LowpPrimitive>(
+        ctx, "lowp_matmul", key, threads, b, stream,
+        [&] {
+          return BuildLowp(int8, rows, k, n, attrs.trans_b, scaled, pbias != nullptr,
+                           attrs.activation);
+        },
+        &weights);
+    if (prim) {
+      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, memory(prim->src, eng, a_low.raw())},
+                                              {DNNL_ARG_WEIGHTS, weights},
+                                              {DNNL_ARG_DST, memory(prim->dst, eng, py)}};
+      int post = 0;
+      if (scaled) {
+        args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(post++) | DNNL_ARG_SRC_1] =
+            memory(prim->column, eng, column_scale.raw());
+      }
+      if (pbias) {
+        args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(post++) | DNNL_ARG_SRC_1] =
+            memory(prim->column, eng, const_cast<float*>(pbias));
+      }
+      int32_t zero_point = q.zero_point;
+      if (int8) {
+        args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
+            memory({{1}, memory::data_type::s32, memory::format_tag::a}, eng, &zero_point);
+      }
+      onednn::Execute(prim->matmul, prim->scratchpad_md, stream, std::move(args));
+      return Status::Ok();
+    }
+  } catch (const dnnl::error&) {
+  }
+  const float* scales = scaled ? column_scale.data<float>() : nullptr;
+  if (int8) {
+    LogReferenceOnce("int8 matrix products");
+    ReferenceLowp(pool, a_low.data<uint8_t>(), static_cast<float>(q.zero_point), b.data<int8_t>(),
+                  attrs.trans_b, scales, pbias, attrs.activation, rows, k, n, py);
+  } else {
+    LogReferenceOnce("bfloat16 matrix products");
+    ReferenceLowp(pool, a_low.data<uint16_t>(), 0.f, b.data<uint16_t>(), attrs.trans_b, scales,
+                  pbias, attrs.activation, rows, k, n, py);
+  }
+  return Status::Ok();
+}
+
+}  // namespace ipfs_accelerate::engine::cpu

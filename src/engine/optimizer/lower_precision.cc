@@ -1,0 +1,103 @@
+// LowerPrecision: the matrix products with constant weights run in bfloat16 or int8 (the
+// FusedMatMul forms of engine/ops/fused.h).
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "core/half.h"
+#include "engine/optimizer/graph_util.h"
+#include "engine/optimizer/passes.h"
+
+namespace ipfs_accelerate::engine::optimizer {
+namespace {
+
+Tensor ToBFloat16(const Tensor& b) {
+  Tensor out = Tensor::Empty(DType::kBFloat16, b.shape());
+  const float* src = b.data<float>();
+  uint16_t* dst = out.data<uint16_t>();
+  for (int64_t i = 0; i < b.numel(); ++i) dst[i] = FloatToBFloat16(src[i]);
+  return out;
+}
+
+// B quantized to int8 per output column, symmetric (zero point 0, values in [-127, 127]), and
+// the columns' scales [N]. B is [K, N], or [N, K] with trans_b.
+std::pair<Tensor, Tensor> QuantizePerColumn(const Tensor& b, bool trans_b) {
+  const int64_t n = trans_b ? b.dim(0) : b.dim(1), k = trans_b ? b.dim(1) : b.dim(0);
+  auto at = [&](int64_t p, int64_t j) { return trans_b ? j * k + p : p * n + j; };
+  const float* src = b.data<float>();
+  Tensor q = Tensor::Empty(DType::kInt8, b.shape());
+  Tensor scales = Tensor::Empty(DType::kFloat32, {n});
+  int8_t* pq = q.data<int8_t>();
+  float* ps = scales.data<float>();
+  for (int64_t j = 0; j < n; ++j) {
+    float max_abs = 0;
+    for (int64_t p = 0; p < k; ++p) max_abs = std::max(max_abs, std::fabs(src[at(p, j)]));
+    const float scale = max_abs > 0 && std::isfinite(max_abs) ? max_abs / 127.f : 1.f;
+    ps[j] = scale;
+    for (int64_t p = 0; p < k; ++p) {
+      float v = std::nearbyint(src[at(p, j)] / scale);
+      pq[at(p, j)] = static_cast<int8_t>(std::clamp(std::isnan(v) ? 0.f : v, -127.f, 127.f));
+    }
+  }
+  return {std::move(q), std::move(scales)};
+}
+
+}  // namespace
+
+Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
+                      PrecisionStats* stats) {
+  PrecisionStats local;
+  PrecisionStats& st = stats ? *stats : local;
+  if (precision == Precision::kFp32) return Status::Ok();
+  const DType target = precision == Precision::kBf16 ? DType::kBFloat16 : DType::kInt8;
+  // Converted weights by the name of the float32 initializer (shared weights convert once).
+  std::map<std::string, std::pair<std::string, std::string>> converted;
+  for (Node& node : g.nodes) {
+    Node f;
+    if (node.domain == kFusedDomain && node.op_type == "FusedMatMul") {
+      f = node;
+    } else if (std::optional<Node> as_fused = AsFusedMatMul(g, node)) {
+      f = std::move(*as_fused);
+      f.name = node.name;
+    } else {
+      continue;
+    }
+    const Tensor* b = f.inputs.size() >= 2 ? FindInitializer(g, f.inputs[1]) : nullptr;
+    if (!b || b->dtype() != DType::kFloat32 || b->rank() != 2 || b->numel() == 0) continue;
+    IA_ASSIGN_OR_RETURN(ops::FusedMatMulAttrs attrs, ops::ReadFusedMatMul(f));
+    f.inputs.resize(std::max<size_t>(f.inputs.size(), 3));
+    std::vector<DType> types = {DType::kFloat32, target, DType::kFloat32};
+    if (target == DType::kInt8) types.push_back(DType::kFloat32);
+    if (!backend.SupportsOp(f, types)) continue;
+    auto [it, fresh] = converted.try_emplace(f.inputs[1]);
+    if (fresh) {
+      const std::string base = f.inputs[1];
+      it->second.first = UniqueName(g, base + (target == DType::kInt8 ? "_int8" : "_bf16"));
+      st.bytes_before += b->nbytes();
+      if (target == DType::kBFloat16) {
+        Tensor w = ToBFloat16(*b);
+        st.bytes_after += w.nbytes();
+        g.initializers[it->second.first] = std::move(w);
+      } else {
+        auto [q, scales] = QuantizePerColumn(*b, attrs.trans_b);
+        it->second.second = UniqueName(g, base + "_scale");
+        st.bytes_after += q.nbytes() + scales.nbytes();
+        g.initializers[it->second.first] = std::move(q);
+        g.initializers[it->second.second] = std::move(scales);
+      }
+    }
+    f.inputs[1] = it->second.first;
+    if (target == DType::kInt8) {
+      f.inputs.resize(4);
+      f.inputs[3] = it->second.second;
+    } else if (f.inputs[2].empty()) {
+      f.inputs.resize(2);
+    }
+    node = std::move(f);
+    ++st.products;
+  }
+  // The float32 weights nothing reads any more.
+  return EliminateDeadNodes(g);
+}
+
+}  // namespace ipfs_accelerate::engine::optimizer
