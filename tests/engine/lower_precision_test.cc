@@ -1,0 +1,164 @@
+// --precision bf16|int8 (optimizer::LowerPrecision and the CPU backend's low-precision
+// FusedMatMul): the converted model computes what the float32 one does within the precision's
+// error, shared weights stay float32 for their other readers, and what was converted is said.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "engine/ops/fused.h"
+#include "engine/precision.h"
+#include "engine/session.h"
+#include "model_builder.h"
+
+namespace ipfs_accelerate::engine {
+namespace {
+
+using test::Info;
+using test::MakeNode;
+using test::Random;
+
+// x [2, 5, 64] -> Relu(x W1 + b1) -> Gemm(., W2^T, alpha 0.5, C) -> y1 [2*5, 48]; also
+// y2 = x W1 (W1 shared) and y3 = Gather(W1, ids): W1 has a reader that is no product.
+Model Products() {
+  Model m;
+  m.opsets[""] = 17;
+  Graph& g = m.graph;
+  g.inputs = {Info("x", DType::kFloat32)};
+  g.outputs = {Info("y1"), Info("y2"), Info("y3")};
+  g.initializers["w1"] = Random({64, 32}, 1, -0.5f, 0.5f);
+  g.initializers["b1"] = Random({32}, 2);
+  g.initializers["w2"] = Random({48, 32}, 3, -0.5f, 0.5f);
+  g.initializers["c2"] = Random({48}, 4);
+  g.initializers["shape"] = test::Ints({2}, {10, 32});
+  g.initializers["ids"] = test::Ints({2}, {3, 7});
+  g.nodes.push_back(MakeNode("MatMul", {"x", "w1"}, {"h"}));
+  g.nodes.push_back(MakeNode("Add", {"h", "b1"}, {"hb"}));
+  g.nodes.push_back(MakeNode("Relu", {"hb"}, {"r"}));
+  g.nodes.push_back(MakeNode("Reshape", {"r", "shape"}, {"r2"}));
+  g.nodes.push_back(MakeNode("Gemm", {"r2", "w2", "c2"}, {"y1"},
+                             {{"transB", test::IntAttr(1)}, {"alpha", test::FloatAttr(0.5f)}}));
+  g.nodes.push_back(MakeNode("MatMul", {"x", "w1"}, {"y2"}));
+  g.nodes.push_back(MakeNode("Gather", {"w1", "ids"}, {"y3"}));
+  return m;
+}
+
+struct Ran {
+  std::map<std::string, Tensor> outputs;
+  std::string summary;
+};
+
+Ran RunAt(Precision p, const Tensor& x, int threads = 1) {
+  auto session = Session::Create(Products(), {.threads = threads, .precision = p});
+  EXPECT_TRUE(session.ok()) << session.status().message();
+  if (!session.ok()) return {};
+  auto out = (*session)->Run({{"x", x}});
+  EXPECT_TRUE(out.ok()) << out.status().message();
+  if (!out.ok()) return {};
+  return {*out, (*session)->precision_summary()};
+}
+
+double Cosine(const Tensor& a, const Tensor& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    double u = a.data<float>()[i], v = b.data<float>()[i];
+    ab += u * v;
+    aa += u * u;
+    bb += v * v;
+  }
+  return ab / std::sqrt(aa * bb);
+}
+
+// The largest |a - b| over the largest |a|.
+double RelativeMaxError(const Tensor& a, const Tensor& b) {
+  double err = 0, scale = 0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    err = std::max(err, std::fabs(double(a.data<float>()[i]) - b.data<float>()[i]));
+    scale = std::max(scale, std::fabs(double(a.data<float>()[i])));
+  }
+  return err / scale;
+}
+
+TEST(LowerPrecisionTest, Bf16AndInt8FollowFloat32) {
+  const Tensor x = Random({2, 5, 64}, 7);
+  Ran fp32 = RunAt(Precision::kFp32, x);
+  EXPECT_EQ(fp32.summary, "");
+  for (Precision p : {Precision::kBf16, Precision::kInt8}) {
+    SCOPED_TRACE(PrecisionName(p));
+    Ran low = RunAt(p, x);
+    // Three products: the fused MatMul+Add+Relu, the Gemm and the plain MatMul.
+    EXPECT_NE(low.summary.find(std::string("LowerPrecision(") + PrecisionName(p) + "): 3 products"),
+              std::string::npos)
+        << low.summary;
+    for (const char* y : {"y1", "y2"}) {
+      SCOPED_TRACE(y);
+      ASSERT_EQ(low.outputs[y].shape(), fp32.outputs[y].shape());
+      ASSERT_EQ(low.outputs[y].dtype(), DType::kFloat32);
+      const double cosine = Cosine(fp32.outputs[y], low.outputs[y]);
+      const double err = RelativeMaxError(fp32.outputs[y], low.outputs[y]);
+      if (p == Precision::kBf16) {
+        EXPECT_GT(cosine, 0.9999);
+        EXPECT_LT(err, 0.02);
+      } else {
+        EXPECT_GT(cosine, 0.999);
+        EXPECT_LT(err, 0.05);
+      }
+    }
+    // The shared weight's other reader still sees float32, exactly.
+    const Tensor& g32 = fp32.outputs["y3"];
+    const Tensor& glow = low.outputs["y3"];
+    ASSERT_EQ(glow.dtype(), DType::kFloat32);
+    for (int64_t i = 0; i < g32.numel(); ++i)
+      ASSERT_EQ(g32.data<float>()[i], glow.data<float>()[i]);
+  }
+}
+
+TEST(LowerPrecisionTest, Int8IsTheSameOnAnyThreadCount) {
+  // Integer sums do not depend on how the product is split.
+  const Tensor x = Random({2, 5, 64}, 9);
+  Ran one = RunAt(Precision::kInt8, x, 1), two = RunAt(Precision::kInt8, x, 2);
+  for (const char* y : {"y1", "y2"}) {
+    const Tensor& a = one.outputs[y];
+    const Tensor& b = two.outputs[y];
+    for (int64_t i = 0; i < a.numel(); ++i) ASSERT_EQ(a.data<float>()[i], b.data<float>()[i]) << y;
+  }
+}
+
+TEST(LowerPrecisionTest, Int8OfZerosIsZero) {
+  // An all-zero A has no range: its scale is 1, its zero point 0 and every product exactly 0.
+  Ran low = RunAt(Precision::kInt8, Tensor::Zeros(DType::kFloat32, {2, 5, 64}));
+  const Tensor& y = low.outputs["y2"];
+  ASSERT_EQ(y.numel(), 2 * 5 * 32);
+  for (int64_t i = 0; i < y.numel(); ++i) ASSERT_EQ(y.data<float>()[i], 0.f);
+}
+
+TEST(LowerPrecisionTest, NeedsTheOptimizer) {
+  auto session = Session::Create(Products(), {.optimize = false, .precision = Precision::kInt8});
+  ASSERT_FALSE(session.ok());
+  EXPECT_NE(session.status().message().find("--no-optimize"), std::string::npos)
+      << session.status().message();
+}
+
+TEST(LowerPrecisionTest, Names) {
+  for (Precision p : {Precision::kFp32, Precision::kBf16, Precision::kInt8}) {
+    auto parsed = ParsePrecision(PrecisionName(p));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, p);
+  }
+  auto bad = ParsePrecision("fp8");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("fp32, bf16 or int8"), std::string::npos);
+}
+
+TEST(LowerPrecisionTest, Int8WeightsWithoutScalesAreRefused) {
+  // A FusedMatMul written by hand with int8 B and no b_scale: an error naming the input.
+  Node n = ops::MakeFusedMatMul("f", {"a", "b"}, "y", {});
+  Tensor b = Tensor::Zeros(DType::kInt8, {4, 3});
+  Model m = test::OneNode(n, {Info("a", DType::kFloat32)}, {Info("y")}, {{"b", b}});
+  m.opsets[ops::kFusedDomain] = 1;
+  auto out = test::RunModel(std::move(m), {{"a", Random({2, 4}, 1)}});
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("b_scale"), std::string::npos) << out.status().message();
+}
+
+}  // namespace
+}  // namespace ipfs_accelerate::engine
