@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,19 @@ namespace {
 using nlohmann::json;
 
 json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+// "cosine 0.99939, top-1 100%" for a precision other than fp32 (what it measured), else "-".
+std::string VsFp32(const ResultRecord& r) {
+  if (std::isnan(r.cosine_vs_fp32)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "cosine %.5f", r.cosine_vs_fp32);
+  std::string s = buf;
+  if (!std::isnan(r.top1_vs_fp32)) {
+    std::snprintf(buf, sizeof buf, ", top-1 %.0f%%", 100 * r.top1_vs_fp32);
+    s += buf;
+  }
+  return s;
+}
 
 json StatsJson(const SampleStats& s) {
   return {
@@ -50,6 +64,8 @@ json ResultJson(const ResultRecord& r) {
           {"peak_rss_bytes", r.peak_rss_bytes},
           {"converged", r.converged},
           {"interrupted", r.interrupted},
+          {"cosine_vs_fp32", Number(r.cosine_vs_fp32)},
+          {"top1_vs_fp32", Number(r.top1_vs_fp32)},
           {"samples_ms", std::move(samples)},
           {"outlier", std::move(outlier)}};
 }
@@ -269,7 +285,8 @@ std::string RenderMarkdown(const std::vector<RunRecord>& runs) {
                     r.converged ? "yes" : "no",
                     std::to_string(s.outliers),
                     FormatCount(r.throughput),
-                    FormatBytes(r.peak_rss_bytes)});
+                    FormatBytes(r.peak_rss_bytes),
+                    VsFp32(r)});
   }
   const std::vector<std::string> header = {"model",
                                            "CID",
@@ -290,7 +307,8 @@ std::string RenderMarkdown(const std::vector<RunRecord>& runs) {
                                            "converged",
                                            "outliers",
                                            "throughput (items/s)",
-                                           "peak RSS"};
+                                           "peak RSS",
+                                           "vs fp32"};
   out += "\n## Summary\n\nTimes in milliseconds.\n\n" + MdTable(header, rows);
   out += "\n## Run to run\n\n" + MdRunComparison(runs);
   return out;

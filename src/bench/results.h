@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,11 @@ struct ResultRecord {
   int64_t peak_rss_bytes = 0;
   bool converged = false;    // the median's 95% interval reached the target width
   bool interrupted = false;  // Ctrl-C stopped it: the samples are what was measured until then
+  // At a precision other than fp32: its outputs against fp32's on the same inputs (cosine
+  // similarity; top-1 agreement of classifier logits), measured once before the samples (see
+  // bench/agreement.h). NaN otherwise.
+  double cosine_vs_fp32 = std::numeric_limits<double>::quiet_NaN();
+  double top1_vs_fp32 = std::numeric_limits<double>::quiet_NaN();
   std::vector<double> samples_ms;  // every timed run, in order
   std::vector<bool> outlier;       // per sample, by the MAD rule (kept, only marked)
 

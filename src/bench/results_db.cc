@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <limits>
 
 #include "core/file_util.h"
@@ -100,6 +101,15 @@ ALTER TABLE runs ADD COLUMN process_start BIGINT;  -- clock ticks after boot (/p
 ALTER TABLE runs DROP COLUMN process_start;
 ALTER TABLE runs DROP COLUMN boot_id;
 ALTER TABLE runs DROP COLUMN pid;
+)sql"},
+    {4, "accuracy of a precision other than fp32 against fp32 on the same inputs",
+     R"sql(
+ALTER TABLE results ADD COLUMN cosine_vs_fp32 DOUBLE;  -- NULL at fp32 and before version 4
+ALTER TABLE results ADD COLUMN top1_vs_fp32 DOUBLE;    -- NULL unless an output is [batch, classes]
+)sql",
+     R"sql(
+ALTER TABLE results DROP COLUMN top1_vs_fp32;
+ALTER TABLE results DROP COLUMN cosine_vs_fp32;
 )sql"},
 };
 
@@ -293,8 +303,9 @@ Status ResultsDb::AddResult(int64_t run_id, ResultRecord& r) {
             "scenario, "
             "batch, seq, threads, warmup_runs, samples, min_ms, max_ms, mean_ms, stddev_ms, "
             "p50_ms, p90_ms, p99_ms, mad_ms, ci_low_ms, ci_high_ms, ci_rel, outliers, "
-            "throughput, peak_rss_bytes, converged, interrupted) SELECT coalesce(max(id), 0) + 1, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+            "throughput, peak_rss_bytes, converged, interrupted, cosine_vs_fp32, top1_vs_fp32) "
+            "SELECT coalesce(max(id), 0) + 1, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
             "FROM results RETURNING id",
             {run_id,
              r.model_name,
@@ -322,7 +333,9 @@ Status ResultsDb::AddResult(int64_t run_id, ResultRecord& r) {
              r.throughput,
              r.peak_rss_bytes,
              r.converged,
-             r.interrupted}));
+             r.interrupted,
+             std::isnan(r.cosine_vs_fp32) ? duckdb::Value() : duckdb::Value(r.cosine_vs_fp32),
+             std::isnan(r.top1_vs_fp32) ? duckdb::Value() : duckdb::Value(r.top1_vs_fp32)}));
     r.id = id.Int(0, 0);
     r.run_id = run_id;
     std::vector<std::vector<duckdb::Value>> rows;
@@ -409,11 +422,13 @@ Result<RunRecord> ResultsDb::LoadRun(int64_t id) {
 
   IA_ASSIGN_OR_RETURN(
       auto res,
-      db_->Query("SELECT id, model_name, model_cid, hardware, precision, scenario, batch, seq, "
-                 "threads, warmup_runs, samples, min_ms, max_ms, mean_ms, stddev_ms, p50_ms, "
-                 "p90_ms, p99_ms, mad_ms, ci_low_ms, ci_high_ms, ci_rel, outliers, throughput, "
-                 "peak_rss_bytes, converged, interrupted FROM results WHERE run_id = ? ORDER BY id",
-                 {id}));
+      db_->Query(
+          "SELECT id, model_name, model_cid, hardware, precision, scenario, batch, seq, "
+          "threads, warmup_runs, samples, min_ms, max_ms, mean_ms, stddev_ms, p50_ms, "
+          "p90_ms, p99_ms, mad_ms, ci_low_ms, ci_high_ms, ci_rel, outliers, throughput, "
+          "peak_rss_bytes, converged, interrupted, cosine_vs_fp32, top1_vs_fp32 FROM results "
+          "WHERE run_id = ? ORDER BY id",
+          {id}));
   for (size_t r = 0; r < res.rows.size(); ++r) {
     ResultRecord x;
     x.id = res.Int(r, 0);
@@ -446,6 +461,8 @@ Result<RunRecord> ResultsDb::LoadRun(int64_t id) {
     x.peak_rss_bytes = res.Int(r, 24);
     x.converged = res.Bool(r, 25);
     x.interrupted = res.Bool(r, 26);
+    if (!res.IsNull(r, 27)) x.cosine_vs_fp32 = res.Double(r, 27);
+    if (!res.IsNull(r, 28)) x.top1_vs_fp32 = res.Double(r, 28);
     IA_ASSIGN_OR_RETURN(
         auto samples,
         db_->Query("SELECT ms, outlier FROM samples WHERE result_id = ? ORDER BY idx", {x.id}));

@@ -16,7 +16,7 @@ namespace ipfs_accelerate::bench {
 class ResultsDb {
  public:
   // The schema version this build writes; Open migrates older files up to it.
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   // The path that opens a database in memory: nothing is written, nothing kept after Close.
   static constexpr char kInMemory[] = ":memory:";
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <set>
 
+#include "bench/agreement.h"
 #include "core/process_stats.h"
 #include "engine/session.h"
 
@@ -140,8 +141,9 @@ Result<int> ValidatePlan(const std::vector<BenchModel>& models, const BenchOptio
     if (!model.ok()) return model.status().WithContext("model " + m.name);
     for (const auto& in : model->graph.inputs) unused.erase(in.name);
     Sizes sizes = SizesFor(*model, o);
-    configurations += static_cast<int>(sizes.batches.size() * sizes.seqs.size() *
-                                       o.hardware.size() * o.threads.size() * o.scenarios.size());
+    configurations +=
+        static_cast<int>(sizes.batches.size() * sizes.seqs.size() * o.hardware.size() *
+                         o.threads.size() * o.precisions.size() * o.scenarios.size());
     for (int64_t b : sizes.batches) {
       for (int64_t s : sizes.seqs) {
         InputShape shape{b, s, o.dims};
@@ -165,28 +167,46 @@ Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOpt
     Sizes sizes = SizesFor(model, o);
     for (const std::string& hardware : o.hardware) {
       for (int64_t threads : o.threads) {
-        auto session = engine::Session::Create(
-            model, {.threads = static_cast<int>(threads),
-                    .memory_limit = o.memory_limit});  // a copy: weights are shared
-        if (!session.ok()) return session.status().WithContext("model " + m.name);
-        for (int64_t batch : sizes.batches) {
-          for (int64_t seq : sizes.seqs) {
-            IA_ASSIGN_OR_RETURN(auto inputs,
-                                SynthesizeInputs(model, {batch, seq, o.dims}, o.inputs, o.seed));
-            for (const std::string& scenario : o.scenarios) {
-              if (Stopped(cb)) return true;
-              ResultRecord r;
-              r.model_name = m.name;
-              r.model_cid = m.cid;
-              r.hardware = hardware;
-              r.scenario = scenario;
-              r.batch = batch;
-              r.seq = seq;
-              r.threads = (*session)->threads();
-              Status s = Measure(**session, inputs, o, cb, r);
-              if (!s.ok()) return s.WithContext("model " + m.name + " (" + r.Label() + ")");
-              if (cb.on_result) IA_RETURN_IF_ERROR(cb.on_result(r));
-              if (r.interrupted) return true;
+        std::unique_ptr<engine::Session> fp32;  // the reference of the other precisions
+        for (engine::Precision precision : o.precisions) {
+          // A copy of the model each time: the weights are shared.
+          auto session = engine::Session::Create(model, {.threads = static_cast<int>(threads),
+                                                         .precision = precision,
+                                                         .memory_limit = o.memory_limit});
+          if (!session.ok()) return session.status().WithContext("model " + m.name);
+          if (precision != engine::Precision::kFp32 && !fp32) {
+            IA_ASSIGN_OR_RETURN(
+                fp32, engine::Session::Create(model, {.threads = static_cast<int>(threads),
+                                                      .memory_limit = o.memory_limit}));
+          }
+          for (int64_t batch : sizes.batches) {
+            for (int64_t seq : sizes.seqs) {
+              IA_ASSIGN_OR_RETURN(auto inputs,
+                                  SynthesizeInputs(model, {batch, seq, o.dims}, o.inputs, o.seed));
+              ResultRecord base;
+              base.model_name = m.name;
+              base.model_cid = m.cid;
+              base.hardware = hardware;
+              base.precision = engine::PrecisionName(precision);
+              base.batch = batch;
+              base.seq = seq;
+              base.threads = (*session)->threads();
+              if (precision != engine::Precision::kFp32) {
+                IA_ASSIGN_OR_RETURN(auto want, fp32->Run(inputs));
+                IA_ASSIGN_OR_RETURN(auto got, (*session)->Run(inputs));
+                Agreement g = CompareOutputs(want, got);
+                base.cosine_vs_fp32 = g.cosine;
+                base.top1_vs_fp32 = g.top1;
+              }
+              for (const std::string& scenario : o.scenarios) {
+                if (Stopped(cb)) return true;
+                ResultRecord r = base;
+                r.scenario = scenario;
+                Status s = Measure(**session, inputs, o, cb, r);
+                if (!s.ok()) return s.WithContext("model " + m.name + " (" + r.Label() + ")");
+                if (cb.on_result) IA_RETURN_IF_ERROR(cb.on_result(r));
+                if (r.interrupted) return true;
+              }
             }
           }
         }

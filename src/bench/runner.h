@@ -13,6 +13,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "engine/graph.h"
+#include "engine/precision.h"
 
 namespace ipfs_accelerate::bench {
 
@@ -21,6 +22,7 @@ struct BenchOptions {
   std::vector<int64_t> batches = {1};
   std::vector<int64_t> seqs = {128};
   std::vector<int64_t> threads = {1};
+  std::vector<engine::Precision> precisions = {engine::Precision::kFp32};
   std::vector<std::string> scenarios = {"single-stream"};  // and/or "offline"
   std::map<std::string, int64_t> dims;                     // other named dimensions
   double max_time_s = 10;     // sampling budget per configuration once min_samples are taken

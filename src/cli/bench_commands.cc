@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 
 #include "bench/compare.h"
@@ -78,6 +79,16 @@ void PrintSummary(const bench::RunRecord& run) {
     if (r.interrupted) notes += "interrupted ";
     if (!r.converged && !r.interrupted) notes += "budget spent ";
     if (s.outliers) notes += Plural(s.outliers, "outlier");
+    if (r.precision != "fp32") {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " %s: cosine %.5f vs fp32", r.precision.c_str(),
+                    r.cosine_vs_fp32);
+      notes += buf;
+      if (!std::isnan(r.top1_vs_fp32)) {
+        std::snprintf(buf, sizeof buf, ", top-1 %.0f%%", 100 * r.top1_vs_fp32);
+        notes += buf;
+      }
+    }
     std::printf("%-28s %6lld %5lld %4lld %-13s %6zu %10s %7s %10s %10s %12.1f %10s  %s\n",
                 Cell(r.model_name, 28).c_str(), static_cast<long long>(r.batch),
                 static_cast<long long>(r.seq), static_cast<long long>(r.threads),
@@ -92,6 +103,7 @@ struct BenchFlags {
   std::vector<std::string> hardware = {"cpu"};
   std::vector<int64_t> batches = {1}, seqs = {128}, threads = {1};
   std::vector<std::string> scenarios = {"single-stream"};
+  std::vector<std::string> precisions = {"fp32"};
   std::string db;
   bool db_given = false;
   bool min_time_given = false;
@@ -116,6 +128,12 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   o.seqs = f.seqs;
   o.threads = f.threads;
   o.scenarios = f.scenarios;
+  o.precisions.clear();
+  for (const std::string& name : f.precisions) {
+    auto p = engine::ParsePrecision(name);
+    if (!p.ok()) return Fail(p.status());
+    o.precisions.push_back(*p);
+  }
   o.max_time_s = f.max_time > 0 ? f.max_time : config->Number("bench.max_time_s");
   o.target_ci = f.target_ci;
   o.min_samples = f.min_samples;
@@ -344,6 +362,12 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       ->add_option("--threads", f->threads,
                    "Thread counts, comma-separated (default 1; 0: one per core, as for run)")
       ->delimiter(',');
+  bench
+      ->add_option("--precision", f->precisions,
+                   "Precisions, comma-separated: fp32, bf16, int8 (as run --precision); each "
+                   "other than fp32 is also compared with fp32 on the same inputs (cosine, top-1)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
   bench
       ->add_option("--scenario", f->scenarios,
                    "single-stream (latency, one query at a time) and/or offline (throughput, "

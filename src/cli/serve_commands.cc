@@ -41,6 +41,7 @@ struct ServeOpts {
   double timeout = -1, grace = 30, header_timeout = 10;
   std::string max_body = "64MiB";
   bool insecure_no_auth = false, no_optimize = false, offline = false;
+  std::string precision = "fp32";
   std::string remote;              // "" for the configuration's remote.mode
   std::vector<std::string> peers;  // --peer
   bool mdns = false;               // --mdns (or discovery.mdns)
@@ -146,6 +147,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
   if (o.timeout >= 0) defaults.timeout_s = o.timeout;
   auto per_model = ParseSettings(o.settings);
   if (!per_model.ok()) return Fail(per_model.status());
+  auto precision = engine::ParsePrecision(o.precision);
+  if (!precision.ok()) return Fail(precision.status());
 
   auto router_owner = std::make_unique<router::Router>(router::RouterOptions{
       .repo = ctx.repo_flag,
@@ -158,6 +161,7 @@ int Serve(Context& ctx, const ServeOpts& o) {
       // free for the network.
       .caller_runs = std::max(0, o.io_threads - 1),
       .optimize = !o.no_optimize,
+      .precision = *precision,
       .defaults = defaults,
       .on_miss = router::MissPolicyFromConfig(*config, o.offline)});
   router::Router& router = *router_owner;
@@ -402,6 +406,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
                    "Seconds SIGTERM/SIGINT waits for requests in flight (default 30)")
       ->check(CLI::NonNegativeNumber);
   serve->add_flag("--no-optimize", o->no_optimize, "Run the graphs as written");
+  AddPrecisionOption(serve, o->precision);
   AddOfflineFlag(serve, o->offline);
   AddRemoteFlags(serve, o->remote, o->peers);
   serve->add_flag("--mdns", o->mdns,

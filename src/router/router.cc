@@ -76,7 +76,9 @@ Router::Router(RouterOptions options)
       threads_per_run_(std::max(1, options_.cores / options_.parallel_requests)),
       cache_({.repo = options_.repo,
               .budget = options_.memory_budget,
-              .session = {.threads = threads_per_run_, .optimize = options_.optimize},
+              .session = {.threads = threads_per_run_,
+                          .optimize = options_.optimize,
+                          .precision = options_.precision},
               .on_miss = options_.on_miss}) {
   for (int i = 0; i < options_.parallel_requests; ++i) workers_.emplace_back([this] { Work(); });
 }

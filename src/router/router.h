@@ -21,6 +21,7 @@
 #include "core/cancel.h"
 #include "core/status.h"
 #include "core/tensor.h"
+#include "engine/precision.h"
 #include "router/model_cache.h"
 #include "router/model_stats.h"
 
@@ -42,6 +43,8 @@ struct RouterOptions {
   // thread is busy for the run, so a server gives fewer than it has I/O threads. 0: never.
   int caller_runs = 0;
   bool optimize = true;  // engine optimizer on (SessionOptions::optimize)
+  // The arithmetic of the models' matrix products (SessionOptions::precision).
+  engine::Precision precision = engine::Precision::kFp32;
   // CIDs that are in the repository but were not registered can be served by CID (loaded on
   // first use with `defaults` as their settings).
   bool serve_any_stored_cid = true;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "../test_util.h"
@@ -80,6 +81,9 @@ TEST(ResultsDbTest, RoundTripsARunWithItsSamples) {
     EXPECT_GT(run.id, 0);
     ResultRecord a = SampleResult(1, {1.0, 1.1, 0.9, 1.05, 0.95, 1.0, 30.0});
     ResultRecord b = SampleResult(8, {7.0, 7.2, 6.9, 7.1, 7.0, 7.05});
+    b.precision = "int8";
+    b.cosine_vs_fp32 = 0.9994;
+    b.top1_vs_fp32 = 0.875;
     ASSERT_TRUE((*db)->AddResult(run.id, a).ok());
     ASSERT_TRUE((*db)->AddResult(run.id, b).ok());
     ASSERT_TRUE((*db)->FinishRun(run.id, "complete", "2026-11-27T10:01:00Z").ok());
@@ -104,6 +108,12 @@ TEST(ResultsDbTest, RoundTripsARunWithItsSamples) {
     EXPECT_EQ(r.seq, 128);
     EXPECT_EQ(r.model_cid, "bafkreiexample");
     EXPECT_EQ(loaded->results[1].batch, 8);
+    // Accuracy against fp32: stored for int8, absent (NaN) at fp32.
+    EXPECT_TRUE(std::isnan(r.cosine_vs_fp32));
+    EXPECT_TRUE(std::isnan(r.top1_vs_fp32));
+    EXPECT_EQ(loaded->results[1].precision, "int8");
+    EXPECT_DOUBLE_EQ(loaded->results[1].cosine_vs_fp32, 0.9994);
+    EXPECT_DOUBLE_EQ(loaded->results[1].top1_vs_fp32, 0.875);
     EXPECT_FALSE((*db)->LoadRun(run.id + 7).ok());
   }
   // Another reader, through DuckDB's C API alone, sees the same rows.
