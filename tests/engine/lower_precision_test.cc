@@ -160,5 +160,54 @@ TEST(LowerPrecisionTest, Int8WeightsWithoutScalesAreRefused) {
   EXPECT_NE(out.status().message().find("b_scale"), std::string::npos) << out.status().message();
 }
 
+// onnxruntime's dynamic quantization of a MatMul (what tools/gen_models/quantize_dynamic.py
+// writes): y = Cast(MatMulInteger(DQL(x))) * (x_scale * w_scale) + bias, then Relu.
+Model OrtDynamicQuant(bool per_column) {
+  Model m;
+  m.opsets[""] = 17;
+  Graph& g = m.graph;
+  g.inputs = {Info("x", DType::kFloat32)};
+  g.outputs = {Info("y")};
+  Tensor w = Tensor::Empty(DType::kInt8, {16, 8});
+  for (int64_t i = 0; i < w.numel(); ++i)
+    w.data<int8_t>()[i] = static_cast<int8_t>(i * 37 % 255 - 127);
+  g.initializers["w"] = w;
+  g.initializers["w_zero"] = Tensor::Zeros(DType::kInt8, {});
+  g.initializers["w_scale"] = per_column ? Random({8}, 5, 0.01f, 0.02f) : test::Scalar(0.015f);
+  g.initializers["bias"] = Random({8}, 6);
+  g.nodes.push_back(MakeNode("DynamicQuantizeLinear", {"x"}, {"xq", "xs", "xz"}));
+  g.nodes.push_back(MakeNode("MatMulInteger", {"xq", "w", "xz", "w_zero"}, {"acc"}));
+  g.nodes.push_back(MakeNode("Cast", {"acc"}, {"accf"}, {{"to", test::IntAttr(1)}}));
+  g.nodes.push_back(MakeNode("Mul", {"xs", "w_scale"}, {"scales"}));
+  g.nodes.push_back(MakeNode("Mul", {"accf", "scales"}, {"prod"}));
+  g.nodes.push_back(MakeNode("Add", {"prod", "bias"}, {"sum"}));
+  g.nodes.push_back(MakeNode("Relu", {"sum"}, {"y"}));
+  return m;
+}
+
+TEST(LowerPrecisionTest, FusesOnnxRuntimeDynamicQuantization) {
+  const Tensor x = Random({3, 4, 16}, 11);
+  for (bool per_column : {false, true}) {
+    SCOPED_TRACE(per_column ? "per column" : "per tensor");
+    auto fused = Session::Create(OrtDynamicQuant(per_column), {.threads = 1});
+    ASSERT_TRUE(fused.ok()) << fused.status().message();
+    EXPECT_NE((*fused)->optimizer_summary().find("FuseDynamicQuantMatMul: 1"), std::string::npos)
+        << (*fused)->optimizer_summary();
+    // Bias and Relu fold into the product too: DynamicQuantizeLinear and one FusedMatMul remain.
+    EXPECT_EQ((*fused)->model().graph.nodes.size(), 2u);
+    auto got = (*fused)->Run({{"x", x}});
+    auto want = test::RunModel(OrtDynamicQuant(per_column), {{"x", x}}, 1, /*optimize=*/false);
+    ASSERT_TRUE(got.ok() && want.ok());
+    const Tensor& a = (*want)["y"];
+    const Tensor& b = (*got)["y"];
+    ASSERT_EQ(a.shape(), b.shape());
+    // The same integers, scaled in another order: float rounding apart.
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      EXPECT_NEAR(a.data<float>()[i], b.data<float>()[i],
+                  1e-5 * (1 + std::fabs(a.data<float>()[i])));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace ipfs_accelerate::engine

@@ -8,9 +8,11 @@
 //   FusedMatMul  Y = activation(alpha * A x B' + bias), B' = B or B^T (trans_b)
 //     inputs:     A [..., K] float32; B [K, N] ([N, K] with trans_b), a constant, float32,
 //                 bfloat16 (then A is rounded to bfloat16 and the products summed in float32)
-//                 or int8 (then B' is B times b_scale per column, and A is quantized on every
-//                 run to uint8 with one scale and zero point); bias [N] float32, optional;
-//                 b_scale [N] float32, for int8 B only (LowerPrecision writes these forms)
+//                 or int8 (then B' is B times b_scale per column); bias [N] float32, optional;
+//                 b_scale [N] float32, for int8 B only; with int8 B, A may be uint8 with
+//                 a_scale (input 4, float32 scalar) and a_zero_point (input 5, uint8 scalar),
+//                 as DynamicQuantizeLinear gives them, else float32 A is quantized so on every
+//                 run (LowerPrecision and FuseDynamicQuantMatMul write these forms)
 //     optional attributes: trans_b (int, 0), alpha (float, 1), activation (string, ""),
 //                 activation_params (floats; see Activation)
 //     output:     [..., N]

@@ -35,8 +35,7 @@ const std::map<std::string, int>& SameAsInput() {
           // the signal operators that transform their input
           "DFT", "STFT",
           // the fused operators of ai.ipfs_accelerate
-          "Attention", "FusedMatMul", "NhwcConv", "NhwcMaxPool", "NhwcAveragePool",
-          "NhwcGlobalAveragePool"}) {
+          "Attention", "NhwcConv", "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool"}) {
       m[op] = 0;
     }
     m["Where"] = 1;
@@ -72,6 +71,10 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
   std::vector<DType> out(node.outputs.size(), DType::kUndefined);
   if (out.empty()) return out;
   const std::string& op = node.op_type;
+  if (op == "FusedMatMul") {  // float32 whatever A and B hold (engine/ops/fused.h)
+    out[0] = DType::kFloat32;
+    return out;
+  }
   auto same = SameAsInput().find(op);
   if (same != SameAsInput().end()) {
     out.assign(out.size(), At(in, same->second));

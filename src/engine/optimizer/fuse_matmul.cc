@@ -54,7 +54,24 @@ Status FuseMatMulBias(Graph& g, int64_t* count) {
       auto p = index.Producer(add.inputs[side]);
       if (!p || removed[*p] || !index.HasSingleConsumer(add.inputs[side])) continue;
       const Node& mm = g.nodes[*p];
-      if (!IsOp(mm, "MatMul") || mm.inputs.size() != 2 || mm.outputs.size() != 1) continue;
+      if (mm.outputs.size() != 1) continue;
+      if (mm.domain == kFusedDomain && mm.op_type == "FusedMatMul") {
+        // One without bias or activation (the int8 forms FuseDynamicQuantMatMul writes).
+        auto attrs = ops::ReadFusedMatMul(mm);
+        const Tensor* b = mm.inputs.size() >= 2 ? FindInitializer(g, mm.inputs[1]) : nullptr;
+        if (!attrs.ok() || attrs->activation.kind != ops::ActivationKind::kNone || !b ||
+            b->rank() != 2 || (mm.inputs.size() > 2 && !mm.inputs[2].empty()) ||
+            b->dim(attrs->trans_b ? 0 : 1) != bias->numel()) {
+          continue;
+        }
+        Node f = mm;
+        f.inputs.resize(std::max<size_t>(f.inputs.size(), 3));
+        f.inputs[2] = add.inputs[1 - side];
+        f.outputs = {add.outputs[0]};
+        rw.Replace({*p, i}, std::move(f));
+        break;
+      }
+      if (!IsOp(mm, "MatMul") || mm.inputs.size() != 2) continue;
       const Tensor* b = Weight(g, mm.inputs[1]);
       if (!b || b->dim(1) != bias->numel()) continue;
       Node f = ops::MakeFusedMatMul(

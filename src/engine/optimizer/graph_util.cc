@@ -101,20 +101,25 @@ bool IsFloatScalar(const Graph& graph, const std::string& name, double expected)
   return std::abs(v - expected) <= 1e-4 * std::max(1.0, std::abs(expected));
 }
 
-std::string UniqueName(const Graph& graph, const std::string& base) {
-  std::set<std::string> used;
-  for (const auto& [name, t] : graph.initializers) used.insert(name);
-  for (const auto& in : graph.inputs) used.insert(in.name);
-  for (const auto& out : graph.outputs) used.insert(out.name);
+NameAllocator::NameAllocator(const Graph& graph) {
+  for (const auto& [name, t] : graph.initializers) used_.insert(name);
+  for (const auto& in : graph.inputs) used_.insert(in.name);
+  for (const auto& out : graph.outputs) used_.insert(out.name);
   for (const Node& n : graph.nodes) {
-    used.insert(n.outputs.begin(), n.outputs.end());
-    used.insert(n.inputs.begin(), n.inputs.end());
+    used_.insert(n.outputs.begin(), n.outputs.end());
+    used_.insert(n.inputs.begin(), n.inputs.end());
   }
-  if (!used.count(base)) return base;
-  for (int i = 1;; ++i) {
-    std::string name = base + "_" + std::to_string(i);
-    if (!used.count(name)) return name;
-  }
+}
+
+std::string NameAllocator::Fresh(const std::string& base) {
+  std::string name = base;
+  for (int i = 1; used_.count(name); ++i) name = base + "_" + std::to_string(i);
+  used_.insert(name);
+  return name;
+}
+
+std::string UniqueName(const Graph& graph, const std::string& base) {
+  return NameAllocator(graph).Fresh(base);
 }
 
 Rewriter::Rewriter(Graph& graph)

@@ -67,6 +67,17 @@ bool IsFloatScalar(const Graph& graph, const std::string& name, double expected)
 // A value name not used in `graph` yet, starting from `base`.
 std::string UniqueName(const Graph& graph, const std::string& base);
 
+// Names for several new values: none used in the graph as of construction, nor given before.
+class NameAllocator {
+ public:
+  explicit NameAllocator(const Graph& graph);
+  // `base`, or `base`_1, `base`_2, ...: the first not taken.
+  std::string Fresh(const std::string& base);
+
+ private:
+  std::set<std::string> used_;
+};
+
 // Removes the nodes flagged in `removed` (same length as graph.nodes), keeping the order of the
 // others. Replacements are written over a pattern's last node, so order stays topological.
 void RemoveNodes(Graph& graph, const std::vector<bool>& removed);

@@ -42,6 +42,18 @@ std::pair<Tensor, Tensor> QuantizePerColumn(const Tensor& b, bool trans_b) {
   return {std::move(q), std::move(scales)};
 }
 
+// DynamicQuantizeLinear (opset 11) of `a` into `outputs` (y, scale, zero point).
+Node DynamicQuantize(const std::string& name, const std::string& a,
+                     std::vector<std::string> outputs) {
+  Node n;
+  n.name = name;
+  n.op_type = "DynamicQuantizeLinear";
+  n.opset = 11;
+  n.inputs = {a};
+  n.outputs = std::move(outputs);
+  return n;
+}
+
 }  // namespace
 
 Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
@@ -50,8 +62,14 @@ Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
   PrecisionStats& st = stats ? *stats : local;
   if (precision == Precision::kFp32) return Status::Ok();
   const DType target = precision == Precision::kBf16 ? DType::kBFloat16 : DType::kInt8;
-  // Converted weights by the name of the float32 initializer (shared weights convert once).
+  NameAllocator names(g);
+  // Converted weights by the name of the float32 initializer (shared weights convert once):
+  // the weights and, for int8, their scales.
   std::map<std::string, std::pair<std::string, std::string>> converted;
+  // int8: the DynamicQuantizeLinear of each A (its outputs), shared by the products reading it.
+  std::map<std::string, std::vector<std::string>> quantized;
+  std::vector<Node> nodes;
+  nodes.reserve(g.nodes.size());
   for (Node& node : g.nodes) {
     Node f;
     if (node.domain == kFusedDomain && node.op_type == "FusedMatMul") {
@@ -59,20 +77,31 @@ Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
     } else if (std::optional<Node> as_fused = AsFusedMatMul(g, node)) {
       f = std::move(*as_fused);
       f.name = node.name;
-    } else {
+    }
+    const Tensor* b = !f.op_type.empty() && f.inputs.size() >= 2 && f.inputs.size() <= 3
+                          ? FindInitializer(g, f.inputs[1])
+                          : nullptr;
+    if (!b || b->dtype() != DType::kFloat32 || b->rank() != 2 || b->numel() == 0) {
+      nodes.push_back(std::move(node));
       continue;
     }
-    const Tensor* b = f.inputs.size() >= 2 ? FindInitializer(g, f.inputs[1]) : nullptr;
-    if (!b || b->dtype() != DType::kFloat32 || b->rank() != 2 || b->numel() == 0) continue;
     IA_ASSIGN_OR_RETURN(ops::FusedMatMulAttrs attrs, ops::ReadFusedMatMul(f));
-    f.inputs.resize(std::max<size_t>(f.inputs.size(), 3));
+    f.inputs.resize(3);
     std::vector<DType> types = {DType::kFloat32, target, DType::kFloat32};
-    if (target == DType::kInt8) types.push_back(DType::kFloat32);
-    if (!backend.SupportsOp(f, types)) continue;
+    if (target == DType::kInt8) {
+      types = {DType::kUInt8,   target,          DType::kFloat32,
+               DType::kFloat32, DType::kFloat32, DType::kUInt8};
+    }
+    if (!backend.SupportsOp(f, types) ||
+        (target == DType::kInt8 &&
+         !backend.SupportsOp(DynamicQuantize("", "x", {"y", "s", "z"}), {DType::kFloat32}))) {
+      nodes.push_back(std::move(node));
+      continue;
+    }
     auto [it, fresh] = converted.try_emplace(f.inputs[1]);
     if (fresh) {
       const std::string base = f.inputs[1];
-      it->second.first = UniqueName(g, base + (target == DType::kInt8 ? "_int8" : "_bf16"));
+      it->second.first = names.Fresh(base + (target == DType::kInt8 ? "_int8" : "_bf16"));
       st.bytes_before += b->nbytes();
       if (target == DType::kBFloat16) {
         Tensor w = ToBFloat16(*b);
@@ -80,7 +109,7 @@ Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
         g.initializers[it->second.first] = std::move(w);
       } else {
         auto [q, scales] = QuantizePerColumn(*b, attrs.trans_b);
-        it->second.second = UniqueName(g, base + "_scale");
+        it->second.second = names.Fresh(base + "_scale");
         st.bytes_after += q.nbytes() + scales.nbytes();
         g.initializers[it->second.first] = std::move(q);
         g.initializers[it->second.second] = std::move(scales);
@@ -88,14 +117,22 @@ Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
     }
     f.inputs[1] = it->second.first;
     if (target == DType::kInt8) {
-      f.inputs.resize(4);
-      f.inputs[3] = it->second.second;
+      const std::string a = f.inputs[0];
+      auto [qa, first] = quantized.try_emplace(a);
+      if (first) {
+        qa->second = {names.Fresh(a + "_quantized"), names.Fresh(a + "_scale"),
+                      names.Fresh(a + "_zero_point")};
+        nodes.push_back(DynamicQuantize(names.Fresh(a + "_QuantizeLinear"), a, qa->second));
+      }
+      f.inputs = {qa->second[0],     f.inputs[1],   f.inputs[2],
+                  it->second.second, qa->second[1], qa->second[2]};
     } else if (f.inputs[2].empty()) {
       f.inputs.resize(2);
     }
-    node = std::move(f);
+    nodes.push_back(std::move(f));
     ++st.products;
   }
+  g.nodes = std::move(nodes);
   // The float32 weights nothing reads any more.
   return EliminateDeadNodes(g);
 }

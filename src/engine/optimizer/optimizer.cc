@@ -56,6 +56,10 @@ Status Optimize(Graph& graph, const Backend& backend, const OptimizeOptions& opt
       passes.emplace_back("FuseAttention", FuseAttention);
     }
     if (Supports(backend, "FusedMatMul", kFusedDomain, 1)) {
+      Node int8_product = ops::MakeFusedMatMul("", {"a", "b"}, "y", {});
+      if (backend.SupportsOp(int8_product, {DType::kUInt8, DType::kInt8})) {
+        passes.emplace_back("FuseDynamicQuantMatMul", FuseDynamicQuantMatMul);
+      }
       passes.emplace_back("FuseMatMulBias", FuseMatMulBias);
       passes.emplace_back("FuseMatMulActivation", FuseMatMulActivation);
     }

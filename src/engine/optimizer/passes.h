@@ -65,7 +65,13 @@ Status FuseLayerNorm(Graph& graph, int64_t* count = nullptr);
 // Softmax(last axis) -> MatMul(., V)  ->  Attention (domain ai.ipfs_accelerate).
 Status FuseAttention(Graph& graph, int64_t* count = nullptr);
 
-// MatMul(A, B constant 2-D) + Add(bias constant [N]) -> FusedMatMul (domain ai.ipfs_accelerate).
+// onnxruntime's dynamic quantization of a MatMul: DynamicQuantizeLinear(x) -> MatMulInteger(
+// x_q, B int8 constant 2-D, x_zero_point, B zero point 0 or absent) -> Cast(float) -> Mul by
+// Mul(x_scale, B's scale: one, or one per column) -> FusedMatMul with uint8 A, int8 B and B's
+// scale per column. The DynamicQuantizeLinear stays (other products may share it).
+Status FuseDynamicQuantMatMul(Graph& graph, int64_t* count = nullptr);
+// MatMul(A, B constant 2-D) + Add(bias constant [N]) -> FusedMatMul (domain ai.ipfs_accelerate);
+// also FusedMatMul without bias or activation + Add(bias).
 Status FuseMatMulBias(Graph& graph, int64_t* count = nullptr);
 
 // MatMul | Gemm (bias-like C) | FusedMatMul without activation, followed by Relu, Gelu,

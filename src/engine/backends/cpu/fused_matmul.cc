@@ -42,10 +42,13 @@ Status FusedMatMul(KernelContext& ctx) {
   const Tensor* bias = ctx.input(2);
   if (bias && !bias->defined()) bias = nullptr;
   const bool low = b->dtype() == DType::kBFloat16 || b->dtype() == DType::kInt8;
-  if (a->dtype() != DType::kFloat32 || (b->dtype() != DType::kFloat32 && !low) ||
+  const bool quantized_a = b->dtype() == DType::kInt8 && a->dtype() == DType::kUInt8;
+  if ((a->dtype() != DType::kFloat32 && !quantized_a) || (b->dtype() != DType::kFloat32 && !low) ||
       (bias && bias->dtype() != DType::kFloat32)) {
-    return ctx.Unsupported("A and bias must be float32 and B float32, bfloat16 or int8, got A " +
-                           DTypeName(a->dtype()) + ", B " + DTypeName(b->dtype()));
+    return ctx.Unsupported(
+        "A and bias must be float32 (A may be uint8 with int8 B) and B float32, bfloat16 or "
+        "int8, got A " +
+        DTypeName(a->dtype()) + ", B " + DTypeName(b->dtype()));
   }
   IA_ASSIGN_OR_RETURN(ops::FusedMatMulAttrs attrs, ops::ReadFusedMatMul(ctx.node()));
   IA_ASSIGN_OR_RETURN(Shape out_shape, ops::FusedMatMulShape(ctx.node(), a->shape(), b->shape()));

@@ -116,18 +116,46 @@ Status LowPrecisionFusedMatMul(KernelContext& ctx, const Tensor& a, const Tensor
   const float* pbias = bias ? bias->data<float>() : nullptr;
   ThreadPool* pool = ctx.pool();
 
-  // A in the weights' type.
-  Tensor a_low = Tensor::Empty(int8 ? DType::kUInt8 : DType::kBFloat16, {rows, k});
-  const float* pa = a.data<float>();
+  // A in the weights' type: rounded to bfloat16; or uint8 with a scale and zero point, given
+  // (inputs 4 and 5) or computed here.
+  Tensor a_low;
+  const void* pa_low = nullptr;
   ops::DynamicQuantParams q;
-  if (int8) {
-    q = QuantizeDynamicUInt8(pool, pa, rows * k, a_low.data<uint8_t>(),
+  if (a.dtype() == DType::kUInt8) {
+    const Tensor* s = ctx.input(4);
+    const Tensor* z = ctx.input(5);
+    if (!s || !s->defined() || s->dtype() != DType::kFloat32 || s->numel() != 1 ||
+        (z && z->defined() && (z->dtype() != DType::kUInt8 || z->numel() != 1))) {
+      return ctx.Error(
+          "uint8 A needs a_scale (input 4, one float32) and a_zero_point (input 5, "
+          "one uint8, optional)");
+    }
+    q.scale = s->data<float>()[0];
+    q.zero_point = z && z->defined() ? z->data<uint8_t>()[0] : 0;
+    pa_low = a.raw();
+    if (!onednn::HasVnni()) {
+      // Without VNNI, 8-bit A would saturate the int16 pair sums: requantized to 7 bits.
+      Tensor values = Tensor::Empty(DType::kFloat32, {rows, k});
+      const uint8_t* src = a.data<uint8_t>();
+      float* dst = values.data<float>();
+      for (int64_t i = 0; i < rows * k; ++i) dst[i] = q.scale * (float(src[i]) - q.zero_point);
+      a_low = Tensor::Empty(DType::kUInt8, {rows, k});
+      q = QuantizeDynamicUInt8(pool, dst, rows * k, a_low.data<uint8_t>(), 127.f);
+      pa_low = a_low.raw();
+    }
+  } else if (int8) {
+    a_low = Tensor::Empty(DType::kUInt8, {rows, k});
+    q = QuantizeDynamicUInt8(pool, a.data<float>(), rows * k, a_low.data<uint8_t>(),
                              onednn::HasVnni() ? 255.f : 127.f);
+    pa_low = a_low.raw();
   } else {
+    a_low = Tensor::Empty(DType::kBFloat16, {rows, k});
+    const float* pa = a.data<float>();
     uint16_t* dst = a_low.data<uint16_t>();
     ParallelFor(pool, rows * k, cost::kCheap, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) dst[i] = FloatToBFloat16(pa[i]);
     });
+    pa_low = a_low.raw();
   }
   // What multiplies each column: alpha, times A's and B's scales for int8.
   const bool scaled = int8 || attrs.alpha != 1.f;
@@ -159,9 +187,10 @@ Status LowPrecisionFusedMatMul(KernelContext& ctx, const Tensor& a, const Tensor
         },
         &weights);
     if (prim) {
-      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, memory(prim->src, eng, a_low.raw())},
-                                              {DNNL_ARG_WEIGHTS, weights},
-                                              {DNNL_ARG_DST, memory(prim->dst, eng, py)}};
+      std::unordered_map<int, memory> args = {
+          {DNNL_ARG_SRC, memory(prim->src, eng, const_cast<void*>(pa_low))},
+          {DNNL_ARG_WEIGHTS, weights},
+          {DNNL_ARG_DST, memory(prim->dst, eng, py)}};
       int post = 0;
       if (scaled) {
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(post++) | DNNL_ARG_SRC_1] =
@@ -184,12 +213,12 @@ Status LowPrecisionFusedMatMul(KernelContext& ctx, const Tensor& a, const Tensor
   const float* scales = scaled ? column_scale.data<float>() : nullptr;
   if (int8) {
     LogReferenceOnce("int8 matrix products");
-    ReferenceLowp(pool, a_low.data<uint8_t>(), static_cast<float>(q.zero_point), b.data<int8_t>(),
-                  attrs.trans_b, scales, pbias, attrs.activation, rows, k, n, py);
+    ReferenceLowp(pool, static_cast<const uint8_t*>(pa_low), static_cast<float>(q.zero_point),
+                  b.data<int8_t>(), attrs.trans_b, scales, pbias, attrs.activation, rows, k, n, py);
   } else {
     LogReferenceOnce("bfloat16 matrix products");
-    ReferenceLowp(pool, a_low.data<uint16_t>(), 0.f, b.data<uint16_t>(), attrs.trans_b, scales,
-                  pbias, attrs.activation, rows, k, n, py);
+    ReferenceLowp(pool, static_cast<const uint16_t*>(pa_low), 0.f, b.data<uint16_t>(),
+                  attrs.trans_b, scales, pbias, attrs.activation, rows, k, n, py);
   }
   return Status::Ok();
 }
