@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <vector>
 
 #include "core/half.h"
 #include "engine/optimizer/graph_util.h"
@@ -20,23 +21,39 @@ Tensor ToBFloat16(const Tensor& b) {
 }
 
 // B quantized to int8 per output column, symmetric (zero point 0, values in [-127, 127]), and
-// the columns' scales [N]. B is [K, N], or [N, K] with trans_b.
+// the columns' scales [N]. B is [K, N], or [N, K] with trans_b. Rows are walked in memory order.
 std::pair<Tensor, Tensor> QuantizePerColumn(const Tensor& b, bool trans_b) {
-  const int64_t n = trans_b ? b.dim(0) : b.dim(1), k = trans_b ? b.dim(1) : b.dim(0);
-  auto at = [&](int64_t p, int64_t j) { return trans_b ? j * k + p : p * n + j; };
+  const int64_t rows = b.dim(0), cols = b.dim(1);
+  const int64_t n = trans_b ? rows : cols;
   const float* src = b.data<float>();
-  Tensor q = Tensor::Empty(DType::kInt8, b.shape());
+  std::vector<float> max_abs(n, 0.f);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = src + r * cols;
+    if (trans_b) {
+      float m = 0.f;
+      for (int64_t c = 0; c < cols; ++c) m = std::max(m, std::fabs(row[c]));
+      max_abs[r] = m;
+    } else {
+      for (int64_t c = 0; c < cols; ++c) max_abs[c] = std::max(max_abs[c], std::fabs(row[c]));
+    }
+  }
   Tensor scales = Tensor::Empty(DType::kFloat32, {n});
-  int8_t* pq = q.data<int8_t>();
-  float* ps = scales.data<float>();
+  std::vector<float> inverse(n);
   for (int64_t j = 0; j < n; ++j) {
-    float max_abs = 0;
-    for (int64_t p = 0; p < k; ++p) max_abs = std::max(max_abs, std::fabs(src[at(p, j)]));
-    const float scale = max_abs > 0 && std::isfinite(max_abs) ? max_abs / 127.f : 1.f;
-    ps[j] = scale;
-    for (int64_t p = 0; p < k; ++p) {
-      float v = std::nearbyint(src[at(p, j)] / scale);
-      pq[at(p, j)] = static_cast<int8_t>(std::clamp(std::isnan(v) ? 0.f : v, -127.f, 127.f));
+    const float m = max_abs[j];
+    scales.data<float>()[j] = m > 0 && std::isfinite(m) ? m / 127.f : 1.f;
+    inverse[j] = 1.f / scales.data<float>()[j];
+  }
+  Tensor q = Tensor::Empty(DType::kInt8, b.shape());
+  int8_t* pq = q.data<int8_t>();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = src + r * cols;
+    int8_t* out = pq + r * cols;
+    for (int64_t c = 0; c < cols; ++c) {
+      float v = row[c] * inverse[trans_b ? r : c];
+      v = v > -127.f ? v : -127.f;  // NaN too
+      v = v < 127.f ? v : 127.f;
+      out[c] = static_cast<int8_t>(std::lrint(v));
     }
   }
   return {std::move(q), std::move(scales)};
