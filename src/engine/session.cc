@@ -93,18 +93,19 @@ void LogFallbacks(const Graph& g, const Placement& p, const std::vector<const Ba
   }
 }
 
-// "LowerPrecision(int8): 73 products, weights 324.0 MiB -> 81.4 MiB" (or "... no product
-// converted" when the backend runs none at that precision).
+// "LowerPrecision(int8): 73 products, weights 324.0 MiB -> 81.4 MiB" (bf16 may add "53
+// convolutions, "; "nothing converted" when the backend runs none at that precision).
 std::string LowerPrecisionSummary(Precision p, const optimizer::PrecisionStats& st) {
   std::string s = std::string("LowerPrecision(") + PrecisionName(p) + "): ";
-  if (st.products == 0) return s + "no product converted";
+  if (st.products == 0 && st.convolutions == 0) return s + "nothing converted";
   auto mib = [](uint64_t bytes) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
     return std::string(buf);
   };
-  return s + std::to_string(st.products) + " products, weights " + mib(st.bytes_before) + " -> " +
-         mib(st.bytes_after);
+  s += std::to_string(st.products) + " products, ";
+  if (st.convolutions > 0) s += std::to_string(st.convolutions) + " convolutions, ";
+  return s + "weights " + mib(st.bytes_before) + " -> " + mib(st.bytes_after);
 }
 
 }  // namespace

@@ -88,6 +88,26 @@ Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
   std::vector<Node> nodes;
   nodes.reserve(g.nodes.size());
   for (Node& node : g.nodes) {
+    // bf16: the CPU backend's channels-last convolutions too (their weights are input 1).
+    if (target == DType::kBFloat16 && node.domain == kFusedDomain && node.op_type == "NhwcConv" &&
+        node.inputs.size() >= 2) {
+      const Tensor* w = FindInitializer(g, node.inputs[1]);
+      if (w && w->dtype() == DType::kFloat32 && w->numel() > 0 &&
+          backend.SupportsOp(node, {DType::kFloat32, DType::kBFloat16})) {
+        auto [it, fresh] = converted.try_emplace(node.inputs[1]);
+        if (fresh) {
+          it->second.first = names.Fresh(node.inputs[1] + "_bf16");
+          st.bytes_before += w->nbytes();
+          Tensor low = ToBFloat16(*w);
+          st.bytes_after += low.nbytes();
+          g.initializers[it->second.first] = std::move(low);
+        }
+        node.inputs[1] = it->second.first;
+        ++st.convolutions;
+      }
+      nodes.push_back(std::move(node));
+      continue;
+    }
     Node f;
     if (node.domain == kFusedDomain && node.op_type == "FusedMatMul") {
       f = node;

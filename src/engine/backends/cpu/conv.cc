@@ -4,6 +4,7 @@
 
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
+#include "engine/backends/cpu/low_precision.h"
 #include "engine/backends/cpu/onednn_util.h"
 #include "engine/backends/cpu/packed_weights.h"
 #include "engine/ops/fused.h"
@@ -64,28 +65,30 @@ void AppendPostOps(const ConvEpilogue& e, dnnl::post_ops* post) {
 
 // `x`, `w` and `y` are logical NCHW(-like) shapes; `act_tag` is the layout of src and dst
 // (`any` lets oneDNN pick and the kernel reorders from and to plain; nhwc is used as is).
+// `low` is the type of src and weights (f32, or bf16 with an f32 dst).
 ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_bias,
                         const WindowGeometry& g, const Shape& y, memory::format_tag act_tag,
-                        const ConvEpilogue& epilogue) {
+                        const ConvEpilogue& epilogue,
+                        memory::data_type low = memory::data_type::f32) {
   ConvPrimitive p;
   auto f32 = memory::data_type::f32;
   int rank = static_cast<int>(x.size());
   bool fixed = act_tag != memory::format_tag::any;
-  p.src_plain = memory::desc(ToDims(x), f32, fixed ? act_tag : PlainTag(rank));
+  p.src_plain = memory::desc(ToDims(x), low, fixed ? act_tag : PlainTag(rank));
   p.dst_plain = memory::desc(ToDims(y), f32, fixed ? act_tag : PlainTag(rank));
   if (group > 1) {
     Shape gw = {group, w[0] / group};
     gw.insert(gw.end(), w.begin() + 1, w.end());
-    p.weights_plain = memory::desc(ToDims(gw), f32, PlainTag(rank + 1));
+    p.weights_plain = memory::desc(ToDims(gw), low, PlainTag(rank + 1));
   } else {
-    p.weights_plain = memory::desc(ToDims(w), f32, PlainTag(rank));
+    p.weights_plain = memory::desc(ToDims(w), low, PlainTag(rank));
   }
   p.has_bias = has_bias;
   if (has_bias) p.bias_desc = memory::desc({w[0]}, f32, memory::format_tag::a);
   memory::dims dil;
   for (int64_t d : g.dilations) dil.push_back(d - 1);
-  memory::desc src_any(ToDims(x), f32, act_tag), dst_any(ToDims(y), f32, act_tag),
-      w_any(p.weights_plain.dims(), f32, memory::format_tag::any);
+  memory::desc src_any(ToDims(x), low, act_tag), dst_any(ToDims(y), f32, act_tag),
+      w_any(p.weights_plain.dims(), low, memory::format_tag::any);
   auto kind = dnnl::prop_kind::forward_inference;
   auto alg = dnnl::algorithm::convolution_direct;
   auto desc = has_bias ? dnnl::convolution_forward::desc(kind, alg, src_any, w_any, p.bias_desc,
@@ -146,8 +149,17 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
                    const Shape& ys, memory::format_tag act_tag = memory::format_tag::any,
                    const ConvEpilogue& epilogue = {}, const Tensor* z = nullptr) {
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
+  // bfloat16 weights (LowerPrecision): X is rounded to bfloat16 too, Y stays float32.
+  const bool bf16 = w.dtype() == DType::kBFloat16;
+  const memory::data_type low = bf16 ? memory::data_type::bf16 : memory::data_type::f32;
   std::string key = ConvKey(xs, w.shape(), group, b != nullptr, g) + "/" +
-                    std::to_string(static_cast<int>(act_tag)) + epilogue.Key();
+                    std::to_string(static_cast<int>(act_tag)) + epilogue.Key() +
+                    (bf16 ? "/bf16" : "");
+  Tensor x_low;
+  if (bf16) {
+    x_low = Tensor::Empty(DType::kBFloat16, x.shape());
+    RoundToBFloat16(ctx.pool(), x.data<float>(), x.numel(), x_low.data<uint16_t>());
+  }
   try {
     onednn::SetThreads(threads);
     dnnl::engine& eng = onednn::Engine();
@@ -155,10 +167,12 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
     memory weights;
     std::shared_ptr<const ConvPrimitive> prim = PrimitiveWithWeights<ConvPrimitive>(
         ctx, "conv", key, threads, w, stream,
-        [&] { return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue); },
+        [&] {
+          return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue, low);
+        },
         &weights);
     if (!prim) return false;
-    memory src_plain(prim->src_plain, eng, const_cast<void*>(x.raw()));
+    memory src_plain(prim->src_plain, eng, const_cast<void*>(bf16 ? x_low.raw() : x.raw()));
     memory dst_plain(prim->dst_plain, eng, y.raw());
     memory src = src_plain, dst = dst_plain;
     if (prim->src_md != prim->src_plain) {
@@ -233,9 +247,13 @@ void ReferenceConv(KernelContext& ctx, const Tensor& x, const Tensor& w, const T
 }
 
 // Checks the dtypes of X, W and B and that B is [M] (ops::ConvWindow checks the shapes).
-Status CheckConvInputs(const KernelContext& ctx, const Tensor& x, const Tensor& w,
-                       const Tensor* b) {
-  if (x.dtype() != w.dtype() || (b && b->dtype() != x.dtype())) {
+// X, W and B share a dtype (but W may be bfloat16 with float32 X when `bf16_weights`), and B is
+// [M].
+Status CheckConvInputs(const KernelContext& ctx, const Tensor& x, const Tensor& w, const Tensor* b,
+                       bool bf16_weights = false) {
+  const bool w_ok = x.dtype() == w.dtype() ||
+                    (bf16_weights && w.dtype() == DType::kBFloat16 && x.dtype() == DType::kFloat32);
+  if (!w_ok || (b && b->dtype() != x.dtype())) {
     return ctx.Error("X, W and B must share a dtype, got " + DTypeName(x.dtype()) + " and " +
                      DTypeName(w.dtype()));
   }
@@ -288,7 +306,7 @@ Status NhwcConv(KernelContext& ctx) {
   }
   Shape xs = {x->dim(0), x->dim(3), x->dim(1), x->dim(2)};
   IA_ASSIGN_OR_RETURN(WindowGeometry g, ops::ConvWindow(ctx.node(), xs, w->shape()));
-  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, *x, *w, b));
+  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, *x, *w, b, /*bf16_weights=*/true));
   const Shape& ys = g.output;
   Tensor& y = ctx.Allocate(0, DType::kFloat32, {ys[0], ys[2], ys[3], ys[1]});
   if (z) {
@@ -314,7 +332,8 @@ Status NhwcConv(KernelContext& ctx) {
 
 void RegisterConvKernels(KernelRegistry& r) {
   r.Add("Conv", Conv).Types({DType::kFloat32, DType::kFloat64});
-  r.Add("NhwcConv", NhwcConv, 1, 1000, ops::kFusedDomain);
+  r.Add("NhwcConv", NhwcConv, 1, 1000, ops::kFusedDomain)
+      .Types({DType::kFloat32, DType::kBFloat16}, 1);
   RegisterConvTransposeKernels(r);
   RegisterPoolKernels(r);
   RegisterQuantizedConvKernels(r);

@@ -14,9 +14,9 @@
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/fused_activation.h"
+#include "engine/backends/cpu/low_precision.h"
 #include "engine/backends/cpu/onednn_util.h"
 #include "engine/backends/cpu/packed_weights.h"
-#include "engine/backends/cpu/quantize_dynamic.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
@@ -150,11 +150,7 @@ Status LowPrecisionFusedMatMul(KernelContext& ctx, const Tensor& a, const Tensor
     pa_low = a_low.raw();
   } else {
     a_low = Tensor::Empty(DType::kBFloat16, {rows, k});
-    const float* pa = a.data<float>();
-    uint16_t* dst = a_low.data<uint16_t>();
-    ParallelFor(pool, rows * k, cost::kCheap, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) dst[i] = FloatToBFloat16(pa[i]);
-    });
+    RoundToBFloat16(pool, a.data<float>(), rows * k, a_low.data<uint16_t>());
     pa_low = a_low.raw();
   }
   // What multiplies each column: alpha, times A's and B's scales for int8.

@@ -20,7 +20,7 @@
 #include "core/parallel_for.h"
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/elementwise_common.h"
-#include "engine/backends/cpu/quantize_dynamic.h"
+#include "engine/backends/cpu/low_precision.h"
 #include "engine/backends/cpu/vec_math.h"
 
 // GCC's -O2 cost model vectorises almost no loop with a run-time trip count; these loops run on
