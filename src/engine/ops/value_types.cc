@@ -35,7 +35,7 @@ const std::map<std::string, int>& SameAsInput() {
           // the signal operators that transform their input
           "DFT", "STFT",
           // the fused operators of ai.ipfs_accelerate
-          "Attention", "NhwcConv", "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool"}) {
+          "Attention", "NhwcMaxPool", "NhwcAveragePool", "NhwcGlobalAveragePool"}) {
       m[op] = 0;
     }
     m["Where"] = 1;
@@ -71,7 +71,7 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
   std::vector<DType> out(node.outputs.size(), DType::kUndefined);
   if (out.empty()) return out;
   const std::string& op = node.op_type;
-  if (op == "FusedMatMul") {  // float32 whatever A and B hold (engine/ops/fused.h)
+  if (op == "FusedMatMul" || op == "NhwcConv") {  // float32 whatever their inputs hold
     out[0] = DType::kFloat32;
     return out;
   }

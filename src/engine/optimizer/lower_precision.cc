@@ -20,10 +20,13 @@ Tensor ToBFloat16(const Tensor& b) {
   return out;
 }
 
-// B quantized to int8 per output column, symmetric (zero point 0, values in [-127, 127]), and
-// the columns' scales [N]. B is [K, N], or [N, K] with trans_b. Rows are walked in memory order.
-std::pair<Tensor, Tensor> QuantizePerColumn(const Tensor& b, bool trans_b) {
-  const int64_t rows = b.dim(0), cols = b.dim(1);
+// W quantized to int8 per output channel, symmetric (zero point 0, values in [-127, 127]), and
+// the channels' scales. W is seen as [dim 0, the rest]; the channels are its rows when
+// `channel_is_row` (a product's B with trans_b, a convolution's W), else its columns (B [K, N]).
+// Rows are walked in memory order.
+std::pair<Tensor, Tensor> QuantizePerChannel(const Tensor& b, bool channel_is_row) {
+  const bool trans_b = channel_is_row;
+  const int64_t rows = b.dim(0), cols = b.numel() / std::max<int64_t>(1, rows);
   const int64_t n = trans_b ? rows : cols;
   const float* src = b.data<float>();
   std::vector<float> max_abs(n, 0.f);
@@ -79,35 +82,74 @@ Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
   PrecisionStats& st = stats ? *stats : local;
   if (precision == Precision::kFp32) return Status::Ok();
   const DType target = precision == Precision::kBf16 ? DType::kBFloat16 : DType::kInt8;
+  const bool int8 = target == DType::kInt8;
+  if (int8 && !backend.SupportsOp(DynamicQuantize("", "x", {"y", "s", "z"}), {DType::kFloat32})) {
+    return Status::Ok();
+  }
   NameAllocator names(g);
-  // Converted weights by the name of the float32 initializer (shared weights convert once):
-  // the weights and, for int8, their scales.
-  std::map<std::string, std::pair<std::string, std::string>> converted;
-  // int8: the DynamicQuantizeLinear of each A (its outputs), shared by the products reading it.
-  std::map<std::string, std::vector<std::string>> quantized;
   std::vector<Node> nodes;
   nodes.reserve(g.nodes.size());
+  // The weights `w` (float32) in the target type, and for int8 their scales per channel; once
+  // per initializer, however many nodes read it.
+  struct Converted {
+    std::string weights, scales;
+  };
+  std::map<std::string, Converted> converted;
+  auto convert = [&](const std::string& w, bool channel_is_row) -> const Converted& {
+    auto [it, fresh] = converted.try_emplace(w);
+    if (!fresh) return it->second;
+    const Tensor& t = g.initializers.at(w);
+    st.bytes_before += t.nbytes();
+    it->second.weights = names.Fresh(w + (int8 ? "_int8" : "_bf16"));
+    if (int8) {
+      auto [q, scales] = QuantizePerChannel(t, channel_is_row);
+      it->second.scales = names.Fresh(w + "_scale");
+      st.bytes_after += q.nbytes() + scales.nbytes();
+      g.initializers[it->second.weights] = std::move(q);
+      g.initializers[it->second.scales] = std::move(scales);
+    } else {
+      Tensor low = ToBFloat16(t);
+      st.bytes_after += low.nbytes();
+      g.initializers[it->second.weights] = std::move(low);
+    }
+    return it->second;
+  };
+  // int8: the outputs (y, scale, zero point) of the DynamicQuantizeLinear of `a`, made before its
+  // first reader and shared by the others.
+  std::map<std::string, std::vector<std::string>> quantized;
+  auto quantize = [&](const std::string& a) -> const std::vector<std::string>& {
+    auto [it, first] = quantized.try_emplace(a);
+    if (first) {
+      it->second = {names.Fresh(a + "_quantized"), names.Fresh(a + "_scale"),
+                    names.Fresh(a + "_zero_point")};
+      nodes.push_back(DynamicQuantize(names.Fresh(a + "_QuantizeLinear"), a, it->second));
+    }
+    return it->second;
+  };
+  auto float_weight = [&](const Node& n, int rank) {
+    const Tensor* w = n.inputs.size() >= 2 ? FindInitializer(g, n.inputs[1]) : nullptr;
+    return w && w->dtype() == DType::kFloat32 && w->rank() == rank && w->numel() > 0;
+  };
+
   for (Node& node : g.nodes) {
-    // bf16: the CPU backend's channels-last convolutions too (their weights are input 1).
-    if (target == DType::kBFloat16 && node.domain == kFusedDomain && node.op_type == "NhwcConv" &&
-        node.inputs.size() >= 2) {
-      const Tensor* w = FindInitializer(g, node.inputs[1]);
-      if (w && w->dtype() == DType::kFloat32 && w->numel() > 0 &&
-          backend.SupportsOp(node, {DType::kFloat32, DType::kBFloat16})) {
-        auto [it, fresh] = converted.try_emplace(node.inputs[1]);
-        if (fresh) {
-          it->second.first = names.Fresh(node.inputs[1] + "_bf16");
-          st.bytes_before += w->nbytes();
-          Tensor low = ToBFloat16(*w);
-          st.bytes_after += low.nbytes();
-          g.initializers[it->second.first] = std::move(low);
+    // The CPU backend's channels-last convolutions (engine/backends/cpu/layout_nhwc.h).
+    if (node.domain == kFusedDomain && node.op_type == "NhwcConv" && float_weight(node, 4)) {
+      std::vector<DType> types = {int8 ? DType::kUInt8 : DType::kFloat32, target};
+      if (backend.SupportsOp(node, types)) {
+        const Converted& c = convert(node.inputs[1], /*channel_is_row=*/true);
+        if (int8) {
+          const std::vector<std::string>& q = quantize(node.inputs[0]);
+          node.inputs.resize(std::max<size_t>(node.inputs.size(), 4));
+          node.inputs = {q[0], c.weights, node.inputs[2], node.inputs[3], c.scales, q[1], q[2]};
+        } else {
+          node.inputs[1] = c.weights;
         }
-        node.inputs[1] = it->second.first;
         ++st.convolutions;
       }
       nodes.push_back(std::move(node));
       continue;
     }
+    // Matrix products with constant weights.
     Node f;
     if (node.domain == kFusedDomain && node.op_type == "FusedMatMul") {
       f = node;
@@ -115,56 +157,28 @@ Status LowerPrecision(Graph& g, Precision precision, const Backend& backend,
       f = std::move(*as_fused);
       f.name = node.name;
     }
-    const Tensor* b = !f.op_type.empty() && f.inputs.size() >= 2 && f.inputs.size() <= 3
-                          ? FindInitializer(g, f.inputs[1])
-                          : nullptr;
-    if (!b || b->dtype() != DType::kFloat32 || b->rank() != 2 || b->numel() == 0) {
+    if (f.op_type.empty() || f.inputs.size() > 3 || !float_weight(f, 2)) {
       nodes.push_back(std::move(node));
       continue;
     }
     IA_ASSIGN_OR_RETURN(ops::FusedMatMulAttrs attrs, ops::ReadFusedMatMul(f));
     f.inputs.resize(3);
     std::vector<DType> types = {DType::kFloat32, target, DType::kFloat32};
-    if (target == DType::kInt8) {
+    if (int8) {
       types = {DType::kUInt8,   target,          DType::kFloat32,
                DType::kFloat32, DType::kFloat32, DType::kUInt8};
     }
-    if (!backend.SupportsOp(f, types) ||
-        (target == DType::kInt8 &&
-         !backend.SupportsOp(DynamicQuantize("", "x", {"y", "s", "z"}), {DType::kFloat32}))) {
+    if (!backend.SupportsOp(f, types)) {
       nodes.push_back(std::move(node));
       continue;
     }
-    auto [it, fresh] = converted.try_emplace(f.inputs[1]);
-    if (fresh) {
-      const std::string base = f.inputs[1];
-      it->second.first = names.Fresh(base + (target == DType::kInt8 ? "_int8" : "_bf16"));
-      st.bytes_before += b->nbytes();
-      if (target == DType::kBFloat16) {
-        Tensor w = ToBFloat16(*b);
-        st.bytes_after += w.nbytes();
-        g.initializers[it->second.first] = std::move(w);
-      } else {
-        auto [q, scales] = QuantizePerColumn(*b, attrs.trans_b);
-        it->second.second = names.Fresh(base + "_scale");
-        st.bytes_after += q.nbytes() + scales.nbytes();
-        g.initializers[it->second.first] = std::move(q);
-        g.initializers[it->second.second] = std::move(scales);
-      }
-    }
-    f.inputs[1] = it->second.first;
-    if (target == DType::kInt8) {
-      const std::string a = f.inputs[0];
-      auto [qa, first] = quantized.try_emplace(a);
-      if (first) {
-        qa->second = {names.Fresh(a + "_quantized"), names.Fresh(a + "_scale"),
-                      names.Fresh(a + "_zero_point")};
-        nodes.push_back(DynamicQuantize(names.Fresh(a + "_QuantizeLinear"), a, qa->second));
-      }
-      f.inputs = {qa->second[0],     f.inputs[1],   f.inputs[2],
-                  it->second.second, qa->second[1], qa->second[2]};
-    } else if (f.inputs[2].empty()) {
-      f.inputs.resize(2);
+    const Converted& c = convert(f.inputs[1], attrs.trans_b);
+    if (int8) {
+      const std::vector<std::string>& q = quantize(f.inputs[0]);
+      f.inputs = {q[0], c.weights, f.inputs[2], c.scales, q[1], q[2]};
+    } else {
+      f.inputs[1] = c.weights;
+      if (f.inputs[2].empty()) f.inputs.resize(2);
     }
     nodes.push_back(std::move(f));
     ++st.products;

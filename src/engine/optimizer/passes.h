@@ -82,7 +82,7 @@ Status FuseMatMulActivation(Graph& graph, int64_t* count = nullptr);
 // before and after.
 struct PrecisionStats {
   int64_t products = 0;
-  int64_t convolutions = 0;  // the CPU backend's NhwcConv (bf16 only)
+  int64_t convolutions = 0;  // the CPU backend's NhwcConv
   uint64_t bytes_before = 0, bytes_after = 0;
 };
 
@@ -90,10 +90,11 @@ struct PrecisionStats {
 // AsFusedMatMul turns into one) computed at `precision`, where `backend` runs that form:
 // bf16 turns B into a bfloat16 initializer; int8 quantizes B per output column (symmetric,
 // int8, with a float32 scale per column) and A is quantized on every run by a
-// DynamicQuantizeLinear shared by the products that read it (engine/ops/fused.h). bf16 also
-// turns the weights of the CPU backend's NhwcConv into bfloat16. Weights shared by several nodes
-// convert once; the float32 weights nothing reads any more are dropped. Leaves alone: products of
-// two computed values (attention scores), convolutions at int8, and everything at fp32.
+// DynamicQuantizeLinear shared by the products that read it (engine/ops/fused.h). The CPU
+// backend's NhwcConv converts the same way (weights per output channel). Weights shared by
+// several nodes convert once; the float32 weights nothing reads any more are dropped. Leaves
+// alone: products of two computed values (attention scores), other convolutions (1-D, 3-D,
+// transposed), and everything at fp32.
 Status LowerPrecision(Graph& graph, Precision precision, const Backend& backend,
                       PrecisionStats* stats = nullptr);
 

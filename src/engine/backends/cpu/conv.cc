@@ -50,45 +50,66 @@ memory::format_tag PlainTag(int rank) {
 struct ConvEpilogue {
   bool sum = false;  // dst += Z (a residual Add)
   ops::Activation activation;
+  // int8 (QuantizedConv): the accumulator times a scale per output channel, plus the bias, both
+  // as binary post-ops over `channels`, before the sum.
+  int64_t channels = 0;  // 0: none of these
+  bool bias = false;
 
   std::string Key() const {
     return std::string(sum ? "+z" : "") + ops::ActivationName(activation.kind) + "," +
-           std::to_string(activation.p0) + "," + std::to_string(activation.p1);
+           std::to_string(activation.p0) + "," + std::to_string(activation.p1) +
+           (channels ? "*s" + std::to_string(channels) + (bias ? "+b" : "") : "");
   }
+};
+
+// What an int8 convolution adds to its inputs: X is uint8 with one scale and zero point, W int8
+// with a scale per output channel (NhwcConv's inputs 4 to 6; LowerPrecision writes them).
+struct QuantizedConv {
+  float x_scale = 1.f;
+  int32_t x_zero_point = 0;
+  const float* w_scale = nullptr;  // [M]
 };
 
 // The oneDNN post-ops for `e`.
 void AppendPostOps(const ConvEpilogue& e, dnnl::post_ops* post) {
+  if (e.channels > 0) {
+    memory::desc per_channel({1, e.channels, 1, 1}, memory::data_type::f32,
+                             memory::format_tag::abcd);
+    post->append_binary(dnnl::algorithm::binary_mul, per_channel);
+    if (e.bias) post->append_binary(dnnl::algorithm::binary_add, per_channel);
+  }
   if (e.sum) post->append_sum(1.0f);
   onednn::AppendActivation(e.activation, post);
 }
 
 // `x`, `w` and `y` are logical NCHW(-like) shapes; `act_tag` is the layout of src and dst
 // (`any` lets oneDNN pick and the kernel reorders from and to plain; nhwc is used as is).
-// `low` is the type of src and weights (f32, or bf16 with an f32 dst).
+// `src_type` and `weights_type` are f32, bf16 and bf16, or u8 and s8 (with a runtime zero point
+// of src); dst is always f32.
 ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_bias,
                         const WindowGeometry& g, const Shape& y, memory::format_tag act_tag,
                         const ConvEpilogue& epilogue,
-                        memory::data_type low = memory::data_type::f32) {
+                        memory::data_type src_type = memory::data_type::f32,
+                        memory::data_type weights_type = memory::data_type::f32) {
   ConvPrimitive p;
   auto f32 = memory::data_type::f32;
   int rank = static_cast<int>(x.size());
   bool fixed = act_tag != memory::format_tag::any;
-  p.src_plain = memory::desc(ToDims(x), low, fixed ? act_tag : PlainTag(rank));
+  p.src_plain = memory::desc(ToDims(x), src_type, fixed ? act_tag : PlainTag(rank));
   p.dst_plain = memory::desc(ToDims(y), f32, fixed ? act_tag : PlainTag(rank));
   if (group > 1) {
     Shape gw = {group, w[0] / group};
     gw.insert(gw.end(), w.begin() + 1, w.end());
-    p.weights_plain = memory::desc(ToDims(gw), low, PlainTag(rank + 1));
+    p.weights_plain = memory::desc(ToDims(gw), weights_type, PlainTag(rank + 1));
   } else {
-    p.weights_plain = memory::desc(ToDims(w), low, PlainTag(rank));
+    p.weights_plain = memory::desc(ToDims(w), weights_type, PlainTag(rank));
   }
   p.has_bias = has_bias;
   if (has_bias) p.bias_desc = memory::desc({w[0]}, f32, memory::format_tag::a);
   memory::dims dil;
   for (int64_t d : g.dilations) dil.push_back(d - 1);
-  memory::desc src_any(ToDims(x), low, act_tag), dst_any(ToDims(y), f32, act_tag),
-      w_any(p.weights_plain.dims(), low, memory::format_tag::any);
+  memory::desc src_any(ToDims(x), src_type, act_tag), dst_any(ToDims(y), f32, act_tag),
+      w_any(p.weights_plain.dims(), weights_type, memory::format_tag::any);
   auto kind = dnnl::prop_kind::forward_inference;
   auto alg = dnnl::algorithm::convolution_direct;
   auto desc = has_bias ? dnnl::convolution_forward::desc(kind, alg, src_any, w_any, p.bias_desc,
@@ -101,6 +122,9 @@ ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_
   AppendPostOps(epilogue, &post);
   dnnl::primitive_attr attr;
   attr.set_post_ops(post);
+  if (src_type == memory::data_type::u8) {
+    attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  }
   dnnl::convolution_forward::primitive_desc pd(desc, onednn::UserScratchpad(attr),
                                                onednn::Engine());
   p.conv = dnnl::convolution_forward(pd);
@@ -147,14 +171,32 @@ void BroadcastInto(const Tensor& z, Tensor& y) {
 bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const Tensor& w,
                    const Tensor* b, int64_t group, const WindowGeometry& g, Tensor& y,
                    const Shape& ys, memory::format_tag act_tag = memory::format_tag::any,
-                   const ConvEpilogue& epilogue = {}, const Tensor* z = nullptr) {
+                   const ConvEpilogue& epilogue = {}, const Tensor* z = nullptr,
+                   const QuantizedConv* quantized = nullptr) {
   int threads = ctx.pool() ? ctx.pool()->size() : 1;
-  // bfloat16 weights (LowerPrecision): X is rounded to bfloat16 too, Y stays float32.
+  // bfloat16 weights (LowerPrecision): X is rounded to bfloat16 too, Y stays float32. int8
+  // weights: X is uint8 already, and the bias is a post-op after the channels' scales.
   const bool bf16 = w.dtype() == DType::kBFloat16;
-  const memory::data_type low = bf16 ? memory::data_type::bf16 : memory::data_type::f32;
-  std::string key = ConvKey(xs, w.shape(), group, b != nullptr, g) + "/" +
-                    std::to_string(static_cast<int>(act_tag)) + epilogue.Key() +
-                    (bf16 ? "/bf16" : "");
+  const bool int8 = quantized != nullptr;
+  using dt = memory::data_type;
+  const dt src_type = int8 ? dt::u8 : bf16 ? dt::bf16 : dt::f32;
+  const dt weights_type = int8 ? dt::s8 : bf16 ? dt::bf16 : dt::f32;
+  const Tensor* conv_bias = int8 ? nullptr : b;
+  ConvEpilogue e = epilogue;
+  Tensor channel_scale;
+  if (int8) {
+    e.channels = w.dim(0);
+    e.bias = b != nullptr;
+    channel_scale = Tensor::Empty(DType::kFloat32, {e.channels});
+    for (int64_t m = 0; m < e.channels; ++m) {
+      channel_scale.data<float>()[m] = quantized->x_scale * quantized->w_scale[m];
+    }
+  }
+  std::string key = ConvKey(xs, w.shape(), group, conv_bias != nullptr, g) + "/" +
+                    std::to_string(static_cast<int>(act_tag)) + e.Key() +
+                    (bf16   ? "/bf16"
+                     : int8 ? "/s8"
+                            : "");
   Tensor x_low;
   if (bf16) {
     x_low = Tensor::Empty(DType::kBFloat16, x.shape());
@@ -168,7 +210,8 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
     std::shared_ptr<const ConvPrimitive> prim = PrimitiveWithWeights<ConvPrimitive>(
         ctx, "conv", key, threads, w, stream,
         [&] {
-          return BuildConv(xs, w.shape(), group, b != nullptr, g, ys, act_tag, epilogue, low);
+          return BuildConv(xs, w.shape(), group, conv_bias != nullptr, g, ys, act_tag, e, src_type,
+                           weights_type);
         },
         &weights);
     if (!prim) return false;
@@ -186,7 +229,21 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
     }
     std::unordered_map<int, memory> args = {
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
-    if (b) args[DNNL_ARG_BIAS] = memory(prim->bias_desc, eng, const_cast<void*>(b->raw()));
+    if (conv_bias) {
+      args[DNNL_ARG_BIAS] = memory(prim->bias_desc, eng, const_cast<void*>(conv_bias->raw()));
+    }
+    int32_t zero_point = int8 ? quantized->x_zero_point : 0;
+    if (int8) {
+      memory::desc per_channel({1, e.channels, 1, 1}, dt::f32, memory::format_tag::abcd);
+      args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
+          memory(per_channel, eng, channel_scale.raw());
+      if (b) {
+        args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
+            memory(per_channel, eng, const_cast<void*>(b->raw()));
+      }
+      args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
+          memory({{1}, dt::s32, memory::format_tag::a}, eng, &zero_point);
+    }
     onednn::Execute(prim->conv, prim->scratchpad_md, stream, std::move(args));
     if (prim->dst_md != prim->dst_plain)
       dnnl::reorder(dst, dst_plain).execute(stream, dst, dst_plain);
@@ -292,6 +349,8 @@ Status Conv(KernelContext& ctx) {
 // NhwcConv (domain ai.ipfs_accelerate, from the optimizer's layout pass): a 2-D Conv on
 // X [N, H, W, C] giving Y [N, OH, OW, M], W still [M, C/group, kh, kw]; optional Z (input 3,
 // Y's shape) added before `activation` (with `activation_params`). Conv's attributes otherwise.
+// LowerPrecision may make W bfloat16 (X is rounded per run), or int8 with w_scale [M] (input 4)
+// and X uint8 with x_scale and x_zero_point (inputs 5 and 6, a DynamicQuantizeLinear's).
 Status NhwcConv(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   IA_ASSIGN_OR_RETURN(const Tensor* w, ctx.Required(1));
@@ -300,13 +359,31 @@ Status NhwcConv(KernelContext& ctx) {
   const Tensor* z = ctx.input(3);
   if (z && !z->defined()) z = nullptr;
   int64_t group = ctx.GetInt("group", 1);
-  if (x->rank() != 4 || w->rank() != 4 || x->dtype() != DType::kFloat32) {
-    return ctx.Error("wants float32 X [N, H, W, C] and W [M, C/group, kh, kw], got X " +
-                     ShapeToString(x->shape()) + " and W " + ShapeToString(w->shape()));
+  const bool int8 = w->dtype() == DType::kInt8;
+  if (x->rank() != 4 || w->rank() != 4 || x->dtype() != (int8 ? DType::kUInt8 : DType::kFloat32)) {
+    return ctx.Error(
+        "wants X [N, H, W, C] float32 (uint8 with int8 W) and W [M, C/group, kh, kw], got X " +
+        DTypeName(x->dtype()) + " " + ShapeToString(x->shape()) + " and W " +
+        DTypeName(w->dtype()) + " " + ShapeToString(w->shape()));
+  }
+  QuantizedConv quantized;
+  if (int8) {
+    const Tensor* ws = ctx.input(4);
+    const Tensor* xscale = ctx.input(5);
+    const Tensor* xzero = ctx.input(6);
+    if (!ws || !ws->defined() || ws->dtype() != DType::kFloat32 || ws->numel() != w->dim(0) ||
+        !xscale || !xscale->defined() || xscale->dtype() != DType::kFloat32 ||
+        xscale->numel() != 1 || !xzero || !xzero->defined() || xzero->dtype() != DType::kUInt8 ||
+        xzero->numel() != 1 || (b && b->dtype() != DType::kFloat32)) {
+      return ctx.Error("int8 W needs w_scale (input 4: " + std::to_string(w->dim(0)) +
+                       " float32), x_scale (5: one float32), x_zero_point (6: one uint8) and a "
+                       "float32 B");
+    }
+    quantized = {xscale->data<float>()[0], xzero->data<uint8_t>()[0], ws->data<float>()};
   }
   Shape xs = {x->dim(0), x->dim(3), x->dim(1), x->dim(2)};
   IA_ASSIGN_OR_RETURN(WindowGeometry g, ops::ConvWindow(ctx.node(), xs, w->shape()));
-  IA_RETURN_IF_ERROR(CheckConvInputs(ctx, *x, *w, b, /*bf16_weights=*/true));
+  if (!int8) IA_RETURN_IF_ERROR(CheckConvInputs(ctx, *x, *w, b, /*bf16_weights=*/true));
   const Shape& ys = g.output;
   Tensor& y = ctx.Allocate(0, DType::kFloat32, {ys[0], ys[2], ys[3], ys[1]});
   if (z) {
@@ -320,7 +397,8 @@ Status NhwcConv(KernelContext& ctx) {
   if (y.numel() == 0) return Status::Ok();
   IA_ASSIGN_OR_RETURN(ops::Activation activation, ops::ReadActivation(ctx.node()));
   ConvEpilogue e{z != nullptr, activation};
-  if (!RunOnednnConv(ctx, *x, xs, *w, b, group, g, y, ys, memory::format_tag::nhwc, e, z)) {
+  if (!RunOnednnConv(ctx, *x, xs, *w, b, group, g, y, ys, memory::format_tag::nhwc, e, z,
+                     int8 ? &quantized : nullptr)) {
     return ctx.Unsupported("oneDNN has no NHWC convolution for X " + ShapeToString(x->shape()) +
                            " W " + ShapeToString(w->shape()) + " activation '" +
                            ops::ActivationName(activation.kind) + "'");
@@ -333,7 +411,7 @@ Status NhwcConv(KernelContext& ctx) {
 void RegisterConvKernels(KernelRegistry& r) {
   r.Add("Conv", Conv).Types({DType::kFloat32, DType::kFloat64});
   r.Add("NhwcConv", NhwcConv, 1, 1000, ops::kFusedDomain)
-      .Types({DType::kFloat32, DType::kBFloat16}, 1);
+      .Types({DType::kFloat32, DType::kBFloat16, DType::kInt8}, 1);
   RegisterConvTransposeKernels(r);
   RegisterPoolKernels(r);
   RegisterQuantizedConvKernels(r);
