@@ -209,5 +209,47 @@ TEST(LowerPrecisionTest, FusesOnnxRuntimeDynamicQuantization) {
   }
 }
 
+// Two 3x3 convolutions (one grouped), a residual Add and Relu: the layout pass makes NhwcConv
+// with the Add as Z and Relu fused, which LowerPrecision converts.
+Model Convolutions() {
+  Model m;
+  m.opsets[""] = 17;
+  Graph& g = m.graph;
+  g.inputs = {Info("x", DType::kFloat32)};
+  g.outputs = {Info("y")};
+  g.initializers["w1"] = Random({16, 8, 3, 3}, 21, -0.3f, 0.3f);
+  g.initializers["b1"] = Random({16}, 22);
+  g.initializers["w2"] = Random({16, 4, 3, 3}, 23, -0.3f, 0.3f);
+  g.initializers["b2"] = Random({16}, 24);
+  auto pads = test::IntsAttr({1, 1, 1, 1});
+  g.nodes.push_back(MakeNode("Conv", {"x", "w1", "b1"}, {"c1"}, {{"pads", pads}}));
+  g.nodes.push_back(MakeNode("Relu", {"c1"}, {"r1"}));
+  g.nodes.push_back(
+      MakeNode("Conv", {"r1", "w2", "b2"}, {"c2"}, {{"pads", pads}, {"group", test::IntAttr(4)}}));
+  g.nodes.push_back(MakeNode("Add", {"c2", "c1"}, {"s"}));
+  g.nodes.push_back(MakeNode("Relu", {"s"}, {"y"}));
+  return m;
+}
+
+TEST(LowerPrecisionTest, ConvolutionsFollowFloat32) {
+  const Tensor x = Random({2, 8, 12, 12}, 25, 0.f, 2.f);
+  auto fp32 = test::RunModel(Convolutions(), {{"x", x}});
+  ASSERT_TRUE(fp32.ok()) << fp32.status().message();
+  for (Precision p : {Precision::kBf16, Precision::kInt8}) {
+    SCOPED_TRACE(PrecisionName(p));
+    auto session = Session::Create(Convolutions(), {.threads = 2, .precision = p});
+    ASSERT_TRUE(session.ok()) << session.status().message();
+    EXPECT_NE((*session)->precision_summary().find("2 convolutions"), std::string::npos)
+        << (*session)->precision_summary();
+    auto low = (*session)->Run({{"x", x}});
+    ASSERT_TRUE(low.ok()) << low.status().message();
+    const Tensor& a = (*fp32)["y"];
+    const Tensor& b = (*low)["y"];
+    ASSERT_EQ(a.shape(), b.shape());
+    EXPECT_GT(Cosine(a, b), p == Precision::kBf16 ? 0.9999 : 0.999);
+    EXPECT_LT(RelativeMaxError(a, b), p == Precision::kBf16 ? 0.01 : 0.05);
+  }
+}
+
 }  // namespace
 }  // namespace ipfs_accelerate::engine

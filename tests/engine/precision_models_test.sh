@@ -2,8 +2,8 @@
 # int8 models: the generated BERT, ViT and MLP test models quantized as onnxruntime's
 # quantize_dynamic writes them (tools/gen_models/quantize_dynamic.py, per tensor and per column)
 # run through our fused int8 products (FuseDynamicQuantMatMul) and agree with onnxruntime-node on
-# the same file; and `run --precision bf16|int8` of the float32 models agrees with float32 (bf16
-# ResNet-50: its convolutions in bfloat16 too).
+# the same file; and `run --precision bf16|int8` of the float32 models agrees with float32 (ResNet-
+# 50: its convolutions converted too).
 source "$(dirname "$0")/../cli/cli_lib.sh"
 : "${IA_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 PY=/usr/bin/python3  # with torch, onnx and numpy (Debian's)
@@ -76,12 +76,16 @@ case_precision_flags_follow_float32() {
     done
   done
   mapfile -t args < <(inputs_of resnet50 ours)
-  "$IA_BIN" run "$T/models/resnet50_test" "${args[@]}" --precision bf16 -o "$T/resnet50.bf16" \
-    >/dev/null 2>"$T/err" || fail "resnet50 bf16: run failed: $(cat "$T/err")"
-  grep -q "LowerPrecision(bf16): .* [1-9][0-9]* convolutions" "$T/err" ||
-    fail "resnet50 bf16: convolutions not converted: $(cat "$T/err")"
+  for p in bf16 int8; do
+    "$IA_BIN" run "$T/models/resnet50_test" "${args[@]}" --precision "$p" -o "$T/resnet50.$p" \
+      >/dev/null 2>"$T/err" || fail "resnet50 $p: run failed: $(cat "$T/err")"
+    grep -q "LowerPrecision($p): .* [1-9][0-9]* convolutions" "$T/err" ||
+      fail "resnet50 $p: convolutions not converted: $(cat "$T/err")"
+  done
   agree "$T/resnet50.bf16" "$T/models/resnet50_test/outputs" "resnet50/bf16 vs float32" 0.999 0.05 ||
     fail "resnet50 bf16"
+  agree "$T/resnet50.int8" "$T/models/resnet50_test/outputs" "resnet50/int8 vs float32" 0.99 0.15 ||
+    fail "resnet50 int8"
   # A precision the engine does not have: a clear error.
   "$IA_BIN" run "$T/models/mlp_test" --precision fp8 >/dev/null 2>"$T/err" && fail "fp8 accepted"
   grep -q "fp32" "$T/err" || fail "fp8: $(cat "$T/err")"
