@@ -199,8 +199,8 @@ Status Attention(KernelContext& ctx) {
           const float* o = po + off.other[b] + i * os;
           for (int64_t j = 0; j < T; ++j) row[j] = c[j * ct] ? row[j] : o[j * ot];
         }
-        SoftmaxRow(row, row, T);
       }
+      SoftmaxRows(buf.data(), buf.data(), nr, T);
       float* yb = py + (b * S + i0) * Dv;
       const float* vb = pv + off.v[b];
       if (T == 0) {

@@ -126,9 +126,9 @@ void Strided(const T* x, T* y, int64_t n, int64_t inner, std::vector<double>& ac
 }
 
 // Softmax or LogSoftmax of one contiguous float row in vectors of V: max, exp(x - max) with its
-// sum (lanes summed over blocks, blocks in double), then a scale or subtraction.
+// sum (lanes summed over blocks, blocks in double), then a scale or subtraction. y may be x.
 template <typename V, Kind K>
-IA_VEC_INLINE void FloatRow(const float* __restrict x, float* __restrict y, int64_t n) {
+IA_VEC_INLINE void FloatRow(const float* x, float* y, int64_t n) {
   constexpr int kL = vec::kLanesOf<V>;
   float m = -std::numeric_limits<float>::infinity();
   int64_t i = 0;
@@ -198,6 +198,14 @@ void FloatRows(const float* x, float* y, int64_t rows, int64_t n) {
 #endif
   FloatRowsBase<K>(x, y, rows, n);
 }
+
+}  // namespace
+
+void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n) {
+  FloatRows<Kind::kSoftmax>(x, y, rows, n);
+}
+
+namespace {
 
 template <typename T, Kind K>
 void Run(ThreadPool* pool, const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {

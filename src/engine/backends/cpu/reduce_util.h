@@ -147,13 +147,9 @@ T SoftmaxShift(T m) {
   return std::isinf(m) && m < 0 ? T(0) : m;
 }
 
-// y = softmax(x) over one row of n floats; y may be x.
-inline void SoftmaxRow(const float* x, float* y, int64_t n) {
-  if (n == 0) return;
-  ExpShiftedRow(x, y, n, SoftmaxShift(RowMax(x, n)));
-  const float inv = static_cast<float>(1.0 / LaneSum(y, n, [](float v) { return v; }));
-  for (int64_t i = 0; i < n; ++i) y[i] *= inv;
-}
+// y = softmax(x) over each of `rows` contiguous rows of n floats (y may be x), in the widest
+// vectors the CPU has: the Softmax kernel's rows (normalization_softmax.cc).
+void SoftmaxRows(const float* x, float* y, int64_t rows, int64_t n);
 
 // Registration of the kernels split into their own files; RegisterNormalizationKernels and
 // RegisterReduceKernels call these.
