@@ -131,7 +131,8 @@ Result<DType> EngineDType(const py::dtype& dt, const std::string& name) {
   }
   if (t == DType::kUndefined || order == '>') {
     return Status::InvalidArgument("input '" + name + "' has numpy dtype " +
-                                   py::str(dt).cast<std::string>() +
+                                   py::cast<std::string>(dt.attr("name")) +
+                                   (order == '>' ? " (big-endian)" : "") +
                                    ", which no model takes: give float16/32/64, (u)int8-64 or "
                                    "bool in native byte order");
   }

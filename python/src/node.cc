@@ -18,6 +18,7 @@
 #include "router/model_ref.h"
 #include "router/providers.h"
 #include "router/store_ops.h"
+#include "router/text_inputs.h"
 #include "store/repo.h"
 
 namespace ipfs_accelerate::python {
@@ -49,14 +50,16 @@ std::string StoreRef(const std::string& ref) {
 // the importer's descriptor input: the bytes are imported exactly as `add` imports a file.
 Result<int> MemoryFile(const char* data, size_t size) {
   int fd = memfd_create("store_to_ipfs", MFD_CLOEXEC);
-  if (fd < 0) return Status::IoError("store_to_ipfs: memfd_create failed: " + std::strerror(errno));
+  if (fd < 0)
+    return Status::IoError("store_to_ipfs: memfd_create failed: " +
+                           std::string(std::strerror(errno)));
   size_t done = 0;
   while (done < size) {
     ssize_t n = write(fd, data + done, size - done);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       Status s = Status::IoError("store_to_ipfs: writing the bytes to a memory file failed: " +
-                                 std::strerror(errno));
+                                 std::string(std::strerror(errno)));
       close(fd);
       return s;
     }
@@ -64,7 +67,7 @@ Result<int> MemoryFile(const char* data, size_t size) {
   }
   if (lseek(fd, 0, SEEK_SET) != 0) {
     close(fd);
-    return Status::IoError("store_to_ipfs: lseek failed: " + std::strerror(errno));
+    return Status::IoError("store_to_ipfs: lseek failed: " + std::string(std::strerror(errno)));
   }
   return fd;
 }
@@ -123,6 +126,10 @@ Result<std::map<std::string, Tensor>> Node::Infer(const std::string& ref,
                                                   std::map<std::string, Tensor> inputs,
                                                   const std::vector<std::string>& outputs) {
   IA_RETURN_IF_ERROR(Ensure(ref, false));
+  if (router::MayNeedTextDefaults(inputs)) {
+    IA_ASSIGN_OR_RETURN(router::ModelInfo info, router_->Describe(ref));
+    IA_RETURN_IF_ERROR(router::FillTextDefaults(info, &inputs));
+  }
   router::InferRequest request;
   request.model = ref;
   request.inputs = std::move(inputs);
@@ -154,6 +161,7 @@ Result<std::map<std::string, Tensor>> Node::InferAnywhere(const std::string& ref
   // As `run --remote` decides: the plan from what each node publishes, peers tried in its order,
   // this node last. Peers know a model by its CID.
   IA_ASSIGN_OR_RETURN(router::ModelInfo info, router_->Describe(ref));
+  IA_RETURN_IF_ERROR(router::FillTextDefaults(info, &inputs));
   IA_ASSIGN_OR_RETURN(std::shared_ptr<router::RemoteInference> remote, Remote());
   router::InferRequest request;
   request.model = ref;

@@ -100,11 +100,19 @@ def test_infer_and_run_model_bert(acc, models):
     out = acc.infer(m, ref_in)
     for name, want in ref_out.items():
         assert rel_l2(out[name], want) < 1e-4, name
-    # The original README's run_model: inputs as lists, one sequence (the batch dimension added).
+    # Lists, one sequence (the batch dimension added).
     row = {k: v[0].tolist() for k, v in ref_in.items()}
     one = acc.run_model(m, row, "text_embedding", device="cpu")
     for name, want in ref_out.items():
         assert rel_l2(one[name][0], want[0]) < 1e-4, name
+    # The original README's run_model: input_ids alone, the rest filled as transformers does.
+    ids = [101 % 100, 54, 3, 26, 71, 2]
+    alone = acc.run_model(m, {"input_ids": ids}, "text_embedding")
+    explicit = acc.process(m, {"input_ids": np.array([ids], np.int64),
+                               "attention_mask": np.ones((1, 6), np.int64),
+                               "token_type_ids": np.zeros((1, 6), np.int64)})
+    for name in explicit:
+        np.testing.assert_array_equal(alone[name], explicit[name])
 
 
 def test_endpoint_types(acc, models):
