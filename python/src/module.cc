@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -255,6 +256,25 @@ py::tuple InferAnywhere(Node& node, const std::string& model, const py::dict& in
   return py::make_tuple(arrays, where);
 }
 
+// Mean seconds per call of Node::Infer over `runs` calls on the same inputs, timed in C++ (no
+// Python between calls): the baseline that bench/python_api.py measures process() against.
+double TimeInfer(Node& node, const std::string& model, const py::dict& inputs, int runs) {
+  if (runs < 1) Raise(Status::InvalidArgument("time_infer: runs must be at least 1"));
+  std::vector<HeldInput> held = HoldInputs(inputs);
+  Status status;
+  double seconds = 0;
+  {
+    py::gil_scoped_release release;
+    auto tensors = ToTensors(held);
+    status = tensors.status();
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < runs && status.ok(); ++i) status = node.Infer(model, *tensors, {}).status();
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  Check(status);
+  return seconds / runs;
+}
+
 }  // namespace
 }  // namespace ipfs_accelerate::python
 
@@ -321,6 +341,8 @@ PYBIND11_MODULE(_core, m) {
            "Runs `model` on `inputs` ({name: numpy array}) here; {name: numpy array}.")
       .def("infer_anywhere", &InferAnywhere, py::arg("model"), py::arg("inputs"),
            "Runs `model` where the remote-inference plan says; ({name: array}, where).")
+      .def("time_infer", &TimeInfer, py::arg("model"), py::arg("inputs"), py::arg("runs"),
+           "Mean seconds per call of the core's Infer over `runs` calls, timed in C++.")
       .def(
           "store",
           [](Node& n, const py::object& data, bool pin) {
