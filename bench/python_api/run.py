@@ -90,7 +90,7 @@ def main():
     module.eval()
     inputs = {k: np.load(bert_dir / "inputs" / f"{k}.npy") for k in spec.inputs}
     args = tuple(torch.from_numpy(inputs[k]) for k in spec.inputs)
-    acc2 = ipfs_accelerate_py({"repo": repo, "ipfs": {"offline": True},
+    acc2 = ipfs_accelerate_py({"repo": repo, "ipfs": {"offline": True}, "threads": a.threads,
                                "performance": {"parallel_requests": 1}})
     bert = str(bert_dir)
     ours_out = acc2.process(bert, inputs)

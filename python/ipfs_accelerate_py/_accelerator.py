@@ -24,7 +24,7 @@ __all__ = ["ipfs_accelerate_py", "get_instance", "detect_hardware"]
 PLATFORMS = ("cpu", "cuda", "rocm", "mps", "openvino", "qualcomm", "webnn", "webgpu")
 
 #: Configuration sections of the seed's config.json (and ours) that ``resources`` may carry.
-_NOT_CONFIG = ("repo", "models", "metadata")
+_NOT_CONFIG = ("repo", "models", "metadata", "threads")
 
 ArrayLike = Any
 Outputs = Dict[str, np.ndarray]
@@ -69,7 +69,8 @@ class ipfs_accelerate_py:  # noqa: N801  (the original project's name)
     ``performance``, ``logging``, and ours: ``remote``, ``engine``, ``bench``, ``peers``...) as
     nested dicts over the layered configuration (``./ipfs_accelerate.json`` <
     ``REPO/config.json`` < ``IPFS_ACCELERATE_*``); ``resources["repo"]`` names the repository
-    (default ``$IPFS_ACCELERATE_PATH``, else ``~/.ipfs_accelerate``) and
+    (default ``$IPFS_ACCELERATE_PATH``, else ``~/.ipfs_accelerate``),
+    ``resources["threads"]`` the cores inference may use (default: all) and
     ``resources["models"]`` models to register at once. ``metadata`` is kept as given.
     """
 
@@ -82,7 +83,7 @@ class ipfs_accelerate_py:  # noqa: N801  (the original project's name)
                 _flatten(key, value, overrides)
         repo = resources.get("repo") or ""
         try:
-            self._node = _core.Node(str(repo), overrides)
+            self._node = _core.Node(str(repo), overrides, int(resources.get("threads") or 0))
         except InvalidInput as e:
             raise InvalidInput(f"resources (each key read as --set KEY=VALUE): {e}") from None
         self.resources: Dict[str, Any] = resources

@@ -300,10 +300,9 @@ PYBIND11_MODULE(_core, m) {
   });
 
   py::class_<Node>(m, "Node", "One node of the core: configuration, repository, router, peers.")
-      .def(py::init([](const std::string& repo, const std::vector<std::string>& overrides) {
-             return Unwrap(Node::Create(repo, overrides));
-           }),
-           py::arg("repo"), py::arg("overrides"),
+      .def(py::init([](const std::string& repo, const std::vector<std::string>& overrides,
+                       int threads) { return Unwrap(Node::Create(repo, overrides, threads)); }),
+           py::arg("repo"), py::arg("overrides"), py::arg("threads") = 0,
            "Loads the layered configuration with `overrides` (KEY=VALUE) on top; opens `repo` "
            "(\"\": the default repository).")
       .def_property_readonly("repo", &Node::repo, "The repository directory.")

@@ -75,7 +75,8 @@ Result<int> MemoryFile(const char* data, size_t size) {
 }  // namespace
 
 Result<std::unique_ptr<Node>> Node::Create(const std::string& repo,
-                                           const std::vector<std::string>& overrides) {
+                                           const std::vector<std::string>& overrides, int cores) {
+  if (cores < 0) return Status::InvalidArgument("threads must be 0 (every core) or more");
   IA_ASSIGN_OR_RETURN(
       std::string repo_dir,
       ResolveRepoPathFromProcess(repo.empty() ? std::nullopt : std::optional<std::string>(repo)));
@@ -86,6 +87,7 @@ Result<std::unique_ptr<Node>> Node::Create(const std::string& repo,
   std::unique_ptr<Node> node(new Node(std::move(config), repo_dir));
   node->router_ = std::make_unique<router::Router>(router::RouterOptions{
       .repo = repo_dir,
+      .cores = cores,
       .parallel_requests = settings.parallel_requests,
       .memory_budget = settings.cache_size,
       // A Python call waits for its answer: it runs on the calling thread when a slot is free,

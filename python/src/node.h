@@ -22,9 +22,10 @@ namespace ipfs_accelerate::python {
 class Node {
  public:
   // `repo`: the repository ("": IPFS_ACCELERATE_PATH, else ~/.ipfs_accelerate); `overrides`:
-  // KEY=VALUE configuration over the layered configuration (the seed's `resources`).
+  // KEY=VALUE configuration over the layered configuration (the seed's `resources`); `cores`:
+  // the cores the router's runs share (0: every core of the process), as `serve --threads`.
   static Result<std::unique_ptr<Node>> Create(const std::string& repo,
-                                              const std::vector<std::string>& overrides);
+                                              const std::vector<std::string>& overrides, int cores);
   ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
