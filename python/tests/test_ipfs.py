@@ -79,7 +79,7 @@ class _Router(http.server.BaseHTTPRequestHandler):
             self.send_error(404)
             return
         body = json.dumps({"Providers": [{
-            "Schema": "peer", "ID": "12D3KooWGC6TvWhfapngX6wvJHMYvKpDMXPb3ZnCZ6dMoaMtimQ5",
+            "Schema": "peer", "ID": "12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq",
             "Addrs": [f"/ip4/127.0.0.1/tcp/{self.server.peer_port}/http"],
             "Protocols": ["transport-ipfs-gateway-http"]}]}).encode()
         self.send_response(200)
@@ -110,7 +110,7 @@ def test_find_providers_and_connect(repo, router_url):
                               "remote": {"timeout": 2}})
     cid = acc.store_to_ipfs(b"provided")
     peers = acc.find_providers(cid)
-    assert peers == ["12D3KooWGC6TvWhfapngX6wvJHMYvKpDMXPb3ZnCZ6dMoaMtimQ5"]
+    assert peers == ["12D3KooWBtg3aaRMjxwedh83aGiUkwSxDwUZkzuJcfaqUmo7R3pq"]
     # Its address is a closed port: it does not answer, and it is no peer.
     assert acc.connect_to_provider(peers[0]) is False
     assert acc.connect_to_provider("http://127.0.0.1:9") is False
@@ -139,3 +139,55 @@ def test_accelerate_inference_local_and_peer(acc, models, tmp_path):
     assert acc.last_inference_location == "local"
     out = acc.accelerate_inference(m, {"x": x}, use_ipfs=False)
     np.testing.assert_array_equal(out["y"], want)
+
+
+@pytest.fixture
+def peer(models, tmp_path):
+    """`ipfs-accelerate serve` on 127.0.0.1 with the MLP: (its URL, the model's root CID)."""
+    import re
+    import selectors
+    import subprocess
+    import time
+    from conftest import IA_BIN
+    repo = tmp_path / "peer-repo"
+    root = subprocess.run([str(IA_BIN), "--repo", str(repo), "add", "-Q", "-r",
+                           str(models / "mlp_test")], capture_output=True, text=True, check=True)
+    root = root.stdout.strip()
+    proc = subprocess.Popen([str(IA_BIN), "--repo", str(repo), "--set", "ipfs.local_node=",
+                             "serve", "--listen", "127.0.0.1:0", "-m", f"mlp={root}"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    url, deadline, seen = None, time.monotonic() + 60, ""
+    while url is None and time.monotonic() < deadline and proc.poll() is None:
+        if sel.select(timeout=0.5):
+            line = proc.stdout.readline()
+            seen += line
+            found = re.search(r"https?://[0-9.]+:[0-9]+", line) if "listening on" in line else None
+            url = found.group(0) if found else None
+    try:
+        assert url, f"serve did not start: {seen}"
+        yield url, root
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_accelerate_inference_on_a_peer(models, tmp_path, peer):
+    import subprocess
+    from conftest import IA_BIN, load_npy_dir
+    import numpy as np
+    url, root = peer
+    repo = tmp_path / "repo"
+    subprocess.run([str(IA_BIN), "--repo", str(repo), "add", "-Q", "-r", str(models / "mlp_test")],
+                   capture_output=True, check=True)
+    from ipfs_accelerate_py import ipfs_accelerate_py
+    acc = ipfs_accelerate_py({"repo": str(repo), "ipfs": {"offline": True},
+                              "remote": {"mode": url, "timeout": 10}})
+    assert acc.connect_to_provider(url) is True
+    x = load_npy_dir(models / "mlp_test/inputs")["x"]
+    out = acc.accelerate_inference(root, {"x": x})
+    assert acc.last_inference_location == url
+    np.testing.assert_allclose(out["y"], acc.accelerate_inference(root, {"x": x}, use_ipfs=False)["y"],
+                               rtol=1e-6, atol=1e-6)
+    assert acc.last_inference_location == "local"
