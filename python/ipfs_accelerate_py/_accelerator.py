@@ -235,7 +235,8 @@ class ipfs_accelerate_py:  # noqa: N801  (the original project's name)
     def detect_hardware(self) -> Dict[str, dict]:
         """The 8 platforms: {"cpu": {"available": True, "cores": N, ...}, "cuda": {"available":
         False, "reason": "..."}, ...}, as ``ipfs-accelerate hw --json`` reports them."""
-        hw = self._node.hardware()
+        found = self._node.hardware()
+        hw = {p: found[p] for p in PLATFORMS if p in found}  # the core's order, not sorted
         cpu = hw.get("cpu", {})
         cpu.setdefault("cores", cpu.get("usable_cores", cpu.get("logical_cores")))
         self._hardware = hw

@@ -73,29 +73,29 @@ const char* CodeName(StatusCode code) {
 Result<py::dtype> NumpyDType(DType t) {
   switch (t) {
     case DType::kFloat32:
-      return py::dtype("float32");
+      return py::dtype::of<float>();
     case DType::kFloat64:
-      return py::dtype("float64");
+      return py::dtype::of<double>();
     case DType::kFloat16:
       return py::dtype("float16");
     case DType::kInt8:
-      return py::dtype("int8");
+      return py::dtype::of<int8_t>();
     case DType::kInt16:
-      return py::dtype("int16");
+      return py::dtype::of<int16_t>();
     case DType::kInt32:
-      return py::dtype("int32");
+      return py::dtype::of<int32_t>();
     case DType::kInt64:
-      return py::dtype("int64");
+      return py::dtype::of<int64_t>();
     case DType::kUInt8:
-      return py::dtype("uint8");
+      return py::dtype::of<uint8_t>();
     case DType::kUInt16:
-      return py::dtype("uint16");
+      return py::dtype::of<uint16_t>();
     case DType::kUInt32:
-      return py::dtype("uint32");
+      return py::dtype::of<uint32_t>();
     case DType::kUInt64:
-      return py::dtype("uint64");
+      return py::dtype::of<uint64_t>();
     case DType::kBool:
-      return py::dtype("bool");
+      return py::dtype::of<bool>();
     default:
       return Status::Unsupported("a " + DTypeName(t) +
                                  " tensor has no numpy dtype (numpy has no bfloat16 or string "
@@ -108,7 +108,8 @@ Result<py::dtype> NumpyDType(DType t) {
 Result<DType> EngineDType(const py::dtype& dt, const std::string& name) {
   char kind = dt.kind();
   auto size = dt.itemsize();
-  char order = py::cast<char>(dt.attr("byteorder"));
+  // '>' big-endian, '<' little, '=' native, '|' not applicable (read without a Python call).
+  char order = py::detail::array_descriptor_proxy(dt.ptr())->byteorder;
   DType t = DType::kUndefined;
   if (kind == 'f') {
     t = size == 4   ? DType::kFloat32
@@ -312,12 +313,12 @@ PYBIND11_MODULE(_core, m) {
       .def(
           "ensure",
           [](Node& n, const std::string& ref, bool load) {
-            Status s;
+            Result<std::string> r = Status::Internal("not run");
             {
               py::gil_scoped_release release;
-              s = n.Ensure(ref, load);
+              r = n.Ensure(ref, load);
             }
-            Check(s);
+            return Unwrap(std::move(r));
           },
           py::arg("ref"), py::arg("load") = false,
           "Registers the model `ref` (alias, CID or path), fetching it when missing; loads it "

@@ -99,22 +99,36 @@ Result<std::unique_ptr<Node>> Node::Create(const std::string& repo,
 
 Node::~Node() = default;
 
-Status Node::Ensure(const std::string& ref, bool load) {
+Result<std::string> Node::Ensure(const std::string& ref, bool load) {
+  std::string name;
   {
     std::lock_guard lock(mu_);
-    if (std::find(registered_.begin(), registered_.end(), ref) == registered_.end()) {
-      // Registered under its own text: process("bert") and process("/ipfs/bafy…") each find
-      // what they registered.
-      IA_RETURN_IF_ERROR(router_->AddModel(ref, ref, router_->options().defaults));
-      registered_.push_back(ref);
+    auto known = names_.find(ref);
+    if (known != names_.end()) {
+      name = known->second;
+    } else {
+      // The router's names have no '/': a path is known by its last part ("mlp_test").
+      std::string base = ref;
+      while (base.size() > 1 && base.back() == '/') base.pop_back();
+      if (size_t slash = base.rfind('/'); slash != std::string::npos) base = base.substr(slash + 1);
+      if (base.empty() || base == "." || base == "..") base = "model";
+      name = base;
+      for (int i = 2; std::any_of(names_.begin(), names_.end(),
+                                  [&](const auto& kv) { return kv.second == name; });
+           ++i) {
+        name = base + "-" + std::to_string(i);
+      }
+      IA_RETURN_IF_ERROR(router_->AddModel(name, ref, router_->options().defaults));
+      names_[ref] = name;
     }
   }
-  return load ? router_->Load(ref) : Status::Ok();
+  if (load) IA_RETURN_IF_ERROR(router_->Load(name));
+  return name;
 }
 
 Result<nlohmann::json> Node::Describe(const std::string& ref) {
-  IA_RETURN_IF_ERROR(Ensure(ref, false));
-  IA_ASSIGN_OR_RETURN(router::ModelInfo info, router_->Describe(ref));
+  IA_ASSIGN_OR_RETURN(std::string name, Ensure(ref, false));
+  IA_ASSIGN_OR_RETURN(router::ModelInfo info, router_->Describe(name));
   return ModelInfoJson(info);
 }
 
@@ -127,13 +141,13 @@ nlohmann::json Node::List() const {
 Result<std::map<std::string, Tensor>> Node::Infer(const std::string& ref,
                                                   std::map<std::string, Tensor> inputs,
                                                   const std::vector<std::string>& outputs) {
-  IA_RETURN_IF_ERROR(Ensure(ref, false));
+  IA_ASSIGN_OR_RETURN(std::string name, Ensure(ref, false));
   if (router::MayNeedTextDefaults(inputs)) {
-    IA_ASSIGN_OR_RETURN(router::ModelInfo info, router_->Describe(ref));
+    IA_ASSIGN_OR_RETURN(router::ModelInfo info, router_->Describe(name));
     IA_RETURN_IF_ERROR(router::FillTextDefaults(info, &inputs));
   }
   router::InferRequest request;
-  request.model = ref;
+  request.model = name;
   request.inputs = std::move(inputs);
   request.outputs = outputs;
   IA_ASSIGN_OR_RETURN(router::InferResponse response, router_->InferSync(std::move(request)));
@@ -159,14 +173,14 @@ Result<std::shared_ptr<router::RemoteInference>> Node::Remote() {
 Result<std::map<std::string, Tensor>> Node::InferAnywhere(const std::string& ref,
                                                           std::map<std::string, Tensor> inputs,
                                                           std::string* where) {
-  IA_RETURN_IF_ERROR(Ensure(ref, false));
+  IA_ASSIGN_OR_RETURN(std::string name, Ensure(ref, false));
   // As `run --remote` decides: the plan from what each node publishes, peers tried in its order,
   // this node last. Peers know a model by its CID.
-  IA_ASSIGN_OR_RETURN(router::ModelInfo info, router_->Describe(ref));
+  IA_ASSIGN_OR_RETURN(router::ModelInfo info, router_->Describe(name));
   IA_RETURN_IF_ERROR(router::FillTextDefaults(info, &inputs));
   IA_ASSIGN_OR_RETURN(std::shared_ptr<router::RemoteInference> remote, Remote());
   router::InferRequest request;
-  request.model = ref;
+  request.model = name;
   request.inputs = std::move(inputs);
   std::vector<router::Choice> plan = remote->Plan(info.cid, /*local_stored=*/true);
   if (plan.front().peer) {

@@ -30,8 +30,10 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Registers `ref` (alias, CID or path) under its own text, once; loads it when `load`.
-  Status Ensure(const std::string& ref, bool load);
+  // Registers `ref` (alias, CID or path) with the router, once, and returns the name it has
+  // there: `ref` itself, or for a ref with '/' (a path) its last part, made unique; loads it when
+  // `load`.
+  Result<std::string> Ensure(const std::string& ref, bool load);
   // The model's inputs and outputs: {"name", "cid", "inputs": [{"name","dtype","shape"}], …}.
   Result<nlohmann::json> Describe(const std::string& ref);
   // Every registered model, as Describe gives each (without loading).
@@ -76,8 +78,8 @@ class Node {
   std::string repo_;
   std::unique_ptr<router::Router> router_;
   mutable std::mutex mu_;
-  std::vector<std::string> registered_;  // refs registered with the router, in order
-  std::vector<router::Peer> connected_;  // peers Connect reached
+  std::map<std::string, std::string> names_;  // ref -> its name in the router
+  std::vector<router::Peer> connected_;       // peers Connect reached
   std::shared_ptr<router::RemoteInference> remote_;
   bool remote_stale_ = true;
 };
