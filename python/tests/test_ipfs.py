@@ -191,3 +191,8 @@ def test_accelerate_inference_on_a_peer(models, tmp_path, peer):
     np.testing.assert_allclose(out["y"], acc.accelerate_inference(root, {"x": x}, use_ipfs=False)["y"],
                                rtol=1e-6, atol=1e-6)
     assert acc.last_inference_location == "local"
+    # infer(endpoint=URL): connects, then runs where the core plans (the peer, here).
+    out = acc.infer(root, {"x": x}, endpoint=url)
+    assert acc.last_inference_location == url
+    with pytest.raises(errors.Unavailable, match="does not answer"):
+        acc.infer(root, {"x": x}, endpoint="http://127.0.0.1:9")
