@@ -47,6 +47,12 @@ def _flatten(prefix: str, value: Any, out: List[str]) -> None:
     out.append(f"{prefix}={text}")
 
 
+def _is_text(data: Any) -> bool:
+    """A text or a non-empty list of texts (what an embedding package takes)."""
+    return isinstance(data, str) or (isinstance(data, (list, tuple)) and len(data) > 0 and
+                                     all(isinstance(t, str) for t in data))
+
+
 async def _off_loop(fn, *args):
     """Runs the blocking core call ``fn(*args)`` on a worker thread (the GIL is released inside
     the core) and awaits it: under asyncio, and under anyio's backends when anyio is there."""
@@ -148,9 +154,6 @@ class ipfs_accelerate_py:  # noqa: N801  (the original project's name)
         have one dimension fewer than the model's input; a lone value goes to a lone input."""
         if type(data) is dict and all(type(v) is np.ndarray for v in data.values()):
             return data  # the fast path: nothing to look up
-        if isinstance(data, str):
-            raise Unsupported("text input needs a model package with a tokenizer, which the Python "
-                              "module does not run yet: pass token ids ({'input_ids': [...]})")
         declared = {t["name"]: t for t in self._describe(model)["inputs"]}
         if not isinstance(data, Mapping):
             if len(declared) != 1:
@@ -197,15 +200,28 @@ class ipfs_accelerate_py:  # noqa: N801  (the original project's name)
 
     def process(self, model: str, input_data: Any, endpoint_type: Optional[str] = None) -> Outputs:
         """Runs ``model`` (alias, CID or path) on ``input_data`` ({input name: array}, or one
-        array for a model with one input) and returns {output name: numpy array}.
+        array for a model with one input) and returns {output name: numpy array}. Text (a string
+        or a list of them) goes to a model package's tokenizer and pipeline: an embedding
+        package returns {"embeddings": float32 array [texts, dim]}, as ``ipfs-accelerate
+        embed`` computes them.
 
         ``endpoint_type``: None, "cpu" or a task name runs here; "remote"/"auto" lets the core
         choose among this node and its peers (see :meth:`accelerate_inference`)."""
+        if _is_text(input_data):
+            return self._embed(model, input_data, endpoint_type)
         inputs = self._inputs(model, input_data)
         if self._runs_here(endpoint_type):
             return self._node.infer(model, inputs)
         outputs, self.last_inference_location = self._node.infer_anywhere(model, inputs)
         return outputs
+
+    def _embed(self, model: str, text: Union[str, Sequence[str]],
+               endpoint_type: Optional[str]) -> Outputs:
+        if not self._runs_here(endpoint_type):
+            raise Unsupported("text input runs on this node only (remote inference takes tensors)")
+        texts = [text] if isinstance(text, str) else list(text)
+        vectors, _tokens = self._node.embed(model, texts)
+        return {"embeddings": vectors}
 
     async def process_async(self, model: str, input_data: Any,
                             endpoint_type: Optional[str] = None) -> Outputs:

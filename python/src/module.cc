@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -339,6 +340,26 @@ PYBIND11_MODULE(_core, m) {
       .def("infer", &Infer, py::arg("model"), py::arg("inputs"),
            py::arg("outputs") = std::vector<std::string>{},
            "Runs `model` on `inputs` ({name: numpy array}) here; {name: numpy array}.")
+      .def(
+          "embed",
+          [](Node& n, const std::string& model, const std::vector<std::string>& texts) {
+            Result<models::Embeddings> r = Status::Internal("not run");
+            {
+              py::gil_scoped_release release;
+              r = n.Embed(model, texts);
+            }
+            models::Embeddings e = Unwrap(std::move(r));
+            size_t dim = e.vectors.empty() ? 0 : e.vectors[0].size();
+            py::array_t<float> out({e.vectors.size(), dim});
+            float* dst = out.mutable_data();
+            for (const std::vector<float>& v : e.vectors) {
+              std::copy(v.begin(), v.end(), dst);
+              dst += dim;
+            }
+            return py::make_tuple(out, e.tokens);
+          },
+          py::arg("model"), py::arg("texts"),
+          "Embeddings of `texts` by a model package: (float32 array [texts, dim], tokens).")
       .def("infer_anywhere", &InferAnywhere, py::arg("model"), py::arg("inputs"),
            "Runs `model` where the remote-inference plan says; ({name: array}, where).")
       .def("time_infer", &TimeInfer, py::arg("model"), py::arg("inputs"), py::arg("runs"),

@@ -197,6 +197,31 @@ Result<std::map<std::string, Tensor>> Node::InferAnywhere(const std::string& ref
   return std::move(response.outputs);
 }
 
+Result<models::Embeddings> Node::Embed(const std::string& ref,
+                                       const std::vector<std::string>& texts) {
+  const router::TaskModel* model = tasks_.Find(ref);
+  if (!model) {
+    std::lock_guard lock(task_mu_);  // one load of a package at a time
+    model = tasks_.Find(ref);
+    if (!model) {
+      if (!router::IsTaskPackage(repo_, ref)) {
+        return Status::InvalidArgument(
+            "text input needs a model package with a tokenizer (tokenizer.json beside "
+            "model.onnx); '" +
+            ref + "' has none: pass token ids ({'input_ids': [...]})");
+      }
+      IA_RETURN_IF_ERROR(tasks_.Add(ref, repo_, ref));
+      model = tasks_.Find(ref);
+    }
+  }
+  if (!model->embedding) {
+    return Status::Unsupported("'" + ref + "' is a " + models::TaskName(model->task) +
+                               " package: the Python module runs text through embedding "
+                               "packages only (use `ipfs-accelerate generate` for generation)");
+  }
+  return model->embedding->Embed(texts);
+}
+
 Result<std::string> Node::Store(const char* data, size_t size, bool pin) {
   IA_ASSIGN_OR_RETURN(auto options, store::ImportOptions::ForProfile("unixfs-v1-2025"));
   IA_ASSIGN_OR_RETURN(int fd, MemoryFile(data, size));

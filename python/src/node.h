@@ -16,6 +16,7 @@
 #include "core/tensor.h"
 #include "router/remote.h"
 #include "router/router.h"
+#include "router/task_models.h"
 
 namespace ipfs_accelerate::python {
 
@@ -42,6 +43,10 @@ class Node {
   Result<std::map<std::string, Tensor>> Infer(const std::string& ref,
                                               std::map<std::string, Tensor> inputs,
                                               const std::vector<std::string>& outputs);
+  // The embeddings of `texts` by the model package `ref` (tokenizer + feature-extraction model,
+  // loaded once): one vector per text, as `ipfs-accelerate embed` gives them. kInvalidArgument
+  // for a bare ONNX model (no tokenizer), kUnsupported for a package of another task.
+  Result<models::Embeddings> Embed(const std::string& ref, const std::vector<std::string>& texts);
   // Runs `ref` where the core's remote-inference plan says (a peer, else here); `where` receives
   // "local" or the peer's name.
   Result<std::map<std::string, Tensor>> InferAnywhere(const std::string& ref,
@@ -78,9 +83,11 @@ class Node {
   std::string repo_;
   std::unique_ptr<router::Router> router_;
   mutable std::mutex mu_;
+  std::mutex task_mu_;                        // held while a package loads
   std::map<std::string, std::string> names_;  // ref -> its name in the router
   std::vector<router::Peer> connected_;       // peers Connect reached
   std::shared_ptr<router::RemoteInference> remote_;
+  router::TaskModels tasks_;  // model packages run on text, by ref
   bool remote_stale_ = true;
 };
 

@@ -33,6 +33,20 @@ def models():
     return out
 
 
+@pytest.fixture(scope="session")
+def package():
+    """An embedding package (tools/gen_models/gen_packages.py bert-embed: a BERT sentence encoder
+    with random weights and all-MiniLM-L6-v2's tokenizer)."""
+    out = BUILD_DIR / "python" / "packages"
+    done = subprocess.run(
+        ["/usr/bin/python3", str(SOURCE_DIR / "tools/gen_models/gen_packages.py"), "build", "--out",
+         str(out), "--only", "bert-embed", "--tokenizer",
+         "bert-embed=" + str(SOURCE_DIR / "assets/tokenizers/all-MiniLM-L6-v2/tokenizer.json")],
+        capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return out / "bert-embed"
+
+
 @pytest.fixture
 def repo(tmp_path):
     return tmp_path / "repo"

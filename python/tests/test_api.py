@@ -115,6 +115,21 @@ def test_infer_and_run_model_bert(acc, models):
         np.testing.assert_array_equal(alone[name], explicit[name])
 
 
+def test_process_text_with_an_embedding_package(acc, package, repo):
+    import json
+    import subprocess
+    from conftest import IA_BIN
+    texts = ["hello world", "IPFS Accelerate runs models by CID"]
+    out = acc.process(model=str(package), input_data=texts, endpoint_type="text_embedding")
+    cli = subprocess.run([str(IA_BIN), "--repo", str(repo), "embed", str(package), *texts,
+                          "--json"], capture_output=True, text=True, check=True)
+    want = np.array(json.loads(cli.stdout)["embeddings"], np.float32)
+    assert out["embeddings"].dtype == np.float32 and out["embeddings"].shape == want.shape
+    np.testing.assert_allclose(out["embeddings"], want, rtol=1e-6, atol=1e-7)
+    one = acc.process(str(package), texts[0])["embeddings"]
+    np.testing.assert_allclose(one[0], want[0], rtol=1e-6, atol=1e-7)
+
+
 def test_endpoint_types(acc, models):
     m = str(models / "mlp_test")
     x = load_npy_dir(models / "mlp_test/inputs")["x"]

@@ -59,9 +59,11 @@ def test_unknown_models(acc, tmp_path):
         acc.process(str(bad), x)
 
 
-def test_text_input_is_refused_clearly(acc, models):
-    with pytest.raises(NotImplementedError, match="tokenizer"):
+def test_text_input_needs_a_package(acc, models):
+    with pytest.raises(errors.InvalidInput, match="tokenizer"):
         acc.process(str(models / "bert_test"), "some text")
+    with pytest.raises(errors.Unsupported, match="this node only"):
+        acc.process(str(models / "bert_test"), ["some text"], endpoint_type="remote")
 
 
 def test_closed_event_loop(acc, models):
