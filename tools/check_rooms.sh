@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a room includes a room it may not depend on (ARCHITECTURE.md, "Parts and their
 # rooms"): for every file under src/<room>/ (and python/src/, the room "python"),
-# rooms"): for every file under src/<room>/, each `#include "other/..."` (or <other/...>) must name
+# each `#include "other/..."` (or <other/...>) must name
 # the room itself or one it depends on, directly or through other rooms. Prints file:line and the
 # forbidden room for each violation. bash, grep and awk only: it runs before anything is built.
 # Usage: tools/check_rooms.sh [SOURCE_DIR]   (run by ctest as lint.check_rooms, so by make test)
