@@ -72,6 +72,33 @@ def main():
                       "overhead_us": round(min(py) - min(cpp), 2),
                       "rounds_cpp_us": [round(v, 2) for v in cpp],
                       "rounds_process_us": [round(v, 2) for v in py]}))
+
+    # 3. 8 Python threads calling process on one model (bert_test) against the same calls made one
+    #    after the other: with the GIL released, the threads take the engine's time, not more.
+    import threading
+    bert_test = str(models / "bert_test")
+    feeds_b = {k: np.load(models / "bert_test/inputs" / f"{k}.npy")
+               for k in ("input_ids", "attention_mask", "token_type_ids")}
+    for parallel in (1, 2):
+        node = ipfs_accelerate_py({"repo": repo, "ipfs": {"offline": True},
+                                   "performance": {"parallel_requests": parallel}})
+        node.process(bert_test, feeds_b)
+        n = 200
+        t0 = time.perf_counter()
+        for _ in range(8 * n):
+            node.process(bert_test, feeds_b)
+        seq_s = time.perf_counter() - t0
+        threads = [threading.Thread(target=lambda: [node.process(bert_test, feeds_b)
+                                                    for _ in range(n)]) for _ in range(8)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        par_s = time.perf_counter() - t0
+        print(json.dumps({"figure": "threads", "model": "bert_test", "calls": 8 * n,
+                          "parallel_requests": parallel, "sequential_s": round(seq_s, 3),
+                          "eight_threads_s": round(par_s, 3)}))
     if a.skip_bert:
         return
 
