@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fails when a room includes a room it may not depend on (ARCHITECTURE.md, "Parts and their
-# rooms"): for every file under src/<room>/, each `#include "other/..."` (or <other/...>) must name
+# rooms"): for every file under src/<room>/ (and python/src/, the room "python"),
+# each `#include "other/..."` (or <other/...>) must name
 # the room itself or one it depends on, directly or through other rooms. Prints file:line and the
 # forbidden room for each violation. bash, grep and awk only: it runs before anything is built.
 # Usage: tools/check_rooms.sh [SOURCE_DIR]   (run by ctest as lint.check_rooms, so by make test)
@@ -23,6 +24,7 @@ declare -A depends=(
   [server]="router"
   [browser]="server store"
   [cli]="router"
+  [python]="router"  # python/src/: the extension module, a front end over the router
 )
 # Exceptions to the table, each with its reason.
 #  - cli -> server: `ipfs-accelerate serve` starts the HTTP server and `loadgen` drives one with
@@ -59,7 +61,7 @@ done
 
 files=()
 while IFS= read -r -d '' f; do files+=("$f"); done < <(
-  find "$root/src" -type f \( -name '*.h' -o -name '*.cc' -o -name '*.hpp' -o -name '*.inc' \) \
+  find "$root/src" $([[ -d "$root/python/src" ]] && echo "$root/python/src") -type f \( -name '*.h' -o -name '*.cc' -o -name '*.hpp' -o -name '*.inc' \) \
     -print0 | sort -z)
 ((${#files[@]})) || { echo "check_rooms: no sources under $root/src" >&2; exit 1; }
 
@@ -77,9 +79,9 @@ awk -v root="$root/" -v table="$table" '
     bad = 0
   }
   /^[ \t]*#[ \t]*include[ \t]*["<]/ {
-    file = substr(FILENAME, length(root) + 1)  # src/<room>/...
+    file = substr(FILENAME, length(root) + 1)  # src/<room>/... or python/src/...
     split(file, parts, "/")
-    room = parts[2]
+    room = parts[1] == "python" ? "python" : parts[2]
     line = $0
     sub(/^[ \t]*#[ \t]*include[ \t]*["<]/, "", line)
     sub(/[">].*$/, "", line)

@@ -10,6 +10,7 @@
 #include "core/terminal_text.h"
 #include "net/mdns.h"
 #include "net/routing.h"
+#include "router/providers.h"
 #include "store/cid.h"
 
 namespace ipfs_accelerate::cli {
@@ -32,24 +33,10 @@ int FindProvs(const FindProvsOpts& o) {
   auto cid = store::Cid::Parse(o.cid);
   if (!cid.ok()) return Fail(cid.status());
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
-  std::vector<net::ProviderRecord> all;
-  std::vector<std::string> problems;  // per router: failures, malformed records and addresses
-  size_t answered = 0;
-  for (const std::string& router : o.routers) {
-    auto answer = net::FindProviders(router, *cid, timeout);
-    if (!answer.ok()) {
-      problems.push_back(answer.status().message());
-      continue;
-    }
-    ++answered;
-    for (const std::string& p : answer->problems) problems.push_back("router " + router + ": " + p);
-    for (net::ProviderRecord& r : answer->records) {
-      std::vector<std::string> bad;
-      net::GatewayUrls(r, &bad);
-      for (const std::string& p : bad) problems.push_back("router " + router + ": " + p);
-      all.push_back(std::move(r));
-    }
-  }
+  router::RoutedProviders found = router::AskRouters(o.routers, *cid, timeout);
+  const std::vector<net::ProviderRecord>& all = found.records;
+  const std::vector<std::string>& problems = found.problems;
+  const size_t answered = found.answered;
   if (o.json) {
     std::printf("%s\n", net::EncodeProvidersJson(all).c_str());
   } else {

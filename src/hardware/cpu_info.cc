@@ -134,16 +134,18 @@ void ReadCaches(const SystemView& view, CpuInfo& c) {
     auto level = view.ReadFile(dir + "/" + index + "/level");
     auto type = view.ReadFile(dir + "/" + index + "/type");
     auto size = view.ReadFile(dir + "/" + index + "/size");
-    auto lv = level.ok() ? ToInt(*level) : std::nullopt;
+    // A plain integer, 0 when unreadable: GCC 12 at -O2 -fPIC warns that an optional<int64_t>
+    // here "may be used uninitialized" (a false positive that -Werror turns into an error).
+    const int64_t lv = level.ok() ? ToInt(*level).value_or(0) : 0;
     auto bytes = size.ok() ? ParseCacheSize(*size) : std::nullopt;
-    if (!lv || !bytes || !type.ok() || *lv < 1 || *lv > 4) {
+    if (!bytes || !type.ok() || lv < 1 || lv > 4) {
       c.notes.push_back("cannot read the cache description in " + dir + "/" + index);
       continue;
     }
     std::string t(TrimView(*type));
-    std::string name = "l" + std::to_string(*lv);
-    if (*lv == 1 && t == "Data") name = "l1d";
-    if (*lv == 1 && t == "Instruction") name = "l1i";
+    std::string name = "l" + std::to_string(lv);
+    if (lv == 1 && t == "Data") name = "l1d";
+    if (lv == 1 && t == "Instruction") name = "l1i";
     c.caches[name] = *bytes;
   }
 }

@@ -89,6 +89,28 @@ std::optional<net::ProviderRecord> ProviderDirectory::FindPeer(std::string_view 
   return std::nullopt;
 }
 
+RoutedProviders AskRouters(const std::vector<std::string>& routers, const store::Cid& cid,
+                           std::chrono::milliseconds timeout) {
+  RoutedProviders out;
+  for (const std::string& router : routers) {
+    auto answer = net::FindProviders(router, cid, timeout);
+    if (!answer.ok()) {
+      out.problems.push_back(answer.status().message());
+      continue;
+    }
+    ++out.answered;
+    for (const std::string& p : answer->problems)
+      out.problems.push_back("router " + router + ": " + p);
+    for (net::ProviderRecord& r : answer->records) {
+      std::vector<std::string> bad;
+      net::GatewayUrls(r, &bad);
+      for (const std::string& p : bad) out.problems.push_back("router " + router + ": " + p);
+      out.records.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
 Result<FetchRequest> WithRoutedGateways(const FetchRequest& request, const store::Cid& root) {
   FetchRequest out = request;
   if (request.routers.empty()) return out;

@@ -56,6 +56,18 @@ class ProviderDirectory {
   std::string self_peer_id_;              // "" until SetSelf
 };
 
+// What the delegated routers say about a CID (routing findprovs, Python's find_providers).
+struct RoutedProviders {
+  std::vector<net::ProviderRecord> records;  // every router's, in the order of `routers`
+  // One line per router that failed, malformed record or malformed address, naming its router.
+  std::vector<std::string> problems;
+  size_t answered = 0;  // routers that gave an answer (perhaps with no records)
+};
+// Asks each router of `routers` (delegated routing v1 URLs) for the providers of `cid`, each
+// within `timeout`. Never fails: what went wrong is in `problems`.
+RoutedProviders AskRouters(const std::vector<std::string>& routers, const store::Cid& cid,
+                           std::chrono::milliseconds timeout);
+
 // What FetchDag fetches from once the routers have been asked: `request` with the gateway URLs of
 // the providers of `root` (those of every router in request.routers, in order) appended to
 // request.gateways, after the configured ones and without duplicates. Routers that fail or answer
