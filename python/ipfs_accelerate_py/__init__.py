@@ -38,21 +38,6 @@ from .errors import (  # noqa: E402
     Unsupported,
 )
 
-__all__ = [
-    "ipfs_accelerate_py",
-    "get_instance",
-    "detect_hardware",
-    "errors",
-    "IpfsAccelerateError",
-    "InvalidInput",
-    "NotFound",
-    "Corruption",
-    "IoError",
-    "Unsupported",
-    "Busy",
-    "ResourceExhausted",
-    "Cancelled",
-    "DeadlineExceeded",
-    "Unavailable",
-    "InternalError",
+__all__ = ["ipfs_accelerate_py", "get_instance", "detect_hardware", "errors"] + [
+    name for name in errors.__all__ if name != "error_class"
 ]
