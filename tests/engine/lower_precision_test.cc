@@ -160,7 +160,7 @@ TEST(LowerPrecisionTest, Int8WeightsWithoutScalesAreRefused) {
   EXPECT_NE(out.status().message().find("b_scale"), std::string::npos) << out.status().message();
 }
 
-// onnxruntime's dynamic quantization of a MatMul (what tools/gen_models/quantize_dynamic.py
+// onnxruntime's dynamic quantization of a MatMul (what tools/gen_models/quantize.py
 // writes): y = Cast(MatMulInteger(DQL(x))) * (x_scale * w_scale) + bias, then Relu.
 Model OrtDynamicQuant(bool per_column) {
   Model m;
@@ -248,6 +248,58 @@ TEST(LowerPrecisionTest, ConvolutionsFollowFloat32) {
     ASSERT_EQ(a.shape(), b.shape());
     EXPECT_GT(Cosine(a, b), p == Precision::kBf16 ? 0.9999 : 0.999);
     EXPECT_LT(RelativeMaxError(a, b), p == Precision::kBf16 ? 0.01 : 0.05);
+  }
+}
+
+// onnxruntime's QDQ quantization of a MatMul: y = MatMul(DQ(Q(x)), DQ(w)) + bias, per tensor or
+// per column.
+Model OrtQdq(bool per_column) {
+  Model m;
+  m.opsets[""] = 17;
+  Graph& g = m.graph;
+  g.inputs = {Info("x", DType::kFloat32)};
+  g.outputs = {Info("y")};
+  Tensor w = Tensor::Empty(DType::kInt8, {16, 8});
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    w.data<int8_t>()[i] = static_cast<int8_t>(i * 53 % 255 - 127);
+  }
+  g.initializers["w"] = w;
+  g.initializers["w_zero"] = Tensor::Zeros(DType::kInt8, {per_column ? 8 : 1});
+  g.initializers["w_scale"] =
+      per_column ? Random({8}, 5, 0.01f, 0.02f) : test::Floats({1}, {0.015f});
+  g.initializers["x_scale"] = test::Scalar(4.f / 255);
+  g.initializers["x_zero"] = Tensor::Scalar<uint8_t>(DType::kUInt8, 128);
+  g.initializers["bias"] = Random({8}, 6);
+  g.nodes.push_back(MakeNode("QuantizeLinear", {"x", "x_scale", "x_zero"}, {"xq"}));
+  g.nodes.push_back(MakeNode("DequantizeLinear", {"xq", "x_scale", "x_zero"}, {"xd"}));
+  std::map<std::string, Attribute> axis;
+  if (per_column) axis["axis"] = test::IntAttr(1);
+  g.nodes.push_back(MakeNode("DequantizeLinear", {"w", "w_scale", "w_zero"}, {"wd"}, axis));
+  g.nodes.push_back(MakeNode("MatMul", {"xd", "wd"}, {"prod"}));
+  g.nodes.push_back(MakeNode("Add", {"prod", "bias"}, {"y"}));
+  return m;
+}
+
+TEST(LowerPrecisionTest, FusesOnnxRuntimeQdqQuantization) {
+  const Tensor x = Random({3, 4, 16}, 12);
+  for (bool per_column : {false, true}) {
+    SCOPED_TRACE(per_column ? "per column" : "per tensor");
+    auto fused = Session::Create(OrtQdq(per_column), {.threads = 1});
+    ASSERT_TRUE(fused.ok()) << fused.status().message();
+    EXPECT_NE((*fused)->optimizer_summary().find("FuseQdqMatMul: 1"), std::string::npos)
+        << (*fused)->optimizer_summary();
+    // QuantizeLinear and one FusedMatMul (the bias folded in) remain.
+    EXPECT_EQ((*fused)->model().graph.nodes.size(), 2u);
+    auto got = (*fused)->Run({{"x", x}});
+    auto want = test::RunModel(OrtQdq(per_column), {{"x", x}}, 1, /*optimize=*/false);
+    ASSERT_TRUE(got.ok() && want.ok());
+    const Tensor& a = (*want)["y"];
+    const Tensor& b = (*got)["y"];
+    ASSERT_EQ(a.shape(), b.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      EXPECT_NEAR(a.data<float>()[i], b.data<float>()[i],
+                  1e-5 * (1 + std::fabs(a.data<float>()[i])));
+    }
   }
 }
 

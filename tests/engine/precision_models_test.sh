@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# int8 models: the generated BERT, ViT and MLP test models quantized as onnxruntime's
-# quantize_dynamic writes them (tools/gen_models/quantize_dynamic.py, per tensor and per column)
-# run through our fused int8 products (FuseDynamicQuantMatMul) and agree with onnxruntime-node on
-# the same file; and `run --precision bf16|int8` of the float32 models agrees with float32 (ResNet-
-# 50: its convolutions converted too).
+# int8 models: the generated BERT, ViT and MLP test models quantized as onnxruntime's quantizer
+# writes them (tools/gen_models/quantize.py: dynamic and QDQ, per tensor and per column) run
+# through our fused int8 products (FuseDynamicQuantMatMul, FuseQdqMatMul) and agree with
+# onnxruntime-node on the same file; and `run --precision bf16|int8` of the float32 models agrees
+# with float32 (ResNet-50: its convolutions converted too).
 source "$(dirname "$0")/../cli/cli_lib.sh"
 : "${IA_SOURCE_DIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 PY=/usr/bin/python3  # with torch, onnx and numpy (Debian's)
@@ -41,15 +41,18 @@ case_onnxruntime_dynamic_quantization_runs_fused_and_matches() {
   for name in bert vit mlp; do
     mapfile -t args < <(inputs_of "$name" ours)
     mapfile -t ort_args < <(inputs_of "$name" ort)
-    for mode in tensor column; do
-      local q="$T/$name.$mode.onnx" flag=()
-      [ "$mode" = column ] && flag=(--per-channel)
-      "$PY" "$IA_SOURCE_DIR/tools/gen_models/quantize_dynamic.py" \
+    for mode in tensor column qdq-tensor qdq-column; do
+      local q="$T/$name.$mode.onnx" flag=() fused=FuseDynamicQuantMatMul
+      [[ "$mode" == *column ]] && flag=(--per-channel)
+      [[ "$mode" == qdq* ]] && flag+=(--qdq) fused=FuseQdqMatMul
+      "$PY" "$IA_SOURCE_DIR/tools/gen_models/quantize.py" \
         "$T/models/${name}_test/model.onnx" "$q" "${flag[@]}" 2>/dev/null || fail "$name: quantizing failed"
       "$IA_BIN" run "$q" "${args[@]}" --threads 2 --op-profile -o "$T/$name.$mode.ours" \
         >/dev/null 2>"$T/err" || fail "$name: run failed: $(cat "$T/err")"
-      grep -q "FuseDynamicQuantMatMul: [1-9]" "$T/err" ||
+      grep -q "$fused: [1-9]" "$T/err" ||
         fail "$name $mode: the quantized products were not fused: $(grep optimizer "$T/err")"
+      grep -qE "^  (MatMulInteger|MatMul) +[0-9]" "$T/err" && [ "$name" = mlp ] &&
+        fail "$name $mode: a product is left unfused"
       grep -qE "^  MatMulInteger +[0-9]" "$T/err" && fail "$name $mode: a MatMulInteger is left unfused"
       NODE_PATH="$NPM" node "$IA_SOURCE_DIR/tests/engine/ort_outputs.js" "$q" "$T/$name.$mode.ort" 2 \
         "${ort_args[@]}" || fail "$name: onnxruntime-node failed"

@@ -1,7 +1,9 @@
-// onnxruntime's dynamic quantization of a MatMul -> FusedMatMul with int8 weights (its schema:
-// engine/ops/fused.h).
+// Quantized MatMuls as onnxruntime's quantizer writes them (dynamic, and QDQ) -> FusedMatMul with
+// int8 weights and uint8 A (its schema: engine/ops/fused.h).
 #include <algorithm>
 
+#include "engine/ops/quantize.h"
+#include "engine/ops/value_types.h"
 #include "engine/optimizer/graph_util.h"
 #include "engine/optimizer/passes.h"
 
@@ -17,7 +19,80 @@ bool ZeroOrAbsent(const Graph& g, const std::string& name) {
   return std::all_of(p, p + t->numel(), [](uint8_t v) { return v == 0; });
 }
 
+// B's scale as one value per column [N]: `scale` holds one, or N (per axis, along B's columns).
+Tensor ColumnScales(const Tensor& scale, int64_t n) {
+  Tensor columns = Tensor::Empty(DType::kFloat32, {n});
+  for (int64_t j = 0; j < n; ++j) {
+    columns.data<float>()[j] = scale.data<float>()[scale.numel() == 1 ? 0 : j];
+  }
+  return columns;
+}
+
 }  // namespace
+
+Status FuseQdqMatMul(Graph& g, int64_t* count) {
+  Rewriter rw(g);
+  const GraphIndex& index = rw.index();
+  const std::vector<bool>& removed = rw.removed();
+  NameAllocator names(g);
+  const std::map<std::string, DType> dtypes = ops::InferValueTypes(g);
+  auto dequantize_of = [&](const std::string& value) -> const Node* {
+    auto p = index.Producer(value);
+    if (!p || removed[*p] || !IsOp(g.nodes[*p], "DequantizeLinear")) return nullptr;
+    const Node& dq = g.nodes[*p];
+    auto attrs = ops::ReadQuantAttrs(dq);
+    return dq.inputs.size() >= 2 && attrs.ok() && attrs->block_size == 0 ? &dq : nullptr;
+  };
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& mm = g.nodes[i];
+    if (removed[i] || !IsOp(mm, "MatMul") || mm.inputs.size() != 2 || mm.outputs.size() != 1) {
+      continue;
+    }
+    const Node* a_dq = dequantize_of(mm.inputs[0]);
+    const Node* b_dq = dequantize_of(mm.inputs[1]);
+    if (!a_dq || !b_dq) continue;
+    // B: int8 [K, N] with zero point 0, scaled per tensor or per column (axis 1).
+    const Tensor* w = FindInitializer(g, b_dq->inputs[0]);
+    const Tensor* ws = FindInitializer(g, b_dq->inputs[1]);
+    if (!w || w->dtype() != DType::kInt8 || w->rank() != 2 || !ws ||
+        ws->dtype() != DType::kFloat32 ||
+        !ZeroOrAbsent(g, b_dq->inputs.size() > 2 ? b_dq->inputs[2] : "")) {
+      continue;
+    }
+    const int64_t n = w->dim(1);
+    const int64_t axis = ops::ReadQuantAttrs(*b_dq)->axis;
+    if (ws->numel() != 1 && !(ws->rank() == 1 && ws->numel() == n && (axis == 1 || axis == -1))) {
+      continue;
+    }
+    // A: uint8, one scale and zero point (a QuantizeLinear's, usually).
+    auto a_type = dtypes.find(a_dq->inputs[0]);
+    const Tensor* as = FindInitializer(g, a_dq->inputs[1]);
+    const std::string a_zero = a_dq->inputs.size() > 2 ? a_dq->inputs[2] : "";
+    const Tensor* az = a_zero.empty() ? nullptr : FindInitializer(g, a_zero);
+    if (a_type == dtypes.end() || a_type->second != DType::kUInt8 || !as ||
+        as->dtype() != DType::kFloat32 || as->numel() != 1 ||
+        (!a_zero.empty() && (!az || az->dtype() != DType::kUInt8 || az->numel() != 1))) {
+      continue;
+    }
+    const std::string columns_name = names.Fresh(b_dq->inputs[0] + "_column_scale");
+    g.initializers[columns_name] = ColumnScales(*ws, n);
+    Node f = ops::MakeFusedMatMul(
+        mm.name + "_fused",
+        {a_dq->inputs[0], b_dq->inputs[0], "", columns_name, a_dq->inputs[1], a_zero},
+        mm.outputs[0], {});
+    std::vector<size_t> absorbed = {i};
+    for (const std::string& v : {mm.inputs[0], mm.inputs[1]}) {
+      if (index.HasSingleConsumer(v) &&
+          std::find(absorbed.begin(), absorbed.end(), *index.Producer(v)) == absorbed.end()) {
+        absorbed.push_back(*index.Producer(v));
+      }
+    }
+    rw.Replace(absorbed, std::move(f));
+  }
+  if (count) *count = rw.Finish();
+  RemoveUnusedInitializers(g);
+  return Status::Ok();
+}
 
 Status FuseDynamicQuantMatMul(Graph& g, int64_t* count) {
   Rewriter rw(g);
@@ -67,10 +142,7 @@ Status FuseDynamicQuantMatMul(Graph& g, int64_t* count) {
         }
       }
       if (!b_scale) continue;
-      Tensor columns = Tensor::Empty(DType::kFloat32, {n});
-      for (int64_t j = 0; j < n; ++j) {
-        columns.data<float>()[j] = b_scale->data<float>()[b_scale->numel() == 1 ? 0 : j];
-      }
+      Tensor columns = ColumnScales(*b_scale, n);
       const std::string columns_name = names.Fresh(mmi->inputs[1] + "_column_scale");
       Node f = ops::MakeFusedMatMul(
           mmi->name + "_fused",

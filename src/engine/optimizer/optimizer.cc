@@ -35,6 +35,12 @@ Status Optimize(Graph& graph, const Backend& backend, const OptimizeOptions& opt
                 OptimizeStats* stats) {
   using PassFn = std::function<Status(Graph&, int64_t*)>;
   std::vector<std::pair<std::string, PassFn>> passes;
+  // Quantized products whose pieces the other passes would take apart (FoldConstants folds a
+  // constant weight's DequantizeLinear), first.
+  const bool int8_products = options.fuse && Supports(backend, "FusedMatMul", kFusedDomain, 1) &&
+                             backend.SupportsOp(ops::MakeFusedMatMul("", {"a", "b"}, "y", {}),
+                                                {DType::kUInt8, DType::kInt8});
+  if (int8_products) passes.emplace_back("FuseQdqMatMul", FuseQdqMatMul);
   if (options.fold_constants) {
     passes.emplace_back("FoldConstants", [&](Graph& g, int64_t* n) {
       return FoldConstants(g, options.evaluator ? *options.evaluator : backend,
@@ -56,10 +62,7 @@ Status Optimize(Graph& graph, const Backend& backend, const OptimizeOptions& opt
       passes.emplace_back("FuseAttention", FuseAttention);
     }
     if (Supports(backend, "FusedMatMul", kFusedDomain, 1)) {
-      Node int8_product = ops::MakeFusedMatMul("", {"a", "b"}, "y", {});
-      if (backend.SupportsOp(int8_product, {DType::kUInt8, DType::kInt8})) {
-        passes.emplace_back("FuseDynamicQuantMatMul", FuseDynamicQuantMatMul);
-      }
+      if (int8_products) passes.emplace_back("FuseDynamicQuantMatMul", FuseDynamicQuantMatMul);
       passes.emplace_back("FuseMatMulBias", FuseMatMulBias);
       passes.emplace_back("FuseMatMulActivation", FuseMatMulActivation);
     }

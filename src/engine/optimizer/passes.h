@@ -70,6 +70,11 @@ Status FuseAttention(Graph& graph, int64_t* count = nullptr);
 // Mul(x_scale, B's scale: one, or one per column) -> FusedMatMul with uint8 A, int8 B and B's
 // scale per column. The DynamicQuantizeLinear stays (other products may share it).
 Status FuseDynamicQuantMatMul(Graph& graph, int64_t* count = nullptr);
+// onnxruntime's QDQ (static) quantization of a MatMul: MatMul(DequantizeLinear(A uint8, one
+// scale and zero point), DequantizeLinear(B int8 constant 2-D, zero point 0, one scale or one per
+// column)) -> FusedMatMul with uint8 A, int8 B and B's scale per column. Must run before
+// FoldConstants, which would otherwise fold B's DequantizeLinear into float32 weights.
+Status FuseQdqMatMul(Graph& graph, int64_t* count = nullptr);
 // MatMul(A, B constant 2-D) + Add(bias constant [N]) -> FusedMatMul (domain ai.ipfs_accelerate);
 // also FusedMatMul without bias or activation + Add(bias).
 Status FuseMatMulBias(Graph& graph, int64_t* count = nullptr);
