@@ -110,9 +110,10 @@ Result<std::map<std::string, Tensor>> RunFeeds(const engine::Model& model,
 
 void AddPrecisionOption(CLI::App* cmd, std::string& precision) {
   cmd->add_option("--precision", precision,
-                  "Arithmetic of the matrix products with constant weights: fp32 (as the model "
-                  "has it), bf16 (AVX512-BF16/AMX) or int8 (weights quantized per column at load, "
-                  "activations per run; VNNI); the conversion is printed (default fp32)")
+                  "Arithmetic of the matrix products and 2-D convolutions with constant weights: "
+                  "fp32 (as the model has it), bf16 (AVX512-BF16/AMX) or int8 (weights quantized "
+                  "per output channel at load, inputs per run; VNNI); run prints what converted "
+                  "(default fp32)")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
 }
 
