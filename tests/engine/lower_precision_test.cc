@@ -185,28 +185,33 @@ Model OrtDynamicQuant(bool per_column) {
   return m;
 }
 
-TEST(LowerPrecisionTest, FusesOnnxRuntimeDynamicQuantization) {
+// `make(per_column)` optimized fuses once with `pass`, leaving a quantizer and one FusedMatMul
+// (the bias and activation folded in), and computes what the unoptimized graph does: the same
+// integers, scaled in another order, so float rounding apart.
+void ExpectFusedLikeUnfused(Model (*make)(bool), const std::string& pass) {
   const Tensor x = Random({3, 4, 16}, 11);
   for (bool per_column : {false, true}) {
     SCOPED_TRACE(per_column ? "per column" : "per tensor");
-    auto fused = Session::Create(OrtDynamicQuant(per_column), {.threads = 1});
+    auto fused = Session::Create(make(per_column), {.threads = 1});
     ASSERT_TRUE(fused.ok()) << fused.status().message();
-    EXPECT_NE((*fused)->optimizer_summary().find("FuseDynamicQuantMatMul: 1"), std::string::npos)
+    EXPECT_NE((*fused)->optimizer_summary().find(pass + ": 1"), std::string::npos)
         << (*fused)->optimizer_summary();
-    // Bias and Relu fold into the product too: DynamicQuantizeLinear and one FusedMatMul remain.
     EXPECT_EQ((*fused)->model().graph.nodes.size(), 2u);
     auto got = (*fused)->Run({{"x", x}});
-    auto want = test::RunModel(OrtDynamicQuant(per_column), {{"x", x}}, 1, /*optimize=*/false);
+    auto want = test::RunModel(make(per_column), {{"x", x}}, 1, /*optimize=*/false);
     ASSERT_TRUE(got.ok() && want.ok());
     const Tensor& a = (*want)["y"];
     const Tensor& b = (*got)["y"];
     ASSERT_EQ(a.shape(), b.shape());
-    // The same integers, scaled in another order: float rounding apart.
     for (int64_t i = 0; i < a.numel(); ++i) {
       EXPECT_NEAR(a.data<float>()[i], b.data<float>()[i],
                   1e-5 * (1 + std::fabs(a.data<float>()[i])));
     }
   }
+}
+
+TEST(LowerPrecisionTest, FusesOnnxRuntimeDynamicQuantization) {
+  ExpectFusedLikeUnfused(OrtDynamicQuant, "FuseDynamicQuantMatMul");
 }
 
 // Two 3x3 convolutions (one grouped), a residual Add and Relu: the layout pass makes NhwcConv
@@ -281,26 +286,7 @@ Model OrtQdq(bool per_column) {
 }
 
 TEST(LowerPrecisionTest, FusesOnnxRuntimeQdqQuantization) {
-  const Tensor x = Random({3, 4, 16}, 12);
-  for (bool per_column : {false, true}) {
-    SCOPED_TRACE(per_column ? "per column" : "per tensor");
-    auto fused = Session::Create(OrtQdq(per_column), {.threads = 1});
-    ASSERT_TRUE(fused.ok()) << fused.status().message();
-    EXPECT_NE((*fused)->optimizer_summary().find("FuseQdqMatMul: 1"), std::string::npos)
-        << (*fused)->optimizer_summary();
-    // QuantizeLinear and one FusedMatMul (the bias folded in) remain.
-    EXPECT_EQ((*fused)->model().graph.nodes.size(), 2u);
-    auto got = (*fused)->Run({{"x", x}});
-    auto want = test::RunModel(OrtQdq(per_column), {{"x", x}}, 1, /*optimize=*/false);
-    ASSERT_TRUE(got.ok() && want.ok());
-    const Tensor& a = (*want)["y"];
-    const Tensor& b = (*got)["y"];
-    ASSERT_EQ(a.shape(), b.shape());
-    for (int64_t i = 0; i < a.numel(); ++i) {
-      EXPECT_NEAR(a.data<float>()[i], b.data<float>()[i],
-                  1e-5 * (1 + std::fabs(a.data<float>()[i])));
-    }
-  }
+  ExpectFusedLikeUnfused(OrtQdq, "FuseQdqMatMul");
 }
 
 }  // namespace
