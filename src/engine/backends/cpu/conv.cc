@@ -85,18 +85,19 @@ void AppendPostOps(const ConvEpilogue& e, dnnl::post_ops* post) {
 // `x`, `w` and `y` are logical NCHW(-like) shapes; `act_tag` is the layout of src and dst
 // (`any` lets oneDNN pick and the kernel reorders from and to plain; nhwc is used as is).
 // `src_type` and `weights_type` are f32, bf16 and bf16, or u8 and s8 (with a runtime zero point
-// of src); dst is always f32.
+// of src); dst is f32, or s32 for u8 x s8 without post-ops (ConvInteger).
 ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_bias,
                         const WindowGeometry& g, const Shape& y, memory::format_tag act_tag,
                         const ConvEpilogue& epilogue,
                         memory::data_type src_type = memory::data_type::f32,
-                        memory::data_type weights_type = memory::data_type::f32) {
+                        memory::data_type weights_type = memory::data_type::f32,
+                        memory::data_type dst_type = memory::data_type::f32) {
   ConvPrimitive p;
   auto f32 = memory::data_type::f32;
   int rank = static_cast<int>(x.size());
   bool fixed = act_tag != memory::format_tag::any;
   p.src_plain = memory::desc(ToDims(x), src_type, fixed ? act_tag : PlainTag(rank));
-  p.dst_plain = memory::desc(ToDims(y), f32, fixed ? act_tag : PlainTag(rank));
+  p.dst_plain = memory::desc(ToDims(y), dst_type, fixed ? act_tag : PlainTag(rank));
   if (group > 1) {
     Shape gw = {group, w[0] / group};
     gw.insert(gw.end(), w.begin() + 1, w.end());
@@ -108,7 +109,7 @@ ConvPrimitive BuildConv(const Shape& x, const Shape& w, int64_t group, bool has_
   if (has_bias) p.bias_desc = memory::desc({w[0]}, f32, memory::format_tag::a);
   memory::dims dil;
   for (int64_t d : g.dilations) dil.push_back(d - 1);
-  memory::desc src_any(ToDims(x), src_type, act_tag), dst_any(ToDims(y), f32, act_tag),
+  memory::desc src_any(ToDims(x), src_type, act_tag), dst_any(ToDims(y), dst_type, act_tag),
       w_any(p.weights_plain.dims(), weights_type, memory::format_tag::any);
   auto kind = dnnl::prop_kind::forward_inference;
   auto alg = dnnl::algorithm::convolution_direct;
@@ -181,10 +182,13 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
   using dt = memory::data_type;
   const dt src_type = int8 ? dt::u8 : bf16 ? dt::bf16 : dt::f32;
   const dt weights_type = int8 ? dt::s8 : bf16 ? dt::bf16 : dt::f32;
+  // int8 without channel scales: ConvInteger's int32 sums, nothing after them.
+  const bool integer = int8 && quantized->w_scale == nullptr;
+  const dt dst_type = integer ? dt::s32 : dt::f32;
   const Tensor* conv_bias = int8 ? nullptr : b;
   ConvEpilogue e = epilogue;
   Tensor channel_scale;
-  if (int8) {
+  if (int8 && !integer) {
     e.channels = w.dim(0);
     e.bias = b != nullptr;
     channel_scale = Tensor::Empty(DType::kFloat32, {e.channels});
@@ -194,9 +198,10 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
   }
   std::string key = ConvKey(xs, w.shape(), group, conv_bias != nullptr, g) + "/" +
                     std::to_string(static_cast<int>(act_tag)) + e.Key() +
-                    (bf16   ? "/bf16"
-                     : int8 ? "/s8"
-                            : "");
+                    (bf16      ? "/bf16"
+                     : integer ? "/s8s32"
+                     : int8    ? "/s8"
+                               : "");
   Tensor x_low;
   if (bf16) {
     x_low = Tensor::Empty(DType::kBFloat16, x.shape());
@@ -211,7 +216,7 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
         ctx, "conv", key, threads, w, stream,
         [&] {
           return BuildConv(xs, w.shape(), group, conv_bias != nullptr, g, ys, act_tag, e, src_type,
-                           weights_type);
+                           weights_type, dst_type);
         },
         &weights);
     if (!prim) return false;
@@ -233,7 +238,7 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
       args[DNNL_ARG_BIAS] = memory(prim->bias_desc, eng, const_cast<void*>(conv_bias->raw()));
     }
     int32_t zero_point = int8 ? quantized->x_zero_point : 0;
-    if (int8) {
+    if (int8 && !integer) {
       memory::desc per_channel({1, e.channels, 1, 1}, dt::f32, memory::format_tag::abcd);
       args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
           memory(per_channel, eng, channel_scale.raw());
@@ -241,6 +246,8 @@ bool RunOnednnConv(KernelContext& ctx, const Tensor& x, const Shape& xs, const T
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1] =
             memory(per_channel, eng, const_cast<void*>(b->raw()));
       }
+    }
+    if (int8) {
       args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
           memory({{1}, dt::s32, memory::format_tag::a}, eng, &zero_point);
     }
@@ -407,6 +414,17 @@ Status NhwcConv(KernelContext& ctx) {
 }
 
 }  // namespace
+
+bool IntegerConvOnednn(KernelContext& ctx, const Tensor& x, int32_t x_zero_point, const Tensor& w,
+                       int64_t group, const WindowGeometry& g, Tensor& y) {
+  if (x.dtype() != DType::kUInt8 || w.dtype() != DType::kInt8 || y.dtype() != DType::kInt32 ||
+      g.nd > 3) {
+    return false;
+  }
+  QuantizedConv quantized{1.f, x_zero_point, nullptr};
+  return RunOnednnConv(ctx, x, x.shape(), w, nullptr, group, g, y, y.shape(),
+                       memory::format_tag::any, {}, nullptr, &quantized);
+}
 
 void RegisterConvKernels(KernelRegistry& r) {
   r.Add("Conv", Conv).Types({DType::kFloat32, DType::kFloat64});

@@ -1,5 +1,7 @@
 // Quantized convolutions: ConvInteger (int32 out) and QLinearConv (requantized out), as a direct
 // int32-accumulating loop; weight zero points and scales per tensor or per output channel.
+// ConvInteger of uint8 X and int8 W with zero point 0 (onnxruntime's dynamic quantization of a
+// Conv) runs on oneDNN's int8 convolution instead (conv.cc).
 #include <algorithm>
 #include <cmath>
 
@@ -8,9 +10,14 @@
 #include "engine/ops/window.h"
 
 namespace ipfs_accelerate::engine::cpu {
-namespace {
 
 using ops::WindowGeometry;
+
+// conv.cc: false when oneDNN does not run this one (other types, a nonzero W zero point, 4-D+).
+bool IntegerConvOnednn(KernelContext& ctx, const Tensor& x, int32_t x_zero_point, const Tensor& w,
+                       int64_t group, const WindowGeometry& g, Tensor& y);
+
+namespace {
 
 bool IsQuant(const Tensor* t) {
   return t && (t->dtype() == DType::kUInt8 || t->dtype() == DType::kInt8);
@@ -99,7 +106,15 @@ Status ConvInteger(KernelContext& ctx) {
   Shape y_shape;
   WindowGeometry g;
   IA_RETURN_IF_ERROR(PlanIntegerConv(ctx, *x, xzp, *w, wzp, &y_shape, &g));
-  int32_t* y = ctx.Allocate(0, DType::kInt32, y_shape).data<int32_t>();
+  Tensor& out = ctx.Allocate(0, DType::kInt32, y_shape);
+  const bool w_zero = !wzp || std::all_of(static_cast<const uint8_t*>(wzp->raw()),
+                                          static_cast<const uint8_t*>(wzp->raw()) + wzp->nbytes(),
+                                          [](uint8_t v) { return v == 0; });
+  if (out.numel() > 0 && w_zero && x->dtype() == DType::kUInt8 &&
+      IntegerConvOnednn(ctx, *x, ZeroPoint(xzp, 0), *w, ctx.GetInt("group", 1), g, out)) {
+    return Status::Ok();
+  }
+  int32_t* y = out.data<int32_t>();
   IntegerConv(
       ctx, *x, xzp, *w, wzp, g,
       [&](int64_t nm, int64_t, int64_t op, int64_t os, int32_t acc) { y[nm * os + op] = acc; });
