@@ -135,6 +135,9 @@ Result<std::shared_ptr<LoadedModel>> ModelCache::Acquire(const std::string& cid,
     }
     IA_ASSIGN_OR_RETURN(loaded->session,
                         engine::Session::Create(std::move(model), options_.session));
+    if (!loaded->session->precision_summary().empty()) {
+      Log(LogLevel::kInfo, ref + ": " + loaded->session->precision_summary());
+    }
     for (const auto& [name, t] : loaded->session->model().graph.initializers) {
       loaded->weight_bytes += t.nbytes();
     }
