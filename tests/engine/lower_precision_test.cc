@@ -162,16 +162,25 @@ TEST(LowerPrecisionTest, Int8WeightsWithoutScalesAreRefused) {
 
 // onnxruntime's dynamic quantization of a MatMul (what tools/gen_models/quantize.py
 // writes): y = Cast(MatMulInteger(DQL(x))) * (x_scale * w_scale) + bias, then Relu.
-Model OrtDynamicQuant(bool per_column) {
+// The frame both onnxruntime formats below fill in: input x (float32), output y, and "w", an int8
+// [16, 8] weight of spread values (i * step mod 255, centred).
+Model QuantizedProductFrame(int step) {
   Model m;
   m.opsets[""] = 17;
   Graph& g = m.graph;
   g.inputs = {Info("x", DType::kFloat32)};
   g.outputs = {Info("y")};
   Tensor w = Tensor::Empty(DType::kInt8, {16, 8});
-  for (int64_t i = 0; i < w.numel(); ++i)
-    w.data<int8_t>()[i] = static_cast<int8_t>(i * 37 % 255 - 127);
+  for (int64_t i = 0; i < w.numel(); ++i) {
+    w.data<int8_t>()[i] = static_cast<int8_t>(i * step % 255 - 127);
+  }
   g.initializers["w"] = w;
+  return m;
+}
+
+Model OrtDynamicQuant(bool per_column) {
+  Model m = QuantizedProductFrame(37);
+  Graph& g = m.graph;
   g.initializers["w_zero"] = Tensor::Zeros(DType::kInt8, {});
   g.initializers["w_scale"] = per_column ? Random({8}, 5, 0.01f, 0.02f) : test::Scalar(0.015f);
   g.initializers["bias"] = Random({8}, 6);
@@ -259,16 +268,8 @@ TEST(LowerPrecisionTest, ConvolutionsFollowFloat32) {
 // onnxruntime's QDQ quantization of a MatMul: y = MatMul(DQ(Q(x)), DQ(w)) + bias, per tensor or
 // per column.
 Model OrtQdq(bool per_column) {
-  Model m;
-  m.opsets[""] = 17;
+  Model m = QuantizedProductFrame(53);
   Graph& g = m.graph;
-  g.inputs = {Info("x", DType::kFloat32)};
-  g.outputs = {Info("y")};
-  Tensor w = Tensor::Empty(DType::kInt8, {16, 8});
-  for (int64_t i = 0; i < w.numel(); ++i) {
-    w.data<int8_t>()[i] = static_cast<int8_t>(i * 53 % 255 - 127);
-  }
-  g.initializers["w"] = w;
   g.initializers["w_zero"] = Tensor::Zeros(DType::kInt8, {per_column ? 8 : 1});
   g.initializers["w_scale"] =
       per_column ? Random({8}, 5, 0.01f, 0.02f) : test::Floats({1}, {0.015f});
