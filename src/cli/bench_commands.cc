@@ -146,15 +146,9 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   auto memory_limit = MemoryLimitSetting(f.memory_limit, *config);
   if (!memory_limit.ok()) return Fail(memory_limit.status());
   o.memory_limit = *memory_limit;
-  for (const std::string& d : f.dims) {
-    auto eq = d.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Fail(Status::InvalidArgument("--dim wants NAME=N with N > 0, got \"" + d + "\""));
-    }
-    auto v = ParseInt(d.substr(eq + 1), "--dim " + d.substr(0, eq), 1, 1'000'000);
-    if (!v.ok()) return Fail(v.status());
-    o.dims[d.substr(0, eq)] = *v;
-  }
+  auto dims = ParseDimSpecs(f.dims);
+  if (!dims.ok()) return Fail(dims.status());
+  o.dims = std::move(dims).value();
 
   // Everything that can be wrong with the request is found before the database is touched.
   router::BenchRequest request;

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,9 @@ void AddRemoteFlags(CLI::App* cmd, std::string& remote, std::vector<std::string>
 Status FetchIfMissing(const Context& ctx, const Config& config, const std::string& ref,
                       bool offline, bool quiet);
 
+// The --dim NAME=N specs as a map (N in 1..1000000); an error names the spec that is wrong.
+Result<std::map<std::string, int64_t>> ParseDimSpecs(const std::vector<std::string>& specs);
+
 // kInvalidArgument when two --input NAME=FILE specs name the same input.
 Status CheckInputSpecs(const std::vector<std::string>& specs);
 
@@ -65,5 +69,6 @@ void RegisterLoadgenCommands(CLI::App& app, Context& ctx);
 void RegisterServeCommands(CLI::App& app, Context& ctx);
 void RegisterRoutingCommands(CLI::App& app, Context& ctx);
 void RegisterTokenizeCommands(CLI::App& app, Context& ctx);
+void RegisterPerfCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

@@ -13,6 +13,7 @@
 #include "core/build_info.h"
 #include "core/cancel.h"
 #include "core/json_util.h"
+#include "core/parse_number.h"
 #include "core/terminal_text.h"
 
 namespace ipfs_accelerate::cli {
@@ -40,6 +41,19 @@ Status CheckInputSpecs(const std::vector<std::string>& specs) {
     }
   }
   return Status::Ok();
+}
+
+Result<std::map<std::string, int64_t>> ParseDimSpecs(const std::vector<std::string>& specs) {
+  std::map<std::string, int64_t> dims;
+  for (const std::string& d : specs) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Status::InvalidArgument("--dim wants NAME=N with N > 0, got \"" + d + "\"");
+    }
+    IA_ASSIGN_OR_RETURN(dims[d.substr(0, eq)],
+                        ParseInt(d.substr(eq + 1), "--dim " + d.substr(0, eq), 1, 1'000'000));
+  }
+  return dims;
 }
 
 namespace {
@@ -181,6 +195,7 @@ int main(int argc, char** argv) {
   RegisterServeCommands(app, ctx);
   RegisterRoutingCommands(app, ctx);
   RegisterTokenizeCommands(app, ctx);
+  RegisterPerfCommands(app, ctx);
   RegisterVersionCommand(app, ctx);
 
   // Kubo's habits, before CLI11 (which would answer each with "A subcommand is required"):

@@ -1,0 +1,392 @@
+#include "perf/cost.h"
+
+#include <algorithm>
+#include <set>
+
+#include "bench/inputs.h"
+#include "core/thread_pool.h"
+#include "engine/backend_registry.h"
+#include "engine/ops/attributes.h"
+#include "engine/ops/value_types.h"
+#include "engine/optimizer/optimizer.h"
+#include "engine/optimizer/shape_inference.h"
+#include "engine/session.h"
+
+namespace ipfs_accelerate::perf {
+namespace {
+
+double Elements(const Shape* s) { return s ? static_cast<double>(NumElements(*s)) : 0; }
+
+double BytesOf(const Shape* s, DType t) {
+  if (!s) return 0;
+  size_t size = t == DType::kUndefined ? 4 : DTypeSize(t);  // unknown type: assume 4 bytes
+  return Elements(s) * static_cast<double>(size);
+}
+
+// An int attribute, or `fallback` when absent or of another kind (the kernels report those).
+int64_t IntAttr(const engine::Node& n, const char* name, int64_t fallback) {
+  Result<int64_t> v = engine::ops::IntAttrOr(n, name, fallback);
+  return v.ok() ? *v : fallback;
+}
+
+// Arithmetic per output element of the element-wise and normalization ops: 1 for plain
+// arithmetic, more for transcendental functions and normalizations (a convention, as
+// fvcore's and ptflops' are; these ops are costed by their bytes anyway).
+double FlopsPerElement(const std::string& op) {
+  static const std::set<std::string> kTranscendental = {
+      "Exp", "Log", "Tanh", "Sigmoid",   "Erf", "Gelu", "Softplus",   "Mish", "Sin",
+      "Cos", "Pow", "Sqrt", "HardSwish", "Elu", "Selu", "Reciprocal", "Div"};
+  if (kTranscendental.count(op)) return 4;
+  if (op == "LayerNormalization" || op == "GroupNormalization" || op == "InstanceNormalization" ||
+      op == "SkipLayerNormalization") {
+    return 8;
+  }
+  if (op == "Softmax" || op == "LogSoftmax") return 5;
+  if (op == "BatchNormalization") return 2;
+  return 1;
+}
+
+// The product of a shape's dimensions from `from` on.
+double ProductFrom(const Shape& s, size_t from) {
+  double p = 1;
+  for (size_t i = from; i < s.size(); ++i) p *= static_cast<double>(s[i]);
+  return p;
+}
+
+}  // namespace
+
+NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
+                    const std::vector<DType>& in_types, const std::vector<bool>& initializer,
+                    const std::vector<const Shape*>& out, const std::vector<DType>& out_types) {
+  NodeCost c;
+  c.name = n.name;
+  c.op_type = n.op_type;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (n.inputs[i].empty()) continue;
+    if (!in[i]) c.known = false;
+    double b = BytesOf(in[i], in_types[i]);
+    c.bytes_read += b;
+    if (initializer[i]) c.weight_bytes += b;
+  }
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (n.outputs[i].empty()) continue;
+    if (!out[i]) c.known = false;
+    c.bytes_written += BytesOf(out[i], out_types[i]);
+  }
+  auto input = [&](size_t i) -> const Shape* { return i < in.size() ? in[i] : nullptr; };
+  const Shape* x = input(0);
+  const Shape* y = out.empty() ? nullptr : out[0];
+  const std::string& op = n.op_type;
+
+  int64_t channels_per_group = 0;
+  const bool conv = op == "Conv" || op == "ConvInteger" || op == "QLinearConv" ||
+                    op == "ConvTranspose" || op == "NhwcConv" || op == "FusedConv";
+  const Shape* w = op == "QLinearConv" ? input(3) : input(1);
+  if (conv && w && w->size() >= 2) {
+    // Conv's W is [M, C/group, k...]; ConvTranspose's [C, M/group, k...].
+    channels_per_group =
+        op == "ConvTranspose" ? (*w)[0] / std::max<int64_t>(1, IntAttr(n, "group", 1)) : (*w)[1];
+  }
+  c.op_class = ClassifyNode(n, channels_per_group);
+  if (!c.known) return c;
+  if ((op == "Gather" || op == "GatherElements" || op == "GatherND") && !in.empty()) {
+    // Reads the rows it picks (as many bytes as it writes), not the whole table.
+    double table = BytesOf(in[0], in_types[0]);
+    double picked = std::min(table, c.bytes_written);
+    c.bytes_read -= table - picked;
+    if (initializer[0]) c.weight_bytes -= table - picked;
+  }
+
+  switch (c.op_class) {
+    case OpClass::kMatMul: {
+      if (!x || !y) break;
+      double k = 0;
+      if (op == "Gemm") {
+        k = IntAttr(n, "transA", 0) ? static_cast<double>((*x)[0]) : static_cast<double>(x->back());
+      } else if (op == "QLinearMatMul") {
+        k = static_cast<double>(x->back());
+      } else {
+        k = x->empty() ? 0 : static_cast<double>(x->back());
+      }
+      c.flops = 2 * Elements(y) * k;
+      if (op == "Gemm" && input(2)) c.flops += Elements(y);
+      if (op == "FusedMatMul" && input(2)) c.flops += Elements(y);
+      break;
+    }
+    case OpClass::kConv:
+    case OpClass::kDepthwiseConv: {
+      if (!x || !y || !w || w->size() < 2) break;
+      if (op == "ConvTranspose") {
+        c.flops = 2 * Elements(x) * static_cast<double>((*w)[1]) * ProductFrom(*w, 2);
+      } else {
+        c.flops = 2 * Elements(y) * static_cast<double>((*w)[1]) * ProductFrom(*w, 2);
+      }
+      c.flops += Elements(y);  // bias or epilogue
+      break;
+    }
+    case OpClass::kAttention: {
+      // Q [..., S, D], K [..., D, T], V [..., T, Dv] -> Y [..., S, Dv]; scores [..., S, T].
+      const Shape *q = input(0), *k = input(1);
+      if (!q || !k || !y || q->size() < 2 || k->size() < 2 || y->size() < 2) break;
+      double d = static_cast<double>(q->back()), t = static_cast<double>(k->back());
+      double dv = static_cast<double>(y->back());
+      double rows = Elements(y) / dv;  // batch dimensions times S
+      c.flops = 2 * rows * t * d + 2 * rows * t * dv + 5 * rows * t;
+      break;
+    }
+    case OpClass::kRecurrent: {
+      // X [seq, batch, input] (layout 0) or [batch, seq, input]; W [dirs, gates*H, input];
+      // R [dirs, gates*H, H].
+      const Shape *wx = input(1), *r = input(2);
+      if (!x || !wx || !r || x->size() != 3 || wx->size() != 3 || r->size() != 3) break;
+      double steps_batch = static_cast<double>((*x)[0]) * static_cast<double>((*x)[1]);
+      double dirs = static_cast<double>((*wx)[0]), rows = static_cast<double>((*wx)[1]);
+      double hidden = static_cast<double>((*r)[2]);
+      c.flops = 2 * steps_batch * dirs * rows * (static_cast<double>((*wx)[2]) + hidden) +
+                10 * steps_batch * dirs * rows;
+      break;
+    }
+    case OpClass::kNormalization:
+    case OpClass::kElementwise:
+      c.flops = Elements(y) * FlopsPerElement(op);
+      break;
+    case OpClass::kReduction: {
+      if (!x) break;
+      c.flops = Elements(x);
+      if ((op == "MaxPool" || op == "AveragePool" || op == "LpPool") && y) {
+        const engine::Attribute* k = n.attr("kernel_shape");
+        double window = 1;
+        if (k) {
+          for (int64_t v : k->ints) window *= static_cast<double>(v);
+        }
+        c.flops = Elements(y) * window;
+      }
+      break;
+    }
+    case OpClass::kDataMovement:
+    case OpClass::kOther:
+      break;
+  }
+  return c;
+}
+
+namespace {
+
+// The ops whose output is a view of their first input (the CPU backend reshapes in place).
+bool IsView(const std::string& op) {
+  return op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten" ||
+         op == "Identity";
+}
+
+// Shapes of every value by running the graph once (RunGraph keeps every value).
+Result<std::map<std::string, Shape>> TraceShapes(const engine::Graph& graph,
+                                                 const std::map<std::string, Tensor>& inputs) {
+  IA_ASSIGN_OR_RETURN(const engine::BackendEntry* entry, engine::BuiltinBackends().Find("cpu"));
+  ThreadPool pool(ThreadPool::DefaultThreads());
+  std::unique_ptr<engine::Backend> cpu = entry->create({pool.size()});
+  std::map<std::string, Tensor> values = inputs;
+  for (const auto& [name, t] : graph.initializers) values.emplace(name, t);
+  IA_RETURN_IF_ERROR(engine::RunGraph(graph, *cpu, &pool, values)
+                         .WithContext("running the model once to learn its shapes"));
+  std::map<std::string, Shape> shapes;
+  for (const auto& [name, t] : values) shapes[name] = t.shape();
+  return shapes;
+}
+
+// The most bytes of node outputs alive at once when each is freed after its last reader (graph
+// outputs live to the end; a view is freed with its source).
+double ActivationPeak(const engine::Graph& g, const std::map<std::string, Shape>& shapes,
+                      const std::map<std::string, DType>& types) {
+  std::map<std::string, std::string> root;  // view -> the value owning its bytes
+  auto root_of = [&](const std::string& v) {
+    auto it = root.find(v);
+    return it == root.end() ? v : it->second;
+  };
+  std::map<std::string, size_t> last_use;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const engine::Node& n = g.nodes[i];
+    if (IsView(n.op_type) && !n.inputs.empty() && !n.outputs.empty() &&
+        !g.initializers.count(n.inputs[0])) {
+      root[n.outputs[0]] = root_of(n.inputs[0]);
+    }
+    for (const std::string& in : n.inputs) {
+      if (!in.empty()) last_use[root_of(in)] = i;
+    }
+  }
+  for (const engine::ValueInfo& o : g.outputs) last_use[root_of(o.name)] = g.nodes.size();
+  double live = 0, peak = 0;
+  std::vector<std::vector<double>> frees(g.nodes.size() + 1);
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const engine::Node& n = g.nodes[i];
+    for (const std::string& out : n.outputs) {
+      if (out.empty() || root.count(out)) continue;
+      auto s = shapes.find(out);
+      if (s == shapes.end()) continue;
+      auto t = types.find(out);
+      double b = BytesOf(&s->second, t == types.end() ? DType::kUndefined : t->second);
+      live += b;
+      auto lu = last_use.find(out);
+      frees[lu == last_use.end() ? i : lu->second].push_back(b);  // unread: freed at once
+    }
+    peak = std::max(peak, live);
+    for (double b : frees[i]) live -= b;
+  }
+  return peak;
+}
+
+// Bytes per weight element at `precision` for a lowered product or convolution.
+double LoweredWeightScale(engine::Precision p) {
+  switch (p) {
+    case engine::Precision::kBf16:
+      return 0.5;
+    case engine::Precision::kInt8:
+      return 0.25;
+    case engine::Precision::kFp32:
+      break;
+  }
+  return 1;
+}
+
+}  // namespace
+
+Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions& options) {
+  bench::InputShape sizes;
+  sizes.batch = options.batch;
+  sizes.seq = options.seq;
+  sizes.dims = options.dims;
+  IA_ASSIGN_OR_RETURN(auto inputs, bench::SynthesizeInputs(model, sizes, {}, /*seed=*/1));
+
+  GraphCost cost;
+  cost.precision = options.precision;
+  engine::Model m = model;
+  engine::optimizer::OptimizeOptions opt;
+  for (const auto& [name, t] : inputs) {
+    opt.input_shapes[name] = t.shape();
+    cost.input_shapes[name] = t.shape();
+    cost.input_bytes += static_cast<double>(t.nbytes());
+  }
+  // The generic fusions, not the CPU backend's layout passes: the cost of a convolution does
+  // not depend on the layout it runs in.
+  opt.backend_passes = false;
+  IA_ASSIGN_OR_RETURN(const engine::BackendEntry* entry, engine::BuiltinBackends().Find("cpu"));
+  std::unique_ptr<engine::Backend> cpu = entry->create({1});
+  engine::optimizer::OptimizeStats stats;
+  try {
+    IA_RETURN_IF_ERROR(engine::optimizer::Optimize(m.graph, *cpu, opt, &stats)
+                           .WithContext("optimizing the model for its analysis"));
+  } catch (const AllocationError& e) {
+    return e.status().WithContext("optimizing the model for its analysis");
+  }
+  cost.optimizer_summary = stats.Summary();
+  const engine::Graph& g = m.graph;
+
+  std::map<std::string, Shape> shapes = opt.input_shapes;
+  for (const auto& [name, t] : g.initializers) shapes[name] = t.shape();
+  for (const engine::Node& n : g.nodes) engine::optimizer::InferNodeShapes(n, g, shapes);
+  bool complete = true;
+  for (const engine::Node& n : g.nodes) {
+    for (const std::string& o : n.outputs) {
+      if (!o.empty() && !shapes.count(o)) complete = false;
+    }
+  }
+  if (!complete && options.allow_trace) {
+    IA_ASSIGN_OR_RETURN(shapes, TraceShapes(g, inputs));
+    cost.traced = true;
+  }
+
+  std::map<std::string, DType> types = engine::ops::InferValueTypes(g);
+  for (const auto& [name, t] : inputs) types[name] = t.dtype();
+  const double scale = LoweredWeightScale(options.precision);
+  for (const engine::Node& n : g.nodes) {
+    std::vector<const Shape*> in, out;
+    std::vector<DType> in_types, out_types;
+    std::vector<bool> initializer;
+    for (const std::string& v : n.inputs) {
+      auto s = v.empty() ? shapes.end() : shapes.find(v);
+      in.push_back(s == shapes.end() ? nullptr : &s->second);
+      auto t = types.find(v);
+      in_types.push_back(t == types.end() ? DType::kUndefined : t->second);
+      initializer.push_back(!v.empty() && g.initializers.count(v) > 0);
+    }
+    for (const std::string& v : n.outputs) {
+      auto s = v.empty() ? shapes.end() : shapes.find(v);
+      out.push_back(s == shapes.end() ? nullptr : &s->second);
+      auto t = types.find(v);
+      out_types.push_back(t == types.end() ? DType::kUndefined : t->second);
+    }
+    NodeCost c = CostOfNode(n, in, in_types, initializer, out, out_types);
+    // What LowerPrecision converts: products and 2-D convolutions with constant float weights.
+    bool weights_const = n.inputs.size() > 1 && g.initializers.count(n.inputs[1]) > 0 &&
+                         in_types[1] == DType::kFloat32;
+    if (options.precision != engine::Precision::kFp32 && weights_const &&
+        (c.op_class == OpClass::kMatMul || c.op_class == OpClass::kConv ||
+         c.op_class == OpClass::kDepthwiseConv)) {
+      c.lowered = true;
+      double saved = c.weight_bytes * (1 - scale);
+      c.weight_bytes -= saved;
+      c.bytes_read -= saved;
+    }
+    if (!c.known) ++cost.unknown_nodes;
+    cost.flops += c.flops;
+    cost.bytes += c.Bytes();
+    ClassCost& k = cost.by_class[c.op_class];
+    ++k.nodes, k.flops += c.flops, k.bytes += c.Bytes();
+    ClassCost& o = cost.by_op_type[c.op_type];
+    ++o.nodes, o.flops += c.flops, o.bytes += c.Bytes();
+    cost.nodes.push_back(std::move(c));
+  }
+  std::set<std::string> lowered_weights;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (cost.nodes[i].lowered) lowered_weights.insert(g.nodes[i].inputs[1]);
+  }
+  for (const auto& [name, t] : g.initializers) {
+    cost.weight_bytes +=
+        static_cast<double>(t.nbytes()) * (lowered_weights.count(name) ? scale : 1);
+  }
+  for (const engine::ValueInfo& o : g.outputs) {
+    auto s = shapes.find(o.name);
+    auto t = types.find(o.name);
+    if (s != shapes.end()) {
+      cost.output_bytes += BytesOf(&s->second, t == types.end() ? DType::kUndefined : t->second);
+    }
+  }
+  cost.activation_peak_bytes = ActivationPeak(g, shapes, types);
+  return cost;
+}
+
+nlohmann::json ToJson(const GraphCost& c, bool nodes) {
+  auto totals = [](const ClassCost& k) {
+    return nlohmann::json{{"nodes", k.nodes}, {"flops", k.flops}, {"bytes", k.bytes}};
+  };
+  nlohmann::json j = {{"precision", engine::PrecisionName(c.precision)},
+                      {"flops", c.flops},
+                      {"bytes", c.bytes},
+                      {"weight_bytes", c.weight_bytes},
+                      {"input_bytes", c.input_bytes},
+                      {"output_bytes", c.output_bytes},
+                      {"activation_peak_bytes", c.activation_peak_bytes},
+                      {"arithmetic_intensity", c.ArithmeticIntensity()},
+                      {"unknown_nodes", c.unknown_nodes},
+                      {"traced", c.traced},
+                      {"optimizer", c.optimizer_summary}};
+  j["input_shapes"] = c.input_shapes;
+  for (const auto& [k, v] : c.by_class) j["by_class"][ToString(k)] = totals(v);
+  for (const auto& [k, v] : c.by_op_type) j["by_op_type"][k] = totals(v);
+  if (nodes) {
+    j["nodes"] = nlohmann::json::array();
+    for (const NodeCost& n : c.nodes) {
+      j["nodes"].push_back({{"name", n.name},
+                            {"op_type", n.op_type},
+                            {"class", ToString(n.op_class)},
+                            {"flops", n.flops},
+                            {"bytes_read", n.bytes_read},
+                            {"bytes_written", n.bytes_written},
+                            {"weight_bytes", n.weight_bytes},
+                            {"lowered", n.lowered},
+                            {"known", n.known}});
+    }
+  }
+  return j;
+}
+
+}  // namespace ipfs_accelerate::perf
