@@ -3,9 +3,11 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/results_db.h"
 #include "core/config.h"
 #include "core/status.h"
 
@@ -50,6 +52,15 @@ void AddRemoteFlags(CLI::App* cmd, std::string& remote, std::vector<std::string>
 // stderr what it fetched, unless `quiet` (--json: nothing but the answer is printed).
 Status FetchIfMissing(const Context& ctx, const Config& config, const std::string& ref,
                       bool offline, bool quiet);
+
+// The results database: --db FILE when `given` (refusing an empty one), else the configured
+// bench.db, else REPO/results.duckdb (Config::BenchDbPath).
+Result<std::string> DbPath(const std::string& flag, bool given, const Config& config);
+
+// Opens the results database at `path` and says on stderr which runs it found abandoned by a
+// dead process (marked "failed").
+Result<std::unique_ptr<bench::ResultsDb>> OpenDb(const std::string& path,
+                                                 bench::ResultsDb::Mode mode);
 
 // kInvalidArgument when two --input NAME=FILE specs name the same input.
 Status CheckInputSpecs(const std::vector<std::string>& specs);
