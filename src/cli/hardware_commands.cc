@@ -151,9 +151,9 @@ void RegisterHardwareCommands(CLI::App& app, Context& ctx) {
                  "--calibrate: thread counts, comma-separated (default 1, 2, 4, ... and all "
                  "cores)")
       ->delimiter(',')
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, 4096));
   hw->add_option("--seconds", f->seconds, "--calibrate: seconds per figure (default 0.5)")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(0.01, 600.0));
   auto* db =
       hw->add_option("--db", f->db, "--calibrate: results database file (default as for bench)");
   hw->add_flag("--profiles", f->profiles,
