@@ -57,6 +57,7 @@ json ResultJson(const ResultRecord& r) {
           {"scenario", r.scenario},
           {"batch", r.batch},
           {"seq", r.seq},
+          {"dims", r.dims},
           {"threads", r.threads},
           {"warmup_runs", r.warmup_runs},
           {"stats", StatsJson(StatsOf(r))},

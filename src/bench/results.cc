@@ -26,6 +26,7 @@ std::string ResultRecord::Label() const {
   std::string out = model_name.empty() ? model_cid : model_name;
   out += " b" + std::to_string(batch);
   if (seq > 0) out += " s" + std::to_string(seq);
+  if (!dims.empty()) out += " " + dims;
   out += " t" + std::to_string(threads);
   out += " " + scenario + " " + hardware;
   if (precision != "fp32") out += " " + precision;
@@ -37,7 +38,8 @@ std::string ResultRecord::Key() const {
   // is, even for a model name that holds '|'.
   std::string model = model_cid.empty() ? "name:" + model_name : "cid:" + model_cid;
   return model + "|" + hardware + "|" + precision + "|" + scenario + "|b" + std::to_string(batch) +
-         "|s" + std::to_string(seq) + "|t" + std::to_string(threads);
+         "|s" + std::to_string(seq) + "|t" + std::to_string(threads) +
+         (dims.empty() ? "" : "|d" + dims);
 }
 
 }  // namespace ipfs_accelerate::bench

@@ -35,6 +35,10 @@ struct ResultRecord {
   std::string scenario = "single-stream";
   int64_t batch = 1;
   int64_t seq = 0;  // 0 when the model has no sequence dimension
+  // The other named dimensions of the configuration: the --dim values that name a dynamic
+  // dimension of one of the model's inputs, "height=640,width=640", sorted by name; empty when
+  // none.
+  std::string dims;
   int64_t threads = 1;
   int64_t warmup_runs = 0;
   SampleStats stats;      // over samples_ms
@@ -50,11 +54,13 @@ struct ResultRecord {
   std::vector<double> samples_ms;  // every timed run, in order
   std::vector<bool> outlier;       // per sample, by the MAD rule (kept, only marked)
 
-  // "bert b1 s128 t2 single-stream cpu": how tables and charts name the configuration.
+  // "bert b1 s128 t2 single-stream cpu" ("yolo b1 height=640,width=640 t1 …" with dims): how
+  // tables and charts name the configuration.
   std::string Label() const;
   // The identity used to match configurations across runs (everything but the measurements):
   // the model (its CID, or its name when the CID is unknown), hardware, precision, scenario,
-  // batch, seq and threads. warmup_runs is how it was measured, not what, and is left out.
+  // batch, seq, threads and dims (when not empty, so keys of results without dims stay as they
+  // were). warmup_runs is how it was measured, not what, and is left out.
   std::string Key() const;
 };
 

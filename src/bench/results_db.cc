@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "core/file_util.h"
+#include "core/json_util.h"
 #include "core/process_identity.h"
 
 namespace ipfs_accelerate::bench {
@@ -110,6 +111,23 @@ ALTER TABLE results ADD COLUMN top1_vs_fp32 DOUBLE;    -- NULL unless an output 
      R"sql(
 ALTER TABLE results DROP COLUMN top1_vs_fp32;
 ALTER TABLE results DROP COLUMN cosine_vs_fp32;
+)sql"},
+    {5, "named dimensions of a configuration; device profiles measured by hw --calibrate",
+     R"sql(
+-- "height=640,width=640"; '' for older rows. DuckDB cannot add a NOT NULL column: every insert
+-- gives it, and reads coalesce.
+ALTER TABLE results ADD COLUMN dims VARCHAR DEFAULT '';
+CREATE TABLE device_profiles (
+  fingerprint VARCHAR NOT NULL,  -- hardware::HardwareFingerprint of the machine measured
+  measured_at VARCHAR NOT NULL,  -- ISO 8601 UTC, "2026-11-27T10:33:03Z"
+  idx BIGINT NOT NULL,           -- the profile's place in its measurement
+  profile VARCHAR NOT NULL,      -- every field of hardware::DeviceProfile, as a JSON object
+  PRIMARY KEY (fingerprint, measured_at, idx)
+);
+)sql",
+     R"sql(
+DROP TABLE device_profiles;
+ALTER TABLE results DROP COLUMN dims;
 )sql"},
 };
 
@@ -303,9 +321,11 @@ Status ResultsDb::AddResult(int64_t run_id, ResultRecord& r) {
             "scenario, "
             "batch, seq, threads, warmup_runs, samples, min_ms, max_ms, mean_ms, stddev_ms, "
             "p50_ms, p90_ms, p99_ms, mad_ms, ci_low_ms, ci_high_ms, ci_rel, outliers, "
-            "throughput, peak_rss_bytes, converged, interrupted, cosine_vs_fp32, top1_vs_fp32) "
+            "throughput, peak_rss_bytes, converged, interrupted, cosine_vs_fp32, top1_vs_fp32, "
+            "dims) "
             "SELECT coalesce(max(id), 0) + 1, "
-            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ? "
             "FROM results RETURNING id",
             {run_id,
              r.model_name,
@@ -335,7 +355,8 @@ Status ResultsDb::AddResult(int64_t run_id, ResultRecord& r) {
              r.converged,
              r.interrupted,
              std::isnan(r.cosine_vs_fp32) ? duckdb::Value() : duckdb::Value(r.cosine_vs_fp32),
-             std::isnan(r.top1_vs_fp32) ? duckdb::Value() : duckdb::Value(r.top1_vs_fp32)}));
+             std::isnan(r.top1_vs_fp32) ? duckdb::Value() : duckdb::Value(r.top1_vs_fp32),
+             r.dims}));
     r.id = id.Int(0, 0);
     r.run_id = run_id;
     std::vector<std::vector<duckdb::Value>> rows;
@@ -422,13 +443,13 @@ Result<RunRecord> ResultsDb::LoadRun(int64_t id) {
 
   IA_ASSIGN_OR_RETURN(
       auto res,
-      db_->Query(
-          "SELECT id, model_name, model_cid, hardware, precision, scenario, batch, seq, "
-          "threads, warmup_runs, samples, min_ms, max_ms, mean_ms, stddev_ms, p50_ms, "
-          "p90_ms, p99_ms, mad_ms, ci_low_ms, ci_high_ms, ci_rel, outliers, throughput, "
-          "peak_rss_bytes, converged, interrupted, cosine_vs_fp32, top1_vs_fp32 FROM results "
-          "WHERE run_id = ? ORDER BY id",
-          {id}));
+      db_->Query("SELECT id, model_name, model_cid, hardware, precision, scenario, batch, seq, "
+                 "threads, warmup_runs, samples, min_ms, max_ms, mean_ms, stddev_ms, p50_ms, "
+                 "p90_ms, p99_ms, mad_ms, ci_low_ms, ci_high_ms, ci_rel, outliers, throughput, "
+                 "peak_rss_bytes, converged, interrupted, cosine_vs_fp32, top1_vs_fp32, "
+                 "coalesce(dims, '') FROM results "
+                 "WHERE run_id = ? ORDER BY id",
+                 {id}));
   for (size_t r = 0; r < res.rows.size(); ++r) {
     ResultRecord x;
     x.id = res.Int(r, 0);
@@ -463,6 +484,7 @@ Result<RunRecord> ResultsDb::LoadRun(int64_t id) {
     x.interrupted = res.Bool(r, 26);
     if (!res.IsNull(r, 27)) x.cosine_vs_fp32 = res.Double(r, 27);
     if (!res.IsNull(r, 28)) x.top1_vs_fp32 = res.Double(r, 28);
+    x.dims = res.Text(r, 29);
     IA_ASSIGN_OR_RETURN(
         auto samples,
         db_->Query("SELECT ms, outlier FROM samples WHERE result_id = ? ORDER BY idx", {x.id}));
@@ -473,6 +495,47 @@ Result<RunRecord> ResultsDb::LoadRun(int64_t id) {
     run.results.push_back(std::move(x));
   }
   return run;
+}
+
+Status ResultsDb::SaveDeviceProfiles(const std::string& fingerprint, const std::string& measured_at,
+                                     const std::vector<hardware::DeviceProfile>& profiles) {
+  if (fingerprint.empty()) {
+    return Status::InvalidArgument("SaveDeviceProfiles: the hardware fingerprint is empty");
+  }
+  return db_->Transaction([&]() -> Status {
+    IA_RETURN_IF_ERROR(
+        db_->Query("DELETE FROM device_profiles WHERE fingerprint = ? AND measured_at = ?",
+                   {fingerprint, measured_at})
+            .status());
+    for (size_t i = 0; i < profiles.size(); ++i) {
+      IA_RETURN_IF_ERROR(db_->Query("INSERT INTO device_profiles VALUES (?, ?, ?, ?)",
+                                    {fingerprint, measured_at, static_cast<int64_t>(i),
+                                     DumpJson(hardware::ToJson(profiles[i]))})
+                             .status());
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<hardware::DeviceProfile>> ResultsDb::LoadDeviceProfiles(
+    const std::string& fingerprint) {
+  IA_ASSIGN_OR_RETURN(
+      auto rows, db_->Query("SELECT profile FROM device_profiles WHERE fingerprint = ? AND "
+                            "measured_at = (SELECT max(measured_at) FROM device_profiles WHERE "
+                            "fingerprint = ?) ORDER BY idx",
+                            {fingerprint, fingerprint}));
+  std::vector<hardware::DeviceProfile> out;
+  for (size_t r = 0; r < rows.rows.size(); ++r) {
+    auto j = nlohmann::json::parse(rows.Text(r, 0), nullptr, /*allow_exceptions=*/false);
+    auto p = hardware::DeviceProfileFromJson(j);
+    if (!p.ok()) {
+      return Status::Corruption(db_->path() + ": device profile " + std::to_string(r) + " of " +
+                                fingerprint + ": " + p.status().message() +
+                                "; measure again with `ipfs-accelerate hw --calibrate`");
+    }
+    out.push_back(std::move(*p));
+  }
+  return out;
 }
 
 }  // namespace ipfs_accelerate::bench

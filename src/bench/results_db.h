@@ -10,13 +10,14 @@
 #include "bench/duckdb.h"
 #include "bench/results.h"
 #include "core/status.h"
+#include "hardware/profiles.h"
 
 namespace ipfs_accelerate::bench {
 
 class ResultsDb {
  public:
   // The schema version this build writes; Open migrates older files up to it.
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
   // The path that opens a database in memory: nothing is written, nothing kept after Close.
   static constexpr char kInMemory[] = ":memory:";
 
@@ -62,6 +63,15 @@ class ResultsDb {
   // A whole run: fields, hardware rows, results in the order they were added, with samples.
   // kNotFound naming the id when there is no such run.
   Result<RunRecord> LoadRun(int64_t id);
+
+  // Stores `profiles` (hw --calibrate's, one per thread count) as the measurement of the machine
+  // `fingerprint` (hardware::HardwareFingerprint) taken at `measured_at` (ISO 8601 UTC),
+  // replacing a measurement of the same machine and time; in one transaction.
+  Status SaveDeviceProfiles(const std::string& fingerprint, const std::string& measured_at,
+                            const std::vector<hardware::DeviceProfile>& profiles);
+  // The latest measurement of the machine `fingerprint`, in the order it was saved; empty when
+  // the machine was never measured.
+  Result<std::vector<hardware::DeviceProfile>> LoadDeviceProfiles(const std::string& fingerprint);
 
   duckdb::Database& db() { return *db_; }
   // The runs Open marked "failed" because their process had died (for the caller to report).

@@ -28,6 +28,24 @@ Sizes SizesFor(const engine::Model& m, const BenchOptions& o) {
   return s;
 }
 
+// "height=640,width=640": the --dim values that name a dynamic dimension of one of the model's
+// inputs, by name (a --dim the model does not have changes nothing, so it names nothing).
+std::string DimsOf(const engine::Model& m, const std::map<std::string, int64_t>& dims) {
+  std::set<std::string> params;
+  for (const engine::ValueInfo& in : m.graph.inputs) {
+    if (!in.shape) continue;
+    for (const engine::Dim& d : *in.shape) {
+      if (!d.param.empty()) params.insert(d.param);
+    }
+  }
+  std::string out;
+  for (const auto& [name, value] : dims) {  // std::map: sorted by name
+    if (!params.count(name)) continue;
+    out += (out.empty() ? "" : ",") + name + "=" + std::to_string(value);
+  }
+  return out;
+}
+
 bool Stopped(const BenchCallbacks& cb) { return cb.stop && cb.stop->load(); }
 
 // One configuration: warm-up, then timed runs until the interval is narrow enough, the budget
@@ -190,6 +208,7 @@ Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOpt
               base.precision = engine::PrecisionName(precision);
               base.batch = batch;
               base.seq = seq;
+              base.dims = DimsOf(model, o.dims);
               base.threads = (*session)->threads();
               if (precision != engine::Precision::kFp32) {
                 IA_ASSIGN_OR_RETURN(auto want, fp32->Run(inputs));

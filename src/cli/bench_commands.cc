@@ -32,33 +32,6 @@ void OnInterrupt(int) {
   signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
-// The results database: --db when given (never empty), else bench.db, else REPO/results.duckdb.
-Result<std::string> DbPath(const std::string& flag, bool given, const Config& config) {
-  if (given && flag.empty()) {
-    return Status::InvalidArgument(
-        "--db is empty; give the results database file (or :memory: for one that is not kept), "
-        "or leave --db out for " +
-        config.BenchDbPath());
-  }
-  if (given) return flag;
-  std::string path = config.BenchDbPath();
-  if (path.empty()) return Status::InvalidArgument("no results database: pass --db FILE");
-  return path;
-}
-
-// Opens the results database and says which runs it found abandoned by a dead process.
-Result<std::unique_ptr<bench::ResultsDb>> OpenDb(const std::string& path,
-                                                 bench::ResultsDb::Mode mode) {
-  IA_ASSIGN_OR_RETURN(auto db, bench::ResultsDb::Open(path, mode));
-  for (int64_t id : db->failed_on_open()) {
-    std::fprintf(stderr,
-                 "note: run %lld was left \"running\" by a process that no longer exists (it "
-                 "crashed or was killed); marked \"failed\"\n",
-                 static_cast<long long>(id));
-  }
-  return db;
-}
-
 // `text` made safe for the terminal and cut to at most `width` bytes on a character boundary.
 std::string Cell(const std::string& text, size_t width) {
   std::string safe = TerminalSafe(text);

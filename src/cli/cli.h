@@ -4,9 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bench/results_db.h"
 #include "core/config.h"
 #include "core/status.h"
 
@@ -54,6 +56,15 @@ Status FetchIfMissing(const Context& ctx, const Config& config, const std::strin
 
 // The --dim NAME=N specs as a map (N in 1..1000000); an error names the spec that is wrong.
 Result<std::map<std::string, int64_t>> ParseDimSpecs(const std::vector<std::string>& specs);
+
+// The results database: --db FILE when `given` (refusing an empty one), else the configured
+// bench.db, else REPO/results.duckdb (Config::BenchDbPath).
+Result<std::string> DbPath(const std::string& flag, bool given, const Config& config);
+
+// Opens the results database at `path` and says on stderr which runs it found abandoned by a
+// dead process (marked "failed").
+Result<std::unique_ptr<bench::ResultsDb>> OpenDb(const std::string& path,
+                                                 bench::ResultsDb::Mode mode);
 
 // kInvalidArgument when two --input NAME=FILE specs name the same input.
 Status CheckInputSpecs(const std::vector<std::string>& specs);

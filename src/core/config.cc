@@ -250,6 +250,9 @@ const std::vector<ConfigKey>& Config::Keys() {
     keys.push_back({"bench.max_time_s", Type::kNumber, 10,
                     "seconds of sampling per benchmark configuration at most (bench --max-time)", 0,
                     0});
+    keys.push_back({"perf.profiles_file", Type::kPath, "",
+                    "device profiles CSV (hw --profiles-file; empty: the datasheet profiles "
+                    "built in)"});
     keys.push_back({"engine.memory_limit", Type::kString, "",
                     "memory budget of a model run: bytes or 512MiB, 4GiB (empty: 80% of the "
                     "available memory; run/bench --memory-limit)"});

@@ -84,6 +84,7 @@ TEST(ResultsDbTest, RoundTripsARunWithItsSamples) {
     b.precision = "int8";
     b.cosine_vs_fp32 = 0.9994;
     b.top1_vs_fp32 = 0.875;
+    b.dims = "height=640,width=640";
     ASSERT_TRUE((*db)->AddResult(run.id, a).ok());
     ASSERT_TRUE((*db)->AddResult(run.id, b).ok());
     ASSERT_TRUE((*db)->FinishRun(run.id, "complete", "2026-11-27T10:01:00Z").ok());
@@ -114,6 +115,9 @@ TEST(ResultsDbTest, RoundTripsARunWithItsSamples) {
     EXPECT_EQ(loaded->results[1].precision, "int8");
     EXPECT_DOUBLE_EQ(loaded->results[1].cosine_vs_fp32, 0.9994);
     EXPECT_DOUBLE_EQ(loaded->results[1].top1_vs_fp32, 0.875);
+    EXPECT_EQ(r.dims, "");
+    EXPECT_EQ(loaded->results[1].dims, "height=640,width=640");
+    EXPECT_EQ(loaded->results[1].Key(), b.Key());
     EXPECT_FALSE((*db)->LoadRun(run.id + 7).ok());
   }
   // Another reader, through DuckDB's C API alone, sees the same rows.
@@ -155,6 +159,100 @@ TEST(ResultsDbTest, MigratesDownAndUpAndOpensOlderFiles) {
   EXPECT_EQ(run->git_commit, "old");  // the old row survived the migration
   EXPECT_TRUE(run->hardware.empty());
   EXPECT_FALSE((*db)->MigrateTo(ResultsDb::kSchemaVersion + 1).ok());
+}
+
+TEST(ResultsDbTest, Schema5AddsDimsAndDeviceProfilesAndGoesBackTo4) {
+  TempDir dir;
+  std::string path = dir / "r.duckdb";
+  {
+    auto db = ResultsDb::Open(path, ResultsDb::Mode::kCreate);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    ASSERT_TRUE((*db)->MigrateTo(4).ok());  // a file as version 4 wrote it, with one result
+    RunRecord run = SampleRun();
+    ASSERT_TRUE((*db)->BeginRun(run).ok());
+    ASSERT_TRUE((*db)
+                    ->db()
+                    .Query("INSERT INTO results (id, run_id, model_name, model_cid, hardware, "
+                           "precision, scenario, batch, seq, threads, warmup_runs, samples, "
+                           "outliers, throughput, peak_rss_bytes, converged, interrupted) VALUES "
+                           "(1, ?, 'old', '', 'cpu', 'fp32', 'single-stream', 1, 0, 1, 0, 0, 0, "
+                           "1.0, 0, true, false)",
+                           {run.id})
+                    .ok());
+  }
+  auto db = ResultsDb::Open(path, ResultsDb::Mode::kMustExist);  // migrates 4 -> 5
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  EXPECT_EQ(*(*db)->SchemaVersion(), 5);
+  auto run = (*db)->LoadRun(1);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->results.size(), 1u);
+  EXPECT_EQ(run->results[0].model_name, "old");  // the old row survived, with no dims
+  EXPECT_EQ(run->results[0].dims, "");
+
+  // Device profiles: the latest measurement of a machine comes back whole.
+  hardware::DeviceProfile p;
+  p.id = "cpu-t1";
+  p.platform = "cpu";
+  p.name = "Test CPU";
+  p.threads = 1;
+  p.fp32_flops = 1.5e11;
+  p.fp16_flops = 3e11;
+  p.int8_ops = 6e11;
+  p.memory_bytes = 64.0 * (1 << 30);
+  p.bandwidth_bytes_per_s = 2.5e10;
+  p.tdp_w = 65;
+  p.node_overhead_s = 1.25e-6;
+  p.source = "measured 2026-11-27 by hw --calibrate";
+  p.measured = true;
+  hardware::DeviceProfile p2 = p;
+  p2.id = "cpu-t2";
+  p2.threads = 2;
+  p2.fp32_flops = 2.9e11;
+  auto none = (*db)->LoadDeviceProfiles("0123456789abcdef");
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  ASSERT_TRUE((*db)->SaveDeviceProfiles("0123456789abcdef", "2026-11-27T10:00:00Z", {p}).ok());
+  ASSERT_TRUE((*db)->SaveDeviceProfiles("0123456789abcdef", "2026-11-28T10:00:00Z", {p, p2}).ok());
+  ASSERT_TRUE((*db)->SaveDeviceProfiles("fedcba9876543210", "2026-11-29T10:00:00Z", {p2}).ok());
+  auto loaded = (*db)->LoadDeviceProfiles("0123456789abcdef");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  ASSERT_EQ(loaded->size(), 2u);  // the latest of this machine, not the other machine's
+  const hardware::DeviceProfile& q = (*loaded)[0];
+  EXPECT_EQ(q.id, p.id);
+  EXPECT_EQ(q.platform, p.platform);
+  EXPECT_EQ(q.name, p.name);
+  EXPECT_EQ(q.threads, 1);
+  EXPECT_DOUBLE_EQ(q.fp32_flops, p.fp32_flops);
+  EXPECT_DOUBLE_EQ(q.fp16_flops, p.fp16_flops);
+  EXPECT_DOUBLE_EQ(q.int8_ops, p.int8_ops);
+  EXPECT_DOUBLE_EQ(q.memory_bytes, p.memory_bytes);
+  EXPECT_DOUBLE_EQ(q.bandwidth_bytes_per_s, p.bandwidth_bytes_per_s);
+  EXPECT_DOUBLE_EQ(q.tdp_w, p.tdp_w);
+  EXPECT_DOUBLE_EQ(q.node_overhead_s, p.node_overhead_s);
+  EXPECT_EQ(q.source, p.source);
+  EXPECT_TRUE(q.measured);
+  EXPECT_EQ((*loaded)[1].threads, 2);
+  EXPECT_DOUBLE_EQ((*loaded)[1].fp32_flops, 2.9e11);
+
+  // Down to 4: the table and the column go; the results stay.
+  Status down = (*db)->MigrateTo(4);
+  ASSERT_TRUE(down.ok()) << down.ToString();
+  auto tables = (*db)->db().Query(
+      "SELECT count(*) FROM information_schema.tables WHERE table_name = 'device_profiles'");
+  ASSERT_TRUE(tables.ok());
+  EXPECT_EQ(tables->Int(0, 0), 0);
+  auto columns = (*db)->db().Query(
+      "SELECT count(*) FROM information_schema.columns WHERE table_name = 'results' AND "
+      "column_name = 'dims'");
+  ASSERT_TRUE(columns.ok());
+  EXPECT_EQ(columns->Int(0, 0), 0);
+  auto count = (*db)->db().Query("SELECT count(*) FROM results");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->Int(0, 0), 1);
+  ASSERT_TRUE((*db)->MigrateTo(5).ok());  // and up again
+  auto empty = (*db)->LoadDeviceProfiles("0123456789abcdef");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
 }
 
 TEST(ResultsDbTest, RefusesANewerSchema) {
