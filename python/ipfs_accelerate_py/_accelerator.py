@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import os
 import threading
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
@@ -366,11 +367,28 @@ class ipfs_accelerate_py:  # noqa: N801  (the original project's name)
                 request[key] = value
         return self._node.bench(json.dumps(request))
 
+    _PLAN_KEYS = {"latency_budget_ms": (int, float), "throughput_target": (int, float),
+                  "memory_limit": (int,), "hardware": (list, tuple), "batches": (list, tuple),
+                  "precisions": (list, tuple), "seq": (int,), "all_platforms": (bool,),
+                  "db": (str,)}
+
     def plan(self, model: str, **constraints: Any) -> Dict[str, Any]:
-        """A deployment plan with fallbacks: not in the core yet (its planner, src/perf, is not
-        written), so this raises :class:`Unsupported` (a ``NotImplementedError``)."""
-        raise Unsupported("plan: the deployment planner (the core's perf room: cost analysis, "
-                          "roofline model, planner) is not written yet; bench() measures models")
+        """The deployment plan of ``model`` from the core's performance model (as
+        ``ipfs-accelerate plan --json``): ``{"feasible", "plan", "fallbacks", "why",
+        "recommendations", "notes"}``. Constraints: ``latency_budget_ms``,
+        ``throughput_target`` (items/s), ``memory_limit`` (bytes), ``hardware`` (platforms),
+        ``batches``, ``precisions``, ``seq``, ``all_platforms``, ``db``."""
+        request: Dict[str, Any] = {}
+        for key, value in constraints.items():
+            types = self._PLAN_KEYS.get(key)
+            if types is None:
+                raise InvalidInput(f"plan: unknown constraint {key!r} (known: "
+                                      f"{', '.join(sorted(self._PLAN_KEYS))})")
+            if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+                raise InvalidInput(f"plan: {key} must be {' or '.join(t.__name__ for t in types)}"
+                                      f", got {type(value).__name__}")
+            request[key] = list(value) if isinstance(value, tuple) else value
+        return self._node.plan(os.fspath(model), json.dumps(request))
 
 
 _instance: Optional[ipfs_accelerate_py] = None

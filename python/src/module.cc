@@ -435,5 +435,20 @@ PYBIND11_MODULE(_core, m) {
             }
             return Json(Unwrap(std::move(r)));
           },
-          py::arg("request"), "Runs a benchmark (request as JSON); the run and its results.");
+          py::arg("request"), "Runs a benchmark (request as JSON); the run and its results.")
+      .def(
+          "plan",
+          [](Node& n, const std::string& ref, const std::string& request) {
+            Result<nlohmann::json> r = Status::Internal("not run");
+            {
+              py::gil_scoped_release release;
+              auto j = nlohmann::json::parse(request, nullptr, false);
+              r = j.is_discarded() ? Result<nlohmann::json>(
+                                         Status::InvalidArgument("plan: the request is no JSON"))
+                                   : n.Plan(ref, j);
+            }
+            return Json(Unwrap(std::move(r)));
+          },
+          py::arg("model"), py::arg("request"),
+          "The deployment plan of `model` (constraints as JSON), as `plan --json` prints it.");
 }

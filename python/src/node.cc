@@ -12,10 +12,12 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "hardware/platform.h"
+#include "hardware/system_view.h"
 #include "router/bench_run.h"
 #include "router/fetch_config.h"
 #include "router/fetch_on_miss.h"
 #include "router/model_ref.h"
+#include "router/planning.h"
 #include "router/providers.h"
 #include "router/store_ops.h"
 #include "router/text_inputs.h"
@@ -341,6 +343,50 @@ Result<nlohmann::json> Node::Bench(const nlohmann::json& j) {
   IA_ASSIGN_OR_RETURN(auto db, bench::ResultsDb::Open(db_path, bench::ResultsDb::Mode::kCreate));
   IA_ASSIGN_OR_RETURN(bench::RunRecord run, router::RunBenchPlan(*db, plan, {}));
   return nlohmann::json::parse(bench::RenderReport({run}, bench::ReportFormat::kJson));
+}
+
+Result<nlohmann::json> Node::Plan(const std::string& ref, const nlohmann::json& j) {
+  router::PlanQuery q;
+  std::string db_path;
+  try {
+    q.request.latency_budget_s = j.value("latency_budget_ms", 0.0) / 1000;
+    q.request.throughput_target = j.value("throughput_target", 0.0);
+    q.request.memory_limit_bytes = j.value("memory_limit", 0.0);
+    if (j.contains("hardware")) q.platforms = j["hardware"].get<std::vector<std::string>>();
+    if (j.contains("batches")) q.batches = j["batches"].get<std::vector<int64_t>>();
+    if (j.contains("precisions")) {
+      q.precisions.clear();
+      for (const std::string& name : j["precisions"].get<std::vector<std::string>>()) {
+        IA_ASSIGN_OR_RETURN(engine::Precision p, engine::ParsePrecision(name));
+        q.precisions.push_back(p);
+      }
+    }
+    q.seq = j.value("seq", int64_t{128});
+    q.all_platforms = j.value("all_platforms", false);
+    db_path = j.value("db", config_.BenchDbPath());
+  } catch (const nlohmann::json::exception& e) {
+    return Status::InvalidArgument(std::string("plan: ") + e.what());
+  }
+  // hw --calibrate's measurements, when the database exists; none is no error.
+  std::unique_ptr<bench::ResultsDb> db;
+  if (!db_path.empty()) {
+    auto opened = bench::ResultsDb::Open(db_path, bench::ResultsDb::Mode::kMustExist);
+    if (opened.ok()) {
+      db = std::move(opened).value();
+    } else if (opened.status().code() != StatusCode::kNotFound) {
+      return opened.status();
+    }
+  }
+  auto view = hardware::RealSystemView();
+  IA_ASSIGN_OR_RETURN(router::PlanningInputs in,
+                      router::GatherPlanningInputs(*view, config_, db.get(), "",
+                                                   store::Repo::DefaultPath(repo_)));
+  IA_ASSIGN_OR_RETURN(engine::Model model, router::LoadModelRef(repo_, ref));
+  IA_ASSIGN_OR_RETURN(perf::Plan plan, router::PlanModel(model, in, q));
+  nlohmann::json out = perf::ToJson(plan);
+  out["model"] = ref;
+  out["notes"] = in.notes;
+  return out;
 }
 
 }  // namespace ipfs_accelerate::python

@@ -70,6 +70,10 @@ class Node {
   // `bench`: `request` as JSON {"models", "hardware", "batches", "seqs", "threads", "max_time_s",
   // "min_samples", "db"}; the run with its results.
   Result<nlohmann::json> Bench(const nlohmann::json& request);
+  // `plan`: the deployment plan of `ref` under `request` as JSON {"latency_budget_ms",
+  // "throughput_target", "memory_limit" (bytes), "hardware", "batches", "precisions", "seq",
+  // "all_platforms", "db"}: as `plan --json` prints it.
+  Result<nlohmann::json> Plan(const std::string& ref, const nlohmann::json& request);
   // The configuration in effect: every key with its value and source.
   nlohmann::json ConfigJson() const { return config_.ToJson(); }
   const std::string& repo() const { return repo_; }

@@ -188,5 +188,18 @@ def test_bench_and_plan(acc, models):
                     min_time_s=0.05)
     text = repr(run)
     assert "mlp_test" in text and "median" in text
-    with pytest.raises(NotImplementedError, match="planner"):
-        acc.plan(str(models / "mlp_test"))
+    # The plan comes from the core's performance model: the CPU is the one platform here with a
+    # backend, so a plan among the available platforms runs there.
+    plan = acc.plan(str(models / "mlp_test"), latency_budget_ms=1000, batches=[1, 4])
+    assert plan["feasible"], plan["why"]
+    assert plan["plan"]["platform"] == "cpu"
+    assert plan["plan"]["batch"] in (1, 4)
+    assert plan["plan"]["prediction"]["latency_s"] > 0
+    lo, hi = plan["plan"]["prediction"]["latency_interval_s"]
+    assert lo <= plan["plan"]["prediction"]["latency_s"] <= hi
+    impossible = acc.plan(str(models / "mlp_test"), latency_budget_ms=1e-9)
+    assert not impossible["feasible"] and "latency" in impossible["why"]
+    with pytest.raises(errors.InvalidInput, match="unknown constraint"):
+        acc.plan(str(models / "mlp_test"), budget=3)
+    with pytest.raises(errors.InvalidInput, match="latency_budget_ms"):
+        acc.plan(str(models / "mlp_test"), latency_budget_ms="fast")

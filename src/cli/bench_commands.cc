@@ -96,7 +96,16 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   if (Status s = CheckInputSpecs(f.inputs); !s.ok()) return Fail(s);
 
   bench::BenchOptions o;
-  o.hardware = f.hardware;
+  for (const std::string& h : f.hardware) {
+    if (h != "auto") {
+      o.hardware.push_back(h);
+      continue;
+    }
+    // auto: the platform the plan would choose (for any model: before they are loaded).
+    auto choice = ResolveHardware(ctx, *config, h, nullptr, engine::Precision::kFp32);
+    if (!choice.ok()) return Fail(choice.status());
+    o.hardware.push_back(choice->platform);
+  }
   o.batches = f.batches;
   o.seqs = f.seqs;
   o.threads = f.threads;
@@ -319,7 +328,10 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       "the median's 95% confidence interval is within ±2% (or --max-time), stored in DuckDB");
   bench->add_option("models", f->models, "Model files, directories or CIDs/aliases in the store")
       ->required();
-  bench->add_option("--hardware", f->hardware, "Platforms, comma-separated (default cpu)")
+  bench
+      ->add_option("--hardware", f->hardware,
+                   "Platforms, comma-separated (default cpu; auto: the available platform with "
+                   "a backend the planner puts first)")
       ->delimiter(',');
   bench->add_option("--batch", f->batches, "Batch sizes, comma-separated (default 1)")
       ->delimiter(',');

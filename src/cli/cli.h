@@ -11,6 +11,9 @@
 #include "bench/results_db.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "engine/graph.h"
+#include "engine/precision.h"
+#include "router/planning.h"
 
 namespace ipfs_accelerate::cli {
 
@@ -65,6 +68,17 @@ Result<std::string> DbPath(const std::string& flag, bool given, const Config& co
 // dead process (marked "failed").
 Result<std::unique_ptr<bench::ResultsDb>> OpenDb(const std::string& path,
                                                  bench::ResultsDb::Mode mode);
+
+// Adds --hardware PLATFORM|auto to `cmd` (default cpu; see router::ChooseHardware).
+void AddHardwareOption(CLI::App* cmd, std::string& hardware);
+
+// Resolves --hardware `hardware` for `model` (null: before any model is known, as in serve):
+// "cpu" at once; another platform or "auto" through router::ChooseHardware, which logs the
+// choice and every platform it passed over.
+Result<router::HardwareChoice> ResolveHardware(const Context& ctx, const Config& config,
+                                               const std::string& hardware,
+                                               const engine::Model* model,
+                                               engine::Precision precision);
 
 // kInvalidArgument when two --input NAME=FILE specs name the same input.
 Status CheckInputSpecs(const std::vector<std::string>& specs);

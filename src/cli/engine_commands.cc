@@ -130,6 +130,7 @@ struct RunOpts {
   double timeout = 0;  // seconds; 0: none
   std::string remote;  // --remote; "" for the configuration's remote.mode
   std::vector<std::string> peers;
+  std::string hardware = "cpu";
 };
 
 // Writes each output to --output-dir and prints its summary, or the JSON of them with `extra`.
@@ -289,6 +290,7 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
   run->add_flag("--no-optimize", o->no_optimize,
                 "Run the graph as written (no folding, fusion or layout pass)");
   AddPrecisionOption(run, o->precision);
+  AddHardwareOption(run, o->hardware);
   run->add_flag("--op-profile", o->profile,
                 "Print what the optimizer did, the time per operator type and the slowest nodes "
                 "to stderr");
@@ -311,8 +313,11 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       if (!memory_limit.ok()) return Fail(memory_limit.status());
       auto precision = engine::ParsePrecision(o->precision);
       if (!precision.ok()) return Fail(precision.status());
+      auto hardware = ResolveHardware(ctx, *config, o->hardware, &*model, *precision);
+      if (!hardware.ok()) return Fail(hardware.status());
+      int threads = o->threads > 0 ? o->threads : hardware->threads;
       auto session =
-          engine::Session::Create(std::move(model).value(), {.threads = o->threads,
+          engine::Session::Create(std::move(model).value(), {.threads = threads,
                                                              .profile = o->profile,
                                                              .optimize = !o->no_optimize,
                                                              .precision = *precision,

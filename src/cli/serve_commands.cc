@@ -36,6 +36,7 @@ struct ServeOpts {
   std::string listen, api_key_file, admin_key_file, tls_cert, tls_key, memory_budget;
   std::vector<std::string> models, settings;
   int parallel = 0, threads = 0, io_threads = 2;
+  std::string hardware = "cpu";
   int64_t max_batch_size = -1, max_queue_delay_us = -1, max_queue_size = -1;
   std::vector<int64_t> preferred;
   double timeout = -1, grace = 30, header_timeout = 10;
@@ -149,6 +150,9 @@ int Serve(Context& ctx, const ServeOpts& o) {
   if (!per_model.ok()) return Fail(per_model.status());
   auto precision = engine::ParsePrecision(o.precision);
   if (!precision.ok()) return Fail(precision.status());
+  // The models run where --hardware says (the engine's sessions: the CPU in this build).
+  auto hardware = ResolveHardware(ctx, *config, o.hardware, nullptr, *precision);
+  if (!hardware.ok()) return Fail(hardware.status());
 
   auto router_owner = std::make_unique<router::Router>(router::RouterOptions{
       .repo = ctx.repo_flag,
@@ -382,6 +386,7 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
       ->add_option("--parallel-requests", o->parallel,
                    "Runs at once, sharing the cores (default performance.parallel_requests)")
       ->check(CLI::Range(1, 256));
+  AddHardwareOption(serve, o->hardware);
   serve->add_option("--threads", o->threads, "Cores to use in all (default 0: every core)")
       ->check(CLI::Range(0, 1024));
   serve->add_option("--io-threads", o->io_threads, "Threads for network I/O (default 2)")

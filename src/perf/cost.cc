@@ -296,7 +296,6 @@ Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions&
 
   std::map<std::string, DType> types = engine::ops::InferValueTypes(g);
   for (const auto& [name, t] : inputs) types[name] = t.dtype();
-  const double scale = LoweredWeightScale(options.precision);
   for (const engine::Node& n : g.nodes) {
     std::vector<const Shape*> in, out;
     std::vector<DType> in_types, out_types;
@@ -316,33 +315,15 @@ Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions&
     }
     NodeCost c = CostOfNode(n, in, in_types, initializer, out, out_types);
     // What LowerPrecision converts: products and 2-D convolutions with constant float weights.
-    bool weights_const = n.inputs.size() > 1 && g.initializers.count(n.inputs[1]) > 0 &&
-                         in_types[1] == DType::kFloat32;
-    if (options.precision != engine::Precision::kFp32 && weights_const &&
-        (c.op_class == OpClass::kMatMul || c.op_class == OpClass::kConv ||
-         c.op_class == OpClass::kDepthwiseConv)) {
-      c.lowered = true;
-      double saved = c.weight_bytes * (1 - scale);
-      c.weight_bytes -= saved;
-      c.bytes_read -= saved;
-    }
+    c.lowerable = n.inputs.size() > 1 && initializer[1] && in_types[1] == DType::kFloat32 &&
+                  (c.op_class == OpClass::kMatMul || c.op_class == OpClass::kConv ||
+                   c.op_class == OpClass::kDepthwiseConv);
+    if (c.lowerable) c.lowerable_bytes = BytesOf(in[1], in_types[1]);
     if (!c.known) ++cost.unknown_nodes;
     cost.flops += c.flops;
-    cost.bytes += c.Bytes();
-    ClassCost& k = cost.by_class[c.op_class];
-    ++k.nodes, k.flops += c.flops, k.bytes += c.Bytes();
-    ClassCost& o = cost.by_op_type[c.op_type];
-    ++o.nodes, o.flops += c.flops, o.bytes += c.Bytes();
     cost.nodes.push_back(std::move(c));
   }
-  std::set<std::string> lowered_weights;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (cost.nodes[i].lowered) lowered_weights.insert(g.nodes[i].inputs[1]);
-  }
-  for (const auto& [name, t] : g.initializers) {
-    cost.weight_bytes +=
-        static_cast<double>(t.nbytes()) * (lowered_weights.count(name) ? scale : 1);
-  }
+  for (const auto& [name, t] : g.initializers) cost.weight_bytes += static_cast<double>(t.nbytes());
   for (const engine::ValueInfo& o : g.outputs) {
     auto s = shapes.find(o.name);
     auto t = types.find(o.name);
@@ -351,6 +332,30 @@ Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions&
     }
   }
   cost.activation_peak_bytes = ActivationPeak(g, shapes, types);
+  return AtPrecision(cost, options.precision);
+}
+
+GraphCost AtPrecision(const GraphCost& fp32, engine::Precision precision) {
+  GraphCost cost = fp32;
+  cost.precision = precision;
+  cost.bytes = 0;
+  cost.by_class.clear();
+  cost.by_op_type.clear();
+  const double scale = LoweredWeightScale(precision);
+  for (NodeCost& c : cost.nodes) {
+    if (c.lowerable && precision != engine::Precision::kFp32 && !c.lowered) {
+      c.lowered = true;
+      double saved = c.lowerable_bytes * (1 - scale);
+      c.weight_bytes -= saved;
+      c.bytes_read -= saved;
+      cost.weight_bytes -= saved;  // a weight shared by two products is counted once per reader
+    }
+    cost.bytes += c.Bytes();
+    ClassCost& k = cost.by_class[c.op_class];
+    ++k.nodes, k.flops += c.flops, k.bytes += c.Bytes();
+    ClassCost& o = cost.by_op_type[c.op_type];
+    ++o.nodes, o.flops += c.flops, o.bytes += c.Bytes();
+  }
   return cost;
 }
 

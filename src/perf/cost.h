@@ -40,7 +40,9 @@ struct NodeCost {
   double bytes_read = 0;     // every input, weights included
   double bytes_written = 0;  // every output
   double weight_bytes = 0;   // the initializers among the inputs
-  bool lowered = false;      // its weights and arithmetic are at AnalyzeOptions::precision
+  bool lowerable = false;    // a product or convolution with constant float32 weights
+  double lowerable_bytes = 0;  // those weights (input 1), which a lower precision shrinks
+  bool lowered = false;      // its weights and arithmetic are at GraphCost::precision
   bool known = true;         // false: an input or output shape could not be found
   double Bytes() const { return bytes_read + bytes_written; }
 };
@@ -73,6 +75,10 @@ struct GraphCost {
 // Errors: an input that cannot be sized (naming it and the dimension), a graph the optimizer
 // refuses.
 Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions& options);
+
+// `cost` (analysed at fp32) at another precision: the lowerable nodes' weights shrink and their
+// arithmetic moves to that precision's peak. Cheaper than analysing again.
+GraphCost AtPrecision(const GraphCost& cost, engine::Precision precision);
 
 // The cost of one node whose input and output shapes and dtypes are known (null input: omitted).
 // `initializer` says which inputs are constant weights. Exposed for tests of the counting rules.

@@ -1,0 +1,233 @@
+#include "perf/fit.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+namespace ipfs_accelerate::perf {
+namespace {
+
+// Solves the n x n system a x = b (a symmetric positive definite after the ridge) by Gaussian
+// elimination with partial pivoting; a and b are overwritten.
+std::vector<double> Solve(std::vector<std::vector<double>> a, std::vector<double> b) {
+  const size_t n = b.size();
+  for (size_t col = 0; col < n; ++col) {
+    size_t pivot = col;
+    for (size_t r = col + 1; r < n; ++r) {
+      if (std::abs(a[r][col]) > std::abs(a[pivot][col])) pivot = r;
+    }
+    std::swap(a[col], a[pivot]);
+    std::swap(b[col], b[pivot]);
+    double d = a[col][col];
+    if (std::abs(d) < 1e-300) continue;
+    for (size_t r = col + 1; r < n; ++r) {
+      double f = a[r][col] / d;
+      if (f == 0) continue;
+      for (size_t k = col; k < n; ++k) a[r][k] -= f * a[col][k];
+      b[r] -= f * b[col];
+    }
+  }
+  std::vector<double> x(n, 0);
+  for (size_t i = n; i-- > 0;) {
+    double s = b[i];
+    for (size_t k = i + 1; k < n; ++k) s -= a[i][k] * x[k];
+    x[i] = std::abs(a[i][i]) < 1e-300 ? 0 : s / a[i][i];
+  }
+  return x;
+}
+
+// The latency parameters, in a fixed order: a compute and a memory coefficient per class, the
+// per-node and the per-run cost.
+struct Layout {
+  size_t classes = AllOpClasses().size();
+  size_t Compute(OpClass k) const { return static_cast<size_t>(k); }
+  size_t Memory(OpClass k) const { return classes + static_cast<size_t>(k); }
+  size_t Node() const { return 2 * classes; }
+  size_t Run() const { return 2 * classes + 1; }
+  size_t Size() const { return 2 * classes + 2; }
+};
+
+std::vector<double> Pack(const Coefficients& c) {
+  Layout l;
+  std::vector<double> v(l.Size(), 1);
+  for (OpClass k : AllOpClasses()) {
+    v[l.Compute(k)] = c.compute.at(k);
+    v[l.Memory(k)] = c.memory.at(k);
+  }
+  v[l.Node()] = c.per_node_s;
+  v[l.Run()] = c.per_run_s;
+  return v;
+}
+
+void Unpack(const std::vector<double>& v, Coefficients& c) {
+  Layout l;
+  for (OpClass k : AllOpClasses()) {
+    c.compute[k] = v[l.Compute(k)];
+    c.memory[k] = v[l.Memory(k)];
+  }
+  c.per_node_s = v[l.Node()];
+  c.per_run_s = v[l.Run()];
+}
+
+// Ridged least squares on relative errors with the parameters scaled by the prior: minimises
+// sum_i (x_i . (prior * phi) / y_i - 1)^2 + lambda * sum_j (phi_j - 1)^2 over phi >= floor.
+// `rows` holds x_i, `y` the measurements.
+std::vector<double> RidgeFit(const std::vector<std::vector<double>>& rows,
+                             const std::vector<double>& y, const std::vector<double>& prior,
+                             double lambda) {
+  const size_t n = prior.size();
+  constexpr double kFloor = 0.05;  // no coefficient below 5% of its prior (or negative)
+  std::vector<bool> fixed(n, false);
+  std::vector<double> phi(n, 1);
+  for (int round = 0; round < 8; ++round) {
+    std::vector<std::vector<double>> ata(n, std::vector<double>(n, 0));
+    std::vector<double> atb(n, 0);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::vector<double> a(n);
+      double rhs = 1;
+      for (size_t j = 0; j < n; ++j) {
+        a[j] = rows[i][j] * prior[j] / y[i];
+        if (fixed[j]) rhs -= a[j] * kFloor, a[j] = 0;
+      }
+      for (size_t j = 0; j < n; ++j) {
+        if (a[j] == 0) continue;
+        atb[j] += a[j] * rhs;
+        for (size_t k = 0; k < n; ++k) ata[j][k] += a[j] * a[k];
+      }
+    }
+    for (size_t j = 0; j < n; ++j) {
+      ata[j][j] += lambda;
+      atb[j] += lambda * (fixed[j] ? 0 : 1);
+    }
+    phi = Solve(ata, atb);
+    bool changed = false;
+    for (size_t j = 0; j < n; ++j) {
+      if (fixed[j]) {
+        phi[j] = kFloor;
+      } else if (phi[j] < kFloor) {
+        fixed[j] = true, changed = true;
+      }
+    }
+    if (!changed) break;
+  }
+  std::vector<double> out(n);
+  for (size_t j = 0; j < n; ++j) out[j] = prior[j] * std::max(phi[j], kFloor);
+  return out;
+}
+
+// One observation's latency features under coefficients `c`: each node's terms go to the bound
+// that wins under c.
+std::vector<double> LatencyRow(const Observation& o, const Coefficients& c) {
+  Layout l;
+  std::vector<double> row(l.Size(), 0);
+  for (const NodeTerms& t : TermsOf(o.cost, o.device)) {
+    bool compute = false;
+    NodeSeconds(t, c, &compute);
+    if (compute) {
+      row[l.Compute(t.op_class)] += t.compute_s;
+    } else {
+      row[l.Memory(t.op_class)] += t.memory_s;
+    }
+    row[l.Node()] += 1;
+  }
+  row[l.Run()] = 1;
+  return row;
+}
+
+double ActivationBytes(const GraphCost& c) {
+  return c.activation_peak_bytes + c.input_bytes + c.output_bytes;
+}
+
+}  // namespace
+
+Result<Coefficients> FitCoefficients(const std::vector<Observation>& obs,
+                                     const Coefficients& prior) {
+  if (obs.empty()) return Status::InvalidArgument("no measured runs to fit the model to");
+  Coefficients c = prior;
+  const std::vector<double> prior_v = Pack(prior);
+  std::vector<double> y;
+  for (const Observation& o : obs) y.push_back(std::max(o.latency_s, 1e-7));
+  // The ridge: weak against many runs, but enough to keep classes the runs do not show at
+  // their priors.
+  const double lambda = 0.02;
+  for (int round = 0; round < 4; ++round) {
+    std::vector<std::vector<double>> rows;
+    for (const Observation& o : obs) rows.push_back(LatencyRow(o, c));
+    Unpack(RidgeFit(rows, y, prior_v, lambda), c);
+  }
+  // Memory: base + weights x a + activations x b, on the runs that measured it.
+  std::vector<std::vector<double>> rows;
+  std::vector<double> m;
+  for (const Observation& o : obs) {
+    if (o.peak_rss_bytes <= 0) continue;
+    rows.push_back({1, o.cost.weight_bytes, ActivationBytes(o.cost)});
+    m.push_back(o.peak_rss_bytes);
+  }
+  if (!rows.empty()) {
+    std::vector<double> mp = {prior.memory_base_bytes, prior.weight_factor,
+                              prior.activation_factor};
+    std::vector<double> v = RidgeFit(rows, m, mp, lambda);
+    c.memory_base_bytes = v[0], c.weight_factor = v[1], c.activation_factor = v[2];
+  }
+  return c;
+}
+
+namespace {
+
+// The errors over `rows`, which it keeps.
+Validation Summarize(std::vector<ValidationRow> rows) {
+  Validation v;
+  double lat_abs = 0, lat_sq = 0, mem_abs = 0, mem_sq = 0;
+  int64_t mem_n = 0;
+  for (const ValidationRow& r : rows) {
+    double e = r.predicted_s / r.measured_s - 1;
+    lat_abs += std::abs(e), lat_sq += e * e;
+    if (r.measured_bytes > 0) {
+      double me = r.predicted_bytes / r.measured_bytes - 1;
+      mem_abs += std::abs(me), mem_sq += me * me, ++mem_n;
+    }
+  }
+  double n = std::max<double>(1, static_cast<double>(rows.size()));
+  v.latency_mape = lat_abs / n;
+  v.latency_error_rms = std::sqrt(lat_sq / n);
+  if (mem_n > 0) {
+    v.memory_mape = mem_abs / static_cast<double>(mem_n);
+    v.memory_error_rms = std::sqrt(mem_sq / static_cast<double>(mem_n));
+  }
+  v.rows = std::move(rows);
+  return v;
+}
+
+}  // namespace
+
+Validation Compare(const std::vector<Observation>& obs, const Coefficients& c) {
+  Calibration cal;
+  cal.coefficients = c;
+  std::vector<ValidationRow> rows;
+  for (const Observation& o : obs) {
+    Prediction p = Predict(o.cost, o.batch, o.device, &cal);
+    rows.push_back({o.model, o.label, p.latency_s, o.latency_s, p.memory_bytes, o.peak_rss_bytes});
+  }
+  return Summarize(std::move(rows));
+}
+
+Result<Validation> LeaveOneModelOut(const std::vector<Observation>& obs,
+                                    const Coefficients& prior) {
+  std::set<std::string> models;
+  for (const Observation& o : obs) models.insert(o.model);
+  if (models.size() < 2) {
+    return Status::InvalidArgument(
+        "leaving one model out needs runs of at least two models; bench more models first");
+  }
+  std::vector<ValidationRow> rows;
+  for (const std::string& m : models) {
+    std::vector<Observation> train, test;
+    for (const Observation& o : obs) (o.model == m ? test : train).push_back(o);
+    IA_ASSIGN_OR_RETURN(Coefficients c, FitCoefficients(train, prior));
+    for (ValidationRow& r : Compare(test, c).rows) rows.push_back(std::move(r));
+  }
+  return Summarize(std::move(rows));
+}
+
+}  // namespace ipfs_accelerate::perf
