@@ -51,6 +51,15 @@ struct ResultRecord {
   // bench/agreement.h). NaN otherwise.
   double cosine_vs_fp32 = std::numeric_limits<double>::quiet_NaN();
   double top1_vs_fp32 = std::numeric_limits<double>::quiet_NaN();
+  // Where the time of a timed run went, node by node (the session's profile over the timed
+  // runs, averaged per run), in graph order: what the performance model's fit checks each node's
+  // prediction against. Empty for results recorded without it.
+  struct NodeTime {
+    std::string name;     // the node as the engine ran it (optimized)
+    std::string op_type;  // "NhwcConv", "FusedMatMul", ...
+    double ms = 0;        // per run
+  };
+  std::vector<NodeTime> node_times;
   std::vector<double> samples_ms;  // every timed run, in order
   std::vector<bool> outlier;       // per sample, by the MAD rule (kept, only marked)
 

@@ -112,11 +112,21 @@ ALTER TABLE results ADD COLUMN top1_vs_fp32 DOUBLE;    -- NULL unless an output 
 ALTER TABLE results DROP COLUMN top1_vs_fp32;
 ALTER TABLE results DROP COLUMN cosine_vs_fp32;
 )sql"},
-    {5, "named dimensions of a configuration; device profiles measured by hw --calibrate",
+    {5,
+     "named dimensions of a configuration; time per node; device profiles measured by hw "
+     "--calibrate",
      R"sql(
 -- "height=640,width=640"; '' for older rows. DuckDB cannot add a NOT NULL column: every insert
 -- gives it, and reads coalesce.
 ALTER TABLE results ADD COLUMN dims VARCHAR DEFAULT '';
+CREATE TABLE node_times (
+  result_id BIGINT NOT NULL,  -- results.id
+  idx BIGINT NOT NULL,        -- the node's place in the graph the engine ran
+  name VARCHAR NOT NULL,
+  op_type VARCHAR NOT NULL,
+  ms DOUBLE NOT NULL,         -- per timed run
+  PRIMARY KEY (result_id, idx)
+);
 CREATE TABLE device_profiles (
   fingerprint VARCHAR NOT NULL,  -- hardware::HardwareFingerprint of the machine measured
   measured_at VARCHAR NOT NULL,  -- ISO 8601 UTC, "2026-11-27T10:33:03Z"
@@ -127,6 +137,7 @@ CREATE TABLE device_profiles (
 )sql",
      R"sql(
 DROP TABLE device_profiles;
+DROP TABLE node_times;
 ALTER TABLE results DROP COLUMN dims;
 )sql"},
 };
@@ -364,7 +375,13 @@ Status ResultsDb::AddResult(int64_t run_id, ResultRecord& r) {
       bool outlier = i < r.outlier.size() && r.outlier[i];
       rows.push_back({r.id, static_cast<int64_t>(i), r.samples_ms[i], outlier});
     }
-    return db_->Append("samples", rows);
+    IA_RETURN_IF_ERROR(db_->Append("samples", rows));
+    std::vector<std::vector<duckdb::Value>> nodes;
+    for (size_t i = 0; i < r.node_times.size(); ++i) {
+      const ResultRecord::NodeTime& t = r.node_times[i];
+      nodes.push_back({r.id, static_cast<int64_t>(i), t.name, t.op_type, t.ms});
+    }
+    return nodes.empty() ? Status::Ok() : db_->Append("node_times", nodes);
   });
 }
 
@@ -491,6 +508,13 @@ Result<RunRecord> ResultsDb::LoadRun(int64_t id) {
     for (size_t i = 0; i < samples.rows.size(); ++i) {
       x.samples_ms.push_back(samples.Double(i, 0));
       x.outlier.push_back(samples.Bool(i, 1));
+    }
+    IA_ASSIGN_OR_RETURN(
+        auto nodes,
+        db_->Query("SELECT name, op_type, ms FROM node_times WHERE result_id = ? ORDER BY idx",
+                   {x.id}));
+    for (size_t i = 0; i < nodes.rows.size(); ++i) {
+      x.node_times.push_back({nodes.Text(i, 0), nodes.Text(i, 1), nodes.Double(i, 2)});
     }
     run.results.push_back(std::move(x));
   }

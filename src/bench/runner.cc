@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "bench/agreement.h"
@@ -48,6 +49,15 @@ std::string DimsOf(const engine::Model& m, const std::map<std::string, int64_t>&
 
 bool Stopped(const BenchCallbacks& cb) { return cb.stop && cb.stop->load(); }
 
+// The profile per run, node by node (nodes that never ran are left out).
+std::vector<ResultRecord::NodeTime> NodeTimes(const std::vector<engine::NodeProfile>& profile) {
+  std::vector<ResultRecord::NodeTime> v;
+  for (const engine::NodeProfile& n : profile) {
+    if (n.runs > 0) v.push_back({n.name, n.op_type, n.total_ms / static_cast<double>(n.runs)});
+  }
+  return v;
+}
+
 // One configuration: warm-up, then timed runs until the interval is narrow enough, the budget
 // is spent or `stop` is set.
 Status Measure(engine::Session& session, const std::map<std::string, Tensor>& inputs,
@@ -60,6 +70,7 @@ Status Measure(engine::Session& session, const std::map<std::string, Tensor>& in
     if (Seconds(Clock::now() - start) > o.max_time_s) break;  // very slow model: don't dawdle
   }
   ResetPeakRss();
+  session.ResetProfile();
   Clock::time_point begin = Clock::now(), last_report = begin;
   double budget = o.max_time_s;
   // Summaries sort the samples: check convergence when the count has grown by 5% since the last
@@ -100,6 +111,7 @@ Status Measure(engine::Session& session, const std::map<std::string, Tensor>& in
   r.stats = Summarize(r.samples_ms);
   r.outlier = FlagOutliers(r.samples_ms);
   r.peak_rss_bytes = PeakRssBytes();
+  r.node_times = NodeTimes(session.profile());
   double items = static_cast<double>(r.batch) * r.samples_ms.size();
   if (r.scenario == "offline") {
     // MLPerf offline: every query is available at once; the metric is items per wall second.
@@ -188,7 +200,9 @@ Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOpt
         std::unique_ptr<engine::Session> fp32;  // the reference of the other precisions
         for (engine::Precision precision : o.precisions) {
           // A copy of the model each time: the weights are shared.
+          // Profiled: the time per node goes with each result (ResultRecord::node_times).
           auto session = engine::Session::Create(model, {.threads = static_cast<int>(threads),
+                                                         .profile = true,
                                                          .precision = precision,
                                                          .memory_limit = o.memory_limit});
           if (!session.ok()) return session.status().WithContext("model " + m.name);

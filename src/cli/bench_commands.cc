@@ -96,6 +96,7 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   if (Status s = CheckInputSpecs(f.inputs); !s.ok()) return Fail(s);
 
   bench::BenchOptions o;
+  o.hardware.clear();
   for (const std::string& h : f.hardware) {
     if (h != "auto") {
       o.hardware.push_back(h);

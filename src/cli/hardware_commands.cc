@@ -1,7 +1,6 @@
 // hw: what hardware is here, in the order the router will try it; its device profiles
 // (--profiles) and a measurement of this CPU (--calibrate).
 #include <cstdio>
-#include <ctime>
 
 #include "cli/cli.h"
 #include "core/config.h"
@@ -11,6 +10,8 @@
 #include "hardware/platform.h"
 #include "hardware/profiles.h"
 #include "perf/calibrate.h"
+#include "router/bench_run.h"
+#include "router/planning.h"
 
 namespace ipfs_accelerate::cli {
 namespace {
@@ -28,15 +29,6 @@ struct HwFlags {
   std::string profiles_file;
   bool profiles_file_given = false;
 };
-
-std::string UtcNow() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 int RunCalibrate(const Context& ctx, const HwFlags& f, const Config& config,
                  const hardware::HardwareReport& report) {
@@ -58,7 +50,7 @@ int RunCalibrate(const Context& ctx, const HwFlags& f, const Config& config,
   bar.Finish();
   if (!profiles.ok()) return Fail(profiles.status());
   const std::string fingerprint = hardware::HardwareFingerprint(report);
-  const std::string measured_at = UtcNow();
+  const std::string measured_at = router::UtcNow();
   if (Status s = (*db)->SaveDeviceProfiles(fingerprint, measured_at, *profiles); !s.ok()) {
     return Fail(s);
   }
@@ -88,15 +80,11 @@ int RunCalibrate(const Context& ctx, const HwFlags& f, const Config& config,
 }
 
 int RunProfiles(const HwFlags& f, const Config& config, const hardware::HardwareReport& report) {
-  std::string file = f.profiles_file_given ? f.profiles_file : config.String("perf.profiles_file");
-  std::vector<hardware::DeviceProfile> known;
-  if (file.empty()) {
-    known = hardware::BuiltinDeviceProfiles();
-  } else {
-    auto loaded = hardware::LoadDeviceProfiles(file);
-    if (!loaded.ok()) return Fail(loaded.status());
-    known = std::move(*loaded);
-  }
+  std::string file = f.profiles_file_given ? f.profiles_file : "";
+  auto loaded = router::KnownDeviceProfiles(config, file);
+  if (!loaded.ok()) return Fail(loaded.status());
+  const std::vector<hardware::DeviceProfile>& known = *loaded;
+  if (file.empty()) file = config.String("perf.profiles_file");
   std::vector<std::string> unmatched;
   std::vector<hardware::DeviceProfile> matched =
       hardware::MatchDeviceProfiles(report, known, &unmatched);

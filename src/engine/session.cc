@@ -400,6 +400,7 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
       node_ms[i] =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     }
+    if (options.on_node) options.on_node(i, outs);
     for (size_t k = 0; k < step.outs.size() && status.ok(); ++k) {
       if (step.outs[k] < 0) continue;
       status = CheckProducedOutput(node, k, outs[k]);

@@ -1,6 +1,7 @@
 // A loaded model ready to run: nodes placed on backends, values freed after their last use.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,10 @@ struct RunOptions {
   // Checked before every node and at every Loop and Scan iteration: once cancelled or past its
   // deadline, Run stops with kCancelled or kDeadlineExceeded. Null: the run is never stopped.
   const CancelToken* cancel = nullptr;
+  // Called after each top-level node, on the calling thread, with the node's index in
+  // model().graph.nodes and its outputs (undefined for unnamed ones), before any value is
+  // freed: how perf's analysis learns the shapes no static rule gives. Empty: nothing is called.
+  std::function<void(size_t node, const std::vector<Tensor>& outputs)> on_node;
 };
 
 // Time spent per top-level node, summed over the runs since the session was created (or since

@@ -1,14 +1,12 @@
 #include "perf/cost.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "bench/inputs.h"
-#include "core/thread_pool.h"
-#include "engine/backend_registry.h"
 #include "engine/ops/attributes.h"
 #include "engine/ops/value_types.h"
-#include "engine/optimizer/optimizer.h"
 #include "engine/optimizer/shape_inference.h"
 #include "engine/session.h"
 
@@ -53,6 +51,12 @@ double ProductFrom(const Shape& s, size_t from) {
   return p;
 }
 
+// The ops whose output is a view of their first input (the CPU backend reshapes in place).
+bool IsView(const std::string& op) {
+  return op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten" ||
+         op == "Identity";
+}
+
 }  // namespace
 
 NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
@@ -89,6 +93,10 @@ NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
   }
   c.op_class = ClassifyNode(n, channels_per_group);
   if (!c.known) return c;
+  if (IsView(op)) {
+    c.bytes_read = c.bytes_written = 0;  // the same buffer under another shape: nothing moves
+    return c;
+  }
   if ((op == "Gather" || op == "GatherElements" || op == "GatherND") && !in.empty()) {
     // Reads the rows it picks (as many bytes as it writes), not the whole table.
     double table = BytesOf(in[0], in_types[0]);
@@ -109,6 +117,7 @@ NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
         k = x->empty() ? 0 : static_cast<double>(x->back());
       }
       c.flops = 2 * Elements(y) * k;
+      c.depth = std::min(k, y->empty() ? 1.0 : static_cast<double>(y->back()));
       if (op == "Gemm" && input(2)) c.flops += Elements(y);
       if (op == "FusedMatMul" && input(2)) c.flops += Elements(y);
       break;
@@ -122,6 +131,13 @@ NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
         c.flops = 2 * Elements(y) * static_cast<double>((*w)[1]) * ProductFrom(*w, 2);
       }
       c.flops += Elements(y);  // bias or epilogue
+      // As a GEMM: K = input channels per group x window, N = output channels per group.
+      double group = static_cast<double>(std::max<int64_t>(1, IntAttr(n, "group", 1)));
+      double k = static_cast<double>((*w)[1]) * ProductFrom(*w, 2);
+      double outs = op == "ConvTranspose" ? static_cast<double>((*w)[1])
+                                          : static_cast<double>((*w)[0]) / group;
+      // A depthwise convolution is no GEMM: its own class's efficiency covers it.
+      c.depth = c.op_class == OpClass::kDepthwiseConv ? 0 : std::max(1.0, std::min(k, outs));
       break;
     }
     case OpClass::kAttention: {
@@ -132,6 +148,7 @@ NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
       double dv = static_cast<double>(y->back());
       double rows = Elements(y) / dv;  // batch dimensions times S
       c.flops = 2 * rows * t * d + 2 * rows * t * dv + 5 * rows * t;
+      c.depth = std::max(1.0, std::min(d, t));
       break;
     }
     case OpClass::kRecurrent: {
@@ -153,12 +170,11 @@ NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
     case OpClass::kReduction: {
       if (!x) break;
       c.flops = Elements(x);
-      if ((op == "MaxPool" || op == "AveragePool" || op == "LpPool") && y) {
-        const engine::Attribute* k = n.attr("kernel_shape");
+      // Windowed pooling (MaxPool, AveragePool, LpPool and the CPU's Nhwc forms): the window per
+      // output; global pooling and reductions: one per input element.
+      if (const engine::Attribute* k = n.attr("kernel_shape"); k && y) {
         double window = 1;
-        if (k) {
-          for (int64_t v : k->ints) window *= static_cast<double>(v);
-        }
+        for (int64_t v : k->ints) window *= static_cast<double>(v);
         c.flops = Elements(y) * window;
       }
       break;
@@ -172,31 +188,32 @@ NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
 
 namespace {
 
-// The ops whose output is a view of their first input (the CPU backend reshapes in place).
-bool IsView(const std::string& op) {
-  return op == "Reshape" || op == "Squeeze" || op == "Unsqueeze" || op == "Flatten" ||
-         op == "Identity";
-}
-
-// Shapes of every value by running the graph once (RunGraph keeps every value).
-Result<std::map<std::string, Shape>> TraceShapes(const engine::Graph& graph,
+// Shapes of every node output, by running `session` once on `inputs`.
+Result<std::map<std::string, Shape>> TraceShapes(engine::Session& session,
                                                  const std::map<std::string, Tensor>& inputs) {
-  IA_ASSIGN_OR_RETURN(const engine::BackendEntry* entry, engine::BuiltinBackends().Find("cpu"));
-  ThreadPool pool(ThreadPool::DefaultThreads());
-  std::unique_ptr<engine::Backend> cpu = entry->create({pool.size()});
-  std::map<std::string, Tensor> values = inputs;
-  for (const auto& [name, t] : graph.initializers) values.emplace(name, t);
-  IA_RETURN_IF_ERROR(engine::RunGraph(graph, *cpu, &pool, values)
-                         .WithContext("running the model once to learn its shapes"));
+  const engine::Graph& g = session.model().graph;
   std::map<std::string, Shape> shapes;
-  for (const auto& [name, t] : values) shapes[name] = t.shape();
+  engine::RunOptions o;
+  o.on_node = [&](size_t i, const std::vector<Tensor>& outs) {
+    for (size_t k = 0; k < outs.size() && k < g.nodes[i].outputs.size(); ++k) {
+      if (outs[k].defined() && !g.nodes[i].outputs[k].empty()) {
+        shapes[g.nodes[i].outputs[k]] = outs[k].shape();
+      }
+    }
+  };
+  IA_RETURN_IF_ERROR(
+      session.Run(inputs, o).status().WithContext("running the model once to learn its shapes"));
   return shapes;
 }
 
 // The most bytes of node outputs alive at once when each is freed after its last reader (graph
 // outputs live to the end; a view is freed with its source).
-double ActivationPeak(const engine::Graph& g, const std::map<std::string, Shape>& shapes,
-                      const std::map<std::string, DType>& types) {
+struct Lifetimes {
+  double peak = 0;   // the most bytes alive at once
+  double arena = 0;  // what the arena holds after a run (GraphCost::arena_bytes)
+};
+Lifetimes ActivationPeak(const engine::Graph& g, const std::map<std::string, Shape>& shapes,
+                         const std::map<std::string, DType>& types) {
   std::map<std::string, std::string> root;  // view -> the value owning its bytes
   auto root_of = [&](const std::string& v) {
     auto it = root.find(v);
@@ -214,7 +231,10 @@ double ActivationPeak(const engine::Graph& g, const std::map<std::string, Shape>
     }
   }
   for (const engine::ValueInfo& o : g.outputs) last_use[root_of(o.name)] = g.nodes.size();
-  double live = 0, peak = 0;
+  constexpr double kPooled = 16 * 1024, kMaxCached = 1 << 30;  // core/buffer_pool.h
+  double live = 0, small_live = 0, small_peak = 0;
+  Lifetimes l;
+  std::map<double, std::pair<int64_t, int64_t>> by_size;  // pooled size -> (alive, most alive)
   std::vector<std::vector<double>> frees(g.nodes.size() + 1);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const engine::Node& n = g.nodes[i];
@@ -224,14 +244,32 @@ double ActivationPeak(const engine::Graph& g, const std::map<std::string, Shape>
       if (s == shapes.end()) continue;
       auto t = types.find(out);
       double b = BytesOf(&s->second, t == types.end() ? DType::kUndefined : t->second);
+      b = std::ceil(b / 64) * 64;  // the arena's rounding
       live += b;
+      if (b >= kPooled) {
+        auto& [alive, most] = by_size[b];
+        most = std::max(most, ++alive);
+      } else {
+        small_live += b;
+      }
       auto lu = last_use.find(out);
       frees[lu == last_use.end() ? i : lu->second].push_back(b);  // unread: freed at once
     }
-    peak = std::max(peak, live);
-    for (double b : frees[i]) live -= b;
+    l.peak = std::max(l.peak, live);
+    small_peak = std::max(small_peak, small_live);
+    for (double b : frees[i]) {
+      live -= b;
+      if (b >= kPooled) {
+        --by_size[b].first;
+      } else {
+        small_live -= b;
+      }
+    }
   }
-  return peak;
+  double pooled = 0;
+  for (const auto& [size, counts] : by_size) pooled += size * static_cast<double>(counts.second);
+  l.arena = std::min(pooled, l.peak + kMaxCached) + small_peak;
+  return l;
 }
 
 // Bytes per weight element at `precision` for a lowered product or convolution.
@@ -258,29 +296,20 @@ Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions&
 
   GraphCost cost;
   cost.precision = options.precision;
-  engine::Model m = model;
-  engine::optimizer::OptimizeOptions opt;
+  engine::SessionOptions so;
   for (const auto& [name, t] : inputs) {
-    opt.input_shapes[name] = t.shape();
+    so.input_shapes[name] = t.shape();
     cost.input_shapes[name] = t.shape();
     cost.input_bytes += static_cast<double>(t.nbytes());
   }
-  // The generic fusions, not the CPU backend's layout passes: the cost of a convolution does
-  // not depend on the layout it runs in.
-  opt.backend_passes = false;
-  IA_ASSIGN_OR_RETURN(const engine::BackendEntry* entry, engine::BuiltinBackends().Find("cpu"));
-  std::unique_ptr<engine::Backend> cpu = entry->create({1});
-  engine::optimizer::OptimizeStats stats;
-  try {
-    IA_RETURN_IF_ERROR(engine::optimizer::Optimize(m.graph, *cpu, opt, &stats)
-                           .WithContext("optimizing the model for its analysis"));
-  } catch (const AllocationError& e) {
-    return e.status().WithContext("optimizing the model for its analysis");
-  }
-  cost.optimizer_summary = stats.Summary();
-  const engine::Graph& g = m.graph;
+  // The graph as the engine runs it: folded at these shapes, fused, in the CPU backend's layout.
+  auto created = engine::Session::Create(model, so);
+  if (!created.ok()) return created.status().WithContext("preparing the model for its analysis");
+  std::unique_ptr<engine::Session> session = std::move(created).value();
+  cost.optimizer_summary = session->optimizer_summary();
+  const engine::Graph& g = session->model().graph;
 
-  std::map<std::string, Shape> shapes = opt.input_shapes;
+  std::map<std::string, Shape> shapes = so.input_shapes;
   for (const auto& [name, t] : g.initializers) shapes[name] = t.shape();
   for (const engine::Node& n : g.nodes) engine::optimizer::InferNodeShapes(n, g, shapes);
   bool complete = true;
@@ -290,7 +319,9 @@ Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions&
     }
   }
   if (!complete && options.allow_trace) {
-    IA_ASSIGN_OR_RETURN(shapes, TraceShapes(g, inputs));
+    using ShapeMap = std::map<std::string, Shape>;
+    IA_ASSIGN_OR_RETURN(ShapeMap traced, TraceShapes(*session, inputs));
+    shapes.insert(traced.begin(), traced.end());
     cost.traced = true;
   }
 
@@ -331,7 +362,9 @@ Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions&
       cost.output_bytes += BytesOf(&s->second, t == types.end() ? DType::kUndefined : t->second);
     }
   }
-  cost.activation_peak_bytes = ActivationPeak(g, shapes, types);
+  Lifetimes lifetimes = ActivationPeak(g, shapes, types);
+  cost.activation_peak_bytes = lifetimes.peak;
+  cost.arena_bytes = lifetimes.arena;
   return AtPrecision(cost, options.precision);
 }
 
@@ -370,6 +403,7 @@ nlohmann::json ToJson(const GraphCost& c, bool nodes) {
                       {"input_bytes", c.input_bytes},
                       {"output_bytes", c.output_bytes},
                       {"activation_peak_bytes", c.activation_peak_bytes},
+                      {"arena_bytes", c.arena_bytes},
                       {"arithmetic_intensity", c.ArithmeticIntensity()},
                       {"unknown_nodes", c.unknown_nodes},
                       {"traced", c.traced},
@@ -387,6 +421,7 @@ nlohmann::json ToJson(const GraphCost& c, bool nodes) {
                             {"bytes_read", n.bytes_read},
                             {"bytes_written", n.bytes_written},
                             {"weight_bytes", n.weight_bytes},
+                            {"depth", n.depth},
                             {"lowered", n.lowered},
                             {"known", n.known}});
     }

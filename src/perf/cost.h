@@ -40,10 +40,14 @@ struct NodeCost {
   double bytes_read = 0;     // every input, weights included
   double bytes_written = 0;  // every output
   double weight_bytes = 0;   // the initializers among the inputs
-  bool lowerable = false;    // a product or convolution with constant float32 weights
+  // Products, convolutions and attention as a GEMM: the smaller of its reduction depth K and
+  // its output width N. Small ones reuse what they load less, so they run further below the
+  // peak (0: not a product).
+  double depth = 0;
+  bool lowerable = false;      // a product or convolution with constant float32 weights
   double lowerable_bytes = 0;  // those weights (input 1), which a lower precision shrinks
-  bool lowered = false;      // its weights and arithmetic are at GraphCost::precision
-  bool known = true;         // false: an input or output shape could not be found
+  bool lowered = false;        // its weights and arithmetic are at GraphCost::precision
+  bool known = true;           // false: an input or output shape could not be found
   double Bytes() const { return bytes_read + bytes_written; }
 };
 
@@ -62,6 +66,10 @@ struct GraphCost {
   double input_bytes = 0, output_bytes = 0;
   // The most bytes of node outputs alive at once (views such as Reshape share their source's).
   double activation_peak_bytes = 0;
+  // What the session's arena holds after a run: it keeps freed buffers of 16 KiB and more by
+  // exact size for the next allocation of that size, so every size ends up with as many buffers
+  // as were ever alive at once (the cached ones capped at 1 GiB); smaller values at their peak.
+  double arena_bytes = 0;
   int64_t unknown_nodes = 0;  // nodes whose cost is missing from the totals
   bool traced = false;        // shapes came from running the model once
   std::map<std::string, Shape> input_shapes;

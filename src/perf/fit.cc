@@ -38,14 +38,17 @@ std::vector<double> Solve(std::vector<std::vector<double>> a, std::vector<double
 }
 
 // The latency parameters, in a fixed order: a compute and a memory coefficient per class, the
+// depth penalty,
 // per-node and the per-run cost.
 struct Layout {
   size_t classes = AllOpClasses().size();
   size_t Compute(OpClass k) const { return static_cast<size_t>(k); }
   size_t Memory(OpClass k) const { return classes + static_cast<size_t>(k); }
-  size_t Node() const { return 2 * classes; }
-  size_t Run() const { return 2 * classes + 1; }
-  size_t Size() const { return 2 * classes + 2; }
+  size_t Depth() const { return 2 * classes; }
+  size_t Node() const { return 2 * classes + 1; }
+  size_t NodeThread() const { return 2 * classes + 2; }
+  size_t Run() const { return 2 * classes + 3; }
+  size_t Size() const { return 2 * classes + 4; }
 };
 
 std::vector<double> Pack(const Coefficients& c) {
@@ -55,7 +58,9 @@ std::vector<double> Pack(const Coefficients& c) {
     v[l.Compute(k)] = c.compute.at(k);
     v[l.Memory(k)] = c.memory.at(k);
   }
+  v[l.Depth()] = c.depth_penalty;
   v[l.Node()] = c.per_node_s;
+  v[l.NodeThread()] = c.per_node_thread_s;
   v[l.Run()] = c.per_run_s;
   return v;
 }
@@ -66,15 +71,29 @@ void Unpack(const std::vector<double>& v, Coefficients& c) {
     c.compute[k] = v[l.Compute(k)];
     c.memory[k] = v[l.Memory(k)];
   }
+  c.depth_penalty = v[l.Depth()];
   c.per_node_s = v[l.Node()];
+  c.per_node_thread_s = v[l.NodeThread()];
   c.per_run_s = v[l.Run()];
 }
 
-// Ridged least squares on relative errors with the parameters scaled by the prior: minimises
-// sum_i (x_i . (prior * phi) / y_i - 1)^2 + lambda * sum_j (phi_j - 1)^2 over phi >= floor.
-// `rows` holds x_i, `y` the measurements.
-std::vector<double> RidgeFit(const std::vector<std::vector<double>>& rows,
-                             const std::vector<double>& y, const std::vector<double>& prior,
+// How hard the fit pulls toward the priors: chosen by leave-one-model-out on this machine's runs
+// of six models (docs/BENCHMARKS.md), where 0.005-0.1 give 10-14% for latency and 1-10 give
+// 10.3-10.5% for memory.
+constexpr double kLatencyRidge = 0.02;
+constexpr double kMemoryRidge = 3;
+
+// One equation of the fit: features x (seconds at peak, counts), the measured seconds y, and
+// the scale its error is relative to (the whole run's time).
+struct Equation {
+  std::vector<double> x;
+  double y = 0, scale = 1;
+};
+
+// Ridged least squares on scaled errors with the parameters scaled by the prior: minimises
+// sum_i ((x_i . (prior * phi) - y_i) / scale_i)^2 + lambda * sum_j (phi_j - 1)^2 over
+// phi >= floor.
+std::vector<double> RidgeFit(const std::vector<Equation>& eqs, const std::vector<double>& prior,
                              double lambda) {
   const size_t n = prior.size();
   constexpr double kFloor = 0.05;  // no coefficient below 5% of its prior (or negative)
@@ -83,11 +102,11 @@ std::vector<double> RidgeFit(const std::vector<std::vector<double>>& rows,
   for (int round = 0; round < 8; ++round) {
     std::vector<std::vector<double>> ata(n, std::vector<double>(n, 0));
     std::vector<double> atb(n, 0);
-    for (size_t i = 0; i < rows.size(); ++i) {
+    for (const Equation& e : eqs) {
       std::vector<double> a(n);
-      double rhs = 1;
+      double rhs = e.y / e.scale;
       for (size_t j = 0; j < n; ++j) {
-        a[j] = rows[i][j] * prior[j] / y[i];
+        a[j] = e.x[j] * prior[j] / e.scale;
         if (fixed[j]) rhs -= a[j] * kFloor, a[j] = 0;
       }
       for (size_t j = 0; j < n; ++j) {
@@ -116,27 +135,40 @@ std::vector<double> RidgeFit(const std::vector<std::vector<double>>& rows,
   return out;
 }
 
-// One observation's latency features under coefficients `c`: each node's terms go to the bound
-// that wins under c.
-std::vector<double> LatencyRow(const Observation& o, const Coefficients& c) {
+// One observation's equations under coefficients `c` (each node's terms go to the bound that
+// wins under c): the whole run against its median, and each node the run's profile timed
+// against its time, all relative to the run's time. The per-node equations tell the classes
+// apart, which whole runs of a few models cannot.
+std::vector<Equation> Equations(const Observation& o, const Coefficients& c) {
   Layout l;
-  std::vector<double> row(l.Size(), 0);
-  for (const NodeTerms& t : TermsOf(o.cost, o.device)) {
+  const double run = std::max(o.latency_s, 1e-7);
+  Equation whole{std::vector<double>(l.Size(), 0), run, run};
+  std::vector<Equation> eqs(1);
+  std::vector<NodeTerms> terms = TermsOf(o.cost, o.device);
+  for (size_t i = 0; i < terms.size(); ++i) {
+    const NodeTerms& t = terms[i];
     bool compute = false;
-    NodeSeconds(t, c, &compute);
+    NodeSeconds(t, c, o.device.threads, &compute);
+    std::vector<double> row(l.Size(), 0);
     if (compute) {
       row[l.Compute(t.op_class)] += t.compute_s;
+      row[l.Depth()] += t.compute_small_s;
     } else {
       row[l.Memory(t.op_class)] += t.memory_s;
     }
     row[l.Node()] += 1;
+    if (IsComputeClass(t.op_class)) row[l.NodeThread()] += std::max(0, o.device.threads - 1);
+    for (size_t j = 0; j < row.size(); ++j) whole.x[j] += row[j];
+    auto measured = o.node_s.find(o.cost.nodes[i].name);
+    if (measured != o.node_s.end()) eqs.push_back(Equation{std::move(row), measured->second, run});
   }
-  row[l.Run()] = 1;
-  return row;
+  whole.x[l.Run()] = 1;
+  eqs[0] = std::move(whole);
+  return eqs;
 }
 
 double ActivationBytes(const GraphCost& c) {
-  return c.activation_peak_bytes + c.input_bytes + c.output_bytes;
+  return c.arena_bytes + c.input_bytes + c.output_bytes;
 }
 
 }  // namespace
@@ -146,28 +178,28 @@ Result<Coefficients> FitCoefficients(const std::vector<Observation>& obs,
   if (obs.empty()) return Status::InvalidArgument("no measured runs to fit the model to");
   Coefficients c = prior;
   const std::vector<double> prior_v = Pack(prior);
-  std::vector<double> y;
-  for (const Observation& o : obs) y.push_back(std::max(o.latency_s, 1e-7));
   // The ridge: weak against many runs, but enough to keep classes the runs do not show at
   // their priors.
-  const double lambda = 0.02;
+  const double lambda = kLatencyRidge;
   for (int round = 0; round < 4; ++round) {
-    std::vector<std::vector<double>> rows;
-    for (const Observation& o : obs) rows.push_back(LatencyRow(o, c));
-    Unpack(RidgeFit(rows, y, prior_v, lambda), c);
+    std::vector<Equation> eqs;
+    for (const Observation& o : obs) {
+      for (Equation& e : Equations(o, c)) eqs.push_back(std::move(e));
+    }
+    Unpack(RidgeFit(eqs, prior_v, lambda), c);
   }
-  // Memory: base + weights x a + activations x b, on the runs that measured it.
-  std::vector<std::vector<double>> rows;
-  std::vector<double> m;
+  // Memory: base + weights x a + activations x b, on the runs that measured it; pulled harder
+  // toward the priors than the latency (three figures from a few models' runs).
+  std::vector<Equation> mem;
   for (const Observation& o : obs) {
     if (o.peak_rss_bytes <= 0) continue;
-    rows.push_back({1, o.cost.weight_bytes, ActivationBytes(o.cost)});
-    m.push_back(o.peak_rss_bytes);
+    mem.push_back(
+        {{1, o.cost.weight_bytes, ActivationBytes(o.cost)}, o.peak_rss_bytes, o.peak_rss_bytes});
   }
-  if (!rows.empty()) {
+  if (!mem.empty()) {
     std::vector<double> mp = {prior.memory_base_bytes, prior.weight_factor,
                               prior.activation_factor};
-    std::vector<double> v = RidgeFit(rows, m, mp, lambda);
+    std::vector<double> v = RidgeFit(mem, mp, kMemoryRidge);
     c.memory_base_bytes = v[0], c.weight_factor = v[1], c.activation_factor = v[2];
   }
   return c;

@@ -4,6 +4,7 @@
 // between rounds. And checking the model: leave one model out, predict it from the others.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,9 @@ struct Observation {
   int threads = 1;
   GraphCost cost;
   hardware::DeviceProfile device;
-  double latency_s = 0;       // the median of the run's samples
+  double latency_s = 0;  // the median of the run's samples
+  // Seconds per run by node name, from the run's profile (empty: not profiled).
+  std::map<std::string, double> node_s;
   double peak_rss_bytes = 0;  // 0: not measured
 };
 

@@ -15,17 +15,17 @@ namespace {
 // machine measured.
 struct Prior {
   double matmul, conv, depthwise, attention, recurrent, other_compute, memory, data_movement;
-  double per_node_s, per_run_s, memory_base_bytes;
+  double per_node_s, per_node_thread_s, per_run_s, memory_base_bytes;
 };
 Prior PriorFor(const std::string& platform) {
   if (platform == "cpu" || platform == "openvino") {
-    return {0.75, 0.55, 0.08, 0.35, 0.25, 0.1, 0.5, 0.3, 3e-6, 20e-6, 80.0 * (1 << 20)};
+    return {0.75, 0.55, 0.08, 0.35, 0.25, 0.1, 0.5, 0.3, 2e-6, 2e-6, 5e-6, 80.0 * (1 << 20)};
   }
   if (platform == "cuda" || platform == "rocm") {
-    return {0.6, 0.5, 0.15, 0.4, 0.2, 0.1, 0.7, 0.5, 5e-6, 50e-6, 400.0 * (1 << 20)};
+    return {0.6, 0.5, 0.15, 0.4, 0.2, 0.1, 0.7, 0.5, 5e-6, 0, 50e-6, 400.0 * (1 << 20)};
   }
   // mps, qualcomm, webgpu, webnn: a framework between us and the device.
-  return {0.4, 0.35, 0.1, 0.25, 0.15, 0.05, 0.6, 0.4, 20e-6, 200e-6, 200.0 * (1 << 20)};
+  return {0.4, 0.35, 0.1, 0.25, 0.15, 0.05, 0.6, 0.4, 20e-6, 0, 200e-6, 200.0 * (1 << 20)};
 }
 
 const char* PrecisionKey(engine::Precision p) {
@@ -75,7 +75,10 @@ Coefficients PriorCoefficients(const hardware::DeviceProfile& profile) {
     c.compute[k] = 1 / e;
     c.memory[k] = 1 / (k == OpClass::kDataMovement ? p.data_movement : p.memory);
   }
+  // A product of depth 16 runs at half the rate of a deep one (the fit finds the real cost).
+  c.depth_penalty = 16 / p.matmul;
   c.per_node_s = profile.node_overhead_s > 0 ? profile.node_overhead_s : p.per_node_s;
+  c.per_node_thread_s = p.per_node_thread_s;
   c.per_run_s = p.per_run_s;
   c.memory_base_bytes = p.memory_base_bytes;
   return c;
@@ -92,21 +95,25 @@ std::vector<NodeTerms> TermsOf(const GraphCost& cost, const hardware::DeviceProf
     NodeTerms t;
     t.op_class = n.op_class;
     t.compute_s = n.flops / (n.lowered ? lowered_peak : fp32);
+    t.compute_small_s = n.depth > 0 ? t.compute_s / n.depth : 0;
     t.memory_s = n.Bytes() / bandwidth;
     terms.push_back(t);
   }
   return terms;
 }
 
-double NodeSeconds(const NodeTerms& t, const Coefficients& c, bool* compute_bound) {
+double NodeSeconds(const NodeTerms& t, const Coefficients& c, int threads, bool* compute_bound) {
   auto coef = [](const std::map<OpClass, double>& m, OpClass k) {
     auto it = m.find(k);
     return it == m.end() ? 1.0 : it->second;
   };
-  double compute = t.compute_s * coef(c.compute, t.op_class);
+  double compute = t.compute_s * coef(c.compute, t.op_class) + t.compute_small_s * c.depth_penalty;
   double memory = t.memory_s * coef(c.memory, t.op_class);
   if (compute_bound) *compute_bound = compute >= memory;
-  return std::max(compute, memory) + c.per_node_s;
+  // The products and convolutions run as oneDNN primitives, each a parallel region that wakes
+  // the other threads whatever its size; the other kernels stay on one thread when small.
+  double waking = IsComputeClass(t.op_class) ? c.per_node_thread_s * std::max(0, threads - 1) : 0;
+  return std::max(compute, memory) + c.per_node_s + waking;
 }
 
 Prediction Predict(const GraphCost& cost, int64_t batch, const hardware::DeviceProfile& device,
@@ -118,7 +125,7 @@ Prediction Predict(const GraphCost& cost, int64_t batch, const hardware::DeviceP
   std::vector<NodeTime> times;
   for (size_t i = 0; i < terms.size(); ++i) {
     bool bound = false;
-    double s = NodeSeconds(terms[i], c, &bound);
+    double s = NodeSeconds(terms[i], c, device.threads, &bound);
     total += s;
     if (bound) compute_bound += s;
     busy += terms[i].compute_s;
@@ -136,9 +143,8 @@ Prediction Predict(const GraphCost& cost, int64_t batch, const hardware::DeviceP
   // Power: a device idles near 30% of its TDP and draws the rest in proportion to how busy its
   // arithmetic units are (a rough rule; no power was measured here).
   p.power_w = device.tdp_w * (0.3 + 0.7 * p.utilization);
-  p.memory_bytes =
-      c.memory_base_bytes + cost.weight_bytes * c.weight_factor +
-      (cost.activation_peak_bytes + cost.input_bytes + cost.output_bytes) * c.activation_factor;
+  p.memory_bytes = c.memory_base_bytes + cost.weight_bytes * c.weight_factor +
+                   (cost.arena_bytes + cost.input_bytes + cost.output_bytes) * c.activation_factor;
   double lat_spread, mem_spread;
   if (calibration) {
     p.calibrated = true;
@@ -199,8 +205,10 @@ nlohmann::json ToJson(const Calibration& c) {
           {"memory_mape", c.memory_mape},
           {"coefficients",
            {{"compute", compute},
+            {"depth_penalty", c.coefficients.depth_penalty},
             {"memory", memory},
             {"per_node_s", c.coefficients.per_node_s},
+            {"per_node_thread_s", c.coefficients.per_node_thread_s},
             {"per_run_s", c.coefficients.per_run_s},
             {"memory_base_bytes", c.coefficients.memory_base_bytes},
             {"weight_factor", c.coefficients.weight_factor},
@@ -227,7 +235,9 @@ Result<Calibration> CalibrationFromJson(const nlohmann::json& j) {
       IA_ASSIGN_OR_RETURN(OpClass oc, ParseOpClass(name));
       c.coefficients.memory[oc] = v.get<double>();
     }
+    c.coefficients.depth_penalty = k.at("depth_penalty").get<double>();
     c.coefficients.per_node_s = k.at("per_node_s").get<double>();
+    c.coefficients.per_node_thread_s = k.at("per_node_thread_s").get<double>();
     c.coefficients.per_run_s = k.at("per_run_s").get<double>();
     c.coefficients.memory_base_bytes = k.at("memory_base_bytes").get<double>();
     c.coefficients.weight_factor = k.at("weight_factor").get<double>();

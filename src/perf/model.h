@@ -22,10 +22,16 @@ namespace ipfs_accelerate::perf {
 // into predicted times. A coefficient is 1 / efficiency: 2 means half the peak.
 struct Coefficients {
   std::map<OpClass, double> compute;  // per class, on FLOPs / peak
-  std::map<OpClass, double> memory;   // per class, on bytes / bandwidth
-  double per_node_s = 0;              // dispatch cost of one node
-  double per_run_s = 0;               // fixed cost of one run
-  // Peak memory = base + weights x weight_factor + (activations + inputs + outputs) x
+  // On FLOPs / (peak x depth) (NodeCost::depth) of every product, convolution and attention:
+  // what a shallow one adds (it reuses less of what it loads). One figure for all of them.
+  double depth_penalty = 0;
+  std::map<OpClass, double> memory;  // per class, on bytes / bandwidth
+  double per_node_s = 0;             // dispatch cost of one node
+  // What each thread beyond the first adds to every product and convolution (waking and
+  // joining the threads of its parallel region): why a small model runs slower on 2 threads.
+  double per_node_thread_s = 0;
+  double per_run_s = 0;  // fixed cost of one run
+  // Peak memory = base + weights x weight_factor + (the arena's buffers + inputs + outputs) x
   // activation_factor.
   double memory_base_bytes = 0;
   double weight_factor = 1;
@@ -86,12 +92,14 @@ Prediction Predict(const GraphCost& cost, int64_t batch, const hardware::DeviceP
 // fit works on.
 struct NodeTerms {
   OpClass op_class;
-  double compute_s = 0;  // FLOPs / peak
-  double memory_s = 0;   // bytes / bandwidth
+  double compute_s = 0;        // FLOPs / peak
+  double compute_small_s = 0;  // FLOPs / (peak x depth); 0 for nodes that are no product
+  double memory_s = 0;         // bytes / bandwidth
 };
 std::vector<NodeTerms> TermsOf(const GraphCost& cost, const hardware::DeviceProfile& device);
 
-// The time of a node from its terms and the coefficients; `compute_bound` says which bound won.
-double NodeSeconds(const NodeTerms& t, const Coefficients& c, bool* compute_bound);
+// The time of a node from its terms and the coefficients at `threads` threads (0 or 1: one);
+// `compute_bound` says which bound won.
+double NodeSeconds(const NodeTerms& t, const Coefficients& c, int threads, bool* compute_bound);
 
 }  // namespace ipfs_accelerate::perf

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -53,17 +54,20 @@ std::string CalibrationPath(const std::string& repo_path) {
 
 }  // namespace
 
+Result<std::vector<hardware::DeviceProfile>> KnownDeviceProfiles(const Config& config,
+                                                                 const std::string& profiles_file) {
+  std::string file = profiles_file.empty() ? config.String("perf.profiles_file") : profiles_file;
+  if (file.empty()) return hardware::BuiltinDeviceProfiles();
+  return hardware::LoadDeviceProfiles(file);
+}
+
 Result<PlanningInputs> GatherPlanningInputs(const hardware::SystemView& view, const Config& config,
                                             bench::ResultsDb* db, const std::string& profiles_file,
                                             const std::string& repo_path) {
   PlanningInputs in;
   in.report = hardware::DetectHardware(view, config);
   in.fingerprint = hardware::HardwareFingerprint(in.report);
-  if (profiles_file.empty()) {
-    in.known = hardware::BuiltinDeviceProfiles();
-  } else {
-    IA_ASSIGN_OR_RETURN(in.known, hardware::LoadDeviceProfiles(profiles_file));
-  }
+  IA_ASSIGN_OR_RETURN(in.known, KnownDeviceProfiles(config, profiles_file));
   in.accelerators = hardware::MatchDeviceProfiles(in.report, in.known, &in.unmatched);
   for (const std::string& u : in.unmatched) {
     in.notes.push_back(u + ": no device profile matches its name (add one with --profiles-file)");
@@ -89,7 +93,14 @@ Result<PlanningInputs> GatherPlanningInputs(const hardware::SystemView& view, co
         "--calibrate` measures them");
   }
   if (!repo_path.empty()) {
-    IA_ASSIGN_OR_RETURN(in.calibration, LoadCalibration(repo_path, in.fingerprint));
+    // A calibration that cannot be read (an older format, an edited file) must not block the
+    // command that replaces it: it is set aside with a note.
+    auto stored = LoadCalibration(repo_path, in.fingerprint);
+    if (stored.ok()) {
+      in.calibration = std::move(stored).value();
+    } else {
+      in.notes.push_back(stored.status().message() + "; ignored");
+    }
   }
   if (!in.calibration) {
     in.notes.push_back(
@@ -183,7 +194,8 @@ Result<std::vector<perf::Observation>> CollectObservations(bench::ResultsDb& db,
   IA_ASSIGN_OR_RETURN(std::vector<int64_t> ids, db.RunIds());
   for (int64_t id : ids) {
     IA_ASSIGN_OR_RETURN(bench::RunRecord run, db.LoadRun(id));
-    if (run.hardware_fingerprint != in.fingerprint || run.status == "failed") continue;
+    // Every finished configuration counts, also of a run that failed or was killed later on.
+    if (run.hardware_fingerprint != in.fingerprint) continue;
     for (bench::ResultRecord& r : run.results) {
       if (r.hardware != "cpu" || r.scenario != "single-stream" || r.interrupted ||
           r.stats.count == 0) {
@@ -229,6 +241,7 @@ Result<std::vector<perf::Observation>> CollectObservations(bench::ResultsDb& db,
                           [&](const hardware::DeviceProfile& p) { return p.threads == o.threads; });
     o.device = d != in.cpu.end() ? *d : hardware::EstimateCpuProfile(in.report, o.threads);
     o.latency_s = r.stats.median / 1000;
+    for (const bench::ResultRecord::NodeTime& t : r.node_times) o.node_s[t.name] = t.ms / 1000;
     o.peak_rss_bytes = static_cast<double>(r.peak_rss_bytes);
     obs.push_back(std::move(o));
   }
@@ -322,6 +335,8 @@ Status SaveCalibration(const std::string& repo_path, const perf::Calibration& c)
     if (j.ok() && j->is_object()) all = *j;
   }
   all[c.fingerprint] = perf::ToJson(c);
+  std::error_code ec;
+  std::filesystem::create_directories(repo_path, ec);  // a repository not used before
   return WriteFileAtomic(CalibrationPath(repo_path), DumpJson(all, 2) + "\n");
 }
 

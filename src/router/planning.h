@@ -33,8 +33,13 @@ struct PlanningInputs {
   std::vector<std::string> notes;                // what was estimated, for people
 };
 
+// The datasheet profiles: `profiles_file` when given, else the file the perf.profiles_file
+// setting names, else the built-in ones. Errors name the file and line.
+Result<std::vector<hardware::DeviceProfile>> KnownDeviceProfiles(const Config& config,
+                                                                 const std::string& profiles_file);
+
 // Gathers the inputs for the machine `view` shows. `db` (may be null) holds hw --calibrate's
-// measurements; `profiles_file` ("" for the built-in ones) the datasheet profiles;
+// measurements; `profiles_file` the datasheet profiles (see KnownDeviceProfiles);
 // `repo_path` the stored calibration (perf_calibration.json).
 Result<PlanningInputs> GatherPlanningInputs(const hardware::SystemView& view, const Config& config,
                                             bench::ResultsDb* db, const std::string& profiles_file,
@@ -53,8 +58,8 @@ Result<perf::CostTable> CostTableFor(const engine::Model& model,
                                      const std::map<std::string, int64_t>& dims);
 
 // The measured runs of `models` (refs as run takes them: files, directories, CIDs/aliases) in
-// `db` made on this machine (same hardware fingerprint): the cpu single-stream results, the
-// latest per configuration, each with its cost and the CPU profile at its thread count. Results
+// `db` made on this machine (same hardware fingerprint): the cpu single-stream results that ran
+// to the end (of any run, also one that failed later), the latest per configuration, each with its cost and the CPU profile at its thread count. Results
 // of models not given are skipped and counted in `notes`.
 Result<std::vector<perf::Observation>> CollectObservations(bench::ResultsDb& db,
                                                            const std::string& repo_flag,

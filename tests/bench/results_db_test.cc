@@ -85,6 +85,7 @@ TEST(ResultsDbTest, RoundTripsARunWithItsSamples) {
     b.cosine_vs_fp32 = 0.9994;
     b.top1_vs_fp32 = 0.875;
     b.dims = "height=640,width=640";
+    b.node_times = {{"conv1", "NhwcConv", 6.5}, {"add1", "Add", 0.25}};
     ASSERT_TRUE((*db)->AddResult(run.id, a).ok());
     ASSERT_TRUE((*db)->AddResult(run.id, b).ok());
     ASSERT_TRUE((*db)->FinishRun(run.id, "complete", "2026-11-27T10:01:00Z").ok());
@@ -117,6 +118,12 @@ TEST(ResultsDbTest, RoundTripsARunWithItsSamples) {
     EXPECT_DOUBLE_EQ(loaded->results[1].top1_vs_fp32, 0.875);
     EXPECT_EQ(r.dims, "");
     EXPECT_EQ(loaded->results[1].dims, "height=640,width=640");
+    EXPECT_TRUE(r.node_times.empty());
+    ASSERT_EQ(loaded->results[1].node_times.size(), 2u);  // in graph order
+    EXPECT_EQ(loaded->results[1].node_times[0].name, "conv1");
+    EXPECT_EQ(loaded->results[1].node_times[0].op_type, "NhwcConv");
+    EXPECT_DOUBLE_EQ(loaded->results[1].node_times[0].ms, 6.5);
+    EXPECT_EQ(loaded->results[1].node_times[1].name, "add1");
     EXPECT_EQ(loaded->results[1].Key(), b.Key());
     EXPECT_FALSE((*db)->LoadRun(run.id + 7).ok());
   }

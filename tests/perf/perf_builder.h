@@ -39,7 +39,7 @@ inline GraphCost Cost(std::vector<NodeCost> nodes, double weights, double activa
   }
   c.nodes = std::move(nodes);
   c.weight_bytes = weights;
-  c.activation_peak_bytes = activations;
+  c.activation_peak_bytes = c.arena_bytes = activations;
   return c;
 }
 
