@@ -378,9 +378,9 @@ Result<nlohmann::json> Node::Plan(const std::string& ref, const nlohmann::json& 
     }
   }
   auto view = hardware::RealSystemView();
-  IA_ASSIGN_OR_RETURN(router::PlanningInputs in,
-                      router::GatherPlanningInputs(*view, config_, db.get(), "",
-                                                   store::Repo::DefaultPath(repo_)));
+  IA_ASSIGN_OR_RETURN(
+      router::PlanningInputs in,
+      router::GatherPlanningInputs(*view, config_, db.get(), "", store::Repo::DefaultPath(repo_)));
   IA_ASSIGN_OR_RETURN(engine::Model model, router::LoadModelRef(repo_, ref));
   IA_ASSIGN_OR_RETURN(perf::Plan plan, router::PlanModel(model, in, q));
   nlohmann::json out = perf::ToJson(plan);

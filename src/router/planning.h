@@ -59,8 +59,9 @@ Result<perf::CostTable> CostTableFor(const engine::Model& model,
 
 // The measured runs of `models` (refs as run takes them: files, directories, CIDs/aliases) in
 // `db` made on this machine (same hardware fingerprint): the cpu single-stream results that ran
-// to the end (of any run, also one that failed later), the latest per configuration, each with its cost and the CPU profile at its thread count. Results
-// of models not given are skipped and counted in `notes`.
+// to the end (of any run, also one that failed later), the latest per configuration, each with its
+// cost and the CPU profile at its thread count. Results of models not given are skipped and counted
+// in `notes`.
 Result<std::vector<perf::Observation>> CollectObservations(bench::ResultsDb& db,
                                                            const std::string& repo_flag,
                                                            const std::vector<std::string>& models,
