@@ -2,9 +2,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "bench/report_common.h"
 #include "cli/cli.h"
 #include "core/json_util.h"
 #include "core/memory_budget.h"
+#include "core/progress.h"
 #include "core/terminal_text.h"
 #include "engine/precision.h"
 #include "hardware/system_view.h"
@@ -24,12 +26,6 @@ std::string Si(double v) {
   while (v >= 1000 && u < 5) v /= 1000, ++u;
   char buf[32];
   std::snprintf(buf, sizeof buf, v >= 100 ? "%.0f%s" : v >= 10 ? "%.1f%s" : "%.2f%s", v, units[u]);
-  return buf;
-}
-
-std::string Mib(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / (1 << 20));
   return buf;
 }
 
@@ -68,8 +64,9 @@ int Analyze(const Context& ctx, const AnalyzeFlags& f) {
   std::printf("  FLOPs %s   moved %sB   intensity %.1f FLOP/B\n", Si(cost->flops).c_str(),
               Si(cost->bytes).c_str(), cost->ArithmeticIntensity());
   std::printf("  weights %s   activations at peak %s   inputs %s   outputs %s\n",
-              Mib(cost->weight_bytes).c_str(), Mib(cost->activation_peak_bytes).c_str(),
-              Mib(cost->input_bytes).c_str(), Mib(cost->output_bytes).c_str());
+              HumanBytes(cost->weight_bytes).c_str(),
+              HumanBytes(cost->activation_peak_bytes).c_str(),
+              HumanBytes(cost->input_bytes).c_str(), HumanBytes(cost->output_bytes).c_str());
   if (cost->unknown_nodes > 0) {
     std::printf("  %lld nodes of unknown shape are not counted\n",
                 static_cast<long long>(cost->unknown_nodes));
@@ -121,17 +118,8 @@ struct PlanFlags {
   bool db_given = false, json = false, fit = false, validate = false, all_platforms = false;
 };
 
-std::string Gib(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1 << 30));
-  return buf;
-}
-
-std::string Ms(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, s < 0.01 ? "%.3f" : "%.1f", s * 1000);
-  return buf;
-}
+// Seconds as milliseconds, as the bench tables print them.
+std::string Ms(double s) { return bench::FormatMs(s * 1000); }
 
 // Everything compat, plan and --hardware read about this machine: hardware, profiles (with
 // hw --calibrate's measurements from the results database, when there is one), calibration.
@@ -205,8 +193,8 @@ int Compat(const Context& ctx, const PlanFlags& f) {
     std::printf("%-9s %-28s %-5s %-7s %-4s %-14s %12s %10s %5.0f %-10s %s\n", r.platform.c_str(),
                 TerminalSafe(r.device.substr(0, 28)).c_str(), r.available ? "yes" : "no",
                 r.has_backend ? "yes" : "no", r.fits ? "yes" : "no", precisions.c_str(),
-                Ms(r.prediction.latency_s).c_str(), Gib(r.prediction.memory_bytes).c_str(), r.score,
-                r.confidence.c_str(), r.note.c_str());
+                Ms(r.prediction.latency_s).c_str(), HumanBytes(r.prediction.memory_bytes).c_str(),
+                r.score, r.confidence.c_str(), r.note.c_str());
   }
   return 0;
 }
@@ -222,8 +210,8 @@ std::string Describe(const perf::Candidate& c) {
                                     .c_str()
                               : "",
                 Ms(c.prediction.latency_s).c_str(), Ms(c.prediction.latency_low_s).c_str(),
-                Ms(c.prediction.latency_high_s).c_str(), c.throughput, Gib(c.memory_bytes).c_str(),
-                c.has_backend ? "" : " (no backend yet)");
+                Ms(c.prediction.latency_high_s).c_str(), c.throughput,
+                HumanBytes(c.memory_bytes).c_str(), c.has_backend ? "" : " (no backend yet)");
   return buf;
 }
 
@@ -286,8 +274,8 @@ int FitOrValidate(const Context& ctx, const PlanFlags& f) {
   for (const perf::ValidationRow& r : loo->rows) {
     std::printf("%-40s %12s %12s %+7.1f%% %10s %10s %+7.1f%%\n", r.label.substr(0, 40).c_str(),
                 Ms(r.predicted_s).c_str(), Ms(r.measured_s).c_str(),
-                100 * (r.predicted_s / r.measured_s - 1), Gib(r.predicted_bytes).c_str(),
-                Gib(r.measured_bytes).c_str(),
+                100 * (r.predicted_s / r.measured_s - 1), HumanBytes(r.predicted_bytes).c_str(),
+                HumanBytes(r.measured_bytes).c_str(),
                 r.measured_bytes > 0 ? 100 * (r.predicted_bytes / r.measured_bytes - 1) : 0.0);
   }
   std::printf(

@@ -4,20 +4,13 @@
 #include <cmath>
 #include <cstdio>
 
+#include "bench/report_common.h"
+#include "core/progress.h"
+
 namespace ipfs_accelerate::perf {
 namespace {
 
-std::string Gib(double bytes) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f GiB", bytes / (1 << 30));
-  return buf;
-}
-
-std::string Ms(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, s < 0.01 ? "%.3f ms" : "%.1f ms", s * 1000);
-  return buf;
-}
+std::string Ms(double s) { return bench::FormatMs(s * 1000) + " ms"; }
 
 std::string PerSecond(double v) {
   char buf[32];
@@ -60,8 +53,8 @@ std::vector<CompatRow> Compatibility(const CostTable& costs, int64_t batch,
     r.fits = d.memory_bytes <= 0 || r.prediction.memory_bytes <= d.memory_bytes;
     r.confidence = t.calibration ? "measured" : "datasheet";
     if (!r.fits) {
-      r.note = "does not fit: needs " + Gib(r.prediction.memory_bytes) + ", the device has " +
-               Gib(d.memory_bytes);
+      r.note = "does not fit: needs " + HumanBytes(r.prediction.memory_bytes) +
+               ", the device has " + HumanBytes(d.memory_bytes);
     } else if (!t.has_backend) {
       r.note = "no backend yet: predicted only";
     }
@@ -115,8 +108,8 @@ Result<Plan> MakePlan(const CostTable& costs, const std::vector<Target>& targets
         c.priority = t.priority;
         double limit = req.memory_limit_bytes > 0 ? req.memory_limit_bytes : d.memory_bytes;
         if (limit > 0 && c.memory_bytes > limit) {
-          c.unmet.push_back("memory: needs " + Gib(c.memory_bytes) + ", the limit is " +
-                            Gib(limit));
+          c.unmet.push_back("memory: needs " + HumanBytes(c.memory_bytes) + ", the limit is " +
+                            HumanBytes(limit));
         }
         if (req.latency_budget_s > 0 && c.prediction.latency_s > req.latency_budget_s) {
           c.unmet.push_back("latency: " + Ms(c.prediction.latency_s) + " over the budget of " +
