@@ -372,6 +372,7 @@ GraphCost AtPrecision(const GraphCost& fp32, engine::Precision precision) {
   GraphCost cost = fp32;
   cost.precision = precision;
   cost.bytes = 0;
+  cost.conv_weight_bytes = 0;
   cost.by_class.clear();
   cost.by_op_type.clear();
   const double scale = LoweredWeightScale(precision);
@@ -384,6 +385,9 @@ GraphCost AtPrecision(const GraphCost& fp32, engine::Precision precision) {
       cost.weight_bytes -= saved;  // a weight shared by two products is counted once per reader
     }
     cost.bytes += c.Bytes();
+    if (c.op_class == OpClass::kConv || c.op_class == OpClass::kDepthwiseConv) {
+      cost.conv_weight_bytes += c.weight_bytes;
+    }
     ClassCost& k = cost.by_class[c.op_class];
     ++k.nodes, k.flops += c.flops, k.bytes += c.Bytes();
     ClassCost& o = cost.by_op_type[c.op_type];

@@ -61,8 +61,9 @@ struct GraphCost {
   std::map<OpClass, ClassCost> by_class;
   std::map<std::string, ClassCost> by_op_type;
   double flops = 0;
-  double bytes = 0;         // read + written, summed over nodes
-  double weight_bytes = 0;  // every initializer of the optimized graph, at the precision
+  double bytes = 0;              // read + written, summed over nodes
+  double weight_bytes = 0;       // every initializer of the optimized graph, at the precision
+  double conv_weight_bytes = 0;  // of them, the convolutions' (read by a node of a conv class)
   double input_bytes = 0, output_bytes = 0;
   // The most bytes of node outputs alive at once (views such as Reshape share their source's).
   double activation_peak_bytes = 0;

@@ -188,19 +188,22 @@ Result<Coefficients> FitCoefficients(const std::vector<Observation>& obs,
     }
     Unpack(RidgeFit(eqs, prior_v, lambda), c);
   }
-  // Memory: base + weights x a + activations x b, on the runs that measured it; pulled harder
-  // toward the priors than the latency (three figures from a few models' runs).
+  // Memory: base + weights x a + convolutions' weights x b + activations x c, on the runs that
+  // measured it (a zero prior stays zero: the fit scales the priors); pulled harder
+  // toward the priors than the latency (four figures from a few models' runs).
   std::vector<Equation> mem;
   for (const Observation& o : obs) {
     if (o.peak_rss_bytes <= 0) continue;
-    mem.push_back(
-        {{1, o.cost.weight_bytes, ActivationBytes(o.cost)}, o.peak_rss_bytes, o.peak_rss_bytes});
+    mem.push_back({{1, o.cost.weight_bytes, o.cost.conv_weight_bytes, ActivationBytes(o.cost)},
+                   o.peak_rss_bytes,
+                   o.peak_rss_bytes});
   }
   if (!mem.empty()) {
     std::vector<double> mp = {prior.memory_base_bytes, prior.weight_factor,
-                              prior.activation_factor};
+                              prior.conv_weight_factor, prior.activation_factor};
     std::vector<double> v = RidgeFit(mem, mp, kMemoryRidge);
-    c.memory_base_bytes = v[0], c.weight_factor = v[1], c.activation_factor = v[2];
+    c.memory_base_bytes = v[0], c.weight_factor = v[1], c.conv_weight_factor = v[2];
+    c.activation_factor = v[3];
   }
   return c;
 }

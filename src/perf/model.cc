@@ -81,6 +81,8 @@ Coefficients PriorCoefficients(const hardware::DeviceProfile& profile) {
   c.per_node_thread_s = p.per_node_thread_s;
   c.per_run_s = p.per_run_s;
   c.memory_base_bytes = p.memory_base_bytes;
+  // Our CPU backend keeps a convolution's weights reordered beside the originals.
+  c.conv_weight_factor = profile.platform == "cpu" ? 1 : 0;
   return c;
 }
 
@@ -144,6 +146,7 @@ Prediction Predict(const GraphCost& cost, int64_t batch, const hardware::DeviceP
   // arithmetic units are (a rough rule; no power was measured here).
   p.power_w = device.tdp_w * (0.3 + 0.7 * p.utilization);
   p.memory_bytes = c.memory_base_bytes + cost.weight_bytes * c.weight_factor +
+                   cost.conv_weight_bytes * c.conv_weight_factor +
                    (cost.arena_bytes + cost.input_bytes + cost.output_bytes) * c.activation_factor;
   double lat_spread, mem_spread;
   if (calibration) {
@@ -212,6 +215,7 @@ nlohmann::json ToJson(const Calibration& c) {
             {"per_run_s", c.coefficients.per_run_s},
             {"memory_base_bytes", c.coefficients.memory_base_bytes},
             {"weight_factor", c.coefficients.weight_factor},
+            {"conv_weight_factor", c.coefficients.conv_weight_factor},
             {"activation_factor", c.coefficients.activation_factor}}}};
 }
 
@@ -241,6 +245,7 @@ Result<Calibration> CalibrationFromJson(const nlohmann::json& j) {
     c.coefficients.per_run_s = k.at("per_run_s").get<double>();
     c.coefficients.memory_base_bytes = k.at("memory_base_bytes").get<double>();
     c.coefficients.weight_factor = k.at("weight_factor").get<double>();
+    c.coefficients.conv_weight_factor = k.at("conv_weight_factor").get<double>();
     c.coefficients.activation_factor = k.at("activation_factor").get<double>();
   } catch (const nlohmann::json::exception& e) {
     return Status::InvalidArgument(std::string("calibration: ") + e.what() +

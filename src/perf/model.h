@@ -31,10 +31,12 @@ struct Coefficients {
   // joining the threads of its parallel region): why a small model runs slower on 2 threads.
   double per_node_thread_s = 0;
   double per_run_s = 0;  // fixed cost of one run
-  // Peak memory = base + weights x weight_factor + (the arena's buffers + inputs + outputs) x
-  // activation_factor.
+  // Peak memory = base + weights x weight_factor + the convolutions' weights x
+  // conv_weight_factor (the CPU backend keeps them reordered for oneDNN beside the originals) +
+  // (the arena's buffers + inputs + outputs) x activation_factor.
   double memory_base_bytes = 0;
   double weight_factor = 1;
+  double conv_weight_factor = 0;
   double activation_factor = 1;
 };
 

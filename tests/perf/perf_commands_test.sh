@@ -38,6 +38,11 @@ case_analyze() {
   "$IA_BIN" analyze "$BERT" --batch 4 --seq 16 --json >"$T/a4.json"
   json_check "$T/a1.json" "j['flops'] > 0 and j['by_class']['matmul']['flops'] > 0 and j['unknown_nodes'] == 0"
   json_check "$T/a1.json" "j['input_shapes']['input_ids'] == [1, 16] and j['weight_bytes'] > 0"
+  # Hand counts for the test BERT (hidden 32, 2 layers, 4 heads, FFN 64; gen_models.py), 16 tokens:
+  # the products 2·s·L·(4h² + 2h·ffn) plus the pooler's 2h², and attention's Q·Kᵀ and P·V 4·L·s²·h
+  # (plus its softmax); bias adds are one FLOP per output.
+  json_check "$T/a1.json" "abs(j['by_class']['matmul']['flops'] / (2*16*2*(4*32*32 + 2*32*64) + 2*32*32) - 1) < 0.02"
+  json_check "$T/a1.json" "1 <= j['by_class']['attention']['flops'] / (4*2*16*16*32) < 1.2"
   # Every FLOP of an encoder is per item: four items, four times the work.
   /usr/bin/python3 -c "
 import json, sys
