@@ -313,9 +313,9 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       if (!memory_limit.ok()) return Fail(memory_limit.status());
       auto precision = engine::ParsePrecision(o->precision);
       if (!precision.ok()) return Fail(precision.status());
-      auto hardware = ResolveHardware(ctx, *config, o->hardware, &*model, *precision);
-      if (!hardware.ok()) return Fail(hardware.status());
-      int threads = o->threads > 0 ? o->threads : hardware->threads;
+      auto hw_choice = ResolveHardware(ctx, *config, o->hardware, &*model, *precision);
+      if (!hw_choice.ok()) return Fail(hw_choice.status());
+      int threads = o->threads > 0 ? o->threads : hw_choice->threads;
       auto session =
           engine::Session::Create(std::move(model).value(), {.threads = threads,
                                                              .profile = o->profile,

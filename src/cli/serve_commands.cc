@@ -151,8 +151,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
   auto precision = engine::ParsePrecision(o.precision);
   if (!precision.ok()) return Fail(precision.status());
   // The models run where --hardware says (the engine's sessions: the CPU in this build).
-  auto hardware = ResolveHardware(ctx, *config, o.hardware, nullptr, *precision);
-  if (!hardware.ok()) return Fail(hardware.status());
+  auto hw_choice = ResolveHardware(ctx, *config, o.hardware, nullptr, *precision);
+  if (!hw_choice.ok()) return Fail(hw_choice.status());
 
   auto router_owner = std::make_unique<router::Router>(router::RouterOptions{
       .repo = ctx.repo_flag,
@@ -242,6 +242,7 @@ int Serve(Context& ctx, const ServeOpts& o) {
                             return s ? s->open_connections() : 0;
                           });
   if (forwards) metrics.set_remote([&remote] { return remote->Stats(); });
+  metrics.set_hardware_fallbacks(static_cast<int64_t>(hw_choice->fallbacks.size()));
   server::App app(
       router, {.authorize = [&auth](const server::HttpRequest& r,
                                     server::RouteClass a) { return auth->Authorize(r, a); },

@@ -163,6 +163,13 @@ std::vector<MetricFamily> Metrics::Collect() const {
     out.push_back(std::move(local));
   }
 
+  MetricFamily hardware = Family(
+      "ia_hardware_fallbacks_total",
+      "Available platforms --hardware auto passed over for one with a backend, since the start",
+      kCounter);
+  Add(hardware, {}, double(hardware_fallbacks_));
+  out.push_back(std::move(hardware));
+
   MetricFamily models = Family("ia_models_loaded", "Models loaded in memory now", kGauge);
   Add(models, {}, loaded);
   out.push_back(std::move(models));

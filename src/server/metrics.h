@@ -29,6 +29,10 @@ class Metrics : public prometheus::Collectable {
   // to peers. Set before the server starts.
   void set_remote(std::function<router::RemoteStats()> remote) { remote_ = std::move(remote); }
 
+  // How many available platforms `serve --hardware auto` passed over at start (no backend in
+  // this build; router::HardwareChoice::fallbacks). Set before the server starts.
+  void set_hardware_fallbacks(int64_t n) { hardware_fallbacks_ = n; }
+
   // Counts one response sent with HTTP status `status`. Thread-safe and lock-free.
   void CountResponse(int status);
 
@@ -41,6 +45,7 @@ class Metrics : public prometheus::Collectable {
   std::function<router::StatsSnapshot()> stats_;
   std::function<int()> open_connections_;
   std::function<router::RemoteStats()> remote_;
+  int64_t hardware_fallbacks_ = 0;
   std::array<std::atomic<uint64_t>, 600> responses_{};  // by status; [0]: out of range
 };
 

@@ -168,6 +168,9 @@ TEST(MetricsTest, EmptySourcesGiveAValidExposition) {
   std::string text = metrics.Text();
   EXPECT_TRUE(HasSubstr(text, "# TYPE nv_inference_request_success counter"));
   EXPECT_TRUE(HasSubstr(text, "ia_models_loaded 0"));
+  EXPECT_TRUE(HasSubstr(text, "ia_hardware_fallbacks_total 0"));
+  metrics.set_hardware_fallbacks(2);  // serve --hardware auto on a machine with two GPUs' platforms
+  EXPECT_TRUE(HasSubstr(metrics.Text(), "ia_hardware_fallbacks_total 2"));
   EXPECT_GT(ResidentMemoryBytes(), 0);
 }
 
