@@ -9,6 +9,7 @@
 #include "core/progress.h"
 #include "core/terminal_text.h"
 #include "engine/precision.h"
+#include "hardware/platform.h"
 #include "hardware/system_view.h"
 #include "perf/cost.h"
 #include "router/bench_run.h"
@@ -106,6 +107,14 @@ int Analyze(const Context& ctx, const AnalyzeFlags& f) {
                 n->Bytes() > 0 ? n->flops / n->Bytes() : 0.0);
   }
   return 0;
+}
+
+// The 8 platforms (hardware::PlatformNames), and "auto" first when `with_auto`.
+std::vector<std::string> PlatformChoices(bool with_auto) {
+  std::vector<std::string> v;
+  if (with_auto) v.push_back("auto");
+  for (const std::string& p : hardware::PlatformNames()) v.push_back(p);
+  return v;
 }
 
 // The flags compat and plan share.
@@ -346,8 +355,7 @@ void AddPlanFlags(CLI::App* cmd, PlanFlags& f) {
   cmd->add_option("--hardware", f.hardware,
                   "Platforms to consider, comma-separated (default: all 8)")
       ->delimiter(',')
-      ->check(
-          CLI::IsMember({"cpu", "cuda", "rocm", "mps", "openvino", "qualcomm", "webnn", "webgpu"}));
+      ->check(CLI::IsMember(PlatformChoices(/*with_auto=*/false)));
   cmd->add_option("--profiles-file", f.profiles_file,
                   "Device profiles (CSV as hw --profiles prints; default: the built-in ones)");
   auto* db = cmd->add_option("--db", f.db,
@@ -364,8 +372,7 @@ void AddHardwareOption(CLI::App* cmd, std::string& hardware) {
                   "Platform to run on: cpu (default), another with a backend in this build, or "
                   "auto: the deployment plan's choice among the available platforms with a "
                   "backend (logged, with every platform passed over)")
-      ->check(CLI::IsMember(
-          {"auto", "cpu", "cuda", "rocm", "mps", "openvino", "qualcomm", "webnn", "webgpu"}));
+      ->check(CLI::IsMember(PlatformChoices(/*with_auto=*/true)));
 }
 
 Result<router::HardwareChoice> ResolveHardware(const Context& ctx, const Config& config,

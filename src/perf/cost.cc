@@ -212,8 +212,8 @@ struct Lifetimes {
   double peak = 0;   // the most bytes alive at once
   double arena = 0;  // what the arena holds after a run (GraphCost::arena_bytes)
 };
-Lifetimes ActivationPeak(const engine::Graph& g, const std::map<std::string, Shape>& shapes,
-                         const std::map<std::string, DType>& types) {
+Lifetimes SimulateLifetimes(const engine::Graph& g, const std::map<std::string, Shape>& shapes,
+                            const std::map<std::string, DType>& types) {
   std::map<std::string, std::string> root;  // view -> the value owning its bytes
   auto root_of = [&](const std::string& v) {
     auto it = root.find(v);
@@ -362,7 +362,7 @@ Result<GraphCost> AnalyzeModel(const engine::Model& model, const AnalyzeOptions&
       cost.output_bytes += BytesOf(&s->second, t == types.end() ? DType::kUndefined : t->second);
     }
   }
-  Lifetimes lifetimes = ActivationPeak(g, shapes, types);
+  Lifetimes lifetimes = SimulateLifetimes(g, shapes, types);
   cost.activation_peak_bytes = lifetimes.peak;
   cost.arena_bytes = lifetimes.arena;
   return AtPrecision(cost, options.precision);

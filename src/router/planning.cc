@@ -48,6 +48,11 @@ std::map<std::string, int64_t> ParseDims(const std::string& text) {
   return dims;
 }
 
+// Whether this build can run models on `platform`: the CPU, or a backend registered by its name.
+bool HasBackend(const std::string& platform) {
+  return platform == "cpu" || engine::BuiltinBackends().Find(platform).ok();
+}
+
 std::string CalibrationPath(const std::string& repo_path) {
   return repo_path + "/perf_calibration.json";
 }
@@ -119,16 +124,13 @@ std::vector<perf::Target> MakeTargets(const PlanningInputs& in,
     const hardware::PlatformInfo* info = in.report.Find(p);
     return info ? info->priority : 0;
   };
-  auto has_backend = [](const std::string& p) {
-    return p == "cpu" || engine::BuiltinBackends().Find(p).ok();
-  };
   std::vector<perf::Target> targets;
   for (const std::string& p : hardware::PlatformNames()) {
     if (!wanted(p)) continue;
     perf::Target t;
     t.platform = p;
     t.priority = priority(p);
-    t.has_backend = has_backend(p);
+    t.has_backend = HasBackend(p);
     if (p == "cpu") {
       t.available = true;
       t.profiles = in.cpu;
@@ -273,7 +275,7 @@ Result<HardwareChoice> ChooseHardware(const std::string& requested, const engine
       }
     }
     for (const std::string& p : hardware::PlatformNames()) {
-      if (p == "cpu" || engine::BuiltinBackends().Find(p).ok()) with_backend += " " + p;
+      if (HasBackend(p)) with_backend += " " + p;
     }
     return Status::Unsupported("the engine has no " + requested +
                                " backend yet; this build runs models on:" + with_backend +
