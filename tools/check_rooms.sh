@@ -30,8 +30,10 @@ declare -A depends=(
 #  - cli -> server: `ipfs-accelerate serve` starts the HTTP server and `loadgen` drives one with
 #    the server's own KServe client; the command binary is where the front ends are put together.
 #    No room may include cli, so this makes no cycle.
+#  - cli -> browser: likewise, serve mounts the browser workers' routes and backends, and hw, run
+#    and bench launch a browser (src/browser sits beside the server, above the router).
 declare -A extra=(
-  [cli]="server"
+  [cli]="server browser"
 )
 
 # The rooms each room may include: itself and the transitive closure of the table.

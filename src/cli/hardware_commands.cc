@@ -2,6 +2,9 @@
 // (--profiles) and a measurement of this CPU (--calibrate).
 #include <cstdio>
 
+#include "browser/launcher.h"
+#include "browser/local_worker.h"
+#include "browser/routes.h"
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/json_util.h"
@@ -28,7 +31,19 @@ struct HwFlags {
   bool db_given = false;
   std::string profiles_file;
   bool profiles_file_given = false;
+  bool no_browser_probe = false;
 };
+
+// WebGPU and WebNN as a headless browser here reports them (browser.path, else Debian's chromium).
+void ProbeBrowser(const Config& config, bool quiet, hardware::HardwareReport& report) {
+  std::string path = browser::FindBrowser(config.String("browser.path"));
+  if (path.empty()) return;  // the static probe's reason stands: no browser configured
+  if (!quiet) std::fprintf(stderr, "probing WebGPU and WebNN in %s…\n", path.c_str());
+  auto caps = browser::ProbeBrowserCapabilities(
+      path, browser::OrtWebDir(config.String("browser.ort_dir")), 60);
+  hardware::ApplyBrowserProbe(report, path, caps.ok() ? &*caps : nullptr,
+                              caps.ok() ? "" : caps.status().message());
+}
 
 int RunCalibrate(const Context& ctx, const HwFlags& f, const Config& config,
                  const hardware::HardwareReport& report) {
@@ -144,6 +159,8 @@ void RegisterHardwareCommands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0.01, 600.0));
   auto* db =
       hw->add_option("--db", f->db, "--calibrate: results database file (default as for bench)");
+  hw->add_flag("--no-browser-probe", f->no_browser_probe,
+               "Do not launch the browser (browser.path, else chromium) to probe WebGPU and WebNN");
   hw->add_flag("--profiles", f->profiles,
                "List the datasheet device profiles and which detected device maps to which");
   auto* profiles_file = hw->add_option(
@@ -160,6 +177,7 @@ void RegisterHardwareCommands(CLI::App& app, Context& ctx) {
       hardware::HardwareReport report = hardware::DetectHardware(*view, *config);
       if (f->calibrate) return RunCalibrate(ctx, *f, *config, report);
       if (f->profiles) return RunProfiles(*f, *config, report);
+      if (!f->no_browser_probe) ProbeBrowser(*config, f->json, report);
       if (f->json) {
         std::printf("%s\n", DumpJson(hardware::ToJson(report), 2).c_str());
         return 0;

@@ -243,8 +243,24 @@ const std::vector<ConfigKey>& Config::Keys() {
                       std::string("priority of the ") + name + " platform (higher is tried first)",
                       0, 1000});
     }
-    keys.push_back(
-        {"browser.path", Type::kPath, "", "browser for WebGPU/WebNN (empty: none configured)"});
+    keys.push_back({"browser.path", Type::kPath, "",
+                    "browser that hw probes and run/bench/serve --hardware webgpu|webnn|wasm "
+                    "launch headless (empty: Debian's /usr/bin/chromium when installed)"});
+    keys.push_back({"browser.gateway", Type::kString, "",
+                    "trustless gateway browser workers fetch model blocks from (empty: the "
+                    "serving node's own /ipfs/)"});
+    keys.push_back({"browser.ort_dir", Type::kPath, "",
+                    "onnxruntime-web's dist/ directory served to browser workers (empty: the one "
+                    "scripts/setup installed)"});
+    keys.push_back({"browser.load_timeout_s", Type::kNumber, 300,
+                    "seconds a browser worker may take to fetch a model and create its session", 0,
+                    0});
+    keys.push_back({"browser.run_timeout_s", Type::kNumber, 60,
+                    "seconds a browser worker may take to answer one run (then it is disconnected "
+                    "and the CPU answers)",
+                    0, 0});
+    keys.push_back({"browser.launch", Type::kBool, false,
+                    "serve starts a headless browser (browser.path) as a local worker"});
     keys.push_back(
         {"bench.db", Type::kPath, "", "benchmark results database (empty: REPO/results.duckdb)"});
     keys.push_back({"bench.max_time_s", Type::kNumber, 10,

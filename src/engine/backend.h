@@ -12,11 +12,13 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/cancel.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "engine/graph.h"
@@ -66,6 +68,18 @@ inline constexpr DTypeSet kNumericTypes = kFloatTypes | kIntTypes;
 enum class DeviceKind { kHost, kGpu, kBrowser };
 const char* DeviceKindName(DeviceKind kind);
 
+// A model running in a runtime of its own (onnxruntime-web in a browser page), for a backend that
+// runs whole models rather than nodes (Backend::PrepareModel).
+class ModelRunner {
+ public:
+  virtual ~ModelRunner() = default;
+  // Runs the model on `inputs` (already checked against its inputs) and returns every graph
+  // output. Reentrant. An error means this runtime did not answer (gone, timed out, refused): the
+  // session then runs the request on its other backends, and logs the message as the reason.
+  virtual Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs,
+                                                    const CancelToken* cancel) const = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -82,6 +96,14 @@ class Backend {
                           std::string* why = nullptr) const = 0;
   // SupportsOp with every input type unknown: whether the op is supported at all.
   bool SupportsOp(const Node& node) const { return SupportsOp(node, {}); }
+
+  // For a backend that runs whole models (device() is not kHost): the runner of `model`, the graph
+  // as its file has it (model.source_cid names the file), made when a session is created with
+  // this backend first. The session still places the nodes on its other backends, which run any
+  // request the runner fails. Null (the default): the backend runs nodes.
+  virtual Result<std::unique_ptr<ModelRunner>> PrepareModel(const Model& model) const {
+    return std::unique_ptr<ModelRunner>();
+  }
 
   // A graph pass of the backend's own: rewrites `graph` in place, counting its rewrites.
   using GraphPass = Status (*)(Graph& graph, int64_t* rewrites);

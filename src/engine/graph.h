@@ -80,6 +80,9 @@ struct Model {
   std::map<std::string, int64_t> opsets;  // domain -> version ("" for ai.onnx)
   int64_t ir_version = 0;
   std::string producer;
+  // The CID of the file the model was parsed from, when whoever read it knows it (the router, from
+  // the store): how a backend that loads the file itself (a browser page) names it. May be empty.
+  std::string source_cid;
 };
 
 }  // namespace ipfs_accelerate::engine

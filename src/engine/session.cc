@@ -70,10 +70,11 @@ Result<std::vector<std::unique_ptr<Backend>>> CreateBackends(const SessionOption
   for (const std::string& name : names) {
     if (!seen.insert(name).second) continue;
     IA_ASSIGN_OR_RETURN(const BackendEntry* entry, registry.Find(name));
-    if (entry->device != DeviceKind::kHost) {
+    // Only a first backend may run whole models (see Session::Create); nodes stay on the host.
+    if (entry->device != DeviceKind::kHost && !backends.empty()) {
       return Status::Unsupported("backend '" + name + "' keeps tensors in " +
                                  DeviceKindName(entry->device) +
-                                 " memory; sessions copy tensors only between host backends yet");
+                                 " memory; it can only come first, running the whole model");
     }
     backends.push_back(entry->create({threads}));
   }
@@ -121,6 +122,21 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
   const int threads = options.threads > 0 ? options.threads : ThreadPool::DefaultThreads();
   IA_ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Backend>> backends,
                       CreateBackends(options, threads));
+  // A first backend off the host runs the model whole, as its file has it; the nodes go to the
+  // others, which answer whatever its runner does not.
+  std::unique_ptr<Backend> model_backend;
+  std::unique_ptr<ModelRunner> runner;
+  if (backends[0]->device() != DeviceKind::kHost) {
+    IA_ASSIGN_OR_RETURN(runner, backends[0]->PrepareModel(model));
+    if (!runner) {
+      return Status::Unsupported("backend '" + backends[0]->name() + "' keeps tensors in " +
+                                 DeviceKindName(backends[0]->device()) +
+                                 " memory and does not run whole models; sessions copy tensors "
+                                 "only between host backends yet");
+    }
+    model_backend = std::move(backends[0]);
+    backends.erase(backends.begin());
+  }
   std::vector<const Backend*> ptrs;
   for (const auto& b : backends) ptrs.push_back(b.get());
   IA_RETURN_IF_ERROR(CheckProduced(model.graph));
@@ -181,6 +197,8 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
   auto s = std::unique_ptr<Session>(new Session(std::move(model), std::move(backends), threads));
   s->placement_ = std::move(placement);
   s->states_ = std::move(states);
+  s->model_backend_ = std::move(model_backend);
+  s->runner_ = std::move(runner);
   s->optimizer_summary_ = summary;
   s->precision_summary_ = precision_summary;
   s->fixed_shapes_ = options.input_shapes;
@@ -359,6 +377,26 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
                                                    const RunOptions& options) {
   ScopedBufferPool arena(&arena_);
   IA_RETURN_IF_ERROR(CheckInputs(inputs));
+  if (runner_) {
+    auto ran = runner_->Run(inputs, options.cancel);
+    for (size_t i = 0; ran.ok() && i < model_.graph.outputs.size(); ++i) {
+      const ValueInfo& want = model_.graph.outputs[i];
+      auto it = ran->find(want.name);
+      if (it == ran->end()) {
+        ran = Status::Internal("its answer lacks the output '" + want.name + "'");
+      } else if (want.dtype != DType::kUndefined && it->second.dtype() != want.dtype) {
+        ran = Status::Internal("its output '" + want.name + "' is " +
+                               DTypeName(it->second.dtype()) + ", not " + DTypeName(want.dtype));
+      }
+    }
+    if (ran.ok()) return ran;
+    // The caller's own stop is not the runtime's failure: nothing to fall back for.
+    if (options.cancel && !options.cancel->Check("").ok()) return ran.status();
+    fallback_runs_.fetch_add(1);
+    Log(LogLevel::kWarning, "session: " + model_backend_->name() + " did not run the model (" +
+                                ran.status().message() + "); running it on " +
+                                backend_ptrs_.front()->name() + " instead");
+  }
   const Graph& g = model_.graph;
   std::vector<Tensor> slots = slot_constants_;  // shares the initializers' buffers
   for (size_t i = 0; i < g.inputs.size(); ++i) slots[input_slots_[i]] = inputs.at(g.inputs[i].name);

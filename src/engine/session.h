@@ -1,6 +1,7 @@
 // A loaded model ready to run: nodes placed on backends, values freed after their last use.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -87,8 +88,13 @@ class Session {
   // What SessionOptions::precision converted ("LowerPrecision(int8): 73 products, weights …"),
   // empty at fp32. Also the end of optimizer_summary.
   const std::string& precision_summary() const { return precision_summary_; }
-  // The session's backends in priority order.
+  // The backends that run the nodes, in priority order (a whole-model backend is not among them).
   const std::vector<const Backend*>& backends() const { return backend_ptrs_; }
+  // The backend that runs the model whole (SessionOptions::backends named it first and its
+  // PrepareModel made a runner), or null.
+  const Backend* model_backend() const { return model_backend_.get(); }
+  // Runs its runner failed, which the node backends then answered (each logged with its reason).
+  int64_t fallback_runs() const { return fallback_runs_.load(); }
   // Which backend runs each top-level node, and the fallbacks (also logged at Create).
   const Placement& placement() const { return placement_; }
   // "reference 12, cpu 3; 3 fallbacks (Conv 2, Resize 1); ..." (Placement::Summary).
@@ -113,6 +119,9 @@ class Session {
   void Plan();
 
   Model model_;
+  std::unique_ptr<Backend> model_backend_;  // runs the model whole, with runner_; may be null
+  std::unique_ptr<ModelRunner> runner_;
+  std::atomic<int64_t> fallback_runs_{0};
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<const Backend*> backend_ptrs_;  // backends_, for callers
   Placement placement_;

@@ -61,6 +61,14 @@ PlatformInfo ProbeQualcomm(const SystemView& view);
 PlatformInfo ProbeBrowser(const SystemView& view, const std::string& platform,
                           const std::string& browser_path);
 
+// Fills the webgpu and webnn entries of `report` from a real browser probe: `caps`, the
+// capabilities the worker page reported (web/PROTOCOL.md's hello), or null with `error` saying why
+// the probe failed. A WebGPU adapter that is a software fallback (SwiftShader) is not available
+// (it runs, for correctness only, when asked for by name); WebNN is available when createContext
+// succeeds for some device type.
+void ApplyBrowserProbe(HardwareReport& report, const std::string& browser_path,
+                       const nlohmann::json* caps, const std::string& error);
+
 // The LLVM target of an AMD GPU from its KFD gfx_target_version: 90010 -> "gfx90a".
 std::string GfxTargetName(int64_t gfx_target_version);
 

@@ -174,10 +174,52 @@ PlatformInfo ProbeBrowser(const SystemView& view, const std::string& platform,
   } else if (!view.Exists(browser_path)) {
     p.reason = "browser.path " + browser_path + " does not exist";
   } else {
-    p.reason = "probing " + platform + " in the browser at " + browser_path +
-               " arrives with the browser backend (not built yet)";
+    p.reason = "not probed: `ipfs-accelerate hw` launches " + browser_path + " to probe " +
+               platform;
   }
   return p;
+}
+
+void ApplyBrowserProbe(HardwareReport& report, const std::string& browser_path,
+                       const nlohmann::json* caps, const std::string& error) {
+  auto field = [](const json& j, const char* key) {
+    return j.is_object() && j.contains(key) ? j[key] : json();
+  };
+  auto text = [](const json& j) { return j.is_string() ? j.get<std::string>() : std::string(); };
+  for (PlatformInfo& p : report.platforms) {
+    if (p.name != "webgpu" && p.name != "webnn") continue;
+    p.capabilities["browser"] = browser_path;
+    if (!caps) {
+      p.available = false;
+      p.reason = "probing " + browser_path + " failed: " + error;
+      continue;
+    }
+    p.capabilities["user_agent"] = field(*caps, "user_agent");
+    const json mine = field(*caps, p.name.c_str());
+    const bool says = field(mine, "available").is_boolean() && field(mine, "available").get<bool>();
+    std::string why = text(field(mine, "reason"));
+    if (p.name == "webgpu") {
+      const json adapter = field(mine, "adapter");
+      for (const char* k : {"vendor", "architecture", "device", "description"}) {
+        if (!text(field(adapter, k)).empty()) p.capabilities[k] = field(adapter, k);
+      }
+      const bool fallback = field(adapter, "is_fallback_adapter").is_boolean() &&
+                            field(adapter, "is_fallback_adapter").get<bool>();
+      p.capabilities["is_fallback_adapter"] = fallback;
+      if (field(mine, "limits").is_object()) p.capabilities["limits"] = field(mine, "limits");
+      p.available = says && !fallback;
+      if (says && fallback) {
+        p.reason = (why.empty() ? std::string("WebGPU adapter is a software fallback") : why) +
+                   " (runs with --hardware webgpu, for correctness; never chosen by auto)";
+      } else {
+        p.reason = p.available ? "" : (why.empty() ? "the browser has no WebGPU adapter" : why);
+      }
+    } else {
+      p.capabilities["devices"] = field(mine, "devices");
+      p.available = says;
+      p.reason = p.available ? "" : (why.empty() ? "the browser has no WebNN" : why);
+    }
+  }
 }
 
 }  // namespace ipfs_accelerate::hardware

@@ -97,7 +97,16 @@ struct ModelCache::Entry {
   uint64_t last_used = 0;
   uint64_t loads = 0, unloads = 0, evictions = 0;
   uint64_t last_bytes = 0;  // what it held when last unloaded: charged again when it reloads
+  uint64_t fallbacks_unloaded = 0;  // backend fallbacks of the sessions unloaded so far
   Duration load;
+
+  // Unloads the model, keeping what its stats need.
+  void Drop() {
+    last_bytes = model->Bytes();
+    fallbacks_unloaded += static_cast<uint64_t>(model->session->fallback_runs());
+    model.reset();
+    unloads++;
+  }
 };
 
 ModelCache::ModelCache(Options options) : options_(std::move(options)) {}
@@ -180,9 +189,7 @@ Status ModelCache::MakeRoom(uint64_t bytes, const std::string& keep,
           HumanBytes(used) + " of the memory budget of " + HumanBytes(options_.budget) +
           " (raise it with --memory-budget or performance.cache_size, or retry later)");
     }
-    lru->last_bytes = lru->model->Bytes();
-    lru->model.reset();
-    lru->unloads++;
+    lru->Drop();
     lru->evictions++;
   }
 }
@@ -196,9 +203,7 @@ Status ModelCache::Unload(const std::string& cid) {
   if (it->second->model.use_count() > 1) {
     return Status::Busy("model " + cid + " is running requests; unload it when they are done");
   }
-  it->second->last_bytes = it->second->model->Bytes();
-  it->second->model.reset();
-  it->second->unloads++;
+  it->second->Drop();
   return Status::Ok();
 }
 
@@ -224,6 +229,8 @@ void ModelCache::FillStats(const std::string& cid, ModelStats& stats) const {
   stats.unloads = e.unloads;
   stats.evictions = e.evictions;
   stats.load = e.load;
+  stats.backend_fallbacks =
+      e.fallbacks_unloaded + (e.model ? static_cast<uint64_t>(e.model->session->fallback_runs()) : 0);
 }
 
 uint64_t ModelCache::LoadedBytes() const {

@@ -38,6 +38,8 @@ struct ModelStats {
   uint64_t memory_bytes = 0;        // weights plus the most the model's runs held at once
   uint64_t loads = 0, unloads = 0;  // unloads include evictions
   uint64_t evictions = 0;           // unloaded to make room under the memory budget
+  // Runs its whole-model backend (a browser) failed, which the CPU then answered, since the start.
+  uint64_t backend_fallbacks = 0;
   Duration load;                    // time spent loading
 };
 

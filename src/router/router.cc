@@ -78,7 +78,9 @@ Router::Router(RouterOptions options)
               .budget = options_.memory_budget,
               .session = {.threads = threads_per_run_,
                           .optimize = options_.optimize,
-                          .precision = options_.precision},
+                          .precision = options_.precision,
+                          .backends = options_.backends,
+                          .registry = options_.registry},
               .on_miss = options_.on_miss}) {
   for (int i = 0; i < options_.parallel_requests; ++i) workers_.emplace_back([this] { Work(); });
 }

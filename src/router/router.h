@@ -45,6 +45,11 @@ struct RouterOptions {
   bool optimize = true;  // engine optimizer on (SessionOptions::optimize)
   // The arithmetic of the models' matrix products (SessionOptions::precision).
   engine::Precision precision = engine::Precision::kFp32;
+  // Where the models run: backends by name in priority order (SessionOptions::backends; empty:
+  // the CPU), looked up in `registry` (null: the engine's built-in backends). A whole-model backend
+  // first (a browser worker's, see src/browser) falls back to the CPU per request.
+  std::vector<std::string> backends;
+  const engine::BackendRegistry* registry = nullptr;
   // CIDs that are in the repository but were not registered can be served by CID (loaded on
   // first use with `defaults` as their settings).
   bool serve_any_stored_cid = true;

@@ -160,6 +160,17 @@ void App::Route(HttpRequest& request, Responder respond) {
     }
     return respond(RoutingResponse(request, s, hooks_.providers));
   }
+  for (const Mount& m : hooks_.mounts) {
+    const std::string& p = request.path;
+    if (p.compare(0, m.prefix.size(), m.prefix) != 0 ||
+        (p.size() > m.prefix.size() && p[m.prefix.size()] != '/')) {
+      continue;
+    }
+    if (hooks_.authorize) {
+      if (auto refusal = hooks_.authorize(request, m.route)) return respond(std::move(*refusal));
+    }
+    return m.handler(std::move(request), std::move(respond));
+  }
   if (n == 3 && s[0] == "ia" && s[1] == "v1" && s[2] == "node" && hooks_.node_status) {
     if (!allow("GET", RouteClass::kUser)) return;
     return respond(Json(200, hooks_.node_status()));

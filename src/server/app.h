@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "router/providers.h"
 #include "router/remote.h"
@@ -18,6 +19,14 @@
 #include "server/http_server.h"
 
 namespace ipfs_accelerate::server {
+
+// Routes that a part above the server adds (the browser workers' page and WebSocket): requests
+// whose path is `prefix` or lies below it go to `handler` once a key of class `route` is checked.
+struct Mount {
+  std::string prefix;  // "/browser"
+  RouteClass route = RouteClass::kUser;
+  Handler handler;
+};
 
 struct AppHooks {
   // A refusal (401/403) for a request without the key its route needs, or nothing (server/auth.h).
@@ -41,6 +50,7 @@ struct AppHooks {
   // The task models behind the OpenAI-compatible and TEI routes (server/openai.h). Unset: those
   // paths are 404.
   router::TaskModels* tasks = nullptr;
+  std::vector<Mount> mounts;
 };
 
 class App {

@@ -112,6 +112,11 @@ std::optional<std::string> PresentedKey(const HttpRequest& request) {
   const std::string api_key_header = request.Header("x-api-key");
   std::string_view api_key = Trim(api_key_header);
   if (!api_key.empty()) return std::string(api_key);
+  // A browser's WebSocket cannot send headers: its upgrade may carry the key as ?key=.
+  if (IsWebSocketUpgrade(request)) {
+    std::optional<std::string> param = request.QueryParam("key");
+    if (param && !param->empty()) return param;
+  }
   return std::nullopt;
 }
 

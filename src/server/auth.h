@@ -50,7 +50,8 @@ class ApiKeys {
   std::vector<std::array<uint8_t, 32>> digests_;
 };
 
-// The key a request presents (Bearer token or x-api-key), or nothing.
+// The key a request presents (Bearer token or x-api-key; for a WebSocket upgrade also ?key=, since
+// browsers cannot set headers on one), or nothing.
 std::optional<std::string> PresentedKey(const HttpRequest& request);
 
 // The policy above, over an optional user key set and an optional admin key set.

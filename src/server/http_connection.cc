@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "server/http_message.h"
+#include "server/websocket_session.h"
 
 namespace ipfs_accelerate::server::detail {
 namespace {
@@ -220,6 +221,8 @@ class ConnectionImpl : public Connection,
     auto& msg = parser_->get();
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
+    upgrade_.reset();
+    if (beast::websocket::is_upgrade(msg)) upgrade_.emplace(msg.base());
     auto built = detail::BuildRequest(parser_->release(), remote_, kTls);
     parser_.reset();
     if (!built.ok()) {
@@ -321,6 +324,12 @@ class ConnectionImpl : public Connection,
   }
 
   void Write(HttpResponse response) {
+    if (response.websocket) {
+      if (upgrade_) return HandOff(std::move(response));
+      response = HttpResponse::Error(
+          426, "this route is a WebSocket: connect with a WebSocket client (Upgrade: websocket)");
+      response.headers.emplace_back("Upgrade", "websocket");
+    }
     state_ = State::kWriting;
     after_sent_ = std::move(response.after_sent);
     keep_writing_ = keep_alive_ && !shared_->stopping;
@@ -442,6 +451,26 @@ class ConnectionImpl : public Connection,
     }
   }
 
+  // The answer made this connection a WebSocket: the stream, and with it the socket and its place
+  // among the open connections, go to a WebSocketSession; this object is done.
+  void HandOff(HttpResponse response) {
+    if (in_flight_) {
+      in_flight_ = false;
+      shared_->FlightDone();
+    }
+    state_ = State::kClosed;
+    timer_.cancel();
+    buffer_.consume(buffer_.size());  // a client sends nothing before the handshake's answer
+    auto ws = std::make_shared<WebSocketSession<Stream>>(shared_, std::move(stream_),
+                                                         std::move(buffer_), std::move(*upgrade_),
+                                                         response, remote_);
+    upgrade_.reset();
+    ws->Register();
+    ws->Start();
+    if (response.after_sent) response.after_sent();
+    self_.reset();
+  }
+
   void LingeringClose() {
     state_ = State::kClosing;
     Lowest().expires_after(kLingerTime);
@@ -473,6 +502,7 @@ class ConnectionImpl : public Connection,
   beast::flat_buffer buffer_;
   std::optional<detail::RequestParser> parser_;
   std::optional<http::response<http::string_body>> res_;
+  std::optional<http::request<http::empty_body>> upgrade_;  // the request, when it is an upgrade
   std::unique_ptr<Streaming> streaming_;  // the answer being written, when it is streamed
   bool head_ = false;                     // the request being answered is a HEAD
   bool keep_writing_ = false;             // the answer being written keeps the connection

@@ -1,6 +1,7 @@
 #include "server/http_message.h"
 
 #include <atomic>
+#include <cctype>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
@@ -26,6 +27,29 @@ bool HttpRequest::HasHeader(const std::string& name) const {
   }
 
   return false;
+}
+
+bool IsWebSocketUpgrade(const HttpRequest& request) {
+  auto has_token = [](std::string value, const std::string& token) {
+    for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    size_t at = 0;
+    while (at <= value.size()) {
+      size_t comma = value.find(',', at);
+      if (comma == std::string::npos) comma = value.size();
+      size_t b = value.find_first_not_of(" \t", at);
+      size_t e = value.find_last_not_of(" \t", comma == 0 ? 0 : comma - 1);
+      if (b != std::string::npos && b < comma && e != std::string::npos && e >= b &&
+          value.compare(b, e - b + 1, token) == 0) {
+        return true;
+      }
+      at = comma + 1;
+    }
+    return false;
+  };
+  return request.method == "GET" && has_token(request.Header("connection"), "upgrade") &&
+         has_token(request.Header("upgrade"), "websocket") &&
+         !request.Header("sec-websocket-key").empty() &&
+         request.Header("sec-websocket-version") == "13";
 }
 
 HttpResponse HttpResponse::Error(int status, const std::string& message) {

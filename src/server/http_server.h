@@ -57,6 +57,32 @@ class BodyStream {
   virtual void WhenReady(std::function<void()> wake) { wake(); }
 };
 
+// The far side of an accepted WebSocket, as its handler sees it. Thread-safe.
+class WebSocketChannel {
+ public:
+  virtual ~WebSocketChannel() = default;
+  // Queues one message (sent in order); false once the socket is closing or closed.
+  virtual bool Send(std::string message, bool binary) = 0;
+  // Closes the socket with `code` (RFC 6455: 1000 normal, 1008 policy violation, 1011 server
+  // error) and `reason` (cut to the 123 bytes a close frame holds). OnClose follows.
+  virtual void Close(uint16_t code, std::string reason) = 0;
+  virtual const std::string& remote() const = 0;  // "127.0.0.1:53422"
+};
+
+// What runs an accepted WebSocket. Called on the connection's I/O thread, one call at a time and
+// in order: OnOpen, OnMessage for each message, then OnClose once. A call must not block.
+class WebSocketHandler {
+ public:
+  virtual ~WebSocketHandler() = default;
+  virtual void OnOpen(std::shared_ptr<WebSocketChannel> channel) = 0;
+  virtual void OnMessage(std::string message, bool binary) = 0;
+  // The socket closed: `why` is the peer's close reason, the error, or the server stopping.
+  virtual void OnClose(const std::string& why) = 0;
+};
+
+// Whether `request` asks to become a WebSocket (GET with Upgrade: websocket, version 13).
+bool IsWebSocketUpgrade(const HttpRequest& request);
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
@@ -69,6 +95,13 @@ struct HttpResponse {
   // Called once the answer has been written, or when it cannot be (the connection is gone), on
   // whichever thread finds out: work that must not delay the client, such as the access log.
   std::function<void()> after_sent;
+  // Set in the answer to a WebSocket upgrade (IsWebSocketUpgrade): the connection completes the
+  // handshake (status, body and headers above are then not sent) and is this handler's from then
+  // on. Messages over websocket_max_message close it (1009); a peer silent for
+  // websocket_idle_timeout_s (pinged at half of it) is closed.
+  std::shared_ptr<WebSocketHandler> websocket;
+  uint64_t websocket_max_message = 64ull << 20;
+  double websocket_idle_timeout_s = 30;
 
   // {"error": message} with `status`: the shape every error of ours has (KServe's).
   static HttpResponse Error(int status, const std::string& message);

@@ -83,6 +83,9 @@ const PerModel kPerModel[] = {
      [](const router::ModelStats& s) { return double(s.evictions); }},
     {"ia_model_load_duration_seconds_total", "Cumulative time spent loading the model in seconds",
      kCounter, [](const router::ModelStats& s) { return double(s.load.ns) / 1e9; }},
+    {"ia_backend_fallbacks_total",
+     "Runs the model's whole-model backend (a browser worker) failed and the CPU answered",
+     kCounter, [](const router::ModelStats& s) { return double(s.backend_fallbacks); }},
 };
 
 }  // namespace
@@ -192,6 +195,9 @@ std::vector<MetricFamily> Metrics::Collect() const {
     Add(responses, {{"code", code == 0 ? "other" : std::to_string(code)}}, double(count));
   }
   out.push_back(std::move(responses));
+  if (extra_) {
+    for (prometheus::MetricFamily& f : extra_()) out.push_back(std::move(f));
+  }
   return out;
 }
 

@@ -33,6 +33,12 @@ class Metrics : public prometheus::Collectable {
   // this build; router::HardwareChoice::fallbacks). Set before the server starts.
   void set_hardware_fallbacks(int64_t n) { hardware_fallbacks_ = n; }
 
+  // More families, from a part above the server (the browser workers); called at every scrape,
+  // thread-safe. Set before the server starts.
+  void set_extra(std::function<std::vector<prometheus::MetricFamily>()> extra) {
+    extra_ = std::move(extra);
+  }
+
   // Counts one response sent with HTTP status `status`. Thread-safe and lock-free.
   void CountResponse(int status);
 
@@ -45,6 +51,7 @@ class Metrics : public prometheus::Collectable {
   std::function<router::StatsSnapshot()> stats_;
   std::function<int()> open_connections_;
   std::function<router::RemoteStats()> remote_;
+  std::function<std::vector<prometheus::MetricFamily>()> extra_;
   int64_t hardware_fallbacks_ = 0;
   std::array<std::atomic<uint64_t>, 600> responses_{};  // by status; [0]: out of range
 };

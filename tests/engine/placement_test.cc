@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <optional>
 
 #include "../test_util.h"
 #include "engine/backends/reference/reference_backend.h"
@@ -179,6 +180,117 @@ TEST(PlacementTest, AnApplicationRegistersItsOwnBackend) {
   auto out = (*s)->Run(ModelBuilder().Input("x", {1, 3, 8, 8}).Inputs());
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(runs.load(), 1);
+}
+
+
+// A backend that runs whole models elsewhere (as a browser worker does): its runner answers with
+// `answer`, or fails with `fail` when set. Counts the runs it was asked for.
+struct Elsewhere {
+  std::optional<Status> fail;
+  std::map<std::string, Tensor> answer;
+  std::string seen_cid;
+  std::atomic<int> runs{0};
+};
+
+class ElsewhereBackend : public Backend {
+ public:
+  explicit ElsewhereBackend(Elsewhere* where) : where_(where) {}
+  const std::string& name() const override { return name_; }
+  DeviceKind device() const override { return DeviceKind::kBrowser; }
+  bool SupportsOp(const Node&, const std::vector<DType>&, std::string* why) const override {
+    if (why) *why = "runs whole models only";
+    return false;
+  }
+  Status Run(KernelContext&) const override { return Status::Internal("never placed"); }
+  Result<std::unique_ptr<ModelRunner>> PrepareModel(const Model& model) const override {
+    where_->seen_cid = model.source_cid;
+    struct Runner : ModelRunner {
+      Elsewhere* where;
+      Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>&,
+                                                const CancelToken*) const override {
+        where->runs++;
+        if (where->fail) return *where->fail;
+        return where->answer;
+      }
+    };
+    auto r = std::make_unique<Runner>();
+    r->where = where_;
+    return std::unique_ptr<ModelRunner>(std::move(r));
+  }
+
+ private:
+  Elsewhere* where_;
+  std::string name_ = "elsewhere";
+};
+
+struct ElsewhereSession {
+  Elsewhere where;
+  BackendRegistry registry;
+  std::unique_ptr<Session> session;
+  explicit ElsewhereSession(Model model) {
+    registry = BuiltinBackends();
+    registry.Add({"elsewhere", DeviceKind::kBrowser, "test: whole models",
+                  [this](const BackendConfig&) { return std::make_unique<ElsewhereBackend>(&where); }});
+    model.source_cid = "bafytest";
+    SessionOptions options;
+    options.backends = {"elsewhere"};
+    options.registry = &registry;
+    auto s = Session::Create(std::move(model), options);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (s.ok()) session = std::move(s).value();
+  }
+};
+
+TEST(PlacementTest, AWholeModelBackendAnswersAndTheCpuTakesOverWhenItFails) {
+  Model declared = SmallNet();
+  declared.graph.outputs[0].dtype = DType::kFloat32;
+  ElsewhereSession e(std::move(declared));
+  ASSERT_TRUE(e.session);
+  EXPECT_EQ(e.where.seen_cid, "bafytest");
+  ASSERT_NE(e.session->model_backend(), nullptr);
+  EXPECT_EQ(e.session->model_backend()->name(), "elsewhere");
+  EXPECT_EQ(e.session->backends().front()->name(), "cpu");  // the nodes, for the fallback
+  std::map<std::string, Tensor> in{{"x", test::Random({1, 3, 8, 8}, 3)}};
+  auto local = Create(SmallNet(), {})->Run(in);
+  ASSERT_TRUE(local.ok());
+
+  // Its answer is the session's.
+  e.where.answer = {{"y", test::Floats({1, 10}, std::vector<float>(10, 0.5f))}};
+  auto answered = e.session->Run(in);
+  ASSERT_TRUE(answered.ok()) << answered.status().ToString();
+  EXPECT_EQ(answered->at("y").data<float>()[3], 0.5f);
+  EXPECT_EQ(e.session->fallback_runs(), 0);
+
+  // Gone, or an answer without the outputs or with the wrong type: the CPU answers, counted.
+  e.where.fail = Status::Unavailable("the browser worker w1 went away mid-run");
+  auto fell = e.session->Run(in);
+  ASSERT_TRUE(fell.ok()) << fell.status().ToString();
+  ExpectClose(fell->at("y"), local->at("y"), 1e-6f);
+  e.where.fail.reset();
+  e.where.answer = {{"z", test::Floats({1}, {1.f})}};
+  ASSERT_TRUE(e.session->Run(in).ok());
+  e.where.answer = {{"y", test::Ints({1, 10}, std::vector<int64_t>(10, 1))}};
+  auto retyped = e.session->Run(in);
+  ASSERT_TRUE(retyped.ok());
+  ExpectClose(retyped->at("y"), local->at("y"), 1e-6f);
+  EXPECT_EQ(e.session->fallback_runs(), 3);
+  EXPECT_EQ(e.where.runs.load(), 4);
+
+  // Inputs are checked before anything is sent.
+  EXPECT_FALSE(e.session->Run({{"x", test::Random({1, 3, 4, 4}, 3)}}).ok());
+  EXPECT_EQ(e.where.runs.load(), 4);
+}
+
+TEST(PlacementTest, ABackendOffTheHostThatRunsNoWholeModelIsRefused) {
+  BackendRegistry registry = BuiltinBackends();
+  registry.Add({"device", DeviceKind::kGpu, "test: nodes in device memory",
+                [](const BackendConfig& c) { return BuiltinBackends().Find("cpu").value()->create(c); }});
+  SessionOptions options;
+  options.registry = &registry;
+  options.backends = {"cpu", "device"};
+  auto second = Session::Create(SmallNet(), options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(HasSubstr(second.status().message(), "it can only come first"));
 }
 
 }  // namespace
