@@ -117,6 +117,9 @@ async function probeWebGPU () {
   return {
     available: true,
     reason,
+    // Without shader-f16, float16 tensors cannot be computed on this adapter (onnxruntime-web
+    // still emits f16 shaders for them, which the device rejects).
+    shader_f16: adapter.features.has('shader-f16'),
     adapter: {
       vendor: info.vendor ?? '',
       architecture: info.architecture ?? '',
@@ -203,6 +206,46 @@ async function loadOrt (wasm, webgpu) {
   env.wasm.numThreads = wasm.threads ? threads : 1 // 0: onnxruntime-web picks; 1: no workers
   env.logLevel = 'warning'
   if (webgpu.gpuAdapter) env.webgpu.adapter = webgpu.gpuAdapter // the adapter we probed and reported
+}
+
+// WebGPU faults that onnxruntime-web does not see: a shader the device rejects is only a
+// validation error on the device (the run still "succeeds", with zeros), and a lost device kills
+// every webgpu session. Count them, so that a run during which one happened fails instead.
+const gpu = { device: null, errors: 0, recent: [], lost: '' } // recent: the last 20 [number, message]
+
+async function watchGpuDevice () {
+  const device = await state.ort.env.webgpu.device // the device onnxruntime-web computes on
+  if (!device || gpu.device === device) return
+  gpu.device = device
+  device.addEventListener('uncapturederror', (event) => {
+    const message = String(event.error?.message ?? event.error).split('\n')[0]
+    gpu.recent.push([++gpu.errors, message])
+    if (gpu.recent.length > 20) gpu.recent.shift()
+    log(`WebGPU error: ${message}`, 'error')
+  })
+  device.lost.then((info) => {
+    gpu.lost = `${info.reason}: ${info.message}`
+    log(`WebGPU device lost: ${gpu.lost}`, 'error')
+  })
+}
+
+// session.run, failing where the GPU reported an error meanwhile. Returns [results, ms].
+async function runChecked (entry, feeds, names) {
+  if (entry.ep === 'webgpu' && gpu.lost) throw new ProtocolError('run', `the WebGPU device was lost (${gpu.lost}): reload the page`)
+  const before = gpu.errors
+  const t0 = performance.now()
+  const results = names ? await entry.session.run(feeds, names) : await entry.session.run(feeds)
+  const ms = performance.now() - t0
+  if (entry.ep === 'webgpu' && gpu.device) {
+    await gpu.device.queue.onSubmittedWorkDone() // errors of this run's work are in by then
+    if (gpu.lost) throw new ProtocolError('run', `the WebGPU device was lost during the run (${gpu.lost})`)
+    if (gpu.errors !== before) {
+      for (const t of Object.values(results)) t.dispose?.()
+      const first = gpu.recent.find(([n]) => n > before)?.[1] ?? 'see the page log' // the cause; later ones follow from it
+      throw new ProtocolError('run', `WebGPU reported ${gpu.errors - before} error(s) during the run, so its outputs cannot be trusted; the first: ${first}`)
+    }
+  }
+  return [results, ms]
 }
 
 function sessionOptions (ep) {
@@ -292,6 +335,7 @@ async function loadModel (conn, msg) {
   } catch (e) {
     throw new ProtocolError('session', `onnxruntime-web could not create a ${ep} session for ${cid}: ${e.message ?? e}`)
   }
+  if (ep === 'webgpu') await watchGpuDevice()
   const t2 = performance.now()
   const entry = {
     cid,
@@ -373,11 +417,7 @@ async function onRun (conn, header, tensors) {
   let results
   let runMs
   try {
-    await exclusive(async () => {
-      const t0 = performance.now()
-      results = await entry.session.run(feeds, names)
-      runMs = performance.now() - t0
-    })
+    ;[results, runMs] = await exclusive(() => runChecked(entry, feeds, names))
   } catch (e) {
     throw new ProtocolError('run', `${header.cid} on ${header.ep}: ${e.message ?? e}`)
   }
@@ -409,9 +449,7 @@ async function onBench (conn, header, tensors) {
   try {
     await exclusive(async () => {
       const once = async () => {
-        const t0 = performance.now()
-        const results = await entry.session.run(feeds)
-        const ms = performance.now() - t0
+        const [results, ms] = await runChecked(entry, feeds, null)
         for (const t of Object.values(results)) t.dispose?.()
         return ms
       }

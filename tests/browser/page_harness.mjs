@@ -8,6 +8,7 @@
 //
 //   node tests/browser/page_harness.mjs MODEL.onnx --ep wasm|webgpu --input NAME=D1,D2,...[:DTYPE[:LO-HI]] ...
 //        [--chunk BYTES] [--threads N] [--browser-arg ARG]... [--timeout S] [--screenshot PNG]
+//        [--expect-run-error REGEX]   (runs must fail with code "run" and this message instead)
 //
 // Inputs are random (seeded): float32 in [-1, 1), integers in [LO, HI] (default 0-99).
 // Prints one JSON line per step; exits 1 when a check fails or an output differs from
@@ -55,6 +56,7 @@ function parseArgs (argv) {
     else if (a === '--browser-arg') opts.browserArgs.push(value())
     else if (a === '--timeout') opts.timeout = Number(value())
     else if (a === '--screenshot') opts.screenshot = value()
+    else if (a === '--expect-run-error') opts.expectRunError = value()
     else if (a.startsWith('--')) throw new Error(`unknown option ${a}`)
     else opts.model = a
   }
@@ -86,11 +88,30 @@ function makeInputs (specs) {
     const data = new DTYPES[dtype].array(n)
     for (let i = 0; i < n; i++) {
       if (dtype === 'float32' || dtype === 'float64') data[i] = next() * 2 - 1
+      else if (dtype === 'float16') data[i] = floatToHalf(next() * 2 - 1)
       else if (dtype === 'int64' || dtype === 'uint64') data[i] = BigInt(lo + Math.floor(next() * (hi - lo + 1)))
       else data[i] = lo + Math.floor(next() * (hi - lo + 1))
     }
     return { name, dtype, shape, data }
   })
+}
+
+// IEEE half-precision bits <-> numbers (node 20 has no Float16Array).
+function floatToHalf (f) {
+  const view = new DataView(new ArrayBuffer(4))
+  view.setFloat32(0, f)
+  const x = view.getUint32(0)
+  const sign = (x >>> 16) & 0x8000
+  const exp = ((x >>> 23) & 0xff) - 127 + 15
+  if (exp <= 0) return sign // tiny values flush to zero: enough for test inputs
+  if (exp >= 31) return sign | 0x7c00
+  return sign | (exp << 10) | ((x >>> 13) & 0x3ff)
+}
+function halfToFloat (h) {
+  const exp = (h >>> 10) & 0x1f
+  const frac = h & 0x3ff
+  const value = exp === 0 ? frac * 2 ** -24 : exp === 31 ? (frac ? NaN : Infinity) : (1 + frac / 1024) * 2 ** (exp - 15)
+  return h & 0x8000 ? -value : value
 }
 
 // ---- the model's blocks -------------------------------------------------------------------------
@@ -224,7 +245,7 @@ class NodeSide {
       const w = this.zeroWaiters.shift()
       return w ? w(msg) : this.zeroErrors.push(msg)
     }
-    console.error('unexpected message from the page:', JSON.stringify(msg).slice(0, 300))
+    console.error('unexpected message from the page:', json(msg).slice(0, 300))
   }
 
   waitHello (ms) {
@@ -272,14 +293,19 @@ async function startTamperGateway (upstream, cleanups) {
 
 const sameBytes = (a, b) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const print = (step, data) => console.log(JSON.stringify({ step, ...data }))
+// JSON for the log: BigInts as strings, typed arrays summarized.
+const json = (x) => JSON.stringify(x, (k, v) => typeof v === 'bigint' ? String(v)
+  : ArrayBuffer.isView(v) ? `${v.constructor.name}(${v.length})` : v)
+const print = (step, data) => console.log(json({ step, ...data }))
 
 // ---- comparison ---------------------------------------------------------------------------------
 
 function compare (name, got, want) {
   assert.deepEqual(got.shape, [...want.dims], `${name}: shape`)
-  const a = Array.from(got.data, Number)
-  const b = Array.from(want.data, Number)
+  assert.equal(got.dtype, want.type, `${name}: dtype`)
+  const numbers = (data) => got.dtype === 'float16' && data instanceof Uint16Array ? Array.from(data, halfToFloat) : Array.from(data, Number)
+  const a = numbers(got.data)
+  const b = numbers(want.data)
   let maxAbs = 0
   let scale = 0
   for (let i = 0; i < b.length; i++) {
@@ -315,7 +341,7 @@ async function main (opts) {
   const check = (ok, what) => { if (!ok) failures.push(what) }
   const expectError = (msg, code, pattern, what) => {
     const ok = msg.type === 'error' && msg.code === code && pattern.test(msg.message)
-    check(ok, `${what}: got ${JSON.stringify(msg).slice(0, 300)}`)
+    check(ok, `${what}: got ${json(msg).slice(0, 300)}`)
     print(what, { ok, code: msg.code, message: msg.message })
   }
 
@@ -379,37 +405,46 @@ async function main (opts) {
     check(loaded.type === 'loaded' && loaded.cached === false && loaded.bytes === modelBytes.length && loaded.blocks === dag.blocks.size, 'load')
     if (loaded.type !== 'loaded') throw new Error(`load failed: ${loaded.message}`)
 
-    // Run, and compare with onnxruntime-node.
-    const ref = await ortNode.InferenceSession.create(opts.model)
-    const feeds = Object.fromEntries(inputs.map((t) => [t.name, new ortNode.Tensor(t.dtype, t.data, t.shape)]))
-    const want = await ref.run(feeds)
-    const result = await node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: [] }, inputs)
-    check(result.type === 'result', `run: ${JSON.stringify(result).slice(0, 300)}`)
-    if (result.type !== 'result') throw new Error(`run failed: ${result.message}`)
-    const limit = opts.ep === 'wasm' ? 1e-4 : 1e-3
-    const diffs = result.tensors.map((t) => compare(t.name, t, want[t.name]))
-    print('run', {
-      run_ms: result.run_ms,
-      outputs: result.tensors.map((t) => ({ name: t.name, dtype: t.dtype, shape: t.shape, first: Array.from(t.data.slice(0, 5), Number) })),
-      vs_onnxruntime_node: diffs,
-      limit_relative: limit
-    })
-    check(JSON.stringify(result.tensors.map((t) => t.name)) === JSON.stringify(loaded.outputs), 'run: all outputs, in order')
-    for (const d of diffs) check(d.relative <= limit, `${d.name}: relative difference ${d.relative} over ${limit}`)
+    let result = null
+    if (opts.expectRunError) {
+      // A model this EP is known to get wrong here: the page must say so, not answer garbage.
+      expectError(await node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: [] }, inputs), 'run',
+        new RegExp(opts.expectRunError), 'run: the expected error')
+    } else {
+      // Run, and compare with onnxruntime-node.
+      const ref = await ortNode.InferenceSession.create(opts.model)
+      const feeds = Object.fromEntries(inputs.map((t) => [t.name, new ortNode.Tensor(t.dtype, t.data, t.shape)]))
+      const want = await ref.run(feeds)
+      result = await node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: [] }, inputs)
+      check(result.type === 'result', `run: ${json(result).slice(0, 300)}`)
+      if (result.type !== 'result') throw new Error(`run failed: ${result.message}`)
+      const limit = opts.ep === 'wasm' ? 1e-4 : 1e-3
+      const diffs = result.tensors.map((t) => compare(t.name, t, want[t.name]))
+      print('run', {
+        run_ms: result.run_ms,
+        outputs: result.tensors.map((t) => ({
+          name: t.name, dtype: t.dtype, shape: t.shape, first: Array.from(t.data.slice(0, 5), t.dtype === 'float16' ? halfToFloat : Number)
+        })),
+        vs_onnxruntime_node: diffs,
+        limit_relative: limit
+      })
+      check(JSON.stringify(result.tensors.map((t) => t.name)) === JSON.stringify(loaded.outputs), 'run: all outputs, in order')
+      for (const d of diffs) check(d.relative <= limit, `${d.name}: relative difference ${d.relative} over ${limit}`)
 
-    // Three runs at once: the page queues them; each gets its own, identical, answer.
-    const together = await Promise.all([1, 2, 3].map(() => node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: [] }, inputs)))
-    check(together.every((r) => r.type === 'result' && r.tensors.every((t, i) => sameBytes(t.data, result.tensors[i].data))), 'three runs at once')
+      // Three runs at once: the page queues them; each gets its own, identical, answer.
+      const together = await Promise.all([1, 2, 3].map(() => node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: [] }, inputs)))
+      check(together.every((r) => r.type === 'result' && r.tensors.every((t, i) => sameBytes(t.data, result.tensors[i].data))), 'three runs at once')
 
-    // One output by name.
-    const one = await node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: [loaded.outputs.at(-1)] }, inputs)
-    check(one.type === 'result' && one.tensors.length === 1 && one.tensors[0].name === loaded.outputs.at(-1), 'run: one named output')
-    expectError(await node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: ['nope'] }, inputs), 'run', /no output named nope/, 'error: unknown output')
+      // One output by name.
+      const one = await node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: [loaded.outputs.at(-1)] }, inputs)
+      check(one.type === 'result' && one.tensors.length === 1 && one.tensors[0].name === loaded.outputs.at(-1), 'run: one named output')
+      expectError(await node.request({ type: 'run', cid: dag.root, ep: opts.ep, outputs: ['nope'] }, inputs), 'run', /no output named nope/, 'error: unknown output')
 
-    // Bench.
-    const bench = await node.request({ type: 'bench', cid: dag.root, ep: opts.ep, runs: 5 }, inputs)
-    print('bench', bench)
-    check(bench.type === 'bench_result' && bench.times_ms.length === 5 && bench.times_ms.every((t) => t > 0), 'bench')
+      // Bench.
+      const bench = await node.request({ type: 'bench', cid: dag.root, ep: opts.ep, runs: 5 }, inputs)
+      print('bench', bench)
+      check(bench.type === 'bench_result' && bench.times_ms.length === 5 && bench.times_ms.every((t) => t > 0), 'bench')
+    }
     if (opts.screenshot) await page.screenshot({ path: opts.screenshot, fullPage: true })
 
     // Unload, then load again: from Cache Storage, no block fetched.
@@ -420,7 +455,8 @@ async function main (opts) {
     print('load again (cache)', { ...again, gateway_requests: stats.ipfs - before })
     check(again.type === 'loaded' && again.cached === true && stats.ipfs === before && again.blocks === dag.blocks.size, 'load again from Cache Storage')
     const rerun = await node.request({ type: 'run', cid: dag.root, ep: opts.ep }, inputs)
-    check(rerun.type === 'result' && rerun.tensors.every((t, i) => sameBytes(t.data, result.tensors[i].data)), 'run after reload: same bytes')
+    if (result) check(rerun.type === 'result' && rerun.tensors.every((t, i) => sameBytes(t.data, result.tensors[i].data)), 'run after reload: same bytes')
+    else check(rerun.type === 'error' && new RegExp(opts.expectRunError).test(rerun.message), 'run after reload: the expected error again')
 
     // The node goes away: the page reconnects, says hello again, and its models are gone with the
     // old connection.
