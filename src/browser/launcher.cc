@@ -37,10 +37,10 @@ std::vector<std::string> HeadlessFlags() {
           "--disable-sync",
           "--disable-extensions",
           "--disable-dev-shm-usage",
+          // WebGPU (SwiftShader where there is no GPU) and WebNN (navigator.ml; on this Linux
+          // build its createContext fails, and the probe reports why).
           "--enable-unsafe-webgpu",
-          "--enable-features=Vulkan",
-          "--use-angle=swiftshader",
-          "--use-webgpu-adapter=swiftshader"};
+          "--enable-features=WebMachineLearningNeuralNetwork"};
 }
 
 Result<std::unique_ptr<LaunchedBrowser>> LaunchedBrowser::Launch(const std::string& path,

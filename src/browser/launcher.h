@@ -17,8 +17,8 @@ namespace ipfs_accelerate::browser {
 // /usr/bin/chromium-browser, /usr/bin/google-chrome that exists; "" when none.
 std::string FindBrowser(const std::string& configured);
 
-// The flags a headless worker gets: no sandbox (containers), no network of its own beyond the
-// page, WebGPU on (SwiftShader, software, where there is no GPU).
+// The flags a headless worker gets: no sandbox (containers), no background traffic of its own,
+// WebGPU on (SwiftShader, software, where there is no GPU) and WebNN's navigator.ml.
 std::vector<std::string> HeadlessFlags();
 
 class LaunchedBrowser {

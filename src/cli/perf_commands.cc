@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "bench/report_common.h"
+#include "browser/hub.h"
 #include "cli/cli.h"
 #include "core/json_util.h"
 #include "core/memory_budget.h"
@@ -149,6 +150,7 @@ Result<router::PlanningInputs> Gather(const Context& ctx, const Config& config,
   IA_ASSIGN_OR_RETURN(router::PlanningInputs in,
                       router::GatherPlanningInputs(*view, config, db.get(), profiles_file,
                                                    store::Repo::DefaultPath(ctx.repo_flag)));
+  in.front_end_backends = browser::WebExecutionProviders();
   if (db_out) *db_out = std::move(db);
   return in;
 }

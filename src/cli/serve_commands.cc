@@ -7,6 +7,10 @@
 #include <set>
 #include <thread>
 
+#include "browser/backend.h"
+#include "browser/hub.h"
+#include "browser/launcher.h"
+#include "browser/routes.h"
 #include "cli/cli.h"
 #include "core/cancel.h"
 #include "core/file_util.h"
@@ -37,6 +41,8 @@ struct ServeOpts {
   std::vector<std::string> models, settings;
   int parallel = 0, threads = 0, io_threads = 2;
   std::string hardware = "cpu";
+  std::vector<std::string> backends;
+  bool launch_browser = false;
   int64_t max_batch_size = -1, max_queue_delay_us = -1, max_queue_size = -1;
   std::vector<int64_t> preferred;
   double timeout = -1, grace = 30, header_timeout = 10;
@@ -153,6 +159,18 @@ int Serve(Context& ctx, const ServeOpts& o) {
   // The models run where --hardware says (the engine's sessions: the CPU in this build).
   auto hw_choice = ResolveHardware(ctx, *config, o.hardware, nullptr, *precision);
   if (!hw_choice.ok()) return Fail(hw_choice.status());
+  // Browser workers attach at /browser/ws; their execution providers are backends like the CPU.
+  // The hub outlives the router, whose sessions run on it.
+  browser::Hub hub({.gateway = config->String("browser.gateway"),
+                    .load_timeout_s = config->Number("browser.load_timeout_s"),
+                    .run_timeout_s = config->Number("browser.run_timeout_s")});
+  engine::BackendRegistry backends = engine::BuiltinBackends();
+  browser::AddBrowserBackends(backends, &hub);
+  std::vector<std::string> backend_names = o.backends;
+  if (hw_choice->platform != "cpu") backend_names.insert(backend_names.begin(), hw_choice->platform);
+  for (const std::string& name : backend_names) {
+    if (auto found = backends.Find(name); !found.ok()) return Fail(found.status());
+  }
 
   auto router_owner = std::make_unique<router::Router>(router::RouterOptions{
       .repo = ctx.repo_flag,
@@ -166,6 +184,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
       .caller_runs = std::max(0, o.io_threads - 1),
       .optimize = !o.no_optimize,
       .precision = *precision,
+      .backends = backend_names,
+      .registry = &backends,
       .defaults = defaults,
       .on_miss = router::MissPolicyFromConfig(*config, o.offline)});
   router::Router& router = *router_owner;
@@ -243,6 +263,7 @@ int Serve(Context& ctx, const ServeOpts& o) {
                           });
   if (forwards) metrics.set_remote([&remote] { return remote->Stats(); });
   metrics.set_hardware_fallbacks(static_cast<int64_t>(hw_choice->fallbacks.size()));
+  metrics.set_extra([&hub] { return browser::HubMetrics(hub); });
   server::App app(
       router, {.authorize = [&auth](const server::HttpRequest& r,
                                     server::RouteClass a) { return auth->Authorize(r, a); },
@@ -257,7 +278,9 @@ int Serve(Context& ctx, const ServeOpts& o) {
                      return router::NodeStatusJson(
                          router::LocalNodeStatus(router, identity->peer_id(), platform, hw_json));
                    },
-               .tasks = &tasks});
+               .tasks = &tasks,
+               .mounts = browser::BrowserMounts(
+                   &hub, browser::OrtWebDir(config->String("browser.ort_dir")))});
   server::HttpServerOptions http{.host = listen->first,
                                  .port = listen->second,
                                  .io_threads = o.io_threads,
@@ -289,6 +312,19 @@ int Serve(Context& ctx, const ServeOpts& o) {
   std::string scheme = http.tls_cert_file.empty() ? "http" : "https";
   std::string host =
       listen->first.find(':') != std::string::npos ? "[" + listen->first + "]" : listen->first;
+  // A headless browser on this machine as a worker (it attaches like any other).
+  std::unique_ptr<browser::LaunchedBrowser> local_browser;
+  if (o.launch_browser || config->Bool("browser.launch")) {
+    std::string path = browser::FindBrowser(config->String("browser.path"));
+    std::string local = server::IsLoopbackHost(listen->first) ? host : "127.0.0.1";
+    if (local == "0.0.0.0" || local == "[::]") local = "127.0.0.1";
+    auto launched = browser::LaunchedBrowser::Launch(
+        path, scheme + "://" + local + ":" + std::to_string((*server)->port()) +
+                  "/browser/?name=local");
+    if (!launched.ok()) return Fail(launched.status().WithContext("--launch-browser"));
+    local_browser = std::move(launched).value();
+    Log(LogLevel::kInfo, "serve: started " + path + " headless as a local browser worker");
+  }
   std::printf("serve: listening on %s://%s:%u (%s, %d at once × %d threads)\n", scheme.c_str(),
               host.c_str(), (*server)->port(), Plural(o.models.size(), "model").c_str(),
               router.options().parallel_requests, router.threads_per_run());
@@ -388,6 +424,14 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
                    "Runs at once, sharing the cores (default performance.parallel_requests)")
       ->check(CLI::Range(1, 256));
   AddHardwareOption(serve, o->hardware);
+  serve->add_option("--backends", o->backends,
+                    "Backends in priority order, comma-separated: cpu, reference, or a browser "
+                    "worker's webgpu, webnn, wasm (each runs whole models; the CPU answers what "
+                    "it fails)")
+      ->delimiter(',');
+  serve->add_flag("--launch-browser", o->launch_browser,
+                  "Start a headless browser (browser.path, else chromium) as a local worker "
+                  "(browser.launch)");
   serve->add_option("--threads", o->threads, "Cores to use in all (default 0: every core)")
       ->check(CLI::Range(0, 1024));
   serve->add_option("--io-threads", o->io_threads, "Threads for network I/O (default 2)")

@@ -48,9 +48,12 @@ std::map<std::string, int64_t> ParseDims(const std::string& text) {
   return dims;
 }
 
-// Whether this build can run models on `platform`: the CPU, or a backend registered by its name.
-bool HasBackend(const std::string& platform) {
-  return platform == "cpu" || engine::BuiltinBackends().Find(platform).ok();
+// Whether this build can run models on `platform`: the CPU, a backend registered by its name, or
+// one the front end adds.
+bool HasBackend(const std::string& platform, const PlanningInputs& in) {
+  const auto& extra = in.front_end_backends;
+  return platform == "cpu" || engine::BuiltinBackends().Find(platform).ok() ||
+         std::find(extra.begin(), extra.end(), platform) != extra.end();
 }
 
 std::string CalibrationPath(const std::string& repo_path) {
@@ -130,7 +133,7 @@ std::vector<perf::Target> MakeTargets(const PlanningInputs& in,
     perf::Target t;
     t.platform = p;
     t.priority = priority(p);
-    t.has_backend = HasBackend(p);
+    t.has_backend = HasBackend(p, in);
     if (p == "cpu") {
       t.available = true;
       t.profiles = in.cpu;
@@ -275,7 +278,7 @@ Result<HardwareChoice> ChooseHardware(const std::string& requested, const engine
       }
     }
     for (const std::string& p : hardware::PlatformNames()) {
-      if (HasBackend(p)) with_backend += " " + p;
+      if (HasBackend(p, in)) with_backend += " " + p;
     }
     return Status::Unsupported("the engine has no " + requested +
                                " backend yet; this build runs models on:" + with_backend +

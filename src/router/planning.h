@@ -31,6 +31,9 @@ struct PlanningInputs {
   std::vector<hardware::DeviceProfile> known;    // every datasheet profile
   std::optional<perf::Calibration> calibration;  // fitted to this machine's runs
   std::vector<std::string> notes;                // what was estimated, for people
+  // Backends a front end adds beside the engine's built-in ones, by platform name (the browser
+  // workers' webgpu and webnn): those platforms have a backend too.
+  std::vector<std::string> front_end_backends;
 };
 
 // The datasheet profiles: `profiles_file` when given, else the file the perf.profiles_file
