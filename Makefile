@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 CLANG_FORMAT ?= clang-format-14
-FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz car_parser_fuzz repo_fuzz onnx_model_fuzz config_fuzz http_request_fuzz serve_handler_fuzz routing_json_fuzz mdns_fuzz tokenizer_fuzz
+FUZZ_TARGETS := cid_fuzz dag_pb_fuzz car_fuzz car_parser_fuzz repo_fuzz onnx_model_fuzz config_fuzz http_request_fuzz serve_handler_fuzz routing_json_fuzz mdns_fuzz tokenizer_fuzz browser_frame_fuzz
 
 .PHONY: all setup build demo test asan-build test-asan tsan-build test-tsan fuzz format format-check clean
 

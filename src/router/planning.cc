@@ -269,13 +269,13 @@ Result<HardwareChoice> ChooseHardware(const std::string& requested, const engine
   std::vector<perf::Target> targets = MakeTargets(in, {}, false);
   HardwareChoice choice;
   if (requested != "auto") {
+    // Asked for by name: it need not be detected here (a browser worker may attach from another
+    // machine), only runnable by this build.
     std::string with_backend;
-    for (const perf::Target& t : targets) {
-      if (t.platform == requested && t.has_backend) {
-        choice.platform = requested;
-        choice.why = "--hardware " + requested;
-        return choice;
-      }
+    if (HasBackend(requested, in)) {
+      choice.platform = requested;
+      choice.why = "--hardware " + requested;
+      return choice;
     }
     for (const std::string& p : hardware::PlatformNames()) {
       if (HasBackend(p, in)) with_backend += " " + p;
