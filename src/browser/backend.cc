@@ -52,12 +52,13 @@ void AddBrowserBackends(engine::BackendRegistry& registry, Hub* hub) {
   const char* what[] = {"WebGPU", "WebNN", "WebAssembly (SIMD, threads)"};
   int i = 0;
   for (const std::string& ep : WebExecutionProviders()) {
-    registry.Add({ep, engine::DeviceKind::kBrowser,
-                  std::string("onnxruntime-web on ") + what[i++] +
-                      " in an attached browser worker (whole models; the CPU answers what it fails)",
-                  [hub, ep](const engine::BackendConfig&) {
-                    return std::make_unique<BrowserBackend>(hub, ep);
-                  }});
+    registry.Add(
+        {ep, engine::DeviceKind::kBrowser,
+         std::string("onnxruntime-web on ") + what[i++] +
+             " in an attached browser worker (whole models; the CPU answers what it fails)",
+         [hub, ep](const engine::BackendConfig&) {
+           return std::make_unique<BrowserBackend>(hub, ep);
+         }});
   }
 }
 

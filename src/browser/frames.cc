@@ -128,7 +128,8 @@ Result<Frame> DecodeFrame(const std::string& bytes) {
     Shape shape;
     for (const json& d : e["shape"]) {
       int64_t v = Count(d);
-      if (v < 0) return bad(where + " has a dimension that is no non-negative integer: " + d.dump());
+      if (v < 0)
+        return bad(where + " has a dimension that is no non-negative integer: " + d.dump());
       shape.push_back(v);
     }
     IA_ASSIGN_OR_RETURN(size_t need, TensorBytes(dtype, shape));
@@ -140,8 +141,8 @@ Result<Frame> DecodeFrame(const std::string& bytes) {
                  " needs " + std::to_string(need) + " bytes, its entry says " +
                  std::to_string(count));
     }
-    if (offset % 8 != 0) return bad(where + " starts at offset " + std::to_string(offset) +
-                                    ", not a multiple of 8");
+    if (offset % 8 != 0)
+      return bad(where + " starts at offset " + std::to_string(offset) + ", not a multiple of 8");
     if (static_cast<uint64_t>(offset) > payload || need > payload - offset) {
       return bad(where + " (bytes " + std::to_string(offset) + "+" + std::to_string(need) +
                  ") lies outside the payload of " + std::to_string(payload) + " bytes");

@@ -20,10 +20,10 @@ constexpr size_t kMaxPageMessage = 1000;  // of a page's error text kept in ours
 // One request to a worker, answered by one message (or failed by the hub).
 struct Call {
   bool done = false;
-  Status status;        // the failure, when not ok
-  std::string reason;   // the failure's kind for the stats (HubStats::failures)
-  json answer;          // a text answer
-  Frame frame;          // a binary answer
+  Status status;       // the failure, when not ok
+  std::string reason;  // the failure's kind for the stats (HubStats::failures)
+  json answer;         // a text answer
+  Frame frame;         // a binary answer
 };
 
 struct Worker {
@@ -31,9 +31,9 @@ struct Worker {
   std::shared_ptr<server::WebSocketChannel> channel;
   bool hello = false;
   bool gone = false;
-  std::map<uint64_t, std::shared_ptr<Call>> calls;          // sent, not yet answered
-  std::map<std::string, std::shared_ptr<Call>> loads;       // "cid ep" being loaded
-  std::set<std::string> loaded;                             // "cid ep"
+  std::map<uint64_t, std::shared_ptr<Call>> calls;     // sent, not yet answered
+  std::map<std::string, std::shared_ptr<Call>> loads;  // "cid ep" being loaded
+  std::set<std::string> loaded;                        // "cid ep"
 };
 
 std::string Clip(std::string s) {
@@ -170,8 +170,8 @@ class Connection : public server::WebSocketHandler {
     w.calls.erase(it);
     call->done = true;
     if (type == "error") {
-      std::string code = m.contains("code") && m["code"].is_string() ? m["code"].get<std::string>()
-                                                                      : "error";
+      std::string code =
+          m.contains("code") && m["code"].is_string() ? m["code"].get<std::string>() : "error";
       std::string text = m.contains("message") && m["message"].is_string()
                              ? m["message"].get<std::string>()
                              : "(no message)";
@@ -200,8 +200,9 @@ class Connection : public server::WebSocketHandler {
  private:
   void OnHello(Hub::State& s, Worker& w, const json& m) {
     if (m.value("protocol", 0) != 1) {
-      return s.Expel(w, "speaks protocol " + m.value("protocol", json()).dump() +
-                            ", this node protocol 1 (reload the page from this node)",
+      return s.Expel(w,
+                     "speaks protocol " + m.value("protocol", json()).dump() +
+                         ", this node protocol 1 (reload the page from this node)",
                      "malformed");
     }
     const json caps = m.contains("capabilities") ? m["capabilities"] : json();
@@ -210,11 +211,11 @@ class Connection : public server::WebSocketHandler {
     if (!eps.is_array()) return s.Expel(w, "sent a hello without capabilities.eps", "malformed");
     for (const json& ep : eps) {
       const auto& known = WebExecutionProviders();
-      if (!ep.is_string() || std::find(known.begin(), known.end(), ep.get<std::string>()) ==
-                                 known.end()) {
-        return s.Expel(w, "offers the execution provider " + ep.dump() +
-                              " (known: webgpu, webnn, wasm)",
-                       "malformed");
+      if (!ep.is_string() ||
+          std::find(known.begin(), known.end(), ep.get<std::string>()) == known.end()) {
+        return s.Expel(
+            w, "offers the execution provider " + ep.dump() + " (known: webgpu, webnn, wasm)",
+            "malformed");
       }
       w.info.eps.push_back(ep.get<std::string>());
     }
@@ -239,8 +240,9 @@ class Connection : public server::WebSocketHandler {
     const json& h = frame->header;
     uint64_t id = h.contains("id") && h["id"].is_number_unsigned() ? h["id"].get<uint64_t>() : 0;
     if (h.value("type", std::string()) != "result") {
-      return s.Expel(w, "sent a binary frame of type " + h.value("type", json()).dump() +
-                            " (pages send \"result\" frames)",
+      return s.Expel(w,
+                     "sent a binary frame of type " + h.value("type", json()).dump() +
+                         " (pages send \"result\" frames)",
                      "malformed");
     }
     auto it = w.calls.find(id);
@@ -334,17 +336,14 @@ static Status EnsureLoaded(Hub::State& s, std::unique_lock<std::mutex>& lock,
   call = std::make_shared<Call>();
   id = s.Start(*w, call);
   w->loads[key] = call;
-  w->channel->Send(json{{"type", "load"},
-                        {"id", id},
-                        {"cid", cid},
-                        {"ep", ep},
-                        {"gateway", s.options.gateway}}
-                       .dump(),
-                   false);
+  w->channel->Send(
+      json{{"type", "load"}, {"id", id}, {"cid", cid}, {"ep", ep}, {"gateway", s.options.gateway}}
+          .dump(),
+      false);
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(s.options.load_timeout_s));
-  Status st = s.Wait(lock, *w, id, call, deadline, s.options.load_timeout_s, "load " + cid,
-                     cancel, reason);
+  Status st =
+      s.Wait(lock, *w, id, call, deadline, s.options.load_timeout_s, "load " + cid, cancel, reason);
   w->loads.erase(key);
   if (st.ok()) {
     w->loaded.insert(key);
@@ -396,8 +395,8 @@ Result<std::map<std::string, Tensor>> Hub::Run(const std::string& cid, const std
       w->channel->Send(std::move(frame).value(), true);
       auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(s.options.run_timeout_s));
-      st = s.Wait(lock, *w, id, call, deadline, s.options.run_timeout_s, "run " + std::to_string(id),
-                  cancel, &reason);
+      st = s.Wait(lock, *w, id, call, deadline, s.options.run_timeout_s,
+                  "run " + std::to_string(id), cancel, &reason);
     }
   }
   w->info.in_flight--;
@@ -429,8 +428,8 @@ Result<std::vector<double>> Hub::BenchInPage(const std::string& cid, const std::
   IA_ASSIGN_OR_RETURN(std::string bytes, EncodeFrame(f));
   w->channel->Send(std::move(bytes), true);
   double limit = s.options.run_timeout_s * (runs + 1);
-  auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(limit));
+  auto deadline = Clock::now() +
+                  std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limit));
   IA_RETURN_IF_ERROR(s.Wait(lock, *w, id, call, deadline, limit, "bench", nullptr, &reason));
   std::vector<double> times;
   const json& t = call->answer.contains("times_ms") ? call->answer["times_ms"] : json();
@@ -469,7 +468,8 @@ bool Hub::WaitForWorker(const std::string& ep, double timeout_s) {
   auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(timeout_s));
   while (!Pick(s, ep, "")) {
-    if (s.cv.wait_until(lock, deadline) == std::cv_status::timeout) return Pick(s, ep, "") != nullptr;
+    if (s.cv.wait_until(lock, deadline) == std::cv_status::timeout)
+      return Pick(s, ep, "") != nullptr;
   }
   return true;
 }

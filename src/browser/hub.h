@@ -39,8 +39,8 @@ struct WorkerInfo {
   std::string name;    // the page's ?name= ("" when none)
   std::string remote;  // "127.0.0.1:53422"
   std::string user_agent;
-  nlohmann::json capabilities;    // as the page reported them (PROTOCOL.md)
-  std::vector<std::string> eps;   // offered, less any it could not create a session on
+  nlohmann::json capabilities;       // as the page reported them (PROTOCOL.md)
+  std::vector<std::string> eps;      // offered, less any it could not create a session on
   std::vector<std::string> lacking;  // "webgpu: <why>", EPs it claimed and failed
   std::vector<std::string> loaded;   // "CID ep"
   int in_flight = 0;

@@ -20,27 +20,21 @@ namespace ipfs_accelerate::browser {
 
 std::string FindBrowser(const std::string& configured) {
   if (!configured.empty()) return configured;
-  for (const char* p : {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"}) {
+  for (const char* p :
+       {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"}) {
     if (::access(p, X_OK) == 0) return p;
   }
   return "";
 }
 
 std::vector<std::string> HeadlessFlags() {
-  return {"--headless=new",
-          "--no-sandbox",
-          "--disable-quic",
-          "--no-first-run",
-          "--no-default-browser-check",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--disable-extensions",
+  return {"--headless=new", "--no-sandbox", "--disable-quic", "--no-first-run",
+          "--no-default-browser-check", "--disable-background-networking",
+          "--disable-component-update", "--disable-sync", "--disable-extensions",
           "--disable-dev-shm-usage",
           // WebGPU (SwiftShader where there is no GPU) and WebNN (navigator.ml; on this Linux
           // build its createContext fails, and the probe reports why).
-          "--enable-unsafe-webgpu",
-          "--enable-features=WebMachineLearningNeuralNetwork"};
+          "--enable-unsafe-webgpu", "--enable-features=WebMachineLearningNeuralNetwork"};
 }
 
 Result<std::unique_ptr<LaunchedBrowser>> LaunchedBrowser::Launch(const std::string& path,

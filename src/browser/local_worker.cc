@@ -12,8 +12,8 @@ namespace ipfs_accelerate::browser {
 Result<std::unique_ptr<LocalWorker>> LocalWorker::Start(LocalWorkerOptions options) {
   std::unique_ptr<LocalWorker> w(new LocalWorker());
   w->hub_ = std::make_unique<Hub>(options.hub);
-  auto mounts = std::make_shared<std::vector<server::Mount>>(
-      BrowserMounts(w->hub_.get(), options.ort_dir));
+  auto mounts =
+      std::make_shared<std::vector<server::Mount>>(BrowserMounts(w->hub_.get(), options.ort_dir));
   std::string repo = options.repo;
   auto handler = [mounts, repo](server::HttpRequest request, server::Responder respond) {
     const std::string& p = request.path;
@@ -33,9 +33,8 @@ Result<std::unique_ptr<LocalWorker>> LocalWorker::Start(LocalWorkerOptions optio
     }
     respond(server::HttpResponse::Error(404, "no route " + p));
   };
-  IA_ASSIGN_OR_RETURN(w->http_,
-                      server::HttpServer::Start({.host = "127.0.0.1", .port = 0, .io_threads = 2},
-                                                handler));
+  IA_ASSIGN_OR_RETURN(w->http_, server::HttpServer::Start(
+                                    {.host = "127.0.0.1", .port = 0, .io_threads = 2}, handler));
   std::string url = "http://127.0.0.1:" + std::to_string(w->http_->port()) + "/browser/?name=local";
   IA_ASSIGN_OR_RETURN(w->browser_, LaunchedBrowser::Launch(options.browser_path, url));
   auto deadline = std::chrono::steady_clock::now() +
@@ -63,10 +62,10 @@ LocalWorker::~LocalWorker() {
 
 Result<nlohmann::json> ProbeBrowserCapabilities(const std::string& browser_path,
                                                 const std::string& ort_dir, double timeout_s) {
-  IA_ASSIGN_OR_RETURN(std::unique_ptr<LocalWorker> w,
-                      LocalWorker::Start({.browser_path = browser_path,
-                                          .ort_dir = ort_dir,
-                                          .attach_timeout_s = timeout_s}));
+  IA_ASSIGN_OR_RETURN(
+      std::unique_ptr<LocalWorker> w,
+      LocalWorker::Start(
+          {.browser_path = browser_path, .ort_dir = ort_dir, .attach_timeout_s = timeout_s}));
   std::vector<WorkerInfo> workers = w->hub().Workers();
   if (workers.empty()) return Status::Unavailable("the probe page left before it was read");
   nlohmann::json caps = workers.front().capabilities;

@@ -152,8 +152,8 @@ std::vector<prometheus::MetricFamily> HubMetrics(const Hub& hub) {
     f.metric.push_back(std::move(m));
   };
   std::vector<prometheus::MetricFamily> out;
-  auto workers = family("ia_browser_workers", "Browser workers attached now",
-                        prometheus::MetricType::Gauge);
+  auto workers =
+      family("ia_browser_workers", "Browser workers attached now", prometheus::MetricType::Gauge);
   add(workers, {}, st.workers);
   out.push_back(std::move(workers));
   auto runs = family("ia_browser_runs_total", "Model runs browser workers answered, by EP",

@@ -9,8 +9,10 @@
 #include <vector>
 
 #include "bench/results_db.h"
+#include "browser/local_worker.h"
 #include "core/config.h"
 #include "core/status.h"
+#include "engine/backend_registry.h"
 #include "engine/graph.h"
 #include "engine/precision.h"
 #include "router/planning.h"
@@ -80,6 +82,23 @@ Result<router::HardwareChoice> ResolveHardware(const Context& ctx, const Config&
                                                const engine::Model* model,
                                                engine::Precision precision);
 
+// Feeds for `run`: the given --input files, and synthesized tensors (as `bench` makes them) for
+// every other input, each named on stderr (unless `quiet`) so nobody mistakes them for real data.
+Result<std::map<std::string, Tensor>> RunFeeds(const engine::Model& model,
+                                               const std::vector<std::string>& specs,
+                                               const std::vector<std::string>& dims, uint64_t seed,
+                                               bool quiet);
+
+// For a command that runs models itself (run): when `backends` names a browser EP (webgpu, webnn,
+// wasm), a headless browser on this machine attached as a worker (browser/local_worker.h) and the
+// registry with its backends; null when it names none.
+struct LocalBrowserBackends {
+  std::unique_ptr<browser::LocalWorker> worker;
+  engine::BackendRegistry registry;
+};
+Result<std::unique_ptr<LocalBrowserBackends>> LocalBrowserFor(
+    const Context& ctx, const Config& config, const std::vector<std::string>& backends);
+
 // kInvalidArgument when two --input NAME=FILE specs name the same input.
 Status CheckInputSpecs(const std::vector<std::string>& specs);
 
@@ -95,5 +114,6 @@ void RegisterServeCommands(CLI::App& app, Context& ctx);
 void RegisterRoutingCommands(CLI::App& app, Context& ctx);
 void RegisterTokenizeCommands(CLI::App& app, Context& ctx);
 void RegisterPerfCommands(CLI::App& app, Context& ctx);
+void RegisterBrowserCommands(CLI::App& app, Context& ctx);
 
 }  // namespace ipfs_accelerate::cli

@@ -72,8 +72,8 @@ void PrintProfile(const std::vector<engine::NodeProfile>& nodes) {
   }
 }
 
-// Feeds for `run`: the given --input files, and synthesized tensors (as `bench` makes them) for
-// every other input, each named on stderr so nobody mistakes them for real data.
+}  // namespace
+
 Result<std::map<std::string, Tensor>> RunFeeds(const engine::Model& model,
                                                const std::vector<std::string>& specs,
                                                const std::vector<std::string>& dims, uint64_t seed,
@@ -105,8 +105,6 @@ Result<std::map<std::string, Tensor>> RunFeeds(const engine::Model& model,
   }
   return feeds;
 }
-
-}  // namespace
 
 void AddPrecisionOption(CLI::App* cmd, std::string& precision) {
   cmd->add_option("--precision", precision,
@@ -273,7 +271,9 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(0, 256));
   run->add_option("--backends", o->backends,
                   "Backends in priority order, comma-separated (reference,cpu): each node runs "
-                  "on the first that runs it; cpu is added last (default: cpu)")
+                  "on the first that runs it; cpu is added last (default: cpu). A browser EP "
+                  "(webgpu, webnn, wasm) first runs the whole stored model in a local headless "
+                  "browser")
       ->delimiter(',');
   run->add_option("--repeat", o->repeat, "Run N times and print latency statistics to stderr")
       ->check(CLI::Range(0, 100000));
@@ -316,13 +316,20 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       auto hw_choice = ResolveHardware(ctx, *config, o->hardware, &*model, *precision);
       if (!hw_choice.ok()) return Fail(hw_choice.status());
       int threads = o->threads > 0 ? o->threads : hw_choice->threads;
-      auto session =
-          engine::Session::Create(std::move(model).value(), {.threads = threads,
-                                                             .profile = o->profile,
-                                                             .optimize = !o->no_optimize,
-                                                             .precision = *precision,
-                                                             .memory_limit = *memory_limit,
-                                                             .backends = o->backends});
+      std::vector<std::string> backends = o->backends;
+      if (hw_choice->platform != "cpu") backends.insert(backends.begin(), hw_choice->platform);
+      // A browser EP among them: a headless browser here, attached for this run.
+      auto local_browser = LocalBrowserFor(ctx, *config, backends);
+      if (!local_browser.ok()) return Fail(local_browser.status());
+      auto session = engine::Session::Create(
+          std::move(model).value(),
+          {.threads = threads,
+           .profile = o->profile,
+           .optimize = !o->no_optimize,
+           .precision = *precision,
+           .memory_limit = *memory_limit,
+           .backends = backends,
+           .registry = *local_browser ? &(*local_browser)->registry : nullptr});
       if (!session.ok()) return Fail(session.status());
       if (!o->json && !(*session)->precision_summary().empty()) {
         std::fprintf(stderr, "precision: %s\n", (*session)->precision_summary().c_str());
@@ -361,9 +368,12 @@ void RegisterEngineCommands(CLI::App& app, Context& ctx) {
       for (const auto& [name, n] : (*session)->placement().Counts((*session)->backends())) {
         placement[name] = n;
       }
-      return PrintOutputs(
-          *o, *outputs,
-          {{"placement", placement}, {"fallbacks", (*session)->placement().fallbacks.size()}});
+      const engine::Backend* whole = (*session)->model_backend();
+      return PrintOutputs(*o, *outputs,
+                          {{"placement", placement},
+                           {"fallbacks", (*session)->placement().fallbacks.size()},
+                           {"model_backend", whole ? nlohmann::json(whole->name()) : nullptr},
+                           {"backend_fallbacks", (*session)->fallback_runs()}});
     };
   });
 

@@ -196,6 +196,7 @@ int main(int argc, char** argv) {
   RegisterRoutingCommands(app, ctx);
   RegisterTokenizeCommands(app, ctx);
   RegisterPerfCommands(app, ctx);
+  RegisterBrowserCommands(app, ctx);
   RegisterVersionCommand(app, ctx);
 
   // Kubo's habits, before CLI11 (which would answer each with "A subcommand is required"):

@@ -167,7 +167,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
   engine::BackendRegistry backends = engine::BuiltinBackends();
   browser::AddBrowserBackends(backends, &hub);
   std::vector<std::string> backend_names = o.backends;
-  if (hw_choice->platform != "cpu") backend_names.insert(backend_names.begin(), hw_choice->platform);
+  if (hw_choice->platform != "cpu")
+    backend_names.insert(backend_names.begin(), hw_choice->platform);
   for (const std::string& name : backend_names) {
     if (auto found = backends.Find(name); !found.ok()) return Fail(found.status());
   }
@@ -319,8 +320,8 @@ int Serve(Context& ctx, const ServeOpts& o) {
     std::string local = server::IsLoopbackHost(listen->first) ? host : "127.0.0.1";
     if (local == "0.0.0.0" || local == "[::]") local = "127.0.0.1";
     auto launched = browser::LaunchedBrowser::Launch(
-        path, scheme + "://" + local + ":" + std::to_string((*server)->port()) +
-                  "/browser/?name=local");
+        path,
+        scheme + "://" + local + ":" + std::to_string((*server)->port()) + "/browser/?name=local");
     if (!launched.ok()) return Fail(launched.status().WithContext("--launch-browser"));
     local_browser = std::move(launched).value();
     Log(LogLevel::kInfo, "serve: started " + path + " headless as a local browser worker");
@@ -424,10 +425,11 @@ void RegisterServeCommands(CLI::App& app, Context& ctx) {
                    "Runs at once, sharing the cores (default performance.parallel_requests)")
       ->check(CLI::Range(1, 256));
   AddHardwareOption(serve, o->hardware);
-  serve->add_option("--backends", o->backends,
-                    "Backends in priority order, comma-separated: cpu, reference, or a browser "
-                    "worker's webgpu, webnn, wasm (each runs whole models; the CPU answers what "
-                    "it fails)")
+  serve
+      ->add_option("--backends", o->backends,
+                   "Backends in priority order, comma-separated: cpu, reference, or a browser "
+                   "worker's webgpu, webnn, wasm (each runs whole models; the CPU answers what "
+                   "it fails)")
       ->delimiter(',');
   serve->add_flag("--launch-browser", o->launch_browser,
                   "Start a headless browser (browser.path, else chromium) as a local worker "

@@ -80,8 +80,9 @@ struct Model {
   std::map<std::string, int64_t> opsets;  // domain -> version ("" for ai.onnx)
   int64_t ir_version = 0;
   std::string producer;
-  // The CID of the file the model was parsed from, when whoever read it knows it (the router, from
-  // the store): how a backend that loads the file itself (a browser page) names it. May be empty.
+  // The CID of the stored file the model was parsed from (set by the router when it reads a model
+  // from the store): how a backend that loads the file itself (a browser page, from this node's
+  // gateway) names it. Empty for a model read from a local file.
   std::string source_cid;
 };
 

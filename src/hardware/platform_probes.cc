@@ -174,8 +174,8 @@ PlatformInfo ProbeBrowser(const SystemView& view, const std::string& platform,
   } else if (!view.Exists(browser_path)) {
     p.reason = "browser.path " + browser_path + " does not exist";
   } else {
-    p.reason = "not probed: `ipfs-accelerate hw` launches " + browser_path + " to probe " +
-               platform;
+    p.reason =
+        "not probed: `ipfs-accelerate hw` launches " + browser_path + " to probe " + platform;
   }
   return p;
 }

@@ -230,7 +230,8 @@ void ModelCache::FillStats(const std::string& cid, ModelStats& stats) const {
   stats.evictions = e.evictions;
   stats.load = e.load;
   stats.backend_fallbacks =
-      e.fallbacks_unloaded + (e.model ? static_cast<uint64_t>(e.model->session->fallback_runs()) : 0);
+      e.fallbacks_unloaded +
+      (e.model ? static_cast<uint64_t>(e.model->session->fallback_runs()) : 0);
 }
 
 uint64_t ModelCache::LoadedBytes() const {

@@ -210,7 +210,6 @@ Result<engine::Model> LoadModelRef(const std::string& repo_flag, const std::stri
     auto model = engine::ParseModel(file.bytes, file.base_dir);
     if (!model.ok()) return model.status().WithContext(ref);
     if (cid) *cid = file.cid;
-    model->source_cid = file.cid;
     return model;
   }
   // From the store, parsed as its blocks are read: no copy of the file beside the model.

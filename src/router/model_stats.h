@@ -40,7 +40,7 @@ struct ModelStats {
   uint64_t evictions = 0;           // unloaded to make room under the memory budget
   // Runs its whole-model backend (a browser) failed, which the CPU then answered, since the start.
   uint64_t backend_fallbacks = 0;
-  Duration load;                    // time spent loading
+  Duration load;  // time spent loading
 };
 
 // Stats of every model the router knows, by name.

@@ -461,9 +461,8 @@ class ConnectionImpl : public Connection,
     state_ = State::kClosed;
     timer_.cancel();
     buffer_.consume(buffer_.size());  // a client sends nothing before the handshake's answer
-    auto ws = std::make_shared<WebSocketSession<Stream>>(shared_, std::move(stream_),
-                                                         std::move(buffer_), std::move(*upgrade_),
-                                                         response, remote_);
+    auto ws = std::make_shared<WebSocketSession<Stream>>(
+        shared_, std::move(stream_), std::move(buffer_), std::move(*upgrade_), response, remote_);
     upgrade_.reset();
     ws->Register();
     ws->Start();

@@ -1,10 +1,10 @@
 #include "server/http_message.h"
 
 #include <atomic>
-#include <cctype>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/field.hpp>
+#include <cctype>
 #include <limits>
 #include <nlohmann/json.hpp>
 

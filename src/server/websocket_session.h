@@ -25,9 +25,8 @@ class WebSocketSession : public Connection,
  public:
   using Request = boost::beast::http::request<boost::beast::http::empty_body>;
 
-  WebSocketSession(std::shared_ptr<Shared> shared, Stream stream,
-                   boost::beast::flat_buffer buffer, Request request, HttpResponse& answer,
-                   std::string remote)
+  WebSocketSession(std::shared_ptr<Shared> shared, Stream stream, boost::beast::flat_buffer buffer,
+                   Request request, HttpResponse& answer, std::string remote)
       : shared_(std::move(shared)),
         ws_(std::move(stream)),
         buffer_(std::move(buffer)),
@@ -52,6 +51,10 @@ class WebSocketSession : public Connection,
   void Start() override {
     namespace websocket = boost::beast::websocket;
     boost::beast::get_lowest_layer(ws_).expires_never();  // the websocket keeps its own time
+    // Messages are requests and answers waited for: none may sit in Nagle's buffer.
+    boost::beast::error_code ignored;
+    boost::beast::get_lowest_layer(ws_).socket().set_option(boost::asio::ip::tcp::no_delay(true),
+                                                            ignored);
     websocket::stream_base::timeout timeout;
     timeout.handshake_timeout = Seconds(shared_->options.header_timeout_s);
     timeout.idle_timeout = Seconds(idle_s_);
@@ -95,10 +98,9 @@ class WebSocketSession : public Connection,
     bool Send(std::string message, bool binary) override {
       auto s = session_.lock();
       if (!s || s->done_flag_.load()) return false;
-      boost::asio::post(s->ws_.get_executor(),
-                        [s, m = std::move(message), binary]() mutable {
-                          s->Enqueue(std::move(m), binary);
-                        });
+      boost::asio::post(s->ws_.get_executor(), [s, m = std::move(message), binary]() mutable {
+        s->Enqueue(std::move(m), binary);
+      });
       return true;
     }
     void Close(uint16_t code, std::string reason) override {

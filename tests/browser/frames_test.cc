@@ -73,19 +73,24 @@ TEST(FramesTest, EveryMalformationIsRefusedWithItsReason) {
   EXPECT_TRUE(HasSubstr(why("XXXX\2\0\0\0{}"), "does not start with \"IAT1\""));
   EXPECT_TRUE(HasSubstr(why(std::string("IAT1\xe8\x03\0\0{}", 10)), "runs past the frame"));
   EXPECT_TRUE(HasSubstr(why(Raw("[1,2]", "")), "not a JSON object"));
-  EXPECT_TRUE(HasSubstr(why(one(R"({"name":"a","dtype":"string","shape":[1],"offset":0,"bytes":1})")),
-                        "has dtype \"string\""));
-  EXPECT_TRUE(HasSubstr(why(one(R"({"name":"a","dtype":"float32","shape":[-1],"offset":0,"bytes":0})")),
-                        "no non-negative integer"));
+  EXPECT_TRUE(
+      HasSubstr(why(one(R"({"name":"a","dtype":"string","shape":[1],"offset":0,"bytes":1})")),
+                "has dtype \"string\""));
+  EXPECT_TRUE(
+      HasSubstr(why(one(R"({"name":"a","dtype":"float32","shape":[-1],"offset":0,"bytes":0})")),
+                "no non-negative integer"));
   EXPECT_TRUE(HasSubstr(
       why(one(R"({"name":"a","dtype":"float32","shape":[1,1000],"offset":0,"bytes":16})")),
       "needs 4000 bytes, its entry says 16"));
-  EXPECT_TRUE(HasSubstr(why(one(R"({"name":"a","dtype":"float32","shape":[4],"offset":8,"bytes":16})")),
-                        "outside the payload of 16 bytes"));
-  EXPECT_TRUE(HasSubstr(why(one(R"({"name":"a","dtype":"uint8","shape":[1],"offset":3,"bytes":1})")),
-                        "not a multiple of 8"));
+  EXPECT_TRUE(
+      HasSubstr(why(one(R"({"name":"a","dtype":"float32","shape":[4],"offset":8,"bytes":16})")),
+                "outside the payload of 16 bytes"));
+  EXPECT_TRUE(
+      HasSubstr(why(one(R"({"name":"a","dtype":"uint8","shape":[1],"offset":3,"bytes":1})")),
+                "not a multiple of 8"));
   EXPECT_TRUE(HasSubstr(
-      why(one(R"({"name":"a","dtype":"uint8","shape":[1],"offset":0,"bytes":1},{"name":"a","dtype":"uint8","shape":[1],"offset":8,"bytes":1})")),
+      why(one(
+          R"({"name":"a","dtype":"uint8","shape":[1],"offset":0,"bytes":1},{"name":"a","dtype":"uint8","shape":[1],"offset":8,"bytes":1})")),
       "appears twice"));
   // Sizes past what the machine could hold are refused before anything is allocated.
   auto huge = DecodeFrame(one(

@@ -182,7 +182,6 @@ TEST(PlacementTest, AnApplicationRegistersItsOwnBackend) {
   EXPECT_EQ(runs.load(), 1);
 }
 
-
 // A backend that runs whole models elsewhere (as a browser worker does): its runner answers with
 // `answer`, or fails with `fail` when set. Counts the runs it was asked for.
 struct Elsewhere {
@@ -229,8 +228,9 @@ struct ElsewhereSession {
   std::unique_ptr<Session> session;
   explicit ElsewhereSession(Model model) {
     registry = BuiltinBackends();
-    registry.Add({"elsewhere", DeviceKind::kBrowser, "test: whole models",
-                  [this](const BackendConfig&) { return std::make_unique<ElsewhereBackend>(&where); }});
+    registry.Add(
+        {"elsewhere", DeviceKind::kBrowser, "test: whole models",
+         [this](const BackendConfig&) { return std::make_unique<ElsewhereBackend>(&where); }});
     model.source_cid = "bafytest";
     SessionOptions options;
     options.backends = {"elsewhere"};
@@ -283,8 +283,9 @@ TEST(PlacementTest, AWholeModelBackendAnswersAndTheCpuTakesOverWhenItFails) {
 
 TEST(PlacementTest, ABackendOffTheHostThatRunsNoWholeModelIsRefused) {
   BackendRegistry registry = BuiltinBackends();
-  registry.Add({"device", DeviceKind::kGpu, "test: nodes in device memory",
-                [](const BackendConfig& c) { return BuiltinBackends().Find("cpu").value()->create(c); }});
+  registry.Add(
+      {"device", DeviceKind::kGpu, "test: nodes in device memory",
+       [](const BackendConfig& c) { return BuiltinBackends().Find("cpu").value()->create(c); }});
   SessionOptions options;
   options.registry = &registry;
   options.backends = {"cpu", "device"};
