@@ -135,9 +135,11 @@ Result<int> ValidatePlan(const std::vector<BenchModel>& models, const BenchOptio
     }
   }
   for (const std::string& h : o.hardware) {
-    if (h != "cpu") {
+    const engine::BackendRegistry& r = o.registry ? *o.registry : engine::BuiltinBackends();
+    if (h != "cpu" && !r.Find(h).ok()) {
       return Status::Unsupported("the engine has no " + h +
-                                 " backend yet; only --hardware cpu can run models in this build");
+                                 " backend; this build benchmarks cpu and the browser's webgpu, "
+                                 "webnn and wasm");
     }
   }
   auto positive = [](const std::vector<int64_t>& v, const char* what) -> Status {
@@ -201,10 +203,14 @@ Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOpt
         for (engine::Precision precision : o.precisions) {
           // A copy of the model each time: the weights are shared.
           // Profiled: the time per node goes with each result (ResultRecord::node_times).
+          std::vector<std::string> backends;
+          if (hardware != "cpu") backends.push_back(hardware);
           auto session = engine::Session::Create(model, {.threads = static_cast<int>(threads),
                                                          .profile = true,
                                                          .precision = precision,
-                                                         .memory_limit = o.memory_limit});
+                                                         .memory_limit = o.memory_limit,
+                                                         .backends = backends,
+                                                         .registry = o.registry});
           if (!session.ok()) return session.status().WithContext("model " + m.name);
           if (precision != engine::Precision::kFp32 && !fp32) {
             IA_ASSIGN_OR_RETURN(
@@ -237,6 +243,13 @@ Result<bool> RunBenchmarks(const std::vector<BenchModel>& models, const BenchOpt
                 r.scenario = scenario;
                 Status s = Measure(**session, inputs, o, cb, r);
                 if (!s.ok()) return s.WithContext("model " + m.name + " (" + r.Label() + ")");
+                // Runs the whole-model backend failed were the CPU's: not this hardware's figure.
+                if ((*session)->fallback_runs() > 0) {
+                  return Status::Unavailable(
+                      "model " + m.name + " (" + r.Label() + "): " + hardware + " failed " +
+                      std::to_string((*session)->fallback_runs()) +
+                      " runs and the CPU answered them; nothing recorded (the log says why)");
+                }
                 if (cb.on_result) IA_RETURN_IF_ERROR(cb.on_result(r));
                 if (r.interrupted) return true;
               }

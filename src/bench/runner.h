@@ -12,6 +12,7 @@
 #include "bench/results.h"
 #include "core/status.h"
 #include "core/tensor.h"
+#include "engine/backend_registry.h"
 #include "engine/graph.h"
 #include "engine/precision.h"
 
@@ -39,6 +40,9 @@ struct BenchOptions {
   uint64_t seed = 1;          // for synthesized inputs
   uint64_t memory_limit = 0;  // each session's memory budget; 0: the default (SessionOptions)
   std::map<std::string, Tensor> inputs;  // given inputs (--input), by name, for any model
+  // Where `hardware` names other than "cpu" are looked up as backends (a browser worker's webgpu,
+  // webnn, wasm: they run the whole model); null: the engine's built-in backends.
+  const engine::BackendRegistry* registry = nullptr;
 };
 
 // A model to measure. It is loaded when its turn comes and dropped after, so each result's peak

@@ -129,6 +129,10 @@ int RunBench(const Context& ctx, const BenchFlags& f) {
   auto memory_limit = MemoryLimitSetting(f.memory_limit, *config);
   if (!memory_limit.ok()) return Fail(memory_limit.status());
   o.memory_limit = *memory_limit;
+  // A browser EP among --hardware: a headless browser here, attached for the benchmark.
+  auto local_browser = LocalBrowserFor(ctx, *config, o.hardware);
+  if (!local_browser.ok()) return Fail(local_browser.status());
+  if (*local_browser) o.registry = &(*local_browser)->registry;
   auto dims = ParseDimSpecs(f.dims);
   if (!dims.ok()) return Fail(dims.status());
   o.dims = std::move(dims).value();
@@ -331,8 +335,9 @@ void RegisterBenchCommands(CLI::App& app, Context& ctx) {
       ->required();
   bench
       ->add_option("--hardware", f->hardware,
-                   "Platforms, comma-separated (default cpu; auto: the available platform with "
-                   "a backend the planner puts first)")
+                   "Platforms, comma-separated (default cpu; webgpu, webnn or the browser's wasm: "
+                   "a local headless browser runs the stored model; auto: the available platform "
+                   "with a backend the planner puts first)")
       ->delimiter(',');
   bench->add_option("--batch", f->batches, "Batch sizes, comma-separated (default 1)")
       ->delimiter(',');

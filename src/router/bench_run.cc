@@ -53,6 +53,8 @@ Result<BenchPlan> PlanBench(const BenchRequest& request, const Config& config) {
   plan.command = request.command;
   plan.hardware = hardware::DetectHardware(*hardware::RealSystemView(), config);
   for (const std::string& h : plan.options.hardware) {
+    // A backend the front end added (a browser worker's EP) was checked by attaching the browser.
+    if (h != "cpu" && plan.options.registry && plan.options.registry->Find(h).ok()) continue;
     const hardware::PlatformInfo* p = plan.hardware.Find(h);
     if (!p) {
       return Status::InvalidArgument(
