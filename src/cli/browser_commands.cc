@@ -30,14 +30,13 @@ Result<std::unique_ptr<LocalBrowserBackends>> LocalBrowserFor(
         "the browser backends need a browser: install chromium, or set browser.path");
   }
   auto local = std::make_unique<LocalBrowserBackends>();
-  IA_ASSIGN_OR_RETURN(
-      local->worker,
-      browser::LocalWorker::Start(
-          {.browser_path = path,
-           .repo = store::Repo::DefaultPath(ctx.repo_flag),
-           .ort_dir = browser::OrtWebDir(config.String("browser.ort_dir")),
-           .hub = {.load_timeout_s = config.Number("browser.load_timeout_s"),
-                   .run_timeout_s = config.Number("browser.run_timeout_s")}}));
+  IA_ASSIGN_OR_RETURN(local->worker,
+                      browser::LocalWorker::Start(
+                          {.browser_path = path,
+                           .repo = store::Repo::DefaultPath(ctx.repo_flag),
+                           .ort_dir = browser::OrtWebDir(config.String("browser.ort_dir")),
+                           .hub = {.load_timeout_s = config.Number("browser.load_timeout_s"),
+                                   .run_timeout_s = config.Number("browser.run_timeout_s")}}));
   local->registry = engine::BuiltinBackends();
   browser::AddBrowserBackends(local->registry, &local->worker->hub());
   return local;
@@ -62,9 +61,10 @@ int BrowserBench(const Context& ctx, const BrowserBenchFlags& f) {
   auto model = router::LoadModelRef(ctx.repo_flag, f.model);
   if (!model.ok()) return Fail(model.status());
   if (model->source_cid.empty()) {
-    return Fail(Status::InvalidArgument(
-        f.model + " is a local file; the page fetches models by CID: add it first "
-                  "(ipfs-accelerate add FILE) and give its CID"));
+    return Fail(
+        Status::InvalidArgument(f.model +
+                                " is a local file; the page fetches models by CID: add it first "
+                                "(ipfs-accelerate add FILE) and give its CID"));
   }
   const std::string cid = model->source_cid;
   auto feeds = RunFeeds(*model, f.inputs, f.dims, 1, f.json);

@@ -1,5 +1,7 @@
 // hw: what hardware is here, in the order the router will try it; its device profiles
 // (--profiles) and a measurement of this CPU (--calibrate).
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "browser/launcher.h"
@@ -37,7 +39,8 @@ struct HwFlags {
 // WebGPU and WebNN as a headless browser here reports them (browser.path, else Debian's chromium).
 void ProbeBrowser(const Config& config, bool quiet, hardware::HardwareReport& report) {
   std::string path = browser::FindBrowser(config.String("browser.path"));
-  if (path.empty()) return;  // the static probe's reason stands: no browser configured
+  // No browser, or none at the configured path: the static probe's reason stands.
+  if (path.empty() || ::access(path.c_str(), X_OK) != 0) return;
   if (!quiet) std::fprintf(stderr, "probing WebGPU and WebNN in %s…\n", path.c_str());
   auto caps = browser::ProbeBrowserCapabilities(
       path, browser::OrtWebDir(config.String("browser.ort_dir")), 60);

@@ -36,7 +36,8 @@ function cleanup () {
   for (const c of children) {
     try { process.kill(c.detached ? -c.pid : c.pid, 'SIGKILL') } catch {}
   }
-  fs.rmSync(T, { recursive: true, force: true })
+  // Chromium's helpers may still be writing their profiles for a moment after the kill.
+  try { fs.rmSync(T, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 }) } catch {}
 }
 process.on('uncaughtException', (e) => fail(`uncaught: ${e.stack}`))
 

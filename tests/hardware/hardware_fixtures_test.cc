@@ -239,9 +239,7 @@ TEST(HardwareFixtureTest, BrowserPlatformsFollowBrowserPath) {
   EXPECT_EQ(p.reason, "browser.path /usr/bin/chromium does not exist");
   p = ProbeBrowser(*view, "webnn", "/proc/cpuinfo");  // any file that exists in the recording
   EXPECT_FALSE(p.available);
-  EXPECT_EQ(p.reason,
-            "probing webnn in the browser at /proc/cpuinfo arrives with the browser backend (not "
-            "built yet)");
+  EXPECT_EQ(p.reason, "not probed: `ipfs-accelerate hw` launches /proc/cpuinfo to probe webnn");
   HardwareReport r = Detect("arm_board", {"browser.path=/nonexistent/chrome"});
   EXPECT_EQ(r.Find("webgpu")->reason, "browser.path /nonexistent/chrome does not exist");
   EXPECT_EQ(r.Find("webgpu")->capabilities["browser"], "/nonexistent/chrome");
