@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "browser/frames.h"
@@ -144,10 +145,13 @@ class Connection : public server::WebSocketHandler {
   void OnMessage(std::string message, bool binary) override {
     auto s = state_.lock();
     if (!s || !worker_) return;
+    // A result's tensors are decoded (copied) before the hub's lock is taken.
+    std::optional<Result<Frame>> frame;
+    if (binary) frame = DecodeFrame(message);
     std::lock_guard lock(s->mu);
     if (worker_->gone) return;
     Worker& w = *worker_;
-    if (binary) return OnFrame(*s, w, message);
+    if (binary) return OnFrame(*s, w, std::move(*frame));
     json m = json::parse(message, nullptr, false);
     if (!m.is_object() || !m.contains("type") || !m["type"].is_string()) {
       return s->Expel(w, "sent a message that is no JSON object with a \"type\"", "malformed");
@@ -234,8 +238,7 @@ class Connection : public server::WebSocketHandler {
     s.cv.notify_all();
   }
 
-  void OnFrame(Hub::State& s, Worker& w, const std::string& bytes) {
-    auto frame = DecodeFrame(bytes);
+  void OnFrame(Hub::State& s, Worker& w, Result<Frame> frame) {
     if (!frame.ok()) return s.Expel(w, "sent " + frame.status().message(), "malformed");
     const json& h = frame->header;
     uint64_t id = h.contains("id") && h["id"].is_number_unsigned() ? h["id"].get<uint64_t>() : 0;
@@ -321,20 +324,32 @@ static Status EnsureLoaded(Hub::State& s, std::unique_lock<std::mutex>& lock,
                            const std::shared_ptr<Worker>& w, const std::string& cid,
                            const std::string& ep, const CancelToken* cancel, std::string* reason) {
   const std::string key = cid + " " + ep;
-  if (w->loaded.count(key)) return Status::Ok();
-  std::shared_ptr<Call> call;
-  uint64_t id = 0;
-  if (auto it = w->loads.find(key); it != w->loads.end()) {
-    call = it->second;
-    while (!call->done && !w->gone) s.cv.wait_for(lock, std::chrono::milliseconds(100));
+  // Another caller's load under way is waited for: its failure is ours too; a load it abandoned
+  // (its caller was cancelled) is made again, here.
+  for (;;) {
+    if (w->gone) {
+      *reason = "gone";
+      return Status::Unavailable("browser worker " + w->info.id + " went away");
+    }
     if (w->loaded.count(key)) return Status::Ok();
-    *reason = call->reason.empty() ? "load" : call->reason;
-    return call->done && !call->status.ok()
-               ? call->status
-               : Status::Unavailable("browser worker " + w->info.id + " went away while loading");
+    auto it = w->loads.find(key);
+    if (it == w->loads.end()) break;
+    std::shared_ptr<Call> other = it->second;
+    s.cv.wait_for(lock, std::chrono::milliseconds(100));
+    if (other->done && !other->status.ok()) {
+      *reason = other->reason.empty() ? "load" : other->reason;
+      return other->status;
+    }
+    if (cancel) {
+      Status c = cancel->Check("waiting for the load of " + cid);
+      if (!c.ok()) {
+        *reason = "cancelled";
+        return c;
+      }
+    }
   }
-  call = std::make_shared<Call>();
-  id = s.Start(*w, call);
+  auto call = std::make_shared<Call>();
+  uint64_t id = s.Start(*w, call);
   w->loads[key] = call;
   w->channel->Send(
       json{{"type", "load"}, {"id", id}, {"cid", cid}, {"ep", ep}, {"gateway", s.options.gateway}}
@@ -385,13 +400,19 @@ Result<std::map<std::string, Tensor>> Hub::Run(const std::string& cid, const std
   if (st.ok() && w->gone) st = Status::Unavailable("browser worker " + w->info.id + " went away");
   if (st.ok()) {
     call = std::make_shared<Call>();
-    uint64_t id = s.Start(*w, call);
+    uint64_t id = ++s.next_id;
+    // The inputs are encoded (copied) without the hub's lock; the worker may go meanwhile.
+    lock.unlock();
     auto frame = EncodeFrame(RunFrame("run", id, cid, ep, inputs));
+    lock.lock();
     if (!frame.ok()) {
-      w->calls.erase(id);
       st = frame.status();
       reason = "unsupported";
+    } else if (w->gone) {
+      st = Status::Unavailable("browser worker " + w->info.id + " went away");
+      reason = "gone";
     } else {
+      w->calls[id] = call;
       w->channel->Send(std::move(frame).value(), true);
       auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                          std::chrono::duration<double>(s.options.run_timeout_s));
@@ -401,8 +422,10 @@ Result<std::map<std::string, Tensor>> Hub::Run(const std::string& cid, const std
   }
   w->info.in_flight--;
   if (!st.ok()) {
-    w->info.failures++;
-    s.stats.failures[reason.empty() ? "error" : reason]++;
+    if (reason != "cancelled") {  // the caller's own stop is no failure of the browser's
+      w->info.failures++;
+      s.stats.failures[reason.empty() ? "error" : reason]++;
+    }
     return st;
   }
   w->info.runs++;

@@ -160,16 +160,20 @@ const cases = {}
 
 cases.models_match_the_cpu_on_wasm_and_webgpu = async (ctx) => {
   // wasm: the node launches its own headless browser (--launch-browser); WebGPU: one we start.
-  const wasm = await serve('wasm', ctx.store, [], ['--backends', 'wasm', '--launch-browser'])
+  const wasm = await serve('wasm', ctx.store, [], ['--backends', 'wasm', '--launch-browser', '--parallel-requests', '4'])
   const gpu = await serve('webgpu', ctx.store, [], ['--hardware', 'webgpu'])
   chromium(gpu.url, 'gpu')
   await waitFor('the wasm worker', async () => (await workers(wasm)).length === 1)
   await waitFor('the webgpu worker', async () => (await workers(gpu)).length === 1)
-  for (const [node, ep, tol] of [[wasm, 'wasm', 1e-4], [gpu, 'webgpu', 1e-3]]) {
-    for (const m of MODEL_NAMES) compare(await infer(node, m), ctx.want[m], tol, `${m} on ${ep}`)
+  for (const [node, ep, tol, copies] of [[wasm, 'wasm', 1e-4, 2], [gpu, 'webgpu', 1e-3, 1]]) {
+    // On wasm two requests per model at once, from the first: concurrent loads and runs.
+    const asked = MODEL_NAMES.flatMap((m) => Array(copies).fill(m))
+    const answers = await Promise.all(asked.map((m) => infer(node, m)))
+    asked.forEach((m, i) => compare(answers[i], ctx.want[m], tol, `${m} on ${ep}`))
     const runs = await metric(node, 'ia_browser_runs_total', `ep="${ep}"`)
     const fallbacks = await metric(node, 'ia_backend_fallbacks_total')
-    if (runs !== 3 || fallbacks !== 0) fail(`${ep}: ${runs} browser runs and ${fallbacks} fallbacks, expected 3 and 0:\n${node.log().slice(-1500)}`)
+    const loads = await metric(node, 'ia_browser_model_loads_total')
+    if (runs !== asked.length || fallbacks !== 0 || loads !== 3) fail(`${ep}: ${runs} browser runs, ${fallbacks} fallbacks, ${loads} loads; expected ${asked.length}, 0, 3:\n${node.log().slice(-1500)}`)
   }
   const w = (await workers(gpu))[0]
   if (!w.capabilities.webgpu.available || !w.loaded.some((k) => k.endsWith(' webgpu'))) fail(`the webgpu worker: ${JSON.stringify(w)}`)
