@@ -69,13 +69,9 @@ class WebSocketSession : public Connection,
     });
   }
 
+  // A close frame after the message being written, if any (one write at a time).
   void BeginStop() override {
-    if (!open_ || closing_) return;
-    closing_ = true;
-    ws_.async_close(boost::beast::websocket::close_code::going_away,
-                    [self = this->shared_from_this()](boost::beast::error_code) {
-                      self->Finish("the server is stopping");
-                    });
+    if (open_) CloseWith(1001, "the server is stopping");
   }
 
   void CloseNow() override {
