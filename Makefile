@@ -74,7 +74,7 @@ test-asan: asan-build
 # server they start, go to build-tsan/tsan-report.*; any report fails the target. Not in
 # `make test` (the instrumented build is slow); .ci/run runs it. tools/tsan.supp holds only
 # third-party frames (why: there).
-TSAN_TESTS ?= ^(RouterTest|BatchTest|BenchRunTest|StoreOpsTest|CarFetcherTest|DagFetcherTest|CarParserTest|RemoteTest|GatewaySourceTest|KuboRpcSourceTest|SourceChainTest|FindProvidersTest|FetchOnMissTest|AuthTest|HttpServerTest|KServeTest|LoadgenTest|MetricsTest|Session[A-Za-z]*Test)\.|Concurrent|script\.serve_test|script\.loadgen_test|script\.remote_infer_test|script\.openai_test|script\.mdns_test|script\.browser_backend_test
+TSAN_TESTS ?= ^(RouterTest|BatchTest|BenchRunTest|StoreOpsTest|CarFetcherTest|DagFetcherTest|CarParserTest|RemoteTest|GatewaySourceTest|KuboRpcSourceTest|SourceChainTest|FindProvidersTest|FetchOnMissTest|AuthTest|HttpServerTest|WebSocketTest|KServeTest|LoadgenTest|MetricsTest|Session[A-Za-z]*Test)\.|Concurrent|script\.serve_test|script\.loadgen_test|script\.remote_infer_test|script\.openai_test|script\.mdns_test|script\.browser_backend_test
 tsan-build: setup
 	@cmake -S . -B build-tsan -DIA_TSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build-tsan -j$(JOBS) --target unit_tests ipfs-accelerate
