@@ -14,9 +14,11 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 repo="$tmp/repo"
 /usr/bin/python3 "$root/bench/browser/make_mlp.py" "$tmp/mlp10.onnx" 10
+/usr/bin/python3 "$root/tools/gen_models/gen_models.py" --out "$tmp/models" --size test \
+  --only bert,resnet50 >/dev/null 2>&1
 mlp=$("$bin" --repo "$repo" add -Q "$tmp/mlp10.onnx")
 for m in resnet50_test bert_test; do
-  cid=$("$bin" --repo "$repo" add -Q "$root/build/models/$m/model.onnx")
+  cid=$("$bin" --repo "$repo" add -Q "$tmp/models/$m/model.onnx")
   for ep in wasm webgpu; do
     echo "== $m ($cid) on $ep"
     "$bin" --repo "$repo" browser-bench "$cid" --ep "$ep" --runs "$runs" --fetch-runs 3 \

@@ -23,8 +23,15 @@ import { npmRequire } from './npm.mjs'
 const { WebSocket } = npmRequire('ws')
 const BIN = process.env.IA_BIN
 const SRC = process.env.IA_SOURCE_DIR
-const MODELS = path.join(path.dirname(BIN), 'models')
 const T = fs.mkdtempSync(path.join(os.tmpdir(), 'ia_browser_test_'))
+// The project's generated test models (tools/gen_models, Debian's PyTorch), made here.
+const MODELS = path.join(T, 'models')
+const gen = spawnSync('/usr/bin/python3', [path.join(SRC, 'tools/gen_models/gen_models.py'), '--out', MODELS,
+  '--size', 'test', '--only', 'bert,resnet50,gpt2'], { encoding: 'utf8' })
+if (gen.status !== 0) {
+  console.error(`generating the test models failed (run scripts/setup): ${gen.stderr.slice(-2000)}`)
+  process.exit(1)
+}
 const children = []
 
 function fail (msg) {
