@@ -73,7 +73,7 @@ struct Hub::State {
                                  [&](const std::shared_ptr<Worker>& p) { return p.get() == &w; }),
                   workers.end());
     cv.notify_all();
-    Log(LogLevel::kInfo, "browser: worker " + w.info.id + " (" + w.info.remote + ") " + why);
+    Log(options.events, "browser: worker " + w.info.id + " (" + w.info.remote + ") " + why);
   }
 
   // Disconnects `w` for breaking the protocol or ignoring us. Needs mu.
@@ -233,8 +233,8 @@ class Connection : public server::WebSocketHandler {
                     false);
     std::string offers;
     for (const std::string& ep : w.info.eps) offers += (offers.empty() ? "" : ", ") + ep;
-    Log(LogLevel::kInfo, "browser: worker " + w.info.id + " attached from " + w.info.remote +
-                             " offering " + (offers.empty() ? "nothing" : offers));
+    Log(s.options.events, "browser: worker " + w.info.id + " attached from " + w.info.remote +
+                              " offering " + (offers.empty() ? "nothing" : offers));
     s.cv.notify_all();
   }
 
@@ -364,10 +364,10 @@ static Status EnsureLoaded(Hub::State& s, std::unique_lock<std::mutex>& lock,
     w->loaded.insert(key);
     w->info.loaded.push_back(key);
     s.stats.loads++;
-    Log(LogLevel::kInfo, "browser: worker " + w->info.id + " loaded " + cid + " on " + ep + " (" +
-                             std::to_string(call->answer.value("bytes", 0)) + " bytes, " +
-                             (call->answer.value("cached", false) ? "from its cache" : "fetched") +
-                             ")");
+    Log(s.options.events, "browser: worker " + w->info.id + " loaded " + cid + " on " + ep + " (" +
+                              std::to_string(call->answer.value("bytes", 0)) + " bytes, " +
+                              (call->answer.value("cached", false) ? "from its cache" : "fetched") +
+                              ")");
   } else if (*reason == "session") {
     // It offered `ep` and could not create a session on it: no more runs on it there.
     auto& eps = w->info.eps;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/cancel.h"
+#include "core/log.h"
 #include "core/status.h"
 #include "core/tensor.h"
 #include "server/http_server.h"
@@ -31,6 +32,9 @@ struct HubOptions {
   double load_timeout_s = 300;  // fetching, verifying and creating the session
   double run_timeout_s = 60;    // one run, from sending its inputs to the answer
   int max_workers = 64;         // more are refused (1013)
+  // The level of the log lines for workers attaching, leaving and loading (failures are always
+  // warnings): info for a node, debug for a command's own local worker (hw's probe).
+  LogLevel events = LogLevel::kInfo;
 };
 
 // One attached worker, as the hub sees it now.

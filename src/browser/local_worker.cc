@@ -62,10 +62,11 @@ LocalWorker::~LocalWorker() {
 
 Result<nlohmann::json> ProbeBrowserCapabilities(const std::string& browser_path,
                                                 const std::string& ort_dir, double timeout_s) {
-  IA_ASSIGN_OR_RETURN(
-      std::unique_ptr<LocalWorker> w,
-      LocalWorker::Start(
-          {.browser_path = browser_path, .ort_dir = ort_dir, .attach_timeout_s = timeout_s}));
+  IA_ASSIGN_OR_RETURN(std::unique_ptr<LocalWorker> w,
+                      LocalWorker::Start({.browser_path = browser_path,
+                                          .ort_dir = ort_dir,
+                                          .hub = {.events = LogLevel::kDebug},
+                                          .attach_timeout_s = timeout_s}));
   std::vector<WorkerInfo> workers = w->hub().Workers();
   if (workers.empty()) return Status::Unavailable("the probe page left before it was read");
   nlohmann::json caps = workers.front().capabilities;

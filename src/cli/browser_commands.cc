@@ -36,7 +36,8 @@ Result<std::unique_ptr<LocalBrowserBackends>> LocalBrowserFor(
                            .repo = store::Repo::DefaultPath(ctx.repo_flag),
                            .ort_dir = browser::OrtWebDir(config.String("browser.ort_dir")),
                            .hub = {.load_timeout_s = config.Number("browser.load_timeout_s"),
-                                   .run_timeout_s = config.Number("browser.run_timeout_s")}}));
+                                   .run_timeout_s = config.Number("browser.run_timeout_s"),
+                                   .events = LogLevel::kDebug}}));
   local->registry = engine::BuiltinBackends();
   browser::AddBrowserBackends(local->registry, &local->worker->hub());
   return local;
