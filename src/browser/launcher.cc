@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -32,6 +32,8 @@ std::vector<std::string> HeadlessFlags() {
           "--no-default-browser-check", "--disable-background-networking",
           "--disable-component-update", "--disable-sync", "--disable-extensions",
           "--disable-dev-shm-usage",
+          "--disable-breakpad",  // no crash handler process, which would outlive the browser
+          "--disable-crash-reporter",
           // WebGPU (SwiftShader where there is no GPU) and WebNN (navigator.ml; on this Linux
           // build its createContext fails, and the probe reports why).
           "--enable-unsafe-webgpu", "--enable-features=WebMachineLearningNeuralNetwork"};
@@ -55,23 +57,28 @@ Result<std::unique_ptr<LaunchedBrowser>> LaunchedBrowser::Launch(const std::stri
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
+  // fork and exec rather than posix_spawn: the child asks the kernel to kill it when this process
+  // dies, however it dies (a SIGKILLed server must not leave its browser behind). Between fork and
+  // exec only async-signal-safe calls: everything they need is made before the fork.
   std::string log = b->dir_ + "/browser.log";
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);  // its own group: Stop reaches its helper processes too
-  int rc = posix_spawn(&b->pid_, path.c_str(), &actions, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    b->pid_ = -1;
-    return Status::IoError("cannot start " + path + ": " + std::strerror(rc));
+  const pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) return Status::IoError(std::string("cannot start ") + path + ": fork failed");
+  if (pid == 0) {
+    ::setpgid(0, 0);  // its own group: Stop reaches its helper processes too
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before the line above
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in >= 0) ::dup2(in, 0);
+    if (out >= 0) {
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+    }
+    ::execve(path.c_str(), argv.data(), environ);
+    ::_exit(127);
   }
+  b->pid_ = pid;
   return b;
 }
 

@@ -1,6 +1,7 @@
 // A browser started headless as a worker of this machine: the path found (browser.path, else
 // Debian's chromium), a fresh profile in a temporary directory, its own process group, its output
-// in a log beside the profile. Stopped and cleaned up when the object goes.
+// in a log beside the profile. Stopped and cleaned up when the object goes, and killed by the
+// kernel when this process dies without that (PR_SET_PDEATHSIG).
 #pragma once
 
 #include <sys/types.h>
@@ -23,7 +24,9 @@ std::vector<std::string> HeadlessFlags();
 
 class LaunchedBrowser {
  public:
-  // Starts `path` headless on `url`. kNotFound when `path` is no executable.
+  // Starts `path` headless on `url`. kNotFound when `path` is no executable. The kernel's kill
+  // follows the calling thread's end, so call it from one that lives as long as the browser
+  // should (the main thread).
   static Result<std::unique_ptr<LaunchedBrowser>> Launch(const std::string& path,
                                                          const std::string& url);
   // Stop(), and the profile directory removed.

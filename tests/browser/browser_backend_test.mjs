@@ -40,6 +40,11 @@ function fail (msg) {
   process.exit(1)
 }
 function cleanup () {
+  // SIGTERM first: a server stops its own headless browser and removes its profile.
+  for (const c of children) {
+    try { process.kill(c.detached ? -c.pid : c.pid, 'SIGTERM') } catch {}
+  }
+  spawnSync('sleep', ['1'])
   for (const c of children) {
     try { process.kill(c.detached ? -c.pid : c.pid, 'SIGKILL') } catch {}
   }
