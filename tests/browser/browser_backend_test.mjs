@@ -7,6 +7,7 @@
 //    the failure counted as "verify";
 //  - a browser killed mid-run: the request finishes on the CPU, the fallback counted in /metrics;
 //  - `hw` reports WebGPU and WebNN from a real probe;
+//  - with API keys, the WebSocket opens only with a key (?key=, as the page sends it);
 //  - pages that break the protocol (a hello of another version, malformed frames, a result of the
 //    wrong size, an EP they claim and lack, a run they never answer) get clear errors, and the
 //    server keeps serving.
@@ -298,6 +299,22 @@ cases.bad_pages_get_clear_errors_and_the_server_keeps_serving = async (ctx) => {
   liar.ws.close()
   if ((await get(`${node.url}/v2/health/live`)).status !== 200) fail('the server stopped serving')
   if ((await metric(node, 'ia_backend_fallbacks_total')) !== 5) fail(`fallbacks: ${await metric(node, 'ia_backend_fallbacks_total')}, expected 5`)
+}
+
+cases.with_keys_a_page_attaches_only_with_its_key = async (ctx) => {
+  const keys = path.join(T, 'keys')
+  fs.writeFileSync(keys, 'browser-key-0123456789abcdef\n')
+  const node = await serve('keyed', ctx.store, [], ['--backends', 'wasm', '--api-key-file', keys])
+  const upgrade = (query) => new Promise((resolve) => {
+    const ws = new WebSocket(node.url.replace('http', 'ws') + '/browser/ws' + query)
+    ws.on('open', () => { ws.close(); resolve(101) })
+    ws.on('unexpected-response', (req, res) => resolve(res.statusCode))
+    ws.on('error', () => resolve(-1))
+  })
+  if ((await upgrade('')) !== 401 || (await upgrade('?key=wrong-key-0123456789abcdef')) !== 401) fail('the WebSocket opened without the key')
+  if ((await upgrade('?key=browser-key-0123456789abcdef')) !== 101) fail('the WebSocket refused the key')
+  if ((await get(`${node.url}/browser/workers`)).status !== 401) fail('/browser/workers is open without the key')
+  if ((await get(`${node.url}/browser/`)).status !== 200) fail('the page itself needs no key')
 }
 
 // A frame from a header and a payload as given (no checks: for lying pages).
