@@ -154,7 +154,7 @@ class WebSocketSession : public Connection,
     ws_.binary(out_.front().second);
     ws_.async_write(boost::asio::buffer(out_.front().first),
                     [self = this->shared_from_this()](boost::beast::error_code ec, size_t) {
-                      self->out_.pop_front();
+                      self->out_.pop_front();  // the message written (Finish keeps it)
                       if (ec) return self->Finish("sending failed: " + ec.message());
                       self->WriteNext();
                     });
@@ -184,7 +184,8 @@ class WebSocketSession : public Connection,
     if (done_) return;
     done_ = true;
     done_flag_ = true;
-    out_.clear();
+    // A message being written stays until its write completes: its bytes are in use.
+    out_.erase(writing_ && !out_.empty() ? out_.begin() + 1 : out_.begin(), out_.end());
     if (open_) handler_->OnClose(why);
     boost::beast::error_code ec;
     boost::beast::get_lowest_layer(ws_).socket().close(ec);
