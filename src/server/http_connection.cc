@@ -51,17 +51,9 @@ class ConnectionImpl : public Connection,
         remote_(std::move(remote)),
         timer_(stream_.get_executor()) {}
 
-  ~ConnectionImpl() override {
-    if (id_ == 0) return;
-    std::lock_guard lock(shared_->conns_mu);
-    shared_->conns.erase(id_);
-  }
+  ~ConnectionImpl() override { shared_->Unregister(id_); }
 
-  void Register() override {
-    std::lock_guard lock(shared_->conns_mu);
-    id_ = ++shared_->next_conn;
-    shared_->conns[id_] = this->weak_from_this();
-  }
+  void Register() override { id_ = shared_->Register(this->weak_from_this()); }
 
   void Start() override {
     if (shared_->stopping) return CloseNow();

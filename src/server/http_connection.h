@@ -57,6 +57,18 @@ struct Shared {
   std::map<uint64_t, std::weak_ptr<Connection>> conns;
   uint64_t next_conn = 0;
 
+  // Makes `c` reachable by Stop; the id to Unregister it with.
+  uint64_t Register(std::weak_ptr<Connection> c) {
+    std::lock_guard lock(conns_mu);
+    conns[++next_conn] = std::move(c);
+    return next_conn;
+  }
+  void Unregister(uint64_t id) {
+    if (id == 0) return;
+    std::lock_guard lock(conns_mu);
+    conns.erase(id);
+  }
+
   void FlightDone() {
     std::lock_guard lock(flight_mu);
     --in_flight;

@@ -36,17 +36,9 @@ class WebSocketSession : public Connection,
         idle_s_(answer.websocket_idle_timeout_s),
         remote_(std::move(remote)) {}
 
-  ~WebSocketSession() override {
-    if (id_ == 0) return;
-    std::lock_guard lock(shared_->conns_mu);
-    shared_->conns.erase(id_);
-  }
+  ~WebSocketSession() override { shared_->Unregister(id_); }
 
-  void Register() override {
-    std::lock_guard lock(shared_->conns_mu);
-    id_ = ++shared_->next_conn;
-    shared_->conns[id_] = this->weak_from_this();
-  }
+  void Register() override { id_ = shared_->Register(this->weak_from_this()); }
 
   void Start() override {
     namespace websocket = boost::beast::websocket;
