@@ -263,11 +263,11 @@ TEST(KernelHarnessTest, EveryRegisteredCpuKernelIsCovered) {
   const std::string data = "/usr/share/libonnx-testdata/data/node";
   if (!std::filesystem::exists(data)) GTEST_SKIP() << data << " is not installed";
   // Op types of the ONNX conformance cases (conformance_test.sh runs them at 1 and 4 threads).
-  std::set<std::string> conformance_ops;
+  std::set<std::pair<std::string, std::string>> conformance_ops;  // (domain, op type)
   for (const auto& entry : std::filesystem::directory_iterator(data)) {
     auto model = LoadModel(entry.path().string() + "/model.onnx");
     if (!model.ok()) continue;
-    for (const Node& n : model->graph.nodes) conformance_ops.insert(n.op_type);
+    for (const Node& n : model->graph.nodes) conformance_ops.insert({n.domain, n.op_type});
   }
   std::set<std::string> harness_ops;
   for (const Case& c : Cases()) harness_ops.insert(c.op);
@@ -279,7 +279,7 @@ TEST(KernelHarnessTest, EveryRegisteredCpuKernelIsCovered) {
     for (const auto& e : entries) constrained += !e.types.all();
     if (harness_ops.count(op)) {
       ++by_harness;
-    } else if (key.first.empty() && conformance_ops.count(op)) {
+    } else if (conformance_ops.count(key)) {
       ++by_conformance;
     } else if (FusedCoverage().count(op)) {
       ++by_fused;

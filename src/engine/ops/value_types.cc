@@ -40,6 +40,8 @@ const std::map<std::string, int>& SameAsInput() {
     }
     m["Where"] = 1;
     m["Range"] = 0;
+    // the optimizers of ai.onnx.preview.training: every output is typed as X1
+    for (const char* op : {"Adagrad", "Adam", "Momentum"}) m[op] = 2;
     return m;
   }();
   return ops;

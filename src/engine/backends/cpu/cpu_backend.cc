@@ -28,7 +28,7 @@ KernelRegistry::All() const {
 
 // Registration functions of the kernel files declared here rather than in cpu_backend.h (a
 // change there recompiles every kernel): detection.cc, grid_sample.cc, linalg_det.cc, signal.cc,
-// quantize.cc and tfidf_vectorizer.cc.
+// quantize.cc, tfidf_vectorizer.cc and training.cc.
 void RegisterDetectionKernels(KernelRegistry& r);
 void RegisterSignalKernels(KernelRegistry& r);
 void RegisterQuantizeKernels(KernelRegistry& r);
@@ -37,6 +37,7 @@ void RegisterDetKernels(KernelRegistry& r);
 void RegisterTfIdfVectorizerKernels(KernelRegistry& r);
 void RegisterGroupNormKernels(KernelRegistry& r);
 void RegisterImage18Kernels(KernelRegistry& r);
+void RegisterTrainingKernels(KernelRegistry& r);
 
 CpuBackend::CpuBackend() {
   RegisterElementwiseKernels(registry_);
@@ -55,6 +56,7 @@ CpuBackend::CpuBackend() {
   RegisterTfIdfVectorizerKernels(registry_);
   RegisterGroupNormKernels(registry_);
   RegisterImage18Kernels(registry_);
+  RegisterTrainingKernels(registry_);
 }
 
 bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,
