@@ -109,7 +109,7 @@ Result<std::map<std::string, Tensor>> SynthesizeInputs(const engine::Model& mode
       out[in.name] = g->second;
       continue;
     }
-    if (!in.is_tensor) {
+    if (in.kind != engine::ValueInfo::Kind::kTensor) {
       return Status::Unsupported("input " + in.name +
                                  " is not a tensor (sequence/map); give it with --input");
     }

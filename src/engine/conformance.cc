@@ -89,6 +89,24 @@ std::string Compare(const std::string& name, const Tensor& expected, const Tenso
          std::to_string(ToDouble(expected, first));
 }
 
+// Compare for values: sequences item by item, an empty optional only to another.
+std::string CompareValues(const std::string& name, const Value& expected, const Value& got) {
+  if (expected.kind() != got.kind()) {
+    return "output '" + name + "': " + got.Describe() + ", expected " + expected.Describe();
+  }
+  if (expected.is_tensor()) return Compare(name, expected.tensor(), got.tensor());
+  if (!expected.is_sequence()) return "";
+  if (expected.items().size() != got.items().size()) {
+    return "output '" + name + "': " + got.Describe() + ", expected " + expected.Describe();
+  }
+  for (size_t i = 0; i < expected.items().size(); ++i) {
+    std::string diff =
+        Compare(name + "[" + std::to_string(i) + "]", expected.items()[i], got.items()[i]);
+    if (!diff.empty()) return diff;
+  }
+  return "";
+}
+
 ConformanceResult Skip(ConformanceResult r, std::string why) {
   r.outcome = Outcome::kSkipped;
   r.reason = std::move(why);
@@ -240,11 +258,13 @@ ConformanceResult RunCaseHere(const std::string& dir, int threads) {
     return Fail(r, model.status().ToString());
   }
   for (const ValueInfo& v : model->graph.inputs) {
-    if (!v.is_tensor) return Skip(r, "non-tensor input '" + v.name + "' (sequence/optional/map)");
+    if (v.kind == ValueInfo::Kind::kOther)
+      return Skip(r, "non-tensor input '" + v.name + "' (map)");
     if (v.dtype == DType::kString) return Skip(r, "string tensors");
   }
   for (const ValueInfo& v : model->graph.outputs) {
-    if (!v.is_tensor) return Skip(r, "non-tensor output '" + v.name + "' (sequence/optional/map)");
+    if (v.kind == ValueInfo::Kind::kOther)
+      return Skip(r, "non-tensor output '" + v.name + "' (map)");
     if (v.dtype == DType::kString) return Skip(r, "string tensors");
   }
   std::vector<ValueInfo> inputs = model->graph.inputs, outputs = model->graph.outputs;
@@ -261,25 +281,27 @@ ConformanceResult RunCaseHere(const std::string& dir, int threads) {
   if (sets.empty()) return Fail(r, "no test_data_set_* folders");
   for (const std::string& set : sets) {
     auto load = [&](const std::string& prefix, const std::vector<ValueInfo>& infos,
-                    std::map<std::string, Tensor>* into) -> Status {
+                    std::map<std::string, Value>* into) -> Status {
       for (size_t k = 0;; ++k) {
         std::string path = set + "/" + prefix + "_" + std::to_string(k) + ".pb";
         auto bytes = ReadFile(path);
         if (!bytes.ok()) break;
         std::string name;
-        IA_ASSIGN_OR_RETURN(Tensor t, ParseTensorProto(*bytes, &name));
+        ValueInfo info = k < infos.size() ? infos[k] : ValueInfo{};
+        IA_ASSIGN_OR_RETURN(Value v, ParseValueProto(*bytes, info, &name));
         if (k < infos.size()) name = infos[k].name;
         // The ONNX test generator stores bfloat16 data as uint16 bit patterns.
-        if (k < infos.size() && infos[k].dtype == DType::kBFloat16 && t.dtype() == DType::kUInt16) {
+        const Tensor& t = v.tensor();
+        if (info.dtype == DType::kBFloat16 && v.is_tensor() && t.dtype() == DType::kUInt16) {
           Tensor bf = Tensor::Empty(DType::kBFloat16, t.shape());
           std::memcpy(bf.raw(), t.raw(), t.nbytes());
-          t = std::move(bf);
+          v = std::move(bf);
         }
-        (*into)[name] = std::move(t);
+        (*into)[name] = std::move(v);
       }
       return Status::Ok();
     };
-    std::map<std::string, Tensor> feeds, expected;
+    std::map<std::string, Value> feeds, expected;
     Status s = load("input", inputs, &feeds);
     if (s.ok()) s = load("output", outputs, &expected);
     if (!s.ok()) {
@@ -288,12 +310,12 @@ ConformanceResult RunCaseHere(const std::string& dir, int threads) {
     }
     CancelToken deadline;
     deadline.SetTimeout(std::chrono::seconds(kCaseTimeoutSeconds));
-    auto got = (*session)->Run(feeds, {.cancel = &deadline});
+    auto got = (*session)->RunValues(feeds, {.cancel = &deadline});
     if (!got.ok()) return Fail(r, got.status().ToString());
     for (const auto& [name, want] : expected) {
       auto it = got->find(name);
       if (it == got->end()) return Fail(r, "output '" + name + "' missing");
-      std::string diff = Compare(name, want, it->second);
+      std::string diff = CompareValues(name, want, it->second);
       if (!diff.empty()) return Fail(r, diff);
     }
   }

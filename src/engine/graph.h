@@ -14,8 +14,26 @@ namespace ipfs_accelerate::engine {
 
 struct Graph;
 
+// One dimension of a declared shape: a number, or a name (dynamic), or unknown.
+struct Dim {
+  int64_t value = -1;  // -1 when not a fixed number
+  std::string param;   // the name of a dynamic dimension ("batch", "seq")
+};
+
+// A declared value: a graph input or output, or the type an attribute names (Optional's).
+struct ValueInfo {
+  // A tensor, a sequence of tensors, an optional (of `element`), or what the engine does not
+  // hold (maps, sparse tensors).
+  enum class Kind { kTensor, kSequence, kOptional, kOther };
+  std::string name;
+  DType dtype = DType::kUndefined;        // the tensor's, or the sequence's items'
+  std::optional<std::vector<Dim>> shape;  // a tensor's
+  Kind kind = Kind::kTensor;
+  Kind element = Kind::kTensor;  // an optional's: kTensor or kSequence
+};
+
 struct Attribute {
-  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor, kGraph };
+  enum class Kind { kInt, kFloat, kString, kInts, kFloats, kStrings, kTensor, kGraph, kType };
   Kind kind = Kind::kInt;
   int64_t i = 0;
   float f = 0;
@@ -25,6 +43,7 @@ struct Attribute {
   std::vector<std::string> strings;
   Tensor t;
   std::shared_ptr<Graph> g;
+  ValueInfo type;  // kType: a TypeProto (Optional's "type"), without a name
 
   // Attributes of each kind, as node builders (the optimizer, tests) write them.
   static Attribute Int(int64_t v);
@@ -52,19 +71,6 @@ struct Node {
   }
   // "Conv (node 'conv1', domain ai.onnx, opset 11)": how errors name a node.
   std::string Describe() const;
-};
-
-// One dimension of a declared shape: a number, or a name (dynamic), or unknown.
-struct Dim {
-  int64_t value = -1;  // -1 when not a fixed number
-  std::string param;   // the name of a dynamic dimension ("batch", "seq")
-};
-
-struct ValueInfo {
-  std::string name;
-  DType dtype = DType::kUndefined;
-  bool is_tensor = true;  // false for sequence, map and optional types
-  std::optional<std::vector<Dim>> shape;
 };
 
 struct Graph {

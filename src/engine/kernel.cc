@@ -9,8 +9,11 @@ bool KernelContext::is_constant(size_t i) const {
 
 Result<const Tensor*> KernelContext::Required(size_t i) const {
   const Tensor* t = input(i);
-  if (!t) return Error("input " + std::to_string(i) + " is required");
-  return t;
+  if (t) return t;
+  const Value* v = value(i);
+  if (v && v->is_sequence())
+    return Error("input " + std::to_string(i) + " is a sequence, not a tensor");
+  return Error("input " + std::to_string(i) + " is required");
 }
 
 Status KernelContext::CheckCancelled() const {
@@ -19,7 +22,7 @@ Status KernelContext::CheckCancelled() const {
 
 Tensor& KernelContext::Allocate(size_t i, DType dtype, Shape shape) {
   (*outputs_)[i] = Tensor::Empty(dtype, std::move(shape));
-  return (*outputs_)[i];
+  return (*outputs_)[i].tensor();
 }
 
 int64_t KernelContext::GetInt(const std::string& name, int64_t fallback) const {

@@ -13,6 +13,7 @@
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "engine/graph.h"
+#include "engine/value.h"
 
 namespace ipfs_accelerate::engine {
 
@@ -59,9 +60,9 @@ class KernelContext {
  public:
   // `outputs` gets at least kMinOutputSlots slots (see there); the caller reads back the first
   // node.outputs.size().
-  KernelContext(const Node& node, std::vector<const Tensor*> inputs, std::vector<Tensor>* outputs,
+  KernelContext(const Node& node, std::vector<const Value*> inputs, std::vector<Value>* outputs,
                 ThreadPool* pool, const Backend* backend = nullptr,
-                const std::map<std::string, Tensor>* scope = nullptr)
+                const std::map<std::string, Value>* scope = nullptr)
       : node_(node),
         inputs_(std::move(inputs)),
         outputs_(outputs),
@@ -70,6 +71,18 @@ class KernelContext {
         scope_(scope) {
     outputs_->resize(std::max({outputs_->size(), node.outputs.size(), kMinOutputSlots}));
   }
+  // The same for a kernel that runs another kernel on tensors of its own (a fused op's unfused
+  // path): the context holds them as values.
+  KernelContext(const Node& node, const std::vector<const Tensor*>& inputs,
+                std::vector<Value>* outputs, ThreadPool* pool, const Backend* backend = nullptr,
+                const std::map<std::string, Value>* scope = nullptr)
+      : KernelContext(node, std::vector<const Value*>{}, outputs, pool, backend, scope) {
+    owned_.reserve(inputs.size());
+    for (const Tensor* t : inputs) owned_.push_back(t ? Value(*t) : Value());
+    for (size_t i = 0; i < inputs.size(); ++i) inputs_.push_back(inputs[i] ? &owned_[i] : nullptr);
+  }
+  KernelContext(const KernelContext&) = delete;
+  KernelContext& operator=(const KernelContext&) = delete;
 
   // Kernels write their operator's fixed outputs (TopK's two, Unique's four) even when a model's
   // node names fewer: the slots past the node's outputs take them and are dropped.
@@ -77,10 +90,17 @@ class KernelContext {
 
   const Node& node() const { return node_; }
   size_t num_inputs() const { return inputs_.size(); }
-  // Input `i`, or null when the node omits it (optional inputs).
-  const Tensor* input(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
+  // Input `i` as a tensor, or null when the node omits it (optional inputs) or it is an empty
+  // optional. (Only the kernels of ops::TakesNonTensors are given sequences.)
+  const Tensor* input(size_t i) const {
+    const Value* v = value(i);
+    return v && v->is_tensor() ? &v->tensor() : nullptr;
+  }
   // Input `i`, or an error naming the node when it is missing.
   Result<const Tensor*> Required(size_t i) const;
+  // Input `i` whatever its kind, or null when the node omits it: for the kernels that take
+  // sequences and optionals.
+  const Value* value(size_t i) const { return i < inputs_.size() ? inputs_[i] : nullptr; }
 
   // The outputs the node names (some may be "", unused).
   size_t num_outputs() const { return node_.outputs.size(); }
@@ -92,8 +112,8 @@ class KernelContext {
   // the allocation gate refuses or past the run's memory budget (see Tensor::Empty); RunGraph
   // returns it as the node's error. Call it outside parallel loops.
   Tensor& Allocate(size_t i, DType dtype, Shape shape);
-  // Sets output `i` to `t` (which may share a buffer with an input, e.g. Reshape).
-  void SetOutput(size_t i, Tensor t) { (*outputs_)[i] = std::move(t); }
+  // Sets output `i` to `v` (which may share a buffer with an input, e.g. Reshape).
+  void SetOutput(size_t i, Value v) { (*outputs_)[i] = std::move(v); }
 
   int64_t GetInt(const std::string& name, int64_t fallback) const;
   float GetFloat(const std::string& name, float fallback) const;
@@ -120,7 +140,7 @@ class KernelContext {
   // For control flow (If, Loop, Scan): the backend running this node, and the values in scope,
   // which subgraphs may read by name (see RunGraph in session.h).
   const Backend* backend() const { return backend_; }
-  const std::map<std::string, Tensor>* scope() const { return scope_; }
+  const std::map<std::string, Value>* scope() const { return scope_; }
   const Graph* GetGraph(const std::string& name) const {
     const Attribute* a = node_.attr(name);
     return a && a->g ? a->g.get() : nullptr;
@@ -136,11 +156,12 @@ class KernelContext {
 
  private:
   const Node& node_;
-  std::vector<const Tensor*> inputs_;
-  std::vector<Tensor>* outputs_;
+  std::vector<const Value*> inputs_;
+  std::vector<Value> owned_;  // the inputs, when given as tensors
+  std::vector<Value>* outputs_;
   ThreadPool* pool_;
   const Backend* backend_;
-  const std::map<std::string, Tensor>* scope_;
+  const std::map<std::string, Value>* scope_;
   StateSlot* state_ = nullptr;
   const Graph* graph_ = nullptr;
   const CancelToken* cancel_ = nullptr;

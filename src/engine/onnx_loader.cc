@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+// clang-format off: onnx_pb.h defines ONNX_API, which onnx-data.pb.h needs.
+#include <onnx/onnx-data.pb.h>
 #include <onnx/onnx_pb.h>
+// clang-format on
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -208,14 +211,38 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, ExternalData* externa
   return t;
 }
 
-ValueInfo ConvertValueInfo(const onnx::ValueInfoProto& v) {
+// What a TypeProto declares: a tensor (its dtype and shape), a sequence of tensors (their dtype),
+// an optional of either, or kOther (maps, sparse tensors, sequences of other things).
+ValueInfo ConvertType(const onnx::TypeProto& type) {
+  using Kind = ValueInfo::Kind;
   ValueInfo info;
-  info.name = v.name();
-  if (!v.type().has_tensor_type()) {
-    info.is_tensor = !v.has_type();
+  auto sequence_of_tensors = [](const onnx::TypeProto_Sequence& s, ValueInfo* out) {
+    if (!s.elem_type().has_tensor_type()) return false;
+    out->dtype = DTypeFromOnnx(s.elem_type().tensor_type().elem_type());
+    return true;
+  };
+  if (type.has_sequence_type()) {
+    info.kind = sequence_of_tensors(type.sequence_type(), &info) ? Kind::kSequence : Kind::kOther;
     return info;
   }
-  const auto& tt = v.type().tensor_type();
+  if (type.has_optional_type()) {
+    const onnx::TypeProto& elem = type.optional_type().elem_type();
+    info.kind = Kind::kOptional;
+    if (elem.has_tensor_type()) {
+      info.dtype = DTypeFromOnnx(elem.tensor_type().elem_type());
+    } else if (elem.has_sequence_type() && sequence_of_tensors(elem.sequence_type(), &info)) {
+      info.element = Kind::kSequence;
+    } else {
+      info.kind = Kind::kOther;
+    }
+    return info;
+  }
+  if (!type.has_tensor_type()) {
+    // No type at all reads as a tensor of unknown dtype; maps and sparse tensors are kOther.
+    if (type.value_case() != onnx::TypeProto::VALUE_NOT_SET) info.kind = Kind::kOther;
+    return info;
+  }
+  const auto& tt = type.tensor_type();
   info.dtype = DTypeFromOnnx(tt.elem_type());
   if (tt.has_shape()) {
     std::vector<Dim> dims;
@@ -229,6 +256,12 @@ ValueInfo ConvertValueInfo(const onnx::ValueInfoProto& v) {
     }
     info.shape = std::move(dims);
   }
+  return info;
+}
+
+ValueInfo ConvertValueInfo(const onnx::ValueInfoProto& v) {
+  ValueInfo info = ConvertType(v.type());
+  info.name = v.name();
   return info;
 }
 
@@ -277,6 +310,10 @@ Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a,
       out.g = std::make_shared<Graph>(std::move(g));
       break;
     }
+    case A::TYPE_PROTO:
+      out.kind = Attribute::Kind::kType;
+      out.type = ConvertType(a.tp());
+      break;
     default:
       return Status::Unsupported("attribute '" + a.name() + "' has a type (" +
                                  std::to_string(a.type()) + ") this engine does not read");
@@ -482,6 +519,68 @@ Result<Tensor> ParseTensorProto(std::string_view bytes, std::string* name) {
   }
   if (name) *name = p.name();
   return TensorFromProto(p, nullptr);
+}
+
+namespace {
+
+Result<Value> SequenceFromProto(const onnx::SequenceProto& p, DType declared) {
+  if (p.elem_type() != onnx::SequenceProto::TENSOR && p.tensor_values_size() == 0 &&
+      p.elem_type() != onnx::SequenceProto::UNDEFINED) {
+    return Status::Unsupported("a sequence of element type " + std::to_string(p.elem_type()) +
+                               " (only sequences of tensors are held)");
+  }
+  std::vector<Tensor> items;
+  DType dtype = declared;
+  for (const onnx::TensorProto& t : p.tensor_values()) {
+    IA_ASSIGN_OR_RETURN(Tensor item, TensorFromProto(t, nullptr));
+    if (dtype == DType::kUndefined) dtype = item.dtype();
+    if (item.dtype() != dtype) {
+      return Status::InvalidArgument("sequence item " + std::to_string(items.size()) + " is " +
+                                     DTypeName(item.dtype()) + ", not " + DTypeName(dtype));
+    }
+    items.push_back(std::move(item));
+  }
+  return Value::Sequence(dtype, std::move(items));
+}
+
+}  // namespace
+
+Result<Value> ParseValueProto(std::string_view bytes, const ValueInfo& info, std::string* name) {
+  const int size = static_cast<int>(bytes.size());
+  switch (info.kind) {
+    case ValueInfo::Kind::kTensor: {
+      IA_ASSIGN_OR_RETURN(Tensor t, ParseTensorProto(bytes, name));
+      return Value(std::move(t));
+    }
+    case ValueInfo::Kind::kSequence: {
+      onnx::SequenceProto p;
+      if (!p.ParseFromArray(bytes.data(), size))
+        return Status::InvalidArgument("not a valid ONNX SequenceProto");
+      if (name) *name = p.name();
+      return SequenceFromProto(p, info.dtype);
+    }
+    case ValueInfo::Kind::kOptional: {
+      onnx::OptionalProto p;
+      if (!p.ParseFromArray(bytes.data(), size))
+        return Status::InvalidArgument("not a valid ONNX OptionalProto");
+      if (name) *name = p.name();
+      if (p.has_tensor_value()) {
+        IA_ASSIGN_OR_RETURN(Tensor t, TensorFromProto(p.tensor_value(), nullptr));
+        return Value(std::move(t));
+      }
+      if (p.has_sequence_value()) return SequenceFromProto(p.sequence_value(), info.dtype);
+      if (p.elem_type() == onnx::OptionalProto::UNDEFINED ||
+          p.elem_type() == onnx::OptionalProto::TENSOR ||
+          p.elem_type() == onnx::OptionalProto::SEQUENCE) {
+        return Value::None();
+      }
+      return Status::Unsupported("an optional of element type " + std::to_string(p.elem_type()));
+    }
+    case ValueInfo::Kind::kOther:
+      break;
+  }
+  return Status::Unsupported("value '" + info.name +
+                             "' is neither a tensor, a sequence of tensors nor an optional");
 }
 
 }  // namespace ipfs_accelerate::engine

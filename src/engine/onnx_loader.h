@@ -10,6 +10,7 @@
 #include "core/status.h"
 #include "core/tensor.h"
 #include "engine/graph.h"
+#include "engine/value.h"
 
 namespace ipfs_accelerate::engine {
 
@@ -43,5 +44,9 @@ Result<Model> ParseModelFrom(uint64_t size, const ByteReader& read, ExternalData
 
 // Parses a serialized TensorProto (the .pb files of ONNX test data); sets `name` when given.
 Result<Tensor> ParseTensorProto(std::string_view bytes, std::string* name = nullptr);
+// Parses a serialized TensorProto, SequenceProto or OptionalProto, as `info` declares the value
+// (test data of sequence and optional inputs and outputs); sets `name` when given.
+Result<Value> ParseValueProto(std::string_view bytes, const ValueInfo& info,
+                              std::string* name = nullptr);
 
 }  // namespace ipfs_accelerate::engine

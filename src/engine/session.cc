@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/memory_budget.h"
+#include "engine/ops/value_types.h"
 #include "engine/optimizer/optimizer.h"
 #include "engine/optimizer/passes.h"
 
@@ -214,14 +215,72 @@ Result<std::unique_ptr<Session>> Session::Create(Model model, SessionOptions opt
   return s;
 }
 
-Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
+namespace {
+
+// "float32 [1, 3]", "a sequence of float32 tensors", "an optional float32 tensor": what `in`
+// declares.
+std::string DescribeDeclared(const ValueInfo& in) {
+  using Kind = ValueInfo::Kind;
+  std::string tensor = DTypeName(in.dtype) + (in.shape ? " " + DescribeDims(*in.shape) : "");
+  switch (in.kind) {
+    case Kind::kTensor:
+      return tensor;
+    case Kind::kSequence:
+      return "a sequence of " + DTypeName(in.dtype) + " tensors";
+    case Kind::kOptional:
+      return in.element == Kind::kSequence
+                 ? "an optional sequence of " + DTypeName(in.dtype) + " tensors"
+                 : "an optional " + DTypeName(in.dtype) + " tensor";
+    case Kind::kOther:
+      break;
+  }
+  return "a map or sparse tensor";
+}
+
+// Whether `v` is of the kind `in` declares (dtypes and shapes are checked apart).
+bool KindMatches(const ValueInfo& in, const Value& v) {
+  using Kind = ValueInfo::Kind;
+  switch (in.kind) {
+    case Kind::kTensor:
+      return v.is_tensor();
+    case Kind::kSequence:
+      return v.is_sequence();
+    case Kind::kOptional:
+      return v.is_none() || (in.element == Kind::kSequence ? v.is_sequence() : v.is_tensor());
+    case Kind::kOther:
+      break;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status Session::CheckInputs(const std::map<std::string, Value>& inputs) const {
   for (const ValueInfo& in : model_.graph.inputs) {
     auto it = inputs.find(in.name);
     if (it == inputs.end()) {
-      return Status::InvalidArgument("missing input '" + in.name + "' (" + DTypeName(in.dtype) +
-                                     (in.shape ? " " + DescribeDims(*in.shape) : "") + ")");
+      return Status::InvalidArgument("missing input '" + in.name + "' (" + DescribeDeclared(in) +
+                                     ")");
     }
-    const Tensor& t = it->second;
+    const Value& v = it->second;
+    if (in.kind == ValueInfo::Kind::kOther) {
+      return Status::Unsupported("input '" + in.name +
+                                 "' is declared a map or sparse tensor, which this engine does "
+                                 "not hold");
+    }
+    if (!KindMatches(in, v)) {
+      return Status::InvalidArgument("input '" + in.name + "' must be " + DescribeDeclared(in) +
+                                     ", got " + v.Describe());
+    }
+    if (v.is_sequence()) {
+      if (in.dtype != DType::kUndefined && v.sequence_dtype() != in.dtype) {
+        return Status::InvalidArgument("input '" + in.name + "' must be " + DescribeDeclared(in) +
+                                       ", got " + v.Describe());
+      }
+      continue;
+    }
+    if (!v.is_tensor()) continue;
+    const Tensor& t = v.tensor();
     if (in.dtype != DType::kUndefined && t.dtype() != in.dtype) {
       return Status::InvalidArgument("input '" + in.name + "' must be " + DTypeName(in.dtype) +
                                      ", got " + DTypeName(t.dtype()));
@@ -241,10 +300,10 @@ Status Session::CheckInputs(const std::map<std::string, Tensor>& inputs) const {
   }
   for (const auto& [name, shape] : fixed_shapes_) {
     auto it = inputs.find(name);
-    if (it != inputs.end() && it->second.shape() != shape) {
+    if (it != inputs.end() && it->second.tensor().shape() != shape) {
       return Status::InvalidArgument(
           "input '" + name + "' must have shape " + ShapeToString(shape) +
-          " (fixed when the session was created), got " + ShapeToString(it->second.shape()));
+          " (fixed when the session was created), got " + it->second.Describe());
     }
   }
   for (const auto& [name, t] : inputs) {
@@ -316,7 +375,7 @@ Status RunNode(const Node& node, const Backend& runner, KernelFn kernel, KernelC
   return status;
 }
 
-Status CheckProducedOutput(const Node& node, size_t k, const Tensor& out) {
+Status CheckProducedOutput(const Node& node, size_t k, const Value& out) {
   if (out.defined()) return Status::Ok();
   // The model names more outputs than the operator has (Elu with two, say).
   return Status::InvalidArgument(node.Describe() + " names output " + std::to_string(k) + " ('" +
@@ -327,13 +386,26 @@ Status NothingProduces(const Node& node, const std::string& name) {
   return Status::InvalidArgument(node.Describe() + " reads '" + name + "', which nothing produces");
 }
 
+// A sequence given to a kernel that takes tensors: an error naming the input, before the kernel
+// runs (see ops::TakesNonTensors). An empty optional reads as an omitted input.
+Status CheckTensorInputs(const Node& node, const std::vector<const Value*>& ins) {
+  for (size_t k = 0; k < ins.size(); ++k) {
+    if (ins[k] && ins[k]->is_sequence() && !ops::TakesNonTensors(node)) {
+      return Status::InvalidArgument(node.Describe() + ": input " + std::to_string(k) + " ('" +
+                                     node.inputs[k] +
+                                     "') is a sequence; the operator takes tensors");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
-                std::map<std::string, Tensor>& values, const CancelToken* cancel) {
+                std::map<std::string, Value>& values, const CancelToken* cancel) {
   for (const Node& node : graph.nodes) {
     if (cancel) IA_RETURN_IF_ERROR(cancel->Check("running " + node.Describe()));
-    std::vector<const Tensor*> ins;
+    std::vector<const Value*> ins;
     for (const std::string& name : node.inputs) {
       if (name.empty()) {
         ins.push_back(nullptr);
@@ -343,7 +415,8 @@ Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
       if (it == values.end()) return NothingProduces(node, name);
       ins.push_back(&it->second);
     }
-    std::vector<Tensor> outs(node.outputs.size());
+    IA_RETURN_IF_ERROR(CheckTensorInputs(node, ins));
+    std::vector<Value> outs(node.outputs.size());
     KernelContext ctx(node, std::move(ins), &outs, pool, &backend, &values);
     ctx.set_graph(&graph);
     ctx.set_cancel(cancel);
@@ -371,34 +444,61 @@ void Session::ResetProfile() {
   for (auto& n : profile_) n.total_ms = 0, n.runs = 0;
 }
 
-// No lock on this path: everything it reads of the session is fixed after Create, except the
-// state slots, the arena and the profile, which guard themselves (see session.h).
 Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, Tensor>& inputs,
                                                    const RunOptions& options) {
+  IA_ASSIGN_OR_RETURN(
+      auto values, RunValues(std::map<std::string, Value>(inputs.begin(), inputs.end()), options));
+  std::map<std::string, Tensor> out;
+  for (auto& [name, v] : values) {
+    if (!v.is_tensor()) {
+      return Status::Unsupported("output '" + name + "' is " + v.Describe() +
+                                 ", not a tensor (Session::RunValues returns it)");
+    }
+    out.emplace(name, std::move(v.tensor()));
+  }
+  return out;
+}
+
+std::optional<Result<std::map<std::string, Value>>> Session::RunOnRunner(
+    const std::map<std::string, Value>& inputs, const RunOptions& options) {
+  std::map<std::string, Tensor> tensors;
+  Result<std::map<std::string, Tensor>> ran = std::map<std::string, Tensor>{};
+  for (const auto& [name, v] : inputs) {
+    if (!v.is_tensor()) ran = Status::Unsupported("input '" + name + "' is not a tensor");
+    tensors.emplace(name, v.tensor());
+  }
+  if (ran.ok()) ran = runner_->Run(tensors, options.cancel);
+  for (size_t i = 0; ran.ok() && i < model_.graph.outputs.size(); ++i) {
+    const ValueInfo& want = model_.graph.outputs[i];
+    auto it = ran->find(want.name);
+    if (it == ran->end()) {
+      ran = Status::Internal("its answer lacks the output '" + want.name + "'");
+    } else if (want.dtype != DType::kUndefined && it->second.dtype() != want.dtype) {
+      ran = Status::Internal("its output '" + want.name + "' is " + DTypeName(it->second.dtype()) +
+                             ", not " + DTypeName(want.dtype));
+    }
+  }
+  if (ran.ok()) return std::map<std::string, Value>(ran->begin(), ran->end());
+  // The caller's own stop is not the runtime's failure: nothing to fall back for.
+  if (options.cancel && !options.cancel->Check("").ok()) return ran.status();
+  fallback_runs_.fetch_add(1);
+  Log(LogLevel::kWarning, "session: " + model_backend_->name() + " did not run the model (" +
+                              ran.status().message() + "); running it on " +
+                              backend_ptrs_.front()->name() + " instead");
+  return std::nullopt;
+}
+
+// No lock on this path: everything it reads of the session is fixed after Create, except the
+// state slots, the arena and the profile, which guard themselves (see session.h).
+Result<std::map<std::string, Value>> Session::RunValues(const std::map<std::string, Value>& inputs,
+                                                        const RunOptions& options) {
   ScopedBufferPool arena(&arena_);
   IA_RETURN_IF_ERROR(CheckInputs(inputs));
   if (runner_) {
-    auto ran = runner_->Run(inputs, options.cancel);
-    for (size_t i = 0; ran.ok() && i < model_.graph.outputs.size(); ++i) {
-      const ValueInfo& want = model_.graph.outputs[i];
-      auto it = ran->find(want.name);
-      if (it == ran->end()) {
-        ran = Status::Internal("its answer lacks the output '" + want.name + "'");
-      } else if (want.dtype != DType::kUndefined && it->second.dtype() != want.dtype) {
-        ran = Status::Internal("its output '" + want.name + "' is " +
-                               DTypeName(it->second.dtype()) + ", not " + DTypeName(want.dtype));
-      }
-    }
-    if (ran.ok()) return ran;
-    // The caller's own stop is not the runtime's failure: nothing to fall back for.
-    if (options.cancel && !options.cancel->Check("").ok()) return ran.status();
-    fallback_runs_.fetch_add(1);
-    Log(LogLevel::kWarning, "session: " + model_backend_->name() + " did not run the model (" +
-                                ran.status().message() + "); running it on " +
-                                backend_ptrs_.front()->name() + " instead");
+    if (auto answer = RunOnRunner(inputs, options)) return std::move(*answer);
   }
   const Graph& g = model_.graph;
-  std::vector<Tensor> slots = slot_constants_;  // shares the initializers' buffers
+  std::vector<Value> slots = slot_constants_;  // shares the initializers' buffers
   for (size_t i = 0; i < g.inputs.size(); ++i) slots[input_slots_[i]] = inputs.at(g.inputs[i].name);
   std::vector<double> node_ms(profiling_ ? g.nodes.size() : 0, -1.0);
   Status status;
@@ -409,21 +509,22 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
       status = options.cancel->Check("running " + node.Describe());
       if (!status.ok()) break;
     }
-    std::vector<const Tensor*> ins(step.ins.size(), nullptr);
+    std::vector<const Value*> ins(step.ins.size(), nullptr);
     for (size_t k = 0; k < step.ins.size() && status.ok(); ++k) {
       if (step.ins[k] < 0) continue;
       if (!slots[step.ins[k]].defined()) status = NothingProduces(node, node.inputs[k]);
       ins[k] = &slots[step.ins[k]];
     }
+    if (status.ok()) status = CheckTensorInputs(node, ins);
     if (!status.ok()) break;
     // Control flow reads outer values by name; every other kernel gets no scope.
-    std::map<std::string, Tensor> scope;
+    std::map<std::string, Value> scope;
     if (step.has_subgraphs) {
       for (size_t v = 0; v < slots.size(); ++v) {
         if (slots[v].defined()) scope[slot_names_[v]] = slots[v];
       }
     }
-    std::vector<Tensor> outs(node.outputs.size());
+    std::vector<Value> outs(node.outputs.size());
     const Backend& runner = *placement_.backend_of[i];
     KernelContext ctx(node, std::move(ins), &outs, pool_.get(), &runner,
                       step.has_subgraphs ? &scope : nullptr);
@@ -444,7 +545,7 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
       status = CheckProducedOutput(node, k, outs[k]);
       slots[step.outs[k]] = std::move(outs[k]);
     }
-    for (int v : step.release) slots[v] = Tensor();
+    for (int v : step.release) slots[v] = Value();
   }
   if (profiling_) {
     // The nodes that ran count, even when a later one failed.
@@ -456,9 +557,9 @@ Result<std::map<std::string, Tensor>> Session::Run(const std::map<std::string, T
     }
   }
   IA_RETURN_IF_ERROR(status);
-  std::map<std::string, Tensor> out;
+  std::map<std::string, Value> out;
   for (size_t i = 0; i < g.outputs.size(); ++i) {
-    const Tensor& t = slots[output_slots_[i]];
+    const Value& t = slots[output_slots_[i]];
     if (!t.defined())
       return Status::Internal("graph output '" + g.outputs[i].name + "' was not produced");
     out[g.outputs[i].name] = t;

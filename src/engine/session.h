@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@
 #include "engine/graph.h"
 #include "engine/placement.h"
 #include "engine/precision.h"
+#include "engine/value.h"
 
 namespace ipfs_accelerate::engine {
 
@@ -56,7 +58,7 @@ struct RunOptions {
   // Called after each top-level node, on the calling thread, with the node's index in
   // model().graph.nodes and its outputs (undefined for unnamed ones), before any value is
   // freed: how perf's analysis learns the shapes no static rule gives. Empty: nothing is called.
-  std::function<void(size_t node, const std::vector<Tensor>& outputs)> on_node;
+  std::function<void(size_t node, const std::vector<Value>& outputs)> on_node;
 };
 
 // Time spent per top-level node, summed over the runs since the session was created (or since
@@ -81,6 +83,11 @@ class Session {
   // naming the node.
   Result<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs,
                                             const RunOptions& options = {});
+  // Run for models whose inputs or outputs are sequences or optionals (Run refuses an output
+  // that is not a tensor, naming it): inputs and outputs of every kind, checked against the
+  // declared kinds as Run checks tensors.
+  Result<std::map<std::string, Value>> RunValues(const std::map<std::string, Value>& inputs,
+                                                 const RunOptions& options = {});
 
   const Model& model() const { return model_; }  // as optimized
   // What the optimizer did ("FuseGelu: 12, ..."), empty when it did not run.
@@ -113,7 +120,11 @@ class Session {
 
  private:
   Session(Model model, std::vector<std::unique_ptr<Backend>> backends, int threads);
-  Status CheckInputs(const std::map<std::string, Tensor>& inputs) const;
+  Status CheckInputs(const std::map<std::string, Value>& inputs) const;
+  // The runner's answer (a model backend's), or nullopt when it failed and the nodes must
+  // answer (logged and counted; an error when the caller cancelled).
+  std::optional<Result<std::map<std::string, Value>>> RunOnRunner(
+      const std::map<std::string, Value>& inputs, const RunOptions& options);
   // Resolves the top-level graph's values to slots and its nodes' inputs and outputs to slot
   // indices (steps_), with the slots each node frees and the kernel that runs it.
   void Plan();
@@ -136,11 +147,11 @@ class Session {
     KernelFn kernel = nullptr;   // its backend's Resolve (null: call the backend's Run)
   };
   std::vector<std::string> slot_names_;
-  std::vector<Tensor> slot_constants_;  // the initializers in their slots (the rest undefined)
-  std::vector<int> input_slots_;        // per model_.graph.inputs
-  std::vector<int> output_slots_;       // per model_.graph.outputs
-  std::vector<Step> steps_;             // per top-level node
-  bool profiling_ = false;              // SessionOptions::profile
+  std::vector<Value> slot_constants_;  // the initializers in their slots (the rest undefined)
+  std::vector<int> input_slots_;       // per model_.graph.inputs
+  std::vector<int> output_slots_;      // per model_.graph.outputs
+  std::vector<Step> steps_;            // per top-level node
+  bool profiling_ = false;             // SessionOptions::profile
   mutable std::mutex profile_mu_;
   std::vector<NodeProfile> profile_;  // guarded by profile_mu_
   std::string optimizer_summary_;
@@ -158,6 +169,6 @@ class Session {
 // session runs its top-level graph from slots, see Plan). A kernel's AllocationError (or
 // bad_alloc) becomes that node's error: nothing is thrown.
 Status RunGraph(const Graph& graph, const Backend& backend, ThreadPool* pool,
-                std::map<std::string, Tensor>& values, const CancelToken* cancel = nullptr);
+                std::map<std::string, Value>& values, const CancelToken* cancel = nullptr);
 
 }  // namespace ipfs_accelerate::engine

@@ -194,10 +194,10 @@ Result<std::map<std::string, Shape>> TraceShapes(engine::Session& session,
   const engine::Graph& g = session.model().graph;
   std::map<std::string, Shape> shapes;
   engine::RunOptions o;
-  o.on_node = [&](size_t i, const std::vector<Tensor>& outs) {
+  o.on_node = [&](size_t i, const std::vector<engine::Value>& outs) {
     for (size_t k = 0; k < outs.size() && k < g.nodes[i].outputs.size(); ++k) {
-      if (outs[k].defined() && !g.nodes[i].outputs[k].empty()) {
-        shapes[g.nodes[i].outputs[k]] = outs[k].shape();
+      if (outs[k].is_tensor() && !g.nodes[i].outputs[k].empty()) {
+        shapes[g.nodes[i].outputs[k]] = outs[k].tensor().shape();
       }
     }
   };

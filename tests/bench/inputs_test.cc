@@ -18,9 +18,9 @@ engine::Model TextModel() {
   engine::Model m;
   auto& g = m.graph;
   g.inputs = {
-      {"input_ids", DType::kInt64, true, std::vector{Named("batch"), Named("sequence")}},
-      {"attention_mask", DType::kInt64, true, std::vector{Named("batch_size"), Named("sequence")}},
-      {"extra", DType::kFloat32, true, std::vector{Named("N"), Fixed(3)}}};
+      {"input_ids", DType::kInt64, std::vector{Named("batch"), Named("sequence")}},
+      {"attention_mask", DType::kInt64, std::vector{Named("batch_size"), Named("sequence")}},
+      {"extra", DType::kFloat32, std::vector{Named("N"), Fixed(3)}}};
   g.initializers["table"] = Tensor::Zeros(DType::kFloat32, {50, 4});
   engine::Node cast{.name = "cast", .op_type = "Cast", .inputs = {"input_ids"}, .outputs = {"ids"}};
   engine::Node gather{
@@ -72,7 +72,7 @@ TEST(InputsTest, GivenInputsPassThrough) {
 
 TEST(InputsTest, UnknownDynamicDimensionNamesTheFlag) {
   engine::Model m;
-  m.graph.inputs = {{"sample", DType::kFloat32, true,
+  m.graph.inputs = {{"sample", DType::kFloat32,
                      std::vector{Named("batch"), Fixed(4), Named("height"), Named("width")}}};
   auto in = SynthesizeInputs(m, {}, {}, 1);
   ASSERT_FALSE(in.ok());
@@ -83,7 +83,7 @@ TEST(InputsTest, UnknownDynamicDimensionNamesTheFlag) {
   EXPECT_FALSE(InspectDims(m).has_seq);
 
   engine::Model unnamed;
-  unnamed.graph.inputs = {{"x", DType::kFloat32, true, std::vector{Fixed(1), engine::Dim{}}}};
+  unnamed.graph.inputs = {{"x", DType::kFloat32, std::vector{Fixed(1), engine::Dim{}}}};
   auto bad = SynthesizeInputs(unnamed, {}, {}, 1);
   ASSERT_FALSE(bad.ok());
   EXPECT_TRUE(HasSubstr(bad.status().message(), "--input x=FILE"));
@@ -91,7 +91,7 @@ TEST(InputsTest, UnknownDynamicDimensionNamesTheFlag) {
 
 TEST(InputsTest, PastDimensionsAreEmpty) {
   engine::Model m;
-  m.graph.inputs = {{"past_key_0", DType::kFloat32, true,
+  m.graph.inputs = {{"past_key_0", DType::kFloat32,
                      std::vector{Named("batch"), Fixed(2), Named("past_sequence"), Fixed(8)}}};
   auto in = SynthesizeInputs(m, {.batch = 3}, {}, 1);
   ASSERT_TRUE(in.ok());

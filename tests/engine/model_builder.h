@@ -137,9 +137,12 @@ inline Result<std::map<std::string, Tensor>> RunModel(Model model,
 // `outputs` is cleared first and holds at least one slot per output of the node after.
 inline Status RunNode(const Backend& backend, const Node& node, std::vector<const Tensor*> inputs,
                       std::vector<Tensor>* outputs, ThreadPool* pool) {
-  outputs->assign(node.outputs.size(), Tensor());
-  KernelContext ctx(node, std::move(inputs), outputs, pool, &backend);
-  return backend.Run(ctx);
+  std::vector<Value> values;
+  KernelContext ctx(node, inputs, &values, pool, &backend);
+  Status status = backend.Run(ctx);
+  outputs->assign(std::max(values.size(), node.outputs.size()), Tensor());
+  for (size_t i = 0; i < values.size(); ++i) (*outputs)[i] = values[i].tensor();
+  return status;
 }
 
 // Builds a model node by node; -1 in an input shape is a dynamic dimension. Nodes are named

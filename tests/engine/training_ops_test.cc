@@ -10,8 +10,8 @@
 namespace ipfs_accelerate::engine {
 namespace {
 
-using test::Floats;
 using test::FloatAttr;
+using test::Floats;
 using test::Info;
 using test::StringAttr;
 
@@ -19,10 +19,9 @@ constexpr const char* kTraining = "ai.onnx.preview.training";
 
 // Runs one `op` of the training domain on R = `r`, T = `t` and `tensors` (named in order
 // X1.., G1.., state...), with `outputs` named.
-Result<std::map<std::string, Tensor>> RunOptimizer(const std::string& op, float r, int64_t t,
-                                                   std::vector<std::pair<std::string, Tensor>> tensors,
-                                                   std::vector<std::string> outputs,
-                                                   std::map<std::string, Attribute> attrs) {
+Result<std::map<std::string, Tensor>> RunOptimizer(
+    const std::string& op, float r, int64_t t, std::vector<std::pair<std::string, Tensor>> tensors,
+    std::vector<std::string> outputs, std::map<std::string, Attribute> attrs) {
   std::vector<std::string> names = {"R", "T"};
   std::map<std::string, Tensor> feeds = {{"R", test::Scalar(r)},
                                          {"T", Tensor::Scalar<int64_t>(DType::kInt64, t)}};
@@ -94,10 +93,10 @@ TEST(TrainingOpsTest, AdamCorrectsBiasAfterTheFirstStep) {
   std::map<std::string, Attribute> attrs = {{"alpha", FloatAttr(0.5f)},
                                             {"beta", FloatAttr(0.75f)},
                                             {"norm_coefficient_post", FloatAttr(0.5f)}};
-  auto out = RunOptimizer("Adam", 0.1f, 2,
-                          {{"X", Floats({1})}, {"G", Floats({2})}, {"V", Floats({1})},
-                           {"H", Floats({4})}},
-                          {"X_new", "V_new", "H_new"}, attrs);
+  auto out =
+      RunOptimizer("Adam", 0.1f, 2,
+                   {{"X", Floats({1})}, {"G", Floats({2})}, {"V", Floats({1})}, {"H", Floats({4})}},
+                   {"X_new", "V_new", "H_new"}, attrs);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   const double v = alpha * 1 + (1 - alpha) * 2, h = beta * 4 + (1 - beta) * 4;
   const double rate = 0.1 * std::sqrt(1 - beta * beta) / (1 - alpha * alpha);
@@ -131,8 +130,11 @@ TEST(TrainingOpsTest, Errors) {
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("needs the attribute 'alpha'"), std::string::npos);
   auto uneven = RunOptimizer("Adagrad", 0.1f, 1,
-                             {{"X1", Floats({1})}, {"X2", Floats({1})}, {"G1", Floats({1})},
-                              {"G2", Floats({1})}, {"H1", Floats({1})}},
+                             {{"X1", Floats({1})},
+                              {"X2", Floats({1})},
+                              {"G1", Floats({1})},
+                              {"G2", Floats({1})},
+                              {"H1", Floats({1})}},
                              {"X1_new"}, {});
   ASSERT_FALSE(uneven.ok());
   EXPECT_NE(uneven.status().message().find("groups of equally many tensors"), std::string::npos);

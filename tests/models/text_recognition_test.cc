@@ -184,10 +184,10 @@ TEST(PreprocessTest, Lanczos3WhenAsked) {
 
 TEST(TextRecognizerTest, RefusesADictionaryThatDoesNotFit) {
   engine::Model model;
-  model.graph.inputs.push_back({"x", DType::kFloat32, true,
-                                std::vector<engine::Dim>{{-1, "n"}, {3, ""}, {48, ""}, {-1, "w"}}});
+  model.graph.inputs.push_back(
+      {"x", DType::kFloat32, std::vector<engine::Dim>{{-1, "n"}, {3, ""}, {48, ""}, {-1, "w"}}});
   model.graph.outputs.push_back(
-      {"y", DType::kFloat32, true, std::vector<engine::Dim>{{-1, "n"}, {-1, "t"}, {7, ""}}});
+      {"y", DType::kFloat32, std::vector<engine::Dim>{{-1, "n"}, {-1, "t"}, {7, ""}}});
   auto dict = CharDictionary::Parse("a\nb\nc\n");
   ASSERT_TRUE(dict.ok());
   auto r = TextRecognizer::Create(std::move(model), std::move(dict).value());

@@ -96,7 +96,7 @@ void Fill(Tensor& t, Stream& s) {
 // A tensor for graph input `in`, or nothing when it cannot be small (a declared dimension too
 // large, strings, sequences).
 std::optional<Tensor> Synthesize(const ValueInfo& in, Stream& s) {
-  if (!in.is_tensor) return std::nullopt;
+  if (in.kind != engine::ValueInfo::Kind::kTensor) return std::nullopt;
   DType dtype = in.dtype == DType::kUndefined ? DType::kFloat32 : in.dtype;
   if (DTypeSize(dtype) == 0) return std::nullopt;
   Shape shape;

@@ -133,6 +133,23 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
   return out;
 }
 
+bool TakesNonTensors(const Node& node) {
+  static const std::set<std::string> ops = {"Identity",
+                                            "If",
+                                            "Loop",
+                                            "SequenceAt",
+                                            "SequenceConstruct",
+                                            "SequenceErase",
+                                            "SequenceInsert",
+                                            "SequenceLength",
+                                            "SequenceMap",
+                                            "ConcatFromSequence",
+                                            "Optional",
+                                            "OptionalGetElement",
+                                            "OptionalHasElement"};
+  return node.domain.empty() && ops.count(node.op_type) > 0;
+}
+
 std::vector<DType> InputTypes(const Node& node, const std::map<std::string, DType>& types) {
   std::vector<DType> in;
   in.reserve(node.inputs.size());
@@ -146,7 +163,7 @@ std::vector<DType> InputTypes(const Node& node, const std::map<std::string, DTyp
 std::map<std::string, DType> InferValueTypes(const Graph& graph) {
   std::map<std::string, DType> types;
   for (const ValueInfo& v : graph.inputs) {
-    if (v.is_tensor && v.dtype != DType::kUndefined) types[v.name] = v.dtype;
+    if (v.kind == ValueInfo::Kind::kTensor && v.dtype != DType::kUndefined) types[v.name] = v.dtype;
   }
   for (const auto& [name, t] : graph.initializers) types[name] = t.dtype();
   for (const Node& node : graph.nodes) {

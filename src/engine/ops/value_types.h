@@ -16,6 +16,11 @@ namespace ipfs_accelerate::engine::ops {
 // entry per node output, kUndefined where the rule needs what is not known.
 std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& inputs);
 
+// Whether `node`'s kernel takes sequences (and optionals holding them) as inputs: Identity, the
+// control flow and the sequence and optional operators. The session gives every other kernel
+// tensors only, refusing a sequence with an error naming the input.
+bool TakesNonTensors(const Node& node);
+
 // Every value of `graph`'s top level whose type is known, by name.
 std::map<std::string, DType> InferValueTypes(const Graph& graph);
 

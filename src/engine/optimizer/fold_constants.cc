@@ -47,12 +47,12 @@ bool Foldable(const Node& node, const Graph& graph) {
 // kernel's tensors come from a pool of its own whose budget stops a huge result (a folded
 // ConstantOfShape of terabytes) before it is allocated; the node then runs in the session.
 bool Evaluate(const Node& node, Graph& graph, const Backend& backend, ThreadPool* pool,
-              std::vector<Tensor>* outs) {
+              std::vector<Value>* outs) {
   if (!backend.SupportsOp(node)) return false;
   std::vector<const Tensor*> ins;
   for (const auto& in : node.inputs) ins.push_back(in.empty() ? nullptr : &graph.initializers[in]);
-  outs->assign(node.outputs.size(), Tensor());
-  KernelContext ctx(node, std::move(ins), outs, pool, &backend, &graph.initializers);
+  outs->assign(node.outputs.size(), Value());
+  KernelContext ctx(node, ins, outs, pool, &backend);  // no subgraphs (Foldable): no scope
   BufferPool budget(0, 2 * kMaxFoldedBytes);
   ScopedBufferPool scope(&budget);
   try {
@@ -65,8 +65,9 @@ bool Evaluate(const Node& node, Graph& graph, const Backend& backend, ThreadPool
   size_t bytes = 0;
   for (size_t k = 0; k < node.outputs.size(); ++k) {
     if (node.outputs[k].empty()) continue;
-    const Tensor& t = (*outs)[k];
-    if (!t.defined() || t.dtype() == DType::kString) return false;
+    if (!(*outs)[k].is_tensor()) return false;  // a sequence stays a node
+    const Tensor& t = (*outs)[k].tensor();
+    if (t.dtype() == DType::kString) return false;
     bytes += t.nbytes();
   }
   return bytes <= (kExpanding.count(node.op_type) ? kMaxExpandedBytes : kMaxFoldedBytes);
@@ -126,12 +127,12 @@ Status FoldConstants(Graph& graph, const Backend& backend,
         continue;
       }
     }
-    std::vector<Tensor> outs;
+    std::vector<Value> outs;
     if (Foldable(node, graph) && Evaluate(node, graph, backend, &pool, &outs)) {
       for (size_t k = 0; k < node.outputs.size(); ++k) {
         if (node.outputs[k].empty()) continue;
-        shapes[node.outputs[k]] = outs[k].shape();
-        graph.initializers[node.outputs[k]] = std::move(outs[k]);
+        shapes[node.outputs[k]] = outs[k].tensor().shape();
+        graph.initializers[node.outputs[k]] = std::move(outs[k].tensor());
       }
       removed[i] = true;
       ++folded;

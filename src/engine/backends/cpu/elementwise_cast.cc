@@ -59,15 +59,14 @@ Status WithFloat16AsFloat32(KernelContext& ctx, KernelFn kernel, size_t type_inp
       inputs[i] = t;
     }
   }
-  std::vector<Tensor> outputs(ctx.num_outputs());
-  KernelContext inner(ctx.node(), std::move(inputs), &outputs, ctx.pool(), ctx.backend(),
-                      ctx.scope());
+  std::vector<Value> outputs(ctx.num_outputs());
+  KernelContext inner(ctx.node(), inputs, &outputs, ctx.pool(), ctx.backend(), ctx.scope());
   IA_RETURN_IF_ERROR(kernel(inner));
   const Tensor* typed = ctx.input(type_input);
   const DType narrow = typed ? typed->dtype() : DType::kUndefined;
   for (size_t i = 0; i < outputs.size(); ++i) {
-    if (IsHalf(narrow) && outputs[i].dtype() == DType::kFloat32) {
-      ctx.SetOutput(i, NarrowFromFloat32(outputs[i], narrow));
+    if (IsHalf(narrow) && outputs[i].tensor().dtype() == DType::kFloat32) {
+      ctx.SetOutput(i, NarrowFromFloat32(outputs[i].tensor(), narrow));
     } else {
       ctx.SetOutput(i, std::move(outputs[i]));
     }

@@ -38,11 +38,11 @@ Result<Tensor> RunOp(KernelContext& ctx, const std::string& op, int64_t opset,
   n.attributes = std::move(attrs);
   for (size_t i = 0; i < ins.size(); ++i) n.inputs.push_back("in" + std::to_string(i));
   n.outputs = {"out"};
-  std::vector<Tensor> outs(1);
-  KernelContext sub(n, std::move(ins), &outs, ctx.pool(), ctx.backend(), ctx.scope());
+  std::vector<Value> outs(1);
+  KernelContext sub(n, ins, &outs, ctx.pool(), ctx.backend(), ctx.scope());
   if (!ctx.backend()) return ctx.Unsupported("no backend to run the unfused path");
   IA_RETURN_IF_ERROR(ctx.backend()->Run(sub));
-  return outs[0];
+  return outs[0].tensor();
 }
 
 Status Unfused(KernelContext& ctx, float scale, int64_t softmax_axis, int64_t softmax_opset) {

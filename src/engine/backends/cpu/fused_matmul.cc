@@ -71,10 +71,11 @@ Status FusedMatMul(KernelContext& ctx) {
     mm.opset = 13;
     mm.inputs = {"A", "B"};
     mm.outputs = {"Y"};
-    std::vector<Tensor> outs(1);
-    KernelContext sub(mm, {a, b}, &outs, ctx.pool(), ctx.backend(), ctx.scope());
+    std::vector<Value> outs(1);
+    KernelContext sub(mm, std::vector<const Tensor*>{a, b}, &outs, ctx.pool(), ctx.backend(),
+                      ctx.scope());
     IA_RETURN_IF_ERROR(ctx.backend()->Run(sub));
-    float* py = outs[0].data<float>();
+    float* py = outs[0].tensor().data<float>();
     if (pbias || act.kind != ActivationKind::kNone) {
       ParallelFor(ctx.pool(), rows, 4 * n,  // bias and activation
                   [&](int64_t r0, int64_t r1) {

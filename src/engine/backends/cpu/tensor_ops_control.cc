@@ -1,5 +1,6 @@
 // Control flow: If, Loop and Scan run their subgraphs through RunGraph, reading outer values by
-// name.
+// name. If's branches and Loop's carried values may be sequences or optionals; scan inputs and
+// outputs are tensors.
 #include <algorithm>
 
 #include "engine/backends/cpu/tensor_ops_util.h"
@@ -12,20 +13,20 @@ using namespace tensor_ops;  // NOLINT: this file's own helpers
 
 // Runs `g` with the outer scope, its initializers and `feeds` (by position of g.inputs);
 // returns its outputs in order.
-Result<std::vector<Tensor>> RunSubgraph(const KernelContext& ctx, const Graph& g,
-                                        const std::vector<Tensor>& feeds) {
+Result<std::vector<Value>> RunSubgraph(const KernelContext& ctx, const Graph& g,
+                                       const std::vector<Value>& feeds) {
   if (!ctx.backend()) return ctx.Error("control flow needs a backend in the kernel context");
   if (feeds.size() != g.inputs.size()) {
     return ctx.Error("subgraph '" + g.name + "' takes " + std::to_string(g.inputs.size()) +
                      " inputs, given " + std::to_string(feeds.size()));
   }
-  std::map<std::string, Tensor> values;
+  std::map<std::string, Value> values;
   if (ctx.scope()) values = *ctx.scope();
   for (const auto& [name, t] : g.initializers) values[name] = t;
   for (size_t i = 0; i < feeds.size(); ++i) values[g.inputs[i].name] = feeds[i];
   Status s = RunGraph(g, *ctx.backend(), ctx.pool(), values, ctx.cancel());
   if (!s.ok()) return s.WithContext(ctx.node().Describe() + " subgraph '" + g.name + "'");
-  std::vector<Tensor> outs;
+  std::vector<Value> outs;
   for (const ValueInfo& o : g.outputs) {
     auto it = values.find(o.name);
     if (it == values.end())
@@ -45,7 +46,7 @@ Status If(KernelContext& ctx) {
     return ctx.Error("cond must hold one value, got " + ShapeToString(cond->shape()));
   const Graph* g = ctx.GetGraph(Truthy(*cond) ? "then_branch" : "else_branch");
   if (!g) return ctx.Error("missing then_branch or else_branch");
-  IA_ASSIGN_OR_RETURN(std::vector<Tensor> outs, RunSubgraph(ctx, *g, {}));
+  IA_ASSIGN_OR_RETURN(std::vector<Value> outs, RunSubgraph(ctx, *g, {}));
   if (outs.size() != ctx.num_outputs()) {
     return ctx.Error("branch '" + g->name + "' yields " + std::to_string(outs.size()) +
                      " outputs, the node has " + std::to_string(ctx.num_outputs()));
@@ -156,10 +157,11 @@ Status Loop(KernelContext& ctx) {
     return ctx.Unsupported("a Loop with neither M nor cond would never end");
   if (cond_in) cond = Truthy(*cond_in);
   size_t n_carried = ctx.num_inputs() > 2 ? ctx.num_inputs() - 2 : 0;
-  std::vector<Tensor> carried;
+  std::vector<Value> carried;
   for (size_t i = 0; i < n_carried; ++i) {
-    IA_ASSIGN_OR_RETURN(const Tensor* t, ctx.Required(2 + i));
-    carried.push_back(*t);
+    const Value* v = ctx.value(2 + i);
+    if (!v) return ctx.Error("loop-carried input " + std::to_string(2 + i) + " is required");
+    carried.push_back(*v);
   }
   if (body->inputs.size() != 2 + n_carried || body->outputs.size() < 1 + n_carried) {
     return ctx.Error("body has " + std::to_string(body->inputs.size()) + " inputs and " +
@@ -172,14 +174,19 @@ Status Loop(KernelContext& ctx) {
   std::vector<GrowingStack> scans(n_scan);
   for (int64_t i = 0; i < max_trips && cond; ++i) {
     IA_RETURN_IF_ERROR(ctx.CheckCancelled());
-    std::vector<Tensor> feeds = {Tensor::Scalar<int64_t>(DType::kInt64, i),
-                                 Tensor::Scalar<uint8_t>(DType::kBool, cond ? 1 : 0)};
+    std::vector<Value> feeds = {Tensor::Scalar<int64_t>(DType::kInt64, i),
+                                Tensor::Scalar<uint8_t>(DType::kBool, cond ? 1 : 0)};
     feeds.insert(feeds.end(), carried.begin(), carried.end());
-    IA_ASSIGN_OR_RETURN(std::vector<Tensor> outs, RunSubgraph(ctx, *body, feeds));
-    cond = Truthy(outs[0]);
+    IA_ASSIGN_OR_RETURN(std::vector<Value> outs, RunSubgraph(ctx, *body, feeds));
+    if (!outs[0].is_tensor()) return ctx.Error("the body's condition is " + outs[0].Describe());
+    cond = Truthy(outs[0].tensor());
     for (size_t k = 0; k < n_carried; ++k) carried[k] = outs[1 + k];
-    for (size_t k = 0; k < n_scan; ++k)
-      IA_RETURN_IF_ERROR(scans[k].Append(ctx, outs[1 + n_carried + k]));
+    for (size_t k = 0; k < n_scan; ++k) {
+      const Value& part = outs[1 + n_carried + k];
+      if (!part.is_tensor())
+        return ctx.Error("scan output " + std::to_string(k) + " is " + part.Describe());
+      IA_RETURN_IF_ERROR(scans[k].Append(ctx, part.tensor()));
+    }
   }
   for (size_t k = 0; k < n_carried; ++k) ctx.SetOutput(k, carried[k]);
   for (size_t k = 0; k < n_scan; ++k) {
@@ -221,13 +228,16 @@ Status ScanCore(const KernelContext& ctx, const Graph& body, std::vector<Tensor>
   std::vector<std::vector<Tensor>> scans(n_out);
   for (int64_t t = 0; t < len; ++t) {
     IA_RETURN_IF_ERROR(ctx.CheckCancelled());
-    std::vector<Tensor> feeds = states;
+    std::vector<Value> feeds(states.begin(), states.end());
     for (size_t j = 0; j < n_in; ++j) {
       feeds.push_back(SliceAt(inputs[j], axes[j], in_dirs[j] ? len - 1 - t : t, ctx.pool()));
     }
-    IA_ASSIGN_OR_RETURN(std::vector<Tensor> res, RunSubgraph(ctx, body, feeds));
-    for (size_t k = 0; k < n_state; ++k) states[k] = res[k];
-    for (size_t k = 0; k < n_out; ++k) scans[k].push_back(res[n_state + k]);
+    IA_ASSIGN_OR_RETURN(std::vector<Value> res, RunSubgraph(ctx, body, feeds));
+    for (const Value& v : res) {
+      if (!v.is_tensor()) return ctx.Error("the scan body yields " + v.Describe());
+    }
+    for (size_t k = 0; k < n_state; ++k) states[k] = res[k].tensor();
+    for (size_t k = 0; k < n_out; ++k) scans[k].push_back(res[n_state + k].tensor());
   }
   outs->assign(states.begin(), states.end());
   for (size_t k = 0; k < n_out; ++k) {
@@ -292,11 +302,61 @@ Status Scan(KernelContext& ctx) {
   return Status::Ok();
 }
 
+// SequenceMap: the body runs once per item of the input sequence, given the items at that
+// position of every sequence input (all as long) and the tensor inputs whole; each output
+// collects the body's results as a sequence.
+Status SequenceMap(KernelContext& ctx) {
+  const Graph* body = ctx.GetGraph("body");
+  if (!body) return ctx.Error("missing body");
+  if (body->inputs.size() != ctx.num_inputs() || body->outputs.size() != ctx.num_outputs()) {
+    return ctx.Error("body takes " + std::to_string(body->inputs.size()) + " inputs and yields " +
+                     std::to_string(body->outputs.size()) + " outputs for a node of " +
+                     std::to_string(ctx.num_inputs()) + " and " +
+                     std::to_string(ctx.num_outputs()));
+  }
+  const Value* first = ctx.value(0);
+  if (!first || !first->is_sequence())
+    return ctx.Error("input 0 must be a sequence, got " + (first ? first->Describe() : "nothing"));
+  const size_t n = first->items().size();
+  for (size_t i = 1; i < ctx.num_inputs(); ++i) {
+    const Value* v = ctx.value(i);
+    if (!v) return ctx.Error("input " + std::to_string(i) + " is required");
+    if (v->is_sequence() && v->items().size() != n) {
+      return ctx.Error("input " + std::to_string(i) + " is " + v->Describe() + "; input 0 has " +
+                       std::to_string(n) + " items");
+    }
+  }
+  std::vector<std::vector<Tensor>> results(ctx.num_outputs());
+  for (size_t k = 0; k < n; ++k) {
+    IA_RETURN_IF_ERROR(ctx.CheckCancelled());
+    std::vector<Value> feeds;
+    for (size_t i = 0; i < ctx.num_inputs(); ++i) {
+      const Value& v = *ctx.value(i);
+      feeds.push_back(v.is_sequence() ? Value(v.items()[k]) : v);
+    }
+    IA_ASSIGN_OR_RETURN(std::vector<Value> outs, RunSubgraph(ctx, *body, feeds));
+    for (size_t o = 0; o < outs.size(); ++o) {
+      if (!outs[o].is_tensor())
+        return ctx.Error("the body's output " + std::to_string(o) + " is " + outs[o].Describe());
+      if (!results[o].empty() && outs[o].tensor().dtype() != results[o][0].dtype()) {
+        return ctx.Error("the body's output " + std::to_string(o) + " changes dtype across items");
+      }
+      results[o].push_back(outs[o].tensor());
+    }
+  }
+  for (size_t o = 0; o < results.size(); ++o) {
+    DType dtype = results[o].empty() ? body->outputs[o].dtype : results[o][0].dtype();
+    ctx.SetOutput(o, Value::Sequence(dtype, std::move(results[o])));
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterControlFlowKernels(KernelRegistry& r) {
   r.Add("If", If);
   r.Add("Loop", Loop);
+  r.Add("SequenceMap", SequenceMap, 17);
   r.Add("Scan", Scan, 8);
 }
 

@@ -10,8 +10,10 @@ namespace {
 
 using namespace tensor_ops;  // NOLINT: this file's own helpers
 
+// Any value: a tensor, a sequence, an optional (ops::TakesNonTensors).
 Status Identity(KernelContext& ctx) {
-  IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
+  const Value* x = ctx.value(0);
+  if (!x) return ctx.Error("input 0 is required");
   ctx.SetOutput(0, *x);
   return Status::Ok();
 }

@@ -52,9 +52,9 @@ Result<Groups> ReadGroups(const KernelContext& ctx, size_t groups) {
       const Tensor& v = *g.in[grp][k];
       if (v.dtype() != x.dtype() || v.shape() != x.shape()) {
         return ctx.Error("input " + std::to_string(2 + grp * g.n + k) + " is " +
-                         DTypeName(v.dtype()) + " " + ShapeToString(v.shape()) + "; it must match X" +
-                         std::to_string(k + 1) + ", " + DTypeName(x.dtype()) + " " +
-                         ShapeToString(x.shape()));
+                         DTypeName(v.dtype()) + " " + ShapeToString(v.shape()) +
+                         "; it must match X" + std::to_string(k + 1) + ", " + DTypeName(x.dtype()) +
+                         " " + ShapeToString(x.shape()));
       }
     }
   }
