@@ -2,9 +2,10 @@
 
 #include <fcntl.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-// clang-format off: onnx_pb.h defines ONNX_API, which onnx-data.pb.h needs.
-#include <onnx/onnx-data.pb.h>
+// onnx_pb.h defines ONNX_API, which onnx-data.pb.h needs first.
+// clang-format off
 #include <onnx/onnx_pb.h>
+#include <onnx/onnx-data.pb.h>
 // clang-format on
 #include <sys/stat.h>
 #include <unistd.h>

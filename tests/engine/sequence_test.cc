@@ -46,7 +46,8 @@ TEST(SequenceTest, SplitsConcatenatesAndStacks) {
       .Op("SequenceAt", {"parts", "minus_one"}, {"last"})
       .Op("ConcatFromSequence", {"parts"}, {"joined"}, {{"axis", IntAttr(-1)}})
       .Op("SplitToSequence", {"x"}, {"rows"}, {{"keepdims", IntAttr(0)}})
-      .Op("ConcatFromSequence", {"rows"}, {"stacked"}, {{"axis", IntAttr(1)}, {"new_axis", IntAttr(1)}})
+      .Op("ConcatFromSequence", {"rows"}, {"stacked"},
+          {{"axis", IntAttr(1)}, {"new_axis", IntAttr(1)}})
       .Init("minus_one", Tensor::Scalar<int64_t>(DType::kInt64, -1))
       .Output("parts")
       .Output("n")
@@ -79,10 +80,10 @@ TEST(SequenceTest, InsertsAndErasesAtPositions) {
       .Init("zero", Tensor::Scalar<int64_t>(DType::kInt64, 0))
       .Init("minus_two", Tensor::Scalar<int64_t>(DType::kInt64, -2))
       .Op("SequenceEmpty", {}, {"empty"})
-      .Op("SequenceInsert", {"empty", "a"}, {"s1"})           // [a]
-      .Op("SequenceInsert", {"s1", "b", "zero"}, {"s2"})       // [b, a]
-      .Op("SequenceInsert", {"s2", "c"}, {"s3"})               // [b, a, c]
-      .Op("SequenceErase", {"s3", "minus_two"}, {"s4"})        // [b, c]
+      .Op("SequenceInsert", {"empty", "a"}, {"s1"})       // [a]
+      .Op("SequenceInsert", {"s1", "b", "zero"}, {"s2"})  // [b, a]
+      .Op("SequenceInsert", {"s2", "c"}, {"s3"})          // [b, a, c]
+      .Op("SequenceErase", {"s3", "minus_two"}, {"s4"})   // [b, c]
       .Op("ConcatFromSequence", {"s4"}, {"y"}, {{"axis", IntAttr(0)}})
       .Op("ConcatFromSequence", {"s3"}, {"all"}, {{"axis", IntAttr(0)}})
       .Output("y")
@@ -125,7 +126,8 @@ TEST(SequenceTest, SequenceMapAndLoopCarryASequence) {
   outer.Init("trips", Tensor::Scalar<int64_t>(DType::kInt64, 3))
       .Op("SequenceEmpty", {}, {"start"}, {{"dtype", IntAttr(7)}})
       .Op("Loop", {"trips", "", "start"}, {"acc_final"}, {{"body", test::GraphAttr(g)}})
-      .Op("ConcatFromSequence", {"acc_final"}, {"y"}, {{"axis", IntAttr(0)}, {"new_axis", IntAttr(1)}})
+      .Op("ConcatFromSequence", {"acc_final"}, {"y"},
+          {{"axis", IntAttr(0)}, {"new_axis", IntAttr(1)}})
       .Output("y");
   auto looped = RunValues(outer.model(), {});
   ASSERT_TRUE(looped.ok()) << looped.status().ToString();
@@ -189,10 +191,14 @@ TEST(SequenceTest, ValuesOfTheWrongKindAreRefused) {
       .Output("y");
   Model am = at.model();
   am.graph.inputs.push_back(SequenceInfo("seq"));
-  EXPECT_NE(ErrorOf(RunValues(am, {{"seq", seq}})).find("position 5 is out of range for a sequence of 1"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf(RunValues(am, {{"seq", seq}})).find("position 5 is out of range for a sequence of 1"),
+      std::string::npos);
   ModelBuilder mixed;
-  mixed.Input("a", {1}).Input("i", {1}, DType::kInt64).Op("SequenceConstruct", {"a", "i"}, {"s"}).Output("s");
+  mixed.Input("a", {1})
+      .Input("i", {1}, DType::kInt64)
+      .Op("SequenceConstruct", {"a", "i"}, {"s"})
+      .Output("s");
   Model mm = mixed.model();
   mm.graph.outputs[0].kind = ValueInfo::Kind::kSequence;
   EXPECT_NE(ErrorOf(RunValues(mm, {{"a", Floats({1})}, {"i", Ints({1})}}))

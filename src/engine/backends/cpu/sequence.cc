@@ -106,8 +106,8 @@ Status SequenceErase(KernelContext& ctx) {
 
 Status SequenceLength(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Value* seq, RequiredSequence(ctx, 0));
-  ctx.SetOutput(0, Tensor::Scalar<int64_t>(DType::kInt64,
-                                           static_cast<int64_t>(seq->items().size())));
+  ctx.SetOutput(0,
+                Tensor::Scalar<int64_t>(DType::kInt64, static_cast<int64_t>(seq->items().size())));
   return Status::Ok();
 }
 
