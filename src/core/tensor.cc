@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "core/buffer_pool.h"
 #include "core/progress.h"
@@ -143,6 +144,28 @@ Result<size_t> TensorBytes(DType dtype, const Shape& shape) {
 }
 
 Tensor Tensor::Empty(DType dtype, Shape shape) {
+  if (dtype == DType::kString) {
+    // An array of std::string outside the buffer pool, whose reused bytes could not hold
+    // objects; gated as sizeof(std::string) per element.
+    Result<size_t> count = TensorBytes(DType::kUInt8, shape);
+    if (count.ok() && *count > kMaxTensorBytes / sizeof(std::string)) {
+      count = Status::ResourceExhausted("string tensor " + ShapeToString(shape) +
+                                        " has too many elements");
+    }
+    if (!count.ok()) throw AllocationError(count.status());
+    auto* items = new (std::nothrow) std::string[std::max<size_t>(*count, 1)];
+    if (!items) {
+      throw AllocationError(Status::ResourceExhausted("string tensor " + ShapeToString(shape) +
+                                                      ": the system is out of memory"));
+    }
+    Tensor t;
+    t.dtype_ = dtype;
+    t.shape_ = std::move(shape);
+    t.buffer_ = std::shared_ptr<uint8_t>(reinterpret_cast<uint8_t*>(items), [](uint8_t* p) {
+      delete[] reinterpret_cast<std::string*>(p);
+    });
+    return t;
+  }
   Result<size_t> bytes = TensorBytes(dtype, shape);
   if (!bytes.ok()) throw AllocationError(bytes.status());
   Tensor t;
@@ -184,7 +207,11 @@ Tensor Tensor::Reshaped(Shape shape) const {
 
 Tensor Tensor::Clone() const {
   Tensor t = Empty(dtype_, shape_);
-  std::memcpy(t.raw(), raw(), nbytes());
+  if (dtype_ == DType::kString) {
+    std::copy(data<std::string>(), data<std::string>() + numel(), t.data<std::string>());
+  } else {
+    std::memcpy(t.raw(), raw(), nbytes());
+  }
   return t;
 }
 

@@ -31,7 +31,8 @@ enum class DType : int32_t {
   kBFloat16 = 16,
 };
 
-// Bytes per element; 0 for kUndefined and kString.
+// Bytes per element; 0 for kUndefined and kString (a string tensor holds std::string objects,
+// which no byte copy may touch: kernels that take strings say so, see ops::TakesStrings).
 size_t DTypeSize(DType t);
 // "float32", "int64", …
 std::string DTypeName(DType t);
@@ -72,7 +73,8 @@ class Tensor {
   Tensor() = default;
   // A tensor with uninitialized contents, from the BufferPool in scope (see ScopedBufferPool)
   // or from malloc. Throws AllocationError, allocating nothing, for a shape TensorBytes refuses
-  // or past the pool's memory budget.
+  // or past the pool's memory budget. A kString tensor holds empty std::strings (data<
+  // std::string>()), allocated apart from the pool.
   static Tensor Empty(DType dtype, Shape shape);
   // A tensor filled with zero bytes (as Empty).
   static Tensor Zeros(DType dtype, Shape shape);

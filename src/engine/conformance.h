@@ -19,7 +19,7 @@ struct ConformanceResult {
 // Runs one case folder, in a child process of its own: a case that crashes fails alone, its
 // reason naming the signal ("crashed: SIGSEGV"), and one that runs past kCaseTimeoutSeconds
 // fails with kDeadlineExceeded. Skips (with the reason) what the engine does not aim to run:
-// string tensors, sequence/optional values. Compares outputs as the ONNX backend
+// values of kinds it does not hold (maps). Compares outputs as the ONNX backend
 // tests do: rtol 1e-3, atol 1e-7, exact for integers and booleans, NaN equal to NaN.
 // Call it from a process that has not started oneDNN or thread pools of its own (fork).
 ConformanceResult RunConformanceCase(const std::string& dir, int threads);

@@ -119,11 +119,29 @@ Status CopyTyped(const Src& field, Tensor* t, const std::string& what) {
   return Status::Ok();
 }
 
+// A string tensor from string_data (never external), as many strings as the shape holds.
+Result<Tensor> StringsFromProto(const onnx::TensorProto& p, Shape shape, const std::string& what) {
+  if (p.data_location() == onnx::TensorProto::EXTERNAL)
+    return Status::Unsupported(what + ": string tensors in external data");
+  Result<size_t> count = TensorBytes(DType::kUInt8, shape);
+  if (!count.ok()) return count.status().WithContext(what);
+  if (*count != static_cast<size_t>(p.string_data_size())) {
+    return Status::InvalidArgument(what + ": shape " + ShapeToString(shape) + " holds " +
+                                   std::to_string(*count) + " strings, string_data has " +
+                                   std::to_string(p.string_data_size()));
+  }
+  try {
+    Tensor t = Tensor::Empty(DType::kString, std::move(shape));
+    std::copy(p.string_data().begin(), p.string_data().end(), t.data<std::string>());
+    return t;
+  } catch (const AllocationError& e) {
+    return e.status().WithContext(what);
+  }
+}
+
 Result<Tensor> TensorFromProto(const onnx::TensorProto& p, ExternalData* external) {
   const std::string what = "tensor '" + p.name() + "'";
   DType dtype = DTypeFromOnnx(p.data_type());
-  if (dtype == DType::kString)
-    return Status::Unsupported(what + ": string tensors are not supported");
   if (dtype == DType::kUndefined) {
     return Status::Unsupported(what + ": element type " + std::to_string(p.data_type()) +
                                " is not supported");
@@ -135,6 +153,7 @@ Result<Tensor> TensorFromProto(const onnx::TensorProto& p, ExternalData* externa
   }
   // Every check of the data against the shape comes before the allocation: a few bytes of
   // protobuf may declare terabytes. The allocation gate refuses absurd shapes first.
+  if (dtype == DType::kString) return StringsFromProto(p, std::move(shape), what);
   Result<size_t> bytes = TensorBytes(dtype, shape);
   if (!bytes.ok()) return bytes.status().WithContext(what);
   uint64_t need = *bytes;
@@ -338,8 +357,15 @@ Result<Tensor> ConstantValue(const Node& n) {
     std::copy(a->ints.begin(), a->ints.end(), t.data<int64_t>());
     return t;
   }
-  if (n.attr("value_string") || n.attr("value_strings")) {
-    return Status::Unsupported(n.Describe() + ": string tensors are not supported");
+  if (const Attribute* a = n.attr("value_string")) {
+    Tensor t = Tensor::Empty(DType::kString, {});
+    *t.data<std::string>() = a->s;
+    return t;
+  }
+  if (const Attribute* a = n.attr("value_strings")) {
+    Tensor t = Tensor::Empty(DType::kString, {static_cast<int64_t>(a->strings.size())});
+    std::copy(a->strings.begin(), a->strings.end(), t.data<std::string>());
+    return t;
   }
   return Status::Unsupported(n.Describe() +
                              ": Constant without a supported value attribute (sparse_value?)");

@@ -386,14 +386,23 @@ Status NothingProduces(const Node& node, const std::string& name) {
   return Status::InvalidArgument(node.Describe() + " reads '" + name + "', which nothing produces");
 }
 
-// A sequence given to a kernel that takes tensors: an error naming the input, before the kernel
-// runs (see ops::TakesNonTensors). An empty optional reads as an omitted input.
+// A sequence given to a kernel that takes tensors, or a string tensor to one that takes none: an
+// error naming the input, before the kernel runs (see ops::TakesNonTensors, ops::TakesStrings).
+// An empty optional reads as an omitted input.
 Status CheckTensorInputs(const Node& node, const std::vector<const Value*>& ins) {
   for (size_t k = 0; k < ins.size(); ++k) {
-    if (ins[k] && ins[k]->is_sequence() && !ops::TakesNonTensors(node)) {
+    if (!ins[k]) continue;
+    if (ins[k]->is_sequence() && !ops::TakesNonTensors(node)) {
       return Status::InvalidArgument(node.Describe() + ": input " + std::to_string(k) + " ('" +
                                      node.inputs[k] +
                                      "') is a sequence; the operator takes tensors");
+    }
+    const bool strings = ins[k]->is_tensor() ? ins[k]->tensor().dtype() == DType::kString
+                                             : ins[k]->sequence_dtype() == DType::kString;
+    if (strings && !ops::TakesStrings(node)) {
+      return Status::Unsupported(node.Describe() + ": input " + std::to_string(k) + " ('" +
+                                 node.inputs[k] +
+                                 "') holds strings, which this operator does not run on");
     }
   }
   return Status::Ok();

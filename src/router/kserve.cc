@@ -115,9 +115,66 @@ Status FillFromJson(Tensor& t, const std::vector<const nlohmann::json*>& values,
       }
       return Status::Ok();
     }
+    case DType::kString: {
+      std::string* dst = t.data<std::string>();
+      for (size_t i = 0; i < n; ++i) {
+        if (!values[i]->is_string()) {
+          return Status::InvalidArgument("input '" + input +
+                                         "': " + values[i]->dump().substr(0, 40) +
+                                         " is not a string (datatype BYTES)");
+        }
+        dst[i] = values[i]->get<std::string>();
+      }
+      return Status::Ok();
+    }
     default:
       return Status::Unsupported("datatype of input '" + input + "'");
   }
+}
+
+// BYTES in binary form: each element as a 4-byte little-endian length and its bytes.
+size_t BinaryStringsSize(const Tensor& t) {
+  size_t n = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) n += 4 + t.data<std::string>()[i].size();
+  return n;
+}
+
+void AppendBinaryStrings(std::string& out, const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    const std::string& s = t.data<std::string>()[i];
+    const uint32_t len = static_cast<uint32_t>(s.size());
+    const char prefix[4] = {static_cast<char>(len), static_cast<char>(len >> 8),
+                            static_cast<char>(len >> 16), static_cast<char>(len >> 24)};
+    out.append(prefix, 4);
+    out += s;
+  }
+}
+
+// Reads `t`'s strings from `data` (BinaryStringsSize bytes, all of them used); an error names
+// `what` and where the data run out.
+Status ReadBinaryStrings(std::string_view data, Tensor& t, const std::string& what) {
+  size_t at = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    if (data.size() - at < 4) {
+      return Status::InvalidArgument(what + ": the BYTES data end before element " +
+                                     std::to_string(i) + "'s length");
+    }
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data() + at);
+    const size_t len = p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<size_t>(p[3]) << 24);
+    at += 4;
+    if (data.size() - at < len) {
+      return Status::InvalidArgument(what + ": BYTES element " + std::to_string(i) + " is " +
+                                     std::to_string(len) + " bytes but only " +
+                                     std::to_string(data.size() - at) + " remain");
+    }
+    t.data<std::string>()[i].assign(data.data() + at, len);
+    at += len;
+  }
+  if (at != data.size()) {
+    return Status::InvalidArgument(what + ": " + std::to_string(data.size() - at) +
+                                   " bytes left after the last BYTES element");
+  }
+  return Status::Ok();
 }
 
 // Shortest round-trip text of a number; JSON has no NaN or infinity, so those become null.
@@ -186,6 +243,14 @@ void AppendData(std::string& out, const Tensor& t) {
         AppendNumber(out, t.dtype() == DType::kFloat16 ? HalfToFloat(h) : BFloat16ToFloat(h));
       }
       break;
+    case DType::kString:
+      for (size_t i = 0; i < n; ++i) {
+        if (i) out += ',';
+        // Bytes that are not UTF-8 become U+FFFD: JSON carries text (binary output is exact).
+        out += nlohmann::json(t.data<std::string>()[i])
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      }
+      break;
     default:
       break;
   }
@@ -204,7 +269,10 @@ void AppendTensor(std::string& json, std::string& binary, const std::string& nam
                   bool as_binary) {
   json += "{\"name\":" + nlohmann::json(name).dump() + ",\"datatype\":\"" +
           DatatypeName(t.dtype()) + "\",\"shape\":" + ShapeJson(t.shape());
-  if (as_binary) {
+  if (as_binary && t.dtype() == DType::kString) {
+    json += ",\"parameters\":{\"binary_data_size\":" + std::to_string(BinaryStringsSize(t)) + "}}";
+    AppendBinaryStrings(binary, t);
+  } else if (as_binary) {
     json += ",\"parameters\":{\"binary_data_size\":" + std::to_string(t.nbytes()) + "}}";
     // Tensors are held little-endian (x86, ARM): their bytes are the wire's.
     binary.append(static_cast<const char*>(t.raw()), t.nbytes());
@@ -229,9 +297,7 @@ Result<DType> ParseDatatype(const std::string& name) {
   for (const NamedType& t : kTypes) {
     if (name == t.name) return t.dtype;
   }
-  if (name == "BYTES") {
-    return Status::Unsupported("datatype BYTES: this engine has no string tensors yet");
-  }
+  if (name == "BYTES") return DType::kString;
   std::string known;
   for (const NamedType& t : kTypes) known += std::string(known.empty() ? "" : ", ") + t.name;
   return Status::InvalidArgument("unknown datatype '" + name + "' (known: " + known + ", BYTES)");
@@ -305,7 +371,14 @@ Status DecodeTensors(const nlohmann::json& list, const char* kind, const std::st
                                        " has binary_data_size but the body comes without an "
                                        "Inference-Header-Content-Length header");
       }
-      if (*binary_size != *bytes) {
+      const bool strings = *dtype == DType::kString;
+      // BYTES elements are 4 bytes at least: the count is bounded before the allocation.
+      if (strings && (*binary_size < 4 * elements || *binary_size > body.size() - *binary_at)) {
+        return Status::InvalidArgument(what + ": binary_data_size " + std::to_string(*binary_size) +
+                                       " cannot hold " + std::to_string(elements) +
+                                       " BYTES elements here");
+      }
+      if (!strings && *binary_size != *bytes) {
         return Status::InvalidArgument(what + ": binary_data_size is " +
                                        std::to_string(*binary_size) + " bytes but shape " +
                                        ShapeToString(shape) + " of " + DatatypeName(*dtype) +
@@ -317,7 +390,12 @@ Status DecodeTensors(const nlohmann::json& list, const char* kind, const std::st
             std::to_string(body.size() - *binary_at) + " remain in the body");
       }
       t = Tensor::Empty(*dtype, shape);
-      if (*binary_size) std::memcpy(t.raw(), body.data() + *binary_at, *binary_size);
+      if (strings) {
+        IA_RETURN_IF_ERROR(
+            ReadBinaryStrings(std::string_view(body).substr(*binary_at, *binary_size), t, what));
+      } else if (*binary_size) {
+        std::memcpy(t.raw(), body.data() + *binary_at, *binary_size);
+      }
       *binary_at += *binary_size;
     } else {
       if (!in.contains("data")) {
@@ -460,8 +538,7 @@ Result<EncodedBody> EncodeInferRequest(const ClientRequest& request) {
   std::string binary;
   bool first = true;
   for (const auto& [name, t] : request.inputs) {
-    // BYTES has a name but no string tensors to carry yet (DTypeSize 0).
-    if (DatatypeName(t.dtype()).empty() || DTypeSize(t.dtype()) == 0) {
+    if (DatatypeName(t.dtype()).empty()) {
       return Status::Unsupported("input '" + name + "' has dtype " + DTypeName(t.dtype()) +
                                  ", which an inference request cannot carry");
     }

@@ -18,7 +18,7 @@ namespace {
 using test_util::HasSubstr;
 using json = nlohmann::json;
 
-TEST(KServeTest, DatatypeNamesRoundTripAndBytesIsRefusedWithAReason) {
+TEST(KServeTest, DatatypeNamesRoundTripAndBytesIsStrings) {
   for (DType d : {DType::kBool, DType::kUInt8, DType::kUInt16, DType::kUInt32, DType::kUInt64,
                   DType::kInt8, DType::kInt16, DType::kInt32, DType::kInt64, DType::kFloat16,
                   DType::kFloat32, DType::kFloat64, DType::kBFloat16}) {
@@ -30,7 +30,8 @@ TEST(KServeTest, DatatypeNamesRoundTripAndBytesIsRefusedWithAReason) {
   }
   EXPECT_EQ(DatatypeName(DType::kFloat32), "FP32");
   EXPECT_EQ(DatatypeName(DType::kUndefined), "");
-  EXPECT_EQ(ParseDatatype("BYTES").status().code(), StatusCode::kUnsupported);
+  ASSERT_TRUE(ParseDatatype("BYTES").ok());
+  EXPECT_EQ(*ParseDatatype("BYTES"), DType::kString);
   auto unknown = ParseDatatype("FP33");
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
@@ -172,11 +173,50 @@ TEST(KServeTest, AClientReadsBackTheResponsesTheServerWrites) {
   }
 }
 
+TEST(KServeTest, BytesTensorsTravelAsJsonStringsAndLengthPrefixedBinary) {
+  Tensor s = Tensor::Empty(DType::kString, {2, 2});
+  const std::vector<std::string> words = {"monday", "", std::string("a\0b", 3), "tschüss"};
+  std::copy(words.begin(), words.end(), s.data<std::string>());
+  for (bool binary : {false, true}) {
+    SCOPED_TRACE(binary ? "binary" : "json");
+    auto body = EncodeInferRequest({.inputs = {{"s", s}}, .binary_inputs = binary});
+    ASSERT_TRUE(body.ok()) << body.status().ToString();
+    auto call = DecodeInferRequest(body->body, body->header_length);
+    ASSERT_TRUE(call.ok()) << call.status().ToString();
+    const Tensor& got = call->request.inputs.at("s");
+    ASSERT_EQ(got.dtype(), DType::kString);
+    EXPECT_EQ(got.shape(), (Shape{2, 2}));
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(got.data<std::string>()[i], words[i]) << i;
+    // And back out as a response.
+    InferResponse response{.model = "m", .cid = "bafkqaaa"};
+    response.outputs = {{"s", got}};
+    InferCall out_call;
+    out_call.all_binary = binary;
+    EncodedBody answer = EncodeInferResponse(response, out_call);
+    auto back = DecodeInferResponse(answer.body, answer.header_length);
+    ASSERT_TRUE(back.ok()) << back.status().ToString();
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(back->outputs["s"].data<std::string>()[i], words[i]);
+  }
+  // Binary BYTES that lie about their lengths, and JSON that is not strings.
+  auto with_binary = [](const std::string& binary, int elements) {
+    std::string json = R"({"inputs": [{"name": "s", "datatype": "BYTES", "shape": [)" +
+                       std::to_string(elements) + R"(], "parameters": {"binary_data_size": )" +
+                       std::to_string(binary.size()) + "}}]}";
+    return DecodeInferRequest(json + binary, json.size());
+  };
+  EXPECT_TRUE(HasSubstr(with_binary(std::string("\5\0\0\0abc", 7), 1).status().message(),
+                        "is 5 bytes but only 3 remain"));
+  EXPECT_TRUE(HasSubstr(with_binary(std::string("\1\0\0\0ab", 6), 1).status().message(),
+                        "1 bytes left after the last BYTES element"));
+  EXPECT_TRUE(HasSubstr(with_binary(std::string("\0\0\0\0", 4), 1000000).status().message(),
+                        "cannot hold 1000000 BYTES elements"));
+  auto numbers = DecodeInferRequest(
+      R"({"inputs": [{"name": "s", "datatype": "BYTES", "shape": [1], "data": [1]}]})",
+      std::nullopt);
+  EXPECT_TRUE(HasSubstr(numbers.status().message(), "is not a string (datatype BYTES)"));
+}
+
 TEST(KServeTest, ARequestRefusesTensorsTheProtocolCannotCarry) {
-  auto strings = EncodeInferRequest({.inputs = {{"s", Tensor::Zeros(DType::kString, {2})}}});
-  ASSERT_FALSE(strings.ok());
-  EXPECT_EQ(strings.status().code(), StatusCode::kUnsupported);
-  EXPECT_TRUE(HasSubstr(strings.status().message(), "input 's'"));
   auto undefined = EncodeInferRequest({.inputs = {{"u", Tensor()}}, .binary_inputs = true});
   ASSERT_FALSE(undefined.ok());
   EXPECT_EQ(undefined.status().code(), StatusCode::kUnsupported);
@@ -237,11 +277,10 @@ TEST(KServeTest, OtherServersMetadataIsReadAndMalformedMetadataIsNamed) {
   EXPECT_TRUE(HasSubstr(bad_shape.status().message(), "a: shape [-2]"));
   EXPECT_FALSE(
       ParseModelMetadata(json::parse(R"({"inputs": [{"name": "a", "shape": [1]}]})")).ok());
-  EXPECT_EQ(ParseModelMetadata(
-                json::parse(R"({"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1]}]})"))
-                .status()
-                .code(),
-            StatusCode::kUnsupported);
+  auto bytes = ParseModelMetadata(
+      json::parse(R"({"inputs": [{"name": "a", "datatype": "BYTES", "shape": [1]}]})"));
+  ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+  EXPECT_EQ(bytes->inputs[0].dtype, DType::kString);
 }
 
 }  // namespace

@@ -113,6 +113,8 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& in) {
     out[0] = DType::kInt32;
   } else if (op == "QLinearMatMul" || op == "QLinearConv") {
     out[0] = At(in, 7);
+  } else if (op == "StringNormalizer") {
+    out[0] = DType::kString;
   } else if (op == "TfIdfVectorizer") {
     out[0] = DType::kFloat32;
   } else if (op == "HannWindow" || op == "HammingWindow" || op == "BlackmanWindow" ||
@@ -144,6 +146,31 @@ bool TakesNonTensors(const Node& node) {
                                             "SequenceLength",
                                             "SequenceMap",
                                             "ConcatFromSequence",
+                                            "Optional",
+                                            "OptionalGetElement",
+                                            "OptionalHasElement"};
+  return node.domain.empty() && ops.count(node.op_type) > 0;
+}
+
+bool TakesStrings(const Node& node) {
+  static const std::set<std::string> ops = {"Identity",
+                                            "Reshape",
+                                            "Squeeze",
+                                            "Unsqueeze",
+                                            "Flatten",
+                                            "Shape",
+                                            "Size",
+                                            "Cast",
+                                            "CastLike",
+                                            "StringNormalizer",
+                                            "If",
+                                            "Loop",
+                                            "SequenceAt",
+                                            "SequenceConstruct",
+                                            "SequenceErase",
+                                            "SequenceInsert",
+                                            "SequenceLength",
+                                            "SequenceMap",
                                             "Optional",
                                             "OptionalGetElement",
                                             "OptionalHasElement"};

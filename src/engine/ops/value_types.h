@@ -21,6 +21,12 @@ std::vector<DType> OutputTypes(const Node& node, const std::vector<DType>& input
 // tensors only, refusing a sequence with an error naming the input.
 bool TakesNonTensors(const Node& node);
 
+// Whether `node`'s kernel takes string tensors: those that move tensors whole (Identity, the
+// reshapes, control flow, sequences built and read) or read their shape, and the string
+// operators (Cast, StringNormalizer). The session refuses a string tensor given to any other,
+// whose byte copies cannot move std::string objects.
+bool TakesStrings(const Node& node);
+
 // Every value of `graph`'s top level whose type is known, by name.
 std::map<std::string, DType> InferValueTypes(const Graph& graph);
 

@@ -28,7 +28,7 @@ KernelRegistry::All() const {
 
 // Registration functions of the kernel files declared here rather than in cpu_backend.h (a
 // change there recompiles every kernel): detection.cc, grid_sample.cc, linalg_det.cc, signal.cc,
-// quantize.cc, tfidf_vectorizer.cc, training.cc and sequence.cc.
+// quantize.cc, tfidf_vectorizer.cc, training.cc, sequence.cc and string_ops.cc.
 void RegisterDetectionKernels(KernelRegistry& r);
 void RegisterSignalKernels(KernelRegistry& r);
 void RegisterQuantizeKernels(KernelRegistry& r);
@@ -39,6 +39,7 @@ void RegisterGroupNormKernels(KernelRegistry& r);
 void RegisterImage18Kernels(KernelRegistry& r);
 void RegisterTrainingKernels(KernelRegistry& r);
 void RegisterSequenceKernels(KernelRegistry& r);
+void RegisterStringKernels(KernelRegistry& r);
 
 CpuBackend::CpuBackend() {
   RegisterElementwiseKernels(registry_);
@@ -59,6 +60,7 @@ CpuBackend::CpuBackend() {
   RegisterImage18Kernels(registry_);
   RegisterTrainingKernels(registry_);
   RegisterSequenceKernels(registry_);
+  RegisterStringKernels(registry_);
 }
 
 bool CpuBackend::SupportsOp(const Node& node, const std::vector<DType>& input_dtypes,

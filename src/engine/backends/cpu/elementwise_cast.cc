@@ -1,8 +1,12 @@
 // Cast and CastLike, and the float16/bfloat16 conversions.
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <memory>
+#include <string>
 
 #include "engine/backends/cpu/elementwise_common.h"
 
@@ -135,9 +139,68 @@ Status VisitAny(const KernelContext& ctx, DType d, Fn&& fn) {
   return Visit<kAll>(ctx, d, fn);
 }
 
+// A number as ONNX Runtime writes it into a string: the shortest text that reads back as the
+// same value of its type (float16/bfloat16 and float32 as float32), "NaN", "INF", "-INF".
+template <typename V>
+std::string NumberText(V v) {
+  if constexpr (std::is_floating_point_v<V>) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "INF" : "-INF";
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+  } else {
+    return std::to_string(v);
+  }
+}
+
+// Cast to or from string tensors: numbers written as NumberText writes them; strings read as
+// decimal numbers ("NaN", "INF", "-inf" and exponents included), or "true"/"false" for bool. A
+// string that is no number is an error naming it.
+Status CastStrings(KernelContext& ctx, const Tensor& x, DType to) {
+  const int64_t n = x.numel();
+  if (to == DType::kString) {
+    Tensor& y = ctx.Allocate(0, DType::kString, x.shape());
+    std::string* dst = y.data<std::string>();
+    return VisitAny(ctx, x.dtype(), [&](auto tag) -> Status {
+      using S = typename decltype(tag)::type;
+      const Storage<S>* src = x.data<Storage<S>>();
+      for (int64_t i = 0; i < n; ++i) dst[i] = NumberText(Load<S>(src[i]));
+      return Status::Ok();
+    });
+  }
+  const std::string* src = x.data<std::string>();
+  Tensor& y = ctx.Allocate(0, to, x.shape());
+  const bool to_bool = to == DType::kBool;
+  return VisitAny(ctx, to, [&](auto tag) -> Status {
+    using D = typename decltype(tag)::type;
+    Storage<D>* dst = y.data<Storage<D>>();
+    for (int64_t i = 0; i < n; ++i) {
+      const std::string& s = src[i];
+      char* end = nullptr;
+      errno = 0;
+      if (to_bool && (s == "true" || s == "false")) {
+        dst[i] = s == "true";
+      } else if constexpr (std::is_floating_point_v<D> || std::is_same_v<D, F16> ||
+                           std::is_same_v<D, BF16>) {
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size())
+          return ctx.Error("cannot read '" + s + "' as " + DTypeName(to));
+        dst[i] = Convert<D>(v, to_bool);
+      } else {
+        const long long v = std::strtoll(s.c_str(), &end, 10);
+        if (s.empty() || end != s.c_str() + s.size() || errno == ERANGE)
+          return ctx.Error("cannot read '" + s + "' as " + DTypeName(to));
+        dst[i] = Convert<D>(v, to_bool);
+      }
+    }
+    return Status::Ok();
+  });
+}
+
 Status CastTo(KernelContext& ctx, const Tensor& x, DType to) {
-  if (to == DType::kString || x.dtype() == DType::kString) {
-    return ctx.Unsupported("casting to or from string tensors is not supported");
+  if (x.dtype() != to && (to == DType::kString || x.dtype() == DType::kString)) {
+    return CastStrings(ctx, x, to);
   }
   if (x.dtype() == to) {
     ctx.SetOutput(0, x);
