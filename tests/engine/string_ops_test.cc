@@ -86,8 +86,7 @@ TEST(StringOpsTest, StringConstantsMoveWholeAndOtherOpsRefuseThem) {
         .Output("flat");
     auto out = test::RunModel(b.model(), {}, 1, optimize);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
-    EXPECT_EQ(StringsOf(out->at("flat")),
-              (std::vector<std::string>{"cat", "dog", "owl", "emu"}));
+    EXPECT_EQ(StringsOf(out->at("flat")), (std::vector<std::string>{"cat", "dog", "owl", "emu"}));
   }
   // Gather copies bytes: it refuses strings by name, before it runs.
   ModelBuilder g;

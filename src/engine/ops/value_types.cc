@@ -153,27 +153,11 @@ bool TakesNonTensors(const Node& node) {
 }
 
 bool TakesStrings(const Node& node) {
-  static const std::set<std::string> ops = {"Identity",
-                                            "Reshape",
-                                            "Squeeze",
-                                            "Unsqueeze",
-                                            "Flatten",
-                                            "Shape",
-                                            "Size",
-                                            "Cast",
-                                            "CastLike",
-                                            "StringNormalizer",
-                                            "If",
-                                            "Loop",
-                                            "SequenceAt",
-                                            "SequenceConstruct",
-                                            "SequenceErase",
-                                            "SequenceInsert",
-                                            "SequenceLength",
-                                            "SequenceMap",
-                                            "Optional",
-                                            "OptionalGetElement",
-                                            "OptionalHasElement"};
+  // Those that move values whole (ConcatFromSequence copies bytes), and these.
+  static const std::set<std::string> ops = {"Reshape", "Squeeze",  "Unsqueeze",
+                                            "Flatten", "Shape",    "Size",
+                                            "Cast",    "CastLike", "StringNormalizer"};
+  if (TakesNonTensors(node)) return node.op_type != "ConcatFromSequence";
   return node.domain.empty() && ops.count(node.op_type) > 0;
 }
 

@@ -32,7 +32,8 @@ Status StringNormalizer(KernelContext& ctx) {
   const bool case_sensitive = ctx.GetInt("is_case_sensitive", 0) != 0;
   std::set<std::string> stopwords;
   if (const Attribute* a = ctx.node().attr("stopwords")) {
-    for (const std::string& w : a->strings) stopwords.insert(case_sensitive ? w : ChangeCase(w, false));
+    for (const std::string& w : a->strings)
+      stopwords.insert(case_sensitive ? w : ChangeCase(w, false));
   }
   std::vector<std::string> kept;
   const std::string* in = x->data<std::string>();
