@@ -1,5 +1,6 @@
 #include "core/npy.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -236,6 +237,12 @@ std::string EncodeNpy(const Tensor& t) {
   for (const auto& d : kDescrs) {
     if (d.dtype == t.dtype()) descr = d.descr;
   }
+  // Strings as NumPy's fixed-width bytes ('|S<longest>', NUL-padded; NumPy drops trailing NULs).
+  const bool strings = t.dtype() == DType::kString;
+  size_t width = 1;
+  for (int64_t i = 0; strings && i < t.numel(); ++i)
+    width = std::max(width, t.data<std::string>()[i].size());
+  if (strings) descr = "|S" + std::to_string(width);
   std::string shape = "(";
   for (size_t i = 0; i < t.shape().size(); ++i) {
     shape += std::to_string(t.shape()[i]) +
@@ -253,7 +260,15 @@ std::string EncodeNpy(const Tensor& t) {
   out += static_cast<char>(header.size() & 0xff);
   out += static_cast<char>(header.size() >> 8);
   out += header;
-  out.append(static_cast<const char*>(t.raw()), t.nbytes());
+  if (strings) {
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      const std::string& s = t.data<std::string>()[i];
+      out += s;
+      out.append(width - s.size(), '\0');
+    }
+  } else {
+    out.append(static_cast<const char*>(t.raw()), t.nbytes());
+  }
   return out;
 }
 

@@ -49,6 +49,17 @@ TEST(NpyTest, RoundTripsWhatItWrites) {
   }
 }
 
+TEST(NpyTest, StringsAreWrittenAsFixedWidthBytes) {
+  Tensor t = Tensor::Empty(DType::kString, {3});
+  t.data<std::string>()[0] = "monday";
+  t.data<std::string>()[1] = "";
+  t.data<std::string>()[2] = "tue";
+  std::string npy = EncodeNpy(t);
+  EXPECT_TRUE(HasSubstr(npy, "{'descr': '|S6', 'fortran_order': False, 'shape': (3,), }"));
+  EXPECT_EQ(npy.size() % 64, 18u);  // a 64-aligned header, then 3 x 6 bytes
+  EXPECT_EQ(npy.substr(npy.size() - 18), std::string("monday\0\0\0\0\0\0tue\0\0\0", 18));
+}
+
 TEST(NpyTest, AcceptsNumPysSpellings) {
   // Double quotes, no trailing comma, (N,) with a space, keys in another order, '=' and '|'.
   EXPECT_TRUE(
