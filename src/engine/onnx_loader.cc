@@ -551,7 +551,7 @@ Result<Tensor> ParseTensorProto(std::string_view bytes, std::string* name) {
 namespace {
 
 Result<Value> SequenceFromProto(const onnx::SequenceProto& p, DType declared) {
-  if (p.elem_type() != onnx::SequenceProto::TENSOR && p.tensor_values_size() == 0 &&
+  if (p.elem_type() != onnx::SequenceProto::TENSOR &&
       p.elem_type() != onnx::SequenceProto::UNDEFINED) {
     return Status::Unsupported("a sequence of element type " + std::to_string(p.elem_type()) +
                                " (only sequences of tensors are held)");

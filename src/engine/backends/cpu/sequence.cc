@@ -1,7 +1,6 @@
 // The sequence and optional operators: sequences of tensors (engine::Value) built, read, split
 // and concatenated; optionals made, tested and opened. SequenceMap, which runs a body, is with the
 // control flow (tensor_ops_control.cc). Items are shared between sequences, never modified.
-#include <cstring>
 #include <vector>
 
 #include "engine/backends/cpu/cpu_backend.h"
@@ -11,6 +10,8 @@ namespace ipfs_accelerate::engine::cpu {
 namespace {
 
 using tensor_ops::CheckOutputSize;
+using tensor_ops::ConcatInto;
+using tensor_ops::CopyAlong;
 using tensor_ops::NormalizeAxis;
 using tensor_ops::ReadInts;
 
@@ -111,19 +112,6 @@ Status SequenceLength(KernelContext& ctx) {
   return Status::Ok();
 }
 
-// The bytes before, along and after `axis` of `shape`, for copies of slabs along it.
-struct Slabs {
-  int64_t outer = 1, inner = 1;  // inner in bytes
-};
-
-Slabs SlabsOf(const Shape& shape, int axis, DType dtype) {
-  Slabs s;
-  s.inner = static_cast<int64_t>(DTypeSize(dtype));
-  for (int d = 0; d < axis; ++d) s.outer *= shape[d];
-  for (int d = axis + 1; d < static_cast<int>(shape.size()); ++d) s.inner *= shape[d];
-  return s;
-}
-
 Status SplitToSequence(KernelContext& ctx) {
   IA_ASSIGN_OR_RETURN(const Tensor* x, ctx.Required(0));
   if (x->rank() == 0) return ctx.Error("cannot split a scalar");
@@ -152,19 +140,13 @@ Status SplitToSequence(KernelContext& ctx) {
     sizes.assign(dim, 1);
     keepdims = ctx.GetInt("keepdims", 1) != 0;
   }
-  const Slabs slabs = SlabsOf(x->shape(), axis, x->dtype());
-  const auto* src = static_cast<const uint8_t*>(x->raw());
   std::vector<Tensor> items;
   int64_t start = 0;
   for (int64_t len : sizes) {
     Shape shape = x->shape();
     shape[axis] = len;
     Tensor part = Tensor::Empty(x->dtype(), shape);
-    auto* dst = static_cast<uint8_t*>(part.raw());
-    for (int64_t o = 0; o < slabs.outer; ++o) {
-      std::memcpy(dst + o * len * slabs.inner, src + (o * dim + start) * slabs.inner,
-                  len * slabs.inner);
-    }
+    CopyAlong(part, *x, axis, start);
     if (!keepdims) {
       shape.erase(shape.begin() + axis);
       part = part.Reshaped(shape);
@@ -189,7 +171,7 @@ Status ConcatFromSequence(KernelContext& ctx) {
   Shape out_shape = first.shape();
   if (new_axis) out_shape.insert(out_shape.begin() + axis, 0);
   if (!new_axis) out_shape[axis] = 0;
-  std::vector<int64_t> lens;
+  std::vector<Tensor> slabs;  // the items, with the new axis of 1 when stacking
   for (size_t i = 0; i < items.size(); ++i) {
     Shape s = items[i].shape();
     if (new_axis) s.insert(s.begin() + axis, 1);
@@ -200,22 +182,14 @@ Status ConcatFromSequence(KernelContext& ctx) {
                        ShapeToString(items[i].shape()) + "; it does not fit item 0, " +
                        DTypeName(first.dtype()) + " " + ShapeToString(first.shape()));
     }
-    lens.push_back(s[axis]);
     out_shape[axis] += s[axis];
+    slabs.push_back(items[i].Reshaped(std::move(s)));
   }
   IA_RETURN_IF_ERROR(CheckOutputSize(ctx, out_shape, first.dtype()));
   Tensor& out = ctx.Allocate(0, first.dtype(), out_shape);
-  const Slabs slabs = SlabsOf(out_shape, axis, first.dtype());
-  auto* dst = static_cast<uint8_t*>(out.raw());
-  int64_t at = 0;
-  for (size_t i = 0; i < items.size(); ++i) {
-    const auto* src = static_cast<const uint8_t*>(items[i].raw());
-    for (int64_t o = 0; o < slabs.outer; ++o) {
-      std::memcpy(dst + (o * out_shape[axis] + at) * slabs.inner, src + o * lens[i] * slabs.inner,
-                  lens[i] * slabs.inner);
-    }
-    at += lens[i];
-  }
+  std::vector<const Tensor*> parts;
+  for (const Tensor& t : slabs) parts.push_back(&t);
+  ConcatInto(out, parts, axis, ctx.pool());
   return Status::Ok();
 }
 

@@ -38,24 +38,10 @@ Status Concat(KernelContext& ctx) {
   }
   IA_ASSIGN_OR_RETURN(Shape shape, ops::ConcatShape(ctx.node(), shapes, ctx.GetInt("axis", 0)));
   IA_ASSIGN_OR_RETURN(int axis, NormalizeAxis(ctx, ctx.GetInt("axis", 0), first->rank()));
-  const int64_t total = shape[axis];
   Tensor& out = ctx.Allocate(0, first->dtype(), shape);
-  int64_t outer = 1, inner = DTypeSize(first->dtype());
-  for (int d = 0; d < axis; ++d) outer *= shape[d];
-  for (int d = axis + 1; d < first->rank(); ++d) inner *= shape[d];
-  auto* dst = static_cast<uint8_t*>(out.raw());
-  int64_t out_row = total * inner, offset = 0;
-  for (size_t i = 0; i < ctx.num_inputs(); ++i) {
-    const Tensor* t = ctx.input(i);
-    int64_t row = t->dim(axis) * inner;
-    const auto* src = static_cast<const uint8_t*>(t->raw());
-    if (row > 0) {
-      ParallelFor(ctx.pool(), outer, row, [&](int64_t b, int64_t e) {
-        for (int64_t o = b; o < e; ++o) std::memcpy(dst + o * out_row + offset, src + o * row, row);
-      });
-    }
-    offset += row;
-  }
+  std::vector<const Tensor*> parts;
+  for (size_t i = 0; i < ctx.num_inputs(); ++i) parts.push_back(ctx.input(i));
+  ConcatInto(out, parts, axis, ctx.pool());
   return Status::Ok();
 }
 
@@ -71,22 +57,12 @@ Status Split(KernelContext& ctx) {
   const int64_t n = static_cast<int64_t>(ctx.num_outputs()), dim = x->dim(axis);
   IA_ASSIGN_OR_RETURN(split,
                       ops::SplitSizes(ctx.node(), dim, split, n, ctx.GetInt("num_outputs", 0)));
-  int64_t outer = 1, inner = DTypeSize(x->dtype());
-  for (int d = 0; d < axis; ++d) outer *= x->dim(d);
-  for (int d = axis + 1; d < x->rank(); ++d) inner *= x->dim(d);
-  const auto* src = static_cast<const uint8_t*>(x->raw());
-  int64_t in_row = dim * inner, offset = 0;
+  int64_t start = 0;
   for (int64_t i = 0; i < n; ++i) {
     Shape shape = x->shape();
     shape[axis] = split[i];
-    Tensor& out = ctx.Allocate(i, x->dtype(), shape);
-    auto* dst = static_cast<uint8_t*>(out.raw());
-    int64_t row = split[i] * inner;
-    if (row > 0) {
-      for (int64_t o = 0; o < outer; ++o)
-        std::memcpy(dst + o * row, src + o * in_row + offset, row);
-    }
-    offset += row;
+    CopyAlong(ctx.Allocate(i, x->dtype(), shape), *x, axis, start);
+    start += split[i];
   }
   return Status::Ok();
 }

@@ -76,6 +76,44 @@ Status CheckOutputSize(const KernelContext& ctx, const Shape& shape, DType dtype
   return bytes.status().WithContext(ctx.node().Describe() + ": output");
 }
 
+namespace {
+
+// The rows before `axis` and the bytes of one element step along it.
+std::pair<int64_t, int64_t> OuterAndInner(const Shape& shape, int axis, DType dtype) {
+  int64_t outer = 1, inner = static_cast<int64_t>(DTypeSize(dtype));
+  for (int d = 0; d < axis; ++d) outer *= shape[d];
+  for (int d = axis + 1; d < static_cast<int>(shape.size()); ++d) inner *= shape[d];
+  return {outer, inner};
+}
+
+}  // namespace
+
+void ConcatInto(Tensor& out, const std::vector<const Tensor*>& parts, int axis, ThreadPool* pool) {
+  const auto [outer, inner] = OuterAndInner(out.shape(), axis, out.dtype());
+  auto* dst = static_cast<uint8_t*>(out.raw());
+  const int64_t out_row = out.dim(axis) * inner;
+  int64_t offset = 0;
+  for (const Tensor* t : parts) {
+    const int64_t row = t->dim(axis) * inner;
+    const auto* src = static_cast<const uint8_t*>(t->raw());
+    if (row > 0) {
+      ParallelFor(pool, outer, row, [&](int64_t b, int64_t e) {
+        for (int64_t o = b; o < e; ++o) std::memcpy(dst + o * out_row + offset, src + o * row, row);
+      });
+    }
+    offset += row;
+  }
+}
+
+void CopyAlong(Tensor& part, const Tensor& x, int axis, int64_t start) {
+  const auto [outer, inner] = OuterAndInner(x.shape(), axis, x.dtype());
+  const int64_t in_row = x.dim(axis) * inner, row = part.dim(axis) * inner;
+  if (row == 0) return;
+  const auto* src = static_cast<const uint8_t*>(x.raw()) + start * inner;
+  auto* dst = static_cast<uint8_t*>(part.raw());
+  for (int64_t o = 0; o < outer; ++o) std::memcpy(dst + o * row, src + o * in_row, row);
+}
+
 std::vector<int64_t> ContiguousStrides(const Shape& shape) {
   std::vector<int64_t> s(shape.size(), 1);
   for (size_t i = shape.size(); i-- > 1;) s[i - 1] = s[i] * shape[i];

@@ -48,6 +48,13 @@ std::vector<int64_t> ContiguousStrides(const Shape& shape);
 void StridedCopy(void* dst, const void* src, size_t elem_size, const Shape& shape,
                  const std::vector<int64_t>& src_strides, int64_t src_offset, ThreadPool* pool);
 
+// Concatenation along `axis`, the one slab copy of Concat, ConcatFromSequence, Split and
+// SplitToSequence. ConcatInto fills `out` with `parts` one after another along `axis` (their
+// shapes are out's but along it, their dtype out's), splitting the rows over `pool`.
+// CopyAlong fills `part` with x's elements at [start, start + part.dim(axis)) along `axis`.
+void ConcatInto(Tensor& out, const std::vector<const Tensor*>& parts, int axis, ThreadPool* pool);
+void CopyAlong(Tensor& part, const Tensor& x, int axis, int64_t start);
+
 // A tensor's values converted to float / stored back from float (float, double, half types).
 bool IsFloatType(DType t);
 std::vector<float> ToFloats(const Tensor& t);
