@@ -57,7 +57,7 @@ void ParallelFor(ThreadPool* pool, int64_t n, int64_t cost_per_item, const Fn& f
   const int64_t chunks = std::min(n, threads * kChunksPerThread);
   struct Shared {
     std::atomic<int64_t> next{0};
-    int64_t done = 0;
+    std::atomic<int64_t> done{0};
     std::mutex mu;
     std::condition_variable cv;
   };
@@ -70,14 +70,18 @@ void ParallelFor(ThreadPool* pool, int64_t n, int64_t cost_per_item, const Fn& f
     for (int64_t c; (c = shared->next.fetch_add(1)) < chunks;) {
       const int64_t b = c * per_chunk, e = std::min(n, b + per_chunk);
       if (b < e) (*body)(b, e);
-      std::lock_guard<std::mutex> lock(shared->mu);
-      if (++shared->done == chunks) shared->cv.notify_all();
+      if (shared->done.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) {
+        std::lock_guard<std::mutex> lock(shared->mu);  // the caller is polling or waiting
+        shared->cv.notify_all();
+      }
     }
   };
   for (int64_t i = 0; i < threads - 1; ++i) pool->Submit(work);
   work();
+  auto finished = [&] { return shared->done.load(std::memory_order_acquire) == chunks; };
+  if (ThreadPool::SpinUntil(finished)) return;
   std::unique_lock<std::mutex> lock(shared->mu);
-  shared->cv.wait(lock, [&] { return shared->done == chunks; });
+  shared->cv.wait(lock, finished);
 }
 
 }  // namespace ipfs_accelerate

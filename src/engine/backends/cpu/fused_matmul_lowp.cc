@@ -4,6 +4,7 @@
 // scales, bias and activation as post-ops on the float32 result. A is converted on every run:
 // rounded to bfloat16, or quantized to uint8 with the scale and zero point of its range.
 #include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <type_traits>
@@ -22,6 +23,9 @@ namespace ipfs_accelerate::engine::cpu {
 namespace {
 
 using dnnl::memory;
+
+// The fewest rows worth a thread's own product (see LowPrecisionFusedMatMul).
+constexpr int64_t kMinPartRows = 32;
 
 // One built product: rows x K (bf16 or u8 with a zero point) times K x N (bf16 or s8) -> rows x
 // N float32, then * scale[column] and + bias[column] (binary post-ops), then the activation.
@@ -164,45 +168,82 @@ Status LowPrecisionFusedMatMul(KernelContext& ctx, const Tensor& a, const Tensor
     }
   }
 
+  // The rows are split into one part per thread, each a one-thread product run in the session's
+  // pool, whose workers are awake between nodes; oneDNN's own team sleeps between products
+  // (openmp_passive.cc) and would be woken for each. A part has kMinPartRows rows at least.
   const int threads = pool ? pool->size() : 1;
-  const std::string key =
-      std::string(int8 ? "s8" : "bf16") + ":" + std::to_string(rows) + "x" + std::to_string(k) +
-      "x" + std::to_string(n) + (attrs.trans_b ? "T" : "") + (scaled ? "s" : "") +
-      (pbias ? "b" : "") + ops::ActivationName(attrs.activation.kind) + "," +
-      std::to_string(attrs.activation.p0) + "," + std::to_string(attrs.activation.p1);
+  const int64_t parts = std::clamp<int64_t>(rows / kMinPartRows, 1, threads);
+  const int64_t part_rows = (rows + parts - 1) / parts;
+  const int64_t tail_rows = rows - (parts - 1) * part_rows;
+  const int prim_threads = parts > 1 ? 1 : threads;
+  auto key = [&](int64_t m) {
+    return std::string(int8 ? "s8" : "bf16") + ":" + std::to_string(m) + "x" + std::to_string(k) +
+           "x" + std::to_string(n) + (attrs.trans_b ? "T" : "") + (scaled ? "s" : "") +
+           (pbias ? "b" : "") + ops::ActivationName(attrs.activation.kind) + "," +
+           std::to_string(attrs.activation.p0) + "," + std::to_string(attrs.activation.p1);
+  };
+  auto build = [&](int64_t m) {
+    return [&, m] {
+      return BuildLowp(int8, m, k, n, attrs.trans_b, scaled, pbias != nullptr, attrs.activation);
+    };
+  };
   try {
-    onednn::SetThreads(threads);
+    onednn::SetThreads(prim_threads);
     dnnl::engine& eng = onednn::Engine();
     dnnl::stream stream(eng);
     memory weights;
     std::shared_ptr<const LowpPrimitive> prim = PrimitiveWithWeights<LowpPrimitive>(
-        ctx, "lowp_matmul", key, threads, b, stream,
-        [&] {
-          return BuildLowp(int8, rows, k, n, attrs.trans_b, scaled, pbias != nullptr,
-                           attrs.activation);
-        },
-        &weights);
-    if (prim) {
+        ctx, "lowp_matmul", key(part_rows), prim_threads, b, stream, build(part_rows), &weights);
+    // The last part's rows may differ: its own primitive, on the same packed weights.
+    std::shared_ptr<const LowpPrimitive> tail = prim;
+    if (prim && tail_rows != part_rows) {
+      tail = onednn::PrimitiveCache::Get<LowpPrimitive>(PrimitivesOf(ctx), "lowp_matmul",
+                                                        key(tail_rows), 1, build(tail_rows));
+      if (tail && tail->weights_md != prim->weights_md) tail = nullptr;
+    }
+    const int32_t zero_point = q.zero_point;
+    // Part p: rows [p * part_rows, ...) of A and Y.
+    auto run_part = [&](int64_t p, dnnl::stream& s) {
+      const LowpPrimitive& pr = p == parts - 1 ? *tail : *prim;
+      const int64_t r0 = p * part_rows;
+      const size_t a_bytes = int8 ? 1 : 2;
       std::unordered_map<int, memory> args = {
-          {DNNL_ARG_SRC, memory(prim->src, eng, const_cast<void*>(pa_low))},
+          {DNNL_ARG_SRC,
+           memory(pr.src, eng, static_cast<char*>(const_cast<void*>(pa_low)) + r0 * k * a_bytes)},
           {DNNL_ARG_WEIGHTS, weights},
-          {DNNL_ARG_DST, memory(prim->dst, eng, py)}};
+          {DNNL_ARG_DST, memory(pr.dst, eng, py + r0 * n)}};
       int post = 0;
       if (scaled) {
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(post++) | DNNL_ARG_SRC_1] =
-            memory(prim->column, eng, column_scale.raw());
+            memory(pr.column, eng, column_scale.raw());
       }
       if (pbias) {
         args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(post++) | DNNL_ARG_SRC_1] =
-            memory(prim->column, eng, const_cast<float*>(pbias));
+            memory(pr.column, eng, const_cast<float*>(pbias));
       }
-      int32_t zero_point = q.zero_point;
       if (int8) {
         args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] =
-            memory({{1}, memory::data_type::s32, memory::format_tag::a}, eng, &zero_point);
+            memory({{1}, memory::data_type::s32, memory::format_tag::a}, eng,
+                   const_cast<int32_t*>(&zero_point));
       }
-      onednn::Execute(prim->matmul, prim->scratchpad_md, stream, std::move(args));
+      onednn::Execute(pr.matmul, pr.scratchpad_md, s, std::move(args));
+    };
+    if (prim && tail && parts == 1) {
+      run_part(0, stream);
       return Status::Ok();
+    }
+    if (prim && tail) {
+      std::atomic<bool> failed{false};
+      ParallelFor(pool, parts, kWholeTask, [&](int64_t p0, int64_t p1) {
+        try {
+          onednn::SetThreads(1);
+          dnnl::stream s(eng);
+          for (int64_t p = p0; p < p1; ++p) run_part(p, s);
+        } catch (const dnnl::error&) {
+          failed = true;
+        }
+      });
+      if (!failed) return Status::Ok();
     }
   } catch (const dnnl::error&) {
   }

@@ -5,12 +5,11 @@
 
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/reduce_util.h"
+#include "engine/backends/cpu/vec_math.h"
 #include "engine/ops/broadcast.h"
 
 namespace ipfs_accelerate::engine::cpu {
 namespace {
-
-constexpr int kLanes = 16;
 
 std::string Dtypes() { return " (float32 and float64 are supported)"; }
 
@@ -28,15 +27,19 @@ Result<std::vector<double>> AsDoubles(const KernelContext& ctx, const Tensor& t,
 }
 
 // `t` broadcast (unidirectionally) to `target`, as a dense vector of T.
-template <typename T>
-Result<std::vector<T>> ExpandTo(const KernelContext& ctx, const Tensor& t, const Shape& target,
-                                const char* what) {
+bool BroadcastsTo(const Tensor& t, const Shape& target) {
   bool ok = t.rank() <= static_cast<int>(target.size());
   for (int i = 0; ok && i < t.rank(); ++i) {
     int64_t d = t.dim(t.rank() - 1 - i), want = target[target.size() - 1 - i];
     ok = d == want || d == 1;
   }
-  if (!ok) {
+  return ok;
+}
+
+template <typename T>
+Result<std::vector<T>> ExpandTo(const KernelContext& ctx, const Tensor& t, const Shape& target,
+                                const char* what) {
+  if (!BroadcastsTo(t, target)) {
     return ctx.Error(std::string(what) + " has shape " + ShapeToString(t.shape()) +
                      ", which does not broadcast to the normalized shape " + ShapeToString(target));
   }
@@ -58,47 +61,148 @@ Result<std::vector<T>> ExpandTo(const KernelContext& ctx, const Tensor& t, const
   return out;
 }
 
-// Mean and 1/sqrt(variance + eps) of a contiguous row, computed in double.
+// `t` broadcast to `target` as a row of T: t's own values when it holds one per element of
+// target already (the usual scale and bias), else expanded into *storage.
 template <typename T>
-void RowMoments(const T* x, int64_t n, double eps, double* mean, double* inv_std) {
-  double m, var;
-  if constexpr (std::is_same_v<T, float>) {
-    m = LaneSum(x, n, [](float v) { return v; }) / n;
-    float mf = static_cast<float>(m);
-    // Deviations from the float mean, corrected for its rounding (a two-pass variance).
-    double dm = LaneSum(x, n, [mf](float v) { return v - mf; }) / n;
-    var = LaneSum(x, n, [mf](float v) { return (v - mf) * (v - mf); }) / n - dm * dm;
-    m = mf + dm;
-  } else {
-    m = LaneSum(x, n) / n;
-    double acc = 0;
-    for (int64_t i = 0; i < n; ++i) acc += (x[i] - m) * (x[i] - m);
-    var = acc / n;
+Result<const T*> ParamRow(const KernelContext& ctx, const Tensor& t, const Shape& target,
+                          const char* what, std::vector<T>* storage) {
+  constexpr DType kType = std::is_same_v<T, float> ? DType::kFloat32 : DType::kFloat64;
+  if (t.dtype() == kType && t.numel() == NumElements(target) && BroadcastsTo(t, target)) {
+    return t.data<T>();
   }
+  IA_ASSIGN_OR_RETURN(*storage, ExpandTo<T>(ctx, t, target, what));
+  return storage->data();
+}
+
+// ---- Row kernels: float32 in vectors of the widest ISA, float64 in plain loops ----
+
+// Sums of d and d * d for d = x[i] - c over a row: float lanes over blocks of 1024 elements,
+// added up in double (as LaneSum), so long rows stay accurate.
+template <typename V>
+IA_VEC_INLINE void DeviationSums(const float* x, int64_t n, float c, double* s1, double* s2) {
+  constexpr int kL = vec::kLanesOf<V>;
+  constexpr int64_t kBlock = 1024;
+  double t1 = 0, t2 = 0;
+  int64_t i = 0;
+  const V vc = vec::Splat<V>(c);
+  while (i + kL <= n) {
+    V a1{}, a2{};
+    const int64_t end = std::min(n, i + kBlock);
+    for (; i + kL <= end; i += kL) {
+      const V d = vec::Load<V>(x + i) - vc;
+      a1 += d;
+      a2 += d * d;
+    }
+    float f1 = 0, f2 = 0;
+    for (int j = 0; j < kL; ++j) {
+      f1 += a1[j];
+      f2 += a2[j];
+    }
+    t1 += f1;
+    t2 += f2;
+  }
+  for (; i < n; ++i) {
+    const float d = x[i] - c;
+    t1 += d;
+    t2 += d * d;
+  }
+  *s1 = t1;
+  *s2 = t2;
+}
+
+// Mean and 1/sqrt(variance + eps) of a float row: the mean, then the deviations from its float
+// rounding, corrected for that rounding (a two-pass variance).
+template <typename V>
+IA_VEC_INLINE void MomentsLoop(const float* x, int64_t n, double eps, double* mean,
+                               double* inv_std) {
+  double s1, s2;
+  DeviationSums<V>(x, n, 0.f, &s1, &s2);
+  const float mf = static_cast<float>(s1 / n);
+  DeviationSums<V>(x, n, mf, &s1, &s2);
+  const double dm = s1 / n;
+  *mean = mf + dm;
+  *inv_std = 1.0 / std::sqrt(std::max(s2 / n - dm * dm, 0.0) + eps);
+}
+
+// y = (x - b) * a * scale + bias with scale and bias per element (a = 1/std, b = the mean), or,
+// when scale is null, y = x * a + b.
+template <typename V>
+IA_VEC_INLINE void ApplyLoop(const float* __restrict x, float* __restrict y, int64_t n, float a,
+                             float b, const float* __restrict scale,
+                             const float* __restrict bias) {
+  constexpr int kL = vec::kLanesOf<V>;
+  const V va = vec::Splat<V>(a), vb = vec::Splat<V>(b);
+  int64_t i = 0;
+  if (scale) {
+    for (; i + kL <= n; i += kL) {
+      const V t = (vec::Load<V>(x + i) - vb) * va;
+      vec::Store(y + i, t * vec::Load<V>(scale + i) + vec::Load<V>(bias + i));
+    }
+    for (; i < n; ++i) y[i] = (x[i] - b) * a * scale[i] + bias[i];
+  } else {
+    for (; i + kL <= n; i += kL) vec::Store(y + i, vec::Load<V>(x + i) * va + vb);
+    for (; i < n; ++i) y[i] = x[i] * a + b;
+  }
+}
+
+IA_TARGET_AVX512 void MomentsAvx512(const float* x, int64_t n, double eps, double* m, double* s) {
+  MomentsLoop<vec::F16>(x, n, eps, m, s);
+}
+IA_TARGET_AVX2 void MomentsAvx2(const float* x, int64_t n, double eps, double* m, double* s) {
+  MomentsLoop<vec::F8>(x, n, eps, m, s);
+}
+IA_TARGET_AVX512 void ApplyAvx512(const float* x, float* y, int64_t n, float a, float b,
+                                  const float* scale, const float* bias) {
+  ApplyLoop<vec::F16>(x, y, n, a, b, scale, bias);
+}
+IA_TARGET_AVX2 void ApplyAvx2(const float* x, float* y, int64_t n, float a, float b,
+                              const float* scale, const float* bias) {
+  ApplyLoop<vec::F8>(x, y, n, a, b, scale, bias);
+}
+
+// Mean and 1/sqrt(variance + eps) of a contiguous row.
+void RowMoments(const float* x, int64_t n, double eps, double* mean, double* inv_std) {
+#if IA_VEC_HAS_TARGETS
+  const vec::Isa isa = vec::BestIsa();
+  if (isa == vec::Isa::kAvx512) return MomentsAvx512(x, n, eps, mean, inv_std);
+  if (isa == vec::Isa::kAvx2) return MomentsAvx2(x, n, eps, mean, inv_std);
+#endif
+  MomentsLoop<vec::F4>(x, n, eps, mean, inv_std);
+}
+void RowMoments(const double* x, int64_t n, double eps, double* mean, double* inv_std) {
+  const double m = LaneSum(x, n) / n;
+  double acc = 0;
+  for (int64_t i = 0; i < n; ++i) acc += (x[i] - m) * (x[i] - m);
   *mean = m;
-  *inv_std = 1.0 / std::sqrt(std::max(var, 0.0) + eps);
+  *inv_std = 1.0 / std::sqrt(std::max(acc / n, 0.0) + eps);
+}
+
+void ApplyFloat(const float* x, float* y, int64_t n, float a, float b, const float* scale,
+                const float* bias) {
+#if IA_VEC_HAS_TARGETS
+  const vec::Isa isa = vec::BestIsa();
+  if (isa == vec::Isa::kAvx512) return ApplyAvx512(x, y, n, a, b, scale, bias);
+  if (isa == vec::Isa::kAvx2) return ApplyAvx2(x, y, n, a, b, scale, bias);
+#endif
+  ApplyLoop<vec::F4>(x, y, n, a, b, scale, bias);
 }
 
 // y = (x - mean) * inv_std * scale + bias, with per-element scale and bias.
-template <typename T>
-void ApplyRow(const T* __restrict x, T* __restrict y, int64_t n, T mean, T inv_std,
-              const T* __restrict scale, const T* __restrict bias) {
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j)
-      y[i + j] = (x[i + j] - mean) * inv_std * scale[i + j] + bias[i + j];
-  }
-  for (; i < n; ++i) y[i] = (x[i] - mean) * inv_std * scale[i] + bias[i];
+void ApplyRow(const float* x, float* y, int64_t n, float mean, float inv_std, const float* scale,
+              const float* bias) {
+  ApplyFloat(x, y, n, inv_std, mean, scale, bias);
+}
+void ApplyRow(const double* __restrict x, double* __restrict y, int64_t n, double mean,
+              double inv_std, const double* __restrict scale, const double* __restrict bias) {
+  for (int64_t i = 0; i < n; ++i) y[i] = (x[i] - mean) * inv_std * scale[i] + bias[i];
 }
 
 // y = x * a + b for scalar a and b.
-template <typename T>
-void AffineRow(const T* __restrict x, T* __restrict y, int64_t n, T a, T b) {
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (int j = 0; j < kLanes; ++j) y[i + j] = x[i + j] * a + b;
-  }
-  for (; i < n; ++i) y[i] = x[i] * a + b;
+void AffineRow(const float* x, float* y, int64_t n, float a, float b) {
+  ApplyFloat(x, y, n, a, b, nullptr, nullptr);
+}
+void AffineRow(const double* __restrict x, double* __restrict y, int64_t n, double a, double b) {
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * a + b;
 }
 
 // ---- LayerNormalization (opset 17) ----
@@ -110,10 +214,15 @@ Status LayerNormTyped(KernelContext& ctx, const Tensor& x, int axis) {
   Shape norm_shape(s.begin() + axis, s.end());
   int64_t rows = Product(s, 0, axis), n = Product(s, axis, rank);
   IA_ASSIGN_OR_RETURN(const Tensor* scale_t, ctx.Required(1));
-  IA_ASSIGN_OR_RETURN(std::vector<T> scale, ExpandTo<T>(ctx, *scale_t, norm_shape, "Scale"));
-  std::vector<T> bias(n, T(0));
+  std::vector<T> scale_storage, bias_storage;
+  IA_ASSIGN_OR_RETURN(const T* scale,
+                      ParamRow<T>(ctx, *scale_t, norm_shape, "Scale", &scale_storage));
+  const T* bias = nullptr;
   if (const Tensor* b = ctx.input(2)) {
-    IA_ASSIGN_OR_RETURN(bias, ExpandTo<T>(ctx, *b, norm_shape, "B"));
+    IA_ASSIGN_OR_RETURN(bias, ParamRow<T>(ctx, *b, norm_shape, "B", &bias_storage));
+  } else {
+    bias_storage.assign(n, T(0));
+    bias = bias_storage.data();
   }
   double eps = ctx.GetFloat("epsilon", 1e-5f);
   Tensor& y = ctx.Allocate(0, x.dtype(), s);
@@ -130,8 +239,8 @@ Status LayerNormTyped(KernelContext& ctx, const Tensor& x, int axis) {
     for (int64_t r = b; r < e; ++r) {
       double mean, inv;
       RowMoments(px + r * n, n, eps, &mean, &inv);
-      ApplyRow<T>(px + r * n, py + r * n, n, static_cast<T>(mean), static_cast<T>(inv),
-                  scale.data(), bias.data());
+      ApplyRow(px + r * n, py + r * n, n, static_cast<T>(mean), static_cast<T>(inv), scale,
+               bias);
       if (mean_out) mean_out[r] = static_cast<float>(mean);
       if (inv_out) inv_out[r] = static_cast<float>(inv);
     }
@@ -173,7 +282,7 @@ void ApplyPerChannel(ThreadPool* pool, const T* x, T* y, int64_t batches, int64_
   ParallelFor(pool, batches * channels, inner, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       int64_t c = r % channels;
-      AffineRow<T>(x + r * inner, y + r * inner, inner, static_cast<T>(a[c]), static_cast<T>(b[c]));
+      AffineRow(x + r * inner, y + r * inner, inner, static_cast<T>(a[c]), static_cast<T>(b[c]));
     }
   });
 }
@@ -280,7 +389,7 @@ void InstanceNormTyped(ThreadPool* pool, const T* x, T* y, int64_t batches, int6
       double mean, inv;
       RowMoments(x + r * inner, inner, eps, &mean, &inv);
       double a = inv * scale[c];
-      AffineRow<T>(x + r * inner, y + r * inner, inner, static_cast<T>(a),
+      AffineRow(x + r * inner, y + r * inner, inner, static_cast<T>(a),
                    static_cast<T>(bias[c] - mean * a));
     }
   });
