@@ -9,6 +9,7 @@
 
 #include "engine/backends/cpu/cpu_backend.h"
 #include "engine/backends/cpu/layout_nhwc.h"
+#include "engine/ops/fused.h"
 #include "engine/optimizer/passes.h"
 #include "engine/session.h"
 #include "model_builder.h"
@@ -381,6 +382,87 @@ TEST(OptimizerTest, FusesAttentionAsExportersWriteIt) {
       Graph g = CheckPass(b, Named(FuseAttention), 1, b.Inputs(seq));
       ASSERT_EQ(OpTypes(g), (std::vector<std::string>{"Transpose", "Attention"})) << kind;
     }
+  }
+}
+
+// The same attention on Q, K and V as the projections give them, [B, S, H, D], with the
+// exporters' Transposes to put the heads first and back: all four are folded (heads_last).
+Builder HeadsLastAttentionGraph(const std::string& kind, bool transpose_back = true) {
+  Builder b;
+  b.Input("q", {2, -1, 3, 8}).Input("k", {2, -1, 3, 8}).Input("v", {2, -1, 3, 8});
+  b.Init("scale", Scalar(2.828427f));
+  b.Op("Transpose", {"q"}, {"qh"}, {{"perm", IntsAttr({0, 2, 1, 3})}});
+  b.Op("Transpose", {"k"}, {"kt"}, {{"perm", IntsAttr({0, 2, 3, 1})}});
+  b.Op("Transpose", {"v"}, {"vh"}, {{"perm", IntsAttr({0, 2, 1, 3})}});
+  b.Op("MatMul", {"qh", "kt"}, {"s"}).Op("Div", {"s", "scale"}, {"sd"});
+  std::string cur = "sd";
+  if (kind == "bert") {
+    b.Input("mask", {2, 1, 1, -1}).Op("Add", {cur, "mask"}, {"sm"});
+    cur = "sm";
+  }
+  if (kind == "gpt2") {
+    b.Input("causal", {1, 1, -1, -1}, DType::kBool).Init("neg", Scalar(-3.4e38f));
+    b.Op("Where", {"causal", cur, "neg"}, {"sw"});
+    cur = "sw";
+  }
+  b.Op("Softmax", {cur}, {"p"}, {{"axis", IntAttr(-1)}});
+  b.Op("MatMul", {"p", "vh"}, {"yh"});
+  if (transpose_back) {
+    b.Op("Transpose", {"yh"}, {"y"}, {{"perm", IntsAttr({0, 2, 1, 3})}}).Output("y");
+  } else {
+    b.Output("yh");
+  }
+  return b;
+}
+
+TEST(OptimizerTest, FoldsTheHeadTransposesIntoAttention) {
+  for (const std::string kind : {"bert", "gpt2", "vit"}) {
+    Builder b = HeadsLastAttentionGraph(kind);
+    for (int64_t seq : {1, 5, 40}) {
+      Graph g = CheckPass(b, Named(FuseAttention), 1, b.Inputs(seq));
+      ASSERT_EQ(OpTypes(g), (std::vector<std::string>{"Attention"})) << kind;
+      EXPECT_EQ(g.nodes[0].inputs[0], "q");
+      EXPECT_EQ(g.nodes[0].outputs[0], "y");
+      ASSERT_NE(g.nodes[0].attr("heads_last"), nullptr);
+    }
+  }
+  // Without the Transpose back, the others stay too.
+  Builder b = HeadsLastAttentionGraph("bert", false);
+  Graph g = CheckPass(b, Named(FuseAttention), 1, b.Inputs(7));
+  EXPECT_EQ(OpTypes(g),
+            (std::vector<std::string>{"Transpose", "Transpose", "Transpose", "Attention"}));
+  EXPECT_EQ(g.nodes.back().attr("heads_last"), nullptr);
+}
+
+TEST(OptimizerTest, HeadsLastAttentionOffItsTiledPathMatchesTheGraph) {
+  // A softmax over the heads (axis 1) is not the tiled kernel's: the unfused ops run, with the
+  // Transposes put back around them.
+  Builder b = HeadsLastAttentionGraph("vit");
+  for (Node& n : b.mutable_model().graph.nodes) {
+    if (n.op_type == "Softmax") n.attributes["axis"] = IntAttr(1);
+  }
+  Model fused = b.model();
+  Graph& g = fused.graph;
+  std::vector<Node> kept;
+  for (Node& n : g.nodes) {
+    if (n.op_type != "Transpose" && n.op_type != "MatMul" && n.op_type != "Div" &&
+        n.op_type != "Softmax") {
+      kept.push_back(n);
+    }
+  }
+  kept.push_back(ops::MakeAttention("att", {"q", "k", "v"}, "y", {1 / 2.828427f, 1, 13, true}));
+  g.nodes = kept;
+  std::map<std::string, Tensor> inputs = b.Inputs(6);
+  auto ref = Session::Create(b.model(), {.threads = 2});
+  auto got = Session::Create(fused, {.threads = 2});
+  ASSERT_TRUE(ref.ok() && got.ok()) << got.status().ToString();
+  auto r = (*ref)->Run(inputs);
+  auto o = (*got)->Run(inputs);
+  ASSERT_TRUE(r.ok() && o.ok()) << o.status().ToString();
+  const Tensor &want = r->at("y"), &have = o->at("y");
+  ASSERT_EQ(have.shape(), want.shape());
+  for (int64_t i = 0; i < want.numel(); ++i) {
+    EXPECT_NEAR(have.data<float>()[i], want.data<float>()[i], 1e-5f) << i;
   }
 }
 

@@ -179,6 +179,7 @@ Node MakeAttention(const std::string& name, std::vector<std::string> inputs,
   n.attributes["scale"] = Attribute::Float(attrs.scale);
   n.attributes["softmax_axis"] = Attribute::Int(attrs.softmax_axis);
   n.attributes["softmax_opset"] = Attribute::Int(attrs.softmax_opset);
+  if (attrs.heads_last) n.attributes["heads_last"] = Attribute::Int(1);
   return n;
 }
 
@@ -187,13 +188,48 @@ Result<AttentionAttrs> ReadAttention(const Node& n) {
   IA_ASSIGN_OR_RETURN(a.scale, FloatAttrOr(n, "scale", 1.f));
   IA_ASSIGN_OR_RETURN(a.softmax_axis, IntAttrOr(n, "softmax_axis", -1));
   IA_ASSIGN_OR_RETURN(a.softmax_opset, IntAttrOr(n, "softmax_opset", 13));
+  IA_ASSIGN_OR_RETURN(int64_t heads_last, IntAttrOr(n, "heads_last", 0));
+  if (heads_last != 0 && heads_last != 1) {
+    return NodeError(n, "attribute heads_last must be 0 or 1, got " + std::to_string(heads_last));
+  }
+  a.heads_last = heads_last == 1;
   return a;
 }
+
+namespace {
+// [B, S, H, D] -> [B, H, S, D], or -> [B, H, D, S] (K^T).
+Shape HeadsFirst(const Shape& s, bool transposed) {
+  return transposed ? Shape{s[0], s[2], s[3], s[1]} : Shape{s[0], s[2], s[1], s[3]};
+}
+}  // namespace
 
 Result<AttentionShapes> AttentionShape(const Node& n, const std::vector<const Shape*>& in) {
   if (in.size() < 3 || !in[0] || !in[1] || !in[2]) return NodeError(n, "needs Q, K and V");
   if (in.size() > 4 && in[4] && (in.size() < 6 || !in[5])) {
     return NodeError(n, "the where condition (input 4) needs its other value (input 5)");
+  }
+  IA_ASSIGN_OR_RETURN(AttentionAttrs attrs, ReadAttention(n));
+  if (attrs.heads_last) {
+    for (int i = 0; i < 3; ++i) {
+      if (in[i]->size() != 4) {
+        return NodeError(n, "with heads_last, Q, K and V must have rank 4 ([B, S, H, D]), got " +
+                                ShapeToString(*in[i]));
+      }
+    }
+    const Shape q = HeadsFirst(*in[0], false), k = HeadsFirst(*in[1], true),
+                v = HeadsFirst(*in[2], false);
+    std::vector<const Shape*> standard = in;
+    standard[0] = &q;
+    standard[1] = &k;
+    standard[2] = &v;
+    Node plain = n;
+    plain.attributes.erase("heads_last");
+    IA_ASSIGN_OR_RETURN(AttentionShapes r, AttentionShape(plain, standard));
+    if (r.output.size() != 4) {
+      return NodeError(n, "with heads_last, the masks must not raise the scores' rank above 4");
+    }
+    r.output = HeadsFirst(r.output, false);  // [B, H, S, Dv] -> [B, S, H, Dv]: its own inverse
+    return r;
   }
   const Shape &q = *in[0], &k = *in[1], &v = *in[2];
   if (q.size() < 2 || k.size() < 2 || v.size() < 2) {

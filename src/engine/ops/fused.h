@@ -21,8 +21,13 @@
 //                 optional and broadcasting to the scores [..., S, T]: M (added), C (bool) and
 //                 O (where C is false, O replaces the score; C needs O)
 //     attributes: scale (float, 1), softmax_axis (int, -1), softmax_opset (int, 13: the
-//                 Softmax it replaced; before 13 Softmax flattened the axes from softmax_axis on)
+//                 Softmax it replaced; before 13 Softmax flattened the axes from softmax_axis on),
+//                 heads_last (int, 0; see below)
 //     output:     [..., S, Dv] (the batch dimensions broadcast)
+//     heads_last: 1 when Q, K and V come as [B, S, H, D], [B, T, H, D] and [B, T, H, Dv], the
+//                 tensors before the Transposes an exporter writes to put the heads first (K's
+//                 to [B, H, D, T]), and Y goes out as [B, S, H, Dv], before the Transpose back:
+//                 the masks still broadcast to the scores [B, H, S, T]
 //   Gelu         Y = x * Phi(x), with Phi the normal CDF (approximate "none") or its tanh form
 //     inputs:     X; attributes: approximate (string, "none" or "tanh"); output: X's shape
 //
@@ -92,6 +97,7 @@ struct AttentionAttrs {
   float scale = 1.f;
   int64_t softmax_axis = -1;
   int64_t softmax_opset = 13;
+  bool heads_last = false;
 };
 Node MakeAttention(const std::string& name, std::vector<std::string> inputs,
                    const std::string& output, const AttentionAttrs& attrs);

@@ -116,10 +116,32 @@ Status FuseAttention(Graph& g, int64_t* count) {
     }
     if (!IsFloat32(dtypes, mm2.inputs[1]) && !scaled) ok = false;
     if (!ok) continue;
+    ops::AttentionAttrs attrs{static_cast<float>(scale), *softmax_axis, softmax.opset};
+    std::vector<std::string> qkv = {mm1.inputs[0], mm1.inputs[1], mm2.inputs[1]};
+    std::string output = mm2.outputs[0];
+    // The Transposes that put the heads first (Q, V: [0, 2, 1, 3]; K: [0, 2, 3, 1]) and back
+    // (Y), when all four are there and read by nothing else: folded in (heads_last).
+    if (*softmax_axis == -1 || *softmax_axis == 3) {
+      auto transpose = [&](std::optional<size_t> at, const std::vector<int64_t>& perm) {
+        if (!at || removed[*at] || !IsOp(g.nodes[*at], "Transpose")) return false;
+        const Attribute* p = g.nodes[*at].attr("perm");
+        return g.nodes[*at].inputs.size() == 1 && p && p->ints == perm;
+      };
+      const std::vector<int64_t> swap = {0, 2, 1, 3}, kt = {0, 2, 3, 1};
+      auto q_at = inner(qkv[0]), k_at = inner(qkv[1]), v_at = inner(qkv[2]);
+      auto y_at = index.SingleConsumer(output);
+      if (transpose(q_at, swap) && transpose(k_at, kt) && transpose(v_at, swap) &&
+          transpose(y_at, swap) && g.nodes[*y_at].outputs.size() == 1) {
+        for (auto at : {q_at, k_at, v_at}) nodes.push_back(*at);
+        nodes.push_back(*y_at);
+        qkv = {g.nodes[*q_at].inputs[0], g.nodes[*k_at].inputs[0], g.nodes[*v_at].inputs[0]};
+        output = g.nodes[*y_at].outputs[0];
+        attrs.heads_last = true;
+      }
+    }
     Node att = ops::MakeAttention(
         mm2.name.empty() ? mm2.outputs[0] + "_attention" : mm2.name + "_attention",
-        {mm1.inputs[0], mm1.inputs[1], mm2.inputs[1], mask, cond, other}, mm2.outputs[0],
-        {static_cast<float>(scale), *softmax_axis, softmax.opset});
+        {qkv[0], qkv[1], qkv[2], mask, cond, other}, output, attrs);
     rw.Replace(nodes, std::move(att));
   }
   if (count) *count = rw.Finish();

@@ -169,13 +169,12 @@ bool RunTiledConvTranspose(KernelContext& ctx, const Tensor& x, const Tensor& w,
   }
   int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), M = w.dim(1);
   int64_t kh = kernel[0], kw = kernel[1], rows = M * kh * kw, hw = H * W;
-  int threads = ctx.pool() ? ctx.pool()->size() : 1;
   // W is [C, M·kh·kw] row-major: the GEMM's A is its transpose.
   std::vector<float> cols(static_cast<size_t>(rows * hw));
   const float* bias = b ? b->data<float>() : nullptr;
   for (int64_t n = 0; n < N; ++n) {
     if (!onednn::Sgemm(true, false, rows, hw, C, 1.0f, w.data<float>(), rows,
-                       x.data<float>() + n * C * hw, hw, 0.0f, cols.data(), hw, threads)) {
+                       x.data<float>() + n * C * hw, hw, 0.0f, cols.data(), hw, ctx.pool())) {
       return false;
     }
     float* yn = y.data<float>() + n * M * hw * kh * kw;

@@ -93,7 +93,6 @@ Status FusedMatMul(KernelContext& ctx) {
   // Row blocks big enough that oneDNN's packing of B is amortised: each block is one GEMM on
   // all threads, then bias and activation on the block while it is still in cache.
   int64_t block = BlockRows(n);
-  int threads = ctx.pool() ? ctx.pool()->size() : 1;
   for (int64_t r0 = 0; r0 < rows; r0 += block) {
     int64_t nr = std::min(block, rows - r0);
     const float* ab = pa + r0 * k;
@@ -101,7 +100,7 @@ Status FusedMatMul(KernelContext& ctx) {
     if (k == 0) {
       std::fill(yb, yb + nr * n, 0.f);
     } else if (!onednn::Sgemm(false, tb, nr, n, k, alpha, ab, k, pb, tb ? k : n, 0.f, yb, n,
-                              threads)) {
+                              ctx.pool())) {
       ReferenceGemm(ab, pb, yb, nr, n, k, tb, alpha);
     }
     if (!pbias && act.kind == ActivationKind::kNone) continue;

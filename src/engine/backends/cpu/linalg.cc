@@ -56,7 +56,7 @@ Status MatMulF32(KernelContext& ctx, const float* pa, const float* pb, float* po
     return Status::Ok();
   }
   if (plan.b_single && plan.a_contiguous) {
-    if (onednn::Sgemm(false, false, batches * m, n, k, 1.f, pa, k, pb, n, 0.f, po, n, threads))
+    if (onednn::Sgemm(false, false, batches * m, n, k, 1.f, pa, k, pb, n, 0.f, po, n, ctx.pool()))
       return Status::Ok();
     MatMulLoop(ctx, pa, pb, po, plan, m, n, k);
     return Status::Ok();
@@ -78,7 +78,7 @@ Status MatMulF32(KernelContext& ctx, const float* pa, const float* pb, float* po
   } else {
     for (int64_t t = 0; t < batches && ok; ++t) {
       ok = onednn::Sgemm(false, false, m, n, k, 1.f, pa + plan.a[t] * m * k, k,
-                         pb + plan.b[t] * k * n, n, 0.f, po + t * m * n, n, threads);
+                         pb + plan.b[t] * k * n, n, 0.f, po + t * m * n, n, ctx.pool());
     }
   }
   if (!ok) MatMulLoop(ctx, pa, pb, po, plan, m, n, k);
@@ -142,9 +142,8 @@ Status GemmTyped(KernelContext& ctx, const Tensor& a, const Tensor& b, const Ten
   const T* pa = a.data<T>();
   const T* pb = b.data<T>();
   if constexpr (std::is_same_v<T, float>) {
-    int threads = ctx.pool() ? ctx.pool()->size() : 1;
     if (K > 0 && onednn::Sgemm(ta, tb, M, N, K, alpha, pa, ta ? M : K, pb, tb ? K : N,
-                               use_c ? 1.f : 0.f, y, N, threads)) {
+                               use_c ? 1.f : 0.f, y, N, ctx.pool())) {
       return Status::Ok();
     }
   }

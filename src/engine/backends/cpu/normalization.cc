@@ -128,8 +128,7 @@ IA_VEC_INLINE void MomentsLoop(const float* x, int64_t n, double eps, double* me
 // when scale is null, y = x * a + b.
 template <typename V>
 IA_VEC_INLINE void ApplyLoop(const float* __restrict x, float* __restrict y, int64_t n, float a,
-                             float b, const float* __restrict scale,
-                             const float* __restrict bias) {
+                             float b, const float* __restrict scale, const float* __restrict bias) {
   constexpr int kL = vec::kLanesOf<V>;
   const V va = vec::Splat<V>(a), vb = vec::Splat<V>(b);
   int64_t i = 0;
@@ -239,8 +238,7 @@ Status LayerNormTyped(KernelContext& ctx, const Tensor& x, int axis) {
     for (int64_t r = b; r < e; ++r) {
       double mean, inv;
       RowMoments(px + r * n, n, eps, &mean, &inv);
-      ApplyRow(px + r * n, py + r * n, n, static_cast<T>(mean), static_cast<T>(inv), scale,
-               bias);
+      ApplyRow(px + r * n, py + r * n, n, static_cast<T>(mean), static_cast<T>(inv), scale, bias);
       if (mean_out) mean_out[r] = static_cast<float>(mean);
       if (inv_out) inv_out[r] = static_cast<float>(inv);
     }
@@ -390,7 +388,7 @@ void InstanceNormTyped(ThreadPool* pool, const T* x, T* y, int64_t batches, int6
       RowMoments(x + r * inner, inner, eps, &mean, &inv);
       double a = inv * scale[c];
       AffineRow(x + r * inner, y + r * inner, inner, static_cast<T>(a),
-                   static_cast<T>(bias[c] - mean * a));
+                static_cast<T>(bias[c] - mean * a));
     }
   });
 }

@@ -3,7 +3,9 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 
+#include "core/parallel_for.h"
 #include "core/tensor.h"
 
 namespace ipfs_accelerate::engine::cpu::onednn {
@@ -100,6 +102,37 @@ bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
   dnnl_status_t st = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b,
                                 ldb, beta, c, ldc);
   return st == dnnl_success;
+}
+
+bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           ThreadPool* pool) {
+  if (m == 0 || n == 0) return true;
+  const int64_t macs = m * n * std::max<int64_t>(k, 1);
+  const int64_t threads = std::clamp<int64_t>(macs / kMinMacsPerThread, 1, pool ? pool->size() : 1);
+  if (threads <= 1) return Sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1);
+  // Parts of whole vectors (16 floats) of columns, or of rows when the columns are too few.
+  const bool by_columns = n >= 32 * threads;
+  const int64_t extent = by_columns ? n : m;
+  int64_t part = (extent + threads - 1) / threads;
+  if (by_columns) part = (part + 15) / 16 * 16;
+  std::atomic<bool> ok{true};
+  ParallelFor(pool, threads, kWholeTask, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t lo = t * part, count = std::min(extent, lo + part) - lo;
+      if (count <= 0) continue;
+      bool done;
+      if (by_columns) {
+        done = Sgemm(trans_a, trans_b, m, count, k, alpha, a, lda, trans_b ? b + lo * ldb : b + lo,
+                     ldb, beta, c + lo, ldc, 1);
+      } else {
+        done = Sgemm(trans_a, trans_b, count, n, k, alpha, trans_a ? a + lo : a + lo * lda, lda, b,
+                     ldb, beta, c + lo * ldc, ldc, 1);
+      }
+      if (!done) ok = false;
+    }
+  });
+  return ok;
 }
 
 }  // namespace ipfs_accelerate::engine::cpu::onednn

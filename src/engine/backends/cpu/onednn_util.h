@@ -56,6 +56,15 @@ bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
            int threads);
 
+// The same on the threads of `pool` (null: the caller's alone): a product worth several threads
+// is split by columns (by rows when it is narrow) into one single-threaded sgemm per thread,
+// run on the pool, whose workers are awake between a run's nodes, rather than on oneDNN's
+// OpenMP team, which sleeps between products (openmp_passive.cc) and is woken for each. By
+// columns, each thread packs only its own part of B.
+bool Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc,
+           ThreadPool* pool);
+
 // A mutex-protected map from a key (the kind of primitive, its shapes and attributes, printed)
 // to a built primitive and whatever the kernel needs beside it. Entries are immutable once built
 // and shared by every run of the session; the CPU backend object owns the cache (see

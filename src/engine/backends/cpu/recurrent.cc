@@ -29,12 +29,12 @@ const Tensor* OptionalInput(const KernelContext& ctx, size_t i) {
 }
 
 // C[m, n] = A[m, k] x B[n, k]^T, row-major with leading dimensions lda, ldb and ldc: oneDNN's
-// sgemm on up to `threads` threads for float32, a plain loop for float64 or where oneDNN refuses.
+// sgemm on the pool's threads for float32, a plain loop for float64 or where oneDNN refuses.
 template <typename T>
 void GemmTransB(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b, int64_t ldb,
-                T* c, int64_t ldc, int threads) {
+                T* c, int64_t ldc, ThreadPool* pool) {
   if constexpr (std::is_same_v<T, float>) {
-    if (k > 0 && onednn::Sgemm(false, true, m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc, threads))
+    if (k > 0 && onednn::Sgemm(false, true, m, n, k, 1.f, a, lda, b, ldb, 0.f, c, ldc, pool))
       return;
   }
   for (int64_t i = 0; i < m; ++i) {
@@ -65,11 +65,7 @@ template <typename T>
 class RecurrentRun {
  public:
   RecurrentRun(KernelContext& ctx, const RecurrentAttrs& a, const RecurrentShapes& s)
-      : ctx_(ctx),
-        a_(a),
-        s_(s),
-        gh_(a.gates * s.hidden_size),
-        threads_(ctx.pool() ? ctx.pool()->size() : 1) {}
+      : ctx_(ctx), a_(a), s_(s), gh_(a.gates * s.hidden_size), pool_(ctx.pool()) {}
 
   // Allocates the outputs the node names and computes them.
   Status Run() {
@@ -100,7 +96,7 @@ class RecurrentRun {
     const Tensor& x = *ctx_.input(0);
     const Tensor& w = *ctx_.input(1);
     GemmTransB(seq * batch, dirs * gh_, s_.input_size, x.data<T>(), s_.input_size, w.data<T>(),
-               s_.input_size, xp_, dirs * gh_, threads_);
+               s_.input_size, xp_, dirs * gh_, pool_);
     if (y_ && lens_ && std::any_of(lens_, lens_ + batch, [&](int32_t l) { return l < seq; })) {
       std::fill(y_, y_ + NumElements(s_.y), T(0));
     }
@@ -180,7 +176,7 @@ class RecurrentRun {
     const bool gru_split = a_.op == RecurrentOp::kGru && !a_.linear_before_reset;
     // (r (.) h) x Rh^T needs r first: then this GEMM covers z and r only.
     GemmTransB(s_.batch, gru_split ? 2 * hidden : gh_, hidden, h_, hidden, r_, hidden, gates_, gh_,
-               threads_);
+               pool_);
     // Calls row(b, t, projection row) for each batch entry still running.
     auto for_rows = [&](const auto& row) {
       ParallelFor(ctx_.pool(), s_.batch, gh_ * cost::kTranscendental, [&](int64_t b0, int64_t b1) {
@@ -222,7 +218,7 @@ class RecurrentRun {
           GruGates(xr, gates_ + b * gh_, h_ + b * hidden, rh_ + b * hidden);
         });
         GemmTransB(s_.batch, hidden, hidden, rh_, hidden, r_ + 2 * hidden * hidden, hidden,
-                   gates_ + 2 * hidden, gh_, threads_);
+                   gates_ + 2 * hidden, gh_, pool_);
         for_rows([&](int64_t b, int64_t t, const T* xr) {
           GruHidden(xr, gates_ + b * gh_, h_ + b * hidden);
           output(b, t);
@@ -302,7 +298,7 @@ class RecurrentRun {
   const RecurrentAttrs& a_;
   const RecurrentShapes& s_;
   const int64_t gh_;  // gates * hidden_size: the columns of W^T and R^T per direction
-  const int threads_;
+  ThreadPool* const pool_;
   const int32_t* lens_ = nullptr;
   T *y_ = nullptr, *y_h_ = nullptr, *y_c_ = nullptr;
   // Scratch: the input projection [seq * batch, directions * gh_], the step's gates [batch,
