@@ -348,6 +348,21 @@ TEST(OptimizerTest, FusesDecomposedLayerNorm) {
   EXPECT_EQ(g.nodes.size(), 9u);
 }
 
+// The mask of `kind` on the scores `cur`: BERT adds one [B,1,1,T], GPT-2 selects with a causal
+// [1,1,S,T] one (Where), others have none. Returns the masked scores.
+std::string MaskScores(Builder& b, const std::string& kind, std::string cur) {
+  if (kind == "bert") {
+    b.Input("mask", {2, 1, 1, -1}).Op("Add", {cur, "mask"}, {"sm"});
+    cur = "sm";
+  }
+  if (kind == "gpt2") {
+    b.Input("causal", {1, 1, -1, -1}, DType::kBool).Init("neg", Scalar(-3.4e38f));
+    b.Op("Where", {"causal", cur, "neg"}, {"sw"});
+    cur = "sw";
+  }
+  return cur;
+}
+
 // Attention as BERT (additive mask [B,1,1,T]), GPT-2 (Where with a causal [1,1,S,T] mask),
 // ViT (no mask) and PaddleOCR (no scale) export it.
 Builder AttentionGraph(const std::string& kind) {
@@ -361,15 +376,7 @@ Builder AttentionGraph(const std::string& kind) {
     b.Op("Div", {"s", "scale"}, {"sd"});
     cur = "sd";
   }
-  if (kind == "bert") {
-    b.Input("mask", {2, 1, 1, -1}).Op("Add", {cur, "mask"}, {"sm"});
-    cur = "sm";
-  }
-  if (kind == "gpt2") {
-    b.Input("causal", {1, 1, -1, -1}, DType::kBool).Init("neg", Scalar(-3.4e38f));
-    b.Op("Where", {"causal", cur, "neg"}, {"sw"});
-    cur = "sw";
-  }
+  cur = MaskScores(b, kind, cur);
   b.Op("Softmax", {cur}, {"p"}, {{"axis", IntAttr(kind == "ocr" ? 3 : -1)}});
   b.Op("MatMul", {"p", "v"}, {"y"}).Output("y");
   return b;
@@ -395,16 +402,7 @@ Builder HeadsLastAttentionGraph(const std::string& kind, bool transpose_back = t
   b.Op("Transpose", {"k"}, {"kt"}, {{"perm", IntsAttr({0, 2, 3, 1})}});
   b.Op("Transpose", {"v"}, {"vh"}, {{"perm", IntsAttr({0, 2, 1, 3})}});
   b.Op("MatMul", {"qh", "kt"}, {"s"}).Op("Div", {"s", "scale"}, {"sd"});
-  std::string cur = "sd";
-  if (kind == "bert") {
-    b.Input("mask", {2, 1, 1, -1}).Op("Add", {cur, "mask"}, {"sm"});
-    cur = "sm";
-  }
-  if (kind == "gpt2") {
-    b.Input("causal", {1, 1, -1, -1}, DType::kBool).Init("neg", Scalar(-3.4e38f));
-    b.Op("Where", {"causal", cur, "neg"}, {"sw"});
-    cur = "sw";
-  }
+  const std::string cur = MaskScores(b, kind, "sd");
   b.Op("Softmax", {cur}, {"p"}, {{"axis", IntAttr(-1)}});
   b.Op("MatMul", {"p", "vh"}, {"yh"});
   if (transpose_back) {
