@@ -141,10 +141,13 @@ NodeCost CostOfNode(const engine::Node& n, const std::vector<const Shape*>& in,
       break;
     }
     case OpClass::kAttention: {
-      // Q [..., S, D], K [..., D, T], V [..., T, Dv] -> Y [..., S, Dv]; scores [..., S, T].
+      // Q [..., S, D], K [..., D, T], V [..., T, Dv] -> Y [..., S, Dv]; scores [..., S, T]. With
+      // heads_last (engine/ops/fused.h) K is [B, T, H, D] and Y [B, S, H, Dv].
       const Shape *q = input(0), *k = input(1);
       if (!q || !k || !y || q->size() < 2 || k->size() < 2 || y->size() < 2) break;
-      double d = static_cast<double>(q->back()), t = static_cast<double>(k->back());
+      const bool heads_last = IntAttr(n, "heads_last", 0) == 1 && k->size() == 4;
+      double d = static_cast<double>(q->back());
+      double t = static_cast<double>(heads_last ? (*k)[1] : k->back());
       double dv = static_cast<double>(y->back());
       double rows = Elements(y) / dv;  // batch dimensions times S
       c.flops = 2 * rows * t * d + 2 * rows * t * dv + 5 * rows * t;
