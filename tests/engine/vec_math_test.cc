@@ -83,6 +83,29 @@ TEST(VecMathTest, ExpMatchesStd) {
       "exp", ExpOp{}, [](double v) { return std::exp(v); }, 2);
 }
 
+struct ExpNonPositiveOp {
+  template <typename V>
+  IA_VEC_INLINE V operator()(V x) const {
+    return ExpNonPositive(x);
+  }
+};
+
+TEST(VecMathTest, ExpNonPositiveIsExpBitForBitWhereItApplies) {
+  std::vector<float> x;
+  for (float f : SweepInputs()) {
+    if (!(f > 0)) x.push_back(f);  // x <= 0, -inf and NaN
+  }
+  for (Isa isa : SupportedIsas()) {
+    std::vector<float> want(x.size()), got(x.size());
+    Map(x.data(), want.data(), static_cast<int64_t>(x.size()), ExpOp{}, isa);
+    Map(x.data(), got.data(), static_cast<int64_t>(x.size()), ExpNonPositiveOp{}, isa);
+    for (size_t i = 0; i < x.size(); ++i) {
+      ASSERT_EQ(std::memcmp(&want[i], &got[i], sizeof(float)), 0)
+          << "x = " << x[i] << " on isa " << static_cast<int>(isa);
+    }
+  }
+}
+
 TEST(VecMathTest, LogMatchesStd) {
   ExpectClose(
       "log", LogOp{}, [](double v) { return std::log(v); }, 2);

@@ -145,7 +145,7 @@ IA_VEC_INLINE void FloatRow(const float* x, float* y, int64_t n) {
     V s = vec::Splat<V>(0.0f);
     const int64_t e = std::min(n, i + kBlock);
     for (; i + kL <= e; i += kL) {
-      V v = vec::Exp(vec::Load<V>(x + i) - m);
+      V v = vec::ExpNonPositive(vec::Load<V>(x + i) - m);
       vec::Store(y + i, v);
       s += v;
     }
@@ -153,7 +153,7 @@ IA_VEC_INLINE void FloatRow(const float* x, float* y, int64_t n) {
       float buf[kL];
       for (int j = 0; j < kL; ++j)
         buf[j] = i + j < n ? x[i + j] : -std::numeric_limits<float>::infinity();
-      V v = vec::Exp(vec::Load<V>(buf) - m);
+      V v = vec::ExpNonPositive(vec::Load<V>(buf) - m);
       vec::Store(buf, v);
       for (int j = 0; i + j < n; ++j) y[i + j] = buf[j];
       s += v;

@@ -107,6 +107,30 @@ IA_VEC_INLINE V Exp(V x) {
   return Select(x != x, x, y);
 }
 
+// Exp(x) for x <= 0, -inf or NaN (a softmax's x - max): the same value bit for bit, without the
+// overflow side's clamp and with 2^n in one factor (n >= -126 here). About a fifth fewer
+// instructions. For x > 0 the result is wrong.
+template <typename V>
+IA_VEC_INLINE V ExpNonPositive(V x) {
+  using I = IntOf<V>;
+  const V lo = Splat<V>(-87.33654f);
+  V xc = Max(x, lo);
+  const V round = Splat<V>(12582912.0f);
+  V nf = (xc * 1.44269504088896341f + round) - round;
+  V r = xc - nf * 0.693359375f - nf * -2.12194440e-4f;
+  V p = Splat<V>(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  V y = p * r * r + r + 1.0f;
+  I n = __builtin_convertvector(nf, I);
+  y = y * FromBits<V>((n + 127) << 23);
+  y = Select(x < lo, Splat<V>(0.0f), y);
+  return Select(x != x, x, y);
+}
+
 // Natural log (Cephes logf polynomial, ~1 ulp); denormals handled, log(0) = -inf, log(<0) = NaN.
 template <typename V>
 IA_VEC_INLINE V Log(V x) {
