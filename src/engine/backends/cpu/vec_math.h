@@ -82,12 +82,9 @@ IA_VEC_INLINE V MaxNan(V a, V v) {
   return Select((v > a) | (v != v), v, a);
 }
 
-// e^x (Cephes expf polynomial, ~1 ulp). Below -87.34 gives 0, above 88.72 +inf.
+// e^x = 2^n * y for x within Exp's clamps: y from the Cephes expf polynomial, n an integer.
 template <typename V>
-IA_VEC_INLINE V Exp(V x) {
-  using I = IntOf<V>;
-  const V lo = Splat<V>(-87.33654f), hi = Splat<V>(88.72283f);
-  V xc = Max(Min(x, hi), lo);
+IA_VEC_INLINE V ExpMantissa(V xc, IntOf<V>* n) {
   const V round = Splat<V>(12582912.0f);  // 1.5 * 2^23: adding it rounds to an integer
   V nf = (xc * 1.44269504088896341f + round) - round;
   V r = xc - nf * 0.693359375f - nf * -2.12194440e-4f;
@@ -97,8 +94,17 @@ IA_VEC_INLINE V Exp(V x) {
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  V y = p * r * r + r + 1.0f;
-  I n = __builtin_convertvector(nf, I);
+  *n = __builtin_convertvector(nf, IntOf<V>);
+  return p * r * r + r + 1.0f;
+}
+
+// e^x (Cephes expf polynomial, ~1 ulp). Below -87.34 gives 0, above 88.72 +inf.
+template <typename V>
+IA_VEC_INLINE V Exp(V x) {
+  using I = IntOf<V>;
+  const V lo = Splat<V>(-87.33654f), hi = Splat<V>(88.72283f);
+  I n;
+  V y = ExpMantissa(Max(Min(x, hi), lo), &n);
   // 2^n in two factors so n = 128 (x near 88.7) does not overflow the exponent field.
   I n1 = n >> 1, n2 = n - n1;
   y = y * FromBits<V>((n1 + 127) << 23) * FromBits<V>((n2 + 127) << 23);
@@ -112,20 +118,9 @@ IA_VEC_INLINE V Exp(V x) {
 // instructions. For x > 0 the result is wrong.
 template <typename V>
 IA_VEC_INLINE V ExpNonPositive(V x) {
-  using I = IntOf<V>;
   const V lo = Splat<V>(-87.33654f);
-  V xc = Max(x, lo);
-  const V round = Splat<V>(12582912.0f);
-  V nf = (xc * 1.44269504088896341f + round) - round;
-  V r = xc - nf * 0.693359375f - nf * -2.12194440e-4f;
-  V p = Splat<V>(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  V y = p * r * r + r + 1.0f;
-  I n = __builtin_convertvector(nf, I);
+  IntOf<V> n;
+  V y = ExpMantissa(Max(x, lo), &n);
   y = y * FromBits<V>((n + 127) << 23);
   y = Select(x < lo, Splat<V>(0.0f), y);
   return Select(x != x, x, y);
