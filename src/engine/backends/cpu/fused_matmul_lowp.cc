@@ -229,7 +229,7 @@ Status LowPrecisionFusedMatMul(KernelContext& ctx, const Tensor& a, const Tensor
       onednn::Execute(pr.matmul, pr.scratchpad_md, s, std::move(args));
     };
     if (prim && tail && parts == 1) {
-      run_part(0, stream);
+      run_part(0, stream);  // on oneDNN's team of `threads`
       return Status::Ok();
     }
     if (prim && tail) {

@@ -363,67 +363,6 @@ IA_TARGET_AVX2 void MinMaxAvx2(const float* x, int64_t n, float* lo, float* hi) 
   MinMaxLoop<vec::F8>(x, n, lo, hi);
 }
 
-using U8x4 = uint8_t __attribute__((vector_size(4)));
-using U8x8 = uint8_t __attribute__((vector_size(8)));
-using U8x16 = uint8_t __attribute__((vector_size(16)));
-
-// QuantizeOne<uint8_t> over n floats with one scale and zero point, in vectors of V: the same
-// steps lane by lane, written out because GCC's own vectorisation of the scalar loop spends
-// more on masks than on the division.
-template <typename V>
-IA_VEC_INLINE void QuantizeU8Loop(const float* __restrict x, uint8_t* __restrict y, int64_t n,
-                                  float scale, float zero_point, float qmax) {
-  constexpr int kL = vec::kLanesOf<V>;
-  using I = vec::IntOf<V>;
-  using U8 = std::conditional_t<kL == 16, U8x16, std::conditional_t<kL == 8, U8x8, U8x4>>;
-  const V vs = vec::Splat<V>(scale), vz = vec::Splat<V>(zero_point);
-  const V lo = vec::Splat<V>(-kPreClamp), hi = vec::Splat<V>(kPreClamp);
-  const V magic = vec::Splat<V>(kRoundMagic), qmin = V{}, vqmax = vec::Splat<V>(qmax);
-  auto one = [&](const float* p) __attribute__((always_inline)) {
-    V v = vec::Load<V>(p) / vs;
-    v = vec::Select(v > lo, v, lo);  // NaN: -2^22
-    v = vec::Select(v < hi, v, hi);
-    v = (v + magic) - magic;
-    v += vz;
-    v = vec::Select(v > qmin, v, qmin);
-    v = vec::Select(v < vqmax, v, vqmax);
-    return __builtin_convertvector(__builtin_convertvector(v, I), U8);
-  };
-  int64_t i = 0;
-  if constexpr (kL == 16) {
-    // Four vectors packed into one 64-byte store: AMD runs a narrowing store (vpmovdb to memory)
-    // far slower than the narrowing itself.
-    using U8x32 = uint8_t __attribute__((vector_size(32)));
-    using U8x64 = uint8_t __attribute__((vector_size(64)));
-    for (; i + 4 * kL <= n; i += 4 * kL) {
-      const U8x32 lo2 = __builtin_shufflevector(one(x + i), one(x + i + 16), 0, 1, 2, 3, 4, 5, 6, 7,
-                                                8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
-                                                21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-      const U8x32 hi2 = __builtin_shufflevector(one(x + i + 32), one(x + i + 48), 0, 1, 2, 3, 4, 5,
-                                                6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
-                                                20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
-      const U8x64 q = __builtin_shufflevector(
-          lo2, hi2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-          22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
-          44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63);
-      std::memcpy(y + i, &q, sizeof q);
-    }
-  }
-  for (; i + kL <= n; i += kL) {
-    const U8 q = one(x + i);
-    std::memcpy(y + i, &q, sizeof q);
-  }
-  for (; i < n; ++i) y[i] = QuantizeOne<uint8_t>(x[i], scale, zero_point, 0.f, qmax);
-}
-IA_TARGET_AVX512 void QuantizeU8Avx512(const float* x, uint8_t* y, int64_t n, float scale,
-                                       float zero_point, float qmax) {
-  QuantizeU8Loop<vec::F16>(x, y, n, scale, zero_point, qmax);
-}
-IA_TARGET_AVX2 void QuantizeU8Avx2(const float* x, uint8_t* y, int64_t n, float scale,
-                                   float zero_point, float qmax) {
-  QuantizeU8Loop<vec::F8>(x, y, n, scale, zero_point, qmax);
-}
-
 }  // namespace
 
 ops::DynamicQuantParams QuantizeDynamicUInt8(ThreadPool* pool, const float* px, int64_t n,
@@ -451,15 +390,13 @@ ops::DynamicQuantParams QuantizeDynamicUInt8(ThreadPool* pool, const float* px, 
   });
   const ops::DynamicQuantParams p = ops::DynamicQuantizeParams(lo, hi, qmax);
   const float zero = p.zero_point;
-  ParallelFor(pool, n, kQuantizeCost, [&](int64_t begin, int64_t end) {
-    const float* x = px + begin;
-    uint8_t* y = py + begin;
-#if IA_VEC_HAS_TARGETS
-    if (isa == vec::Isa::kAvx512) return QuantizeU8Avx512(x, y, end - begin, p.scale, zero, qmax);
-    if (isa == vec::Isa::kAvx2) return QuantizeU8Avx2(x, y, end - begin, p.scale, zero, qmax);
-#endif
-    QuantizeU8Loop<vec::F4>(x, y, end - begin, p.scale, zero, qmax);
-  });
+  QuantJob job;
+  job.scale = &p.scale;
+  job.zero_point = &zero;
+  job.qmin = 0.f;
+  job.qmax = qmax;
+  job.layout.axis_dim = n;
+  RunSplit(pool, n, kQuantizeCost, QuantizeChunk<float, uint8_t>{job, px, py});
   return p;
 }
 
