@@ -17,7 +17,8 @@ done
 
 # One second of silence, then speech, as 16 kHz 16-bit mono; cut into frames of 512 samples.
 espeak-ng -w "$T/raw.wav" "voice activity detection finds the speech in a stream of sound"
-sox "$T/raw.wav" -r 16000 -c 1 -b 16 "$T/speech.wav" pad 1 0.3
+# -D: no dither, so every run streams the same samples (dither is random noise).
+sox -D "$T/raw.wav" -r 16000 -c 1 -b 16 "$T/speech.wav" pad 1 0.3
 mkdir -p "$T/frames"
 "$PY" - "$T/speech.wav" "$T/frames" <<'PY'
 import sys, wave
